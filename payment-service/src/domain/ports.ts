@@ -1,0 +1,3 @@
+export interface WalletStore {
+  balanceOf(userId: string): Promise<number>
+}

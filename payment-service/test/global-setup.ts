@@ -1,0 +1,5 @@
+import { requireServices } from '@tickets/shared/testing'
+
+export default async function setup() {
+  await requireServices()
+}

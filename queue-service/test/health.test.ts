@@ -1,0 +1,27 @@
+import { loadConfig } from '@tickets/shared/config'
+import { isolation } from '@tickets/shared/testing'
+import { afterAll, describe, expect, it } from 'vitest'
+import { buildApp } from '../src/app.js'
+import { ConfigSchema } from '../src/config.js'
+
+const iso = isolation(import.meta.url)
+const app = await buildApp(
+  loadConfig(ConfigSchema, { AUTH_JWT_SECRET: 'x'.repeat(32), REDIS_PREFIX: iso.redisPrefix, NATS_NAMESPACE: iso.natsNamespace, LOG_LEVEL: 'silent' }),
+  { defaultMetrics: false },
+)
+afterAll(() => app.close())
+
+describe('GET /health/ready', () => {
+  it('reports redis and nats UP', async () => {
+    const res = await app.inject({ method: 'GET', url: '/health/ready' })
+    expect(res.statusCode).toBe(200)
+    expect(res.json()).toMatchObject({ status: 'UP', dependencies: { redis: { status: 'UP' }, nats: { status: 'UP' } } })
+  })
+
+  it('exposes Prometheus metrics with the request-duration histogram', async () => {
+    await app.inject({ method: 'GET', url: '/nope' })
+    const res = await app.inject({ method: 'GET', url: '/metrics' })
+    expect(res.body).toContain('http_request_duration_seconds_bucket')
+    expect(res.body).toMatch(/route="unmatched"/)
+  })
+})

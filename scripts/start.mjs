@@ -1,0 +1,134 @@
+#!/usr/bin/env node
+// `npm start`: install, build, make sure MariaDB/Redis/NATS run, migrate, seed, start every service
+// (several instances with --scale name=N), wait for readiness, print the URLs. Ctrl-C stops all.
+import { spawn, spawnSync } from 'node:child_process'
+import { parseArgs } from 'node:util'
+import { ensureBuilt, root } from './ensure-built.mjs'
+import { ensureStack } from './stack.mjs'
+
+const { values } = parseArgs({ options: { scale: { type: 'string', multiple: true, default: [] } }, allowPositionals: false })
+const scale = { queue: 1, booking: 1, payment: 1, gateway: 1 }
+for (const s of values.scale) {
+  const m = /^(queue|booking|payment|gateway)=(\d+)$/.exec(s)
+  if (!m || Number(m[2]) < 1 || Number(m[2]) > 8) {
+    console.error(`--scale takes name=N with name one of queue, booking, payment, gateway and N from 1 to 8 (got "${s}")`)
+    process.exit(2)
+  }
+  scale[m[1]] = Number(m[2])
+}
+
+const env = process.env
+const host = env.HOST ?? '127.0.0.1'
+const mysqlBase = env.MYSQL_URL ?? 'mysql://root@127.0.0.1:3306'
+const withDb = (name) => {
+  const u = new URL(mysqlBase)
+  u.pathname = `/${name}`
+  return u.toString()
+}
+const bookingDb = env.BOOKING_MYSQL_URL ?? withDb('tickets_booking')
+const paymentDb = env.PAYMENT_MYSQL_URL ?? withDb('tickets_payment')
+const ports = {
+  queue: Number(env.QUEUE_PORT ?? 3001),
+  booking: Number(env.BOOKING_PORT ?? 3002),
+  payment: Number(env.PAYMENT_PORT ?? 3003),
+  gateway: Number(env.GATEWAY_PORT ?? 8080),
+}
+// Instance i of a service listens on its base port + 10 * i.
+const urlsOf = (name) => Array.from({ length: scale[name] }, (_, i) => `http://${host}:${ports[name] + 10 * i}`)
+
+ensureBuilt()
+try {
+  await ensureStack(env)
+} catch (err) {
+  console.error(err.message)
+  process.exit(1)
+}
+
+const { resolveJwtSecret } = await import('../ops/dist/dev-secret.js')
+const secret = resolveJwtSecret(env)
+const ops = (action) => {
+  const r = spawnSync(process.execPath, ['ops/dist/cli.js', action], { cwd: root, stdio: 'inherit', env: { ...env, BOOKING_MYSQL_URL: bookingDb, PAYMENT_MYSQL_URL: paymentDb } })
+  if (r.status !== 0) process.exit(r.status ?? 1)
+}
+ops('migrate')
+ops('seed')
+
+const common = { ...env, AUTH_JWT_SECRET: secret, HOST: host, OTEL_SDK_DISABLED: env.OTEL_SDK_DISABLED ?? 'false' }
+const plan = []
+for (const [name, dir, extra] of [
+  ['queue', 'queue-service', {}],
+  ['booking', 'booking-service', { MYSQL_URL: bookingDb }],
+  ['payment', 'payment-service', { MYSQL_URL: paymentDb }],
+  ['gateway', 'gateway', { QUEUE_URLS: urlsOf('queue').join(','), BOOKING_URLS: urlsOf('booking').join(','), PAYMENT_URLS: urlsOf('payment').join(',') }],
+]) {
+  urlsOf(name).forEach((url, i) => {
+    const id = `${name}-${i + 1}`
+    plan.push({ id, dir, url, env: { ...common, ...extra, PORT: String(ports[name] + 10 * i), INSTANCE_ID: id, OTEL_SERVICE_NAME: dir } })
+  })
+}
+
+const children = new Map()
+let stopping = false
+for (const p of plan) {
+  const child = spawn(process.execPath, ['--import', '@tickets/shared/telemetry/register', 'dist/server.js'], { cwd: `${root}/${p.dir}`, env: p.env, stdio: ['ignore', 'pipe', 'pipe'] })
+  children.set(p.id, child)
+  const prefix = `${p.id.padEnd(10)}| `
+  for (const stream of [child.stdout, child.stderr]) {
+    let buf = ''
+    stream.on('data', (chunk) => {
+      buf += chunk
+      const lines = buf.split('\n')
+      buf = lines.pop()
+      for (const line of lines) process.stdout.write(prefix + line + '\n')
+    })
+  }
+  child.on('exit', (code, signal) => {
+    children.delete(p.id)
+    if (!stopping) {
+      console.error(`${p.id} exited (${signal ?? code}); stopping everything`)
+      shutdown(1)
+    } else if (children.size === 0) process.exit(exitCode)
+  })
+}
+
+let exitCode = 0
+function shutdown(code) {
+  if (stopping) return
+  stopping = true
+  exitCode = code
+  console.log('\nstopping: draining every service...')
+  for (const child of children.values()) child.kill('SIGTERM')
+  setTimeout(() => {
+    for (const child of children.values()) child.kill('SIGKILL')
+    process.exit(exitCode)
+  }, 15_000).unref()
+  if (children.size === 0) process.exit(exitCode)
+}
+process.on('SIGINT', () => shutdown(0))
+process.on('SIGTERM', () => shutdown(0))
+
+const deadline = Date.now() + 60_000
+for (const p of plan) {
+  for (;;) {
+    if (stopping) break
+    const ok = await fetch(`${p.url}/health/ready`).then((r) => r.ok, () => false)
+    if (ok) break
+    if (Date.now() > deadline) {
+      console.error(`${p.id} is not ready after 60 s: see its log lines above (${p.url}/health/ready)`)
+      shutdown(1)
+      break
+    }
+    await new Promise((r) => setTimeout(r, 250))
+  }
+}
+if (!stopping) {
+  const gateway = urlsOf('gateway')
+  console.log(`
+All services are UP.
+  Public API        ${gateway.join(', ')}/api
+  API docs          ${gateway[0]}/docs
+  Readiness         ${gateway[0]}/health/ready
+  Metrics           ${plan.map((p) => `${p.url}/metrics`).join('\n                    ')}
+  A user token      npm run token -- --user 1
+Ctrl-C stops everything.`)
+}

@@ -1,0 +1,40 @@
+#!/usr/bin/env node
+// `npm test`: the same preparation as `npm start` (install, build, MariaDB/Redis/NATS up), then every
+// package's tests against the real services. Each test file isolates its own databases and names.
+import { spawn } from 'node:child_process'
+import { ensureBuilt, root } from './ensure-built.mjs'
+import { ensureStack } from './stack.mjs'
+
+ensureBuilt()
+try {
+  await ensureStack(process.env)
+} catch (err) {
+  console.error(err.message)
+  process.exit(1)
+}
+const env = { ...process.env, TURBO_TELEMETRY_DISABLED: '1', CHECKPOINT_DISABLE: '1' }
+const child = spawn('npx', ['turbo', 'run', 'test', '--concurrency=2', '--continue', '--output-logs=full', ...process.argv.slice(2)], { cwd: root, env, stdio: ['ignore', 'pipe', 'inherit'] })
+
+// Adds up vitest's per-package "Tests  N passed | M failed" lines into one closing line.
+let passed = 0
+let failed = 0
+let skipped = 0
+let pending = ''
+child.stdout.on('data', (chunk) => {
+  process.stdout.write(chunk)
+  pending += chunk
+  const lines = pending.split('\n')
+  pending = lines.pop()
+  for (const raw of lines) {
+    const line = raw.replace(/\x1b\[[0-9;]*m/g, '')
+    const m = /\bTests\s+(.*)\(\d+\)\s*$/.exec(line)
+    if (!m) continue
+    passed += Number(/(\d+) passed/.exec(m[1])?.[1] ?? 0)
+    failed += Number(/(\d+) failed/.exec(m[1])?.[1] ?? 0)
+    skipped += Number(/(\d+) skipped/.exec(m[1])?.[1] ?? 0)
+  }
+})
+child.on('exit', (code) => {
+  console.log(`\n${passed} passed, ${failed} failed${skipped ? `, ${skipped} skipped` : ''}`)
+  process.exit(code ?? 1)
+})

@@ -1,0 +1,23 @@
+import { SignJWT } from 'jose'
+
+export const USER_ID_HEADER = 'x-user-id'
+export const MIN_SECRET_LENGTH = 32
+
+function keyOf(secret: string): Uint8Array {
+  if (secret.length < MIN_SECRET_LENGTH) throw new Error(`AUTH_JWT_SECRET must be at least ${MIN_SECRET_LENGTH} characters`)
+  return new TextEncoder().encode(secret)
+}
+
+/** Mints a user JWT (HS256, `sub` = user id, `exp` set): for development, tests and load runs. */
+export async function signUserToken(opts: { secret: string; userId: string; ttlSeconds?: number; issuer?: string }): Promise<string> {
+  return new SignJWT({})
+    .setProtectedHeader({ alg: 'HS256', typ: 'JWT' })
+    .setSubject(opts.userId)
+    .setIssuedAt()
+    .setExpirationTime(`${opts.ttlSeconds ?? 3600}s`)
+    .sign(keyOf(opts.secret))
+}
+
+export function secretKey(secret: string): Uint8Array {
+  return keyOf(secret)
+}

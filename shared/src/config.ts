@@ -1,0 +1,43 @@
+import envSchema from 'env-schema'
+import { Type, type Static, type TObject } from 'typebox'
+
+/**
+ * Validates, coerces and defaults a service's settings from `source` (process.env in server.ts,
+ * a plain object in tests) and freezes the result. process.env is never read implicitly.
+ */
+export function loadConfig<T extends TObject>(schema: T, source: Record<string, string | undefined>): Readonly<Static<T>> {
+  const config = envSchema<Static<T>>({ schema: schema as never, data: [source], env: false, dotenv: false })
+  return Object.freeze(config)
+}
+
+/** Settings every process has. Spread into each service's own schema. */
+export const commonConfigProperties = {
+  HOST: Type.String({ default: '127.0.0.1' }),
+  LOG_LEVEL: Type.Union(
+    [Type.Literal('fatal'), Type.Literal('error'), Type.Literal('warn'), Type.Literal('info'), Type.Literal('debug'), Type.Literal('trace'), Type.Literal('silent')],
+    { default: 'info' },
+  ),
+  SHUTDOWN_GRACE_MS: Type.Integer({ minimum: 0, default: 10_000 }),
+  NATS_URL: Type.String({ default: 'nats://127.0.0.1:4222' }),
+  /** Prepended to every NATS subject and stream name: lets tests and tenants share one server. */
+  NATS_NAMESPACE: Type.String({ default: '', pattern: '^[a-z0-9_]*$' }),
+  /** How long a readiness ping may take before the dependency counts as DOWN. */
+  HEALTH_TIMEOUT_MS: Type.Integer({ minimum: 50, default: 1_000 }),
+}
+
+export const redisConfigProperties = {
+  REDIS_URL: Type.String({ default: 'redis://127.0.0.1:6379' }),
+  /** Prefix of every Redis key this process writes. */
+  REDIS_PREFIX: Type.String({ default: 'tickets:' }),
+}
+
+export const mysqlConfigProperties = {
+  MYSQL_URL: Type.String({ pattern: '^(mysql|mariadb)://' }),
+  MYSQL_POOL_SIZE: Type.Integer({ minimum: 1, maximum: 200, default: 10 }),
+  MYSQL_ACQUIRE_TIMEOUT_MS: Type.Integer({ minimum: 100, default: 5_000 }),
+}
+
+export const authConfigProperties = {
+  /** HS256 secret shared by the gateway, the queue service and `npm run token`. */
+  AUTH_JWT_SECRET: Type.String({ minLength: 32 }),
+}

@@ -1,0 +1,131 @@
+import { randomUUID } from 'node:crypto'
+import { Type, type Static, type TSchema } from 'typebox'
+
+/** Every event on the bus: `{ id, type, version, occurredAt, data }`. `id` is the JetStream msgID. */
+export const EnvelopeSchema = Type.Object({
+  id: Type.String({ minLength: 1, maxLength: 64 }),
+  type: Type.String({ minLength: 1 }),
+  version: Type.Integer({ minimum: 1 }),
+  occurredAt: Type.String(),
+  data: Type.Unknown(),
+})
+export type Envelope<T = unknown> = Omit<Static<typeof EnvelopeSchema>, 'data'> & { data: T }
+
+/** Streams by base name; each owns the subjects `<service>.>`. */
+export const STREAMS = {
+  BOOKING_EVENTS: 'booking',
+  PAYMENT_EVENTS: 'payment',
+  DEAD_LETTERS: 'deadletter',
+} as const
+export type StreamName = keyof typeof STREAMS
+
+export const SUBJECTS = {
+  RESERVATION_HELD: 'booking.reservation.held',
+  RESERVATION_RELEASED: 'booking.reservation.released',
+  RESERVATION_CONFIRMED: 'booking.reservation.confirmed',
+  RESERVATION_CONFIRMATION_FAILED: 'booking.reservation.confirmation_failed',
+  PAYMENT_REQUESTED: 'payment.payment.requested',
+  PAYMENT_COMPLETED: 'payment.payment.completed',
+  PAYMENT_REFUNDED: 'payment.payment.refunded',
+} as const
+export type SubjectName = (typeof SUBJECTS)[keyof typeof SUBJECTS]
+
+/**
+ * Subject and stream names inside a namespace, so that tests (and tenants) share one NATS server
+ * without seeing each other's messages: `t1.booking.reservation.held`, stream `T1_BOOKING_EVENTS`.
+ */
+export function natsNames(namespace: string) {
+  const ns = namespace.trim()
+  return {
+    subject: (subject: string) => (ns ? `${ns}.${subject}` : subject),
+    stream: (stream: StreamName) => (ns ? `${ns.toUpperCase()}_${stream}` : stream),
+    streamSubjects: (stream: StreamName) => [ns ? `${ns}.${STREAMS[stream]}.>` : `${STREAMS[stream]}.>`],
+    durable: (name: string) => (ns ? `${ns}_${name}` : name),
+    /** Strips the namespace from a subject received on the wire. */
+    local: (subject: string) => (ns && subject.startsWith(`${ns}.`) ? subject.slice(ns.length + 1) : subject),
+  }
+}
+export type NatsNames = ReturnType<typeof natsNames>
+
+export const ReservationHeldSchema = Type.Object({
+  reservationId: Type.String(),
+  userId: Type.String(),
+  concertId: Type.String(),
+  scheduleId: Type.String(),
+  seatNumber: Type.Integer(),
+  price: Type.Integer(),
+  expiresAt: Type.String(),
+})
+export const ReservationReleasedSchema = Type.Object({
+  reservationId: Type.String(),
+  userId: Type.String(),
+  concertId: Type.String(),
+  scheduleId: Type.String(),
+  seatNumber: Type.Integer(),
+  reason: Type.Union([Type.Literal('CANCELLED'), Type.Literal('EXPIRED'), Type.Literal('REFUNDED')]),
+})
+export const ReservationConfirmedSchema = Type.Object({
+  reservationId: Type.String(),
+  userId: Type.String(),
+  concertId: Type.String(),
+  scheduleId: Type.String(),
+  seatNumber: Type.Integer(),
+  paymentId: Type.String(),
+  price: Type.Integer(),
+  /** Every seat of the concert is now sold: the waiting room closes its line. */
+  concertSoldOut: Type.Boolean(),
+})
+export const ReservationConfirmationFailedSchema = Type.Object({
+  reservationId: Type.String(),
+  userId: Type.String(),
+  paymentId: Type.String(),
+  reason: Type.String(),
+})
+export const PaymentRequestedSchema = Type.Object({
+  paymentId: Type.String(),
+  reservationId: Type.String(),
+  userId: Type.String(),
+  amount: Type.Integer(),
+})
+export const PaymentCompletedSchema = Type.Object({
+  paymentId: Type.String(),
+  reservationId: Type.String(),
+  userId: Type.String(),
+  concertId: Type.String(),
+  amount: Type.Integer(),
+})
+export const PaymentRefundedSchema = Type.Object({
+  paymentId: Type.String(),
+  reservationId: Type.String(),
+  userId: Type.String(),
+  amount: Type.Integer(),
+  reason: Type.String(),
+})
+
+export type ReservationHeld = Static<typeof ReservationHeldSchema>
+export type ReservationReleased = Static<typeof ReservationReleasedSchema>
+export type ReservationConfirmed = Static<typeof ReservationConfirmedSchema>
+export type ReservationConfirmationFailed = Static<typeof ReservationConfirmationFailedSchema>
+export type PaymentRequested = Static<typeof PaymentRequestedSchema>
+export type PaymentCompleted = Static<typeof PaymentCompletedSchema>
+export type PaymentRefunded = Static<typeof PaymentRefundedSchema>
+
+export const EVENT_SCHEMAS: Record<SubjectName, TSchema> = {
+  [SUBJECTS.RESERVATION_HELD]: ReservationHeldSchema,
+  [SUBJECTS.RESERVATION_RELEASED]: ReservationReleasedSchema,
+  [SUBJECTS.RESERVATION_CONFIRMED]: ReservationConfirmedSchema,
+  [SUBJECTS.RESERVATION_CONFIRMATION_FAILED]: ReservationConfirmationFailedSchema,
+  [SUBJECTS.PAYMENT_REQUESTED]: PaymentRequestedSchema,
+  [SUBJECTS.PAYMENT_COMPLETED]: PaymentCompletedSchema,
+  [SUBJECTS.PAYMENT_REFUNDED]: PaymentRefundedSchema,
+}
+
+export function anEnvelope<T>(type: SubjectName, data: T, opts: { id?: string; occurredAt?: Date } = {}): Envelope<T> {
+  return {
+    id: opts.id ?? randomUUID(),
+    type,
+    version: 1,
+    occurredAt: (opts.occurredAt ?? new Date()).toISOString(),
+    data,
+  }
+}

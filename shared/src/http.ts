@@ -1,0 +1,173 @@
+import { randomUUID } from 'node:crypto'
+import type { IncomingMessage } from 'node:http'
+import { trace } from '@opentelemetry/api'
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest, FastifyServerOptions } from 'fastify'
+import fp from 'fastify-plugin'
+import { Type, type Static } from 'typebox'
+import { AppError, ERROR_CODES, isAppError, problemType, type ErrorCode } from './errors.js'
+import { loggerOptions } from './logging.js'
+
+export const PROBLEM_CONTENT_TYPE = 'application/problem+json'
+
+export const ProblemSchema = Type.Object(
+  {
+    type: Type.String(),
+    title: Type.String(),
+    status: Type.Integer(),
+    detail: Type.String(),
+    instance: Type.Optional(Type.String()),
+    code: Type.String(),
+    traceId: Type.String(),
+    errors: Type.Optional(Type.Array(Type.Object({ path: Type.String(), message: Type.String() }))),
+  },
+  { $id: 'Problem', additionalProperties: true, description: 'RFC 9457 problem details' },
+)
+export type Problem = Static<typeof ProblemSchema>
+
+/** `$ref` to the shared problem schema, for route `response` maps (shows in the OpenAPI docs). */
+export const ProblemRef = Type.Unsafe<Problem>({ $ref: 'Problem#' })
+
+export function problemResponses(...statuses: number[]): Record<number, typeof ProblemRef> {
+  return Object.fromEntries(statuses.map((s) => [s, ProblemRef]))
+}
+
+const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/
+const TRACEPARENT = /^[\da-f]{2}-([\da-f]{32})-[\da-f]{16}-[\da-f]{2}$/
+
+/** Accepts a well-formed X-Request-Id, otherwise makes one. */
+export function requestIdFor(req: IncomingMessage): string {
+  const header = req.headers['x-request-id']
+  return typeof header === 'string' && REQUEST_ID.test(header) ? header : randomUUID()
+}
+
+/** The id of the trace this request belongs to: the active span's, else the caller's traceparent. */
+export function traceIdOf(request: FastifyRequest): string {
+  const span = trace.getActiveSpan()
+  if (span?.spanContext().traceId && span.spanContext().traceId !== '0'.repeat(32)) return span.spanContext().traceId
+  const parent = request.headers.traceparent
+  const match = typeof parent === 'string' ? TRACEPARENT.exec(parent) : null
+  if (match?.[1]) return match[1]
+  return String(request.id).replace(/-/g, '').padEnd(32, '0').slice(0, 32)
+}
+
+/** Fastify options shared by every service: logger, request ids, strict body validation. */
+export function serverOptions(opts: { service: string; logLevel: string; bodyLimit?: number }): FastifyServerOptions {
+  return {
+    logger: loggerOptions({ service: opts.service, level: opts.logLevel }),
+    requestIdHeader: false,
+    genReqId: requestIdFor,
+    bodyLimit: opts.bodyLimit ?? 64 * 1024,
+    // Unknown body fields are an error, not silently dropped: schemas say additionalProperties: false.
+    ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', useDefaults: true, allErrors: true } },
+  }
+}
+
+interface ProblemInput {
+  status: number
+  code: string
+  title: string
+  detail: string
+  extra?: Record<string, unknown> | undefined
+  headers?: Record<string, string> | undefined
+}
+
+export function sendProblem(request: FastifyRequest, reply: FastifyReply, p: ProblemInput): FastifyReply {
+  if (p.headers) reply.headers(p.headers)
+  return reply
+    .code(p.status)
+    .type(PROBLEM_CONTENT_TYPE)
+    .send({
+      type: problemType(p.code),
+      title: p.title,
+      status: p.status,
+      detail: p.detail,
+      instance: request.url.split('?')[0],
+      code: p.code,
+      traceId: traceIdOf(request),
+      ...p.extra,
+    })
+}
+
+function byCode(code: ErrorCode, detail?: string): ProblemInput {
+  const { status, title } = ERROR_CODES[code]
+  return { status, code, title, detail: detail ?? title }
+}
+
+const FASTIFY_CODES: Record<string, ErrorCode> = {
+  FST_ERR_CTP_INVALID_JSON_BODY: 'COMMON_BAD_JSON',
+  FST_ERR_CTP_EMPTY_JSON_BODY: 'COMMON_BAD_JSON',
+  FST_ERR_CTP_BODY_TOO_LARGE: 'COMMON_BODY_TOO_LARGE',
+  FST_ERR_CTP_INVALID_MEDIA_TYPE: 'COMMON_UNSUPPORTED_MEDIA_TYPE',
+  FST_ERR_CTP_INVALID_CONTENT_LENGTH: 'COMMON_VALIDATION',
+  FST_ERR_NOT_FOUND: 'COMMON_NOT_FOUND',
+}
+
+const STATUS_CODES: Record<number, ErrorCode> = {
+  400: 'COMMON_VALIDATION',
+  404: 'COMMON_NOT_FOUND',
+  405: 'COMMON_METHOD_NOT_ALLOWED',
+  413: 'COMMON_BODY_TOO_LARGE',
+  415: 'COMMON_UNSUPPORTED_MEDIA_TYPE',
+  429: 'COMMON_RATE_LIMITED',
+  503: 'COMMON_OVERLOADED',
+}
+
+/** Maps anything thrown in a request to a problem: known codes as they are, the rest as a bare 500. */
+export function toProblem(err: FastifyError | AppError | Error): ProblemInput {
+  if (isAppError(err)) {
+    return { status: err.status, code: err.code, title: err.title, detail: err.message, extra: err.extra, headers: err.headers }
+  }
+  const fe = err as FastifyError
+  if (fe.validation) {
+    const errors = fe.validation.map((v) => ({
+      path: `${fe.validationContext ?? 'body'}${v.instancePath || ''}${
+        v.keyword === 'additionalProperties' ? `/${String((v.params as { additionalProperty?: string }).additionalProperty)}` : ''
+      }${v.keyword === 'required' ? `/${String((v.params as { missingProperty?: string }).missingProperty)}` : ''}`,
+      message: v.keyword === 'additionalProperties' ? 'is not allowed' : (v.message ?? 'is not valid'),
+    }))
+    return { ...byCode('COMMON_VALIDATION', errors.map((e) => `${e.path} ${e.message}`).join('; ')), extra: { errors } }
+  }
+  const mapped = fe.code ? FASTIFY_CODES[fe.code] : undefined
+  if (mapped) return byCode(mapped)
+  const status = fe.statusCode ?? 500
+  if (status >= 400 && status < 500) {
+    const code = STATUS_CODES[status] ?? 'COMMON_VALIDATION'
+    return { status, code, title: ERROR_CODES[code].title, detail: fe.message || ERROR_CODES[code].title }
+  }
+  if (status === 503) return byCode('COMMON_OVERLOADED')
+  return byCode('COMMON_INTERNAL', 'Something went wrong on our side; the trace id identifies it')
+}
+
+/** One error and 404 handler for every service (RFC 9457 problem+json with the trace id), and the X-Request-Id echo. */
+export const problemDetails = fp(
+  async (app: FastifyInstance) => {
+    app.addSchema(ProblemSchema)
+    app.addHook('onSend', async (request, reply) => {
+      reply.header('x-request-id', request.id)
+    })
+    app.setErrorHandler((err: FastifyError, request, reply) => {
+      const problem = toProblem(err)
+      if (problem.status >= 500) request.log.error({ err }, 'request failed')
+      else request.log.info({ code: problem.code, detail: problem.detail }, 'request rejected')
+      return sendProblem(request, reply, problem)
+    })
+    app.setNotFoundHandler((request, reply) =>
+      sendProblem(request, reply, byCode('COMMON_NOT_FOUND', `No route ${request.method} ${request.url.split('?')[0]}`)),
+    )
+  },
+  { name: 'problem-details', fastify: '5.x' },
+)
+
+export { AppError }
+
+const USER_ID = /^[A-Za-z0-9_-]{1,64}$/
+
+/**
+ * The user the gateway authenticated. Services trust this header because only the gateway can
+ * reach them and it strips any client-sent copy.
+ */
+export function userIdOf(request: FastifyRequest): string {
+  const header = request.headers['x-user-id']
+  if (typeof header !== 'string' || !USER_ID.test(header)) throw new AppError('AUTH_MISSING_USER')
+  return header
+}

@@ -1,0 +1,29 @@
+import { trace } from '@opentelemetry/api'
+import type { LoggerOptions } from 'pino'
+
+export const REDACTED_PATHS = [
+  'req.headers.authorization',
+  'req.headers.cookie',
+  'req.headers["x-queue-token"]',
+  'req.headers["x-operator-secret"]',
+  'res.headers["set-cookie"]',
+  '*.password',
+  '*.cardNumber',
+  '*.secret',
+]
+
+/** Pino options for every process: JSON lines with the service name and, inside a span, its trace id. */
+export function loggerOptions({ service, level }: { service: string; level: string }): LoggerOptions {
+  return {
+    level,
+    base: { service },
+    redact: { paths: REDACTED_PATHS, censor: '[redacted]' },
+    timestamp: () => `,"time":"${new Date().toISOString()}"`,
+    mixin() {
+      const span = trace.getActiveSpan()
+      if (!span) return {}
+      const { traceId, spanId } = span.spanContext()
+      return { trace_id: traceId, span_id: spanId }
+    },
+  }
+}

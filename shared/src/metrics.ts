@@ -1,0 +1,57 @@
+import type { FastifyInstance, FastifyRequest, FastifySchema } from 'fastify'
+import fp from 'fastify-plugin'
+import { collectDefaultMetrics, Histogram, Registry } from 'prom-client'
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    metrics: Registry
+  }
+  interface FastifyRequest {
+    metricsStart?: bigint
+  }
+}
+
+export interface MetricsOptions {
+  service: string
+  /** Default Node metrics (event loop, heap, GC); off in tests that build many apps. */
+  defaultMetrics?: boolean
+}
+
+const NOT_MEASURED = new Set(['/metrics', '/health', '/health/live', '/health/ready'])
+
+function routeOf(request: FastifyRequest): string {
+  return request.routeOptions.url ?? 'unmatched'
+}
+
+/**
+ * A registry per app instance (never the global one: tests build many apps in one process),
+ * `/metrics`, and the HTTP request-duration histogram by route template, method and status.
+ */
+export const metricsPlugin = fp(
+  async (app: FastifyInstance, opts: MetricsOptions) => {
+    const registry = new Registry()
+    registry.setDefaultLabels({ service: opts.service })
+    if (opts.defaultMetrics !== false) collectDefaultMetrics({ register: registry, eventLoopMonitoringPrecision: 20 })
+    const duration = new Histogram({
+      name: 'http_request_duration_seconds',
+      help: 'HTTP request duration by route template, method and status code',
+      labelNames: ['route', 'method', 'status_code'],
+      buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.2, 0.3, 0.5, 1, 2, 5, 10],
+      registers: [registry],
+    })
+    app.decorate('metrics', registry)
+    app.addHook('onRequest', async (request) => {
+      request.metricsStart = process.hrtime.bigint()
+    })
+    app.addHook('onResponse', async (request, reply) => {
+      const route = routeOf(request)
+      if (NOT_MEASURED.has(route) || request.metricsStart === undefined) return
+      const seconds = Number(process.hrtime.bigint() - request.metricsStart) / 1e9
+      duration.observe({ route, method: request.method, status_code: String(reply.statusCode) }, seconds)
+    })
+    app.get('/metrics', { schema: { hide: true } as FastifySchema, config: { rateLimit: false, otel: false } }, async (_request, reply) => {
+      return reply.type(registry.contentType).send(await registry.metrics())
+    })
+  },
+  { name: 'metrics', fastify: '5.x' },
+)

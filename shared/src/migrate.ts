@@ -1,0 +1,126 @@
+import { createHash, randomUUID } from 'node:crypto'
+import { readdir, readFile } from 'node:fs/promises'
+import { join } from 'node:path'
+import * as mariadb from 'mariadb'
+
+export interface DbTarget {
+  host: string
+  port: number
+  user: string
+  password: string
+  database: string
+}
+
+export function parseMysqlUrl(url: string): DbTarget {
+  const u = new URL(url)
+  const database = decodeURIComponent(u.pathname.replace(/^\//, ''))
+  if (!database) throw new Error(`database name missing in ${u.protocol}//${u.host}/`)
+  if (!/^[A-Za-z0-9_]+$/.test(database)) throw new Error(`database name "${database}" may hold only letters, digits and _`)
+  return {
+    host: u.hostname || '127.0.0.1',
+    port: Number(u.port || 3306),
+    user: decodeURIComponent(u.username || 'root'),
+    password: decodeURIComponent(u.password || ''),
+    database,
+  }
+}
+
+async function serverConnection(target: DbTarget, database?: string) {
+  return mariadb.createConnection({
+    host: target.host,
+    port: target.port,
+    user: target.user,
+    password: target.password,
+    ...(database ? { database } : {}),
+    multipleStatements: true,
+    connectTimeout: 3_000,
+  })
+}
+
+export async function createDatabase(url: string): Promise<void> {
+  const target = parseMysqlUrl(url)
+  const conn = await serverConnection(target)
+  try {
+    await conn.query(`CREATE DATABASE IF NOT EXISTS \`${target.database}\` CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci`)
+  } finally {
+    await conn.end()
+  }
+}
+
+export async function dropDatabase(url: string): Promise<void> {
+  const target = parseMysqlUrl(url)
+  const conn = await serverConnection(target)
+  try {
+    await conn.query(`DROP DATABASE IF EXISTS \`${target.database}\``)
+  } finally {
+    await conn.end()
+  }
+}
+
+// The table `prisma migrate deploy` keeps, so a machine with Prisma's native engine sees these as applied.
+const MIGRATIONS_TABLE = `CREATE TABLE IF NOT EXISTS _prisma_migrations (
+  id VARCHAR(36) NOT NULL PRIMARY KEY,
+  checksum VARCHAR(64) NOT NULL,
+  finished_at DATETIME(3) NULL,
+  migration_name VARCHAR(255) NOT NULL,
+  logs TEXT NULL,
+  rolled_back_at DATETIME(3) NULL,
+  started_at DATETIME(3) NOT NULL DEFAULT CURRENT_TIMESTAMP(3),
+  applied_steps_count INTEGER UNSIGNED NOT NULL DEFAULT 0
+) DEFAULT CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci`
+
+export interface MigrationResult {
+  applied: string[]
+  alreadyApplied: string[]
+}
+
+/**
+ * Applies `prisma/migrations/<timestamp>_<name>/migration.sql` in order, recording each in
+ * `_prisma_migrations` the way Prisma does (sha256 checksum, finished_at, applied_steps_count).
+ * Refuses a migration whose file changed after it was applied. A named lock keeps several
+ * instances from migrating at once.
+ */
+export async function applyMigrations(url: string, migrationsDir: string): Promise<MigrationResult> {
+  await createDatabase(url)
+  const target = parseMysqlUrl(url)
+  const conn = await serverConnection(target, target.database)
+  const result: MigrationResult = { applied: [], alreadyApplied: [] }
+  try {
+    const [lock] = await conn.query<{ got: number | bigint }[]>(`SELECT GET_LOCK(?, 60) AS got`, [`migrate:${target.database}`])
+    if (Number(lock?.got) !== 1) throw new Error(`could not take the migration lock on ${target.database}`)
+    await conn.query(MIGRATIONS_TABLE)
+    const rows = await conn.query<{ migration_name: string; checksum: string; finished_at: Date | null }[]>(
+      'SELECT migration_name, checksum, finished_at FROM _prisma_migrations WHERE rolled_back_at IS NULL',
+    )
+    const done = new Map(rows.map((r) => [r.migration_name, r]))
+    const names = (await readdir(migrationsDir, { withFileTypes: true }))
+      .filter((d) => d.isDirectory())
+      .map((d) => d.name)
+      .sort()
+    for (const name of names) {
+      const sql = await readFile(join(migrationsDir, name, 'migration.sql'), 'utf8')
+      const checksum = createHash('sha256').update(sql).digest('hex')
+      const previous = done.get(name)
+      if (previous) {
+        if (previous.checksum !== checksum) throw new Error(`migration ${name} was edited after it was applied: write a new migration instead`)
+        if (!previous.finished_at) throw new Error(`migration ${name} failed half-way before: repair ${target.database} by hand`)
+        result.alreadyApplied.push(name)
+        continue
+      }
+      const id = randomUUID()
+      await conn.query('INSERT INTO _prisma_migrations (id, checksum, migration_name, started_at) VALUES (?, ?, ?, NOW(3))', [id, checksum, name])
+      try {
+        await conn.query(sql)
+      } catch (err) {
+        await conn.query('UPDATE _prisma_migrations SET logs = ? WHERE id = ?', [String((err as Error).message), id])
+        throw new Error(`migration ${name} failed: ${(err as Error).message}`, { cause: err })
+      }
+      await conn.query('UPDATE _prisma_migrations SET finished_at = NOW(3), applied_steps_count = 1 WHERE id = ?', [id])
+      result.applied.push(name)
+    }
+    await conn.query('SELECT RELEASE_LOCK(?)', [`migrate:${target.database}`])
+  } finally {
+    await conn.end()
+  }
+  return result
+}

@@ -1,0 +1,240 @@
+import { context, propagation, trace, SpanKind, SpanStatusCode, type Context } from '@opentelemetry/api'
+import { AckPolicy, jetstream, jetstreamManager, type JetStreamClient, type JetStreamManager, type JsMsg, type ConsumerMessages } from '@nats-io/jetstream'
+import { connect, headers as natsHeaders, nanos, type MsgHdrs, type NatsConnection } from '@nats-io/transport-node'
+import type { FastifyBaseLogger, FastifyInstance } from 'fastify'
+import fp from 'fastify-plugin'
+import { Value } from 'typebox/value'
+import { EVENT_SCHEMAS, natsNames, type Envelope, type NatsNames, type StreamName, type SubjectName } from './events.js'
+
+export interface NatsBus {
+  nc: NatsConnection
+  js: JetStreamClient
+  jsm: JetStreamManager
+  names: NatsNames
+  /** False while the client is reconnecting: readiness reports NATS DOWN at once instead of hanging. */
+  isConnected(): boolean
+  ping(): Promise<void>
+  close(): Promise<void>
+}
+
+export async function connectNats(opts: { url: string; name: string; namespace: string; log?: FastifyBaseLogger }): Promise<NatsBus> {
+  let nc: NatsConnection
+  try {
+    nc = await connect({ servers: opts.url, name: opts.name, maxReconnectAttempts: -1, reconnectTimeWait: 250, pingInterval: 5_000 })
+  } catch (err) {
+    throw new Error(`cannot reach NATS at ${opts.url}: start nats-server with JetStream (-js) or set NATS_URL`, { cause: err })
+  }
+  let connected = true
+  void (async () => {
+    for await (const s of nc.status()) {
+      if (s.type === 'disconnect') {
+        connected = false
+        opts.log?.warn({ server: opts.url }, 'nats disconnected')
+      } else if (s.type === 'reconnect') {
+        connected = true
+        opts.log?.info({ server: opts.url }, 'nats reconnected')
+      }
+    }
+  })()
+  const jsm = await jetstreamManager(nc)
+  return {
+    nc,
+    js: jetstream(nc),
+    jsm,
+    names: natsNames(opts.namespace),
+    isConnected: () => connected && !nc.isClosed(),
+    async ping() {
+      if (!connected || nc.isClosed()) throw new Error('nats is not connected')
+      await nc.flush()
+    },
+    async close() {
+      if (!nc.isClosed()) await nc.drain()
+    },
+  }
+}
+
+/** Creates the stream if missing (idempotent: several instances start at once). */
+export async function ensureStream(bus: NatsBus, stream: StreamName, opts: { duplicateWindowMs?: number } = {}): Promise<string> {
+  const name = bus.names.stream(stream)
+  const config = { name, subjects: bus.names.streamSubjects(stream), duplicate_window: nanos(opts.duplicateWindowMs ?? 120_000) }
+  try {
+    await bus.jsm.streams.info(name)
+  } catch {
+    try {
+      await bus.jsm.streams.add(config)
+    } catch (err) {
+      if (!/already in use/i.test((err as Error).message)) throw err
+    }
+  }
+  return name
+}
+
+const headerSetter = { set: (h: MsgHdrs, k: string, v: string) => h.set(k, v) }
+const headerGetter = {
+  keys: (h: MsgHdrs | undefined) => (h ? h.keys() : []),
+  get: (h: MsgHdrs | undefined, k: string) => (h?.has(k) ? h.get(k) : undefined),
+}
+
+export function traceHeaders(ctx: Context = context.active()): MsgHdrs {
+  const h = natsHeaders()
+  propagation.inject(ctx, h, headerSetter)
+  return h
+}
+
+export function contextFromHeaders(h: MsgHdrs | undefined): Context {
+  return propagation.extract(context.active(), h, headerGetter)
+}
+
+const tracer = trace.getTracer('@tickets/shared/nats')
+
+/** Publishes to JetStream with msgID = event id, so a repeat inside the duplicate window is dropped. */
+export async function publishEvent(bus: NatsBus, subject: SubjectName, event: Envelope, opts: { timeoutMs?: number } = {}) {
+  const wire = bus.names.subject(subject)
+  return tracer.startActiveSpan(`${subject} publish`, { kind: SpanKind.PRODUCER, attributes: { 'messaging.system': 'nats', 'messaging.destination.name': wire, 'messaging.message.id': event.id } }, async (span) => {
+    try {
+      const ack = await bus.js.publish(wire, JSON.stringify(event), { msgID: event.id, headers: traceHeaders(), timeout: opts.timeoutMs ?? 5_000 })
+      span.setAttribute('messaging.nats.duplicate', ack.duplicate)
+      return ack
+    } catch (err) {
+      span.recordException(err as Error)
+      span.setStatus({ code: SpanStatusCode.ERROR })
+      throw err
+    } finally {
+      span.end()
+    }
+  })
+}
+
+/** Thrown by a handler for a message that can never succeed: it is parked, not retried. */
+export class PoisonMessageError extends Error {
+  override readonly name = 'PoisonMessageError'
+}
+
+export interface ConsumerSpec {
+  stream: StreamName
+  durable: string
+  subject: SubjectName
+  handle: (event: Envelope, meta: { redelivered: boolean; deliveryCount: number }) => Promise<void>
+  maxDeliver?: number
+  ackWaitMs?: number
+  log: FastifyBaseLogger
+  onRedelivery?: () => void
+  onParked?: (reason: string) => void
+}
+
+export interface RunningConsumer {
+  stop(): Promise<void>
+}
+
+function backoffMs(deliveryCount: number): number {
+  return Math.min(30_000, 250 * 2 ** Math.min(deliveryCount, 7))
+}
+
+/**
+ * A durable pull consumer: validates the envelope, runs the handler inside a CONSUMER span that is
+ * a child of the publisher's, acks on success, naks with back-off on failure, and parks poison
+ * messages (invalid, or past maxDeliver) on the dead-letter stream with the reason.
+ */
+export async function startConsumer(bus: NatsBus, spec: ConsumerSpec): Promise<RunningConsumer> {
+  const stream = bus.names.stream(spec.stream)
+  const durable = bus.names.durable(spec.durable)
+  const maxDeliver = spec.maxDeliver ?? 10
+  await ensureStream(bus, spec.stream)
+  await ensureStream(bus, 'DEAD_LETTERS', { duplicateWindowMs: 60_000 })
+  const config = {
+    durable_name: durable,
+    ack_policy: AckPolicy.Explicit,
+    filter_subject: bus.names.subject(spec.subject),
+    ack_wait: nanos(spec.ackWaitMs ?? 30_000),
+    max_deliver: -1,
+  }
+  try {
+    await bus.jsm.consumers.info(stream, durable)
+  } catch {
+    await bus.jsm.consumers.add(stream, config).catch((err: Error) => {
+      if (!/already in use|exists/i.test(err.message)) throw err
+    })
+  }
+  const consumer = await bus.js.consumers.get(stream, durable)
+  const messages: ConsumerMessages = await consumer.consume({ max_messages: 64 })
+  const schema = EVENT_SCHEMAS[spec.subject]
+
+  async function park(m: JsMsg, reason: string) {
+    spec.onParked?.(reason)
+    spec.log.error({ subject: m.subject, seq: m.seq, reason }, 'message parked')
+    const h = natsHeaders()
+    h.set('x-parked-reason', reason.slice(0, 512))
+    h.set('x-original-subject', m.subject)
+    await bus.js.publish(bus.names.subject(`deadletter.${spec.durable}`), m.data, { headers: h, msgID: `${durable}:${m.seq}` })
+    m.term(reason.slice(0, 128))
+  }
+
+  async function handleOne(m: JsMsg) {
+    const deliveryCount = m.info.deliveryCount
+    const redelivered = m.redelivered
+    if (redelivered) spec.onRedelivery?.()
+    let event: Envelope
+    try {
+      event = m.json<Envelope>()
+    } catch {
+      return park(m, 'payload is not JSON')
+    }
+    if (typeof event !== 'object' || event === null || typeof event.id !== 'string' || !Value.Check(schema, event.data)) {
+      return park(m, `payload does not match ${spec.subject}`)
+    }
+    const parent = contextFromHeaders(m.headers)
+    await tracer.startActiveSpan(`${spec.subject} process`, { kind: SpanKind.CONSUMER, attributes: { 'messaging.system': 'nats', 'messaging.destination.name': m.subject, 'messaging.message.id': event.id, 'messaging.consumer.group.name': durable } }, parent, async (span) => {
+      try {
+        await spec.handle(event, { redelivered, deliveryCount })
+        m.ack()
+      } catch (err) {
+        span.recordException(err as Error)
+        span.setStatus({ code: SpanStatusCode.ERROR })
+        if (err instanceof PoisonMessageError) await park(m, err.message)
+        else if (deliveryCount >= maxDeliver) await park(m, `gave up after ${deliveryCount} deliveries: ${(err as Error).message}`)
+        else {
+          spec.log.warn({ err, subject: m.subject, eventId: event.id, deliveryCount }, 'event handling failed, will retry')
+          m.nak(backoffMs(deliveryCount))
+        }
+      } finally {
+        span.end()
+      }
+    })
+  }
+
+  const done = (async () => {
+    for await (const m of messages) {
+      try {
+        await handleOne(m)
+      } catch (err) {
+        spec.log.error({ err, subject: m.subject }, 'consumer loop error')
+        m.nak(1_000)
+      }
+    }
+  })()
+
+  return {
+    async stop() {
+      await messages.close().catch(() => undefined)
+      await done.catch(() => undefined)
+    },
+  }
+}
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    nats: NatsBus
+  }
+}
+
+/** Decorates `app.nats`; stops consumers first (preClose) and drains last (onClose). */
+export const natsPlugin = fp(
+  async (app: FastifyInstance, opts: { url: string; name: string; namespace: string }) => {
+    const bus = await connectNats({ ...opts, log: app.log })
+    app.decorate('nats', bus)
+    app.addHook('onClose', async () => {
+      await bus.close()
+    })
+  },
+  { name: 'nats', fastify: '5.x' },
+)

@@ -1,0 +1,204 @@
+import { spawn, type ChildProcess } from 'node:child_process'
+import { randomBytes } from 'node:crypto'
+import { mkdtemp, rm } from 'node:fs/promises'
+import { createConnection, createServer } from 'node:net'
+import { tmpdir } from 'node:os'
+import { basename, join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+
+/**
+ * Names of everything one test file may touch, derived from its path plus a random suffix, so
+ * that files running in parallel never see each other's databases, keys, subjects or streams.
+ */
+export function isolation(fileUrl: string) {
+  const stem = basename(fileURLToPath(fileUrl))
+    .replace(/\.(test|spec)\.[cm]?[jt]s$/, '')
+    .replace(/[^a-z0-9]+/gi, '_')
+    .toLowerCase()
+    .slice(0, 20)
+  const id = `${stem}_${randomBytes(3).toString('hex')}`
+  return {
+    id,
+    database: (name: string) => `t_${name}_${id}`.slice(0, 64),
+    redisPrefix: `t:${id}:`,
+    natsNamespace: `t_${id}`,
+  }
+}
+
+export function mysqlUrl(database: string, base = process.env.TEST_MYSQL_URL ?? 'mysql://root@127.0.0.1:3306'): string {
+  const url = new URL(base)
+  url.pathname = `/${database}`
+  return url.toString()
+}
+
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = createServer()
+    srv.unref()
+    srv.on('error', reject)
+    srv.listen(0, '127.0.0.1', () => {
+      const address = srv.address()
+      srv.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port'))))
+    })
+  })
+}
+
+export function canConnect(host: string, port: number, timeoutMs = 1_000): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = createConnection({ host, port })
+    const done = (ok: boolean) => {
+      socket.destroy()
+      resolve(ok)
+    }
+    socket.setTimeout(timeoutMs, () => done(false))
+    socket.once('connect', () => done(true))
+    socket.once('error', () => done(false))
+  })
+}
+
+export const SHARED_SERVICES = [
+  { name: 'MariaDB', url: process.env.TEST_MYSQL_URL ?? 'mysql://root@127.0.0.1:3306', defaultPort: 3306 },
+  { name: 'Redis', url: process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379', defaultPort: 6379 },
+  { name: 'NATS', url: process.env.TEST_NATS_URL ?? 'nats://127.0.0.1:4222', defaultPort: 4222 },
+]
+
+/** For vitest globalSetup: fail at once, in one sentence, when a shared service is not reachable. */
+export async function requireServices(): Promise<void> {
+  const missing: string[] = []
+  for (const s of SHARED_SERVICES) {
+    const u = new URL(s.url)
+    if (!(await canConnect(u.hostname, Number(u.port || s.defaultPort)))) missing.push(`${s.name} at ${u.host}`)
+  }
+  if (missing.length > 0) {
+    throw new Error(`Tests need ${missing.join(', ')}: run \`npm test\` from the repository root (it starts them) or start them yourself.`)
+  }
+}
+
+export interface ThrowawayServer {
+  url: string
+  port: number
+  /** SIGSTOP: the server hangs (accepts nothing, answers nothing). */
+  pause(): void
+  resume(): void
+  stop(): Promise<void>
+  /** Starts it again on the same port (and data directory) after stop(). */
+  restart(): Promise<void>
+}
+
+async function waitForPort(port: number, what: string, timeoutMs = 10_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs
+  while (Date.now() < deadline) {
+    if (await canConnect('127.0.0.1', port, 200)) return
+    await new Promise((r) => setTimeout(r, 50))
+  }
+  throw new Error(`${what} did not start on port ${port} within ${timeoutMs} ms`)
+}
+
+function stopChild(child: ChildProcess | undefined): Promise<void> {
+  if (!child || child.exitCode !== null || child.signalCode !== null) return Promise.resolve()
+  return new Promise((resolve) => {
+    child.once('exit', () => resolve())
+    child.kill('SIGCONT')
+    child.kill('SIGTERM')
+    setTimeout(() => child.kill('SIGKILL'), 3_000).unref()
+  })
+}
+
+async function throwaway(opts: { what: string; url: (port: number) => string; command: string; args: (port: number) => string[]; cleanup?: () => Promise<void>; readyPort?: (port: number) => number }): Promise<ThrowawayServer> {
+  const port = await freePort()
+  let child: ChildProcess | undefined
+  const start = async () => {
+    child = spawn(opts.command, opts.args(port), { stdio: 'ignore' })
+    child.on('error', () => undefined)
+    await waitForPort(opts.readyPort ? opts.readyPort(port) : port, opts.what)
+  }
+  await start()
+  return {
+    url: opts.url(port),
+    port,
+    pause: () => child?.kill('SIGSTOP'),
+    resume: () => child?.kill('SIGCONT'),
+    async stop() {
+      await stopChild(child)
+      child = undefined
+    },
+    async restart() {
+      await stopChild(child)
+      await start()
+    },
+  }
+}
+
+/** A private Redis on a free port, for tests that stop, pause or fill it. */
+export async function startThrowawayRedis(): Promise<ThrowawayServer & { dispose(): Promise<void> }> {
+  const server = await throwaway({
+    what: 'redis-server',
+    command: 'redis-server',
+    args: (port) => ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--pidfile', join(tmpdir(), `tickets-throwaway-redis-${port}.pid`)],
+    url: (port) => `redis://127.0.0.1:${port}`,
+  })
+  return { ...server, dispose: () => server.stop() }
+}
+
+/** A private NATS with JetStream on a free port and its own store directory. */
+export async function startThrowawayNats(): Promise<ThrowawayServer & { dispose(): Promise<void> }> {
+  const dir = await mkdtemp(join(tmpdir(), 'tickets-throwaway-nats-'))
+  const server = await throwaway({
+    what: 'nats-server',
+    command: process.env.NATS_SERVER_BIN ?? (await which(['nats-server', '/usr/sbin/nats-server'])),
+    args: (port) => ['-a', '127.0.0.1', '-p', String(port), '-js', '-sd', dir],
+    url: (port) => `nats://127.0.0.1:${port}`,
+  })
+  return {
+    ...server,
+    async dispose() {
+      await server.stop()
+      await rm(dir, { recursive: true, force: true })
+    },
+  }
+}
+
+/** A private MariaDB on a free port with its own data directory (about a second to start). */
+export async function startThrowawayMariadb(): Promise<ThrowawayServer & { dispose(): Promise<void> }> {
+  const dir = await mkdtemp(join(tmpdir(), 'tickets-throwaway-mariadb-'))
+  const install = spawn('mariadb-install-db', ['--user=mysql', `--datadir=${dir}/data`, '--skip-test-db', '--auth-root-authentication-method=normal'], { stdio: 'ignore' })
+  await new Promise<void>((resolve, reject) => install.once('exit', (code) => (code === 0 ? resolve() : reject(new Error(`mariadb-install-db exited ${code}`)))))
+  const mariadbd = await which(['mariadbd', '/usr/sbin/mariadbd'])
+  const server = await throwaway({
+    what: 'mariadbd',
+    command: mariadbd,
+    args: (port) => ['--no-defaults', '--user=mysql', `--datadir=${dir}/data`, `--socket=${dir}/sock`, `--port=${port}`, '--bind-address=127.0.0.1', `--pid-file=${dir}/pid`],
+    url: (port) => `mysql://root@127.0.0.1:${port}`,
+  })
+  return {
+    ...server,
+    async dispose() {
+      await server.stop()
+      await rm(dir, { recursive: true, force: true })
+    },
+  }
+}
+
+async function which(candidates: string[]): Promise<string> {
+  const { access } = await import('node:fs/promises')
+  for (const c of candidates) {
+    if (!c.includes('/')) {
+      for (const dir of (process.env.PATH ?? '').split(':')) {
+        try {
+          await access(join(dir, c))
+          return join(dir, c)
+        } catch {
+          /* next */
+        }
+      }
+    } else {
+      try {
+        await access(c)
+        return c
+      } catch {
+        /* next */
+      }
+    }
+  }
+  throw new Error(`none of ${candidates.join(', ')} is installed`)
+}

@@ -1,0 +1,5 @@
+import { requireServices } from '../src/testing.js'
+
+export default async function setup() {
+  await requireServices()
+}
