@@ -1,3 +1,4 @@
+import { hkdfSync } from 'node:crypto'
 import { SignJWT } from 'jose'
 
 export const USER_ID_HEADER = 'x-user-id'
@@ -20,4 +21,15 @@ export async function signUserToken(opts: { secret: string; userId: string; ttlS
 
 export function secretKey(secret: string): Uint8Array {
   return keyOf(secret)
+}
+
+/** Set by the gateway from a verified ACTIVE queue token (stripped from client requests, like x-user-id). */
+export const QUEUE_CONCERT_HEADER = 'x-queue-concert-id'
+
+/**
+ * A key for one purpose derived from AUTH_JWT_SECRET (HKDF-SHA256), so one configured secret yields
+ * independent keys: a user token can never pass as a queue token or the other way round.
+ */
+export function deriveKey(secret: string, purpose: string): Uint8Array {
+  return new Uint8Array(hkdfSync('sha256', keyOf(secret), new Uint8Array(0), `tickets:${purpose}`, 32))
 }

@@ -129,3 +129,45 @@ export function anEnvelope<T>(type: SubjectName, data: T, opts: { id?: string; o
     data,
   }
 }
+
+/**
+ * Request/reply between payment and booking over core NATS (not JetStream: outside every stream's
+ * subjects). Booking instances answer in a queue group; every handler is idempotent by paymentId.
+ *   BEGIN_PAYMENT   HELD -> PAYING with a deadline the sweeper respects (same paymentId again: same answer)
+ *   CONFIRM_PAYMENT PAYING -> CONFIRMED, seat SOLD (already CONFIRMED by this paymentId: ok)
+ *   ABORT_PAYMENT   PAYING -> HELD again; nothing was charged (e.g. too few points)
+ * If CONFIRM cannot be delivered, booking confirms from the payment.payment.completed event instead;
+ * when it can no longer confirm it publishes booking.reservation.confirmation_failed and payment refunds.
+ */
+export const RPC = {
+  BEGIN_PAYMENT: 'rpc.booking.begin_payment',
+  CONFIRM_PAYMENT: 'rpc.booking.confirm_payment',
+  ABORT_PAYMENT: 'rpc.booking.abort_payment',
+} as const
+
+export const PaymentRpcRequestSchema = Type.Object({
+  reservationId: Type.String(),
+  userId: Type.String(),
+  paymentId: Type.String(),
+  /** The concert the caller's ACTIVE queue token is bound to; booking refuses another concert's reservation. */
+  concertId: Type.Optional(Type.String()),
+})
+export type PaymentRpcRequest = Static<typeof PaymentRpcRequestSchema>
+
+export const PaymentRpcReplySchema = Type.Union([
+  Type.Object({
+    ok: Type.Literal(true),
+    reservation: Type.Object({
+      reservationId: Type.String(),
+      userId: Type.String(),
+      concertId: Type.String(),
+      scheduleId: Type.String(),
+      seatNumber: Type.Integer(),
+      price: Type.Integer(),
+      status: Type.String(),
+      expiresAt: Type.String(),
+    }),
+  }),
+  Type.Object({ ok: Type.Literal(false), code: Type.String(), detail: Type.String() }),
+])
+export type PaymentRpcReply = Static<typeof PaymentRpcReplySchema>
