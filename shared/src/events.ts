@@ -143,7 +143,12 @@ export const RPC = {
   BEGIN_PAYMENT: 'rpc.booking.begin_payment',
   CONFIRM_PAYMENT: 'rpc.booking.confirm_payment',
   ABORT_PAYMENT: 'rpc.booking.abort_payment',
+  /** { concertId } -> ConcertStatusReply: lets the waiting room refuse unknown or sold-out concerts. */
+  CONCERT_STATUS: 'rpc.booking.concert_status',
 } as const
+
+export const ConcertStatusReplySchema = Type.Object({ exists: Type.Boolean(), soldOut: Type.Boolean() })
+export type ConcertStatusReply = Static<typeof ConcertStatusReplySchema>
 
 export const PaymentRpcRequestSchema = Type.Object({
   reservationId: Type.String(),
