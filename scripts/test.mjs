@@ -12,7 +12,7 @@ try {
   console.error(err.message)
   process.exit(1)
 }
-const env = { ...process.env, TURBO_TELEMETRY_DISABLED: '1', CHECKPOINT_DISABLE: '1' }
+const env = { ...process.env, TZ: 'UTC', TURBO_TELEMETRY_DISABLED: '1', CHECKPOINT_DISABLE: '1' }
 const child = spawn('npx', ['turbo', 'run', 'test', '--concurrency=2', '--continue', '--output-logs=full', ...process.argv.slice(2)], { cwd: root, env, stdio: ['ignore', 'pipe', 'inherit'] })
 
 // Adds up vitest's per-package "Tests  N passed | M failed" lines into one closing line.

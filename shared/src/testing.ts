@@ -1,6 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
-import { mkdtemp, rm } from 'node:fs/promises'
+import { chmod, mkdtemp, rm } from 'node:fs/promises'
 import { createConnection, createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { basename, join } from 'node:path'
@@ -161,13 +161,15 @@ export async function startThrowawayNats(): Promise<ThrowawayServer & { dispose(
 /** A private MariaDB on a free port with its own data directory (about a second to start). */
 export async function startThrowawayMariadb(): Promise<ThrowawayServer & { dispose(): Promise<void> }> {
   const dir = await mkdtemp(join(tmpdir(), 'tickets-throwaway-mariadb-'))
+  // mariadbd drops to the mysql user, which must be able to enter the directory.
+  await chmod(dir, 0o755)
   const install = spawn('mariadb-install-db', ['--user=mysql', `--datadir=${dir}/data`, '--skip-test-db', '--auth-root-authentication-method=normal'], { stdio: 'ignore' })
   await new Promise<void>((resolve, reject) => install.once('exit', (code) => (code === 0 ? resolve() : reject(new Error(`mariadb-install-db exited ${code}`)))))
   const mariadbd = await which(['mariadbd', '/usr/sbin/mariadbd'])
   const server = await throwaway({
     what: 'mariadbd',
     command: mariadbd,
-    args: (port) => ['--no-defaults', '--user=mysql', `--datadir=${dir}/data`, `--socket=${dir}/sock`, `--port=${port}`, '--bind-address=127.0.0.1', `--pid-file=${dir}/pid`],
+    args: (port) => ['--no-defaults', '--user=mysql', `--datadir=${dir}/data`, `--socket=${dir}/data/mysqld.sock`, `--port=${port}`, '--bind-address=127.0.0.1', `--pid-file=${dir}/data/mysqld.pid`],
     url: (port) => `mysql://root@127.0.0.1:${port}`,
   })
   return {
