@@ -2,6 +2,7 @@
 // `npm test`: the same preparation as `npm start` (install, build, MariaDB/Redis/NATS up), then every
 // package's tests against the real services. Each test file isolates its own databases and names.
 import { spawn } from 'node:child_process'
+import { checkAlerts } from './check-alerts.mjs'
 import { ensureBuilt, root } from './ensure-built.mjs'
 import { ensureStack } from './stack.mjs'
 
@@ -35,6 +36,18 @@ child.stdout.on('data', (chunk) => {
   }
 })
 child.on('exit', (code) => {
+  let alertsFailed = 0
+  try {
+    console.log('\nalert rules (promtool):')
+    const alerts = checkAlerts()
+    passed += alerts.passed
+    failed += alerts.failed
+    alertsFailed = alerts.failed
+  } catch (err) {
+    console.error(err.message)
+    failed += 1
+    alertsFailed = 1
+  }
   console.log(`\n${passed} passed, ${failed} failed${skipped ? `, ${skipped} skipped` : ''}`)
-  process.exit(code ?? 1)
+  process.exit(code || (alertsFailed ? 1 : 0))
 })

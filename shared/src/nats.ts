@@ -3,6 +3,7 @@ import { AckPolicy, jetstream, jetstreamManager, type JetStreamClient, type JetS
 import { connect, headers as natsHeaders, nanos, type MsgHdrs, type NatsConnection } from '@nats-io/transport-node'
 import type { FastifyBaseLogger, FastifyInstance } from 'fastify'
 import fp from 'fastify-plugin'
+import { Counter, type Registry } from 'prom-client'
 import { Value } from 'typebox/value'
 import { EVENT_SCHEMAS, natsNames, type Envelope, type NatsNames, type StreamName, type SubjectName } from './events.js'
 
@@ -120,6 +121,12 @@ export interface ConsumerSpec {
   log: FastifyBaseLogger
   onRedelivery?: () => void
   onParked?: (reason: string) => void
+  /** Counts redeliveries and parked messages per consumer (nats_consumer_redeliveries_total, nats_messages_parked_total). */
+  metrics?: Registry
+}
+
+function counterOn(registry: Registry, name: string, help: string): Counter<'consumer'> {
+  return (registry.getSingleMetric(name) as Counter<'consumer'> | undefined) ?? new Counter({ name, help, labelNames: ['consumer'], registers: [registry] })
 }
 
 export interface RunningConsumer {
@@ -158,9 +165,12 @@ export async function startConsumer(bus: NatsBus, spec: ConsumerSpec): Promise<R
   const consumer = await bus.js.consumers.get(stream, durable)
   const messages: ConsumerMessages = await consumer.consume({ max_messages: 64 })
   const schema = EVENT_SCHEMAS[spec.subject]
+  const redeliveries = spec.metrics && counterOn(spec.metrics, 'nats_consumer_redeliveries_total', 'Messages delivered again after a failure or a missed ack')
+  const parked = spec.metrics && counterOn(spec.metrics, 'nats_messages_parked_total', 'Messages moved to the dead-letter stream')
 
   async function park(m: JsMsg, reason: string) {
     spec.onParked?.(reason)
+    parked?.inc({ consumer: spec.durable })
     spec.log.error({ subject: m.subject, seq: m.seq, reason }, 'message parked')
     const h = natsHeaders()
     h.set('x-parked-reason', reason.slice(0, 512))
@@ -172,7 +182,10 @@ export async function startConsumer(bus: NatsBus, spec: ConsumerSpec): Promise<R
   async function handleOne(m: JsMsg) {
     const deliveryCount = m.info.deliveryCount
     const redelivered = m.redelivered
-    if (redelivered) spec.onRedelivery?.()
+    if (redelivered) {
+      spec.onRedelivery?.()
+      redeliveries?.inc({ consumer: spec.durable })
+    }
     let event: Envelope
     try {
       event = m.json<Envelope>()
