@@ -30,6 +30,16 @@ export const redisPlugin = fp(
     const redis = createRedis(opts.url, opts.keyPrefix)
     redis.on('error', (err) => app.log.debug({ err }, 'redis error'))
     app.decorate('redis', redis)
+    // Give the first connection a moment so the service starts ready, but start without Redis if
+    // it is down: callers fail fast or fall back, and the client keeps reconnecting.
+    await new Promise<void>((resolve) => {
+      if (redis.status === 'ready') return resolve()
+      const timer = setTimeout(resolve, 1_000)
+      redis.once('ready', () => {
+        clearTimeout(timer)
+        resolve()
+      })
+    })
     const registry = (app as FastifyInstance & { metrics?: Registry }).metrics
     if (registry) registerRedisMetrics(registry, redis)
     app.addHook('onClose', async () => {
