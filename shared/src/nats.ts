@@ -251,3 +251,65 @@ export const natsPlugin = fp(
   },
   { name: 'nats', fastify: '5.x' },
 )
+
+/**
+ * Core-NATS request with the trace context in the headers: the responder's span becomes a child of
+ * this CLIENT span. Throws on timeout or when nobody answers (`NoRespondersError`).
+ */
+export async function requestTraced<T>(bus: NatsBus, subject: string, data: unknown, opts: { timeoutMs: number }): Promise<T> {
+  const wire = bus.names.subject(subject)
+  return tracer.startActiveSpan(`${subject} request`, { kind: SpanKind.CLIENT, attributes: { 'messaging.system': 'nats', 'messaging.destination.name': wire } }, async (span) => {
+    try {
+      const reply = await bus.nc.request(wire, JSON.stringify(data), { timeout: opts.timeoutMs, headers: traceHeaders() })
+      return reply.json<T>()
+    } catch (err) {
+      span.recordException(err as Error)
+      span.setStatus({ code: SpanStatusCode.ERROR })
+      throw err
+    } finally {
+      span.end()
+    }
+  })
+}
+
+export interface RpcServer {
+  stop(): Promise<void>
+}
+
+/**
+ * Answers core-NATS requests in a queue group (one instance answers each request), each inside a
+ * SERVER span that continues the caller's trace. The handler's result is the JSON reply.
+ */
+export function serveRpc(bus: NatsBus, subject: string, handler: (data: unknown) => Promise<unknown>, log: FastifyBaseLogger): RpcServer {
+  const wire = bus.names.subject(subject)
+  const sub = bus.nc.subscribe(wire, { queue: bus.names.durable(subject.replace(/\./g, '_')) })
+  const done = (async () => {
+    for await (const m of sub) {
+      const parent = contextFromHeaders(m.headers)
+      void tracer.startActiveSpan(`${subject} process`, { kind: SpanKind.SERVER, attributes: { 'messaging.system': 'nats', 'messaging.destination.name': wire } }, parent, async (span) => {
+        try {
+          let data: unknown
+          try {
+            data = m.json()
+          } catch {
+            data = undefined
+          }
+          m.respond(JSON.stringify(await handler(data)))
+        } catch (err) {
+          span.recordException(err as Error)
+          span.setStatus({ code: SpanStatusCode.ERROR })
+          log.error({ err, subject }, 'rpc handler failed')
+          // No reply: the caller times out and treats the outcome as unknown, never as success.
+        } finally {
+          span.end()
+        }
+      })
+    }
+  })()
+  return {
+    async stop() {
+      await sub.drain().catch(() => undefined)
+      await done.catch(() => undefined)
+    },
+  }
+}
