@@ -68,7 +68,9 @@ export function createRedisLineStore(redis: Redis, opts: { timeoutMs: number }):
       return await Promise.race([
         run(),
         new Promise<never>((_, reject) => {
-          timer = setTimeout(() => reject(new Error(`no answer within ${opts.timeoutMs} ms`)), opts.timeoutMs)
+          // setImmediate runs after the poll phase: a reply that arrived while the event loop was busy
+          // is read first, so only a Redis that really did not answer counts as a timeout.
+          timer = setTimeout(() => setImmediate(() => reject(new Error(`no answer within ${opts.timeoutMs} ms`))), opts.timeoutMs)
         }),
       ])
     } catch (err) {

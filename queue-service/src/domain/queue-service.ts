@@ -110,14 +110,14 @@ export function createQueueService(deps: QueueServiceDeps) {
     },
 
     /** One admission step for every concert with a line; a no-op where another instance ran this tick. */
-    async tick(): Promise<number> {
+    async tick(): Promise<Record<string, number>> {
       const now = clock.now()
       const tick = Math.floor(now / defaults.tickMs)
-      let admitted = 0
+      const admitted: Record<string, number> = {}
       for (const concertId of await store.concerts()) {
         const result = await store.step({ concertId, tick, now, defaults })
         events.stepped(concertId, result)
-        admitted += result.admitted
+        admitted[concertId] = result.admitted
       }
       return admitted
     },
