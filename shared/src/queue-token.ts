@@ -1,4 +1,5 @@
 import { errors, jwtVerify, SignJWT } from 'jose'
+import { webcrypto } from 'node:crypto'
 import { deriveKey } from './auth.js'
 
 /**
@@ -47,6 +48,18 @@ export function isQueueId(value: unknown): value is string {
   return typeof value === 'string' && ID.test(value)
 }
 
+// jose imports a raw Uint8Array key through WebCrypto on every call; importing it once per key makes
+// signing and verifying several times cheaper on the join and gate hot paths.
+const imported = new WeakMap<Uint8Array, Promise<webcrypto.CryptoKey>>()
+function hmacKey(key: Uint8Array): Promise<webcrypto.CryptoKey> {
+  let k = imported.get(key)
+  if (!k) {
+    k = webcrypto.subtle.importKey('raw', key, { name: 'HMAC', hash: 'SHA-256' }, false, ['sign', 'verify'])
+    imported.set(key, k)
+  }
+  return k
+}
+
 /** HS256 is deterministic: the same claims always give the same token, so a re-join returns it again. */
 export async function signQueueToken(key: Uint8Array, c: QueueTokenClaims): Promise<string> {
   return new SignJWT({ cid: c.concertId, st: c.status, seq: c.seq })
@@ -56,7 +69,7 @@ export async function signQueueToken(key: Uint8Array, c: QueueTokenClaims): Prom
     .setJti(`${c.seq.toString(36)}${c.status === 'ACTIVE' ? 'a' : 'w'}`)
     .setIssuedAt(c.issuedAt)
     .setExpirationTime(c.expiresAt)
-    .sign(key)
+    .sign(await hmacKey(key))
 }
 
 function claimsOf(payload: Record<string, unknown>): QueueTokenClaims | undefined {
@@ -72,7 +85,7 @@ function claimsOf(payload: Record<string, unknown>): QueueTokenClaims | undefine
 export async function verifyQueueToken(key: Uint8Array, token: string, opts: { nowMs?: number } = {}): Promise<QueueTokenVerdict> {
   if (!COMPACT.test(token)) return { ok: false, reason: 'invalid' }
   try {
-    const { payload } = await jwtVerify(token, key, {
+    const { payload } = await jwtVerify(token, await hmacKey(key), {
       algorithms: ['HS256'],
       issuer: QUEUE_TOKEN_ISSUER,
       requiredClaims: ['sub', 'exp', 'iat', 'jti'],
