@@ -1,6 +1,6 @@
 import { signUserToken } from '@tickets/shared/auth'
 import { queueTokenKey, signQueueToken, type QueueTokenClaims } from '@tickets/shared/queue-token'
-import { isolation, startThrowawayRedis } from '@tickets/shared/testing'
+import { startThrowawayRedis } from '@tickets/shared/testing'
 import { SignJWT, UnsecuredJWT } from 'jose'
 import { afterAll, describe, expect, it } from 'vitest'
 import { queueRouteOf } from '../src/plugins/queue-gate.js'
@@ -10,7 +10,11 @@ import { anUpstream } from './helpers/upstream.js'
 const queue = await anUpstream('queue')
 const booking = await anUpstream('booking')
 const payment = await anUpstream('payment')
-const { app } = await buildTestApp(import.meta.url, { QUEUE_URLS: queue.url, BOOKING_URLS: booking.url, PAYMENT_URLS: payment.url })
+const upstreams = { QUEUE_URLS: queue.url, BOOKING_URLS: booking.url, PAYMENT_URLS: payment.url }
+const { app } = await buildTestApp(import.meta.url, upstreams)
+const lonelyRedis = await startThrowawayRedis()
+afterAll(() => lonelyRedis.dispose())
+const { app: lonely } = await buildTestApp(import.meta.url, { ...upstreams, REDIS_URL: lonelyRedis.url })
 
 const CONCERT = 'c-1'
 const seatsUrl = (concertId = CONCERT) => `/api/concerts/${concertId}/schedules/s-1/seats`
@@ -117,17 +121,13 @@ describe('routes marked queue', () => {
 
 describe('when the gateway cannot reach Redis', () => {
   it('then signed ACTIVE tokens keep working until they expire (manual 3.3.1), and bad tokens are still refused', async () => {
-    const redis = await startThrowawayRedis()
-    afterAll(() => redis.dispose())
-    const iso = isolation(import.meta.url)
-    const { app: gateway } = await buildTestApp(import.meta.url, { REDIS_URL: redis.url, REDIS_PREFIX: iso.redisPrefix, QUEUE_URLS: queue.url, BOOKING_URLS: booking.url, PAYMENT_URLS: payment.url })
-    await redis.stop()
+    await lonelyRedis.stop()
     const headers = { authorization: await bearer(), 'x-queue-token': await activeToken() }
-    const ok = await gateway.inject({ method: 'GET', url: seatsUrl(), headers })
+    const ok = await lonely.inject({ method: 'GET', url: seatsUrl(), headers })
     expect(ok.statusCode).toBe(200)
-    const expired = await gateway.inject({ method: 'GET', url: seatsUrl(), headers: { ...headers, 'x-queue-token': await activeToken({ issuedAt: now() - 700, expiresAt: now() - 1 }) } })
+    const expired = await lonely.inject({ method: 'GET', url: seatsUrl(), headers: { ...headers, 'x-queue-token': await activeToken({ issuedAt: now() - 700, expiresAt: now() - 1 }) } })
     expect(expired.statusCode).toBe(401)
-    const metrics = await gateway.inject({ method: 'GET', url: '/metrics' })
+    const metrics = await lonely.inject({ method: 'GET', url: '/metrics' })
     expect(metrics.body).toMatch(/^gateway_queue_revocation_unchecked_total(\{[^}]*\})? [1-9]/m)
   })
 })

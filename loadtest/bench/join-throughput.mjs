@@ -86,6 +86,11 @@ function fanRequests(pool) {
   }]
 }
 
+function directRequests() {
+  let next = 0
+  return [{ setupRequest: (req) => ({ ...req, headers: { ...req.headers, 'x-user-id': `direct-${next++}` } }) }]
+}
+
 const rows = []
 function record(name, r) {
   rows.push({
@@ -102,6 +107,7 @@ function record(name, r) {
 await cannon({ url: `http://127.0.0.1:${barePort}/api/queue/token`, body, headers, duration: 2 })
 record('baseline: bare http-proxy hop, empty upstream', await cannon({ url: `http://127.0.0.1:${barePort}/api/queue/token`, body, headers }))
 record('gateway -> queue-service: new joins', await cannon({ url: `http://127.0.0.1:${gatewayPort}/api/queue/token`, body, headers, requests: fanRequests(FANS) }))
+record('queue-service alone (no gateway): new joins', await cannon({ url: `http://127.0.0.1:${queuePort}/api/queue/token`, body, headers, requests: directRequests() }))
 record('gateway -> queue-service: re-joins (1,000 fans)', await cannon({ url: `http://127.0.0.1:${gatewayPort}/api/queue/token`, body, headers, requests: fanRequests(1_000) }))
 record('baseline again', await cannon({ url: `http://127.0.0.1:${barePort}/api/queue/token`, body, headers }))
 

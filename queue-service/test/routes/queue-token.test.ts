@@ -3,7 +3,7 @@ import { serveRpc } from '@tickets/shared/nats'
 import { queueTokenKey, signQueueToken } from '@tickets/shared/queue-token'
 import { isolation } from '@tickets/shared/testing'
 import { decodeJwt } from 'jose'
-import { afterAll, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { lineControls } from '../../src/ops.js'
 import { aConcertId, buildTestApp, join, leave, manualClock, poll, TEST_SECRET } from '../helpers/build-test-app.js'
 
@@ -48,16 +48,26 @@ describe('POST /api/queue/token', () => {
     expect(anonymous.json().code).toBe('AUTH_MISSING_USER')
   })
 
-  it('when booking says the concert does not exist, then 404 QUEUE_CONCERT_NOT_FOUND and nobody is in line', async () => {
+  it('when booking says the concert does not exist or is sold out, then 404 QUEUE_CONCERT_NOT_FOUND or 409 QUEUE_SOLD_OUT and nobody is in line', async () => {
     const concertId = aConcertId()
-    const rpc = serveRpc(app.nats, RPC.CONCERT_STATUS, async (data) => ({ exists: (data as { concertId: string }).concertId !== concertId, soldOut: false }), app.log)
-    afterAll(() => rpc.stop())
-    await app.nats.nc.flush()
-    const res = await join(app, 'u1', concertId)
-    expect(res.statusCode).toBe(404)
-    expect(res.json().code).toBe('QUEUE_CONCERT_NOT_FOUND')
-    expect((await controls.status(concertId)).waiting).toBe(0)
-    await rpc.stop()
+    const soldOutId = aConcertId()
+    const rpc = serveRpc(app.nats, RPC.CONCERT_STATUS, async (data) => {
+      const asked = (data as { concertId: string }).concertId
+      return { exists: asked !== concertId, soldOut: asked === soldOutId }
+    }, app.log)
+    try {
+      await app.nats.nc.flush()
+      const res = await join(app, 'u1', concertId)
+      expect(res.statusCode).toBe(404)
+      expect(res.json().code).toBe('QUEUE_CONCERT_NOT_FOUND')
+      expect((await controls.status(concertId)).waiting).toBe(0)
+      const soldOut = await join(app, 'u1', soldOutId)
+      expect(soldOut.statusCode).toBe(409)
+      expect(soldOut.json().code).toBe('QUEUE_SOLD_OUT')
+      expect((await controls.status(soldOutId)).waiting).toBe(0)
+    } finally {
+      await rpc.stop()
+    }
   })
 })
 
