@@ -25,7 +25,8 @@ const SCRIPTS: Record<keyof LineCommands, { numberOfKeys: number; lua: string }>
 
 const RETRY_AFTER_S = '2'
 const EVENT_DEDUP_MS = 7 * 24 * 3_600_000
-const STEP_BATCH_LIMIT = 1_000
+// Bounds one script run (Redis is single-threaded): at most this many admissions, expiries and drop-outs per tick.
+const STEP_BATCH_LIMIT = 5_000
 const REGISTER_EVERY_MS = 30_000
 
 function base(concertId: string) {
