@@ -60,6 +60,14 @@ export const metricsPlugin = fp(
     app.decorate('metrics', registry)
     app.addHook('onRequest', async (request) => {
       request.metricsStart = process.hrtime.bigint()
+      // One server span per request (the HTTP instrumentation's), named after the route template:
+      // per-hook spans cost about a quarter of a small route's throughput.
+      const span = trace.getActiveSpan()
+      const route = request.routeOptions.url
+      if (span && route) {
+        span.setAttribute('http.route', route)
+        span.updateName(`${request.method} ${route}`)
+      }
     })
     app.addHook('onResponse', async (request, reply) => {
       const route = routeOf(request)

@@ -3,7 +3,7 @@ import { AckPolicy, jetstream, jetstreamManager, type JetStreamClient, type JetS
 import { connect, headers as natsHeaders, nanos, type MsgHdrs, type NatsConnection } from '@nats-io/transport-node'
 import type { FastifyBaseLogger, FastifyInstance } from 'fastify'
 import fp from 'fastify-plugin'
-import { Counter, type Registry } from 'prom-client'
+import { Counter, Gauge, type Registry } from 'prom-client'
 import { Value } from 'typebox/value'
 import { EVENT_SCHEMAS, natsNames, type Envelope, type NatsNames, type StreamName, type SubjectName } from './events.js'
 
@@ -125,6 +125,32 @@ export interface ConsumerSpec {
   metrics?: Registry
 }
 
+const pendingReaders = new WeakMap<Registry, Map<string, () => Promise<number>>>()
+
+/** nats_consumer_pending_messages per consumer, read from JetStream when scraped. */
+function watchPending(registry: Registry, consumer: string, read: () => Promise<number>) {
+  let readers = pendingReaders.get(registry)
+  if (!readers) {
+    const map = new Map<string, () => Promise<number>>()
+    readers = map
+    pendingReaders.set(registry, map)
+    new Gauge({
+      name: 'nats_consumer_pending_messages',
+      help: 'Messages not yet delivered to a consumer plus those awaiting its ack',
+      labelNames: ['consumer'],
+      registers: [registry],
+      async collect() {
+        for (const [name, readPending] of map) {
+          // NATS unreachable: keep the last value (dependency_up reports the outage).
+          const value = await readPending().catch(() => undefined)
+          if (value !== undefined) this.set({ consumer: name }, value)
+        }
+      },
+    })
+  }
+  readers.set(consumer, read)
+}
+
 function counterOn(registry: Registry, name: string, help: string): Counter<'consumer'> {
   return (registry.getSingleMetric(name) as Counter<'consumer'> | undefined) ?? new Counter({ name, help, labelNames: ['consumer'], registers: [registry] })
 }
@@ -163,6 +189,10 @@ export async function startConsumer(bus: NatsBus, spec: ConsumerSpec): Promise<R
     })
   }
   const consumer = await bus.js.consumers.get(stream, durable)
+  if (spec.metrics) watchPending(spec.metrics, spec.durable, async () => {
+    const info = await consumer.info(false)
+    return info.num_pending + info.num_ack_pending
+  })
   const messages: ConsumerMessages = await consumer.consume({ max_messages: 64 })
   const schema = EVENT_SCHEMAS[spec.subject]
   const redeliveries = spec.metrics && counterOn(spec.metrics, 'nats_consumer_redeliveries_total', 'Messages delivered again after a failure or a missed ack')

@@ -5,7 +5,6 @@ import { IORedisInstrumentation } from '@opentelemetry/instrumentation-ioredis'
 import { UndiciInstrumentation } from '@opentelemetry/instrumentation-undici'
 import { NodeSDK } from '@opentelemetry/sdk-node'
 import { BatchSpanProcessor, ParentBasedSampler, TraceIdRatioBasedSampler, type SpanProcessor } from '@opentelemetry/sdk-trace-base'
-import { FastifyOtelInstrumentation } from '@fastify/otel'
 import { PrismaInstrumentation } from '@prisma/instrumentation'
 import type { ExportResult } from '@opentelemetry/core'
 import type { ReadableSpan, SpanExporter } from '@opentelemetry/sdk-trace-base'
@@ -33,6 +32,16 @@ export function telemetrySettingsFrom(env: Record<string, string | undefined>): 
 }
 
 const MAX_QUEUE = 4_096
+
+/** An unreachable collector fails every export: say so once a minute, not once a second. */
+class QuietDiagLogger extends DiagConsoleLogger {
+  private last = 0
+  override error = (message: string, ...args: unknown[]) => {
+    if (Date.now() - this.last < 60_000) return
+    this.last = Date.now()
+    process.stderr.write(`${JSON.stringify({ level: 50, component: 'telemetry', msg: message, detail: args.map(String).join(' ').slice(0, 300) })}\n`)
+  }
+}
 
 /** Counts the spans handed to the exporter, so the processor knows how full its queue is. */
 class CountingExporter implements SpanExporter {
@@ -70,7 +79,7 @@ class CountingBatchSpanProcessor extends BatchSpanProcessor {
 
 export function startTelemetry(settings: TelemetrySettings): NodeSDK | undefined {
   if (settings.disabled) return undefined
-  diag.setLogger(new DiagConsoleLogger(), DiagLogLevel.ERROR)
+  diag.setLogger(new QuietDiagLogger(), DiagLogLevel.ERROR)
   const spanProcessors: SpanProcessor[] = settings.endpoint
     ? [
         // Bounded queue: with the collector down, spans are dropped instead of piling up in memory.
@@ -91,7 +100,6 @@ export function startTelemetry(settings: TelemetrySettings): NodeSDK | undefined
       }),
       new UndiciInstrumentation(),
       new IORedisInstrumentation({ requireParentSpan: true }),
-      new FastifyOtelInstrumentation({ registerOnInitialization: true, ignorePaths: (opts) => IGNORED_PATHS.has(opts.url) }),
       new PrismaInstrumentation(),
     ],
   })
