@@ -6,6 +6,7 @@ import { pingRedis, redisPlugin } from '@tickets/shared/redis'
 import Fastify, { type FastifyInstance } from 'fastify'
 import { urlList, type Config } from './config.js'
 import authPlugin from './plugins/auth.js'
+import queueGate from './plugins/queue-gate.js'
 import { proxyRoutes } from './routes/proxy.js'
 
 export interface BuildOptions {
@@ -23,6 +24,7 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
   await app.register(problemDetails)
   await app.register(redisPlugin, { url: config.REDIS_URL, keyPrefix: config.REDIS_PREFIX })
   await app.register(authPlugin, { secret: config.AUTH_JWT_SECRET })
+  await app.register(queueGate, { secret: config.AUTH_JWT_SECRET })
 
   const services = { queue: urlList(config.QUEUE_URLS), booking: urlList(config.BOOKING_URLS), payment: urlList(config.PAYMENT_URLS) }
   const checks: Record<string, () => Promise<void>> = { redis: () => pingRedis(app.redis) }

@@ -5,11 +5,34 @@ import { metricsPlugin } from '@tickets/shared/metrics'
 import { natsPlugin } from '@tickets/shared/nats'
 import { pingRedis, redisPlugin } from '@tickets/shared/redis'
 import Fastify, { type FastifyInstance } from 'fastify'
+import { createJwtTokenIssuer } from './adapters/jwt-token-issuer.js'
+import { createNatsConcertDirectory } from './adapters/nats-concert-directory.js'
+import { createRedisLineStore } from './adapters/redis-line-store.js'
 import type { Config } from './config.js'
+import { startQueueConsumers } from './consumers/queue-consumers.js'
+import type { Clock } from './domain/ports.js'
+import { createQueueService, type QueueService } from './domain/queue-service.js'
+import { startAdmissionLoop } from './plugins/admission-loop.js'
+import { createQueueMetrics } from './plugins/queue-metrics.js'
+import { queueTokenRoutes } from './routes/queue-token.js'
 
 export interface BuildOptions {
   defaultMetrics?: boolean
+  /** Tests pass a manual clock and run `app.queue.tick()` themselves. */
+  clock?: Clock
+  /** The timer that runs admission steps (default on). */
+  admissionLoop?: boolean
+  /** The JetStream consumers (default on). */
+  consumers?: boolean
 }
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    queue: QueueService
+  }
+}
+
+const systemClock: Clock = { now: () => Date.now() }
 
 export async function buildApp(config: Config, options: BuildOptions = {}): Promise<FastifyInstance> {
   const app = Fastify(serverOptions({ service: 'queue-service', logLevel: config.LOG_LEVEL })).withTypeProvider<TypeBoxTypeProvider>()
@@ -21,5 +44,35 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
     timeoutMs: config.HEALTH_TIMEOUT_MS,
     checks: { redis: () => pingRedis(app.redis), nats: () => app.nats.ping() },
   })
+
+  const metrics = createQueueMetrics(app.metrics)
+  const queue = createQueueService({
+    store: createRedisLineStore(app.redis, { timeoutMs: config.QUEUE_REDIS_TIMEOUT_MS }),
+    tokens: createJwtTokenIssuer(config.AUTH_JWT_SECRET),
+    concerts: createNatsConcertDirectory(app.nats, { cacheMs: config.CONCERT_STATUS_CACHE_MS, timeoutMs: config.CONCERT_STATUS_TIMEOUT_MS, log: app.log.child({ component: 'concert-directory' }) }),
+    clock: options.clock ?? systemClock,
+    events: metrics.events,
+    defaults: {
+      ratePerSecond: config.ADMISSION_RATE_PER_SECOND,
+      activeCap: config.ACTIVE_CAP,
+      activeTtlMs: config.ACTIVE_TTL_SECONDS * 1000,
+      idleTimeoutMs: config.WAITING_IDLE_TIMEOUT_SECONDS * 1000,
+      tickMs: config.ADMISSION_TICK_MS,
+    },
+    waitingTokenTtlMs: config.WAITING_TOKEN_TTL_SECONDS * 1000,
+  })
+  app.decorate('queue', queue)
+  await app.register(queueTokenRoutes, { prefix: '/api/queue', queue, joinSeconds: metrics.joinSeconds, pollSeconds: metrics.pollSeconds })
+
+  if (options.consumers ?? true) {
+    const consumers = await startQueueConsumers(app, queue)
+    app.addHook('preClose', async () => {
+      await Promise.all(consumers.map((c) => c.stop()))
+    })
+  }
+  if (options.admissionLoop ?? true) {
+    const stop = startAdmissionLoop(app, queue, config.ADMISSION_TICK_MS)
+    app.addHook('preClose', async () => stop())
+  }
   return app
 }

@@ -7,5 +7,20 @@ export const ConfigSchema = Type.Object({
   ...authConfigProperties,
   PORT: Type.Integer({ minimum: 0, maximum: 65535, default: 3001 }),
   INSTANCE_ID: Type.String({ default: 'queue-1' }),
+  /** Admissions per second per concert, unless an operator set another rate for that concert. */
+  ADMISSION_RATE_PER_SECOND: Type.Number({ minimum: 0, default: 50 }),
+  /** Most users ACTIVE at once per concert, unless an operator set another cap for that concert. */
+  ACTIVE_CAP: Type.Integer({ minimum: 0, default: 500 }),
+  /** One admission step per concert per tick, across all instances. */
+  ADMISSION_TICK_MS: Type.Integer({ minimum: 100, default: 1_000 }),
+  ACTIVE_TTL_SECONDS: Type.Integer({ minimum: 10, default: 600 }),
+  /** A waiting user who has not polled (or re-joined) for this long drops out of line. */
+  WAITING_IDLE_TIMEOUT_SECONDS: Type.Integer({ minimum: 5, default: 300 }),
+  WAITING_TOKEN_TTL_SECONDS: Type.Integer({ minimum: 60, default: 86_400 }),
+  /** A Redis call slower than this answers 503 QUEUE_UNAVAILABLE instead of hanging the request. */
+  QUEUE_REDIS_TIMEOUT_MS: Type.Integer({ minimum: 10, default: 150 }),
+  /** How long booking's answer about a concert (exists, sold out) is kept in memory. */
+  CONCERT_STATUS_CACHE_MS: Type.Integer({ minimum: 0, default: 5_000 }),
+  CONCERT_STATUS_TIMEOUT_MS: Type.Integer({ minimum: 10, default: 250 }),
 })
 export type Config = Static<typeof ConfigSchema>

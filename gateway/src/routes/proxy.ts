@@ -1,5 +1,5 @@
 import proxy from '@fastify/http-proxy'
-import { USER_ID_HEADER } from '@tickets/shared/auth'
+import { QUEUE_CONCERT_HEADER, USER_ID_HEADER } from '@tickets/shared/auth'
 import type { FastifyInstance, FastifyRequest } from 'fastify'
 
 export interface UpstreamRoute {
@@ -25,6 +25,7 @@ export async function proxyRoutes(app: FastifyInstance, opts: { routes: Upstream
       http: { requestOptions: { timeout: opts.timeoutMs } },
       preHandler: async (request) => {
         if (!route.isPublic?.(request)) await app.authenticate(request)
+        await app.queueGate(request)
       },
       replyOptions: {
         getUpstream: () => pick(),
@@ -32,11 +33,13 @@ export async function proxyRoutes(app: FastifyInstance, opts: { routes: Upstream
           const out: Record<string, string | string[] | undefined> = { ...headers }
           // A client must never speak as another user: only the verified token sets this header.
           delete out[USER_ID_HEADER]
+          delete out[QUEUE_CONCERT_HEADER]
           // The undici instrumentation injects the right traceparent; two values would break the trace.
           delete out.traceparent
           delete out.tracestate
           out['x-request-id'] = String(request.id)
           if (request.userId) out[USER_ID_HEADER] = request.userId
+          if (request.queueConcertId) out[QUEUE_CONCERT_HEADER] = request.queueConcertId
           return out
         },
       },

@@ -1,0 +1,114 @@
+import { AppError } from '@tickets/shared/errors'
+import { QUEUE_TOKEN_HEADER, queueRevocationKey, queueTokenKey, verifyQueueToken } from '@tickets/shared/queue-token'
+import type { FastifyInstance, FastifyRequest } from 'fastify'
+import fp from 'fastify-plugin'
+import { Counter, type Registry } from 'prom-client'
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    /** The concert of the caller's verified ACTIVE queue token, on routes marked **queue**. */
+    queueConcertId: string | null
+  }
+  interface FastifyInstance {
+    /** Rejects a request to a **queue** route without a valid ACTIVE queue token; a no-op elsewhere. */
+    queueGate(request: FastifyRequest): Promise<void>
+  }
+}
+
+export interface QueueGateOptions {
+  secret: string
+  /** How long the revocation lookup may take before the signed token is trusted alone. */
+  revocationTimeoutMs?: number
+}
+
+const SEATS = /^\/api\/concerts\/([^/]+)\/schedules\/[^/]+\/seats$/i
+const RESERVE = /^\/api\/reservations$/i
+const PAY = /^\/api\/payments$/i
+
+function normalisedPath(url: string): string {
+  const raw = url.split('?')[0] ?? ''
+  let path = raw
+  try {
+    path = decodeURIComponent(raw)
+  } catch {
+    /* a malformed escape: match the raw path */
+  }
+  // Matched loosely on purpose (case, repeated and trailing slashes): a variant the gate misses must
+  // never be one a service would still route.
+  return path.replace(/\/{2,}/g, '/').replace(/(.)\/$/, '$1')
+}
+
+/** The routes marked **queue** in api.md; `concertId` is the path's where it has one. */
+export function queueRouteOf(method: string, url: string): { concertId: string | null } | null {
+  const path = normalisedPath(url)
+  if (method === 'GET' || method === 'HEAD') {
+    const seats = SEATS.exec(path)
+    return seats ? { concertId: seats[1]! } : null
+  }
+  if (method === 'POST' && (RESERVE.test(path) || PAY.test(path))) return { concertId: null }
+  return null
+}
+
+/**
+ * Checks X-Queue-Token on every **queue** route: signature (HS256, the queue key only), expiry,
+ * status ACTIVE, the authenticated user, the path's concert, then revocation with one Redis GET.
+ * When the gateway's Redis is down, signed ACTIVE tokens keep working until they expire (manual
+ * 3.3.1): a fan already admitted keeps booking, and the window is bounded by the token's expiry.
+ */
+export default fp(
+  async (app: FastifyInstance, opts: QueueGateOptions) => {
+    const key = queueTokenKey(opts.secret)
+    const timeoutMs = opts.revocationTimeoutMs ?? 100
+    const registry = (app as FastifyInstance & { metrics?: Registry }).metrics
+    const registers = registry ? [registry] : []
+    const rejected = new Counter({ name: 'gateway_queue_gate_rejections_total', help: 'Requests to queue routes refused by the queue-token check', labelNames: ['code'], registers })
+    const unchecked = new Counter({ name: 'gateway_queue_revocation_unchecked_total', help: 'ACTIVE tokens let through without a revocation check (Redis down or slow)', registers })
+
+    async function revokedUpTo(concertId: string, userId: string): Promise<number | null> {
+      let timer: NodeJS.Timeout | undefined
+      try {
+        if (app.redis.status !== 'ready') throw new Error(`redis is ${app.redis.status}`)
+        const value = await Promise.race([
+          app.redis.get(queueRevocationKey(concertId, userId)),
+          new Promise<never>((_, reject) => {
+            timer = setTimeout(() => setImmediate(() => reject(new Error(`no answer within ${timeoutMs} ms`))), timeoutMs)
+          }),
+        ])
+        return value === null ? 0 : Number(value)
+      } catch (err) {
+        unchecked.inc()
+        app.log.warn({ err, concertId }, 'queue token revocation not checked; trusting the signature')
+        return null
+      } finally {
+        clearTimeout(timer)
+      }
+    }
+
+    function reject(code: ConstructorParameters<typeof AppError>[0], detail: string): never {
+      rejected.inc({ code })
+      throw new AppError(code, detail)
+    }
+
+    app.decorateRequest('queueConcertId', null)
+    app.decorate('queueGate', async (request: FastifyRequest) => {
+      const route = queueRouteOf(request.method, request.url)
+      if (!route) return
+      const header = request.headers[QUEUE_TOKEN_HEADER]
+      if (typeof header !== 'string' || header.length === 0) reject('QUEUE_TOKEN_MISSING', 'This route needs X-Queue-Token: join the line with POST /api/queue/token')
+      const verdict = await verifyQueueToken(key, header)
+      if (!verdict.ok) {
+        if (verdict.reason === 'expired') reject('QUEUE_TOKEN_EXPIRED', 'Your admission has expired: join the line again')
+        reject('QUEUE_TOKEN_INVALID', 'Queue token signature or claims are not valid')
+      }
+      const { claims } = verdict
+      if (!request.userId) reject('AUTH_MISSING_USER', 'No authenticated user')
+      if (claims.userId !== request.userId) reject('QUEUE_TOKEN_FORBIDDEN', 'This queue token belongs to another user')
+      if (claims.status !== 'ACTIVE') reject('QUEUE_NOT_ACTIVE', 'Still waiting: poll GET /api/queue/token until ACTIVE and send the token it returns')
+      if (route.concertId !== null && route.concertId !== claims.concertId) reject('QUEUE_TOKEN_FORBIDDEN', 'This queue token is for another concert')
+      const revoked = await revokedUpTo(claims.concertId, claims.userId)
+      if (revoked !== null && revoked >= claims.seq) reject('QUEUE_TOKEN_REVOKED', 'This admission has ended (paid or given up)')
+      request.queueConcertId = claims.concertId
+    })
+  },
+  { name: 'queue-gate', dependencies: ['auth', 'redis'] },
+)

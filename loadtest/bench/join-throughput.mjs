@@ -1,0 +1,126 @@
+#!/usr/bin/env node
+// `npm run bench:join`: joins per second through the gateway (auth, proxy hop, queue-service, Redis
+// Lua) against a bare @fastify/http-proxy hop to an empty upstream, in the same run on the same
+// machine. Needs Redis and NATS (npm run stack). A benchmark, not a test: it prints figures.
+import { spawn } from 'node:child_process'
+import { randomBytes } from 'node:crypto'
+import { cpus, totalmem } from 'node:os'
+import { fileURLToPath } from 'node:url'
+import { signUserToken } from '@tickets/shared/auth'
+import { freePort } from '@tickets/shared/testing'
+import autocannon from 'autocannon'
+import { Redis } from 'ioredis'
+
+const root = fileURLToPath(new URL('../../', import.meta.url))
+const DURATION_S = Number(process.env.BENCH_DURATION_S ?? 10)
+const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 50)
+const SECRET = randomBytes(24).toString('hex')
+const run = randomBytes(3).toString('hex')
+const children = []
+
+function start(name, args, env = {}) {
+  const child = spawn(process.execPath, args, { cwd: root, env: { ...process.env, LOG_LEVEL: 'error', ...env }, stdio: ['ignore', 'ignore', 'inherit'] })
+  child.on('exit', (code, signal) => {
+    if (!stopping) {
+      console.error(`${name} exited (${code ?? signal})`)
+      process.exit(1)
+    }
+  })
+  children.push(child)
+}
+
+let stopping = false
+function stopAll() {
+  stopping = true
+  for (const c of children) c.kill('SIGTERM')
+}
+process.on('exit', stopAll)
+
+async function ready(url) {
+  const deadline = Date.now() + 20_000
+  while (Date.now() < deadline) {
+    try {
+      if ((await fetch(url)).ok) return
+    } catch {
+      /* not up yet */
+    }
+    await new Promise((r) => setTimeout(r, 100))
+  }
+  throw new Error(`${url} did not come up`)
+}
+
+function cannon(opts) {
+  return new Promise((resolve, reject) => {
+    const instance = autocannon({ duration: DURATION_S, connections: CONNECTIONS, method: 'POST', ...opts }, (err, result) => (err ? reject(err) : resolve(result)))
+    autocannon.track(instance, { renderProgressBar: false, renderResultsTable: false, renderLatencyTable: false })
+  })
+}
+
+const [upstreamPort, barePort, queuePort, gatewayPort] = await Promise.all([freePort(), freePort(), freePort(), freePort()])
+const common = { AUTH_JWT_SECRET: SECRET, REDIS_PREFIX: `bench:${run}:`, NATS_NAMESPACE: `bench_${run}`, OTEL_SDK_DISABLED: 'true' }
+start('upstream', ['loadtest/bench/bare-proxy.mjs', 'upstream', String(upstreamPort)])
+start('bare proxy', ['loadtest/bench/bare-proxy.mjs', 'proxy', String(barePort), `http://127.0.0.1:${upstreamPort}`])
+start('queue-service', ['queue-service/dist/server.js'], { ...common, PORT: String(queuePort) })
+start('gateway', ['gateway/dist/server.js'], {
+  ...common,
+  PORT: String(gatewayPort),
+  QUEUE_URLS: `http://127.0.0.1:${queuePort}`,
+  // Many fans from one machine: their address comes from X-Forwarded-For (see api.md, rate limits).
+  TRUSTED_PROXIES: '127.0.0.0/8',
+})
+await Promise.all([ready(`http://127.0.0.1:${upstreamPort}/x`), ready(`http://127.0.0.1:${queuePort}/health`), ready(`http://127.0.0.1:${gatewayPort}/health`)])
+
+const FANS = Number(process.env.BENCH_FANS ?? 80_000)
+const tokens = await Promise.all(Array.from({ length: FANS }, (_, i) => signUserToken({ secret: SECRET, userId: `fan-${i}` })))
+const concertId = `bench-${run}`
+const body = JSON.stringify({ concertId })
+const headers = { 'content-type': 'application/json' }
+
+function fanRequests(pool) {
+  let next = 0
+  return [{
+    setupRequest(req) {
+      const i = next++ % pool
+      return { ...req, headers: { ...req.headers, authorization: `Bearer ${tokens[i]}`, 'x-forwarded-for': `10.${(i >> 16) & 255}.${(i >> 8) & 255}.${i & 255}` } }
+    },
+  }]
+}
+
+function directRequests() {
+  let next = 0
+  return [{ setupRequest: (req) => ({ ...req, headers: { ...req.headers, 'x-user-id': `direct-${next++}` } }) }]
+}
+
+const rows = []
+function record(name, r) {
+  rows.push({
+    run: name,
+    'req/s': Math.round(r.requests.average),
+    'p50 ms': r.latency.p50,
+    'p99 ms': r.latency.p99,
+    requests: r.requests.total,
+    'non-2xx': r.non2xx,
+    errors: r.errors + r.timeouts,
+  })
+}
+
+await cannon({ url: `http://127.0.0.1:${barePort}/api/queue/token`, body, headers, duration: 2 })
+record('baseline: bare http-proxy hop, empty upstream', await cannon({ url: `http://127.0.0.1:${barePort}/api/queue/token`, body, headers }))
+record('gateway -> queue-service: new joins', await cannon({ url: `http://127.0.0.1:${gatewayPort}/api/queue/token`, body, headers, requests: fanRequests(FANS) }))
+record('queue-service alone (no gateway): new joins', await cannon({ url: `http://127.0.0.1:${queuePort}/api/queue/token`, body, headers, requests: directRequests() }))
+record('gateway -> queue-service: re-joins (1,000 fans)', await cannon({ url: `http://127.0.0.1:${gatewayPort}/api/queue/token`, body, headers, requests: fanRequests(1_000) }))
+record('baseline again', await cannon({ url: `http://127.0.0.1:${barePort}/api/queue/token`, body, headers }))
+
+const cpu = cpus()
+console.log(`join throughput, ${new Date().toISOString()}, ${cpu.length} x ${cpu[0]?.model.trim()}, ${Math.round(totalmem() / 2 ** 30)} GiB, Node ${process.version}`)
+console.log(`autocannon ${CONNECTIONS} connections, ${DURATION_S} s per run, load generator on the same cores`)
+console.table(rows)
+const joined = rows[1]['req/s']
+console.log(`gateway joins reach ${Math.round((joined / rows[0]['req/s']) * 100)}% of the bare proxy hop's throughput`)
+stopAll()
+const redis = new Redis(process.env.REDIS_URL ?? 'redis://127.0.0.1:6379')
+const keys = []
+for await (const batch of redis.scanStream({ match: `${common.REDIS_PREFIX}*`, count: 1_000 })) keys.push(...batch)
+for (let i = 0; i < keys.length; i += 1_000) await redis.del(...keys.slice(i, i + 1_000))
+await redis.quit()
+process.exit(0)

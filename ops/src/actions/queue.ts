@@ -1,0 +1,100 @@
+import { isQueueId } from '@tickets/shared/queue-token'
+import { lineControls } from '@tickets/queue-service/ops'
+import { Redis } from 'ioredis'
+
+type Env = Record<string, string | undefined>
+type Action = { describe: string; run: (args: string[], env: Env) => Promise<number> }
+type Controls = ReturnType<typeof lineControls>
+
+/**
+ * Waiting-room controls. Each writes the concert's settings in Redis; every queue-service instance
+ * reads them in its next admission step (within one tick), so one command reaches them all.
+ */
+async function withControls(env: Env, run: (controls: Controls) => Promise<unknown>): Promise<number> {
+  const redis = new Redis(env.REDIS_URL ?? 'redis://127.0.0.1:6379', { keyPrefix: env.REDIS_PREFIX ?? 'tickets:', lazyConnect: true, maxRetriesPerRequest: 1, connectTimeout: 2_000 })
+  try {
+    await redis.connect()
+    const controls = lineControls(redis)
+    await run(controls)
+    return 0
+  } finally {
+    redis.disconnect()
+  }
+}
+
+function concertArg(args: string[], usage: string): string | undefined {
+  const concertId = args[0]
+  if (isQueueId(concertId)) return concertId
+  console.error(`usage: npm run ops -- ${usage}   (concertId: 1-64 letters, digits, _ or -)`)
+  return undefined
+}
+
+function numberArg(value: string | undefined, integer: boolean): number | undefined {
+  if (value === undefined || !/^\d+(\.\d+)?$/.test(value)) return undefined
+  const n = Number(value)
+  return integer && !Number.isInteger(n) ? undefined : n
+}
+
+async function printStatus(controls: Controls, concertId: string) {
+  console.log(JSON.stringify(await controls.status(concertId)))
+}
+
+function simple(usage: string, describe: string, apply: (controls: Controls, concertId: string) => Promise<unknown>): Action {
+  return {
+    describe,
+    async run(args, env) {
+      const concertId = concertArg(args, usage)
+      if (!concertId) return 2
+      return withControls(env, async (controls) => {
+        await apply(controls, concertId)
+        await printStatus(controls, concertId)
+      })
+    },
+  }
+}
+
+function numeric(name: string, describe: string, integer: boolean, apply: (controls: Controls, concertId: string, n: number) => Promise<unknown>): Action {
+  const usage = `${name} <concertId> <n>`
+  return {
+    describe,
+    async run(args, env) {
+      const concertId = concertArg(args, usage)
+      const n = numberArg(args[1], integer)
+      if (!concertId || n === undefined) {
+        if (concertId) console.error(`usage: npm run ops -- ${usage}   (n: a ${integer ? 'whole ' : ''}number >= 0)`)
+        return 2
+      }
+      return withControls(env, async (controls) => {
+        await apply(controls, concertId, n)
+        await printStatus(controls, concertId)
+      })
+    },
+  }
+}
+
+const EMERGENCY_MODES = ['queue-all', 'let-all', 'off'] as const
+
+export const queueActions: Record<string, Action> = {
+  'queue:status': simple('queue:status <concertId>', "show a concert's line: waiting, active, settings, measured rate", async () => undefined),
+  'queue:pause': simple('queue:pause <concertId>', 'stop admitting from the line (places are kept)', (c, id) => c.pause(id)),
+  'queue:resume': simple('queue:resume <concertId>', 'admit again after queue:pause', (c, id) => c.resume(id)),
+  'queue:emergency': {
+    describe: 'queue-all: admit nobody; let-all: admit everyone at once, ignoring rate and cap; off: normal',
+    async run(args, env) {
+      const usage = 'queue:emergency <concertId> queue-all|let-all|off'
+      const concertId = concertArg(args, usage)
+      const mode = EMERGENCY_MODES.find((m) => m === args[1])
+      if (!concertId || !mode) {
+        if (concertId) console.error(`usage: npm run ops -- ${usage}`)
+        return 2
+      }
+      return withControls(env, async (controls) => {
+        await controls.emergency(concertId, mode)
+        await printStatus(controls, concertId)
+      })
+    },
+  },
+  'queue:set-rate': numeric('queue:set-rate', 'admissions per second for one concert (overrides ADMISSION_RATE_PER_SECOND)', false, (c, id, n) => c.setRate(id, n)),
+  'queue:set-cap': numeric('queue:set-cap', 'most users ACTIVE at once for one concert (overrides ACTIVE_CAP)', true, (c, id, n) => c.setCap(id, n)),
+  'queue:reset': simple('queue:reset <concertId>', "drop a concert's overrides: environment defaults, not paused, no emergency mode", (c, id) => c.reset(id)),
+}

@@ -1,0 +1,34 @@
+import { execFile } from 'node:child_process'
+import { promisify } from 'node:util'
+import { fileURLToPath } from 'node:url'
+import { isolation } from '@tickets/shared/testing'
+import { Redis } from 'ioredis'
+import { afterAll, describe, expect, it } from 'vitest'
+
+const cli = fileURLToPath(new URL('../dist/cli.js', import.meta.url))
+const iso = isolation(import.meta.url)
+const redis = new Redis(process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379', { keyPrefix: iso.redisPrefix })
+afterAll(() => redis.quit())
+const run = promisify(execFile)
+const ops = (...args: string[]) => run(process.execPath, [cli, ...args], { env: { ...process.env, REDIS_PREFIX: iso.redisPrefix } })
+
+describe('npm run ops -- queue:*', () => {
+  it('when an operator sets rate and cap, pauses and switches modes, then the concert settings in Redis follow and the status is printed', async () => {
+    await ops('queue:set-rate', 'c-ops', '25')
+    await ops('queue:set-cap', 'c-ops', '300')
+    await ops('queue:pause', 'c-ops')
+    const { stdout } = await ops('queue:emergency', 'c-ops', 'let-all')
+    expect(JSON.parse(stdout)).toMatchObject({ concertId: 'c-ops', ratePerSecond: 25, activeCap: 300, paused: true, emergency: 'let-all' })
+    expect(await redis.hgetall('{q:c-ops}:cfg')).toEqual({ rate: '25', cap: '300', paused: '1', mode: 'let-all' })
+    await ops('queue:resume', 'c-ops')
+    await ops('queue:emergency', 'c-ops', 'off')
+    expect(await redis.hgetall('{q:c-ops}:cfg')).toEqual({ rate: '25', cap: '300' })
+  })
+
+  it('when the arguments are wrong, then it exits 2 with usage and changes nothing', async () => {
+    for (const args of [['queue:set-rate', 'c-bad', '-1'], ['queue:set-cap', 'c-bad', '2.5'], ['queue:emergency', 'c-bad', 'panic'], ['queue:pause', '{q:x}']]) {
+      await expect(ops(...args)).rejects.toMatchObject({ code: 2, stderr: expect.stringContaining('usage') })
+    }
+    expect(await redis.exists('{q:c-bad}:cfg')).toBe(0)
+  })
+})

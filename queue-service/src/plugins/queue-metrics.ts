@@ -1,0 +1,41 @@
+import { Counter, Gauge, Histogram, type Registry } from 'prom-client'
+import type { QueueEvents } from '../domain/ports.js'
+
+const LATENCY_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.2, 0.5, 1]
+
+/**
+ * The waiting room's metrics on the app's registry. Line length and active count come from the
+ * admission step, so only the instance that ran the latest step reports a concert (the others drop
+ * the series): `sum by (concert)` over instances then counts each line once.
+ */
+export function createQueueMetrics(registry: Registry) {
+  const registers = [registry]
+  const lineLength = new Gauge({ name: 'queue_line_length', help: 'Users waiting in line, per concert', labelNames: ['concert'], registers })
+  const activeUsers = new Gauge({ name: 'queue_active_users', help: 'Users ACTIVE at once, per concert', labelNames: ['concert'], registers })
+  const joins = new Counter({ name: 'queue_joins_total', help: 'Join requests by outcome (new, again, sold_out, unknown_concert)', labelNames: ['concert', 'outcome'], registers })
+  const admissions = new Counter({ name: 'queue_admissions_total', help: 'Users admitted (WAITING -> ACTIVE)', labelNames: ['concert'], registers })
+  const dropouts = new Counter({ name: 'queue_dropouts_total', help: 'Waiting users dropped for not polling', labelNames: ['concert'], registers })
+  const ended = new Counter({ name: 'queue_active_ended_total', help: 'ACTIVE slots ended by reason (expired, left, paid)', labelNames: ['concert', 'reason'], registers })
+  const joinSeconds = new Histogram({ name: 'queue_join_duration_seconds', help: 'POST /api/queue/token latency in the service', labelNames: ['outcome'], buckets: LATENCY_BUCKETS, registers })
+  const pollSeconds = new Histogram({ name: 'queue_poll_duration_seconds', help: 'GET /api/queue/token latency in the service', labelNames: ['outcome'], buckets: LATENCY_BUCKETS, registers })
+
+  const events: QueueEvents = {
+    joined: (concert, outcome) => joins.inc({ concert, outcome }),
+    stepped(concert, r) {
+      if (!r.ran) {
+        lineLength.remove({ concert })
+        activeUsers.remove({ concert })
+        return
+      }
+      lineLength.set({ concert }, r.waiting)
+      activeUsers.set({ concert }, r.active)
+      if (r.admitted) admissions.inc({ concert }, r.admitted)
+      if (r.droppedOut) dropouts.inc({ concert }, r.droppedOut)
+      if (r.expired) ended.inc({ concert, reason: 'expired' }, r.expired)
+    },
+    activeEnded: (concert, reason) => ended.inc({ concert, reason }),
+  }
+  return { events, joinSeconds, pollSeconds }
+}
+
+export type QueueMetrics = ReturnType<typeof createQueueMetrics>

@@ -1,0 +1,76 @@
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
+import { isAppError } from '@tickets/shared/errors'
+import { problemResponses, userIdOf } from '@tickets/shared/http'
+import { QUEUE_TOKEN_HEADER } from '@tickets/shared/queue-token'
+import type { Histogram } from 'prom-client'
+import { Type } from 'typebox'
+import type { QueueService, QueueView } from '../domain/queue-service.js'
+
+const Id = Type.String({ pattern: '^[A-Za-z0-9_-]{1,64}$' })
+const Joined = Type.Object({
+  token: Type.String(),
+  status: Type.Union([Type.Literal('WAITING'), Type.Literal('ACTIVE')]),
+  position: Type.Integer({ minimum: 0 }),
+  estimatedWaitSeconds: Type.Integer({ minimum: 0 }),
+  activeUntil: Type.Optional(Type.String({ format: 'date-time' })),
+})
+const Status = Type.Object({
+  status: Type.Union([Type.Literal('WAITING'), Type.Literal('ACTIVE'), Type.Literal('EXPIRED'), Type.Literal('SOLD_OUT')]),
+  position: Type.Integer({ minimum: 0 }),
+  estimatedWaitSeconds: Type.Integer({ minimum: 0 }),
+  activeUntil: Type.Optional(Type.String({ format: 'date-time' })),
+  token: Type.Optional(Type.String()),
+})
+const TokenHeader = Type.Object({ [QUEUE_TOKEN_HEADER]: Type.Optional(Type.String({ maxLength: 2048 })) })
+
+function outcomeOf(err: unknown): string {
+  return isAppError(err) ? err.code.toLowerCase() : 'error'
+}
+
+async function timed<T>(histogram: Histogram<'outcome'>, run: () => Promise<T>): Promise<T> {
+  const end = histogram.startTimer()
+  try {
+    const result = await run()
+    end({ outcome: 'ok' })
+    return result
+  } catch (err) {
+    end({ outcome: outcomeOf(err) })
+    throw err
+  }
+}
+
+function withoutHint(view: QueueView) {
+  if (!('retryAfterSeconds' in view)) return { body: view, retryAfter: undefined }
+  const { retryAfterSeconds, ...body } = view
+  return { body, retryAfter: String(retryAfterSeconds) }
+}
+
+/** @see /work/shared/api.md "Waiting room" */
+export const queueTokenRoutes: FastifyPluginAsyncTypebox<{ queue: QueueService; joinSeconds: Histogram<'outcome'>; pollSeconds: Histogram<'outcome'> }> = async (app, opts) => {
+  const { queue } = opts
+
+  app.post('/token', {
+    schema: { body: Type.Object({ concertId: Id }, { additionalProperties: false }), response: { 201: Joined, ...problemResponses(400, 401, 404, 409, 503) } },
+  }, async (request, reply) => {
+    const view = await timed(opts.joinSeconds, () => queue.join(userIdOf(request), request.body.concertId))
+    if (!('token' in view)) throw new Error('a join never ends EXPIRED or SOLD_OUT')
+    const { retryAfterSeconds, ...body } = view
+    return reply.code(201).header('retry-after', String(retryAfterSeconds)).send(body)
+  })
+
+  app.get('/token', {
+    schema: { headers: TokenHeader, response: { 200: Status, ...problemResponses(401, 403, 503) } },
+  }, async (request, reply) => {
+    const view = await timed(opts.pollSeconds, () => queue.status(userIdOf(request), request.headers[QUEUE_TOKEN_HEADER]))
+    const { body, retryAfter } = withoutHint(view)
+    if (retryAfter) reply.header('retry-after', retryAfter)
+    return body
+  })
+
+  app.delete('/token', {
+    schema: { headers: TokenHeader, response: { 204: Type.Null(), ...problemResponses(401, 403, 404, 503) } },
+  }, async (request, reply) => {
+    await queue.leave(userIdOf(request), request.headers[QUEUE_TOKEN_HEADER])
+    return reply.code(204).send(null)
+  })
+}
