@@ -1,3 +1,4 @@
+import { AppError } from '@tickets/shared/errors'
 import { outboxRow } from '@tickets/shared/outbox'
 import type { Pool, PoolConnection, UpsertResult } from 'mariadb'
 import {
@@ -12,6 +13,18 @@ import type { HoldOutcome, PaymentOutcome, PaymentRefusal, Processed, Reservatio
 /** MariaDB errors worth one more try: deadlock, lock wait timeout. */
 const RETRYABLE = new Set([1213, 1205])
 
+/**
+ * No connection within MYSQL_ACQUIRE_TIMEOUT_MS: the pool is saturated (or the database is gone).
+ * That is a 503 with Retry-After for the client to come back, never a 500.
+ */
+async function connectionOf(pool: Pool): Promise<PoolConnection> {
+  try {
+    return await pool.getConnection()
+  } catch (err) {
+    throw new AppError('COMMON_OVERLOADED', 'No database connection free in time; retry shortly', { cause: err, headers: { 'retry-after': '1' } })
+  }
+}
+
 class Rollback<T> {
   constructor(readonly value: T) {}
 }
@@ -23,7 +36,7 @@ class Rollback<T> {
  */
 async function inTx<T>(pool: Pool, fn: (conn: PoolConnection) => Promise<T | Rollback<T>>, attempts = 3): Promise<T> {
   for (let attempt = 1; ; attempt++) {
-    const conn = await pool.getConnection()
+    const conn = await connectionOf(pool)
     try {
       await conn.query('SET TRANSACTION ISOLATION LEVEL READ COMMITTED')
       await conn.beginTransaction()
