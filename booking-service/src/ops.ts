@@ -68,6 +68,17 @@ export async function seedDemoCatalogue(url: string, opts: { now?: Date; seatsPe
   }
 }
 
+async function redisReady(redis: ReturnType<typeof createRedis>, url: string) {
+  if (redis.status === 'ready') return
+  await new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`Redis at ${url} is not reachable: the cache cannot be warmed`)), 3_000)
+    redis.once('ready', () => {
+      clearTimeout(timer)
+      resolve()
+    })
+  })
+}
+
 /**
  * Fills the catalogue cache (concert list, dates, seat counts) ahead of an opening, so the first
  * minute of traffic finds warm keys (the manual's 3.4.1). Fails when Redis cannot be written.
@@ -78,7 +89,7 @@ export async function warmCatalogueCache(opts: { mysqlUrl: string; redisUrl: str
   const redis = createRedis(opts.redisUrl, opts.redisPrefix)
   redis.on('error', () => undefined)
   try {
-    await redis.ping()
+    await redisReady(redis, opts.redisUrl)
     const catalogue = createCatalogueService({
       store: createPrismaCatalogueStore(db, pool),
       seats: createMariadbSeatStore(pool),
