@@ -33,14 +33,18 @@ class Rollback<T> {
  * One transaction on one pooled connection, READ COMMITTED: a losing conditional UPDATE reads the
  * latest committed row (no snapshot to fight with) and no gap locks are taken. `Rollback` ends it
  * with a value; a deadlock or lock-wait timeout runs it again rather than reaching the client.
+ * The isolation level, START TRANSACTION and the first statement of `fn` leave in one pipelined
+ * write (the driver keeps their order), which saves two round trips on the hot path.
  */
 async function inTx<T>(pool: Pool, fn: (conn: PoolConnection) => Promise<T | Rollback<T>>, attempts = 3): Promise<T> {
   for (let attempt = 1; ; attempt++) {
     const conn = await connectionOf(pool)
     try {
-      await conn.query('SET TRANSACTION ISOLATION LEVEL READ COMMITTED')
-      await conn.beginTransaction()
-      const result = await fn(conn)
+      const setup = Promise.all([conn.query('SET TRANSACTION ISOLATION LEVEL READ COMMITTED'), conn.beginTransaction()])
+      const [ready, work] = await Promise.allSettled([setup, fn(conn)])
+      if (ready.status === 'rejected') throw ready.reason
+      if (work.status === 'rejected') throw work.reason
+      const result = work.value
       if (result instanceof Rollback) {
         await conn.rollback()
         return result.value
@@ -57,11 +61,13 @@ async function inTx<T>(pool: Pool, fn: (conn: PoolConnection) => Promise<T | Rol
   }
 }
 
-async function writeEvents(conn: PoolConnection, events: OutgoingEvent[]) {
-  for (const { subject, event } of events) {
-    const row = outboxRow(subject, event)
-    await conn.query('INSERT INTO outbox_events (id, subject, payload, trace_context) VALUES (?, ?, ?, ?)', [row.id, row.subject, row.payload, row.traceContext])
-  }
+function writeEvents(conn: PoolConnection, events: OutgoingEvent[]): Promise<unknown> {
+  return Promise.all(
+    events.map(({ subject, event }) => {
+      const row = outboxRow(subject, event)
+      return conn.query('INSERT INTO outbox_events (id, subject, payload, trace_context) VALUES (?, ?, ?, ?)', [row.id, row.subject, row.payload, row.traceContext])
+    }),
+  )
 }
 
 /** INSERT IGNORE of the processed-event row: false when this event was applied before. */
@@ -191,27 +197,17 @@ export function createMariadbSeatStore(pool: Pool): SeatStore {
         )
         if (won.affectedRows !== 1) return new Rollback<HoldOutcome>({ ok: false, reason: 'SEAT_TAKEN' })
 
-        // The quota row serialises one user's holds on one schedule, so the count below cannot be
-        // raced past the cap; other users never wait on it.
-        await conn.query('INSERT INTO hold_quotas (schedule_id, user_id, updated_at) VALUES (?, ?, ?) ON DUPLICATE KEY UPDATE updated_at = VALUES(updated_at)', [input.scheduleId, input.userId, input.now])
-        const [live] = await conn.query<{ n: bigint | number }[]>(
-          `SELECT COUNT(*) AS n FROM reservations WHERE user_id = ? AND schedule_id = ? AND status IN ('HELD', 'PAYING')
-             AND ((status = 'HELD' AND expires_at > ?) OR (status = 'PAYING' AND paying_until > ?))`,
-          [input.userId, input.scheduleId, input.now, input.now],
-        )
-        if (Number(live?.n ?? 0) >= input.limit) return new Rollback<HoldOutcome>({ ok: false, reason: 'HOLD_LIMIT' })
-
-        // A hold that ran out and was taken over here ends now, with its own released event.
-        const stale = await conn.query<ReservationRow[]>(
-          `SELECT ${RESERVATION_COLUMNS} FROM reservations WHERE schedule_id = ? AND seat_number = ? AND status IN ('HELD', 'PAYING')`,
-          [input.scheduleId, input.seatNumber],
-        )
-        const events: OutgoingEvent[] = []
-        for (const row of stale) {
-          const old = toReservation(row)
-          await endReservation(conn, old, 'EXPIRED', input.now)
-          events.push(reservationReleased(old, 'EXPIRED', input.now))
-        }
+        // The quota row serialises one user's holds on one schedule, so the count after it cannot
+        // be raced past the cap; other users never wait on it. Both leave in one pipelined write.
+        const [, live] = await Promise.all([
+          conn.query('INSERT INTO hold_quotas (schedule_id, user_id, updated_at) VALUES (?, ?, ?) ON DUPLICATE KEY UPDATE updated_at = VALUES(updated_at)', [input.scheduleId, input.userId, input.now]),
+          conn.query<{ n: bigint | number }[]>(
+            `SELECT COUNT(*) AS n FROM reservations WHERE user_id = ? AND schedule_id = ? AND status IN ('HELD', 'PAYING')
+               AND ((status = 'HELD' AND expires_at > ?) OR (status = 'PAYING' AND paying_until > ?))`,
+            [input.userId, input.scheduleId, input.now, input.now],
+          ),
+        ])
+        if (Number(live[0]?.n ?? 0) >= input.limit) return new Rollback<HoldOutcome>({ ok: false, reason: 'HOLD_LIMIT' })
 
         const reservation: Reservation = {
           reservationId: input.reservationId,
@@ -227,12 +223,26 @@ export function createMariadbSeatStore(pool: Pool): SeatStore {
           createdAt: input.now,
           confirmedAt: null,
         }
-        await conn.query(
-          `INSERT INTO reservations (id, user_id, concert_id, schedule_id, seat_number, price, status, expires_at, created_at) VALUES (?, ?, ?, ?, ?, ?, 'HELD', ?, ?)`,
-          [reservation.reservationId, reservation.userId, reservation.concertId, reservation.scheduleId, reservation.seatNumber, reservation.price, reservation.expiresAt, input.now],
-        )
-        events.push(reservationHeld(reservation, input.now))
-        await writeEvents(conn, events)
+        const [stale] = await Promise.all([
+          // A hold that ran out and is taken over here ends now, with its own released event.
+          conn.query<ReservationRow[]>(`SELECT ${RESERVATION_COLUMNS} FROM reservations WHERE schedule_id = ? AND seat_number = ? AND status IN ('HELD', 'PAYING') AND id <> ?`, [
+            input.scheduleId,
+            input.seatNumber,
+            input.reservationId,
+          ]),
+          conn.query(
+            `INSERT INTO reservations (id, user_id, concert_id, schedule_id, seat_number, price, status, expires_at, created_at) VALUES (?, ?, ?, ?, ?, ?, 'HELD', ?, ?)`,
+            [reservation.reservationId, reservation.userId, reservation.concertId, reservation.scheduleId, reservation.seatNumber, reservation.price, reservation.expiresAt, input.now],
+          ),
+          writeEvents(conn, [reservationHeld(reservation, input.now)]),
+        ])
+        if (stale.length > 0) {
+          const old = stale.map(toReservation)
+          await Promise.all([
+            conn.query(`UPDATE reservations SET status = 'EXPIRED', ended_at = ? WHERE id IN (?)`, [input.now, old.map((r) => r.reservationId)]),
+            writeEvents(conn, old.map((r) => reservationReleased(r, 'EXPIRED', input.now))),
+          ])
+        }
         return { ok: true as const, reservation, tookOverExpired: stale.length }
       })
     },
