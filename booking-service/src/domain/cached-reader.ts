@@ -8,6 +8,9 @@ export interface CachedReaderOptions {
   onCacheError?: (err: unknown) => void
 }
 
+/** Milliseconds, or a function of the loaded value (e.g. a shorter life for "not found"). */
+export type Ttl<T> = number | ((value: T) => number)
+
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
 
 /**
@@ -23,7 +26,7 @@ export function createCachedReader({ cache, fillWaitMs = 1_000, pollMs = 20, onC
     return raw === null ? { hit: false } : { hit: true, value: JSON.parse(raw) as T }
   }
 
-  async function readThrough<T>(key: string, ttlMs: number, load: () => Promise<T>): Promise<T> {
+  async function readThrough<T>(key: string, ttl: Ttl<T>, load: () => Promise<T>): Promise<T> {
     try {
       const cached = await fromCache<T>(key)
       if (cached.hit) return cached.value
@@ -54,7 +57,7 @@ export function createCachedReader({ cache, fillWaitMs = 1_000, pollMs = 20, onC
     }
     try {
       const value = await load()
-      await cache.set(key, JSON.stringify(value), ttlMs).catch((err: unknown) => onCacheError?.(err))
+      await cache.set(key, JSON.stringify(value), typeof ttl === 'function' ? ttl(value) : ttl).catch((err: unknown) => onCacheError?.(err))
       return value
     } finally {
       await cache.unlock(`lock:${key}`).catch(() => undefined)
@@ -62,10 +65,10 @@ export function createCachedReader({ cache, fillWaitMs = 1_000, pollMs = 20, onC
   }
 
   return {
-    read<T>(key: string, ttlMs: number, load: () => Promise<T>): Promise<T> {
+    read<T>(key: string, ttl: Ttl<T>, load: () => Promise<T>): Promise<T> {
       const pending = inFlight.get(key)
       if (pending) return pending as Promise<T>
-      const p = readThrough(key, ttlMs, load).finally(() => inFlight.delete(key))
+      const p = readThrough(key, ttl, load).finally(() => inFlight.delete(key))
       inFlight.set(key, p)
       return p
     },

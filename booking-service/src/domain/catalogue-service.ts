@@ -19,6 +19,8 @@ export const CACHE_KEYS = {
   availability: (concertId: string) => `catalogue:availability:${concertId}`,
 }
 
+const NOT_FOUND_TTL_MS = 5_000
+
 interface CachedSchedules {
   exists: boolean
   schedules: ScheduleDates[]
@@ -28,7 +30,8 @@ export function createCatalogueService(deps: CatalogueDeps) {
   const { store, reader, clock } = deps
 
   const scheduleDates = (concertId: string) =>
-    reader.read<CachedSchedules>(CACHE_KEYS.schedules(concertId), deps.catalogueTtlMs, async () => {
+    // "No such concert" is kept briefly: a concert added later must not stay hidden for the long TTL.
+    reader.read<CachedSchedules>(CACHE_KEYS.schedules(concertId), (v) => (v.exists ? deps.catalogueTtlMs : Math.min(deps.catalogueTtlMs, NOT_FOUND_TTL_MS)), async () => {
       const schedules = await store.listScheduleDates(concertId)
       return { exists: schedules.length > 0 || (await store.concertExists(concertId)), schedules }
     })
@@ -86,15 +89,13 @@ export function createCatalogueService(deps: CatalogueDeps) {
       else await deps.ranking.remove(concertId)
     },
 
-    /** Fills the long-lived keys ahead of an opening (the manual's 3.4.1 cache warming). */
+    /** Fills the long-lived keys ahead of an opening (the manual's 3.4.1 cache warming); seat counts live under a second and are not warmed. */
     async warm() {
       const list = await store.listConcerts()
       let written = (await reader.put(CACHE_KEYS.concerts, list, deps.catalogueTtlMs)) ? 1 : 0
       for (const c of list) {
         const schedules = await store.listScheduleDates(c.concertId)
         if (await reader.put(CACHE_KEYS.schedules(c.concertId), { exists: true, schedules } satisfies CachedSchedules, deps.catalogueTtlMs)) written++
-        const available = await store.countAvailable(c.concertId, clock.now())
-        if (await reader.put(CACHE_KEYS.availability(c.concertId), available, deps.availabilityTtlMs)) written++
       }
       return { concerts: list.length, keys: written }
     },
