@@ -78,7 +78,7 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
 
   const responders = startPaymentResponders(app.nats, payments, app.log.child({ component: 'payment-rpc' }))
   const consumers = config.CONSUMERS_ENABLED
-    ? [...(await startPaymentEventConsumers(app.nats, payments, app.log)), ...(await startRankingConsumers(app.nats, catalogue, app.log))]
+    ? [...(await startPaymentEventConsumers(app.nats, payments, app.log, app.metrics)), ...(await startRankingConsumers(app.nats, catalogue, app.log, app.metrics))]
     : []
   const sweeper = config.SWEEP_INTERVAL_MS > 0 ? startExpirySweeper(reservations, { intervalMs: config.SWEEP_INTERVAL_MS, log: app.log.child({ component: 'expiry-sweeper' }) }) : undefined
 

@@ -4,6 +4,8 @@
 // the winner, run straight through the mariadb driver with the same pool size, in the same run.
 // Not a test: it prints figures. Uses the local MariaDB/Redis/NATS under its own names and cleans up.
 //   npm run bench:hold [-- --holds 4000 --concurrency 32 --pool 10]
+// DATETIME columns are UTC everywhere (see scripts/start.mjs); the driver converts in local time.
+process.env.TZ = 'UTC'
 import { randomBytes } from 'node:crypto'
 import { cpus } from 'node:os'
 import { parseArgs } from 'node:util'
