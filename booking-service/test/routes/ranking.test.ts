@@ -38,6 +38,20 @@ describe('GET /api/concerts/ranking', () => {
     await expect.poll(async () => (await ranking()).map((r) => r.concertId), { timeout: 5_000 }).toEqual([slow.concertId])
   })
 
+  it('when a reservation event is poison or comes twice, then it is parked or changes nothing', async () => {
+    const { concertId } = await sellOut(1, 45)
+    await expect.poll(async () => (await ranking()).some((r) => r.concertId === concertId), { timeout: 5_000 }).toBe(true)
+    const subject = app.nats.names.subject(SUBJECTS.RESERVATION_CONFIRMED)
+    await app.nats.js.publish(subject, '{"id": "x", "data": 1}', { msgID: `poison-${concertId}` })
+    const duplicate = anEnvelope(SUBJECTS.RESERVATION_CONFIRMED, { reservationId: 'r', userId: 'u', concertId, scheduleId: 's', seatNumber: 1, paymentId: 'p', price: 1, concertSoldOut: true })
+    await app.nats.js.publish(subject, JSON.stringify(duplicate), { msgID: `${duplicate.id}-1` })
+    await app.nats.js.publish(subject, JSON.stringify(duplicate), { msgID: `${duplicate.id}-2` })
+    await expect.poll(async () => (await app.nats.jsm.streams.info(app.nats.names.stream('DEAD_LETTERS'))).state.messages, { timeout: 5_000 }).toBeGreaterThanOrEqual(1)
+    const entry = (await ranking()).filter((r) => r.concertId === concertId)
+    expect(entry).toHaveLength(1)
+    expect(entry[0]!.sellOutSeconds).toBe(45)
+  })
+
   it('when the limit is out of range, then 400', async () => {
     expect((await app.inject({ method: 'GET', url: '/api/concerts/ranking?limit=0' })).statusCode).toBe(400)
   })

@@ -2,6 +2,7 @@ import { SUBJECTS } from '@tickets/shared/events'
 import { describe, expect, it } from 'vitest'
 import { aClock, aConcert, hold, seatRow } from '../helpers/factories.js'
 import { buildTestApp } from '../helpers/build-test-app.js'
+import { rpc } from '../helpers/rpc.js'
 
 const clock = aClock()
 const { app } = await buildTestApp(import.meta.url, { SWEEP_INTERVAL_MS: '0', HOLD_TTL_SECONDS: '300' }, { clock })
@@ -106,6 +107,16 @@ describe('GET /api/reservations/:id', () => {
   })
 })
 
+describe('an unpaid hold past its deadline', () => {
+  it('reads EXPIRED even before the sweeper comes by', async () => {
+    const { scheduleId } = await aConcert(app)
+    const { reservationId } = (await hold(app, 'slow', scheduleId, 6)).json()
+    clock.advance(300_001)
+    const res = await app.inject({ method: 'GET', url: `/api/reservations/${reservationId}`, headers: { 'x-user-id': 'slow' } })
+    expect(res.json().status).toBe('EXPIRED')
+  })
+})
+
 describe('DELETE /api/reservations/:id', () => {
   it('when I give up my hold, then 204, the seat is free at once and a released CANCELLED event goes out', async () => {
     const { scheduleId } = await aConcert(app)
@@ -119,6 +130,16 @@ describe('DELETE /api/reservations/:id', () => {
     expect(again.json().status).toBe('CANCELLED')
     await expect.poll(() => heard.filter((e) => e.data.reservationId === reservationId).map((e) => e.data.reason)).toEqual(['CANCELLED'])
     sub.unsubscribe()
+  })
+
+  it('when a payment is under way, then 409 BOOKING_RESERVATION_NOT_HELD and the seat stays with the payer', async () => {
+    const { scheduleId } = await aConcert(app)
+    const { reservationId } = (await hold(app, 'p', scheduleId, 4)).json()
+    expect((await rpc(app, 'BEGIN_PAYMENT', { reservationId, userId: 'p', paymentId: 'pay' })).ok).toBe(true)
+    const res = await app.inject({ method: 'DELETE', url: `/api/reservations/${reservationId}`, headers: { 'x-user-id': 'p' } })
+    expect(res.statusCode).toBe(409)
+    expect(res.json().code).toBe('BOOKING_RESERVATION_NOT_HELD')
+    expect((await seatRow(app, scheduleId, 4)).status).toBe('PAYING')
   })
 
   it("when it is another user's, then 404 and the hold stays", async () => {
