@@ -75,6 +75,9 @@ export function startOutboxRelay(opts: OutboxRelayOptions): OutboxRelay {
   async function drainOnce(): Promise<number> {
     const conn = await opts.pool.getConnection()
     try {
+      // READ COMMITTED: under REPEATABLE READ the locking scan takes gap locks on the unpublished
+      // range, and every INSERT of a new event (inside a service's hot transaction) waits on them.
+      await conn.query('SET TRANSACTION ISOLATION LEVEL READ COMMITTED')
       await conn.beginTransaction()
       // SKIP LOCKED: several instances relay in parallel without publishing the same row twice at once.
       const rows = await conn.query<Row[]>(

@@ -1,0 +1,36 @@
+import { describe, expect, it } from 'vitest'
+import { aConcert, hold } from '../helpers/factories.js'
+import { buildTestApp } from '../helpers/build-test-app.js'
+
+const { app, anotherInstance } = await buildTestApp(import.meta.url, { SWEEP_INTERVAL_MS: '0', MYSQL_ACQUIRE_TIMEOUT_MS: '20000' })
+const second = await anotherInstance()
+
+describe('holding one seat under a rush', () => {
+  it('when 200 fans hold the same seat at once through two instances, then one 201, 199 409 and one live hold', async () => {
+    const { scheduleId } = await aConcert(app)
+    const results = await Promise.all(Array.from({ length: 200 }, (_, i) => hold(i % 2 === 0 ? app : second, `fan${i}`, scheduleId, 17)))
+    const statuses = results.map((r) => r.statusCode)
+    expect(statuses.filter((s) => s === 201)).toHaveLength(1)
+    expect(statuses.filter((s) => s === 409)).toHaveLength(199)
+    expect(statuses.filter((s) => s >= 500)).toHaveLength(0)
+    expect(new Set(results.filter((r) => r.statusCode === 409).map((r) => r.json().code))).toEqual(new Set(['BOOKING_SEAT_TAKEN']))
+    const live = await app.db.reservation.findMany({ where: { scheduleId, seatNumber: 17, status: { in: ['HELD', 'PAYING', 'CONFIRMED'] } } })
+    expect(live).toHaveLength(1)
+    const winner = results.find((r) => r.statusCode === 201)!.json()
+    expect(live[0]!.id).toBe(winner.reservationId)
+  })
+
+  it('when 1,000 fans hold 50 seats at once, then exactly 50 win and every seat is held once', async () => {
+    const { scheduleId } = await aConcert(app, { seats: 50 })
+    const results = await Promise.all(Array.from({ length: 1_000 }, (_, i) => hold(i % 2 === 0 ? app : second, `crowd${i}`, scheduleId, (i % 50) + 1)))
+    const statuses = results.map((r) => r.statusCode)
+    expect(statuses.filter((s) => s === 201)).toHaveLength(50)
+    expect(statuses.filter((s) => s === 409)).toHaveLength(950)
+    const reservations = await app.db.reservation.findMany({ where: { scheduleId, status: 'HELD' } })
+    expect(reservations).toHaveLength(50)
+    expect(new Set(reservations.map((r) => r.seatNumber)).size).toBe(50)
+    const seats = await app.db.seat.findMany({ where: { scheduleId } })
+    expect(seats.every((s) => s.status === 'HELD')).toBe(true)
+    expect(new Set(seats.map((s) => s.reservationId))).toEqual(new Set(reservations.map((r) => r.id)))
+  })
+})
