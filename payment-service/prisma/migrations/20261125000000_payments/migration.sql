@@ -25,6 +25,7 @@ CREATE TABLE `idempotency_keys` (
     `user_id` VARCHAR(64) NOT NULL,
     `idem_key` VARCHAR(64) NOT NULL,
     `request_hash` CHAR(64) NOT NULL,
+    `request_id` CHAR(36) NOT NULL,
     `state` VARCHAR(16) NOT NULL,
     `owner` VARCHAR(64) NOT NULL,
     `locked_until` DATETIME(3) NOT NULL,
