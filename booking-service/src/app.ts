@@ -2,19 +2,35 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import { healthRoutes } from '@tickets/shared/health'
 import { problemDetails, serverOptions } from '@tickets/shared/http'
 import { metricsPlugin } from '@tickets/shared/metrics'
-import { natsPlugin } from '@tickets/shared/nats'
+import { ensureStream, natsPlugin } from '@tickets/shared/nats'
 import { pingPool } from '@tickets/shared/mysql'
+import { registerOutboxMetrics, startOutboxRelay } from '@tickets/shared/outbox'
 import { pingRedis, redisPlugin } from '@tickets/shared/redis'
 import Fastify, { type FastifyInstance } from 'fastify'
+import { createMariadbSeatStore } from './adapters/mariadb-seat-store.js'
 import { createPrismaCatalogueStore } from './adapters/prisma-catalogue-store.js'
+import { createRedisCache } from './adapters/redis-cache.js'
+import { createRedisRankingStore } from './adapters/redis-ranking-store.js'
 import type { Config } from './config.js'
+import { startPaymentEventConsumers } from './consumers/payment-events.js'
+import { startPaymentResponders } from './consumers/payment-rpc.js'
+import { startRankingConsumers } from './consumers/ranking-events.js'
+import { createCachedReader } from './domain/cached-reader.js'
 import { createCatalogueService } from './domain/catalogue-service.js'
+import { createPaymentProtocol } from './domain/payment-protocol.js'
+import type { Clock } from './domain/ports.js'
+import { createReservationService } from './domain/reservation-service.js'
+import { createBookingMetrics } from './plugins/booking-metrics.js'
 import dbPlugin from './plugins/db.js'
+import { startExpirySweeper } from './plugins/expiry-sweeper.js'
 import { concertRoutes } from './routes/concerts.js'
+import { reservationRoutes } from './routes/reservations.js'
 
 export interface BuildOptions {
   /** Default Node process metrics; tests that build many apps in one process turn them off. */
   defaultMetrics?: boolean
+  /** Where time matters (holds, expiry); tests move it by hand. */
+  clock?: Clock
 }
 
 export async function buildApp(config: Config, options: BuildOptions = {}): Promise<FastifyInstance> {
@@ -29,8 +45,49 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
     checks: { database: () => pingPool(app.pool), redis: () => pingRedis(app.redis), nats: () => app.nats.ping() },
   })
 
-  const clock = { now: () => new Date() }
-  const catalogue = createCatalogueService({ store: createPrismaCatalogueStore(app.db, app.pool), clock })
+  const clock = options.clock ?? { now: () => new Date() }
+  const metrics = createBookingMetrics(app.metrics)
+  registerOutboxMetrics(app.metrics, app.pool)
+  await ensureStream(app.nats, 'BOOKING_EVENTS')
+  const relay = startOutboxRelay({ pool: app.pool, bus: app.nats, log: app.log })
+
+  const seats = createMariadbSeatStore(app.pool)
+  const cacheLog = app.log.child({ component: 'catalogue-cache' })
+  const catalogue = createCatalogueService({
+    store: createPrismaCatalogueStore(app.db, app.pool),
+    seats,
+    ranking: createRedisRankingStore(app.redis),
+    reader: createCachedReader({ cache: createRedisCache(app.redis), onCacheError: (err) => cacheLog.debug({ err }, 'cache unavailable, reading the database') }),
+    clock,
+    catalogueTtlMs: config.CATALOGUE_CACHE_TTL_SECONDS * 1000,
+    availabilityTtlMs: config.AVAILABILITY_CACHE_TTL_MS,
+    onRankingError: (err) => cacheLog.debug({ err }, 'ranking unavailable in redis, reading the database'),
+  })
+  const reservations = createReservationService({
+    seats,
+    clock,
+    events: relay,
+    metrics,
+    holdTtlSeconds: config.HOLD_TTL_SECONDS,
+    holdLimitPerUser: config.HOLD_LIMIT_PER_USER,
+  })
+  const payments = createPaymentProtocol({ seats, clock, events: relay, metrics, payingTtlSeconds: config.PAYING_TTL_SECONDS })
+
   await app.register(concertRoutes, { prefix: '/api/concerts', catalogue })
+  await app.register(reservationRoutes, { prefix: '/api/reservations', reservations })
+
+  const responders = startPaymentResponders(app.nats, payments, app.log.child({ component: 'payment-rpc' }))
+  const consumers = config.CONSUMERS_ENABLED
+    ? [...(await startPaymentEventConsumers(app.nats, payments, app.log)), ...(await startRankingConsumers(app.nats, catalogue, app.log))]
+    : []
+  const sweeper = config.SWEEP_INTERVAL_MS > 0 ? startExpirySweeper(reservations, { intervalMs: config.SWEEP_INTERVAL_MS, log: app.log.child({ component: 'expiry-sweeper' }) }) : undefined
+
+  // Loops and consumers stop before the pool and the NATS connection close (onClose).
+  app.addHook('preClose', async () => {
+    await responders.stop()
+    await Promise.all(consumers.map((c) => c.stop()))
+    await sweeper?.stop()
+    await relay.stop()
+  })
   return app
 }

@@ -7,5 +7,19 @@ export const ConfigSchema = Type.Object({
   ...mysqlConfigProperties,
   PORT: Type.Integer({ minimum: 0, maximum: 65535, default: 3002 }),
   INSTANCE_ID: Type.String({ default: 'booking-1' }),
+  /** How long a hold lasts before the seat goes back. */
+  HOLD_TTL_SECONDS: Type.Integer({ minimum: 1, default: 300 }),
+  /** How long a payment has, once begun, to confirm; the sweeper leaves a PAYING seat alone until then. */
+  PAYING_TTL_SECONDS: Type.Integer({ minimum: 1, default: 120 }),
+  /** Live holds one user may have on one schedule. */
+  HOLD_LIMIT_PER_USER: Type.Integer({ minimum: 1, default: 4 }),
+  /** How often the expiry sweeper looks for holds past their deadline (0 turns it off). */
+  SWEEP_INTERVAL_MS: Type.Integer({ minimum: 0, default: 1_000 }),
+  /** Concert list and schedule dates change rarely: cached this long (warm-cache fills them). */
+  CATALOGUE_CACHE_TTL_SECONDS: Type.Integer({ minimum: 1, default: 600 }),
+  /** availableSeats is cached this long, so it is never more than a second behind the seats. */
+  AVAILABILITY_CACHE_TTL_MS: Type.Integer({ minimum: 50, maximum: 1_000, default: 800 }),
+  /** Consumers of payment and reservation events (off in tests that drive one piece alone). */
+  CONSUMERS_ENABLED: Type.Boolean({ default: true }),
 })
 export type Config = Static<typeof ConfigSchema>

@@ -1,6 +1,13 @@
 import { fileURLToPath } from 'node:url'
 import { applyMigrations } from '@tickets/shared/migrate'
 import { createPool } from '@tickets/shared/mysql'
+import { createRedis } from '@tickets/shared/redis'
+import { createMariadbSeatStore } from './adapters/mariadb-seat-store.js'
+import { createPrismaCatalogueStore } from './adapters/prisma-catalogue-store.js'
+import { createRedisCache } from './adapters/redis-cache.js'
+import { createRedisRankingStore } from './adapters/redis-ranking-store.js'
+import { createCachedReader } from './domain/cached-reader.js'
+import { createCatalogueService } from './domain/catalogue-service.js'
 import { createDbClient } from './plugins/db.js'
 
 export const migrationsDir = fileURLToPath(new URL('../prisma/migrations', import.meta.url))
@@ -56,6 +63,34 @@ export async function seedDemoCatalogue(url: string, opts: { now?: Date; seatsPe
     })
     return { concerts: DEMO.length, schedules: schedules.length }
   } finally {
+    await db.$disconnect()
+    await pool.end()
+  }
+}
+
+/**
+ * Fills the catalogue cache (concert list, dates, seat counts) ahead of an opening, so the first
+ * minute of traffic finds warm keys (the manual's 3.4.1). Fails when Redis cannot be written.
+ */
+export async function warmCatalogueCache(opts: { mysqlUrl: string; redisUrl: string; redisPrefix: string; ttlSeconds?: number }) {
+  const pool = createPool({ url: opts.mysqlUrl, connectionLimit: 2, acquireTimeoutMs: 5_000 })
+  const db = createDbClient(pool)
+  const redis = createRedis(opts.redisUrl, opts.redisPrefix)
+  redis.on('error', () => undefined)
+  try {
+    await redis.ping()
+    const catalogue = createCatalogueService({
+      store: createPrismaCatalogueStore(db, pool),
+      seats: createMariadbSeatStore(pool),
+      ranking: createRedisRankingStore(redis),
+      reader: createCachedReader({ cache: createRedisCache(redis) }),
+      clock: { now: () => new Date() },
+      catalogueTtlMs: (opts.ttlSeconds ?? 24 * 3600) * 1000,
+      availabilityTtlMs: 800,
+    })
+    return await catalogue.warm()
+  } finally {
+    redis.disconnect()
     await db.$disconnect()
     await pool.end()
   }

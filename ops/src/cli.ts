@@ -1,5 +1,6 @@
 import { migrate as migrateBooking, seedDemoCatalogue } from '@tickets/booking-service/ops'
 import { migrate as migratePayment, seedDemoWallets } from '@tickets/payment-service/ops'
+import { bookingActions } from './actions/booking.js'
 
 export const DEFAULT_BOOKING_DB = 'mysql://root@127.0.0.1:3306/tickets_booking'
 export const DEFAULT_PAYMENT_DB = 'mysql://root@127.0.0.1:3306/tickets_payment'
@@ -37,6 +38,12 @@ const actions: Record<string, Action> = {
 export function registerAction(name: string, action: Action) {
   actions[name] = action
 }
+
+export function registerActions(more: Record<string, Action>) {
+  for (const [name, action] of Object.entries(more)) registerAction(name, action)
+}
+
+registerActions(bookingActions)
 
 function usage(): string {
   const width = Math.max(...Object.keys(actions).map((a) => a.length))

@@ -1,0 +1,386 @@
+import { AppError } from '@tickets/shared/errors'
+import { outboxRow } from '@tickets/shared/outbox'
+import type { Pool, PoolConnection, UpsertResult } from 'mariadb'
+import {
+  reservationConfirmationFailed,
+  reservationConfirmed,
+  reservationHeld,
+  reservationReleased,
+  type OutgoingEvent,
+} from '../domain/events.js'
+import type { HoldOutcome, PaymentOutcome, PaymentRefusal, Processed, Reservation, ReservationStatus, ScheduleInfo, SeatStatus, SeatStore, SeatView } from '../domain/ports.js'
+
+/** MariaDB errors worth one more try: deadlock, lock wait timeout. */
+const RETRYABLE = new Set([1213, 1205])
+
+/**
+ * No connection within MYSQL_ACQUIRE_TIMEOUT_MS: the pool is saturated (or the database is gone).
+ * That is a 503 with Retry-After for the client to come back, never a 500.
+ */
+async function connectionOf(pool: Pool): Promise<PoolConnection> {
+  try {
+    return await pool.getConnection()
+  } catch (err) {
+    throw new AppError('COMMON_OVERLOADED', 'No database connection free in time; retry shortly', { cause: err, headers: { 'retry-after': '1' } })
+  }
+}
+
+class Rollback<T> {
+  constructor(readonly value: T) {}
+}
+
+/**
+ * One transaction on one pooled connection, READ COMMITTED: a losing conditional UPDATE reads the
+ * latest committed row (no snapshot to fight with) and no gap locks are taken. `Rollback` ends it
+ * with a value; a deadlock or lock-wait timeout runs it again rather than reaching the client.
+ */
+async function inTx<T>(pool: Pool, fn: (conn: PoolConnection) => Promise<T | Rollback<T>>, attempts = 3): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    const conn = await connectionOf(pool)
+    try {
+      await conn.query('SET TRANSACTION ISOLATION LEVEL READ COMMITTED')
+      await conn.beginTransaction()
+      const result = await fn(conn)
+      if (result instanceof Rollback) {
+        await conn.rollback()
+        return result.value
+      }
+      await conn.commit()
+      return result
+    } catch (err) {
+      await conn.rollback().catch(() => undefined)
+      if (attempt < attempts && RETRYABLE.has((err as { errno?: number }).errno ?? 0)) continue
+      throw err
+    } finally {
+      await conn.release()
+    }
+  }
+}
+
+async function writeEvents(conn: PoolConnection, events: OutgoingEvent[]) {
+  for (const { subject, event } of events) {
+    const row = outboxRow(subject, event)
+    await conn.query('INSERT INTO outbox_events (id, subject, payload, trace_context) VALUES (?, ?, ?, ?)', [row.id, row.subject, row.payload, row.traceContext])
+  }
+}
+
+/** INSERT IGNORE of the processed-event row: false when this event was applied before. */
+async function markProcessed(conn: PoolConnection, processed: Processed | undefined): Promise<boolean> {
+  if (!processed) return true
+  const res = await conn.query<UpsertResult>('INSERT IGNORE INTO processed_events (consumer, event_id) VALUES (?, ?)', [processed.consumer, processed.eventId])
+  return res.affectedRows === 1
+}
+
+interface ReservationRow {
+  id: string
+  user_id: string
+  concert_id: string
+  schedule_id: string
+  seat_number: number
+  price: number
+  status: string
+  expires_at: Date
+  payment_id: string | null
+  paying_until: Date | null
+  created_at: Date
+  confirmed_at: Date | null
+}
+
+const RESERVATION_COLUMNS = 'id, user_id, concert_id, schedule_id, seat_number, price, status, expires_at, payment_id, paying_until, created_at, confirmed_at'
+
+function toReservation(r: ReservationRow): Reservation {
+  return {
+    reservationId: r.id,
+    userId: r.user_id,
+    concertId: r.concert_id,
+    scheduleId: r.schedule_id,
+    seatNumber: r.seat_number,
+    price: r.price,
+    status: r.status as ReservationStatus,
+    expiresAt: r.expires_at,
+    paymentId: r.payment_id,
+    payingUntil: r.paying_until,
+    createdAt: r.created_at,
+    confirmedAt: r.confirmed_at,
+  }
+}
+
+interface SeatRow {
+  status: string
+  reservation_id: string | null
+  hold_until: Date | null
+}
+
+// A seat is free when AVAILABLE, or when its HELD or PAYING deadline (hold_until) has passed.
+const FREE_SEAT = `(status = 'AVAILABLE' OR (status IN ('HELD', 'PAYING') AND hold_until <= ?))`
+
+export function createMariadbSeatStore(pool: Pool): SeatStore {
+  async function findReservation(reservationId: string, conn: Pool | PoolConnection = pool): Promise<Reservation | null> {
+    const [row] = await conn.query<ReservationRow[]>(`SELECT ${RESERVATION_COLUMNS} FROM reservations WHERE id = ?`, [reservationId])
+    return row ? toReservation(row) : null
+  }
+
+  /**
+   * Runs `fn` with the reservation's seat row locked (FOR UPDATE) and the reservation read after
+   * the lock: every writer of a reservation holds its seat's lock, so what `fn` sees is current.
+   */
+  async function withSeatLocked<T>(reservationId: string, fn: (conn: PoolConnection, r: Reservation, seat: SeatRow) => Promise<T | Rollback<T>>, missing: T): Promise<T> {
+    const found = await findReservation(reservationId)
+    if (!found) return missing
+    return inTx(pool, async (conn) => {
+      const [seat] = await conn.query<SeatRow[]>('SELECT status, reservation_id, hold_until FROM seats WHERE schedule_id = ? AND seat_number = ? FOR UPDATE', [found.scheduleId, found.seatNumber])
+      const r = await findReservation(reservationId, conn)
+      if (!seat || !r) return new Rollback(missing)
+      return fn(conn, r, seat)
+    })
+  }
+
+  async function releaseSeat(conn: PoolConnection, r: Reservation) {
+    await conn.query(`UPDATE seats SET status = 'AVAILABLE', reservation_id = NULL, hold_until = NULL WHERE schedule_id = ? AND seat_number = ? AND reservation_id = ?`, [r.scheduleId, r.seatNumber, r.reservationId])
+  }
+
+  async function endReservation(conn: PoolConnection, r: Reservation, status: ReservationStatus, now: Date) {
+    await conn.query('UPDATE reservations SET status = ?, ended_at = ? WHERE id = ?', [status, now, r.reservationId])
+  }
+
+  /** Locks the concert row so that two last seats sold at once cannot both miss the sell-out. */
+  async function concertSoldOut(conn: PoolConnection, concertId: string): Promise<boolean> {
+    await conn.query('SELECT id FROM concerts WHERE id = ? FOR UPDATE', [concertId])
+    const [row] = await conn.query<{ open: bigint | number; total: bigint | number }[]>(
+      `SELECT COALESCE(SUM(t.status <> 'SOLD'), 0) AS open, COUNT(*) AS total FROM seats t JOIN schedules s ON s.id = t.schedule_id WHERE s.concert_id = ?`,
+      [concertId],
+    )
+    return Number(row?.total ?? 0) > 0 && Number(row?.open ?? 1) === 0
+  }
+
+  const ok = (reservation: Reservation, changed: boolean): PaymentOutcome => ({ ok: true, reservation, changed })
+
+  return {
+    async scheduleInfo(scheduleId) {
+      const [schedule] = await pool.query<{ concert_id: string; booking_opens_at: Date }[]>('SELECT concert_id, booking_opens_at FROM schedules WHERE id = ?', [scheduleId])
+      if (!schedule) return null
+      const seats = await pool.query<{ seat_number: number; grade: string; price: number }[]>('SELECT seat_number, grade, price FROM seats WHERE schedule_id = ?', [scheduleId])
+      const info: ScheduleInfo = {
+        scheduleId,
+        concertId: schedule.concert_id,
+        bookingOpensAt: schedule.booking_opens_at,
+        seats: new Map(seats.map((s) => [s.seat_number, { grade: s.grade, price: s.price }])),
+      }
+      return info
+    },
+
+    async seatMap(scheduleId, now) {
+      const rows = await pool.query<{ seat_number: number; grade: string; price: number; status: string; hold_until: Date | null }[]>(
+        'SELECT seat_number, grade, price, status, hold_until FROM seats WHERE schedule_id = ? ORDER BY seat_number',
+        [scheduleId],
+      )
+      return rows.map((s): SeatView => {
+        let status: SeatStatus = 'AVAILABLE'
+        if (s.status === 'SOLD') status = 'SOLD'
+        else if ((s.status === 'HELD' || s.status === 'PAYING') && s.hold_until && s.hold_until > now) status = 'HELD'
+        return { seatNumber: s.seat_number, grade: s.grade, price: s.price, status }
+      })
+    },
+
+    async holdSeat(input) {
+      return inTx<HoldOutcome>(pool, async (conn) => {
+        // The one statement that decides the winner: it touches the row only if the seat is free now.
+        const won = await conn.query<UpsertResult>(
+          `UPDATE seats SET status = 'HELD', reservation_id = ?, hold_until = ? WHERE schedule_id = ? AND seat_number = ? AND ${FREE_SEAT}`,
+          [input.reservationId, input.expiresAt, input.scheduleId, input.seatNumber, input.now],
+        )
+        if (won.affectedRows !== 1) return new Rollback<HoldOutcome>({ ok: false, reason: 'SEAT_TAKEN' })
+
+        // The quota row serialises one user's holds on one schedule, so the count below cannot be
+        // raced past the cap; other users never wait on it.
+        await conn.query('INSERT INTO hold_quotas (schedule_id, user_id, updated_at) VALUES (?, ?, ?) ON DUPLICATE KEY UPDATE updated_at = VALUES(updated_at)', [input.scheduleId, input.userId, input.now])
+        const [live] = await conn.query<{ n: bigint | number }[]>(
+          `SELECT COUNT(*) AS n FROM reservations WHERE user_id = ? AND schedule_id = ? AND status IN ('HELD', 'PAYING')
+             AND ((status = 'HELD' AND expires_at > ?) OR (status = 'PAYING' AND paying_until > ?))`,
+          [input.userId, input.scheduleId, input.now, input.now],
+        )
+        if (Number(live?.n ?? 0) >= input.limit) return new Rollback<HoldOutcome>({ ok: false, reason: 'HOLD_LIMIT' })
+
+        // A hold that ran out and was taken over here ends now, with its own released event.
+        const stale = await conn.query<ReservationRow[]>(
+          `SELECT ${RESERVATION_COLUMNS} FROM reservations WHERE schedule_id = ? AND seat_number = ? AND status IN ('HELD', 'PAYING')`,
+          [input.scheduleId, input.seatNumber],
+        )
+        const events: OutgoingEvent[] = []
+        for (const row of stale) {
+          const old = toReservation(row)
+          await endReservation(conn, old, 'EXPIRED', input.now)
+          events.push(reservationReleased(old, 'EXPIRED', input.now))
+        }
+
+        const reservation: Reservation = {
+          reservationId: input.reservationId,
+          userId: input.userId,
+          concertId: input.concertId,
+          scheduleId: input.scheduleId,
+          seatNumber: input.seatNumber,
+          price: input.price,
+          status: 'HELD',
+          expiresAt: input.expiresAt,
+          paymentId: null,
+          payingUntil: null,
+          createdAt: input.now,
+          confirmedAt: null,
+        }
+        await conn.query(
+          `INSERT INTO reservations (id, user_id, concert_id, schedule_id, seat_number, price, status, expires_at, created_at) VALUES (?, ?, ?, ?, ?, ?, 'HELD', ?, ?)`,
+          [reservation.reservationId, reservation.userId, reservation.concertId, reservation.scheduleId, reservation.seatNumber, reservation.price, reservation.expiresAt, input.now],
+        )
+        events.push(reservationHeld(reservation, input.now))
+        await writeEvents(conn, events)
+        return { ok: true as const, reservation, tookOverExpired: stale.length }
+      })
+    },
+
+    findReservation: (id) => findReservation(id),
+
+    async cancel({ reservationId, userId, now }) {
+      return withSeatLocked(
+        reservationId,
+        async (conn, r, seat) => {
+          if (r.userId !== userId) return new Rollback('NOT_FOUND' as const)
+          if (r.status === 'PAYING' || r.status === 'CONFIRMED') return new Rollback('NOT_HELD' as const)
+          if (r.status !== 'HELD') return new Rollback('ALREADY_ENDED' as const)
+          const reason = r.expiresAt <= now ? 'EXPIRED' : 'CANCELLED'
+          if (seat.reservation_id === r.reservationId) await releaseSeat(conn, r)
+          await endReservation(conn, r, reason, now)
+          await writeEvents(conn, [reservationReleased(r, reason, now)])
+          return 'RELEASED' as const
+        },
+        'NOT_FOUND' as const,
+      )
+    },
+
+    async sweepExpired(now, limit) {
+      return inTx(pool, async (conn) => {
+        // SKIP LOCKED: instances sweep side by side, and a seat being held or paid right now is left to its owner.
+        const seats = await conn.query<{ schedule_id: string; seat_number: number; reservation_id: string | null }[]>(
+          `SELECT schedule_id, seat_number, reservation_id FROM seats WHERE status IN ('HELD', 'PAYING') AND hold_until <= ? LIMIT ? FOR UPDATE SKIP LOCKED`,
+          [now, limit],
+        )
+        const events: OutgoingEvent[] = []
+        for (const seat of seats) {
+          await conn.query(`UPDATE seats SET status = 'AVAILABLE', reservation_id = NULL, hold_until = NULL WHERE schedule_id = ? AND seat_number = ?`, [seat.schedule_id, seat.seat_number])
+          const r = seat.reservation_id ? await findReservation(seat.reservation_id, conn) : null
+          if (r && (r.status === 'HELD' || r.status === 'PAYING')) {
+            await endReservation(conn, r, 'EXPIRED', now)
+            events.push(reservationReleased(r, 'EXPIRED', now))
+          }
+        }
+        await writeEvents(conn, events)
+        return seats.length
+      })
+    },
+
+    async beginPayment(step) {
+      return withSeatLocked<PaymentOutcome>(
+        step.reservationId,
+        async (conn, r, seat) => {
+          if (r.userId !== step.userId) return new Rollback({ ok: false, reason: 'NOT_FOUND' })
+          if (step.concertId !== undefined && step.concertId !== r.concertId) return new Rollback({ ok: false, reason: 'WRONG_CONCERT' })
+          if ((r.status === 'PAYING' || r.status === 'CONFIRMED') && r.paymentId === step.paymentId) return new Rollback(ok(r, false))
+          if (r.status === 'CONFIRMED') return new Rollback({ ok: false, reason: 'ALREADY_PAID' })
+          if (r.status === 'EXPIRED' || (r.status === 'HELD' && r.expiresAt <= step.now)) return new Rollback({ ok: false, reason: 'HOLD_EXPIRED' })
+          if (r.status !== 'HELD' || seat.reservation_id !== r.reservationId) return new Rollback({ ok: false, reason: 'NOT_HELD' })
+          await conn.query(`UPDATE seats SET status = 'PAYING', hold_until = ? WHERE schedule_id = ? AND seat_number = ?`, [step.payingUntil, r.scheduleId, r.seatNumber])
+          await conn.query(`UPDATE reservations SET status = 'PAYING', payment_id = ?, paying_until = ? WHERE id = ?`, [step.paymentId, step.payingUntil, r.reservationId])
+          return ok({ ...r, status: 'PAYING', paymentId: step.paymentId, payingUntil: step.payingUntil }, true)
+        },
+        { ok: false, reason: 'NOT_FOUND' },
+      )
+    },
+
+    async confirmPayment(step) {
+      type Confirmed = PaymentOutcome | { ok: false; reason: 'DUPLICATE' }
+      const refuse = async (conn: PoolConnection, reason: PaymentRefusal, userId: string): Promise<Confirmed | Rollback<Confirmed>> => {
+        if (!step.publishFailure) return new Rollback<Confirmed>({ ok: false, reason })
+        await writeEvents(conn, [reservationConfirmationFailed({ reservationId: step.reservationId, userId, paymentId: step.paymentId, reason }, step.now)])
+        return { ok: false as const, reason }
+      }
+      const found = await findReservation(step.reservationId)
+      if (!found) {
+        // Nothing to confirm: tell payment (once) so that it refunds.
+        return inTx<Confirmed>(pool, async (conn) => {
+          if (!(await markProcessed(conn, step.processed))) return new Rollback<Confirmed>({ ok: false, reason: 'DUPLICATE' })
+          return refuse(conn, 'NOT_FOUND', step.userId)
+        })
+      }
+      return withSeatLocked<Confirmed>(
+        step.reservationId,
+        async (conn, r, seat) => {
+          if (!(await markProcessed(conn, step.processed))) return new Rollback({ ok: false, reason: 'DUPLICATE' })
+          if (r.userId !== step.userId) return refuse(conn, 'NOT_FOUND', step.userId)
+          if (step.concertId !== undefined && step.concertId !== r.concertId) return refuse(conn, 'WRONG_CONCERT', r.userId)
+          if (r.status === 'CONFIRMED') return r.paymentId === step.paymentId ? ok(r, false) : refuse(conn, 'ALREADY_PAID', r.userId)
+          const seatIsOurs = seat.reservation_id === r.reservationId && (seat.status === 'HELD' || seat.status === 'PAYING')
+          const samePayment = r.paymentId === null || r.paymentId === step.paymentId
+          // Swept after its paying deadline, but nobody took the seat since: the sale can still stand.
+          const regrab = r.status === 'EXPIRED' && r.paymentId === step.paymentId && seat.status === 'AVAILABLE'
+          const live = (r.status === 'PAYING' || r.status === 'HELD') && seatIsOurs && samePayment
+          if (!live && !regrab) return refuse(conn, r.status === 'EXPIRED' || r.status === 'HELD' || r.status === 'PAYING' ? 'HOLD_EXPIRED' : 'NOT_HELD', r.userId)
+          await conn.query(`UPDATE seats SET status = 'SOLD', reservation_id = ?, hold_until = NULL WHERE schedule_id = ? AND seat_number = ?`, [r.reservationId, r.scheduleId, r.seatNumber])
+          await conn.query(`UPDATE reservations SET status = 'CONFIRMED', payment_id = ?, confirmed_at = ?, ended_at = NULL WHERE id = ?`, [step.paymentId, step.now, r.reservationId])
+          const confirmed: Reservation = { ...r, status: 'CONFIRMED', paymentId: step.paymentId, confirmedAt: step.now }
+          const soldOut = await concertSoldOut(conn, r.concertId)
+          await writeEvents(conn, [reservationConfirmed(confirmed, step.paymentId, soldOut, step.now)])
+          return ok(confirmed, true)
+        },
+        { ok: false, reason: 'NOT_FOUND' },
+      )
+    },
+
+    async abortPayment(step) {
+      return withSeatLocked<PaymentOutcome>(
+        step.reservationId,
+        async (conn, r, seat) => {
+          if (r.userId !== step.userId) return new Rollback({ ok: false, reason: 'NOT_FOUND' })
+          if (step.concertId !== undefined && step.concertId !== r.concertId) return new Rollback({ ok: false, reason: 'WRONG_CONCERT' })
+          if (r.status === 'CONFIRMED') return new Rollback({ ok: false, reason: 'ALREADY_PAID' })
+          if (r.status === 'PAYING' && r.paymentId !== step.paymentId) return new Rollback({ ok: false, reason: 'NOT_HELD' })
+          if (r.status !== 'PAYING') return new Rollback(ok(r, false))
+          if (seat.reservation_id === r.reservationId) {
+            await conn.query(`UPDATE seats SET status = 'HELD', hold_until = ? WHERE schedule_id = ? AND seat_number = ?`, [r.expiresAt, r.scheduleId, r.seatNumber])
+          }
+          await conn.query(`UPDATE reservations SET status = 'HELD', payment_id = NULL, paying_until = NULL WHERE id = ?`, [r.reservationId])
+          return ok({ ...r, status: 'HELD', paymentId: null, payingUntil: null }, true)
+        },
+        { ok: false, reason: 'NOT_FOUND' },
+      )
+    },
+
+    async refund({ reservationId, paymentId, now, processed }) {
+      const found = await findReservation(reservationId)
+      if (!found) {
+        return inTx(pool, async (conn) => ((await markProcessed(conn, processed)) ? 'NOTHING_TO_RELEASE' : new Rollback('DUPLICATE' as const)))
+      }
+      return withSeatLocked(
+        reservationId,
+        async (conn, r, seat) => {
+          if (!(await markProcessed(conn, processed))) return new Rollback('DUPLICATE' as const)
+          if ((r.status !== 'CONFIRMED' && r.status !== 'PAYING') || r.paymentId !== paymentId) return 'NOTHING_TO_RELEASE' as const
+          if (seat.reservation_id === r.reservationId) await releaseSeat(conn, r)
+          await endReservation(conn, r, 'REFUNDED', now)
+          await writeEvents(conn, [reservationReleased(r, 'REFUNDED', now)])
+          return 'RELEASED' as const
+        },
+        'NOTHING_TO_RELEASE' as const,
+      )
+    },
+
+    async concertStatus(concertId) {
+      const [row] = await pool.query<{ concerts: bigint | number; open: bigint | number | null; total: bigint | number }[]>(
+        `SELECT (SELECT COUNT(*) FROM concerts WHERE id = ?) AS concerts,
+                SUM(t.status <> 'SOLD') AS open, COUNT(t.seat_number) AS total
+           FROM schedules s JOIN seats t ON t.schedule_id = s.id WHERE s.concert_id = ?`,
+        [concertId, concertId],
+      )
+      const exists = Number(row?.concerts ?? 0) > 0
+      return { exists, soldOut: exists && Number(row?.total ?? 0) > 0 && Number(row?.open ?? 1) === 0 }
+    },
+  }
+}

@@ -1,0 +1,84 @@
+import type { Cache } from './ports.js'
+
+export interface CachedReaderOptions {
+  cache: Cache
+  /** How long a process waits for another one filling the same cold key before asking the database itself. */
+  fillWaitMs?: number
+  pollMs?: number
+  onCacheError?: (err: unknown) => void
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
+
+/**
+ * Cache-aside with single flight at two levels: in this process, callers of one key share one
+ * promise; across processes, one lease holder fills a cold key while the others poll the cache.
+ * Any cache failure (Redis down, slow) falls through to the loader: reads never fail because of it.
+ */
+export function createCachedReader({ cache, fillWaitMs = 1_000, pollMs = 20, onCacheError }: CachedReaderOptions) {
+  const inFlight = new Map<string, Promise<unknown>>()
+
+  async function fromCache<T>(key: string): Promise<{ hit: true; value: T } | { hit: false }> {
+    const raw = await cache.get(key)
+    return raw === null ? { hit: false } : { hit: true, value: JSON.parse(raw) as T }
+  }
+
+  async function readThrough<T>(key: string, ttlMs: number, load: () => Promise<T>): Promise<T> {
+    try {
+      const cached = await fromCache<T>(key)
+      if (cached.hit) return cached.value
+    } catch (err) {
+      onCacheError?.(err)
+      return load()
+    }
+    let leased = false
+    try {
+      leased = await cache.tryLock(`lock:${key}`, Math.max(fillWaitMs * 2, 500))
+    } catch (err) {
+      onCacheError?.(err)
+      return load()
+    }
+    if (!leased) {
+      const deadline = Date.now() + fillWaitMs
+      while (Date.now() < deadline) {
+        await sleep(pollMs)
+        try {
+          const cached = await fromCache<T>(key)
+          if (cached.hit) return cached.value
+        } catch (err) {
+          onCacheError?.(err)
+          break
+        }
+      }
+      return load()
+    }
+    try {
+      const value = await load()
+      await cache.set(key, JSON.stringify(value), ttlMs).catch((err: unknown) => onCacheError?.(err))
+      return value
+    } finally {
+      await cache.unlock(`lock:${key}`).catch(() => undefined)
+    }
+  }
+
+  return {
+    read<T>(key: string, ttlMs: number, load: () => Promise<T>): Promise<T> {
+      const pending = inFlight.get(key)
+      if (pending) return pending as Promise<T>
+      const p = readThrough(key, ttlMs, load).finally(() => inFlight.delete(key))
+      inFlight.set(key, p)
+      return p
+    },
+    /** Writes a value now (cache warming); false when the cache is unavailable. */
+    async put<T>(key: string, value: T, ttlMs: number): Promise<boolean> {
+      try {
+        await cache.set(key, JSON.stringify(value), ttlMs)
+        return true
+      } catch (err) {
+        onCacheError?.(err)
+        return false
+      }
+    },
+  }
+}
+export type CachedReader = ReturnType<typeof createCachedReader>
