@@ -17,7 +17,8 @@ for (const s of values.scale) {
   scale[m[1]] = Number(m[2])
 }
 
-const env = process.env
+// Every process keeps DATETIME columns in UTC: the MariaDB driver converts dates in local time.
+const env = { ...process.env, TZ: 'UTC' }
 const host = env.HOST ?? '127.0.0.1'
 const mysqlBase = env.MYSQL_URL ?? 'mysql://root@127.0.0.1:3306'
 const withDb = (name) => {

@@ -2,6 +2,7 @@
 // `npm test`: the same preparation as `npm start` (install, build, MariaDB/Redis/NATS up), then every
 // package's tests against the real services. Each test file isolates its own databases and names.
 import { spawn } from 'node:child_process'
+import { checkAlerts } from './check-alerts.mjs'
 import { ensureBuilt, root } from './ensure-built.mjs'
 import { ensureStack } from './stack.mjs'
 
@@ -12,7 +13,7 @@ try {
   console.error(err.message)
   process.exit(1)
 }
-const env = { ...process.env, TURBO_TELEMETRY_DISABLED: '1', CHECKPOINT_DISABLE: '1' }
+const env = { ...process.env, TZ: 'UTC', TURBO_TELEMETRY_DISABLED: '1', CHECKPOINT_DISABLE: '1' }
 const child = spawn('npx', ['turbo', 'run', 'test', '--concurrency=2', '--continue', '--output-logs=full', ...process.argv.slice(2)], { cwd: root, env, stdio: ['ignore', 'pipe', 'inherit'] })
 
 // Adds up vitest's per-package "Tests  N passed | M failed" lines into one closing line.
@@ -35,6 +36,18 @@ child.stdout.on('data', (chunk) => {
   }
 })
 child.on('exit', (code) => {
+  let alertsFailed = 0
+  try {
+    console.log('\nalert rules (promtool):')
+    const alerts = checkAlerts()
+    passed += alerts.passed
+    failed += alerts.failed
+    alertsFailed = alerts.failed
+  } catch (err) {
+    console.error(err.message)
+    failed += 1
+    alertsFailed = 1
+  }
   console.log(`\n${passed} passed, ${failed} failed${skipped ? `, ${skipped} skipped` : ''}`)
-  process.exit(code ?? 1)
+  process.exit(code || (alertsFailed ? 1 : 0))
 })

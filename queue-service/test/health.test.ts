@@ -24,4 +24,12 @@ describe('GET /health/ready', () => {
     expect(res.body).toContain('http_request_duration_seconds_bucket')
     expect(res.body).toMatch(/route="unmatched"/)
   })
+
+  it('exposes Redis memory and clients and each dependency as gauges', async () => {
+    const body = (await app.inject({ method: 'GET', url: '/metrics' })).body
+    expect(Number(/^redis_memory_used_bytes\{[^}]*\} (\d+)/m.exec(body)?.[1])).toBeGreaterThan(0)
+    expect(Number(/^redis_connected_clients\{[^}]*\} (\d+)/m.exec(body)?.[1])).toBeGreaterThan(0)
+    expect(body).toMatch(/^dependency_up\{[^}]*dependency="redis"[^}]*\} 1$/m)
+    expect(body).toMatch(/^dependency_up\{[^}]*dependency="nats"[^}]*\} 1$/m)
+  })
 })

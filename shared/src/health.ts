@@ -1,5 +1,6 @@
 import type { FastifyInstance, FastifySchema } from 'fastify'
 import fp from 'fastify-plugin'
+import { Gauge, type Registry } from 'prom-client'
 
 export type DependencyCheck = () => Promise<unknown>
 export type DependencyStatus = { status: 'UP' | 'DOWN'; latencyMs: number; error?: string }
@@ -42,6 +43,20 @@ export const healthRoutes = fp(
     const live = { schema: { hide: true } as FastifySchema, config: { rateLimit: false, otel: false } }
     app.get('/health', live, async () => ({ status: 'UP' }))
     app.get('/health/live', live, async () => ({ status: 'UP' }))
+    const registry = (app as FastifyInstance & { metrics?: Registry }).metrics
+    if (registry) {
+      // Scraping pings the dependencies too, so an alert fires even when nobody polls readiness.
+      new Gauge({
+        name: 'dependency_up',
+        help: 'Whether a dependency answered its readiness ping (1) or not (0)',
+        labelNames: ['dependency'],
+        registers: [registry],
+        async collect() {
+          const result = await checkDependencies(opts.checks, opts.timeoutMs)
+          for (const [name, s] of Object.entries(result.dependencies)) this.set({ dependency: name }, s.status === 'UP' ? 1 : 0)
+        },
+      })
+    }
     app.get('/health/ready', live, async (_request, reply) => {
       const result = await checkDependencies(opts.checks, opts.timeoutMs)
       return reply.code(result.status === 'UP' ? 200 : 503).send(result)

@@ -144,6 +144,9 @@ export const problemDetails = fp(
     app.addSchema(ProblemSchema)
     app.addHook('onSend', async (request, reply) => {
       reply.header('x-request-id', request.id)
+      reply.header('x-trace-id', traceIdOf(request))
+      // Marked so a tail-sampling collector always keeps failed requests.
+      if (reply.statusCode >= 500) trace.getActiveSpan()?.setAttribute('tickets.error', true)
     })
     app.setErrorHandler((err: FastifyError, request, reply) => {
       const problem = toProblem(err)

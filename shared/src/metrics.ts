@@ -1,6 +1,7 @@
 import type { FastifyInstance, FastifyRequest, FastifySchema } from 'fastify'
+import { trace } from '@opentelemetry/api'
 import fp from 'fastify-plugin'
-import { collectDefaultMetrics, Histogram, Registry } from 'prom-client'
+import { collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client'
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -15,7 +16,12 @@ export interface MetricsOptions {
   service: string
   /** Default Node metrics (event loop, heap, GC); off in tests that build many apps. */
   defaultMetrics?: boolean
+  /** A request slower than this is marked on its span (`tickets.slow`) so tail sampling keeps it. */
+  slowRequestMs?: number
 }
+
+/** Spans dropped by the exporter's bounded queue (collector down or too slow); set by the telemetry bootstrap. */
+export const telemetryCounters = { droppedSpans: 0 }
 
 const NOT_MEASURED = new Set(['/metrics', '/health', '/health/live', '/health/ready'])
 
@@ -29,7 +35,9 @@ function routeOf(request: FastifyRequest): string {
  */
 export const metricsPlugin = fp(
   async (app: FastifyInstance, opts: MetricsOptions) => {
+    // OpenMetrics, so the duration histogram can carry trace-id exemplars (a latency spike leads to a trace).
     const registry = new Registry()
+    registry.setContentType(Registry.OPENMETRICS_CONTENT_TYPE as never)
     registry.setDefaultLabels({ service: opts.service })
     if (opts.defaultMetrics !== false) collectDefaultMetrics({ register: registry, eventLoopMonitoringPrecision: 20 })
     const duration = new Histogram({
@@ -38,16 +46,40 @@ export const metricsPlugin = fp(
       labelNames: ['route', 'method', 'status_code'],
       buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.2, 0.3, 0.5, 1, 2, 5, 10],
       registers: [registry],
+      enableExemplars: true,
     })
+    new Gauge({
+      name: 'otel_spans_dropped',
+      help: 'Spans dropped because the export queue was full (collector down or slow)',
+      registers: [registry],
+      collect() {
+        this.set(telemetryCounters.droppedSpans)
+      },
+    })
+    const slowSeconds = (opts.slowRequestMs ?? 1_000) / 1000
     app.decorate('metrics', registry)
     app.addHook('onRequest', async (request) => {
       request.metricsStart = process.hrtime.bigint()
+      // One server span per request (the HTTP instrumentation's), named after the route template:
+      // per-hook spans cost about a quarter of a small route's throughput.
+      const span = trace.getActiveSpan()
+      const route = request.routeOptions.url
+      if (span && route) {
+        span.setAttribute('http.route', route)
+        span.updateName(`${request.method} ${route}`)
+      }
     })
     app.addHook('onResponse', async (request, reply) => {
       const route = routeOf(request)
       if (NOT_MEASURED.has(route) || request.metricsStart === undefined) return
       const seconds = Number(process.hrtime.bigint() - request.metricsStart) / 1e9
-      duration.observe({ route, method: request.method, status_code: String(reply.statusCode) }, seconds)
+      const labels = { route, method: request.method, status_code: String(reply.statusCode) }
+      const span = trace.getActiveSpan()
+      const traceId = span?.spanContext().traceId
+      if (span && seconds > slowSeconds) span.setAttribute('tickets.slow', true)
+      // With exemplars on, prom-client only records the object form of observe().
+      const exemplarLabels = traceId && span?.isRecording() ? { trace_id: traceId } : {}
+      duration.observe({ labels, value: seconds, exemplarLabels: exemplarLabels as unknown as typeof labels })
     })
     app.get('/metrics', { schema: { hide: true } as FastifySchema, config: { rateLimit: false, otel: false } }, async (_request, reply) => {
       return reply.type(registry.contentType).send(await registry.metrics())

@@ -29,7 +29,6 @@ export function createPool(settings: PoolSettings): mariadb.Pool {
     insertIdAsNumber: true,
     decimalAsNumber: false,
     dateStrings: false,
-    timezone: 'Z',
   })
 }
 

@@ -3,6 +3,7 @@ import { AckPolicy, jetstream, jetstreamManager, type JetStreamClient, type JetS
 import { connect, headers as natsHeaders, nanos, type MsgHdrs, type NatsConnection } from '@nats-io/transport-node'
 import type { FastifyBaseLogger, FastifyInstance } from 'fastify'
 import fp from 'fastify-plugin'
+import { Counter, Gauge, type Registry } from 'prom-client'
 import { Value } from 'typebox/value'
 import { EVENT_SCHEMAS, natsNames, type Envelope, type NatsNames, type StreamName, type SubjectName } from './events.js'
 
@@ -120,6 +121,38 @@ export interface ConsumerSpec {
   log: FastifyBaseLogger
   onRedelivery?: () => void
   onParked?: (reason: string) => void
+  /** Counts redeliveries and parked messages per consumer (nats_consumer_redeliveries_total, nats_messages_parked_total). */
+  metrics?: Registry
+}
+
+const pendingReaders = new WeakMap<Registry, Map<string, () => Promise<number>>>()
+
+/** nats_consumer_pending_messages per consumer, read from JetStream when scraped. */
+function watchPending(registry: Registry, consumer: string, read: () => Promise<number>) {
+  let readers = pendingReaders.get(registry)
+  if (!readers) {
+    const map = new Map<string, () => Promise<number>>()
+    readers = map
+    pendingReaders.set(registry, map)
+    new Gauge({
+      name: 'nats_consumer_pending_messages',
+      help: 'Messages not yet delivered to a consumer plus those awaiting its ack',
+      labelNames: ['consumer'],
+      registers: [registry],
+      async collect() {
+        for (const [name, readPending] of map) {
+          // NATS unreachable: keep the last value (dependency_up reports the outage).
+          const value = await readPending().catch(() => undefined)
+          if (value !== undefined) this.set({ consumer: name }, value)
+        }
+      },
+    })
+  }
+  readers.set(consumer, read)
+}
+
+function counterOn(registry: Registry, name: string, help: string): Counter<'consumer'> {
+  return (registry.getSingleMetric(name) as Counter<'consumer'> | undefined) ?? new Counter({ name, help, labelNames: ['consumer'], registers: [registry] })
 }
 
 export interface RunningConsumer {
@@ -156,11 +189,18 @@ export async function startConsumer(bus: NatsBus, spec: ConsumerSpec): Promise<R
     })
   }
   const consumer = await bus.js.consumers.get(stream, durable)
+  if (spec.metrics) watchPending(spec.metrics, spec.durable, async () => {
+    const info = await consumer.info(false)
+    return info.num_pending + info.num_ack_pending
+  })
   const messages: ConsumerMessages = await consumer.consume({ max_messages: 64 })
   const schema = EVENT_SCHEMAS[spec.subject]
+  const redeliveries = spec.metrics && counterOn(spec.metrics, 'nats_consumer_redeliveries_total', 'Messages delivered again after a failure or a missed ack')
+  const parked = spec.metrics && counterOn(spec.metrics, 'nats_messages_parked_total', 'Messages moved to the dead-letter stream')
 
   async function park(m: JsMsg, reason: string) {
     spec.onParked?.(reason)
+    parked?.inc({ consumer: spec.durable })
     spec.log.error({ subject: m.subject, seq: m.seq, reason }, 'message parked')
     const h = natsHeaders()
     h.set('x-parked-reason', reason.slice(0, 512))
@@ -172,7 +212,10 @@ export async function startConsumer(bus: NatsBus, spec: ConsumerSpec): Promise<R
   async function handleOne(m: JsMsg) {
     const deliveryCount = m.info.deliveryCount
     const redelivered = m.redelivered
-    if (redelivered) spec.onRedelivery?.()
+    if (redelivered) {
+      spec.onRedelivery?.()
+      redeliveries?.inc({ consumer: spec.durable })
+    }
     let event: Envelope
     try {
       event = m.json<Envelope>()
@@ -238,3 +281,65 @@ export const natsPlugin = fp(
   },
   { name: 'nats', fastify: '5.x' },
 )
+
+/**
+ * Core-NATS request with the trace context in the headers: the responder's span becomes a child of
+ * this CLIENT span. Throws on timeout or when nobody answers (`NoRespondersError`).
+ */
+export async function requestTraced<T>(bus: NatsBus, subject: string, data: unknown, opts: { timeoutMs: number }): Promise<T> {
+  const wire = bus.names.subject(subject)
+  return tracer.startActiveSpan(`${subject} request`, { kind: SpanKind.CLIENT, attributes: { 'messaging.system': 'nats', 'messaging.destination.name': wire } }, async (span) => {
+    try {
+      const reply = await bus.nc.request(wire, JSON.stringify(data), { timeout: opts.timeoutMs, headers: traceHeaders() })
+      return reply.json<T>()
+    } catch (err) {
+      span.recordException(err as Error)
+      span.setStatus({ code: SpanStatusCode.ERROR })
+      throw err
+    } finally {
+      span.end()
+    }
+  })
+}
+
+export interface RpcServer {
+  stop(): Promise<void>
+}
+
+/**
+ * Answers core-NATS requests in a queue group (one instance answers each request), each inside a
+ * SERVER span that continues the caller's trace. The handler's result is the JSON reply.
+ */
+export function serveRpc(bus: NatsBus, subject: string, handler: (data: unknown) => Promise<unknown>, log: FastifyBaseLogger): RpcServer {
+  const wire = bus.names.subject(subject)
+  const sub = bus.nc.subscribe(wire, { queue: bus.names.durable(subject.replace(/\./g, '_')) })
+  const done = (async () => {
+    for await (const m of sub) {
+      const parent = contextFromHeaders(m.headers)
+      void tracer.startActiveSpan(`${subject} process`, { kind: SpanKind.SERVER, attributes: { 'messaging.system': 'nats', 'messaging.destination.name': wire } }, parent, async (span) => {
+        try {
+          let data: unknown
+          try {
+            data = m.json()
+          } catch {
+            data = undefined
+          }
+          m.respond(JSON.stringify(await handler(data)))
+        } catch (err) {
+          span.recordException(err as Error)
+          span.setStatus({ code: SpanStatusCode.ERROR })
+          log.error({ err, subject }, 'rpc handler failed')
+          // No reply: the caller times out and treats the outcome as unknown, never as success.
+        } finally {
+          span.end()
+        }
+      })
+    }
+  })()
+  return {
+    async stop() {
+      await sub.drain().catch(() => undefined)
+      await done.catch(() => undefined)
+    },
+  }
+}

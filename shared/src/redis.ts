@@ -1,6 +1,7 @@
 import type { FastifyInstance } from 'fastify'
 import fp from 'fastify-plugin'
 import { Redis } from 'ioredis'
+import { Gauge, type Registry } from 'prom-client'
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -29,6 +30,18 @@ export const redisPlugin = fp(
     const redis = createRedis(opts.url, opts.keyPrefix)
     redis.on('error', (err) => app.log.debug({ err }, 'redis error'))
     app.decorate('redis', redis)
+    // Give the first connection a moment so the service starts ready, but start without Redis if
+    // it is down: callers fail fast or fall back, and the client keeps reconnecting.
+    await new Promise<void>((resolve) => {
+      if (redis.status === 'ready') return resolve()
+      const timer = setTimeout(resolve, 1_000)
+      redis.once('ready', () => {
+        clearTimeout(timer)
+        resolve()
+      })
+    })
+    const registry = (app as FastifyInstance & { metrics?: Registry }).metrics
+    if (registry) registerRedisMetrics(registry, redis)
     app.addHook('onClose', async () => {
       await redis.quit().catch(() => redis.disconnect())
     })
@@ -39,4 +52,37 @@ export const redisPlugin = fp(
 export async function pingRedis(redis: Redis): Promise<void> {
   if (redis.status !== 'ready') throw new Error(`redis is ${redis.status}`)
   await redis.ping()
+}
+
+function infoField(info: string, field: string): number | undefined {
+  const match = new RegExp(`^${field}:(\\d+)`, 'm').exec(info)
+  return match?.[1] === undefined ? undefined : Number(match[1])
+}
+
+/** The manual's `INFO memory` / `INFO clients` checks as gauges (read on scrape, cached for 5 s). */
+export function registerRedisMetrics(registry: Registry, redis: Redis): void {
+  let cache = { at: 0, used: 0, max: 0, clients: 0 }
+  async function read() {
+    if (Date.now() - cache.at < 5_000 || redis.status !== 'ready') return cache
+    const info = await redis.info()
+    cache = {
+      at: Date.now(),
+      used: infoField(info, 'used_memory') ?? 0,
+      max: infoField(info, 'maxmemory') ?? 0,
+      clients: infoField(info, 'connected_clients') ?? 0,
+    }
+    return cache
+  }
+  const gauge = (name: string, help: string, pick: (c: typeof cache) => number) =>
+    new Gauge({
+      name,
+      help,
+      registers: [registry],
+      async collect() {
+        this.set(pick(await read().catch(() => cache)))
+      },
+    })
+  gauge('redis_memory_used_bytes', 'Redis used_memory (INFO memory)', (c) => c.used)
+  gauge('redis_memory_max_bytes', 'Redis maxmemory (0 = no limit)', (c) => c.max)
+  gauge('redis_connected_clients', 'Redis connected_clients (INFO clients)', (c) => c.clients)
 }

@@ -1,6 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
-import { mkdtemp, rm } from 'node:fs/promises'
+import { chmod, mkdtemp, rm } from 'node:fs/promises'
 import { createConnection, createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { basename, join } from 'node:path'
@@ -161,13 +161,15 @@ export async function startThrowawayNats(): Promise<ThrowawayServer & { dispose(
 /** A private MariaDB on a free port with its own data directory (about a second to start). */
 export async function startThrowawayMariadb(): Promise<ThrowawayServer & { dispose(): Promise<void> }> {
   const dir = await mkdtemp(join(tmpdir(), 'tickets-throwaway-mariadb-'))
+  // mariadbd drops to the mysql user, which must be able to enter the directory.
+  await chmod(dir, 0o755)
   const install = spawn('mariadb-install-db', ['--user=mysql', `--datadir=${dir}/data`, '--skip-test-db', '--auth-root-authentication-method=normal'], { stdio: 'ignore' })
   await new Promise<void>((resolve, reject) => install.once('exit', (code) => (code === 0 ? resolve() : reject(new Error(`mariadb-install-db exited ${code}`)))))
   const mariadbd = await which(['mariadbd', '/usr/sbin/mariadbd'])
   const server = await throwaway({
     what: 'mariadbd',
     command: mariadbd,
-    args: (port) => ['--no-defaults', '--user=mysql', `--datadir=${dir}/data`, `--socket=${dir}/sock`, `--port=${port}`, '--bind-address=127.0.0.1', `--pid-file=${dir}/pid`],
+    args: (port) => ['--no-defaults', '--user=mysql', `--datadir=${dir}/data`, `--socket=${dir}/data/mysqld.sock`, `--port=${port}`, '--bind-address=127.0.0.1', `--pid-file=${dir}/data/mysqld.pid`],
     url: (port) => `mysql://root@127.0.0.1:${port}`,
   })
   return {
@@ -201,4 +203,62 @@ async function which(candidates: string[]): Promise<string> {
     }
   }
   throw new Error(`none of ${candidates.join(', ')} is installed`)
+}
+
+export interface ReceivedSpan {
+  traceId: string
+  spanId: string
+  parentSpanId: string | undefined
+  name: string
+  kind: number
+  service: string
+  attributes: Record<string, unknown>
+  status: number
+}
+
+function hexId(id: unknown): string {
+  if (typeof id !== 'string') return ''
+  return /^[0-9a-f]+$/.test(id) ? id : Buffer.from(id, 'base64').toString('hex')
+}
+
+/** A minimal OTLP/HTTP (JSON) trace receiver on a free port: what a collector would get. */
+export async function startOtlpReceiver(): Promise<{ url: string; spans: ReceivedSpan[]; close(): Promise<void> }> {
+  const { createServer: createHttpServer } = await import('node:http')
+  const spans: ReceivedSpan[] = []
+  const server = createHttpServer((req, res) => {
+    const chunks: Buffer[] = []
+    req.on('data', (c: Buffer) => chunks.push(c))
+    req.on('end', () => {
+      try {
+        const body = JSON.parse(Buffer.concat(chunks).toString('utf8')) as {
+          resourceSpans?: { resource?: { attributes?: { key: string; value: { stringValue?: string } }[] }; scopeSpans?: { spans?: Record<string, unknown>[] }[] }[]
+        }
+        for (const rs of body.resourceSpans ?? []) {
+          const service = rs.resource?.attributes?.find((a) => a.key === 'service.name')?.value.stringValue ?? 'unknown'
+          for (const ss of rs.scopeSpans ?? []) {
+            for (const s of ss.spans ?? []) {
+              const attributes = Object.fromEntries(((s.attributes as { key: string; value: Record<string, unknown> }[]) ?? []).map((a) => [a.key, Object.values(a.value)[0]]))
+              spans.push({
+                traceId: hexId(s.traceId),
+                spanId: hexId(s.spanId),
+                parentSpanId: s.parentSpanId ? hexId(s.parentSpanId) || undefined : undefined,
+                name: String(s.name),
+                kind: Number(s.kind),
+                service,
+                attributes,
+                status: Number((s.status as { code?: number } | undefined)?.code ?? 0),
+              })
+            }
+          }
+        }
+        res.writeHead(200, { 'content-type': 'application/json' }).end('{}')
+      } catch {
+        res.writeHead(400).end()
+      }
+    })
+  })
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+  const address = server.address()
+  const port = typeof address === 'object' && address ? address.port : 0
+  return { url: `http://127.0.0.1:${port}`, spans, close: () => new Promise((resolve) => server.close(() => resolve())) }
 }

@@ -1,0 +1,47 @@
+import { Agent, request } from 'undici'
+import { isExpectedStatus } from '../scenarios.js'
+import type { Stats } from './stats.js'
+
+export interface Reply {
+  status: number
+  body: unknown
+  retryAfter: number | null
+}
+
+/**
+ * A keep-alive HTTP client for many simulated fans on one machine. Each call records its step,
+ * status and latency; a network error counts as an unexpected failure with status 0.
+ */
+export function createClient(baseUrl: string, stats: Stats, opts: { connections?: number; timeoutMs?: number } = {}) {
+  const agent = new Agent({ connections: opts.connections ?? 256, pipelining: 1, keepAliveTimeout: 30_000, headersTimeout: opts.timeoutMs ?? 30_000, bodyTimeout: opts.timeoutMs ?? 30_000 })
+  return {
+    async call(step: string, method: 'GET' | 'POST' | 'DELETE', path: string, headers: Record<string, string>, body?: unknown): Promise<Reply> {
+      const started = performance.now()
+      try {
+        const res = await request(`${baseUrl}${path}`, {
+          method,
+          dispatcher: agent,
+          headers: body === undefined ? headers : { ...headers, 'content-type': 'application/json' },
+          body: body === undefined ? undefined : JSON.stringify(body),
+        })
+        const text = await res.body.text()
+        const ms = performance.now() - started
+        const retryAfterHeader = res.headers['retry-after']
+        const retryAfter = retryAfterHeader === undefined ? null : Number(retryAfterHeader)
+        stats.request(step, res.statusCode, ms, isExpectedStatus(step, res.statusCode, retryAfter !== null))
+        let parsed: unknown = null
+        try {
+          parsed = text ? JSON.parse(text) : null
+        } catch {
+          parsed = text
+        }
+        return { status: res.statusCode, body: parsed, retryAfter: Number.isFinite(retryAfter) ? retryAfter : null }
+      } catch {
+        stats.request(step, 0, performance.now() - started, false)
+        return { status: 0, body: null, retryAfter: null }
+      }
+    },
+    close: () => agent.close(),
+  }
+}
+export type Client = ReturnType<typeof createClient>

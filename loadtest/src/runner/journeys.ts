@@ -1,0 +1,137 @@
+import { randomUUID } from 'node:crypto'
+import { setTimeout as sleep } from 'node:timers/promises'
+import type { Scenario } from '../scenarios.js'
+import type { Client, Reply } from './client.js'
+import type { Stats } from './stats.js'
+
+export interface Fan {
+  userId: string
+  token: string
+  ip: string
+}
+
+export interface JourneyContext {
+  scenario: Scenario
+  client: Client
+  stats: Stats
+  concertId: string
+  /** Stops polling when the run is over. */
+  deadline: number
+  random: () => number
+}
+
+function auth(fan: Fan, extra: Record<string, string> = {}) {
+  // One machine plays many fans: the gateway trusts X-Forwarded-For from loopback when TRUSTED_PROXIES says so.
+  return { authorization: `Bearer ${fan.token}`, 'x-forwarded-for': fan.ip, ...extra }
+}
+
+async function think(ctx: JourneyContext) {
+  const { min, max } = ctx.scenario.thinkMs
+  if (max > 0) await sleep(min + ctx.random() * (max - min))
+}
+
+function field<T>(reply: Reply, name: string): T | undefined {
+  return reply.body && typeof reply.body === 'object' ? ((reply.body as Record<string, unknown>)[name] as T) : undefined
+}
+
+/** Joins the line and polls as told by Retry-After. Returns the ACTIVE token, or null. */
+export async function waitInLine(ctx: JourneyContext, fan: Fan): Promise<string | null> {
+  const { client, stats } = ctx
+  const joined = await client.call('join', 'POST', '/api/queue/token', auth(fan), { concertId: ctx.concertId })
+  if (joined.status !== 201 && joined.status !== 200) return null
+  let queueToken = field<string>(joined, 'token') ?? ''
+  if (field(joined, 'status') === 'ACTIVE') return queueToken
+  stats.gauge({ inLine: stats.inLine + 1 })
+  const leaves = ctx.random() < ctx.scenario.mix.abandonInLine
+  const joinedAt = Date.now()
+  let wait = joined.retryAfter ?? 1
+  try {
+    while (Date.now() < ctx.deadline) {
+      await sleep(wait * 1000)
+      if (leaves && Date.now() - joinedAt > 3_000) {
+        await client.call('leave', 'DELETE', '/api/queue/token', auth(fan, { 'x-queue-token': queueToken }))
+        stats.abandoned++
+        return null
+      }
+      const polled = await client.call('poll', 'GET', '/api/queue/token', auth(fan, { 'x-queue-token': queueToken }))
+      if (polled.status !== 200) {
+        wait = polled.retryAfter ?? 2
+        continue
+      }
+      const status = field<string>(polled, 'status')
+      if (status === 'ACTIVE') {
+        stats.gauge({ admitted: stats.admitted + 1 })
+        return field<string>(polled, 'token') ?? queueToken
+      }
+      if (status === 'SOLD_OUT' || status === 'EXPIRED') return null
+      queueToken = field<string>(polled, 'token') ?? queueToken
+      wait = polled.retryAfter ?? 1
+    }
+    return null
+  } finally {
+    stats.gauge({ inLine: stats.inLine - 1 })
+  }
+}
+
+/** Once ACTIVE: schedules, seat map, a hold (another seat on 409), points if short, payment. */
+export async function buy(ctx: JourneyContext, fan: Fan, activeToken: string): Promise<void> {
+  const { client, stats, scenario } = ctx
+  const h = auth(fan, { 'x-queue-token': activeToken })
+  stats.gauge({ active: stats.active + 1 })
+  try {
+    const schedules = await client.call('schedules', 'GET', `/api/concerts/${ctx.concertId}/schedules`, h)
+    const open = (field<{ scheduleId: string; availableSeats: number }[]>(schedules, 'schedules') ?? []).filter((s) => s.availableSeats > 0)
+    if (open.length === 0) return
+    const schedule = open[Math.floor(ctx.random() * open.length)]!
+    await think(ctx)
+    for (let attempt = 0; attempt < scenario.holdAttempts; attempt++) {
+      const seats = await client.call('seats', 'GET', `/api/concerts/${ctx.concertId}/schedules/${schedule.scheduleId}/seats`, h)
+      const free = (field<{ seatNumber: number; status: string }[]>(seats, 'seats') ?? []).filter((s) => s.status === 'AVAILABLE')
+      if (free.length === 0) return
+      const seat = free[Math.floor(ctx.random() * free.length)]!
+      const held = await client.call('hold', 'POST', '/api/reservations', h, { scheduleId: schedule.scheduleId, seatNumber: seat.seatNumber })
+      if (held.status === 409) continue
+      if (held.status !== 201) return
+      if (ctx.random() < scenario.mix.abandonHold) {
+        stats.abandoned++
+        return
+      }
+      const reservationId = field<string>(held, 'reservationId')!
+      const price = field<number>(held, 'price') ?? 0
+      await think(ctx)
+      const points = await client.call('points', 'GET', '/api/points', h)
+      const balance = field<number>(points, 'balance') ?? 0
+      if (balance < price) {
+        await client.call('charge', 'POST', '/api/points/charge', { ...h, 'idempotency-key': `charge-${reservationId}` }, { amount: price - balance })
+      }
+      const paid = await client.call('pay', 'POST', '/api/payments', { ...h, 'idempotency-key': `pay-${reservationId}` }, { reservationId })
+      if (paid.status === 201) stats.gauge({ sold: stats.sold + 1 })
+      return
+    }
+  } finally {
+    stats.gauge({ active: stats.active - 1 })
+  }
+}
+
+export async function browseOnce(ctx: JourneyContext, fan: Fan): Promise<void> {
+  const concerts = await ctx.client.call('concerts', 'GET', '/api/concerts', { 'x-forwarded-for': fan.ip })
+  const ids = (field<{ concertId: string }[]>(concerts, 'concerts') ?? []).map((c) => c.concertId)
+  const concertId = ids[Math.floor(ctx.random() * ids.length)] ?? ctx.concertId
+  await think(ctx)
+  await ctx.client.call('schedules', 'GET', `/api/concerts/${concertId}/schedules`, { 'x-forwarded-for': fan.ip })
+}
+
+export async function runJourney(ctx: JourneyContext, fan: Fan): Promise<void> {
+  const journey = ctx.scenario.journey
+  if (journey === 'browse' || (journey === 'mixed' && ctx.random() < 0.5)) return browseOnce(ctx, fan)
+  const active = await waitInLine(ctx, fan)
+  if (journey === 'join-and-poll') {
+    if (active) await ctx.client.call('leave', 'DELETE', '/api/queue/token', auth(fan, { 'x-queue-token': active }))
+    return
+  }
+  if (active) await buy(ctx, fan, active)
+}
+
+export function runId(): string {
+  return randomUUID().slice(0, 8)
+}

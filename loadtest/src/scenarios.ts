@@ -1,0 +1,164 @@
+/**
+ * The load scenarios, defined once as data. Both runners read these: the k6 scripts in k6/ and the
+ * Node runner in src/runner/. Pure data and arithmetic only: this file is also loaded by k6.
+ */
+
+export interface Stage {
+  /** Seconds this stage lasts. */
+  durationSeconds: number
+  /** Arrivals per second at the end of the stage (linear from the previous stage's target). */
+  targetRate: number
+}
+
+export interface Thresholds {
+  /** p95 of every step, in milliseconds (the manual's 4.1: p95 < 500 ms). */
+  p95Ms: number
+  /** Share of requests that fail unexpectedly (the manual's 4.1: errors < 0.1%). */
+  errorRate: number
+}
+
+export interface UserMix {
+  /** Share of fans who give up while waiting in line (they leave with DELETE). */
+  abandonInLine: number
+  /** Share of fans who hold a seat and never pay (the hold expires by itself). */
+  abandonHold: number
+  /** Share of fans who start with too few points and charge before paying. */
+  chargeFirst: number
+}
+
+export interface Scenario {
+  name: 'ticket-open' | 'token-storm' | 'browse' | 'soak'
+  description: string
+  stages: Stage[]
+  mix: UserMix
+  /** Think time between a fan's steps, in milliseconds (uniform between min and max). */
+  thinkMs: { min: number; max: number }
+  /** Retries of a hold on 409 with another free seat. */
+  holdAttempts: number
+  /** What each arrival does. */
+  journey: 'buy' | 'join-and-poll' | 'browse' | 'mixed'
+  thresholds: Thresholds
+}
+
+export const MANUAL_THRESHOLDS: Thresholds = { p95Ms: 500, errorRate: 0.001 }
+
+export interface ScenarioOptions {
+  users?: number
+  rampSeconds?: number
+  durationSeconds?: number
+  rate?: number
+}
+
+/** ticket-open: N fans arrive for one concert over a ramp; each joins, waits, buys. */
+export function ticketOpen({ users = 20_000, rampSeconds = 60 }: ScenarioOptions = {}): Scenario {
+  // A linear ramp from 0 to a peak rate p over the ramp brings p * ramp / 2 arrivals.
+  const peak = (2 * users) / rampSeconds
+  return {
+    name: 'ticket-open',
+    description: `${users} fans arrive for one concert over ${rampSeconds} s, join the line, poll, and buy`,
+    stages: [{ durationSeconds: rampSeconds, targetRate: peak }],
+    mix: { abandonInLine: 0.05, abandonHold: 0.05, chargeFirst: 0.3 },
+    thinkMs: { min: 200, max: 1_000 },
+    holdAttempts: 3,
+    journey: 'buy',
+    thresholds: MANUAL_THRESHOLDS,
+  }
+}
+
+/** token-storm: only joins and polls, at a rising arrival rate, to find the knee. */
+export function tokenStorm({ rate = 2_000, durationSeconds = 60 }: ScenarioOptions = {}): Scenario {
+  return {
+    name: 'token-storm',
+    description: `joins and polls only, arrivals rising to ${rate}/s over ${durationSeconds} s`,
+    stages: [
+      { durationSeconds: durationSeconds / 2, targetRate: rate / 2 },
+      { durationSeconds: durationSeconds / 2, targetRate: rate },
+    ],
+    mix: { abandonInLine: 0, abandonHold: 0, chargeFirst: 0 },
+    thinkMs: { min: 0, max: 0 },
+    holdAttempts: 0,
+    journey: 'join-and-poll',
+    thresholds: MANUAL_THRESHOLDS,
+  }
+}
+
+/** browse: catalogue and seat-map reads at a steady rate (the cache's job). */
+export function browse({ rate = 200, durationSeconds = 60 }: ScenarioOptions = {}): Scenario {
+  return {
+    name: 'browse',
+    description: `catalogue and seat-map reads at ${rate} arrivals/s for ${durationSeconds} s`,
+    stages: [
+      { durationSeconds: 5, targetRate: rate },
+      { durationSeconds: Math.max(1, durationSeconds - 5), targetRate: rate },
+    ],
+    mix: { abandonInLine: 0, abandonHold: 0, chargeFirst: 0 },
+    thinkMs: { min: 50, max: 300 },
+    holdAttempts: 0,
+    journey: 'browse',
+    thresholds: MANUAL_THRESHOLDS,
+  }
+}
+
+/** soak: a modest mix for a long time, watching memory and latency drift. */
+export function soak({ rate = 20, durationSeconds = 30 * 60 }: ScenarioOptions = {}): Scenario {
+  return {
+    name: 'soak',
+    description: `a modest mix at ${rate} arrivals/s for ${Math.round(durationSeconds / 60)} min`,
+    stages: [
+      { durationSeconds: 30, targetRate: rate },
+      { durationSeconds: Math.max(1, durationSeconds - 30), targetRate: rate },
+    ],
+    mix: { abandonInLine: 0.1, abandonHold: 0.2, chargeFirst: 0.3 },
+    thinkMs: { min: 500, max: 3_000 },
+    holdAttempts: 3,
+    journey: 'mixed',
+    thresholds: MANUAL_THRESHOLDS,
+  }
+}
+
+export const SCENARIOS = { 'ticket-open': ticketOpen, 'token-storm': tokenStorm, browse, soak } as const
+export type ScenarioName = keyof typeof SCENARIOS
+
+/** Arrival rate (per second) at time t seconds into the run. */
+export function rateAt(stages: Stage[], t: number): number {
+  let start = 0
+  let from = 0
+  for (const stage of stages) {
+    if (t < start + stage.durationSeconds) return from + ((stage.targetRate - from) * (t - start)) / stage.durationSeconds
+    start += stage.durationSeconds
+    from = stage.targetRate
+  }
+  return 0
+}
+
+export function totalSeconds(stages: Stage[]): number {
+  return stages.reduce((sum, s) => sum + s.durationSeconds, 0)
+}
+
+/**
+ * Arrival times (seconds from start) of an open model: the cumulative arrivals curve of the stages,
+ * inverted, so the n-th fan arrives when the integral of the rate reaches n. Deterministic.
+ */
+export function arrivalTimes(stages: Stage[], limit = Number.POSITIVE_INFINITY): number[] {
+  const times: number[] = []
+  const step = 0.001
+  const end = totalSeconds(stages)
+  let acc = 0
+  for (let t = 0; t < end && times.length < limit; t += step) {
+    acc += rateAt(stages, t) * step
+    while (acc >= 1 && times.length < limit) {
+      times.push(t)
+      acc -= 1
+    }
+  }
+  return times
+}
+
+/** Outcomes that are part of the contract under load, not failures: lost seat races, limits, shedding. */
+export function isExpectedStatus(step: string, status: number, hasRetryAfter: boolean): boolean {
+  if (status < 400) return true
+  if (step === 'hold' && status === 409) return true
+  if (step === 'join' && status === 409) return true // sold out
+  if ((status === 429 || status === 503) && hasRetryAfter) return true
+  return false
+}

@@ -1,0 +1,33 @@
+import { describe, expect, it } from 'vitest'
+import { arrivalTimes, isExpectedStatus, rateAt, ticketOpen, tokenStorm, totalSeconds } from '../src/scenarios.js'
+
+describe('scenarios', () => {
+  it('ticket-open brings the asked number of fans over the ramp, slowly first', () => {
+    const s = ticketOpen({ users: 2_000, rampSeconds: 20 })
+    const times = arrivalTimes(s.stages)
+    expect(times.length).toBeGreaterThanOrEqual(1_998)
+    expect(times.length).toBeLessThanOrEqual(2_000)
+    expect(times.at(-1)!).toBeLessThanOrEqual(20)
+    const firstHalf = times.filter((t) => t < 10).length
+    expect(firstHalf).toBeGreaterThan(400)
+    expect(firstHalf).toBeLessThan(600) // a linear ramp brings a quarter in the first half
+  })
+
+  it('token-storm rises through its stages', () => {
+    const s = tokenStorm({ rate: 100, durationSeconds: 20 })
+    expect(totalSeconds(s.stages)).toBe(20)
+    expect(rateAt(s.stages, 5)).toBeCloseTo(25)
+    expect(rateAt(s.stages, 15)).toBeCloseTo(75)
+    expect(rateAt(s.stages, 25)).toBe(0)
+  })
+
+  it('counts lost seat races, sold-out joins and limits with Retry-After as expected, not as errors', () => {
+    expect(isExpectedStatus('hold', 409, false)).toBe(true)
+    expect(isExpectedStatus('join', 409, false)).toBe(true)
+    expect(isExpectedStatus('join', 429, true)).toBe(true)
+    expect(isExpectedStatus('pay', 503, true)).toBe(true)
+    expect(isExpectedStatus('pay', 503, false)).toBe(false)
+    expect(isExpectedStatus('pay', 409, false)).toBe(false)
+    expect(isExpectedStatus('seats', 500, true)).toBe(false)
+  })
+})

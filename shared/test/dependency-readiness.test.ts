@@ -1,0 +1,51 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { checkDependencies } from '../src/health.js'
+import { createPool, pingPool } from '../src/mysql.js'
+import { connectNats, type NatsBus } from '../src/nats.js'
+import { startThrowawayMariadb, startThrowawayNats, type ThrowawayServer } from '../src/testing.js'
+
+type Server = ThrowawayServer & { dispose(): Promise<void> }
+let nats: Server
+let mariadb: Server
+let bus: NatsBus
+let pool: ReturnType<typeof createPool>
+
+beforeAll(async () => {
+  ;[nats, mariadb] = await Promise.all([startThrowawayNats(), startThrowawayMariadb()])
+  bus = await connectNats({ url: nats.url, name: 'readiness-test', namespace: 't' })
+  pool = createPool({ url: `${mariadb.url}/mysql`, connectionLimit: 2, acquireTimeoutMs: 500 })
+  pool.on('error', () => undefined)
+})
+afterAll(async () => {
+  await bus?.close().catch(() => undefined)
+  await pool?.end().catch(() => undefined)
+  await Promise.all([nats?.dispose(), mariadb?.dispose()])
+})
+
+const checks = () => ({ nats: () => bus.ping(), database: () => pingPool(pool) })
+
+async function until(predicate: () => Promise<boolean>, what: string) {
+  for (let i = 0; i < 150; i++) {
+    if (await predicate()) return
+    await new Promise((r) => setTimeout(r, 100))
+  }
+  throw new Error(`timed out waiting for ${what}`)
+}
+
+describe('readiness of NATS and MariaDB', () => {
+  it('when NATS stops it is DOWN, and UP again once it is back, on the same connection', async () => {
+    expect((await checkDependencies(checks(), 500)).dependencies.nats.status).toBe('UP')
+    await nats.stop()
+    await until(async () => (await checkDependencies(checks(), 500)).dependencies.nats?.status === 'DOWN', 'nats DOWN')
+    await nats.restart()
+    await until(async () => (await checkDependencies(checks(), 500)).dependencies.nats?.status === 'UP', 'nats UP')
+  })
+
+  it('when MariaDB stops it is DOWN, and UP again once it is back, on the same pool', async () => {
+    expect((await checkDependencies(checks(), 1_000)).dependencies.database.status).toBe('UP')
+    await mariadb.stop()
+    await until(async () => (await checkDependencies(checks(), 1_000)).dependencies.database?.status === 'DOWN', 'database DOWN')
+    await mariadb.restart()
+    await until(async () => (await checkDependencies(checks(), 1_000)).dependencies.database?.status === 'UP', 'database UP')
+  })
+})
