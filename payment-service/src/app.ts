@@ -56,6 +56,6 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
   await app.register(pointsRoutes, { prefix: '/api/points', points })
   await app.register(paymentRoutes, { prefix: '/api/payments', payments })
 
-  await bookingEventConsumers(app, { payments, metrics, ackWaitMs: config.CONSUMER_ACK_WAIT_MS })
+  await bookingEventConsumers(app, { payments, ackWaitMs: config.CONSUMER_ACK_WAIT_MS })
   return app
 }

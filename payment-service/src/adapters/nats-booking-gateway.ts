@@ -1,6 +1,5 @@
 import { PaymentRpcReplySchema, RPC, type PaymentRpcRequest } from '@tickets/shared/events'
-import type { NatsBus } from '@tickets/shared/nats'
-import { traceHeaders } from '@tickets/shared/nats'
+import { requestTraced, type NatsBus } from '@tickets/shared/nats'
 import { Value } from 'typebox/value'
 import type { BookingAnswer, BookingGateway } from '../domain/ports.js'
 
@@ -8,8 +7,7 @@ import type { BookingAnswer, BookingGateway } from '../domain/ports.js'
 export function createNatsBookingGateway(bus: NatsBus, timeoutMs: number): BookingGateway {
   async function call(subject: string, request: PaymentRpcRequest): Promise<BookingAnswer> {
     try {
-      const msg = await bus.nc.request(bus.names.subject(subject), JSON.stringify(request), { timeout: timeoutMs, headers: traceHeaders() })
-      const reply: unknown = msg.json()
+      const reply = await requestTraced<unknown>(bus, subject, request, { timeoutMs })
       if (!Value.Check(PaymentRpcReplySchema, reply)) return { kind: 'unreachable', reason: `malformed reply on ${subject}` }
       return { kind: 'answered', reply }
     } catch (err) {

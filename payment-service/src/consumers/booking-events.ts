@@ -2,7 +2,6 @@ import { SUBJECTS, type ReservationConfirmationFailed, type ReservationConfirmed
 import { startConsumer, type RunningConsumer } from '@tickets/shared/nats'
 import type { FastifyInstance } from 'fastify'
 import type { PaymentService } from '../domain/payment-service.js'
-import type { PaymentMetricSet } from '../plugins/payment-metrics.js'
 
 export const REFUND_CONSUMER = 'payment_refunds'
 export const CONFIRMED_CONSUMER = 'payment_confirmations'
@@ -11,8 +10,8 @@ export const CONFIRMED_CONSUMER = 'payment_confirmations'
  * Booking's verdicts on payments: confirmation_failed refunds, confirmed records the confirmation.
  * Each effect and its processed-event row commit together, so a redelivery changes nothing.
  */
-export async function bookingEventConsumers(app: FastifyInstance, opts: { payments: PaymentService; metrics: PaymentMetricSet; ackWaitMs: number }) {
-  const { payments, metrics } = opts
+export async function bookingEventConsumers(app: FastifyInstance, opts: { payments: PaymentService; ackWaitMs: number }) {
+  const { payments } = opts
   const running: RunningConsumer[] = []
   const log = app.log.child({ component: 'booking-event-consumers' })
 
@@ -23,8 +22,7 @@ export async function bookingEventConsumers(app: FastifyInstance, opts: { paymen
       subject: SUBJECTS.RESERVATION_CONFIRMATION_FAILED,
       ackWaitMs: opts.ackWaitMs,
       log,
-      onRedelivery: () => metrics.redelivery(REFUND_CONSUMER),
-      onParked: () => metrics.parked(REFUND_CONSUMER),
+      metrics: app.metrics,
       async handle(event) {
         const data = event.data as ReservationConfirmationFailed
         const result = await payments.refundUnconfirmed({ paymentId: data.paymentId, reason: data.reason, processed: { consumer: REFUND_CONSUMER, eventId: event.id } })
@@ -40,8 +38,7 @@ export async function bookingEventConsumers(app: FastifyInstance, opts: { paymen
       subject: SUBJECTS.RESERVATION_CONFIRMED,
       ackWaitMs: opts.ackWaitMs,
       log,
-      onRedelivery: () => metrics.redelivery(CONFIRMED_CONSUMER),
-      onParked: () => metrics.parked(CONFIRMED_CONSUMER),
+      metrics: app.metrics,
       async handle(event) {
         const data = event.data as ReservationConfirmed
         await payments.markConfirmed({ paymentId: data.paymentId, processed: { consumer: CONFIRMED_CONSUMER, eventId: event.id } })

@@ -116,7 +116,7 @@ describe('booking.reservation.confirmation_failed consumer', () => {
 
     // The instance that takes over gets the message again once the ack wait has run out.
     const survivor = await anotherInstance()
-    await waitFor('the redelivery', async () => (await metricValue(survivor, 'consumer_redeliveries_total', { consumer: REFUND_CONSUMER })) >= 1, 15_000)
+    await waitFor('the redelivery', async () => (await metricValue(survivor, 'nats_consumer_redeliveries_total', { consumer: REFUND_CONSUMER })) >= 1, 15_000)
     await new Promise((r) => setTimeout(r, 200))
     expect(await walletOf(survivor, 'f4')).toBe(40_000)
     const [refunds] = await survivor.pool.query<{ n: bigint }[]>("SELECT COUNT(*) AS n FROM ledger_entries WHERE user_id = 'f4' AND kind = 'REFUND'")
