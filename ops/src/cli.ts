@@ -2,6 +2,7 @@ import { migrate as migrateBooking, seedDemoCatalogue } from '@tickets/booking-s
 import { migrate as migratePayment, seedDemoWallets } from '@tickets/payment-service/ops'
 import { queueActions } from './actions/queue.js'
 import { bookingActions } from './actions/booking.js'
+import { reconcileActions } from './actions/reconcile.js'
 
 export const DEFAULT_BOOKING_DB = 'mysql://root@127.0.0.1:3306/tickets_booking'
 export const DEFAULT_PAYMENT_DB = 'mysql://root@127.0.0.1:3306/tickets_payment'
@@ -46,6 +47,7 @@ export function registerActions(more: Record<string, Action>) {
 
 registerActions(queueActions)
 registerActions(bookingActions)
+registerActions(reconcileActions)
 
 function usage(): string {
   const width = Math.max(...Object.keys(actions).map((a) => a.length))

@@ -6,10 +6,19 @@ import { pingPool } from '@tickets/shared/mysql'
 import { natsPlugin } from '@tickets/shared/nats'
 import { pingRedis, redisPlugin } from '@tickets/shared/redis'
 import Fastify, { type FastifyInstance } from 'fastify'
-import { createPrismaWalletStore } from './adapters/prisma-wallet-store.js'
+import { createMariadbIdempotencyStore } from './adapters/mariadb-idempotency-store.js'
+import { createMariadbPaymentStore } from './adapters/mariadb-payment-store.js'
+import { createMariadbWalletStore } from './adapters/mariadb-wallet-store.js'
+import { createNatsBookingGateway } from './adapters/nats-booking-gateway.js'
 import type { Config } from './config.js'
+import { bookingEventConsumers } from './consumers/booking-events.js'
+import { createPaymentService } from './domain/payment-service.js'
 import { createPointsService } from './domain/points-service.js'
 import dbPlugin from './plugins/db.js'
+import { idempotencyPlugin } from './plugins/idempotency.js'
+import { outboxPlugin } from './plugins/outbox.js'
+import { createPaymentMetrics } from './plugins/payment-metrics.js'
+import { paymentRoutes } from './routes/payments.js'
 import { pointsRoutes } from './routes/points.js'
 
 export interface BuildOptions {
@@ -27,8 +36,26 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
     timeoutMs: config.HEALTH_TIMEOUT_MS,
     checks: { database: () => pingPool(app.pool), redis: () => pingRedis(app.redis), nats: () => app.nats.ping() },
   })
+  await app.register(outboxPlugin, { pollMs: config.OUTBOX_POLL_MS })
 
-  const points = createPointsService({ wallets: createPrismaWalletStore(app.db) })
+  const metrics = createPaymentMetrics(app.metrics)
+  await app.register(idempotencyPlugin, {
+    store: createMariadbIdempotencyStore(app.pool, { ttlSeconds: config.IDEMPOTENCY_TTL_SECONDS, leaseMs: config.IDEMPOTENCY_LEASE_MS }),
+    sweepIntervalMs: config.IDEMPOTENCY_SWEEP_INTERVAL_MS,
+    onReplay: metrics.replay,
+  })
+
+  const points = createPointsService({ wallets: createMariadbWalletStore(app.pool), maxBalance: config.POINTS_MAX_BALANCE })
+  const payments = createPaymentService({
+    payments: createMariadbPaymentStore(app.pool),
+    booking: createNatsBookingGateway(app.nats, config.BOOKING_RPC_TIMEOUT_MS),
+    events: app.outbox,
+    metrics: metrics.metrics,
+    log: app.log.child({ component: 'payments' }),
+  })
   await app.register(pointsRoutes, { prefix: '/api/points', points })
+  await app.register(paymentRoutes, { prefix: '/api/payments', payments })
+
+  await bookingEventConsumers(app, { payments, ackWaitMs: config.CONSUMER_ACK_WAIT_MS })
   return app
 }

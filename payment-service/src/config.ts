@@ -7,5 +7,17 @@ export const ConfigSchema = Type.Object({
   ...mysqlConfigProperties,
   PORT: Type.Integer({ minimum: 0, maximum: 65535, default: 3003 }),
   INSTANCE_ID: Type.String({ default: 'payment-1' }),
+  /** No wallet may hold more than this; a charge that would pass it is refused. */
+  POINTS_MAX_BALANCE: Type.Integer({ minimum: 1, default: 100_000_000 }),
+  /** How long payment waits for booking to answer BEGIN/CONFIRM/ABORT over NATS. */
+  BOOKING_RPC_TIMEOUT_MS: Type.Integer({ minimum: 50, default: 3_000 }),
+  /** Idempotency keys are kept at least 24 hours (the public contract). */
+  IDEMPOTENCY_TTL_SECONDS: Type.Integer({ minimum: 86_400, default: 86_400 }),
+  /** A request holding a key longer than this is presumed dead and its key may be taken over. */
+  IDEMPOTENCY_LEASE_MS: Type.Integer({ minimum: 1_000, default: 60_000 }),
+  IDEMPOTENCY_SWEEP_INTERVAL_MS: Type.Integer({ minimum: 1_000, default: 600_000 }),
+  /** Unacked consumer messages come back after this long (a consumer that died mid-message). */
+  CONSUMER_ACK_WAIT_MS: Type.Integer({ minimum: 500, default: 30_000 }),
+  OUTBOX_POLL_MS: Type.Integer({ minimum: 10, default: 250 }),
 })
 export type Config = Static<typeof ConfigSchema>

@@ -1,0 +1,120 @@
+import type { Envelope, SubjectName } from '@tickets/shared/events'
+import { outboxRow } from '@tickets/shared/outbox'
+import type { Pool, PoolConnection } from 'mariadb'
+import { uuidv7 } from 'uuidv7'
+import type { CompletePaymentResult, Confirmation, Payment, PaymentStore, ProcessedMarker, RefundResult } from '../domain/ports.js'
+import { duplicateKeyName, isDuplicateKey, Rollback, withTransaction, withTransactionOutcome } from './sql.js'
+
+interface PaymentRow {
+  id: string
+  reservation_id: string
+  user_id: string
+  concert_id: string
+  amount: bigint
+  status: Payment['status']
+  confirmation: Confirmation
+  created_at: Date
+  refunded_at: Date | null
+  refund_reason: string | null
+}
+
+interface Affected {
+  affectedRows: number
+}
+
+const COLUMNS = 'id, reservation_id, user_id, concert_id, amount, status, confirmation, created_at, refunded_at, refund_reason'
+
+function toPayment(r: PaymentRow): Payment {
+  return {
+    paymentId: r.id,
+    reservationId: r.reservation_id,
+    userId: r.user_id,
+    concertId: r.concert_id,
+    amount: Number(r.amount),
+    status: r.status,
+    confirmation: r.confirmation,
+    createdAt: r.created_at,
+    refundedAt: r.refunded_at,
+    refundReason: r.refund_reason,
+  }
+}
+
+async function one(conn: Pool | PoolConnection, where: string, value: string, lock = ''): Promise<Payment | null> {
+  const rows = await conn.query<PaymentRow[]>(`SELECT ${COLUMNS} FROM payments WHERE ${where} = ? ${lock}`, [value])
+  return rows[0] ? toPayment(rows[0]) : null
+}
+
+export async function insertOutbox(conn: PoolConnection, event: Envelope): Promise<void> {
+  const row = outboxRow(event.type as SubjectName, event)
+  await conn.query('INSERT INTO outbox_events (id, subject, payload, trace_context) VALUES (?, ?, ?, ?)', [row.id, row.subject, row.payload, row.traceContext])
+}
+
+/** False when this consumer already applied the event (the caller then rolls back and acks). */
+async function markProcessed(conn: PoolConnection, processed: ProcessedMarker | undefined): Promise<boolean> {
+  if (!processed) return true
+  try {
+    await conn.query('INSERT INTO processed_events (consumer, event_id) VALUES (?, ?)', [processed.consumer, processed.eventId])
+    return true
+  } catch (err) {
+    if (isDuplicateKey(err)) return false
+    throw err
+  }
+}
+
+export function createMariadbPaymentStore(pool: Pool): PaymentStore {
+  return {
+    findPayment: (paymentId) => one(pool, 'id', paymentId),
+    findStandingPayment: (reservationId) => one(pool, 'standing_reservation_id', reservationId),
+
+    async completePayment({ payment: p, event }): Promise<CompletePaymentResult> {
+      const outcome = await withTransactionOutcome<Payment, 'EXISTS' | 'ALREADY_PAID' | 'INSUFFICIENT_POINTS'>(pool, async (conn) => {
+        // The payment row first: a second payment for the reservation stops here, before it
+        // queues on the wallet row.
+        try {
+          await conn.query(
+            "INSERT INTO payments (id, reservation_id, standing_reservation_id, user_id, concert_id, amount, status, confirmation) VALUES (?, ?, ?, ?, ?, ?, 'COMPLETED', 'PENDING')",
+            [p.paymentId, p.reservationId, p.reservationId, p.userId, p.concertId, p.amount],
+          )
+        } catch (err) {
+          if (isDuplicateKey(err)) throw new Rollback(duplicateKeyName(err) === 'PRIMARY' ? 'EXISTS' : 'ALREADY_PAID')
+          throw err
+        }
+        const debited = await conn.query<Affected>('UPDATE wallets SET balance = balance - ?, updated_at = NOW(3) WHERE user_id = ? AND balance >= ?', [p.amount, p.userId, p.amount])
+        if (debited.affectedRows !== 1) throw new Rollback('INSUFFICIENT_POINTS')
+        await conn.query("INSERT INTO ledger_entries (id, user_id, kind, amount, reference) VALUES (?, ?, 'PAYMENT', ?, ?)", [uuidv7(), p.userId, -p.amount, p.paymentId])
+        await insertOutbox(conn, event)
+        return (await one(conn, 'id', p.paymentId))!
+      })
+      if (outcome === 'EXISTS') return { ok: true, payment: (await one(pool, 'id', p.paymentId))!, created: false }
+      if (outcome === 'ALREADY_PAID') return { ok: false, reason: 'ALREADY_PAID', standing: await one(pool, 'standing_reservation_id', p.reservationId) }
+      if (outcome === 'INSUFFICIENT_POINTS') return { ok: false, reason: 'INSUFFICIENT_POINTS' }
+      return { ok: true, payment: outcome, created: true }
+    },
+
+    async refundPayment({ paymentId, reason, event, processed }): Promise<RefundResult> {
+      return withTransactionOutcome<RefundResult, RefundResult>(pool, async (conn) => {
+        if (!(await markProcessed(conn, processed))) throw new Rollback<RefundResult>({ outcome: 'DUPLICATE_EVENT', payment: null })
+        // Locks the payment before the wallet, in the same order as completePayment.
+        const payment = await one(conn, 'id', paymentId, 'FOR UPDATE')
+        if (!payment) return { outcome: 'NO_SUCH_PAYMENT', payment: null }
+        if (payment.status === 'REFUNDED') return { outcome: 'ALREADY_REFUNDED', payment }
+        await conn.query(
+          "UPDATE payments SET status = 'REFUNDED', confirmation = 'FAILED', standing_reservation_id = NULL, refund_reason = ?, refunded_at = NOW(3), updated_at = NOW(3) WHERE id = ? AND status = 'COMPLETED'",
+          [reason.slice(0, 255), paymentId],
+        )
+        await conn.query('UPDATE wallets SET balance = balance + ?, updated_at = NOW(3) WHERE user_id = ?', [payment.amount, payment.userId])
+        await conn.query("INSERT INTO ledger_entries (id, user_id, kind, amount, reference) VALUES (?, ?, 'REFUND', ?, ?)", [uuidv7(), payment.userId, payment.amount, paymentId])
+        await insertOutbox(conn, event(payment))
+        return { outcome: 'REFUNDED', payment: (await one(conn, 'id', paymentId))! }
+      })
+    },
+
+    async markConfirmation({ paymentId, confirmation, processed }) {
+      return withTransaction(pool, async (conn) => {
+        if (!(await markProcessed(conn, processed))) return false
+        await conn.query("UPDATE payments SET confirmation = ?, updated_at = NOW(3) WHERE id = ? AND status = 'COMPLETED'", [confirmation, paymentId])
+        return true
+      })
+    },
+  }
+}
