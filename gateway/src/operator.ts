@@ -12,6 +12,14 @@ export const OPERATOR_SECRET_HEADER = 'x-operator-secret'
 
 const SwitchesSchema = Type.Object({ rankingEnabled: Type.Boolean(), tokenLimitPerSecond: Type.Union([Type.Integer(), Type.Null()]) })
 
+async function viaRedis<T>(operation: () => Promise<T>): Promise<T> {
+  try {
+    return await operation()
+  } catch (err) {
+    throw new AppError('COMMON_DEPENDENCY_DOWN', 'Redis did not take the change; nothing was switched', { cause: err, headers: { 'retry-after': '1' } })
+  }
+}
+
 function digest(value: string): Buffer {
   return createHash('sha256').update(value).digest()
 }
@@ -38,12 +46,12 @@ export async function buildOperatorApp(config: Config & { OPERATOR_SECRET: strin
     }
   })
 
-  app.get('/switches', { schema: { response: { 200: SwitchesSchema } } }, async () => readSwitches(app.redis))
+  app.get('/switches', { schema: { response: { 200: SwitchesSchema } } }, async () => viaRedis(() => readSwitches(app.redis)))
   app.put(
     '/switches/ranking',
     { schema: { body: Type.Object({ enabled: Type.Boolean() }, { additionalProperties: false }), response: { 200: SwitchesSchema } } },
     async (request) => {
-      const switches = await writeSwitches(app.redis, { rankingEnabled: request.body.enabled })
+      const switches = await viaRedis(() => writeSwitches(app.redis, { rankingEnabled: request.body.enabled }))
       request.log.warn({ switches }, 'operator changed the ranking switch')
       return switches
     },
@@ -52,15 +60,21 @@ export async function buildOperatorApp(config: Config & { OPERATOR_SECRET: strin
     '/switches/token-limit',
     {
       schema: {
-        body: Type.Object({ perSecond: Type.Union([Type.Integer({ minimum: 1, maximum: 100_000 }), Type.Null()]) }, { additionalProperties: false }),
+        body: Type.Object({ perSecond: Type.Integer({ minimum: 1, maximum: 100_000 }) }, { additionalProperties: false }),
         response: { 200: SwitchesSchema },
       },
     },
     async (request) => {
-      const switches = await writeSwitches(app.redis, { tokenLimitPerSecond: request.body.perSecond })
+      const switches = await viaRedis(() => writeSwitches(app.redis, { tokenLimitPerSecond: request.body.perSecond }))
       request.log.warn({ switches }, 'operator changed the token-route limit')
       return switches
     },
   )
+  // Back to RATE_LIMIT_TOKEN_PER_SECOND. A separate route: with type coercion on, a `null` in the body would also accept 0 or "".
+  app.delete('/switches/token-limit', { schema: { response: { 200: SwitchesSchema } } }, async (request) => {
+    const switches = await viaRedis(() => writeSwitches(app.redis, { tokenLimitPerSecond: null }))
+    request.log.warn({ switches }, 'operator reset the token-route limit')
+    return switches
+  })
   return app
 }

@@ -70,13 +70,13 @@ export async function proxyRoutes(app: FastifyInstance, opts: ProxyOptions) {
   const upstreamErrors = new Counter({
     name: 'gateway_upstream_errors_total',
     help: 'Requests a service did not answer, by service and failure',
-    labelNames: ['service', 'failure'],
+    labelNames: ['upstream', 'failure'],
     registers: [app.metrics],
   })
   const retries = new Counter({
     name: 'gateway_upstream_retries_total',
     help: 'Idempotent reads retried on another instance',
-    labelNames: ['service'],
+    labelNames: ['upstream'],
     registers: [app.metrics],
   })
 
@@ -116,10 +116,10 @@ export async function proxyRoutes(app: FastifyInstance, opts: ProxyOptions) {
       onError: (_reply: FastifyReply, { error }: { error: { code?: string; statusCode?: number } }) => {
         const failure = classify(error)
         pool.markFailed(upstream)
-        upstreamErrors.inc({ service: route.service, failure })
+        upstreamErrors.inc({ upstream: route.service, failure })
         request.log.warn({ err: error, upstream, failure }, 'upstream failed')
         if (failure === 'unavailable' && failed === undefined && route.retryable && (request.method === 'GET' || request.method === 'HEAD') && pool.urls.length > 1) {
-          retries.inc({ service: route.service })
+          retries.inc({ upstream: route.service })
           forward(request, reply, dest, options, upstream)
           return
         }
