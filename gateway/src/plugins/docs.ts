@@ -42,7 +42,9 @@ export default fp(
       try {
         const res = await fetch(url, { signal: AbortSignal.timeout(opts.timeoutMs) })
         if (!res.ok) throw new Error(`${url} answered ${res.status}`)
-        return (await res.json()) as OpenApiDoc
+        const doc = (await res.json()) as OpenApiDoc
+        if (typeof doc.openapi !== 'string' || typeof doc.paths !== 'object') throw new Error(`${url} is not an OpenAPI document`)
+        return doc
       } catch (err) {
         app.log.warn({ err, service }, 'OpenAPI document of a service unavailable')
         return undefined

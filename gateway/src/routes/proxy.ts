@@ -105,8 +105,13 @@ export async function proxyRoutes(app: FastifyInstance, opts: ProxyOptions) {
     const pool = opts.pools[route.service]
     const upstream = pool.pick(failed)
     const hasBody = request.body !== undefined && request.method !== 'GET' && request.method !== 'HEAD'
-    // The body was parsed (and size-checked) here; send it re-encoded, also when it is a falsy JSON value.
-    const body = hasBody ? (typeof request.body === 'string' ? { body: request.body, contentType: request.headers['content-type'] ?? 'text/plain' } : { body: request.body }) : {}
+    const isJson = /json/i.test(request.headers['content-type'] ?? '')
+    // The body was parsed (and size-checked) here; send it re-encoded, also a falsy JSON value (null, 0, "").
+    const body = !hasBody
+      ? {}
+      : isJson
+        ? { body: JSON.stringify(request.body), contentType: 'application/json' }
+        : { body: String(request.body), contentType: request.headers['content-type'] ?? 'text/plain' }
     reply.from(dest, {
       ...options,
       ...body,
@@ -154,6 +159,12 @@ export async function proxyRoutes(app: FastifyInstance, opts: ProxyOptions) {
           // The undici instrumentation injects the right traceparent; two values would break the trace.
           delete out.traceparent
           delete out.tracestate
+          // A GET/HEAD body is never read or forwarded: its length header would make the upstream wait for it.
+          if (request.method === 'GET' || request.method === 'HEAD') {
+            delete out['content-length']
+            delete out['transfer-encoding']
+            delete out['content-type']
+          }
           out['x-request-id'] = String(request.id)
           if (request.userId) out[USER_ID_HEADER] = request.userId
           if (request.upstreamHeaders) Object.assign(out, request.upstreamHeaders)
