@@ -4,7 +4,7 @@ import { buildTestApp, TEST_SECRET } from './helpers/build-test-app.js'
 import { anUpstream } from './helpers/upstream.js'
 
 const upstream = await anUpstream('any')
-const urls = { QUEUE_URLS: upstream.url, BOOKING_URLS: upstream.url, PAYMENT_URLS: upstream.url, SHED_SAMPLE_INTERVAL_MS: '100', SHED_RETRY_AFTER_SECONDS: '4' }
+const urls = { QUEUE_URLS: upstream.url, BOOKING_URLS: upstream.url, PAYMENT_URLS: upstream.url, SHED_SAMPLE_INTERVAL_MS: '500', SHED_RETRY_AFTER_SECONDS: '4' }
 
 /** Keeps this process's event loop busy: blocks `busyMs` out of every `busyMs + 10` ms. */
 function hogEventLoop(busyMs: number): () => void {
@@ -43,7 +43,7 @@ describe('load shedding', () => {
     expect(r.join.headers['content-type']).toContain('application/problem+json')
     expect(r.join.headers['retry-after']).toBe('4')
     expect(r.join.json().code).toBe('COMMON_OVERLOADED')
-    expect(r.payment.statusCode).toBe(200)
+    expect(r.payment.statusCode, r.payment.body).toBe(200)
     expect([r.health.statusCode, r.ready.statusCode, r.metrics.statusCode]).toEqual([200, 200, 200])
     expect((await app.inject({ method: 'GET', url: '/metrics' })).body).toMatch(/gateway_shed_total\{class="join"[^}]*\} [1-9]/)
   })
