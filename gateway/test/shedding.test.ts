@@ -18,6 +18,8 @@ function hogEventLoop(busyMs: number): () => void {
 }
 
 async function underLoad(app: Awaited<ReturnType<typeof buildTestApp>>['app'], overloaded: () => boolean) {
+  await app.ready()
+  await new Promise((r) => setTimeout(r, 1_050))
   const stop = hogEventLoop(60)
   try {
     await expect.poll(overloaded, { timeout: 5_000, interval: 20 }).toBe(true)
@@ -36,6 +38,21 @@ async function underLoad(app: Awaited<ReturnType<typeof buildTestApp>>['app'], o
 }
 
 describe('load shedding', () => {
+  it('when the gateway has just started, then start-up work is not taken for overload, and shedding starts after a clean sample', async () => {
+    const { app } = await buildTestApp(import.meta.url, { ...urls, SHED_JOIN_MAX_EVENT_LOOP_DELAY_MS: '1', SHED_MAX_EVENT_LOOP_DELAY_MS: '1' })
+    await app.ready()
+    const stop = hogEventLoop(60)
+    try {
+      await expect.poll(() => app.memoryUsage().eventLoopDelay > 1, { timeout: 900, interval: 10 }).toBe(true)
+      const authorization = `Bearer ${await signUserToken({ secret: TEST_SECRET, userId: '1' })}`
+      const join = () => app.inject({ method: 'POST', url: '/api/queue/token', headers: { authorization }, payload: { concertId: 'c1' } })
+      expect((await join()).statusCode).toBe(200)
+      await expect.poll(async () => (await join()).statusCode, { timeout: 5_000, interval: 100 }).toBe(503)
+    } finally {
+      stop()
+    }
+  })
+
   it('when the event-loop delay passes the join threshold only, then joins get 503 + Retry-After while payments, health and metrics go through', async () => {
     const { app } = await buildTestApp(import.meta.url, { ...urls, SHED_JOIN_MAX_EVENT_LOOP_DELAY_MS: '15', SHED_MAX_EVENT_LOOP_DELAY_MS: '60000' })
     const r = await underLoad(app, () => app.memoryUsage().eventLoopDelay > 15)

@@ -36,6 +36,12 @@ export default fp(
       join: { delay: opts.joinMaxEventLoopDelayMs, utilization: opts.joinMaxEventLoopUtilization },
       default: { delay: opts.maxEventLoopDelayMs, utilization: opts.maxEventLoopUtilization },
     }
+    // The first samples measure start-up (module loading, plugin setup), not traffic: a restarted
+    // instance would shed its first requests. Decisions start once a whole sample after ready exists.
+    let armedAt = Number.POSITIVE_INFINITY
+    app.addHook('onReady', async () => {
+      armedAt = Date.now() + 2 * opts.sampleIntervalMs
+    })
     await app.register(underPressure, {
       // The lowest thresholds trigger the handler; it then applies the request's own class.
       maxEventLoopDelay: Math.min(limits.join.delay, limits.default.delay),
@@ -44,7 +50,7 @@ export default fp(
       eventLoopUtilizationMode: 'interval',
       retryAfter: opts.retryAfterSeconds,
       pressureHandler: (request) => {
-        if (NEVER_SHED.test(request.url)) return undefined
+        if (NEVER_SHED.test(request.url) || Date.now() < armedAt) return undefined
         const cls = opts.classOf(request)
         const usage = app.memoryUsage()
         if (usage.eventLoopDelay <= limits[cls].delay && usage.eventLoopUtilized <= limits[cls].utilization) return undefined
