@@ -30,6 +30,8 @@ const HMAC_ALGORITHMS = ['HS256']
 const JWKS_ALGORITHMS = ['RS256', 'ES256']
 const USER_ID = /^[A-Za-z0-9_-]{1,64}$/
 const BEARER = /^Bearer ([A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*)$/
+const VERIFIED_MAX = 10_000
+const VERIFIED_TTL_MS = 60_000
 const INVALID = { headers: { 'www-authenticate': 'Bearer error="invalid_token"' } }
 
 /** Verifies the user JWT and exposes `request.userId`; the user id comes from the token only. */
@@ -58,16 +60,30 @@ export default fp(
       throw new AppError('AUTH_INVALID_TOKEN', `Token algorithm ${alg ?? '(none)'} is not accepted`, INVALID)
     }
 
+    // Fans poll with the same token many times a minute: a token verified once is remembered (by its
+    // exact text) until its exp, at most VERIFIED_TTL_MS so a key removed from the JWKS stops working soon.
+    const verified = new Map<string, { sub: string; until: number }>()
+    const remember = (token: string, sub: string, exp: number) => {
+      if (verified.size >= VERIFIED_MAX) verified.delete(verified.keys().next().value!)
+      verified.set(token, { sub, until: Math.min(exp * 1000, Date.now() + VERIFIED_TTL_MS) })
+    }
+
     app.decorateRequest('userId', null)
     app.decorate('authenticate', async (request: FastifyRequest) => {
       const header = request.headers.authorization
       if (!header) throw new AppError('AUTH_MISSING_TOKEN', 'Send Authorization: Bearer <token>', { headers: { 'www-authenticate': 'Bearer' } })
       const match = BEARER.exec(header)
       if (!match?.[1]) throw new AppError('AUTH_INVALID_TOKEN', 'Authorization must be Bearer <JWT>', INVALID)
+      const known = verified.get(match[1])
+      if (known && known.until > Date.now()) {
+        request.userId = known.sub
+        return
+      }
       try {
         const { payload } = await verify(match[1])
         if (typeof payload.sub !== 'string' || !USER_ID.test(payload.sub)) throw new AppError('AUTH_INVALID_TOKEN', 'Token subject is not a valid user id', INVALID)
         request.userId = payload.sub
+        remember(match[1], payload.sub, payload.exp!)
       } catch (err) {
         if (err instanceof AppError) throw err
         if (err instanceof errors.JWTExpired) throw new AppError('AUTH_TOKEN_EXPIRED', 'Token has expired', INVALID)
