@@ -45,8 +45,10 @@ try {
   process.exit(1)
 }
 
-const { resolveJwtSecret } = await import('../ops/dist/dev-secret.js')
+const { resolveJwtSecret, resolveOperatorSecret } = await import('../ops/dist/dev-secret.js')
 const secret = resolveJwtSecret(env)
+// The gateway's operator listener (switches): instance i on OPERATOR_PORT + 10·i, loopback only.
+const operator = { secret: resolveOperatorSecret(env), port: Number(env.OPERATOR_PORT ?? 9080) }
 const ops = (action) => {
   const r = spawnSync(process.execPath, ['ops/dist/cli.js', action], { cwd: root, stdio: 'inherit', env: { ...env, BOOKING_MYSQL_URL: bookingDb, PAYMENT_MYSQL_URL: paymentDb } })
   if (r.status !== 0) process.exit(r.status ?? 1)
@@ -64,7 +66,8 @@ for (const [name, dir, extra] of [
 ]) {
   urlsOf(name).forEach((url, i) => {
     const id = `${name}-${i + 1}`
-    plan.push({ id, dir, url, env: { ...common, ...extra, PORT: String(ports[name] + 10 * i), INSTANCE_ID: id, OTEL_SERVICE_NAME: dir } })
+    const operatorEnv = name === 'gateway' ? { OPERATOR_SECRET: operator.secret, OPERATOR_PORT: String(operator.port + 10 * i) } : {}
+    plan.push({ id, dir, url, env: { ...common, ...extra, ...operatorEnv, PORT: String(ports[name] + 10 * i), INSTANCE_ID: id, OTEL_SERVICE_NAME: dir } })
   })
 }
 

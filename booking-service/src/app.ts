@@ -3,6 +3,7 @@ import { healthRoutes } from '@tickets/shared/health'
 import { problemDetails, serverOptions } from '@tickets/shared/http'
 import { metricsPlugin } from '@tickets/shared/metrics'
 import { ensureStream, natsPlugin } from '@tickets/shared/nats'
+import { openapiPlugin } from '@tickets/shared/openapi'
 import { pingPool } from '@tickets/shared/mysql'
 import { registerOutboxMetrics, startOutboxRelay } from '@tickets/shared/outbox'
 import { pingRedis, redisPlugin } from '@tickets/shared/redis'
@@ -37,6 +38,7 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
   const app = Fastify(serverOptions({ service: 'booking-service', logLevel: config.LOG_LEVEL })).withTypeProvider<TypeBoxTypeProvider>()
   await app.register(metricsPlugin, { service: 'booking-service', defaultMetrics: options.defaultMetrics ?? true })
   await app.register(problemDetails)
+  await app.register(openapiPlugin, { service: 'booking-service' })
   await app.register(dbPlugin, { url: config.MYSQL_URL, poolSize: config.MYSQL_POOL_SIZE, acquireTimeoutMs: config.MYSQL_ACQUIRE_TIMEOUT_MS })
   await app.register(redisPlugin, { url: config.REDIS_URL, keyPrefix: config.REDIS_PREFIX })
   await app.register(natsPlugin, { url: config.NATS_URL, name: config.INSTANCE_ID, namespace: config.NATS_NAMESPACE })

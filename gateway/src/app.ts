@@ -1,16 +1,26 @@
+import { QUEUE_CONCERT_HEADER } from '@tickets/shared/auth'
+import helmet from '@fastify/helmet'
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import { healthRoutes } from '@tickets/shared/health'
 import { problemDetails, serverOptions } from '@tickets/shared/http'
 import { metricsPlugin } from '@tickets/shared/metrics'
 import { pingRedis, redisPlugin } from '@tickets/shared/redis'
 import Fastify, { type FastifyInstance } from 'fastify'
-import { urlList, type Config } from './config.js'
+import { createSwitchBoard } from './adapters/redis-switches.js'
+import { trustedProxies, urlList, type Config } from './config.js'
+import { createUpstreamPool, type UpstreamPool } from './domain/upstream-pool.js'
 import authPlugin from './plugins/auth.js'
+import docsPlugin from './plugins/docs.js'
 import queueGate from './plugins/queue-gate.js'
-import { proxyRoutes } from './routes/proxy.js'
+import rateLimits from './plugins/rate-limits.js'
+import shedding from './plugins/shedding.js'
+import { proxyRoutes, routeMatching, type Gate } from './routes/proxy.js'
+import { PUBLIC_ROUTES, type ServiceName } from './routes/table.js'
 
 export interface BuildOptions {
   defaultMetrics?: boolean
+  /** Checks run on every proxied route after authentication (the queue gate plugs in here). */
+  gates?: Gate[]
 }
 
 async function pingUpstream(url: string, timeoutMs: number): Promise<void> {
@@ -18,34 +28,85 @@ async function pingUpstream(url: string, timeoutMs: number): Promise<void> {
   if (!res.ok) throw new Error(`${url} is not ready (${res.status})`)
 }
 
+function serverOptionsFor(config: Config) {
+  const proxies = trustedProxies(config.TRUSTED_PROXIES)
+  // request.ip is the connection's address unless the connection comes from a trusted proxy:
+  // then the right-most address of X-Forwarded-For that is not itself trusted.
+  return { ...serverOptions({ service: 'gateway', logLevel: config.LOG_LEVEL, bodyLimit: config.BODY_LIMIT_BYTES }), trustProxy: proxies.length ? proxies : false }
+}
+
 export async function buildApp(config: Config, options: BuildOptions = {}): Promise<FastifyInstance> {
-  const app = Fastify(serverOptions({ service: 'gateway', logLevel: config.LOG_LEVEL, bodyLimit: config.BODY_LIMIT_BYTES })).withTypeProvider<TypeBoxTypeProvider>()
+  const app = Fastify(serverOptionsFor(config)).withTypeProvider<TypeBoxTypeProvider>()
   await app.register(metricsPlugin, { service: 'gateway', defaultMetrics: options.defaultMetrics ?? true })
   await app.register(problemDetails)
+  // An API: no CSP on JSON (Swagger UI sets its own on its pages), no cross-origin embedding rules that break API clients.
+  await app.register(helmet, { contentSecurityPolicy: false, crossOriginEmbedderPolicy: false, crossOriginResourcePolicy: { policy: 'same-site' } })
   await app.register(redisPlugin, { url: config.REDIS_URL, keyPrefix: config.REDIS_PREFIX })
-  await app.register(authPlugin, { secret: config.AUTH_JWT_SECRET })
-  await app.register(queueGate, { secret: config.AUTH_JWT_SECRET })
+  const switches = await createSwitchBoard(app.redis, {
+    pollMs: config.SWITCH_CACHE_MS,
+    onError: (err) => app.log.debug({ err }, 'operator switches not refreshed; keeping the last known'),
+  })
+  app.addHook('onClose', async () => switches.close())
 
-  const services = { queue: urlList(config.QUEUE_URLS), booking: urlList(config.BOOKING_URLS), payment: urlList(config.PAYMENT_URLS) }
+  const pools = Object.fromEntries(
+    (
+      [
+        ['queue', config.QUEUE_URLS],
+        ['booking', config.BOOKING_URLS],
+        ['payment', config.PAYMENT_URLS],
+      ] as const
+    ).map(([name, urls]) => [name, createUpstreamPool(urlList(urls), { ejectMs: config.UPSTREAM_EJECT_MS })]),
+  ) as Record<ServiceName, UpstreamPool>
+
   const checks: Record<string, () => Promise<void>> = { redis: () => pingRedis(app.redis) }
-  for (const [name, urls] of Object.entries(services)) {
-    urls.forEach((url, i) => {
-      checks[urls.length > 1 ? `${name}-${i + 1}` : name] = () => pingUpstream(url, config.HEALTH_TIMEOUT_MS)
+  for (const [name, pool] of Object.entries(pools)) {
+    pool.urls.forEach((url, i) => {
+      checks[pool.urls.length > 1 ? `${name}-${i + 1}` : name] = () => pingUpstream(url, config.HEALTH_TIMEOUT_MS)
     })
   }
   await app.register(healthRoutes, { timeoutMs: config.HEALTH_TIMEOUT_MS, checks })
 
-  const catalogueRead = (request: { method: string; url: string }) =>
-    request.method === 'GET' && /^\/api\/concerts(\/ranking|\/[^/]+\/schedules)?\/?(\?.*)?$/.test(request.url)
+  await app.register(routeMatching, { routes: PUBLIC_ROUTES })
+  await app.register(shedding, {
+    maxEventLoopDelayMs: config.SHED_MAX_EVENT_LOOP_DELAY_MS,
+    maxEventLoopUtilization: config.SHED_MAX_EVENT_LOOP_UTILIZATION,
+    joinMaxEventLoopDelayMs: config.SHED_JOIN_MAX_EVENT_LOOP_DELAY_MS,
+    joinMaxEventLoopUtilization: config.SHED_JOIN_MAX_EVENT_LOOP_UTILIZATION,
+    sampleIntervalMs: config.SHED_SAMPLE_INTERVAL_MS,
+    retryAfterSeconds: config.SHED_RETRY_AFTER_SECONDS,
+    classOf: (request) => request.publicRoute?.shed ?? 'default',
+  })
+  await app.register(rateLimits, {
+    globalMax: config.RATE_LIMIT_GLOBAL_MAX,
+    globalWindowMs: config.RATE_LIMIT_GLOBAL_WINDOW_MS,
+    tokenPerSecond: config.RATE_LIMIT_TOKEN_PER_SECOND,
+    holdMax: config.RATE_LIMIT_HOLD_MAX,
+    paymentMax: config.RATE_LIMIT_PAYMENT_MAX,
+    userWindowMs: config.RATE_LIMIT_USER_WINDOW_MS,
+    switches,
+  })
+  await app.register(authPlugin, {
+    secret: config.AUTH_JWT_SECRET,
+    jwksUrl: config.AUTH_JWKS_URL,
+    issuer: config.AUTH_JWT_ISSUER,
+    audience: config.AUTH_JWT_AUDIENCE,
+    jwksTimeoutMs: config.HEALTH_TIMEOUT_MS,
+  })
+  await app.register(queueGate, { secret: config.AUTH_JWT_SECRET })
+  const waitingRoom: Gate = async (request, route) => {
+    if (!route.queue) return
+    await app.queueGate(request)
+    if (request.queueConcertId) request.upstreamHeaders = { ...request.upstreamHeaders, [QUEUE_CONCERT_HEADER]: request.queueConcertId }
+  }
+  await app.register(docsPlugin, { routes: PUBLIC_ROUTES, pools, cacheMs: config.DOCS_CACHE_MS, timeoutMs: config.HEALTH_TIMEOUT_MS })
+
   await proxyRoutes(app, {
+    routes: PUBLIC_ROUTES,
+    pools,
     timeoutMs: config.UPSTREAM_TIMEOUT_MS,
-    routes: [
-      { prefix: '/api/queue', upstreams: services.queue },
-      { prefix: '/api/concerts', upstreams: services.booking, isPublic: catalogueRead },
-      { prefix: '/api/reservations', upstreams: services.booking },
-      { prefix: '/api/points', upstreams: services.payment },
-      { prefix: '/api/payments', upstreams: services.payment },
-    ],
+    retryAfterSeconds: config.UPSTREAM_RETRY_AFTER_SECONDS,
+    switches,
+    gates: [waitingRoom, ...(options.gates ?? [])],
   })
   return app
 }

@@ -2,6 +2,7 @@ import { authConfigProperties, commonConfigProperties, redisConfigProperties } f
 import { Type, type Static } from 'typebox'
 
 const UrlList = (defaults: string) => Type.String({ default: defaults, pattern: '^https?://[^,\\s]+(,https?://[^,\\s]+)*$' })
+const Count = (defaults: number) => Type.Integer({ minimum: 1, default: defaults })
 
 export const ConfigSchema = Type.Object({
   ...commonConfigProperties,
@@ -14,10 +15,51 @@ export const ConfigSchema = Type.Object({
   BOOKING_URLS: UrlList('http://127.0.0.1:3002'),
   PAYMENT_URLS: UrlList('http://127.0.0.1:3003'),
   UPSTREAM_TIMEOUT_MS: Type.Integer({ minimum: 100, default: 10_000 }),
+  /** How long an instance that just failed (refused, reset, timed out) is skipped. */
+  UPSTREAM_EJECT_MS: Type.Integer({ minimum: 0, default: 2_000 }),
+  /** Retry-After on 503s for an unreachable service. */
+  UPSTREAM_RETRY_AFTER_SECONDS: Type.Integer({ minimum: 1, default: 2 }),
   BODY_LIMIT_BYTES: Type.Integer({ minimum: 1_024, default: 16 * 1024 }),
+
+  /** RS256/ES256 user tokens are verified against this key set when set (HS256 with AUTH_JWT_SECRET always works). */
+  AUTH_JWKS_URL: Type.Optional(Type.String({ pattern: '^https?://' })),
+  AUTH_JWT_ISSUER: Type.Optional(Type.String({ minLength: 1 })),
+  AUTH_JWT_AUDIENCE: Type.Optional(Type.String({ minLength: 1 })),
+
+  /** Addresses or CIDRs (comma-separated) whose X-Forwarded-For is believed; none by default. */
+  TRUSTED_PROXIES: Type.String({ default: '', pattern: '^[0-9A-Fa-f:.,/\\s]*$' }),
+  RATE_LIMIT_GLOBAL_MAX: Count(200),
+  RATE_LIMIT_GLOBAL_WINDOW_MS: Type.Integer({ minimum: 100, default: 1_000 }),
+  /** POST /api/queue/token per client address and second (manual 3.1.3: nginx limit_req 10r/s). Operators can change it at run time. */
+  RATE_LIMIT_TOKEN_PER_SECOND: Count(10),
+  RATE_LIMIT_HOLD_MAX: Count(10),
+  RATE_LIMIT_PAYMENT_MAX: Count(5),
+  RATE_LIMIT_USER_WINDOW_MS: Type.Integer({ minimum: 100, default: 10_000 }),
+
+  /** Load shedding: past these, requests get 503 + Retry-After at once. Joins to the line are shed first. */
+  SHED_MAX_EVENT_LOOP_DELAY_MS: Type.Integer({ minimum: 1, default: 200 }),
+  SHED_MAX_EVENT_LOOP_UTILIZATION: Type.Number({ exclusiveMinimum: 0, maximum: 1, default: 0.98 }),
+  SHED_JOIN_MAX_EVENT_LOOP_DELAY_MS: Type.Integer({ minimum: 1, default: 100 }),
+  SHED_JOIN_MAX_EVENT_LOOP_UTILIZATION: Type.Number({ exclusiveMinimum: 0, maximum: 1, default: 0.9 }),
+  SHED_SAMPLE_INTERVAL_MS: Type.Integer({ minimum: 10, default: 500 }),
+  SHED_RETRY_AFTER_SECONDS: Type.Integer({ minimum: 1, default: 2 }),
+
+  /** Operator switches live in Redis; each instance re-reads them at most this often. */
+  SWITCH_CACHE_MS: Type.Integer({ minimum: 50, maximum: 1_000, default: 500 }),
+  /** Enables the operator listener (separate port, never the public one). */
+  OPERATOR_SECRET: Type.Optional(Type.String({ minLength: 32 })),
+  OPERATOR_HOST: Type.String({ default: '127.0.0.1' }),
+  OPERATOR_PORT: Type.Integer({ minimum: 0, maximum: 65535, default: 9080 }),
+
+  /** How long the merged OpenAPI document is kept before the services are asked again. */
+  DOCS_CACHE_MS: Type.Integer({ minimum: 0, default: 30_000 }),
 })
 export type Config = Static<typeof ConfigSchema>
 
 export function urlList(value: string): string[] {
   return value.split(',').map((u) => u.trim().replace(/\/$/, '')).filter(Boolean)
+}
+
+export function trustedProxies(value: string): string[] {
+  return value.split(',').map((p) => p.trim()).filter(Boolean)
 }

@@ -1,14 +1,15 @@
 import { migrate as migrateBooking, seedDemoCatalogue } from '@tickets/booking-service/ops'
 import { migrate as migratePayment, seedDemoWallets } from '@tickets/payment-service/ops'
-import { queueActions } from './actions/queue.js'
 import { bookingActions } from './actions/booking.js'
+import { gatewayActions } from './actions/gateway.js'
+import { queueActions } from './actions/queue.js'
 import { reconcileActions } from './actions/reconcile.js'
 
 export const DEFAULT_BOOKING_DB = 'mysql://root@127.0.0.1:3306/tickets_booking'
 export const DEFAULT_PAYMENT_DB = 'mysql://root@127.0.0.1:3306/tickets_payment'
 
-type Env = Record<string, string | undefined>
-type Action = { describe: string; run: (args: string[], env: Env) => Promise<number> }
+export type Env = Record<string, string | undefined>
+export type Action = { describe: string; run: (args: string[], env: Env) => Promise<number> }
 
 const bookingDb = (env: Env) => env.BOOKING_MYSQL_URL ?? DEFAULT_BOOKING_DB
 const paymentDb = (env: Env) => env.PAYMENT_MYSQL_URL ?? DEFAULT_PAYMENT_DB
@@ -41,12 +42,13 @@ export function registerAction(name: string, action: Action) {
   actions[name] = action
 }
 
-export function registerActions(more: Record<string, Action>) {
-  for (const [name, action] of Object.entries(more)) registerAction(name, action)
+export function registerActions(group: Record<string, Action>) {
+  for (const [name, action] of Object.entries(group)) registerAction(name, action)
 }
 
 registerActions(queueActions)
 registerActions(bookingActions)
+registerActions(gatewayActions)
 registerActions(reconcileActions)
 
 function usage(): string {

@@ -17,3 +17,18 @@ export function resolveJwtSecret(env: Record<string, string | undefined>): strin
   }
   return readFileSync(DEV_SECRET_FILE, 'utf8').trim()
 }
+
+export const OPERATOR_SECRET_FILE = fileURLToPath(new URL('../../.data/operator-secret', import.meta.url))
+
+/**
+ * OPERATOR_SECRET when set; otherwise a local one in .data/, made once, shared by `npm start` (the
+ * gateway's operator listener) and `npm run ops -- gateway:*`.
+ */
+export function resolveOperatorSecret(env: Record<string, string | undefined>): string {
+  if (env.OPERATOR_SECRET) return env.OPERATOR_SECRET
+  if (!existsSync(OPERATOR_SECRET_FILE)) {
+    mkdirSync(dirname(OPERATOR_SECRET_FILE), { recursive: true })
+    writeFileSync(OPERATOR_SECRET_FILE, randomBytes(32).toString('base64url'), { mode: 0o600, flag: 'wx' })
+  }
+  return readFileSync(OPERATOR_SECRET_FILE, 'utf8').trim()
+}

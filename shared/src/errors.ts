@@ -8,6 +8,7 @@ export const ERROR_CODES = {
   COMMON_UNSUPPORTED_MEDIA_TYPE: { status: 415, title: 'Unsupported media type' },
   COMMON_BODY_TOO_LARGE: { status: 413, title: 'Request body is too large' },
   COMMON_NOT_FOUND: { status: 404, title: 'Not found' },
+  COMMON_URI_TOO_LONG: { status: 414, title: 'A path segment is too long' },
   COMMON_METHOD_NOT_ALLOWED: { status: 405, title: 'Method not allowed' },
   COMMON_RATE_LIMITED: { status: 429, title: 'Too many requests' },
   COMMON_OVERLOADED: { status: 503, title: 'Service is overloaded, retry later' },

@@ -1,4 +1,4 @@
-import { randomUUID } from 'node:crypto'
+import { createHash, randomUUID } from 'node:crypto'
 import type { IncomingMessage } from 'node:http'
 import { trace } from '@opentelemetry/api'
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest, FastifyServerOptions } from 'fastify'
@@ -47,7 +47,10 @@ export function traceIdOf(request: FastifyRequest): string {
   const parent = request.headers.traceparent
   const match = typeof parent === 'string' ? TRACEPARENT.exec(parent) : null
   if (match?.[1]) return match[1]
-  return String(request.id).replace(/-/g, '').padEnd(32, '0').slice(0, 32)
+  // Without a span: the request id when it is already a trace-id-shaped UUID, else a hash of it, so
+  // the value is always 32 hex digits (a client-chosen id like "A" must not yield "A000…").
+  const id = String(request.id).replace(/-/g, '').toLowerCase()
+  return /^[\da-f]{32}$/.test(id) ? id : createHash('sha256').update(String(request.id)).digest('hex').slice(0, 32)
 }
 
 /** Fastify options shared by every service: logger, request ids, strict body validation. */
@@ -57,6 +60,12 @@ export function serverOptions(opts: { service: string; logLevel: string; bodyLim
     requestIdHeader: false,
     genReqId: requestIdFor,
     bodyLimit: opts.bodyLimit ?? 64 * 1024,
+    // Errors the router raises before any handler (malformed %-encoding, an over-long path segment)
+    // would otherwise be Fastify's own JSON, not a problem.
+    frameworkErrors: (err, request, reply) => {
+      const code: ErrorCode = err.code === 'FST_ERR_MAX_PARAM_LENGTH' ? 'COMMON_URI_TOO_LONG' : 'COMMON_VALIDATION'
+      return sendProblem(request, reply, byCode(code, code === 'COMMON_VALIDATION' ? 'The URL is not valid' : undefined))
+    },
     // Unknown body fields are an error, not silently dropped: schemas say additionalProperties: false.
     ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', useDefaults: true, allErrors: true } },
   }

@@ -80,3 +80,28 @@ describe('problem details', () => {
     expect(replaced.headers['x-request-id']).toMatch(/^[0-9a-f-]{36}$/)
   })
 })
+
+const routed = Fastify({ ...serverOptions({ service: 'test', logLevel: 'silent' }) })
+await routed.register(problemDetails)
+routed.get('/items/:id', async () => ({}))
+afterAll(() => routed.close())
+
+describe('errors the router raises itself', () => {
+  it('when a path segment is longer than the router takes, then 414 problem, not Fastify JSON', async () => {
+    const res = await routed.inject({ method: 'GET', url: `/items/${'9'.repeat(300)}` })
+    expect(res.statusCode).toBe(414)
+    expect(res.headers['content-type']).toContain('application/problem+json')
+    expect(res.json().code).toBe('COMMON_URI_TOO_LONG')
+  })
+
+  it('when the URL has a broken %-escape, then 400 problem', async () => {
+    const res = await routed.inject({ method: 'GET', url: '/items/%E0%A4%A' })
+    expect(res.statusCode).toBe(400)
+    expect(res.headers['content-type']).toContain('application/problem+json')
+  })
+
+  it('when the request id is not a trace id, then the problem still carries 32 hex digits', async () => {
+    const res = await app.inject({ method: 'GET', url: '/taken', headers: { 'x-request-id': 'A' } })
+    expect(res.json().traceId).toMatch(/^[0-9a-f]{32}$/)
+  })
+})

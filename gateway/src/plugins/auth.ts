@@ -1,42 +1,100 @@
 import { AppError } from '@tickets/shared/errors'
 import type { FastifyInstance, FastifyRequest } from 'fastify'
 import fp from 'fastify-plugin'
-import { errors, jwtVerify } from 'jose'
+import { createRemoteJWKSet, decodeProtectedHeader, errors, jwtVerify, type JWTVerifyOptions } from 'jose'
 
 declare module 'fastify' {
   interface FastifyRequest {
     userId: string | null
   }
+  interface FastifyInstance {
+    authenticate(request: FastifyRequest): Promise<void>
+  }
 }
 
-const ALGORITHMS = ['HS256']
+export interface AuthOptions {
+  secret: string
+  jwksUrl?: string | undefined
+  issuer?: string | undefined
+  audience?: string | undefined
+  /** How long a JWKS fetch may take. */
+  jwksTimeoutMs?: number
+}
 
-/** Verifies the user JWT (HS256, `exp` required) and exposes `request.userId`; never trusts a client header. */
+/**
+ * The allow-list. Each algorithm has exactly one kind of key: HS256 only ever meets the shared
+ * secret, RS256/ES256 only keys from the JWKS. So `none` is refused, and a token signed with HMAC
+ * over a public key (algorithm confusion) never finds a key that verifies it.
+ */
+const HMAC_ALGORITHMS = ['HS256']
+const JWKS_ALGORITHMS = ['RS256', 'ES256']
+const USER_ID = /^[A-Za-z0-9_-]{1,64}$/
+const BEARER = /^Bearer ([A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*)$/
+const VERIFIED_MAX = 10_000
+const VERIFIED_TTL_MS = 60_000
+const INVALID = { headers: { 'www-authenticate': 'Bearer error="invalid_token"' } }
+
+/** Verifies the user JWT and exposes `request.userId`; the user id comes from the token only. */
 export default fp(
-  async (app: FastifyInstance, opts: { secret: string }) => {
-    const key = new TextEncoder().encode(opts.secret)
+  async (app: FastifyInstance, opts: AuthOptions) => {
+    const hmacKey = new TextEncoder().encode(opts.secret)
+    const jwks = opts.jwksUrl
+      ? createRemoteJWKSet(new URL(opts.jwksUrl), { timeoutDuration: opts.jwksTimeoutMs ?? 2_000, cooldownDuration: 30_000 })
+      : undefined
+    const claims: JWTVerifyOptions = {
+      requiredClaims: ['exp', 'sub'],
+      clockTolerance: 5,
+      ...(opts.issuer ? { issuer: opts.issuer } : {}),
+      ...(opts.audience ? { audience: opts.audience } : {}),
+    }
+
+    async function verify(token: string) {
+      let alg: string | undefined
+      try {
+        alg = decodeProtectedHeader(token).alg
+      } catch {
+        throw new AppError('AUTH_INVALID_TOKEN', 'Token header is not valid', INVALID)
+      }
+      if (alg && HMAC_ALGORITHMS.includes(alg)) return jwtVerify(token, hmacKey, { ...claims, algorithms: HMAC_ALGORITHMS })
+      if (alg && jwks && JWKS_ALGORITHMS.includes(alg)) return jwtVerify(token, jwks, { ...claims, algorithms: JWKS_ALGORITHMS })
+      throw new AppError('AUTH_INVALID_TOKEN', `Token algorithm ${alg ?? '(none)'} is not accepted`, INVALID)
+    }
+
+    // Fans poll with the same token many times a minute: a token verified once is remembered (by its
+    // exact text) until its exp, at most VERIFIED_TTL_MS so a key removed from the JWKS stops working soon.
+    const verified = new Map<string, { sub: string; until: number }>()
+    const remember = (token: string, sub: string, exp: number) => {
+      if (verified.size >= VERIFIED_MAX) verified.delete(verified.keys().next().value!)
+      verified.set(token, { sub, until: Math.min(exp * 1000, Date.now() + VERIFIED_TTL_MS) })
+    }
+
     app.decorateRequest('userId', null)
     app.decorate('authenticate', async (request: FastifyRequest) => {
       const header = request.headers.authorization
       if (!header) throw new AppError('AUTH_MISSING_TOKEN', 'Send Authorization: Bearer <token>', { headers: { 'www-authenticate': 'Bearer' } })
-      const match = /^Bearer ([A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*)$/.exec(header)
-      if (!match?.[1]) throw new AppError('AUTH_INVALID_TOKEN', 'Authorization must be Bearer <JWT>', { headers: { 'www-authenticate': 'Bearer error="invalid_token"' } })
+      const match = BEARER.exec(header)
+      if (!match?.[1]) throw new AppError('AUTH_INVALID_TOKEN', 'Authorization must be Bearer <JWT>', INVALID)
+      const known = verified.get(match[1])
+      if (known && known.until > Date.now()) {
+        request.userId = known.sub
+        return
+      }
       try {
-        const { payload } = await jwtVerify(match[1], key, { algorithms: ALGORITHMS, requiredClaims: ['exp', 'sub'] })
-        if (typeof payload.sub !== 'string' || !/^[A-Za-z0-9_-]{1,64}$/.test(payload.sub)) throw new AppError('AUTH_INVALID_TOKEN', 'Token subject is not a valid user id')
+        const { payload } = await verify(match[1])
+        if (typeof payload.sub !== 'string' || !USER_ID.test(payload.sub)) throw new AppError('AUTH_INVALID_TOKEN', 'Token subject is not a valid user id', INVALID)
         request.userId = payload.sub
+        remember(match[1], payload.sub, payload.exp!)
       } catch (err) {
         if (err instanceof AppError) throw err
-        if (err instanceof errors.JWTExpired) throw new AppError('AUTH_TOKEN_EXPIRED', 'Token has expired', { headers: { 'www-authenticate': 'Bearer error="invalid_token"' } })
-        throw new AppError('AUTH_INVALID_TOKEN', 'Token signature or claims are not valid', { headers: { 'www-authenticate': 'Bearer error="invalid_token"' } })
+        if (err instanceof errors.JWTExpired) throw new AppError('AUTH_TOKEN_EXPIRED', 'Token has expired', INVALID)
+        // The key set could not be fetched: our fault, not the caller's, so not a 401.
+        if (err instanceof errors.JWKSTimeout || (err instanceof Error && !(err instanceof errors.JOSEError))) {
+          request.log.warn({ err }, 'user token key set unavailable')
+          throw new AppError('COMMON_DEPENDENCY_DOWN', 'Token keys are unavailable, retry later', { headers: { 'retry-after': '2' } })
+        }
+        throw new AppError('AUTH_INVALID_TOKEN', 'Token signature or claims are not valid', INVALID)
       }
     })
   },
   { name: 'auth' },
 )
-
-declare module 'fastify' {
-  interface FastifyInstance {
-    authenticate(request: FastifyRequest): Promise<void>
-  }
-}

@@ -1,45 +1,173 @@
 import proxy from '@fastify/http-proxy'
 import { QUEUE_CONCERT_HEADER, USER_ID_HEADER } from '@tickets/shared/auth'
-import type { FastifyInstance, FastifyRequest } from 'fastify'
+import { AppError } from '@tickets/shared/errors'
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
+import fp from 'fastify-plugin'
+import { Counter } from 'prom-client'
+import type { SwitchBoard } from '../adapters/redis-switches.js'
+import type { UpstreamPool } from '../domain/upstream-pool.js'
+import { createRouteMatcher, prefixesOf, type PublicRoute, type RouteMatch, type ServiceName } from './table.js'
 
-export interface UpstreamRoute {
-  prefix: string
-  upstreams: string[]
-  /** Requests that need no user (catalogue reads). */
-  isPublic?: (request: FastifyRequest) => boolean
+declare module 'fastify' {
+  interface FastifyRequest {
+    /** The row of the public route table this request matched (set in onRequest). */
+    routeMatch: RouteMatch | null
+    publicRoute: PublicRoute | null
+    /** Headers that gates (e.g. the queue gate) add for the service; set only by the gateway. */
+    upstreamHeaders: Record<string, string> | null
+  }
 }
 
-function roundRobin(upstreams: string[]) {
-  let next = 0
-  return () => upstreams[next++ % upstreams.length]!
+/**
+ * A check that runs on every proxied route after authentication, in order. It refuses by throwing
+ * an AppError, and may add headers for the service with `request.upstreamHeaders`. The queue gate
+ * is one: it looks at `route.queue`.
+ */
+export type Gate = (request: FastifyRequest, route: PublicRoute) => Promise<void>
+
+export interface ProxyOptions {
+  routes: readonly PublicRoute[]
+  pools: Record<ServiceName, UpstreamPool>
+  timeoutMs: number
+  retryAfterSeconds: number
+  switches: SwitchBoard
+  gates: readonly Gate[]
 }
 
-/** Proxies `/api/<prefix>` to a service, balanced per request, with the user id taken from the token only. */
-export async function proxyRoutes(app: FastifyInstance, opts: { routes: UpstreamRoute[]; timeoutMs: number }) {
-  for (const route of opts.routes) {
-    const pick = roundRobin(route.upstreams)
-    await app.register(proxy, {
-      upstream: route.upstreams[0]!,
-      prefix: route.prefix,
-      rewritePrefix: route.prefix,
-      http: { requestOptions: { timeout: opts.timeoutMs } },
-      preHandler: async (request) => {
-        if (!route.isPublic?.(request)) await app.authenticate(request)
-        await app.queueGate(request)
+/** Headers only the gateway may set: any copy a client sends is dropped. */
+const GATEWAY_HEADERS = [USER_ID_HEADER, QUEUE_CONCERT_HEADER]
+const DOT_SEGMENT = /(^|\/)(\.|%2e){1,2}(\/|$)/i
+
+/** Matches each request against the public route table first, so shedding and limits know its class. */
+export const routeMatching = fp(
+  async (app: FastifyInstance, opts: { routes: readonly PublicRoute[] }) => {
+    const match = createRouteMatcher(opts.routes)
+    app.decorateRequest('routeMatch', null)
+    app.decorateRequest('publicRoute', null)
+    app.decorateRequest('upstreamHeaders', null)
+    app.addHook('onRequest', async (request) => {
+      if (!request.url.startsWith('/api/')) return
+      request.routeMatch = match(request.method, request.url)
+      if (request.routeMatch.kind === 'route') request.publicRoute = request.routeMatch.route
+    })
+  },
+  { name: 'route-matching' },
+)
+
+type UpstreamFailure = 'unavailable' | 'timeout'
+
+function classify(error: { code?: string; statusCode?: number }): UpstreamFailure {
+  return error.statusCode === 504 && error.code !== 'UND_ERR_CONNECT_TIMEOUT' ? 'timeout' : 'unavailable'
+}
+
+/**
+ * Proxies the public routes to the services with @fastify/http-proxy: one registration per path
+ * prefix, each request to the next healthy instance. Upstream failures become problems (503 with
+ * Retry-After, or 504 at the timeout), never a raw 502. Only idempotent reads are retried, once,
+ * on another instance.
+ */
+export async function proxyRoutes(app: FastifyInstance, opts: ProxyOptions) {
+  const upstreamErrors = new Counter({
+    name: 'gateway_upstream_errors_total',
+    help: 'Requests a service did not answer, by service and failure',
+    labelNames: ['upstream', 'failure'],
+    registers: [app.metrics],
+  })
+  const retries = new Counter({
+    name: 'gateway_upstream_retries_total',
+    help: 'Idempotent reads retried on another instance',
+    labelNames: ['upstream'],
+    registers: [app.metrics],
+  })
+
+  async function admit(request: FastifyRequest, reply: FastifyReply) {
+    const match = request.routeMatch
+    const path = request.url.split('?', 1)[0] ?? ''
+    if (!match || match.kind === 'none') throw new AppError('COMMON_NOT_FOUND', `No route ${request.method} ${path}`)
+    if (match.kind === 'method-not-allowed') {
+      reply.header('allow', match.allow.join(', '))
+      throw new AppError('COMMON_METHOD_NOT_ALLOWED', `${request.method} is not allowed on ${path}`)
+    }
+    if (DOT_SEGMENT.test(path)) throw new AppError('COMMON_VALIDATION', 'Path segments "." and ".." are not allowed')
+    const route = match.route
+    if (route.feature === 'ranking' && !opts.switches.current().rankingEnabled) {
+      throw new AppError('COMMON_FEATURE_DISABLED', 'The ranking is switched off for now', { headers: { 'retry-after': '60' } })
+    }
+    // Per address, before the token is even verified: floods of joins cost one Redis call each.
+    if (route.rateLimit === 'token') await app.checkRouteLimit(request, reply, 'token')
+    if (route.access === 'user') await app.authenticate(request)
+    if (route.rateLimit === 'hold' || route.rateLimit === 'payment') await app.checkRouteLimit(request, reply, route.rateLimit)
+    for (const gate of opts.gates) await gate(request, route)
+  }
+
+  function forward(request: FastifyRequest, reply: FastifyReply, dest: string, options: object, failed?: string) {
+    const route = request.publicRoute!
+    const pool = opts.pools[route.service]
+    const upstream = pool.pick(failed)
+    const hasBody = request.body !== undefined && request.method !== 'GET' && request.method !== 'HEAD'
+    const isJson = /json/i.test(request.headers['content-type'] ?? '')
+    // The body was parsed (and size-checked) here; send it re-encoded, also a falsy JSON value (null, 0, "").
+    const body = !hasBody
+      ? {}
+      : isJson
+        ? { body: JSON.stringify(request.body), contentType: 'application/json' }
+        : { body: String(request.body), contentType: request.headers['content-type'] ?? 'text/plain' }
+    reply.from(dest, {
+      ...options,
+      ...body,
+      getUpstream: () => upstream,
+      // reply-from would retry a GET answered 503 up to ten times; retries are decided here instead.
+      retryDelay: () => null,
+      onError: (_reply: FastifyReply, { error }: { error: { code?: string; statusCode?: number } }) => {
+        const failure = classify(error)
+        pool.markFailed(upstream)
+        upstreamErrors.inc({ upstream: route.service, failure })
+        request.log.warn({ err: error, upstream, failure }, 'upstream failed')
+        if (failure === 'unavailable' && failed === undefined && route.retryable && (request.method === 'GET' || request.method === 'HEAD') && pool.urls.length > 1) {
+          retries.inc({ upstream: route.service })
+          forward(request, reply, dest, options, upstream)
+          return
+        }
+        reply.send(
+          failure === 'timeout'
+            ? new AppError('COMMON_UPSTREAM_TIMEOUT', `The ${route.service} service did not answer within ${opts.timeoutMs} ms`)
+            : new AppError('COMMON_UPSTREAM_UNAVAILABLE', `The ${route.service} service is unavailable`, {
+                headers: { 'retry-after': String(opts.retryAfterSeconds) },
+              }),
+        )
       },
+    } as Parameters<FastifyReply['from']>[1])
+  }
+
+  for (const [prefix, service] of prefixesOf(opts.routes)) {
+    await app.register(proxy, {
+      upstream: '',
+      prefix,
+      rewritePrefix: prefix,
+      // Bodies are parsed by the gateway (JSON, size limit, bad JSON refused here), not streamed raw.
+      proxyPayloads: false,
+      undici: { connections: 128, pipelining: 1, headersTimeout: opts.timeoutMs, bodyTimeout: opts.timeoutMs, connect: { timeout: Math.min(opts.timeoutMs, 3_000) } },
+      preHandler: admit,
+      handler: (request, reply, dest, options) => forward(request, reply, dest, options),
       replyOptions: {
-        getUpstream: () => pick(),
+        // Only for http-proxy's destination check: `forward` picks the instance for each attempt.
+        getUpstream: () => opts.pools[service].urls[0]!,
         rewriteRequestHeaders: (request, headers) => {
           const out: Record<string, string | string[] | undefined> = { ...headers }
-          // A client must never speak as another user: only the verified token sets this header.
-          delete out[USER_ID_HEADER]
-          delete out[QUEUE_CONCERT_HEADER]
+          // A client must never speak as another user or claim a concert: only the gateway sets these.
+          for (const h of GATEWAY_HEADERS) delete out[h]
           // The undici instrumentation injects the right traceparent; two values would break the trace.
           delete out.traceparent
           delete out.tracestate
+          // A GET/HEAD body is never read or forwarded: its length header would make the upstream wait for it.
+          if (request.method === 'GET' || request.method === 'HEAD') {
+            delete out['content-length']
+            delete out['transfer-encoding']
+            delete out['content-type']
+          }
           out['x-request-id'] = String(request.id)
           if (request.userId) out[USER_ID_HEADER] = request.userId
-          if (request.queueConcertId) out[QUEUE_CONCERT_HEADER] = request.queueConcertId
+          if (request.upstreamHeaders) Object.assign(out, request.upstreamHeaders)
           return out
         },
       },

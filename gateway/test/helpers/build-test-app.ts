@@ -1,15 +1,59 @@
 import { loadConfig } from '@tickets/shared/config'
+import { queueTokenKey, signQueueToken } from '@tickets/shared/queue-token'
 import { isolation } from '@tickets/shared/testing'
 import { afterAll } from 'vitest'
-import { buildApp } from '../../src/app.js'
-import { ConfigSchema } from '../../src/config.js'
+import { buildApp, type BuildOptions } from '../../src/app.js'
+import { ConfigSchema, type Config } from '../../src/config.js'
+import { buildOperatorApp } from '../../src/operator.js'
 
 export const TEST_SECRET = 'test-secret-that-is-long-enough-for-hs256!'
+export const OPERATOR_TEST_SECRET = 'operator-secret-that-is-long-enough-too!'
 
-export async function buildTestApp(fileUrl: string, overrides: Record<string, string>) {
+/**
+ * Settings for a test gateway. Load shedding is effectively off (the test process itself is busy
+ * and would trip it at random); the shedding test sets its own thresholds.
+ */
+export function testConfig(redisPrefix: string, overrides: Record<string, string> = {}): Config {
+  return loadConfig(ConfigSchema, {
+    AUTH_JWT_SECRET: TEST_SECRET,
+    REDIS_PREFIX: redisPrefix,
+    LOG_LEVEL: 'silent',
+    SHED_MAX_EVENT_LOOP_DELAY_MS: '60000',
+    SHED_JOIN_MAX_EVENT_LOOP_DELAY_MS: '60000',
+    SHED_MAX_EVENT_LOOP_UTILIZATION: '1',
+    SHED_JOIN_MAX_EVENT_LOOP_UTILIZATION: '1',
+    RATE_LIMIT_GLOBAL_MAX: '100000',
+    RATE_LIMIT_TOKEN_PER_SECOND: '100000',
+    RATE_LIMIT_HOLD_MAX: '100000',
+    RATE_LIMIT_PAYMENT_MAX: '100000',
+    ...overrides,
+  })
+}
+
+export async function buildTestApp(fileUrl: string, overrides: Record<string, string>, options: BuildOptions = {}) {
   const iso = isolation(fileUrl)
-  const config = loadConfig(ConfigSchema, { AUTH_JWT_SECRET: TEST_SECRET, REDIS_PREFIX: iso.redisPrefix, LOG_LEVEL: 'silent', ...overrides })
-  const app = await buildApp(config, { defaultMetrics: false })
+  const config = testConfig(iso.redisPrefix, overrides)
+  const app = await buildApp(config, { defaultMetrics: false, ...options })
   afterAll(() => app.close())
   return { app, config, iso }
+}
+
+/** A second gateway instance on the same Redis prefix (as two instances behind one load balancer). */
+export async function anotherInstance(config: Config, options: BuildOptions = {}) {
+  const app = await buildApp(config, { defaultMetrics: false, ...options })
+  afterAll(() => app.close())
+  return app
+}
+
+export async function buildTestOperatorApp(config: Config) {
+  const app = await buildOperatorApp({ ...config, OPERATOR_SECRET: OPERATOR_TEST_SECRET })
+  afterAll(() => app.close())
+  return app
+}
+
+/** An ACTIVE waiting-room token for a user, as the queue service gives one (routes marked **queue** need it). */
+export async function activeQueueHeaders(userId: string, concertId = 'c-1'): Promise<Record<string, string>> {
+  const now = Math.floor(Date.now() / 1000)
+  const token = await signQueueToken(queueTokenKey(TEST_SECRET), { userId, concertId, status: 'ACTIVE', seq: 1, issuedAt: now, expiresAt: now + 600 })
+  return { 'x-queue-token': token }
 }

@@ -5,18 +5,49 @@ export interface RecordedRequest {
   method: string
   url: string
   headers: Record<string, string | string[] | undefined>
+  body: unknown
+}
+
+export interface TestUpstream {
+  url: string
+  port: number
+  received: RecordedRequest[]
+  /** `hang`: accept requests and never answer. */
+  mode: 'answer' | 'hang'
+  stop(): Promise<void>
+  /** Listens again on the same port. */
+  start(): Promise<void>
 }
 
 /** A real HTTP upstream on an ephemeral port that records what reached it and echoes it back. */
-export async function anUpstream(name: string): Promise<{ url: string; app: FastifyInstance; received: RecordedRequest[] }> {
-  const received: RecordedRequest[] = []
-  const app = Fastify()
-  app.all('/*', async (request) => {
-    received.push({ method: request.method, url: request.url, headers: request.headers })
-    return { upstream: name, url: request.url, userId: request.headers['x-user-id'] ?? null }
-  })
-  app.get('/health/ready', async () => ({ status: 'UP' }))
-  const address = await app.listen({ port: 0, host: '127.0.0.1' })
-  afterAll(() => app.close())
-  return { url: address, app, received }
+export async function anUpstream(name: string): Promise<TestUpstream> {
+  let app: FastifyInstance | undefined
+  let port = 0
+  const upstream: TestUpstream = {
+    url: '',
+    port: 0,
+    received: [],
+    mode: 'answer',
+    async stop() {
+      await app?.close()
+      app = undefined
+    },
+    async start() {
+      app = Fastify({ forceCloseConnections: true })
+      app.addContentTypeParser('*', { parseAs: 'string' }, (_req, body, done) => done(null, body))
+      app.get('/health/ready', async () => ({ status: 'UP' }))
+      app.all('/*', async (request) => {
+        upstream.received.push({ method: request.method, url: request.url, headers: request.headers, body: request.body })
+        if (upstream.mode === 'hang') await new Promise(() => undefined)
+        return { upstream: name, url: request.url, userId: request.headers['x-user-id'] ?? null, body: request.body ?? null }
+      })
+      await app.listen({ port, host: '127.0.0.1' })
+      port = (app.server.address() as { port: number }).port
+      upstream.port = port
+      upstream.url = `http://127.0.0.1:${port}`
+    },
+  }
+  await upstream.start()
+  afterAll(() => upstream.stop())
+  return upstream
 }

@@ -1,0 +1,83 @@
+import type { Redis } from 'ioredis'
+
+type Callback = (err: Error | null, result?: { current: number; ttl: number }) => void
+
+// Fixed window: the first hit of a window sets its expiry; a key left without one (a crash between
+// the two calls in an older script) gets it again instead of counting forever.
+const INCR_WINDOW = `
+local current = redis.call('INCR', KEYS[1])
+local ttl = redis.call('PTTL', KEYS[1])
+if current == 1 or ttl < 0 then
+  redis.call('PEXPIRE', KEYS[1], ARGV[1])
+  ttl = tonumber(ARGV[1])
+end
+return {current, ttl}
+`
+
+/** Per-instance fixed windows, used only while Redis cannot answer. */
+export class MemoryWindows {
+  private readonly windows = new Map<string, { count: number; resetAt: number }>()
+  constructor(private readonly now: () => number = Date.now) {}
+
+  incr(key: string, timeWindow: number): { current: number; ttl: number } {
+    const now = this.now()
+    let w = this.windows.get(key)
+    if (!w || w.resetAt <= now) {
+      if (this.windows.size > 50_000) this.sweep(now)
+      w = { count: 0, resetAt: now + timeWindow }
+      this.windows.set(key, w)
+    }
+    w.count++
+    return { current: w.count, ttl: w.resetAt - now }
+  }
+
+  private sweep(now: number) {
+    for (const [k, w] of this.windows) if (w.resetAt <= now) this.windows.delete(k)
+  }
+}
+
+export interface FallbackState {
+  redis: Redis
+  memory: MemoryWindows
+  /** While now < this, Redis is not asked: a paused Redis would otherwise add its timeout to every request. */
+  redisDownUntil: number
+  retryMs: number
+  onFallback?: (err: unknown) => void
+}
+
+/**
+ * A store for @fastify/rate-limit: counters in Redis, so every gateway instance shares one limit;
+ * when Redis fails, per-instance memory for a short while, so requests are limited, not failed.
+ * @see https://github.com/fastify/fastify-rate-limit#custom-store
+ */
+export function createFallbackStoreClass(state: FallbackState) {
+  return class FallbackRateStore {
+    readonly nameSpace: string
+    constructor(params: { nameSpace?: string } = {}) {
+      this.nameSpace = params.nameSpace ?? 'rl:global:'
+    }
+
+    incr(key: string, callback: Callback, timeWindow: number) {
+      const fullKey = this.nameSpace + key
+      const useMemory = (err?: unknown) => {
+        if (err !== undefined) {
+          state.redisDownUntil = Date.now() + state.retryMs
+          state.onFallback?.(err)
+        }
+        callback(null, state.memory.incr(fullKey, timeWindow))
+      }
+      if (Date.now() < state.redisDownUntil || state.redis.status !== 'ready') return useMemory()
+      state.redis.eval(INCR_WINDOW, 1, fullKey, String(timeWindow)).then(
+        (result) => {
+          const [current, ttl] = result as [number, number]
+          callback(null, { current, ttl })
+        },
+        useMemory,
+      )
+    }
+
+    child(routeOptions: { nameSpace?: string }) {
+      return new FallbackRateStore({ nameSpace: routeOptions.nameSpace ?? this.nameSpace })
+    }
+  }
+}

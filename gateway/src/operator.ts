@@ -1,0 +1,80 @@
+import { createHash, timingSafeEqual } from 'node:crypto'
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
+import { AppError } from '@tickets/shared/errors'
+import { problemDetails, serverOptions } from '@tickets/shared/http'
+import { redisPlugin } from '@tickets/shared/redis'
+import Fastify, { type FastifyInstance, type FastifyRequest } from 'fastify'
+import { Type } from 'typebox'
+import { readSwitches, writeSwitches } from './adapters/redis-switches.js'
+import type { Config } from './config.js'
+
+export const OPERATOR_SECRET_HEADER = 'x-operator-secret'
+
+const SwitchesSchema = Type.Object({ rankingEnabled: Type.Boolean(), tokenLimitPerSecond: Type.Union([Type.Integer(), Type.Null()]) })
+
+async function viaRedis<T>(operation: () => Promise<T>): Promise<T> {
+  try {
+    return await operation()
+  } catch (err) {
+    throw new AppError('COMMON_DEPENDENCY_DOWN', 'Redis did not take the change; nothing was switched', { cause: err, headers: { 'retry-after': '1' } })
+  }
+}
+
+function digest(value: string): Buffer {
+  return createHash('sha256').update(value).digest()
+}
+
+/**
+ * The operator listener: its own Fastify instance on its own port (OPERATOR_PORT, loopback by
+ * default), so no public route, proxy or header trick can reach it. Every request must carry
+ * OPERATOR_SECRET. A change is written to Redis, where every gateway instance reads it within
+ * SWITCH_CACHE_MS. It writes through Redis rather than to this instance alone so that operators
+ * need to reach one instance, and the secret (not Redis access) is what authorises a change.
+ */
+export async function buildOperatorApp(config: Config & { OPERATOR_SECRET: string }): Promise<FastifyInstance> {
+  const app = Fastify(serverOptions({ service: 'gateway-operator', logLevel: config.LOG_LEVEL, bodyLimit: 1_024 })).withTypeProvider<TypeBoxTypeProvider>()
+  await app.register(problemDetails)
+  await app.register(redisPlugin, { url: config.REDIS_URL, keyPrefix: config.REDIS_PREFIX })
+  const expected = digest(config.OPERATOR_SECRET)
+
+  app.addHook('onRequest', async (request: FastifyRequest) => {
+    const given = request.headers[OPERATOR_SECRET_HEADER]
+    // Compare digests in constant time: the secret's length and prefix must not leak through timing.
+    if (typeof given !== 'string' || !timingSafeEqual(digest(given), expected)) {
+      request.log.warn({ ip: request.ip }, 'operator request refused')
+      throw new AppError('AUTH_OPERATOR_FORBIDDEN', `Send the operator secret in ${OPERATOR_SECRET_HEADER}`)
+    }
+  })
+
+  app.get('/switches', { schema: { response: { 200: SwitchesSchema } } }, async () => viaRedis(() => readSwitches(app.redis)))
+  app.put(
+    '/switches/ranking',
+    { schema: { body: Type.Object({ enabled: Type.Boolean() }, { additionalProperties: false }), response: { 200: SwitchesSchema } } },
+    async (request) => {
+      const switches = await viaRedis(() => writeSwitches(app.redis, { rankingEnabled: request.body.enabled }))
+      request.log.warn({ switches }, 'operator changed the ranking switch')
+      return switches
+    },
+  )
+  app.put(
+    '/switches/token-limit',
+    {
+      schema: {
+        body: Type.Object({ perSecond: Type.Integer({ minimum: 1, maximum: 100_000 }) }, { additionalProperties: false }),
+        response: { 200: SwitchesSchema },
+      },
+    },
+    async (request) => {
+      const switches = await viaRedis(() => writeSwitches(app.redis, { tokenLimitPerSecond: request.body.perSecond }))
+      request.log.warn({ switches }, 'operator changed the token-route limit')
+      return switches
+    },
+  )
+  // Back to RATE_LIMIT_TOKEN_PER_SECOND. A separate route: with type coercion on, a `null` in the body would also accept 0 or "".
+  app.delete('/switches/token-limit', { schema: { response: { 200: SwitchesSchema } } }, async (request) => {
+    const switches = await viaRedis(() => writeSwitches(app.redis, { tokenLimitPerSecond: null }))
+    request.log.warn({ switches }, 'operator reset the token-route limit')
+    return switches
+  })
+  return app
+}

@@ -1,0 +1,100 @@
+/**
+ * The public API as the gateway sees it: one plain row per route of `shared/api.md`, with the flags
+ * that every gateway concern reads (who may call it, the waiting-room gate, rate-limit class, load
+ * shedding class, retries, run-time switches). A path not in this table never reaches a service.
+ */
+export type ServiceName = 'queue' | 'booking' | 'payment'
+export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE'
+
+/** `token`: per client address (manual 3.1.3). `hold`, `payment`: per user. Every route also has the global per-client limit. */
+export type RateLimitClass = 'token' | 'hold' | 'payment'
+
+export interface PublicRoute {
+  method: HttpMethod
+  /** Path template, `:name` for a parameter. */
+  path: string
+  service: ServiceName
+  /** `public`: no user needed. `user`: a verified user JWT. */
+  access: 'public' | 'user'
+  /** Marked **queue** in api.md: needs an ACTIVE waiting-room token (the queue gate checks it). */
+  queue: boolean
+  /** Marked **idem** in api.md: needs an Idempotency-Key (the service checks it). */
+  idempotent: boolean
+  rateLimit?: RateLimitClass
+  /** `join` is shed first under pressure, before anything that completes a purchase. */
+  shed: 'join' | 'default'
+  /** An idempotent read: may be retried once on another instance when one is unreachable. */
+  retryable: boolean
+  /** A non-core feature operators can switch off at run time. */
+  feature?: 'ranking'
+}
+
+const route = (r: Omit<PublicRoute, 'queue' | 'idempotent' | 'shed' | 'retryable'> & Partial<PublicRoute>): PublicRoute => ({
+  queue: false,
+  idempotent: false,
+  shed: 'default',
+  retryable: r.method === 'GET',
+  ...r,
+})
+
+export const PUBLIC_ROUTES: readonly PublicRoute[] = [
+  route({ method: 'POST', path: '/api/queue/token', service: 'queue', access: 'user', rateLimit: 'token', shed: 'join' }),
+  route({ method: 'GET', path: '/api/queue/token', service: 'queue', access: 'user' }),
+  route({ method: 'DELETE', path: '/api/queue/token', service: 'queue', access: 'user' }),
+
+  route({ method: 'GET', path: '/api/concerts', service: 'booking', access: 'public' }),
+  route({ method: 'GET', path: '/api/concerts/ranking', service: 'booking', access: 'public', feature: 'ranking' }),
+  route({ method: 'GET', path: '/api/concerts/:concertId/schedules', service: 'booking', access: 'public' }),
+  route({ method: 'GET', path: '/api/concerts/:concertId/schedules/:scheduleId/seats', service: 'booking', access: 'user', queue: true }),
+
+  route({ method: 'POST', path: '/api/reservations', service: 'booking', access: 'user', queue: true, rateLimit: 'hold' }),
+  route({ method: 'GET', path: '/api/reservations/:reservationId', service: 'booking', access: 'user' }),
+  route({ method: 'DELETE', path: '/api/reservations/:reservationId', service: 'booking', access: 'user' }),
+
+  route({ method: 'GET', path: '/api/points', service: 'payment', access: 'user' }),
+  route({ method: 'POST', path: '/api/points/charge', service: 'payment', access: 'user', idempotent: true }),
+  route({ method: 'POST', path: '/api/payments', service: 'payment', access: 'user', queue: true, idempotent: true, rateLimit: 'payment' }),
+  route({ method: 'GET', path: '/api/payments/:paymentId', service: 'payment', access: 'user' }),
+]
+
+/** The path prefixes proxied to each service (one @fastify/http-proxy registration each). */
+export function prefixesOf(routes: readonly PublicRoute[]): Map<string, ServiceName> {
+  const prefixes = new Map<string, ServiceName>()
+  for (const r of routes) prefixes.set(r.path.split('/').slice(0, 3).join('/'), r.service)
+  return prefixes
+}
+
+export type RouteMatch = { kind: 'route'; route: PublicRoute } | { kind: 'method-not-allowed'; allow: HttpMethod[] } | { kind: 'none' }
+
+interface Compiled {
+  route: PublicRoute
+  pattern: RegExp
+  static: boolean
+}
+
+/** Compiles the table once; static paths win over parameters (`/ranking` before `/:concertId`). */
+export function createRouteMatcher(routes: readonly PublicRoute[]) {
+  const compiled: Compiled[] = routes
+    .map((r) => ({
+      route: r,
+      static: !r.path.includes(':'),
+      pattern: new RegExp(`^${r.path.replace(/[.*+?^${}()|[\]\\]/g, '\\$&').replace(/:[A-Za-z]+/g, '([^/]+)')}/?$`),
+    }))
+    .sort((a, b) => Number(b.static) - Number(a.static))
+
+  return function match(method: string, url: string): RouteMatch {
+    const path = url.split('?', 1)[0] ?? ''
+    const byPath = compiled.filter((c) => c.pattern.test(path))
+    if (byPath.length === 0) return { kind: 'none' }
+    const staticHit = byPath.some((c) => c.static)
+    const candidates = staticHit ? byPath.filter((c) => c.static) : byPath
+    const hit = candidates.find((c) => c.route.method === method || (method === 'HEAD' && c.route.method === 'GET'))
+    if (hit) return { kind: 'route', route: hit.route }
+    return { kind: 'method-not-allowed', allow: [...new Set(candidates.map((c) => c.route.method))] }
+  }
+}
+
+/** OpenAPI spelling of a path template: `/a/:id` → `/a/{id}`. */
+export function openapiPath(path: string): string {
+  return path.replace(/:([A-Za-z]+)/g, '{$1}')
+}

@@ -1,0 +1,33 @@
+import { buildApp as buildBookingApp } from '@tickets/booking-service/app'
+import { ConfigSchema as BookingConfigSchema } from '@tickets/booking-service/config'
+import { migrate as migrateBooking, seedDemoCatalogue } from '@tickets/booking-service/ops'
+import { buildApp as buildPaymentApp } from '@tickets/payment-service/app'
+import { ConfigSchema as PaymentConfigSchema } from '@tickets/payment-service/config'
+import { migrate as migratePayment, seedDemoWallets } from '@tickets/payment-service/ops'
+import { loadConfig } from '@tickets/shared/config'
+import { dropDatabase } from '@tickets/shared/migrate'
+import { isolation, mysqlUrl } from '@tickets/shared/testing'
+import { afterAll } from 'vitest'
+import { TEST_SECRET } from './build-test-app.js'
+
+/**
+ * The real booking and payment services (as their own test helpers build them: migrated, seeded
+ * databases of this file's own, own Redis prefix and NATS namespace), listening on ephemeral ports.
+ */
+export async function realServices(fileUrl: string) {
+  const iso = isolation(fileUrl)
+  const bookingDb = mysqlUrl(iso.database('booking'))
+  const paymentDb = mysqlUrl(iso.database('payment'))
+  await Promise.all([migrateBooking(bookingDb), migratePayment(paymentDb)])
+  await Promise.all([seedDemoCatalogue(bookingDb, { seatsPerSchedule: 10 }), seedDemoWallets(paymentDb, { users: 3 })])
+  const env = { REDIS_PREFIX: iso.redisPrefix, NATS_NAMESPACE: iso.natsNamespace, LOG_LEVEL: 'silent', AUTH_JWT_SECRET: TEST_SECRET }
+  const booking = await buildBookingApp(loadConfig(BookingConfigSchema, { ...env, MYSQL_URL: bookingDb }), { defaultMetrics: false })
+  const payment = await buildPaymentApp(loadConfig(PaymentConfigSchema, { ...env, MYSQL_URL: paymentDb }), { defaultMetrics: false })
+  const bookingUrl = await booking.listen({ port: 0, host: '127.0.0.1' })
+  const paymentUrl = await payment.listen({ port: 0, host: '127.0.0.1' })
+  afterAll(async () => {
+    await Promise.all([booking.close(), payment.close()])
+    await Promise.all([dropDatabase(bookingDb), dropDatabase(paymentDb)])
+  })
+  return { bookingUrl, paymentUrl, booking, payment }
+}

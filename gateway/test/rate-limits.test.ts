@@ -1,0 +1,148 @@
+import { signUserToken } from '@tickets/shared/auth'
+import { startThrowawayRedis } from '@tickets/shared/testing'
+import { afterAll, describe, expect, it } from 'vitest'
+import { activeQueueHeaders, anotherInstance, buildTestApp, TEST_SECRET } from './helpers/build-test-app.js'
+import { anUpstream } from './helpers/upstream.js'
+
+const upstream = await anUpstream('any')
+const urls = { QUEUE_URLS: upstream.url, BOOKING_URLS: upstream.url, PAYMENT_URLS: upstream.url }
+const bearer = async (userId: string) => `Bearer ${await signUserToken({ secret: TEST_SECRET, userId })}`
+let address = 0
+/** Each test plays clients from its own addresses, so tests never share a counter. */
+const newAddress = () => `198.51.100.${++address}`
+
+describe('the global per-client limit', async () => {
+  const { app: a, config } = await buildTestApp(import.meta.url, { ...urls, RATE_LIMIT_GLOBAL_MAX: '5', RATE_LIMIT_GLOBAL_WINDOW_MS: '10000' })
+  const b = await anotherInstance(config)
+
+  it('when one client calls two gateway instances, then N requests pass across both and the next get 429 with the headers', async () => {
+    const remoteAddress = newAddress()
+    const statuses: number[] = []
+    for (let i = 0; i < 8; i++) {
+      const res = await (i % 2 ? b : a).inject({ method: 'GET', url: '/api/concerts', remoteAddress })
+      statuses.push(res.statusCode)
+      if (res.statusCode === 200) expect(Number(res.headers['ratelimit-remaining'])).toBe(5 - statuses.length)
+      if (res.statusCode === 429) {
+        expect(res.headers['content-type']).toContain('application/problem+json')
+        expect(res.json()).toMatchObject({ status: 429, code: 'COMMON_RATE_LIMITED' })
+        expect(res.json().traceId).toMatch(/^[0-9a-f]{32}$/)
+        expect(res.headers['ratelimit-limit']).toBe('5')
+        expect(res.headers['ratelimit-remaining']).toBe('0')
+        expect(Number(res.headers['ratelimit-reset'])).toBeGreaterThan(0)
+        expect(Number(res.headers['retry-after'])).toBeGreaterThan(0)
+      }
+    }
+    expect(statuses).toEqual([200, 200, 200, 200, 200, 429, 429, 429])
+  })
+
+  it('when another client calls, then it has its own limit', async () => {
+    const remoteAddress = newAddress()
+    for (let i = 0; i < 5; i++) await a.inject({ method: 'GET', url: '/api/concerts', remoteAddress })
+    expect((await b.inject({ method: 'GET', url: '/api/concerts', remoteAddress: newAddress() })).statusCode).toBe(200)
+  })
+
+  it('when a client is limited, then health and metrics still answer', async () => {
+    const remoteAddress = newAddress()
+    for (let i = 0; i < 6; i++) await a.inject({ method: 'GET', url: '/api/concerts', remoteAddress })
+    expect((await a.inject({ method: 'GET', url: '/health', remoteAddress })).statusCode).toBe(200)
+    expect((await a.inject({ method: 'GET', url: '/metrics', remoteAddress })).statusCode).toBe(200)
+  })
+})
+
+describe('POST /api/queue/token: per client address', async () => {
+  const { app: direct } = await buildTestApp(import.meta.url, { ...urls, RATE_LIMIT_TOKEN_PER_SECOND: '10' })
+  const { app: behindProxy } = await buildTestApp(import.meta.url, { ...urls, RATE_LIMIT_TOKEN_PER_SECOND: '10', TRUSTED_PROXIES: '10.0.0.0/8, 127.0.0.1' })
+  const join = async (app: typeof direct, remoteAddress: string, forwardedFor?: string) =>
+    app.inject({
+      method: 'POST',
+      url: '/api/queue/token',
+      remoteAddress,
+      headers: { authorization: await bearer('1'), ...(forwardedFor ? { 'x-forwarded-for': forwardedFor } : {}) },
+      payload: { concertId: 'c1' },
+    })
+
+  it('when one address sends 15 joins in a second, then 10 pass and 5 get 429, whatever X-Forwarded-For says', async () => {
+    const remoteAddress = newAddress()
+    const results = await Promise.all(Array.from({ length: 15 }, (_, i) => join(direct, remoteAddress, `203.0.113.${i}`)))
+    const statuses = results.map((r) => r.statusCode)
+    expect(statuses.filter((s) => s === 200)).toHaveLength(10)
+    expect(statuses.filter((s) => s === 429)).toHaveLength(5)
+    const limited = results.find((r) => r.statusCode === 429)!
+    expect(limited.headers['ratelimit-limit']).toBe('10')
+    expect(limited.headers['retry-after']).toBe('1')
+    expect(limited.json().code).toBe('COMMON_RATE_LIMITED')
+  })
+
+  it('when the joins come through a trusted proxy, then each forwarded client has its own limit', async () => {
+    const fans = [newAddress(), newAddress()]
+    const results = await Promise.all(Array.from({ length: 20 }, (_, i) => join(behindProxy, '10.1.2.3', fans[i % 2])))
+    expect(results.every((r) => r.statusCode === 200)).toBe(true)
+  })
+
+  it('when a client behind a trusted proxy prepends a fake address, then the address the proxy saw is the one limited', async () => {
+    const fan = newAddress()
+    const results = await Promise.all(Array.from({ length: 12 }, (_, i) => join(behindProxy, '127.0.0.1', `192.0.2.${i}, ${fan}`)))
+    expect(results.filter((r) => r.statusCode === 429)).toHaveLength(2)
+  })
+
+  it('when an untrusted connection sends X-Forwarded-For, then it is ignored', async () => {
+    const remoteAddress = newAddress()
+    const results = await Promise.all(Array.from({ length: 12 }, (_, i) => join(behindProxy, remoteAddress, `192.0.2.${i}`)))
+    expect(results.filter((r) => r.statusCode === 429)).toHaveLength(2)
+  })
+})
+
+describe('holds and payments: per user', async () => {
+  const { app } = await buildTestApp(import.meta.url, { ...urls, RATE_LIMIT_HOLD_MAX: '3', RATE_LIMIT_PAYMENT_MAX: '2', RATE_LIMIT_USER_WINDOW_MS: '10000' })
+  const post = async (url: string, userId: string) =>
+    app.inject({ method: 'POST', url, remoteAddress: newAddress(), headers: { authorization: await bearer(userId), 'idempotency-key': `k-${Math.random()}`, ...(await activeQueueHeaders(userId)) }, payload: {} })
+
+  it('when a user holds more than the limit, even from many addresses, then 429; another user is not affected', async () => {
+    const statuses = []
+    for (let i = 0; i < 4; i++) statuses.push((await post('/api/reservations', 'hold-user-1')).statusCode)
+    expect(statuses).toEqual([200, 200, 200, 429])
+    expect((await post('/api/reservations', 'hold-user-2')).statusCode).toBe(200)
+  })
+
+  it('when a user pays more than the limit, then 429 with the limit in the headers', async () => {
+    const results = []
+    for (let i = 0; i < 3; i++) results.push(await post('/api/payments', 'pay-user-1'))
+    expect(results.map((r) => r.statusCode)).toEqual([200, 200, 429])
+    expect(results[2]!.headers['ratelimit-limit']).toBe('2')
+    expect((await post('/api/payments', 'pay-user-2')).statusCode).toBe(200)
+  })
+
+  it('when the limit is per user, then an unauthenticated flood is refused 401 without using a user\'s budget', async () => {
+    for (let i = 0; i < 5; i++) expect((await app.inject({ method: 'POST', url: '/api/payments', payload: {} })).statusCode).toBe(401)
+    expect((await post('/api/payments', 'pay-user-3')).statusCode).toBe(200)
+  })
+})
+
+describe('when Redis is down', async () => {
+  const redis = await startThrowawayRedis()
+  afterAll(() => redis.dispose())
+  const { app: a, config } = await buildTestApp(import.meta.url, { ...urls, REDIS_URL: redis.url, RATE_LIMIT_GLOBAL_MAX: '3', RATE_LIMIT_GLOBAL_WINDOW_MS: '20000' })
+  const b = await anotherInstance(config)
+
+  it('then limits fall back to per-instance memory instead of failing requests, and go back to Redis when it returns', async () => {
+    const remoteAddress = newAddress()
+    expect((await a.inject({ method: 'GET', url: '/api/concerts', remoteAddress })).statusCode).toBe(200)
+    expect((await b.inject({ method: 'GET', url: '/api/concerts', remoteAddress })).statusCode).toBe(200)
+
+    await redis.stop()
+    const whileDown = []
+    for (let i = 0; i < 4; i++) whileDown.push((await a.inject({ method: 'GET', url: '/api/concerts', remoteAddress })).statusCode)
+    expect(whileDown).toEqual([200, 200, 200, 429])
+    expect((await b.inject({ method: 'GET', url: '/api/concerts', remoteAddress })).statusCode).toBe(200)
+    expect((await a.inject({ method: 'GET', url: '/health/ready' })).json().dependencies.redis.status).toBe('DOWN')
+
+    await redis.restart()
+    await expect.poll(async () => (await a.inject({ method: 'GET', url: '/health/ready' })).json().dependencies.redis.status, { timeout: 10_000, interval: 200 }).toBe('UP')
+    // Redis came back empty: one shared window again, across both instances.
+    await new Promise((r) => setTimeout(r, 1_100))
+    const fresh = newAddress()
+    const shared = []
+    for (let i = 0; i < 4; i++) shared.push((await (i % 2 ? b : a).inject({ method: 'GET', url: '/api/concerts', remoteAddress: fresh })).statusCode)
+    expect(shared).toEqual([200, 200, 200, 429])
+  })
+})

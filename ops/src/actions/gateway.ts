@@ -1,0 +1,74 @@
+import type { Action, Env } from '../cli.js'
+import { resolveOperatorSecret } from '../dev-secret.js'
+
+const DEFAULT_OPERATOR_URL = 'http://127.0.0.1:9080'
+
+interface Switches {
+  rankingEnabled: boolean
+  tokenLimitPerSecond: number | null
+}
+
+/**
+ * Talks to the gateway's operator listener (its own port, never the public one), which writes the
+ * switch to Redis; every gateway instance picks it up within SWITCH_CACHE_MS.
+ */
+async function callOperator(env: Env, method: 'GET' | 'PUT' | 'DELETE', path: string, body?: unknown): Promise<Switches> {
+  const base = (env.GATEWAY_OPERATOR_URL ?? DEFAULT_OPERATOR_URL).replace(/\/$/, '')
+  let res: Response
+  try {
+    res = await fetch(`${base}${path}`, {
+      method,
+      headers: { 'x-operator-secret': resolveOperatorSecret(env), ...(body ? { 'content-type': 'application/json' } : {}) },
+      ...(body ? { body: JSON.stringify(body) } : {}),
+      signal: AbortSignal.timeout(5_000),
+    })
+  } catch (err) {
+    throw new Error(`the gateway operator listener at ${base} did not answer (${(err as Error).message}); is the gateway running with OPERATOR_SECRET set? (GATEWAY_OPERATOR_URL picks another one)`)
+  }
+  const payload = (await res.json().catch(() => ({}))) as Switches & { detail?: string }
+  if (!res.ok) throw new Error(`the gateway refused: ${res.status} ${payload.detail ?? ''}`.trim())
+  return payload
+}
+
+function show(s: Switches): string {
+  return `ranking ${s.rankingEnabled ? 'on' : 'off'}; token-route limit ${s.tokenLimitPerSecond === null ? 'default (RATE_LIMIT_TOKEN_PER_SECOND)' : `${s.tokenLimitPerSecond}/s per address`}`
+}
+
+export const gatewayActions: Record<string, Action> = {
+  'gateway:ranking': {
+    describe: 'on|off: serve or switch off the ranking (non-core) on every gateway instance',
+    async run(args, env) {
+      const [state] = args
+      if (state !== 'on' && state !== 'off') {
+        console.error('usage: npm run ops -- gateway:ranking on|off')
+        return 2
+      }
+      console.log(show(await callOperator(env, 'PUT', '/switches/ranking', { enabled: state === 'on' })))
+      return 0
+    },
+  },
+  'gateway:token-limit': {
+    describe: '<n>|default: POST /api/queue/token requests per second and address, on every gateway instance',
+    async run(args, env) {
+      const [value] = args
+      if (value === 'default') {
+        console.log(show(await callOperator(env, 'DELETE', '/switches/token-limit')))
+        return 0
+      }
+      const n = Number(value)
+      if (!value || !Number.isInteger(n) || n < 1 || n > 100_000) {
+        console.error('usage: npm run ops -- gateway:token-limit <1..100000>|default')
+        return 2
+      }
+      console.log(show(await callOperator(env, 'PUT', '/switches/token-limit', { perSecond: n })))
+      return 0
+    },
+  },
+  'gateway:switches': {
+    describe: 'show the gateway switches in force',
+    async run(_args, env) {
+      console.log(show(await callOperator(env, 'GET', '/switches')))
+      return 0
+    },
+  },
+}
