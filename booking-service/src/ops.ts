@@ -1,4 +1,5 @@
 import { fileURLToPath } from 'node:url'
+import { uuidv7 } from 'uuidv7'
 import { applyMigrations } from '@tickets/shared/migrate'
 import { createPool } from '@tickets/shared/mysql'
 import { createRedis } from '@tickets/shared/redis'
@@ -34,38 +35,76 @@ const DEMO = [
   { id: '01936b2e-0000-7000-8000-000000000003', title: 'NewJeans Bunnies Camp', artist: 'NewJeans', venue: 'Tokyo Dome' },
 ]
 
-/** The demo catalogue: a few concerts, two dates each, 50 seats per date in three grades. Idempotent. */
-export async function seedDemoCatalogue(url: string, opts: { now?: Date; seatsPerSchedule?: number } = {}) {
+type Db = ReturnType<typeof createDbClient>
+
+export interface NewConcert {
+  id: string
+  title: string
+  artist: string
+  venue: string
+  /** Schedule ids, one per date (the first date 30 days from now, then a week apart). */
+  scheduleIds: string[]
+  seatsPerSchedule: number
+  now: Date
+  /** Added to every date, so that several concerts do not all play the same day. */
+  offsetDays?: number
+}
+
+/** A concert with its dates and seats (VIP/R/S by position). Idempotent: existing rows are kept. */
+async function createConcertRows(db: Db, c: NewConcert) {
+  await db.concert.createMany({ data: [{ id: c.id, title: c.title, artist: c.artist, venue: c.venue }], skipDuplicates: true })
+  const schedules = c.scheduleIds.map((id, d) => ({
+    id,
+    concertId: c.id,
+    startsAt: new Date(c.now.getTime() + (30 + d * 7 + (c.offsetDays ?? 0)) * 86_400_000),
+    bookingOpensAt: new Date(c.now.getTime() - 3_600_000),
+    totalSeats: c.seatsPerSchedule,
+  }))
+  await db.schedule.createMany({ data: schedules, skipDuplicates: true })
+  await db.seat.createMany({
+    data: schedules.flatMap((s) =>
+      Array.from({ length: c.seatsPerSchedule }, (_, n) => {
+        const g = gradeOf(n + 1, c.seatsPerSchedule)
+        return { scheduleId: s.id, seatNumber: n + 1, grade: g.grade, price: g.price }
+      }),
+    ),
+    skipDuplicates: true,
+  })
+  return schedules.length
+}
+
+async function withDb<T>(url: string, work: (db: Db) => Promise<T>): Promise<T> {
   const pool = createPool({ url, connectionLimit: 2, acquireTimeoutMs: 5_000 })
   const db = createDbClient(pool)
-  const now = opts.now ?? new Date()
-  const seats = opts.seatsPerSchedule ?? 50
   try {
-    await db.concert.createMany({ data: DEMO, skipDuplicates: true })
-    const schedules = DEMO.flatMap((c, i) =>
-      [0, 1].map((d) => ({
-        id: `${c.id.slice(0, -2)}${String(10 + i * 2 + d).padStart(2, '0')}`,
-        concertId: c.id,
-        startsAt: new Date(now.getTime() + (30 + d * 7 + i) * 86_400_000),
-        bookingOpensAt: new Date(now.getTime() - 3_600_000),
-        totalSeats: seats,
-      })),
-    )
-    await db.schedule.createMany({ data: schedules, skipDuplicates: true })
-    await db.seat.createMany({
-      data: schedules.flatMap((s) =>
-        Array.from({ length: seats }, (_, n) => {
-          const g = gradeOf(n + 1, seats)
-          return { scheduleId: s.id, seatNumber: n + 1, grade: g.grade, price: g.price }
-        }),
-      ),
-      skipDuplicates: true,
-    })
-    return { concerts: DEMO.length, schedules: schedules.length }
+    return await work(db)
   } finally {
     await db.$disconnect()
     await pool.end()
   }
+}
+
+/** The demo catalogue: a few concerts, two dates each, 50 seats per date in three grades. Idempotent. */
+export async function seedDemoCatalogue(url: string, opts: { now?: Date; seatsPerSchedule?: number } = {}) {
+  const now = opts.now ?? new Date()
+  const seats = opts.seatsPerSchedule ?? 50
+  return withDb(url, async (db) => {
+    let schedules = 0
+    for (const [i, c] of DEMO.entries()) {
+      const scheduleIds = [0, 1].map((d) => `${c.id.slice(0, -2)}${String(10 + i * 2 + d).padStart(2, '0')}`)
+      schedules += await createConcertRows(db, { ...c, scheduleIds, seatsPerSchedule: seats, now, offsetDays: i })
+    }
+    return { concerts: DEMO.length, schedules }
+  })
+}
+
+/** A new concert on sale now (for a load run or a rehearsal): fresh ids, every seat available. */
+export async function createConcert(url: string, opts: { title: string; dates?: number; seatsPerSchedule?: number; now?: Date }) {
+  const id = uuidv7()
+  const scheduleIds = Array.from({ length: opts.dates ?? 2 }, () => uuidv7())
+  const seatsPerSchedule = opts.seatsPerSchedule ?? 50
+  await withDb(url, (db) => createConcertRows(db, { id, title: opts.title, artist: 'Load test', venue: 'Rehearsal hall', scheduleIds, seatsPerSchedule, now: opts.now ?? new Date() }))
+  return { concertId: id, scheduleIds, seats: scheduleIds.length * seatsPerSchedule }
 }
 
 async function redisReady(redis: ReturnType<typeof createRedis>, url: string) {

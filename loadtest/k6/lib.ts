@@ -59,6 +59,16 @@ export function userToken(userId: string): string {
 
 type Res = RefinedResponse<ResponseType | undefined>
 
+/** After a 429 or 503 with Retry-After, wait and try again a few times, as a polite client does. */
+function politely(send: () => Res): Res {
+  let res = send()
+  for (let i = 1; i < 5 && (res.status === 429 || res.status === 503) && res.headers['Retry-After'] !== undefined; i++) {
+    sleep(Math.min(Number(res.headers['Retry-After']) || 1, 15))
+    res = send()
+  }
+  return res
+}
+
 function record(step: string, res: Res): Res {
   trend(step).add(res.timings.duration)
   const expected = isExpectedStatus(step, res.status, res.headers['Retry-After'] !== undefined)
@@ -89,7 +99,7 @@ export function newFan() {
 
 /** Joins and polls as told by Retry-After; returns the ACTIVE token, or null (left, sold out, expired). */
 export function waitInLine(s: Scenario, fan: ReturnType<typeof newFan>, maxSeconds = 900): string | null {
-  const joined = record('join', http.post(`${BASE_URL}/api/queue/token`, JSON.stringify({ concertId: CONCERT_ID }), { headers: headers(fan) }))
+  const joined = record('join', politely(() => http.post(`${BASE_URL}/api/queue/token`, JSON.stringify({ concertId: CONCERT_ID }), { headers: headers(fan) })))
   if (joined.status !== 201 && joined.status !== 200) return null
   let queueToken = String(joined.json('token'))
   if (joined.json('status') === 'ACTIVE') return queueToken
@@ -117,34 +127,40 @@ export function waitInLine(s: Scenario, fan: ReturnType<typeof newFan>, maxSecon
 }
 
 /** Once ACTIVE: schedules, seat map, hold a free seat (another on 409), charge if short, pay. */
-export function buy(s: Scenario, fan: ReturnType<typeof newFan>, activeToken: string): void {
+export function buy(s: Scenario, fan: ReturnType<typeof newFan>, activeToken: string): boolean {
   const h = headers(fan, { 'X-Queue-Token': activeToken })
-  const schedules = record('schedules', http.get(`${BASE_URL}/api/concerts/${CONCERT_ID}/schedules`, { headers: h }))
+  const schedules = record('schedules', politely(() => http.get(`${BASE_URL}/api/concerts/${CONCERT_ID}/schedules`, { headers: h })))
   const list = (schedules.json('schedules') as { scheduleId: string; availableSeats: number }[] | undefined) ?? []
   const open = list.filter((x) => x.availableSeats > 0)
-  if (open.length === 0) return
+  if (open.length === 0) return false
   const schedule = open[Math.floor(Math.random() * open.length)]!
   think(s)
   for (let attempt = 0; attempt < s.holdAttempts; attempt++) {
-    const seats = record('seats', http.get(`${BASE_URL}/api/concerts/${CONCERT_ID}/schedules/${schedule.scheduleId}/seats`, { headers: h }))
+    const seats = record('seats', politely(() => http.get(`${BASE_URL}/api/concerts/${CONCERT_ID}/schedules/${schedule.scheduleId}/seats`, { headers: h })))
     const free = ((seats.json('seats') as { seatNumber: number; status: string }[] | undefined) ?? []).filter((x) => x.status === 'AVAILABLE')
-    if (free.length === 0) return
+    if (free.length === 0) return false
     const seat = free[Math.floor(Math.random() * free.length)]!
-    const held = record('hold', http.post(`${BASE_URL}/api/reservations`, JSON.stringify({ scheduleId: schedule.scheduleId, seatNumber: seat.seatNumber }), { headers: h }))
+    const held = record('hold', politely(() => http.post(`${BASE_URL}/api/reservations`, JSON.stringify({ scheduleId: schedule.scheduleId, seatNumber: seat.seatNumber }), { headers: h })))
     if (held.status === 409) continue
-    if (held.status !== 201) return
-    if (Math.random() < s.mix.abandonHold) return
+    if (held.status !== 201) return false
+    if (Math.random() < s.mix.abandonHold) return false
     const reservationId = String(held.json('reservationId'))
     const price = Number(held.json('price'))
     think(s)
     const balance = Number(record('points', http.get(`${BASE_URL}/api/points`, { headers: h })).json('balance') ?? 0)
     if (balance < price) {
-      record('charge', http.post(`${BASE_URL}/api/points/charge`, JSON.stringify({ amount: price - balance }), { headers: { ...h, 'Idempotency-Key': `charge-${reservationId}` } }))
+      record('charge', politely(() => http.post(`${BASE_URL}/api/points/charge`, JSON.stringify({ amount: price - balance }), { headers: { ...h, 'Idempotency-Key': `charge-${reservationId}` } })))
     }
-    const paid = record('pay', http.post(`${BASE_URL}/api/payments`, JSON.stringify({ reservationId }), { headers: { ...h, 'Idempotency-Key': `pay-${reservationId}` } }))
+    const paid = record('pay', politely(() => http.post(`${BASE_URL}/api/payments`, JSON.stringify({ reservationId }), { headers: { ...h, 'Idempotency-Key': `pay-${reservationId}` } })))
     if (paid.status === 201) seatsSold.add(1)
-    return
+    return paid.status === 201
   }
+  return false
+}
+
+/** Gives the ACTIVE slot back, as the site's "leave" button does, so the line moves on. */
+export function leave(fan: ReturnType<typeof newFan>, activeToken: string): void {
+  record('leave', http.del(`${BASE_URL}/api/queue/token`, null, { headers: headers(fan, { 'X-Queue-Token': activeToken }) }))
 }
 
 export function browseOnce(s: Scenario): void {
@@ -152,5 +168,5 @@ export function browseOnce(s: Scenario): void {
   const ids = ((concerts.json('concerts') as { concertId: string }[] | undefined) ?? []).map((c) => c.concertId)
   const concertId = ids[Math.floor(Math.random() * ids.length)] ?? CONCERT_ID
   think(s)
-  record('schedules', http.get(`${BASE_URL}/api/concerts/${concertId}/schedules`))
+  record('schedules', politely(() => http.get(`${BASE_URL}/api/concerts/${concertId}/schedules`)))
 }

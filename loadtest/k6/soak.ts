@@ -1,5 +1,5 @@
 // k6 run -e AUTH_JWT_SECRET=... [-e RATE=20 -e DURATION=1800] loadtest/k6/soak.ts
-import { browseOnce, buy, newFan, optionsFor, waitInLine } from './lib.ts'
+import { browseOnce, buy, leave, newFan, optionsFor, waitInLine } from './lib.ts'
 import { soak } from '../src/scenarios.ts'
 
 const scenario = soak({ rate: Number(__ENV.RATE ?? 20), durationSeconds: Number(__ENV.DURATION ?? 1_800) })
@@ -9,5 +9,5 @@ export default function (): void {
   if (Math.random() < 0.5) return browseOnce(scenario)
   const fan = newFan()
   const active = waitInLine(scenario, fan, 300)
-  if (active) buy(scenario, fan, active)
+  if (active && !buy(scenario, fan, active)) leave(fan, active)
 }

@@ -1,4 +1,4 @@
-import { trace } from '@opentelemetry/api'
+import { isSpanContextValid, trace } from '@opentelemetry/api'
 import type { LoggerOptions } from 'pino'
 
 export const REDACTED_PATHS = [
@@ -20,10 +20,9 @@ export function loggerOptions({ service, level }: { service: string; level: stri
     redact: { paths: REDACTED_PATHS, censor: '[redacted]' },
     timestamp: () => `,"time":"${new Date().toISOString()}"`,
     mixin() {
-      const span = trace.getActiveSpan()
-      if (!span) return {}
-      const { traceId, spanId } = span.spanContext()
-      return { trace_id: traceId, span_id: spanId }
+      const context = trace.getActiveSpan()?.spanContext()
+      if (!context || !isSpanContextValid(context)) return {}
+      return { trace_id: context.traceId, span_id: context.spanId }
     },
   }
 }

@@ -47,7 +47,7 @@ const USAGE = `usage: npm run load -- <ticket-open|token-storm|browse|soak> [opt
   --rate N           peak arrivals per second (token-storm, browse, soak)
   --duration 60s     run length (token-storm, browse, soak)
   --base-url URL     the gateway (default http://127.0.0.1:8080)
-  --concert ID       the concert fans queue for (default the first demo concert)
+  --concert ID       the concert fans queue for (default: a new one, put on sale for this run)
   --metrics URLS     comma-separated service URLs whose resident memory is sampled
   --no-reconcile     skip npm run ops -- reconcile afterwards
   --seed N           random seed (default 1)`
@@ -62,7 +62,7 @@ export async function main(argv: string[]): Promise<number> {
       rate: { type: 'string' },
       duration: { type: 'string' },
       'base-url': { type: 'string', default: 'http://127.0.0.1:8080' },
-      concert: { type: 'string', default: '01936b2e-0000-7000-8000-000000000001' },
+      concert: { type: 'string' },
       metrics: { type: 'string', default: 'http://127.0.0.1:8080,http://127.0.0.1:3001,http://127.0.0.1:3002,http://127.0.0.1:3003' },
       'no-reconcile': { type: 'boolean', default: false },
       seed: { type: 'string', default: '1' },
@@ -87,6 +87,17 @@ export async function main(argv: string[]): Promise<number> {
     return 1
   }
   const secret = resolveJwtSecret(process.env)
+  let concertId = values.concert
+  if (!concertId) {
+    // A fresh concert per run, so seats sold by an earlier run do not change this one.
+    const made = spawnSync(process.execPath, [join(root, 'ops', 'dist', 'cli.js'), 'concert:create', '--title', `Load run ${name}`], { cwd: root, env: process.env, encoding: 'utf8' })
+    if (made.status !== 0) {
+      console.error(`could not create a concert for the run: ${made.stderr || made.stdout}`)
+      return 1
+    }
+    concertId = (JSON.parse(made.stdout.trim().split('\n').at(-1)!) as { concertId: string }).concertId
+    console.error(`concert ${concertId} put on sale for this run`)
+  }
   const stats = new Stats()
   const client = createClient(baseUrl, stats, { connections: 512 })
   const arrivals = arrivalTimes(scenario.stages)
@@ -94,7 +105,7 @@ export async function main(argv: string[]): Promise<number> {
   const random = mulberry32(Number(values.seed))
   const startedAt = new Date()
   const deadline = Date.now() + (totalSeconds(scenario.stages) + (name === 'ticket-open' ? 600 : 30)) * 1000
-  const ctx: JourneyContext = { scenario, client, stats, concertId: values.concert, deadline, random }
+  const ctx: JourneyContext = { scenario, client, stats, concertId, deadline, random }
   const memory = new Map<string, number>()
   const metricsUrls = values.metrics.split(',').filter(Boolean)
 

@@ -41,6 +41,18 @@ export function createClient(baseUrl: string, stats: Stats, opts: { connections?
         return { status: 0, body: null, retryAfter: null }
       }
     },
+    /**
+     * As a well-behaved client does: after a 429 or 503 that says Retry-After, wait and try again
+     * (a few times at most). Every attempt is recorded; shed or limited requests never reached a service.
+     */
+    async callPolitely(step: string, method: 'GET' | 'POST' | 'DELETE', path: string, headers: Record<string, string>, body?: unknown, attempts = 5): Promise<Reply> {
+      let reply = await this.call(step, method, path, headers, body)
+      for (let i = 1; i < attempts && (reply.status === 429 || reply.status === 503) && reply.retryAfter !== null; i++) {
+        await new Promise((r) => setTimeout(r, Math.min(reply.retryAfter ?? 1, 15) * 1000 * (0.5 + Math.random())))
+        reply = await this.call(step, method, path, headers, body)
+      }
+      return reply
+    },
     close: () => agent.close(),
   }
 }

@@ -37,7 +37,7 @@ function field<T>(reply: Reply, name: string): T | undefined {
 /** Joins the line and polls as told by Retry-After. Returns the ACTIVE token, or null. */
 export async function waitInLine(ctx: JourneyContext, fan: Fan): Promise<string | null> {
   const { client, stats } = ctx
-  const joined = await client.call('join', 'POST', '/api/queue/token', auth(fan), { concertId: ctx.concertId })
+  const joined = await client.callPolitely('join', 'POST', '/api/queue/token', auth(fan), { concertId: ctx.concertId })
   if (joined.status !== 201 && joined.status !== 200) return null
   let queueToken = field<string>(joined, 'token') ?? ''
   if (field(joined, 'status') === 'ACTIVE') return queueToken
@@ -49,7 +49,7 @@ export async function waitInLine(ctx: JourneyContext, fan: Fan): Promise<string 
     while (Date.now() < ctx.deadline) {
       await sleep(wait * 1000)
       if (leaves && Date.now() - joinedAt > 3_000) {
-        await client.call('leave', 'DELETE', '/api/queue/token', auth(fan, { 'x-queue-token': queueToken }))
+        await client.callPolitely('leave', 'DELETE', '/api/queue/token', auth(fan, { 'x-queue-token': queueToken }))
         stats.abandoned++
         return null
       }
@@ -74,51 +74,52 @@ export async function waitInLine(ctx: JourneyContext, fan: Fan): Promise<string 
 }
 
 /** Once ACTIVE: schedules, seat map, a hold (another seat on 409), points if short, payment. */
-export async function buy(ctx: JourneyContext, fan: Fan, activeToken: string): Promise<void> {
+export async function buy(ctx: JourneyContext, fan: Fan, activeToken: string): Promise<boolean> {
   const { client, stats, scenario } = ctx
   const h = auth(fan, { 'x-queue-token': activeToken })
   stats.gauge({ active: stats.active + 1 })
   try {
-    const schedules = await client.call('schedules', 'GET', `/api/concerts/${ctx.concertId}/schedules`, h)
+    const schedules = await client.callPolitely('schedules', 'GET', `/api/concerts/${ctx.concertId}/schedules`, h)
     const open = (field<{ scheduleId: string; availableSeats: number }[]>(schedules, 'schedules') ?? []).filter((s) => s.availableSeats > 0)
-    if (open.length === 0) return
+    if (open.length === 0) return false
     const schedule = open[Math.floor(ctx.random() * open.length)]!
     await think(ctx)
     for (let attempt = 0; attempt < scenario.holdAttempts; attempt++) {
-      const seats = await client.call('seats', 'GET', `/api/concerts/${ctx.concertId}/schedules/${schedule.scheduleId}/seats`, h)
+      const seats = await client.callPolitely('seats', 'GET', `/api/concerts/${ctx.concertId}/schedules/${schedule.scheduleId}/seats`, h)
       const free = (field<{ seatNumber: number; status: string }[]>(seats, 'seats') ?? []).filter((s) => s.status === 'AVAILABLE')
-      if (free.length === 0) return
+      if (free.length === 0) return false
       const seat = free[Math.floor(ctx.random() * free.length)]!
-      const held = await client.call('hold', 'POST', '/api/reservations', h, { scheduleId: schedule.scheduleId, seatNumber: seat.seatNumber })
+      const held = await client.callPolitely('hold', 'POST', '/api/reservations', h, { scheduleId: schedule.scheduleId, seatNumber: seat.seatNumber })
       if (held.status === 409) continue
-      if (held.status !== 201) return
+      if (held.status !== 201) return false
       if (ctx.random() < scenario.mix.abandonHold) {
         stats.abandoned++
-        return
+        return false
       }
       const reservationId = field<string>(held, 'reservationId')!
       const price = field<number>(held, 'price') ?? 0
       await think(ctx)
-      const points = await client.call('points', 'GET', '/api/points', h)
+      const points = await client.callPolitely('points', 'GET', '/api/points', h)
       const balance = field<number>(points, 'balance') ?? 0
       if (balance < price) {
-        await client.call('charge', 'POST', '/api/points/charge', { ...h, 'idempotency-key': `charge-${reservationId}` }, { amount: price - balance })
+        await client.callPolitely('charge', 'POST', '/api/points/charge', { ...h, 'idempotency-key': `charge-${reservationId}` }, { amount: price - balance })
       }
-      const paid = await client.call('pay', 'POST', '/api/payments', { ...h, 'idempotency-key': `pay-${reservationId}` }, { reservationId })
+      const paid = await client.callPolitely('pay', 'POST', '/api/payments', { ...h, 'idempotency-key': `pay-${reservationId}` }, { reservationId })
       if (paid.status === 201) stats.gauge({ sold: stats.sold + 1 })
-      return
+      return paid.status === 201
     }
+    return false
   } finally {
     stats.gauge({ active: stats.active - 1 })
   }
 }
 
 export async function browseOnce(ctx: JourneyContext, fan: Fan): Promise<void> {
-  const concerts = await ctx.client.call('concerts', 'GET', '/api/concerts', { 'x-forwarded-for': fan.ip })
+  const concerts = await ctx.client.callPolitely('concerts', 'GET', '/api/concerts', { 'x-forwarded-for': fan.ip })
   const ids = (field<{ concertId: string }[]>(concerts, 'concerts') ?? []).map((c) => c.concertId)
   const concertId = ids[Math.floor(ctx.random() * ids.length)] ?? ctx.concertId
   await think(ctx)
-  await ctx.client.call('schedules', 'GET', `/api/concerts/${concertId}/schedules`, { 'x-forwarded-for': fan.ip })
+  await ctx.client.callPolitely('schedules', 'GET', `/api/concerts/${concertId}/schedules`, { 'x-forwarded-for': fan.ip })
 }
 
 export async function runJourney(ctx: JourneyContext, fan: Fan): Promise<void> {
@@ -126,10 +127,13 @@ export async function runJourney(ctx: JourneyContext, fan: Fan): Promise<void> {
   if (journey === 'browse' || (journey === 'mixed' && ctx.random() < 0.5)) return browseOnce(ctx, fan)
   const active = await waitInLine(ctx, fan)
   if (journey === 'join-and-poll') {
-    if (active) await ctx.client.call('leave', 'DELETE', '/api/queue/token', auth(fan, { 'x-queue-token': active }))
+    if (active) await ctx.client.callPolitely('leave', 'DELETE', '/api/queue/token', auth(fan, { 'x-queue-token': active }))
     return
   }
-  if (active) await buy(ctx, fan, active)
+  if (!active) return
+  // A fan who leaves without buying gives the slot back, as the site's "leave" button does;
+  // otherwise it stays ACTIVE until it times out and the line waits for it.
+  if (!(await buy(ctx, fan, active))) await ctx.client.callPolitely('leave', 'DELETE', '/api/queue/token', auth(fan, { 'x-queue-token': active }))
 }
 
 export function runId(): string {

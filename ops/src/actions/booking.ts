@@ -1,9 +1,28 @@
-import { warmCatalogueCache } from '@tickets/booking-service/ops'
+import { createConcert, warmCatalogueCache } from '@tickets/booking-service/ops'
 
 type Env = Record<string, string | undefined>
 type Action = { describe: string; run: (args: string[], env: Env) => Promise<number> }
 
+function option(args: string[], name: string): string | undefined {
+  const i = args.indexOf(name)
+  return i >= 0 ? args[i + 1] : undefined
+}
+
 export const bookingActions: Record<string, Action> = {
+  'concert:create': {
+    describe: 'put a new concert on sale now [--title T --dates 2 --seats 50]; prints its id (for load runs and rehearsals)',
+    async run(args, env) {
+      const dates = Number(option(args, '--dates') ?? 2)
+      const seats = Number(option(args, '--seats') ?? 50)
+      if (!Number.isInteger(dates) || dates < 1 || dates > 20 || !Number.isInteger(seats) || seats < 1 || seats > 5_000) {
+        console.error('--dates takes 1..20 and --seats 1..5000')
+        return 2
+      }
+      const made = await createConcert(env.BOOKING_MYSQL_URL ?? 'mysql://root@127.0.0.1:3306/tickets_booking', { title: option(args, '--title') ?? 'Rehearsal', dates, seatsPerSchedule: seats })
+      console.log(JSON.stringify(made))
+      return 0
+    },
+  },
   'warm-cache': {
     describe: 'fill the catalogue cache in Redis before an opening [--ttl-hours 24]',
     async run(args, env) {
