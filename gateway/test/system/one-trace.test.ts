@@ -168,7 +168,7 @@ async function admitted(user: string) {
   for (let i = 0; i < 100; i++) {
     const poll = await api('GET', '/api/queue/token', { user, queueToken: token })
     expect(poll.status, JSON.stringify(poll.body)).toBe(200)
-    if (poll.body.status === 'ACTIVE') return { concertId, scheduleId, token: (poll.body.token as string | undefined) ?? token }
+    if (poll.body.status === 'ACTIVE') return { concertId, scheduleId, token: (poll.body.token as string | undefined) ?? token, joinTrace: joined.traceId }
     await new Promise((r) => setTimeout(r, 100))
   }
   throw new Error(`user ${user} was not admitted`)
@@ -198,7 +198,13 @@ function ancestorsOf(span: ReceivedSpan, spans: ReceivedSpan[]): ReceivedSpan[] 
 
 describe('one trace across gateway, queue, booking and payment (four real processes)', () => {
   it('when a fan joins, holds and pays through the gateway, then the pay request is one trace with every hop parented correctly', async () => {
-    const { concertId, scheduleId, token } = await admitted('1')
+    const { concertId, scheduleId, token, joinTrace } = await admitted('1')
+    // The first join asks booking over NATS whether the concert exists: booking's answer is part of the join's trace.
+    const join = await traceOf(joinTrace, (all) => all.some((s) => s.service === 'booking-service' && s.kind === SERVER))
+    const statusRequest = join.find((s) => s.service === 'queue-service' && s.kind === CLIENT && s.name === 'rpc.booking.concert_status request')
+    expect(statusRequest, 'the waiting room asks booking').toBeDefined()
+    expect(join.find((s) => s.service === 'booking-service' && s.kind === SERVER)?.parentSpanId).toBe(statusRequest!.spanId)
+    expect(ancestorsOf(statusRequest!, join).at(-1)?.service).toBe('gateway')
     const seats = await api('GET', `/api/concerts/${concertId}/schedules/${scheduleId}/seats`, { user: '1', queueToken: token })
     expect(seats.status, JSON.stringify(seats.body)).toBe(200)
     const seat = seats.body.seats.find((s: { status: string }) => s.status === 'AVAILABLE')
