@@ -8,7 +8,7 @@ import { createPool, describeStatement, untracedPool } from '../src/mysql.js'
 import { isolation, mysqlUrl } from '../src/testing.js'
 
 const exporter = new InMemorySpanExporter()
-const sdk = new NodeSDK({ serviceName: 'mysql-tracing', spanProcessors: [new SimpleSpanProcessor(exporter)], instrumentations: [] })
+const sdk = new NodeSDK({ serviceName: 'mysql-tracing', spanProcessors: [new SimpleSpanProcessor(exporter)], instrumentations: [], resourceDetectors: [] })
 sdk.start()
 const tracer = trace.getTracer('test')
 const iso = isolation(import.meta.url)

@@ -12,7 +12,7 @@ import { OUTBOX_TABLE_SQL, outboxRow, startOutboxRelay, type OutboxRelay } from 
 import { isolation, mysqlUrl } from '../src/testing.js'
 
 const exporter = new InMemorySpanExporter()
-const sdk = new NodeSDK({ serviceName: 'outbox-tracing', spanProcessors: [new SimpleSpanProcessor(exporter)], instrumentations: [] })
+const sdk = new NodeSDK({ serviceName: 'outbox-tracing', spanProcessors: [new SimpleSpanProcessor(exporter)], instrumentations: [], resourceDetectors: [] })
 sdk.start()
 const tracer = trace.getTracer('test')
 const iso = isolation(import.meta.url)

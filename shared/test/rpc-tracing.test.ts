@@ -7,7 +7,7 @@ import { connectNats, requestTraced, serveRpc, type RpcServer } from '../src/nat
 import { isolation } from '../src/testing.js'
 
 const exporter = new InMemorySpanExporter()
-const sdk = new NodeSDK({ serviceName: 'rpc-tracing', spanProcessors: [new SimpleSpanProcessor(exporter)], instrumentations: [] })
+const sdk = new NodeSDK({ serviceName: 'rpc-tracing', spanProcessors: [new SimpleSpanProcessor(exporter)], instrumentations: [], resourceDetectors: [] })
 sdk.start()
 const tracer = trace.getTracer('test')
 const iso = isolation(import.meta.url)
