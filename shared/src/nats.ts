@@ -306,13 +306,23 @@ export interface RpcServer {
   stop(): Promise<void>
 }
 
+export interface ServeRpcOptions {
+  /** The queue group (one member answers each request); by default one derived from the subject. */
+  queue?: string
+  /**
+   * The reply when the handler throws (for example an error answer the caller understands), or
+   * undefined for no reply at all: the caller then times out and treats the outcome as unknown.
+   */
+  onError?: (err: unknown) => unknown
+}
+
 /**
  * Answers core-NATS requests in a queue group (one instance answers each request), each inside a
  * SERVER span that continues the caller's trace. The handler's result is the JSON reply.
  */
-export function serveRpc(bus: NatsBus, subject: string, handler: (data: unknown) => Promise<unknown>, log: FastifyBaseLogger): RpcServer {
+export function serveRpc(bus: NatsBus, subject: string, handler: (data: unknown) => Promise<unknown>, log: FastifyBaseLogger, opts: ServeRpcOptions = {}): RpcServer {
   const wire = bus.names.subject(subject)
-  const sub = bus.nc.subscribe(wire, { queue: bus.names.durable(subject.replace(/\./g, '_')) })
+  const sub = bus.nc.subscribe(wire, { queue: opts.queue ?? bus.names.durable(subject.replace(/\./g, '_')) })
   const done = (async () => {
     for await (const m of sub) {
       const parent = contextFromHeaders(m.headers)
@@ -329,7 +339,9 @@ export function serveRpc(bus: NatsBus, subject: string, handler: (data: unknown)
           span.recordException(err as Error)
           span.setStatus({ code: SpanStatusCode.ERROR })
           log.error({ err, subject }, 'rpc handler failed')
+          const answer = opts.onError?.(err)
           // No reply: the caller times out and treats the outcome as unknown, never as success.
+          if (answer !== undefined) m.respond(JSON.stringify(answer))
         } finally {
           span.end()
         }

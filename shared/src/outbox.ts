@@ -133,7 +133,14 @@ export function startOutboxRelay(opts: OutboxRelayOptions): OutboxRelay {
     timer.unref()
   }
 
+  // The relay is kicked from inside requests: without this its loop, and every timer it schedules,
+  // would run in the kicking request's context, so its polling statements would join that request's
+  // trace (and keep joining it on every idle poll). Each publish carries its row's own context.
   function tick() {
+    context.with(ROOT_CONTEXT, tickOutsideRequests)
+  }
+
+  function tickOutsideRequests() {
     if (running) {
       again = true
       return

@@ -1,5 +1,5 @@
 import { PrismaMariaDb } from '@prisma/adapter-mariadb'
-import { createPool, pingPool, registerPoolMetrics } from '@tickets/shared/mysql'
+import { createPool, pingPool, registerPoolMetrics, untracedPool } from '@tickets/shared/mysql'
 import type { FastifyInstance } from 'fastify'
 import fp from 'fastify-plugin'
 import type { Pool } from 'mariadb'
@@ -19,7 +19,8 @@ export interface DbOptions {
 }
 
 export function createDbClient(pool: Pool): PrismaClient {
-  return new PrismaClient({ adapter: new PrismaMariaDb(pool) })
+  // Prisma makes its own db_query span per statement: its pool stays without ours.
+  return new PrismaClient({ adapter: new PrismaMariaDb(untracedPool(pool)) })
 }
 
 /** One pool for Prisma and for the single-statement hot paths; closed with the app. */

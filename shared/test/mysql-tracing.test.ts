@@ -1,0 +1,101 @@
+import { SpanKind, SpanStatusCode, trace } from '@opentelemetry/api'
+import { NodeSDK } from '@opentelemetry/sdk-node'
+import { InMemorySpanExporter, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-base'
+import { createConnection } from 'mariadb'
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
+import { parseMysqlUrl } from '../src/migrate.js'
+import { createPool, describeStatement, untracedPool } from '../src/mysql.js'
+import { isolation, mysqlUrl } from '../src/testing.js'
+
+const exporter = new InMemorySpanExporter()
+const sdk = new NodeSDK({ serviceName: 'mysql-tracing', spanProcessors: [new SimpleSpanProcessor(exporter)], instrumentations: [], resourceDetectors: [] })
+sdk.start()
+const tracer = trace.getTracer('test')
+const iso = isolation(import.meta.url)
+const database = iso.database('pool')
+let pool: ReturnType<typeof createPool>
+
+beforeAll(async () => {
+  const t = parseMysqlUrl(mysqlUrl('mysql'))
+  const admin = await createConnection({ host: t.host, port: t.port, user: t.user, password: t.password })
+  await admin.query(`CREATE DATABASE \`${database}\``)
+  await admin.end()
+  pool = createPool({ url: mysqlUrl(database), connectionLimit: 2, acquireTimeoutMs: 2_000 })
+  await pool.query('CREATE TABLE secrets (id INT PRIMARY KEY, card VARCHAR(32))')
+})
+afterAll(async () => {
+  await pool?.query(`DROP DATABASE \`${database}\``).catch(() => undefined)
+  await pool?.end()
+  await sdk.shutdown()
+})
+beforeEach(() => exporter.reset())
+
+const dbSpans = () => exporter.getFinishedSpans().filter((s) => s.attributes['db.system'] === 'mariadb')
+
+describe('database spans on the shared MariaDB pool', () => {
+  it('when a statement runs on the pool inside a request span, then a CLIENT child span names the operation and the statement, never the values', async () => {
+    await tracer.startActiveSpan('request', async (parent) => {
+      await pool.query('INSERT INTO secrets (id, card) VALUES (?, ?)', [1, '4111-1111-1111-1111'])
+      const rows = await pool.query<{ card: string }[]>('SELECT card FROM secrets WHERE id = ?', [1])
+      expect(rows[0]?.card).toBe('4111-1111-1111-1111')
+      parent.end()
+    })
+    const [insert, select] = dbSpans()
+    const parent = exporter.getFinishedSpans().find((s) => s.name === 'request')!
+    expect(insert?.kind).toBe(SpanKind.CLIENT)
+    expect(insert?.name).toBe(`INSERT ${database}`)
+    expect(insert?.attributes['db.operation']).toBe('INSERT')
+    expect(insert?.attributes['db.statement']).toBe('INSERT INTO secrets (id, card) VALUES (?, ?)')
+    expect(insert?.parentSpanContext?.spanId).toBe(parent.spanContext().spanId)
+    expect(select?.attributes['db.operation']).toBe('SELECT')
+    expect(JSON.stringify(dbSpans().map((s) => s.attributes))).not.toContain('4111')
+  })
+
+  it('when a transaction runs on a connection from the pool, then BEGIN, each statement and COMMIT are spans, and a failing statement is an error span', async () => {
+    await tracer.startActiveSpan('request', async (parent) => {
+      const conn = await pool.getConnection()
+      try {
+        await conn.beginTransaction()
+        await conn.query('UPDATE secrets SET card = ? WHERE id = ?', ['x', 1])
+        await expect(conn.query('SELECT nope FROM secrets')).rejects.toThrow(/nope/)
+        await conn.commit()
+      } finally {
+        await conn.release()
+      }
+      parent.end()
+    })
+    const spans = dbSpans()
+    expect(spans.map((s) => s.attributes['db.operation'])).toEqual(['BEGIN', 'UPDATE', 'SELECT', 'COMMIT'])
+    expect(spans[2]?.status.code).toBe(SpanStatusCode.ERROR)
+    expect(spans.every((s) => s.spanContext().traceId === spans[0]?.spanContext().traceId)).toBe(true)
+  })
+
+  it('when no span is active (sweeper, relay polling, metrics), then statements make no span', async () => {
+    await pool.query('SELECT 1')
+    const conn = await pool.getConnection()
+    await conn.query('SELECT 2')
+    await conn.release()
+    expect(dbSpans()).toHaveLength(0)
+  })
+
+  it('when Prisma gets the untraced pool, then its statements make no second span, and the pool is the same pool', async () => {
+    const raw = untracedPool(pool)
+    expect(raw).not.toBe(pool)
+    expect(untracedPool(raw)).toBe(raw)
+    await tracer.startActiveSpan('request', async (parent) => {
+      await raw.query('SELECT 1')
+      parent.end()
+    })
+    expect(dbSpans()).toHaveLength(0)
+    expect(pool.totalConnections()).toBe(raw.totalConnections())
+  })
+
+  it('when a statement is long or spread over lines, then it is flattened and cut to about 200 characters', () => {
+    const long = `SELECT\n  ${Array.from({ length: 80 }, (_, i) => `c${i}`).join(',\n  ')}\nFROM t WHERE id = ?`
+    const d = describeStatement(long)
+    expect(d.operation).toBe('SELECT')
+    expect(d.statement.length).toBeLessThanOrEqual(200)
+    expect(d.statement).not.toContain('\n')
+    expect(describeStatement('  (select 1) union (select 2)').operation).toBe('SELECT')
+  })
+})
