@@ -3,8 +3,10 @@ import { describe, expect, it } from 'vitest'
 import { aConcertId, buildTestApp, join } from '../helpers/build-test-app.js'
 
 const iso = isolation(import.meta.url)
-const instanceA = await buildTestApp(iso, { INSTANCE_ID: 'queue-a' })
-const instanceB = await buildTestApp(iso, { INSTANCE_ID: 'queue-b' })
+// This file is about order under concurrency, not about the fail-fast deadline (redis-down.test.ts
+// covers that): a loaded CI machine must not turn a slow join into a 503 here.
+const instanceA = await buildTestApp(iso, { INSTANCE_ID: 'queue-a', QUEUE_REDIS_TIMEOUT_MS: '5000' })
+const instanceB = await buildTestApp(iso, { INSTANCE_ID: 'queue-b', QUEUE_REDIS_TIMEOUT_MS: '5000' })
 const FANS = 2_000
 
 describe('joining one concert through two instances', () => {
