@@ -1,10 +1,10 @@
-import { loadConfig } from '@tickets/shared/config'
+import { loadConfigOrExit } from '@tickets/shared/config'
 import closeWithGrace from 'close-with-grace'
 import { buildApp } from './app.js'
 import { ConfigSchema } from './config.js'
 import { buildOperatorApp } from './operator.js'
 
-const config = loadConfig(ConfigSchema, process.env)
+const config = loadConfigOrExit(ConfigSchema, process.env, 'gateway')
 const app = await buildApp(config)
 const operator = config.OPERATOR_SECRET ? await buildOperatorApp({ ...config, OPERATOR_SECRET: config.OPERATOR_SECRET }) : undefined
 closeWithGrace({ delay: config.SHUTDOWN_GRACE_MS }, async ({ err }) => {

@@ -1,9 +1,9 @@
-import { loadConfig } from '@tickets/shared/config'
+import { loadConfigOrExit } from '@tickets/shared/config'
 import closeWithGrace from 'close-with-grace'
 import { buildApp } from './app.js'
 import { ConfigSchema } from './config.js'
 
-const config = loadConfig(ConfigSchema, process.env)
+const config = loadConfigOrExit(ConfigSchema, process.env, 'queue-service')
 const app = await buildApp(config)
 closeWithGrace({ delay: config.SHUTDOWN_GRACE_MS }, async ({ err }) => {
   if (err) app.log.error({ err }, 'shutting down on error')

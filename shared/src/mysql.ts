@@ -31,6 +31,12 @@ export function createPool(settings: PoolSettings): mariadb.Pool {
     decimalAsNumber: false,
     dateStrings: false,
   })
+  // The pool listens for a connection's first error only; a second fatal event on the same
+  // connection (its socket ending after MariaDB went away) is then thrown and would crash the
+  // process. The pool already drops and replaces a failed connection: the later events are noise.
+  pool.on('connection', (conn) => {
+    ;(conn as unknown as NodeJS.EventEmitter).on('error', () => undefined)
+  })
   return tracePool(pool, { database: t.database, host: t.host, port: t.port })
 }
 
@@ -175,4 +181,22 @@ export function registerPoolMetrics(registry: Registry, pool: mariadb.Pool, max:
     },
   })
   new Gauge({ name: 'db_pool_max_connections', help: 'MariaDB pool size', registers: [registry] }).set(max)
+}
+
+/**
+ * The mariadb driver (3.4) rejects an internal promise nobody awaits when a pooled connection's
+ * socket ends after MariaDB went away. The pool already replaces the connection, so this one
+ * rejection is noise; anything else unhandled is still a bug that stops the process.
+ */
+export function isDriverConnectionLoss(err: unknown): boolean {
+  const e = err as { code?: string; fatal?: boolean; sqlState?: string } | null
+  return !!e && e.fatal === true && e.sqlState === '08S01' && (e.code === 'ER_SOCKET_UNEXPECTED_CLOSE' || e.code === 'ER_CMD_CONNECTION_CLOSED')
+}
+
+/** Process-level handling of unhandled rejections for a service on MariaDB (see isDriverConnectionLoss). */
+export function guardUnhandledRejections(log: { warn(obj: object, msg: string): void }, fatal: (err: unknown) => void): void {
+  process.on('unhandledRejection', (err) => {
+    if (isDriverConnectionLoss(err)) log.warn({ err }, 'a database connection was lost; the pool replaces it')
+    else fatal(err)
+  })
 }

@@ -1,0 +1,54 @@
+import { spawn } from 'node:child_process'
+import { fileURLToPath } from 'node:url'
+import { freePort, isolation, startThrowawayMariadb } from '@tickets/shared/testing'
+import { afterAll, describe, expect, it } from 'vitest'
+import { migrate } from '../../src/ops.js'
+
+const iso = isolation(import.meta.url)
+const mariadb = await startThrowawayMariadb()
+const url = `${mariadb.url}/tickets_booking`
+await migrate(url)
+const port = await freePort()
+const service = spawn(process.execPath, [fileURLToPath(new URL('../../dist/server.js', import.meta.url))], {
+  env: { ...process.env, MYSQL_URL: url, PORT: String(port), REDIS_PREFIX: iso.redisPrefix, NATS_NAMESPACE: iso.natsNamespace, LOG_LEVEL: 'error', MYSQL_ACQUIRE_TIMEOUT_MS: '500', HEALTH_TIMEOUT_MS: '700', TZ: 'UTC' },
+  stdio: ['ignore', 'ignore', 'inherit'],
+})
+afterAll(async () => {
+  service.kill('SIGTERM')
+  await mariadb.dispose()
+})
+
+async function readiness(): Promise<{ status: number; database?: string }> {
+  try {
+    const res = await fetch(`http://127.0.0.1:${port}/health/ready`)
+    const body = (await res.json()) as { dependencies?: { database?: { status: string } } }
+    return { status: res.status, database: body.dependencies?.database?.status }
+  } catch {
+    return { status: 0 }
+  }
+}
+
+async function until(want: { status: number; database: string }) {
+  for (let i = 0; i < 200; i++) {
+    const r = await readiness()
+    if (r.status === want.status && r.database === want.database) return
+    expect(service.exitCode, 'the service process exited').toBeNull()
+    await new Promise((resolve) => setTimeout(resolve, 100))
+  }
+  throw new Error(`readiness never became ${JSON.stringify(want)}`)
+}
+
+describe('booking-service process and MariaDB restarts', () => {
+  it('when MariaDB stops, readiness says database DOWN with 503; when it returns, UP again, and the process never restarted', async () => {
+    await until({ status: 200, database: 'UP' })
+    for (let round = 0; round < 2; round++) {
+      await mariadb.stop()
+      await until({ status: 503, database: 'DOWN' })
+      await mariadb.restart()
+      await until({ status: 200, database: 'UP' })
+    }
+    expect(service.exitCode).toBeNull()
+    const catalogue = await fetch(`http://127.0.0.1:${port}/api/concerts`)
+    expect(catalogue.status).toBe(200)
+  })
+})
