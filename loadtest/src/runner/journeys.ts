@@ -74,19 +74,30 @@ export async function waitInLine(ctx: JourneyContext, fan: Fan): Promise<string 
 }
 
 /** Once ACTIVE: schedules, seat map, a hold (another seat on 409), points if short, payment. */
-export async function buy(ctx: JourneyContext, fan: Fan, activeToken: string): Promise<boolean> {
+export async function buy(ctx: JourneyContext, fan: Fan, activeToken: string, activeUntil = Math.min(ctx.deadline, Date.now() + 9 * 60_000)): Promise<boolean> {
   const { client, stats, scenario } = ctx
   const h = auth(fan, { 'x-queue-token': activeToken })
   stats.gauge({ active: stats.active + 1 })
   try {
     const schedules = await client.callPolitely('schedules', 'GET', `/api/concerts/${ctx.concertId}/schedules`, h)
-    const open = (field<{ scheduleId: string; availableSeats: number }[]>(schedules, 'schedules') ?? []).filter((s) => s.availableSeats > 0)
-    if (open.length === 0) return false
-    const schedule = open[Math.floor(ctx.random() * open.length)]!
+    const list = field<{ scheduleId: string; availableSeats: number }[]>(schedules, 'schedules') ?? []
+    const open = list.filter((s) => s.availableSeats > 0)
+    // None free: still look at a date's map, where held seats may come back.
+    const candidates = open.length > 0 ? open : list
+    if (candidates.length === 0) return false
+    const schedule = candidates[Math.floor(ctx.random() * candidates.length)]!
     await think(ctx)
     for (let attempt = 0; attempt < scenario.holdAttempts; attempt++) {
-      const seats = await client.callPolitely('seats', 'GET', `/api/concerts/${ctx.concertId}/schedules/${schedule.scheduleId}/seats`, h)
-      const free = (field<{ seatNumber: number; status: string }[]>(seats, 'seats') ?? []).filter((s) => s.status === 'AVAILABLE')
+      let free: { seatNumber: number; status: string }[] = []
+      // Nothing free but seats still held: a fan keeps refreshing the map while admitted, since
+      // holds that are not paid come back (abandoned carts). Sold out: nothing will come back.
+      for (;;) {
+        const seats = await client.callPolitely('seats', 'GET', `/api/concerts/${ctx.concertId}/schedules/${schedule.scheduleId}/seats`, h)
+        const all = field<{ seatNumber: number; status: string }[]>(seats, 'seats') ?? []
+        free = all.filter((s) => s.status === 'AVAILABLE')
+        if (free.length > 0 || !all.some((s) => s.status === 'HELD') || Date.now() > activeUntil) break
+        await sleep(5_000 + ctx.random() * 5_000)
+      }
       if (free.length === 0) return false
       const seat = free[Math.floor(ctx.random() * free.length)]!
       const held = await client.callPolitely('hold', 'POST', '/api/reservations', h, { scheduleId: schedule.scheduleId, seatNumber: seat.seatNumber })
