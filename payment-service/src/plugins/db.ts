@@ -1,7 +1,4 @@
-import { PrismaMariaDb } from '@prisma/adapter-mariadb'
-import { createPool, pingPool, registerPoolMetrics, untracedPool } from '@tickets/shared/mysql'
-import type { FastifyInstance } from 'fastify'
-import fp from 'fastify-plugin'
+import { prismaAdapterFor, prismaPoolPlugin } from '@tickets/shared/prisma-pool'
 import type { Pool } from 'mariadb'
 import { PrismaClient } from '../generated/prisma/client.js'
 
@@ -12,31 +9,8 @@ declare module 'fastify' {
   }
 }
 
-export interface DbOptions {
-  url: string
-  poolSize: number
-  acquireTimeoutMs: number
-}
-
 export function createDbClient(pool: Pool): PrismaClient {
-  // Prisma makes its own db_query span per statement: its pool stays without ours.
-  return new PrismaClient({ adapter: new PrismaMariaDb(untracedPool(pool)) })
+  return new PrismaClient({ adapter: prismaAdapterFor(pool) })
 }
 
-/** One pool for Prisma and for the single-statement hot paths; closed with the app. */
-export default fp(
-  async (app: FastifyInstance, opts: DbOptions) => {
-    const pool = createPool({ url: opts.url, connectionLimit: opts.poolSize, acquireTimeoutMs: opts.acquireTimeoutMs })
-    const db = createDbClient(pool)
-    app.decorate('pool', pool)
-    app.decorate('db', db)
-    registerPoolMetrics(app.metrics, pool, opts.poolSize)
-    app.addHook('onClose', async () => {
-      await db.$disconnect()
-      await pool.end()
-    })
-  },
-  { name: 'db', dependencies: ['metrics'] },
-)
-
-export { pingPool }
+export default prismaPoolPlugin(createDbClient)
