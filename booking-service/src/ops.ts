@@ -48,6 +48,8 @@ export interface NewConcert {
   now: Date
   /** Added to every date, so that several concerts do not all play the same day. */
   offsetDays?: number
+  /** When booking opens (the sell-out ranking counts from here); default an hour before `now`. */
+  opensAt?: Date
 }
 
 /** A concert with its dates and seats (VIP/R/S by position). Idempotent: existing rows are kept. */
@@ -57,7 +59,7 @@ async function createConcertRows(db: Db, c: NewConcert) {
     id,
     concertId: c.id,
     startsAt: new Date(c.now.getTime() + (30 + d * 7 + (c.offsetDays ?? 0)) * 86_400_000),
-    bookingOpensAt: new Date(c.now.getTime() - 3_600_000),
+    bookingOpensAt: c.opensAt ?? new Date(c.now.getTime() - 3_600_000),
     totalSeats: c.seatsPerSchedule,
   }))
   await db.schedule.createMany({ data: schedules, skipDuplicates: true })
@@ -103,7 +105,8 @@ export async function createConcert(url: string, opts: { title: string; dates?: 
   const id = uuidv7()
   const scheduleIds = Array.from({ length: opts.dates ?? 2 }, () => uuidv7())
   const seatsPerSchedule = opts.seatsPerSchedule ?? 50
-  await withDb(url, (db) => createConcertRows(db, { id, title: opts.title, artist: 'Load test', venue: 'Rehearsal hall', scheduleIds, seatsPerSchedule, now: opts.now ?? new Date() }))
+  const now = opts.now ?? new Date()
+  await withDb(url, (db) => createConcertRows(db, { id, title: opts.title, artist: 'Load test', venue: 'Rehearsal hall', scheduleIds, seatsPerSchedule, now, opensAt: now }))
   return { concertId: id, scheduleIds, seats: scheduleIds.length * seatsPerSchedule }
 }
 
