@@ -160,9 +160,10 @@ export const problemDetails = fp(
     app.setErrorHandler((err: FastifyError, request, reply) => {
       const problem = toProblem(err)
       // An unknown failure is an error with its stack; a known 5xx (shed, dependency down) is the
-      // system protecting itself: a warning without a stack, or shedding would flood the logs.
+      // system protecting itself, counted in metrics: logging each at warn would flood the logs
+      // exactly when the system is under the most pressure.
       if (problem.status >= 500 && !isAppError(err)) request.log.error({ err }, 'request failed')
-      else if (problem.status >= 500) request.log.warn({ code: problem.code, detail: problem.detail }, 'request refused')
+      else if (problem.status >= 500) request.log.info({ code: problem.code, detail: problem.detail }, 'request refused')
       else request.log.info({ code: problem.code, detail: problem.detail }, 'request rejected')
       return sendProblem(request, reply, problem)
     })
