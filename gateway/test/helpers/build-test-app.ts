@@ -10,24 +10,22 @@ export const TEST_SECRET = 'test-secret-that-is-long-enough-for-hs256!'
 export const OPERATOR_TEST_SECRET = 'operator-secret-that-is-long-enough-too!'
 
 /**
- * Settings for a test gateway. Load shedding is effectively off (the test process itself is busy
- * and would trip it at random); the shedding test sets its own thresholds.
+ * Load shedding and rate limits effectively off: a busy test process would trip them at random, and
+ * they are not what most tests look at. The shedding and rate-limit tests set their own.
  */
+export const QUIET_GATEWAY_SETTINGS: Record<string, string> = {
+  SHED_MAX_EVENT_LOOP_DELAY_MS: '60000',
+  SHED_JOIN_MAX_EVENT_LOOP_DELAY_MS: '60000',
+  SHED_MAX_EVENT_LOOP_UTILIZATION: '1',
+  SHED_JOIN_MAX_EVENT_LOOP_UTILIZATION: '1',
+  RATE_LIMIT_GLOBAL_MAX: '100000',
+  RATE_LIMIT_TOKEN_PER_SECOND: '100000',
+  RATE_LIMIT_HOLD_MAX: '100000',
+  RATE_LIMIT_PAYMENT_MAX: '100000',
+}
+
 export function testConfig(redisPrefix: string, overrides: Record<string, string> = {}): Config {
-  return loadConfig(ConfigSchema, {
-    AUTH_JWT_SECRET: TEST_SECRET,
-    REDIS_PREFIX: redisPrefix,
-    LOG_LEVEL: 'silent',
-    SHED_MAX_EVENT_LOOP_DELAY_MS: '60000',
-    SHED_JOIN_MAX_EVENT_LOOP_DELAY_MS: '60000',
-    SHED_MAX_EVENT_LOOP_UTILIZATION: '1',
-    SHED_JOIN_MAX_EVENT_LOOP_UTILIZATION: '1',
-    RATE_LIMIT_GLOBAL_MAX: '100000',
-    RATE_LIMIT_TOKEN_PER_SECOND: '100000',
-    RATE_LIMIT_HOLD_MAX: '100000',
-    RATE_LIMIT_PAYMENT_MAX: '100000',
-    ...overrides,
-  })
+  return loadConfig(ConfigSchema, { AUTH_JWT_SECRET: TEST_SECRET, REDIS_PREFIX: redisPrefix, LOG_LEVEL: 'silent', ...QUIET_GATEWAY_SETTINGS, ...overrides })
 }
 
 export async function buildTestApp(fileUrl: string, overrides: Record<string, string>, options: BuildOptions = {}) {

@@ -15,7 +15,7 @@ import { connectNats } from '@tickets/shared/nats'
 import { freePort, isolation, mysqlUrl, startOtlpReceiver, type ReceivedSpan } from '@tickets/shared/testing'
 import { Redis } from 'ioredis'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { TEST_SECRET } from '../helpers/build-test-app.js'
+import { QUIET_GATEWAY_SETTINGS, TEST_SECRET } from '../helpers/build-test-app.js'
 
 const SERVER = 2
 const CLIENT = 3
@@ -106,14 +106,7 @@ beforeAll(async () => {
       BOOKING_URLS: `http://127.0.0.1:${bookingPort}`,
       PAYMENT_URLS: `http://127.0.0.1:${paymentPort}`,
       // Four processes and a test runner on two shared cores: the shedding and limits are not what is tested here.
-      SHED_MAX_EVENT_LOOP_DELAY_MS: '60000',
-      SHED_JOIN_MAX_EVENT_LOOP_DELAY_MS: '60000',
-      SHED_MAX_EVENT_LOOP_UTILIZATION: '1',
-      SHED_JOIN_MAX_EVENT_LOOP_UTILIZATION: '1',
-      RATE_LIMIT_GLOBAL_MAX: '100000',
-      RATE_LIMIT_TOKEN_PER_SECOND: '100000',
-      RATE_LIMIT_HOLD_MAX: '100000',
-      RATE_LIMIT_PAYMENT_MAX: '100000',
+      ...QUIET_GATEWAY_SETTINGS,
     },
     gatewayPort,
   )
