@@ -1,4 +1,4 @@
-import { createHash, randomUUID } from 'node:crypto'
+import { createHash, randomBytes, randomUUID } from 'node:crypto'
 import type { IncomingMessage } from 'node:http'
 import { trace } from '@opentelemetry/api'
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest, FastifyServerOptions } from 'fastify'
@@ -6,6 +6,9 @@ import fp from 'fastify-plugin'
 import { Type, type Static } from 'typebox'
 import { AppError, ERROR_CODES, isAppError, problemType, type ErrorCode } from './errors.js'
 import { loggerOptions } from './logging.js'
+import { tracingOn } from './tracing-gear.js'
+
+export { tracingOn }
 
 export const PROBLEM_CONTENT_TYPE = 'application/problem+json'
 
@@ -40,17 +43,32 @@ export function requestIdFor(req: IncomingMessage): string {
   return typeof header === 'string' && REQUEST_ID.test(header) ? header : randomUUID()
 }
 
-/** The id of the trace this request belongs to: the active span's, else the caller's traceparent. */
+/** The id of the trace this request belongs to: the active span's, else the correlation id. */
 export function traceIdOf(request: FastifyRequest): string {
   const span = trace.getActiveSpan()
   if (span?.spanContext().traceId && span.spanContext().traceId !== '0'.repeat(32)) return span.spanContext().traceId
-  const parent = request.headers.traceparent
-  const match = typeof parent === 'string' ? TRACEPARENT.exec(parent) : null
+  return correlationTraceId(request.headers.traceparent, String(request.id))
+}
+
+/**
+ * The trace id of an untraced request (no collector, or it is down): the caller's traceparent's,
+ * else the request id when it is already a trace-id-shaped UUID, else a hash of it, so the value is
+ * always 32 hex digits (a client-chosen id like "A" must not yield "A000…").
+ */
+export function correlationTraceId(traceparent: unknown, requestId: string): string {
+  const match = typeof traceparent === 'string' ? TRACEPARENT.exec(traceparent) : null
   if (match?.[1]) return match[1]
-  // Without a span: the request id when it is already a trace-id-shaped UUID, else a hash of it, so
-  // the value is always 32 hex digits (a client-chosen id like "A" must not yield "A000…").
-  const id = String(request.id).replace(/-/g, '').toLowerCase()
-  return /^[\da-f]{32}$/.test(id) ? id : createHash('sha256').update(String(request.id)).digest('hex').slice(0, 32)
+  const id = requestId.replace(/-/g, '').toLowerCase()
+  return /^[\da-f]{32}$/.test(id) ? id : createHash('sha256').update(requestId).digest('hex').slice(0, 32)
+}
+
+/**
+ * What an untraced hop passes on, so the next service reports the same trace id: the caller's own
+ * traceparent when it sent a valid one, else one made from this request's correlation id.
+ */
+export function correlationTraceparent(sent: unknown, requestId: string): string {
+  if (typeof sent === 'string' && TRACEPARENT.test(sent)) return sent
+  return `00-${correlationTraceId(undefined, requestId)}-${randomBytes(8).toString('hex')}-00`
 }
 
 /** Fastify options shared by every service: logger, request ids, strict body validation. */
@@ -59,6 +77,9 @@ export function serverOptions(opts: { service: string; logLevel: string; bodyLim
     logger: loggerOptions({ service: opts.service, level: opts.logLevel }),
     requestIdHeader: false,
     genReqId: requestIdFor,
+    // Traced, the log mixin adds the span's ids; untraced, the correlation trace id stands in.
+    childLoggerFactory: (logger, bindings, options, rawReq) =>
+      logger.child(tracingOn() ? bindings : { ...bindings, trace_id: correlationTraceId(rawReq.headers.traceparent, String(bindings.reqId)) }, options),
     bodyLimit: opts.bodyLimit ?? 64 * 1024,
     // Errors the router raises before any handler (malformed %-encoding, an over-long path segment)
     // would otherwise be Fastify's own JSON, not a problem.

@@ -2,6 +2,7 @@ import type { FastifyInstance, FastifyRequest, FastifySchema } from 'fastify'
 import { trace } from '@opentelemetry/api'
 import fp from 'fastify-plugin'
 import { collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client'
+import { tracingOn } from './tracing-gear.js'
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -54,6 +55,14 @@ export const metricsPlugin = fp(
       registers: [registry],
       collect() {
         this.set(telemetryCounters.droppedSpans)
+      },
+    })
+    new Gauge({
+      name: 'otel_tracing_active',
+      help: '1 while spans are made and exported; 0 with no collector configured or while it fails (correlation ids only)',
+      registers: [registry],
+      collect() {
+        this.set(tracingOn() ? 1 : 0)
       },
     })
     const slowSeconds = (opts.slowRequestMs ?? 1_000) / 1000

@@ -1,21 +1,27 @@
-import { diag, DiagConsoleLogger, DiagLogLevel, TraceFlags } from '@opentelemetry/api'
+import { diag, DiagConsoleLogger, DiagLogLevel, TraceFlags, type Attributes, type Context, type Link, type SpanKind } from '@opentelemetry/api'
+import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks'
+import { ExportResultCode } from '@opentelemetry/core'
 import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http'
 import { HttpInstrumentation } from '@opentelemetry/instrumentation-http'
 import { IORedisInstrumentation } from '@opentelemetry/instrumentation-ioredis'
 import { UndiciInstrumentation } from '@opentelemetry/instrumentation-undici'
 import { NodeSDK } from '@opentelemetry/sdk-node'
-import { BatchSpanProcessor, ParentBasedSampler, TraceIdRatioBasedSampler, type SpanProcessor } from '@opentelemetry/sdk-trace-base'
+import { BatchSpanProcessor, ParentBasedSampler, SamplingDecision, TraceIdRatioBasedSampler, type Sampler, type SamplingResult } from '@opentelemetry/sdk-trace-base'
 import { PrismaInstrumentation } from '@prisma/instrumentation'
 import type { ExportResult } from '@opentelemetry/core'
 import type { ReadableSpan, SpanExporter } from '@opentelemetry/sdk-trace-base'
 import { telemetryCounters } from './metrics.js'
+import { createGearbox, type Gearbox } from './telemetry-gearbox.js'
+import { tracingOn } from './tracing-gear.js'
 
 export interface TelemetrySettings {
   serviceName: string
-  /** OTLP/HTTP base URL (e.g. http://collector:4318). None: spans are made (trace ids) but not exported. */
+  /** OTLP/HTTP base URL (e.g. http://collector:4318). None: no tracing at all, correlation ids only. */
   endpoint?: string | undefined
   sampleRatio: number
   disabled: boolean
+  /** While the collector fails, how often to try it again. */
+  probeIntervalMs: number
 }
 
 const IGNORED_PATHS = new Set(['/health', '/health/live', '/health/ready', '/metrics'])
@@ -28,6 +34,7 @@ export function telemetrySettingsFrom(env: Record<string, string | undefined>): 
     endpoint: env.OTEL_EXPORTER_OTLP_ENDPOINT || undefined,
     sampleRatio: Number.isFinite(ratio) && ratio >= 0 && ratio <= 1 ? ratio : 1,
     disabled: env.OTEL_SDK_DISABLED === 'true',
+    probeIntervalMs: Number(env.TELEMETRY_PROBE_INTERVAL_MS) > 0 ? Number(env.TELEMETRY_PROBE_INTERVAL_MS) : 5_000,
   }
 }
 
@@ -43,13 +50,32 @@ class QuietDiagLogger extends DiagConsoleLogger {
   }
 }
 
-/** Counts the spans handed to the exporter, so the processor knows how full its queue is. */
+function telemetryLog(level: 'info' | 'warn', msg: string) {
+  process.stderr.write(`${JSON.stringify({ level: level === 'warn' ? 40 : 30, time: new Date().toISOString(), component: 'telemetry', msg })}\n`)
+}
+
+/**
+ * Counts the spans handed to the exporter, so the processor knows how full its queue is, and tells
+ * the gearbox how each export went.
+ */
 class CountingExporter implements SpanExporter {
   handed = 0
-  constructor(private readonly inner: SpanExporter) {}
+  constructor(
+    private readonly inner: SpanExporter,
+    private readonly gearbox: Gearbox,
+  ) {}
   export(spans: ReadableSpan[], done: (result: ExportResult) => void): void {
     this.handed += spans.length
-    this.inner.export(spans, done)
+    if (!tracingOn()) {
+      // Paused: what was queued before the pause is dropped at once, not serialised and retried.
+      telemetryCounters.droppedSpans += spans.length
+      return done({ code: ExportResultCode.FAILED })
+    }
+    this.inner.export(spans, (result) => {
+      if (result.code === ExportResultCode.SUCCESS) this.gearbox.exportSucceeded()
+      else this.gearbox.exportFailed()
+      done(result)
+    })
   }
   shutdown() {
     return this.inner.shutdown()
@@ -77,32 +103,67 @@ class CountingBatchSpanProcessor extends BatchSpanProcessor {
   }
 }
 
-export function startTelemetry(settings: TelemetrySettings): NodeSDK | undefined {
-  if (settings.disabled) return undefined
+/** The configured sampler while tracing is on; nothing recorded while it is paused. */
+class GearedSampler implements Sampler {
+  constructor(private readonly inner: Sampler) {}
+  shouldSample(context: Context, traceId: string, name: string, kind: SpanKind, attributes: Attributes, links: Link[]): SamplingResult {
+    return tracingOn() ? this.inner.shouldSample(context, traceId, name, kind, attributes, links) : { decision: SamplingDecision.NOT_RECORD }
+  }
+  toString() {
+    return `Geared{${this.inner.toString()}}`
+  }
+}
+
+export interface Telemetry {
+  sdk: NodeSDK
+  gearbox: Gearbox
+  shutdown(): Promise<void>
+}
+
+/**
+ * Starts tracing when a collector is configured. Without one nothing is patched at all; with one,
+ * tracing pauses while the collector fails (see telemetry-gearbox.ts), so an outage of the
+ * observability stack never slows ticket sales.
+ */
+export function startTelemetry(settings: TelemetrySettings): Telemetry | undefined {
+  if (settings.disabled || !settings.endpoint) return undefined
   diag.setLogger(new QuietDiagLogger(), DiagLogLevel.ERROR)
-  const spanProcessors: SpanProcessor[] = settings.endpoint
-    ? [
-        // Bounded queue: with the collector down, spans are dropped instead of piling up in memory.
-        new CountingBatchSpanProcessor(new CountingExporter(new OTLPTraceExporter({ url: `${settings.endpoint.replace(/\/$/, '')}/v1/traces`, timeoutMillis: 2_000 })), {
-          maxQueueSize: MAX_QUEUE,
-          maxExportBatchSize: 512,
-          scheduledDelayMillis: 1_000,
-        }),
-      ]
-    : []
+  const tracesUrl = `${settings.endpoint.replace(/\/$/, '')}/v1/traces`
+  const contextManager = new AsyncLocalStorageContextManager()
+  const instrumentations = [
+    new HttpInstrumentation({ ignoreIncomingRequestHook: (req) => IGNORED_PATHS.has((req.url ?? '').split('?')[0] ?? '') }),
+    new UndiciInstrumentation(),
+    new IORedisInstrumentation({ requireParentSpan: true }),
+    new PrismaInstrumentation(),
+  ]
+  const gearbox = createGearbox({ tracesUrl, contextManager, instrumentations, probeIntervalMs: settings.probeIntervalMs, log: telemetryLog })
   const sdk = new NodeSDK({
     serviceName: settings.serviceName,
-    spanProcessors,
-    sampler: new ParentBasedSampler({ root: new TraceIdRatioBasedSampler(settings.sampleRatio) }),
-    instrumentations: [
-      new HttpInstrumentation({
-        ignoreIncomingRequestHook: (req) => IGNORED_PATHS.has((req.url ?? '').split('?')[0] ?? ''),
+    contextManager,
+    // Traces only: metrics are prom-client's (/metrics), logs are pino's. Left unset, the SDK would
+    // read OTEL_EXPORTER_OTLP_ENDPOINT and also push OTel metrics and logs there.
+    metricReaders: [],
+    logRecordProcessors: [],
+    // Bounded queue: with the collector down, spans are dropped instead of piling up in memory.
+    spanProcessors: [
+      new CountingBatchSpanProcessor(new CountingExporter(new OTLPTraceExporter({ url: tracesUrl, timeoutMillis: 2_000 }), gearbox), {
+        maxQueueSize: MAX_QUEUE,
+        maxExportBatchSize: 512,
+        scheduledDelayMillis: 1_000,
       }),
-      new UndiciInstrumentation(),
-      new IORedisInstrumentation({ requireParentSpan: true }),
-      new PrismaInstrumentation(),
     ],
+    sampler: new GearedSampler(new ParentBasedSampler({ root: new TraceIdRatioBasedSampler(settings.sampleRatio) })),
+    instrumentations,
   })
   sdk.start()
-  return sdk
+  gearbox.start()
+  return {
+    sdk,
+    gearbox,
+    async shutdown() {
+      // Flushes first: the exporter drops everything once tracing is off.
+      await sdk.shutdown()
+      gearbox.stop()
+    },
+  }
 }

@@ -221,8 +221,8 @@ function hexId(id: unknown): string {
   return /^[0-9a-f]+$/.test(id) ? id : Buffer.from(id, 'base64').toString('hex')
 }
 
-/** A minimal OTLP/HTTP (JSON) trace receiver on a free port: what a collector would get. */
-export async function startOtlpReceiver(): Promise<{ url: string; spans: ReceivedSpan[]; close(): Promise<void> }> {
+/** A minimal OTLP/HTTP (JSON) trace receiver (on a free port unless one is given): what a collector would get. */
+export async function startOtlpReceiver({ port: wanted = 0 }: { port?: number } = {}): Promise<{ url: string; spans: ReceivedSpan[]; close(): Promise<void> }> {
   const { createServer: createHttpServer } = await import('node:http')
   const spans: ReceivedSpan[] = []
   const server = createHttpServer((req, res) => {
@@ -257,8 +257,19 @@ export async function startOtlpReceiver(): Promise<{ url: string; spans: Receive
       }
     })
   })
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject)
+    server.listen(wanted, '127.0.0.1', resolve)
+  })
   const address = server.address()
   const port = typeof address === 'object' && address ? address.port : 0
-  return { url: `http://127.0.0.1:${port}`, spans, close: () => new Promise((resolve) => server.close(() => resolve())) }
+  return {
+    url: `http://127.0.0.1:${port}`,
+    spans,
+    close: () =>
+      new Promise((resolve) => {
+        server.close(() => resolve())
+        server.closeAllConnections()
+      }),
+  }
 }

@@ -1,17 +1,17 @@
-import { execFile } from 'node:child_process'
+import { execFile, spawn } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
 import { promisify } from 'node:util'
 import { afterAll, describe, expect, it } from 'vitest'
-import { isolation, startOtlpReceiver } from '../src/testing.js'
+import { freePort, isolation, startOtlpReceiver } from '../src/testing.js'
 
 const run = promisify(execFile)
 const receiver = await startOtlpReceiver()
 afterAll(() => receiver.close())
 const iso = isolation(import.meta.url)
 
-async function waitFor<T>(get: () => T | undefined, what: string): Promise<T> {
+async function waitFor<T>(get: () => T | undefined | Promise<T | undefined>, what: string): Promise<T> {
   for (let i = 0; i < 100; i++) {
-    const v = get()
+    const v = await get()
     if (v !== undefined) return v
     await new Promise((r) => setTimeout(r, 100))
   }
@@ -56,5 +56,53 @@ describe('the telemetry bootstrap (node --import @tickets/shared/telemetry/regis
     expect(out.failBody.traceId).toBe(out.failTrace)
     const failed = await waitFor(() => receiver.spans.find((s) => s.traceId === out.failBody.traceId && s.attributes['tickets.error'] === true), 'the failing span')
     expect(failed.service).toBe('traced')
+  })
+})
+
+describe('tracing with the collector away (the gearbox)', () => {
+  it('runs untraced with correlation ids while the collector is away, traces once it answers, pauses when it goes', async () => {
+    const port = await freePort()
+    const child = spawn(process.execPath, ['--import', '@tickets/shared/telemetry/register', fileURLToPath(new URL('./fixtures/geared-app.mjs', import.meta.url))], {
+      env: { ...process.env, OTEL_EXPORTER_OTLP_ENDPOINT: `http://127.0.0.1:${port}`, OTEL_SERVICE_NAME: 'geared', TELEMETRY_PROBE_INTERVAL_MS: '200', REDIS_PREFIX: iso.redisPrefix },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    })
+    const stdout: string[] = []
+    let stderr = ''
+    child.stdout.on('data', (c: Buffer) => stdout.push(...c.toString('utf8').split('\n').filter(Boolean)))
+    child.stderr.on('data', (c: Buffer) => (stderr += c.toString('utf8')))
+    try {
+      const base = await waitFor(() => /LISTENING (\S+)/.exec(stderr)?.[1], 'the app to listen')
+      const tracingActive = async () => /^otel_tracing_active\{[^}]*\} (\d)/m.exec(await (await fetch(`${base}/metrics`)).text())?.[1]
+
+      // No collector: no spans, but the caller's trace id in the header, the problem and the log line.
+      expect(await tracingActive()).toBe('0')
+      const traceId = '4bf92f3577b34da6a3ce929d0e0e4736'
+      const failed = await fetch(`${base}/fail`, { headers: { traceparent: `00-${traceId}-00f067aa0ba902b7-01` } })
+      expect(failed.status).toBe(500)
+      expect(failed.headers.get('x-trace-id')).toBe(traceId)
+      expect(((await failed.json()) as { traceId: string }).traceId).toBe(traceId)
+      const logged = await waitFor(() => stdout.map((l) => JSON.parse(l) as { msg?: string; trace_id?: string }).find((l) => l.msg === 'request failed'), 'the error log line')
+      expect(logged.trace_id).toBe(traceId)
+
+      // The collector comes: the next probe engages tracing and spans reach it.
+      let receiver = await startOtlpReceiver({ port })
+      await waitFor(async () => ((await tracingActive()) === '1' ? true : undefined), 'tracing to engage')
+      const work = await fetch(`${base}/work`)
+      const workTrace = work.headers.get('x-trace-id')!
+      const server = await waitFor(() => receiver.spans.find((s) => s.traceId === workTrace && s.kind === 2), 'the server span')
+      expect(receiver.spans.some((s) => s.traceId === workTrace && s.name === 'incr' && s.parentSpanId === server.spanId)).toBe(true)
+
+      // The collector goes: after two failed exports tracing pauses; it engages again when it is back.
+      await receiver.close()
+      await waitFor(async () => {
+        await fetch(`${base}/work`)
+        return (await tracingActive()) === '0' ? true : undefined
+      }, 'tracing to pause')
+      receiver = await startOtlpReceiver({ port })
+      await waitFor(async () => ((await tracingActive()) === '1' ? true : undefined), 'tracing to engage again')
+      await receiver.close()
+    } finally {
+      child.kill('SIGTERM')
+    }
   })
 })

@@ -1,6 +1,7 @@
 import proxy from '@fastify/http-proxy'
 import { QUEUE_CONCERT_HEADER, USER_ID_HEADER } from '@tickets/shared/auth'
 import { AppError } from '@tickets/shared/errors'
+import { correlationTraceparent, tracingOn } from '@tickets/shared/http'
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import fp from 'fastify-plugin'
 import { Counter } from 'prom-client'
@@ -156,9 +157,13 @@ export async function proxyRoutes(app: FastifyInstance, opts: ProxyOptions) {
           const out: Record<string, string | string[] | undefined> = { ...headers }
           // A client must never speak as another user or claim a concert: only the gateway sets these.
           for (const h of GATEWAY_HEADERS) delete out[h]
-          // The undici instrumentation injects the right traceparent; two values would break the trace.
-          delete out.traceparent
-          delete out.tracestate
+          if (tracingOn()) {
+            // The undici instrumentation injects the right traceparent; two values would break the trace.
+            delete out.traceparent
+            delete out.tracestate
+          } else {
+            out.traceparent = correlationTraceparent(request.headers.traceparent, String(request.id))
+          }
           // A GET/HEAD body is never read or forwarded: its length header would make the upstream wait for it.
           if (request.method === 'GET' || request.method === 'HEAD') {
             delete out['content-length']

@@ -34,6 +34,7 @@ interface Running {
   child: ChildProcess
   url: string
   output: string[]
+  tracing: boolean
 }
 const running: Running[] = []
 let gateway = ''
@@ -60,9 +61,10 @@ async function startProcess(name: string, dir: string, env: Record<string, strin
     },
     stdio: ['ignore', 'pipe', 'pipe'],
   })
-  const proc: Running = { name, child, url: `http://127.0.0.1:${port}`, output: [] }
+  const proc: Running = { name, child, url: `http://127.0.0.1:${port}`, output: [], tracing: false }
   const keep = (chunk: Buffer) => {
     proc.output.push(chunk.toString('utf8'))
+    if (chunk.includes(': tracing on')) proc.tracing = true
     if (proc.output.length > 200) proc.output.shift()
   }
   child.stdout?.on('data', keep)
@@ -71,7 +73,8 @@ async function startProcess(name: string, dir: string, env: Record<string, strin
   const deadline = Date.now() + 45_000
   for (;;) {
     if (child.exitCode !== null) throw new Error(`${name} exited with ${child.exitCode}:\n${proc.output.join('').slice(-3_000)}`)
-    if (await fetch(`${proc.url}/health/ready`).then((r) => r.ok, () => false)) return proc
+    // Tracing engages once the first probe reaches the collector: a span made before would be lost.
+    if (proc.tracing && (await fetch(`${proc.url}/health/ready`).then((r) => r.ok, () => false))) return proc
     if (Date.now() > deadline) throw new Error(`${name} is not ready after 45 s:\n${proc.output.join('').slice(-3_000)}`)
     await new Promise((r) => setTimeout(r, 200))
   }
