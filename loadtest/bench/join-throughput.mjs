@@ -61,12 +61,19 @@ const common = { AUTH_JWT_SECRET: SECRET, REDIS_PREFIX: `bench:${run}:`, NATS_NA
 start('upstream', ['loadtest/bench/bare-proxy.mjs', 'upstream', String(upstreamPort)])
 start('bare proxy', ['loadtest/bench/bare-proxy.mjs', 'proxy', String(barePort), `http://127.0.0.1:${upstreamPort}`])
 start('queue-service', ['queue-service/dist/server.js'], { ...common, PORT: String(queuePort) })
-start('gateway', ['gateway/dist/server.js'], {
+// BENCH_PROFILE_DIR=<dir>: the gateway writes a V8 CPU profile there when the run ends.
+const profile = process.env.BENCH_PROFILE_DIR ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_PROFILE_DIR}`] : []
+start('gateway', [...profile, 'gateway/dist/server.js'], {
   ...common,
   PORT: String(gatewayPort),
   QUEUE_URLS: `http://127.0.0.1:${queuePort}`,
   // Many fans from one machine: their address comes from X-Forwarded-For (see api.md, rate limits).
   TRUSTED_PROXIES: '127.0.0.0/8',
+  // Throughput is measured at saturation, where shedding would answer fast 503s instead.
+  SHED_MAX_EVENT_LOOP_UTILIZATION: '1',
+  SHED_JOIN_MAX_EVENT_LOOP_UTILIZATION: '1',
+  SHED_MAX_EVENT_LOOP_DELAY_MS: '60000',
+  SHED_JOIN_MAX_EVENT_LOOP_DELAY_MS: '60000',
 })
 await Promise.all([ready(`http://127.0.0.1:${upstreamPort}/x`), ready(`http://127.0.0.1:${queuePort}/health`), ready(`http://127.0.0.1:${gatewayPort}/health`)])
 
@@ -95,11 +102,13 @@ const rows = []
 function record(name, r) {
   rows.push({
     run: name,
-    'req/s': Math.round(r.requests.average),
+    // Successful joins only: a refused request is not throughput.
+    'req/s': Math.round((r.requests.total - r.non2xx) / r.duration),
     'p50 ms': r.latency.p50,
     'p99 ms': r.latency.p99,
     requests: r.requests.total,
     'non-2xx': r.non2xx,
+    statuses: Object.entries(r.statusCodeStats ?? {}).map(([code, { count }]) => `${code}: ${count}`).join(', '),
     errors: r.errors + r.timeouts,
   })
 }
@@ -118,6 +127,7 @@ console.table(rows)
 const joined = rows[1]['req/s']
 console.log(`gateway joins reach ${Math.round((joined / rows[0]['req/s']) * 100)}% of the bare proxy hop's throughput`)
 stopAll()
+await new Promise((r) => setTimeout(r, 1_000)) // a profiling gateway writes its profile on the way out
 const redis = new Redis(process.env.REDIS_URL ?? 'redis://127.0.0.1:6379')
 const keys = []
 for await (const batch of redis.scanStream({ match: `${common.REDIS_PREFIX}*`, count: 1_000 })) keys.push(...batch)

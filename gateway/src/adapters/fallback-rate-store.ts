@@ -51,6 +51,9 @@ export interface FallbackState {
  * @see https://github.com/fastify/fastify-rate-limit#custom-store
  */
 export function createFallbackStoreClass(state: FallbackState) {
+  // EVALSHA rather than the script's text on every request (ioredis falls back to EVAL on NOSCRIPT).
+  const redis = state.redis as Redis & { incrWindow?: (key: string, windowMs: string) => Promise<[number, number]> }
+  if (!redis.incrWindow) redis.defineCommand('incrWindow', { numberOfKeys: 1, lua: INCR_WINDOW })
   return class FallbackRateStore {
     readonly nameSpace: string
     constructor(params: { nameSpace?: string } = {}) {
@@ -67,11 +70,8 @@ export function createFallbackStoreClass(state: FallbackState) {
         callback(null, state.memory.incr(fullKey, timeWindow))
       }
       if (Date.now() < state.redisDownUntil || state.redis.status !== 'ready') return useMemory()
-      state.redis.eval(INCR_WINDOW, 1, fullKey, String(timeWindow)).then(
-        (result) => {
-          const [current, ttl] = result as [number, number]
-          callback(null, { current, ttl })
-        },
+      redis.incrWindow!(fullKey, String(timeWindow)).then(
+        ([current, ttl]) => callback(null, { current, ttl }),
         useMemory,
       )
     }

@@ -1,4 +1,5 @@
 import { AppError } from '@tickets/shared/errors'
+import { timeClaimsProblem, verifyHs256, type JwtPayload } from '@tickets/shared/hs256'
 import type { FastifyInstance, FastifyRequest } from 'fastify'
 import fp from 'fastify-plugin'
 import { createRemoteJWKSet, decodeProtectedHeader, errors, jwtVerify, type JWTVerifyOptions } from 'jose'
@@ -33,6 +34,7 @@ const BEARER = /^Bearer ([A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*)$/
 const VERIFIED_MAX = 10_000
 const VERIFIED_TTL_MS = 60_000
 const INVALID = { headers: { 'www-authenticate': 'Bearer error="invalid_token"' } }
+const CLOCK_TOLERANCE_S = 5
 
 /** Verifies the user JWT and exposes `request.userId`; the user id comes from the token only. */
 export default fp(
@@ -43,9 +45,24 @@ export default fp(
       : undefined
     const claims: JWTVerifyOptions = {
       requiredClaims: ['exp', 'sub'],
-      clockTolerance: 5,
+      clockTolerance: CLOCK_TOLERANCE_S,
       ...(opts.issuer ? { issuer: opts.issuer } : {}),
       ...(opts.audience ? { audience: opts.audience } : {}),
+    }
+
+    const invalid = () => new AppError('AUTH_INVALID_TOKEN', 'Token signature or claims are not valid', INVALID)
+    const audienceMatches = (aud: unknown) => aud === opts.audience || (Array.isArray(aud) && aud.includes(opts.audience))
+
+    /** HS256 on node:crypto, synchronously (shared/src/hs256.ts): the claims checks are jose's. */
+    function verifyHmac(token: string): { payload: JwtPayload } {
+      const payload = verifyHs256(hmacKey, token)
+      if (!payload || typeof payload.exp !== 'number' || payload.sub === undefined) throw invalid()
+      const problem = timeClaimsProblem(payload, Math.floor(Date.now() / 1000), CLOCK_TOLERANCE_S)
+      if (problem === 'expired') throw new AppError('AUTH_TOKEN_EXPIRED', 'Token has expired', INVALID)
+      if (problem) throw invalid()
+      if (opts.issuer && payload.iss !== opts.issuer) throw invalid()
+      if (opts.audience && !audienceMatches(payload.aud)) throw invalid()
+      return { payload }
     }
 
     async function verify(token: string) {
@@ -55,7 +72,7 @@ export default fp(
       } catch {
         throw new AppError('AUTH_INVALID_TOKEN', 'Token header is not valid', INVALID)
       }
-      if (alg && HMAC_ALGORITHMS.includes(alg)) return jwtVerify(token, hmacKey, { ...claims, algorithms: HMAC_ALGORITHMS })
+      if (alg && HMAC_ALGORITHMS.includes(alg)) return verifyHmac(token)
       if (alg && jwks && JWKS_ALGORITHMS.includes(alg)) return jwtVerify(token, jwks, { ...claims, algorithms: JWKS_ALGORITHMS })
       throw new AppError('AUTH_INVALID_TOKEN', `Token algorithm ${alg ?? '(none)'} is not accepted`, INVALID)
     }
@@ -83,7 +100,7 @@ export default fp(
         const { payload } = await verify(match[1])
         if (typeof payload.sub !== 'string' || !USER_ID.test(payload.sub)) throw new AppError('AUTH_INVALID_TOKEN', 'Token subject is not a valid user id', INVALID)
         request.userId = payload.sub
-        remember(match[1], payload.sub, payload.exp!)
+        remember(match[1], payload.sub, payload.exp as number)
       } catch (err) {
         if (err instanceof AppError) throw err
         if (err instanceof errors.JWTExpired) throw new AppError('AUTH_TOKEN_EXPIRED', 'Token has expired', INVALID)
