@@ -11,11 +11,14 @@ declare module 'fastify' {
 
 /**
  * Fails fast while Redis is down (no offline queue, one retry per command) so callers can fall
- * back to the database at once instead of hanging; reconnects in the background.
+ * back to the database at once instead of hanging; reconnects in the background. Commands issued in
+ * the same tick go out in one write (auto-pipelining): under load a socket write per command was a
+ * large share of the gateway's CPU (two rate-limit scripts per request).
  */
 export function createRedis(url: string, keyPrefix: string): Redis {
   return new Redis(url, {
     keyPrefix,
+    enableAutoPipelining: true,
     lazyConnect: false,
     enableOfflineQueue: false,
     maxRetriesPerRequest: 1,
