@@ -38,6 +38,8 @@ export interface Scenario {
   /** What each arrival does. */
   journey: 'buy' | 'join-and-poll' | 'browse' | 'mixed'
   thresholds: Thresholds
+  /** The concert each run puts on sale (when none is given): a small house sells out, as on an opening day. */
+  house: { dates: number; seatsPerDate: number }
 }
 
 export const MANUAL_THRESHOLDS: Thresholds = { p95Ms: 500, errorRate: 0.001 }
@@ -62,6 +64,7 @@ export function ticketOpen({ users = 20_000, rampSeconds = 60 }: ScenarioOptions
     holdAttempts: 3,
     journey: 'buy',
     thresholds: MANUAL_THRESHOLDS,
+    house: { dates: 2, seatsPerDate: 50 },
   }
 }
 
@@ -79,6 +82,7 @@ export function tokenStorm({ rate = 2_000, durationSeconds = 60 }: ScenarioOptio
     holdAttempts: 0,
     journey: 'join-and-poll',
     thresholds: MANUAL_THRESHOLDS,
+    house: { dates: 2, seatsPerDate: 50 },
   }
 }
 
@@ -96,6 +100,7 @@ export function browse({ rate = 200, durationSeconds = 60 }: ScenarioOptions = {
     holdAttempts: 0,
     journey: 'browse',
     thresholds: MANUAL_THRESHOLDS,
+    house: { dates: 2, seatsPerDate: 50 },
   }
 }
 
@@ -113,6 +118,9 @@ export function soak({ rate = 20, durationSeconds = 30 * 60 }: ScenarioOptions =
     holdAttempts: 3,
     journey: 'mixed',
     thresholds: MANUAL_THRESHOLDS,
+    // Big enough not to sell out: a soak that sold out after a few minutes would spend the rest of
+    // its time on refused joins and browsing (half the arrivals try to buy, one seat each).
+    house: { dates: 20, seatsPerDate: Math.min(5_000, Math.max(50, Math.ceil((rate * durationSeconds) / 2 / 20))) },
   }
 }
 

@@ -90,7 +90,7 @@ export async function main(argv: string[]): Promise<number> {
   let concertId = values.concert
   if (!concertId) {
     // A fresh concert per run, so seats sold by an earlier run do not change this one.
-    const made = spawnSync(process.execPath, [join(root, 'ops', 'dist', 'cli.js'), 'concert:create', '--title', `Load run ${name}`], { cwd: root, env: process.env, encoding: 'utf8' })
+    const made = spawnSync(process.execPath, [join(root, 'ops', 'dist', 'cli.js'), 'concert:create', '--title', `Load run ${name}`, '--dates', String(scenario.house.dates), '--seats', String(scenario.house.seatsPerDate)], { cwd: root, env: process.env, encoding: 'utf8' })
     if (made.status !== 0) {
       console.error(`could not create a concert for the run: ${made.stderr || made.stdout}`)
       return 1
