@@ -1,5 +1,5 @@
 import { hkdfSync } from 'node:crypto'
-import { SignJWT } from 'jose'
+import { signHs256 } from './hs256.js'
 
 export const USER_ID_HEADER = 'x-user-id'
 export const MIN_SECRET_LENGTH = 32
@@ -9,14 +9,15 @@ function keyOf(secret: string): Uint8Array {
   return new TextEncoder().encode(secret)
 }
 
-/** Mints a user JWT (HS256, `sub` = user id, `exp` set): for development, tests and load runs. */
+/** Mints a user JWT (HS256, `sub` = user id, `exp` set, `iss` when given): for development, tests and load runs. */
 export async function signUserToken(opts: { secret: string; userId: string; ttlSeconds?: number; issuer?: string }): Promise<string> {
-  return new SignJWT({})
-    .setProtectedHeader({ alg: 'HS256', typ: 'JWT' })
-    .setSubject(opts.userId)
-    .setIssuedAt()
-    .setExpirationTime(`${opts.ttlSeconds ?? 3600}s`)
-    .sign(keyOf(opts.secret))
+  const now = Math.floor(Date.now() / 1000)
+  return signHs256(keyOf(opts.secret), {
+    sub: opts.userId,
+    ...(opts.issuer ? { iss: opts.issuer } : {}),
+    iat: now,
+    exp: now + (opts.ttlSeconds ?? 3600),
+  })
 }
 
 export function secretKey(secret: string): Uint8Array {
