@@ -78,6 +78,29 @@ describe('proxying /api to the services', () => {
     expect(res.headers['x-request-id']).toMatch(/^[0-9a-f-]{36}$/)
     expect(payment.received[before]?.headers['x-request-id']).toBe(res.headers['x-request-id'])
   })
+
+  // In-process tests run untraced (no collector): the correlation id must still be one id per hop.
+  it('when untraced, then the service gets a traceparent carrying the trace id the gateway reported', async () => {
+    const before = payment.received.length
+    const res = await app.inject({ method: 'GET', url: '/api/points', headers: { authorization: await bearer('1') } })
+    const traceId = res.headers['x-trace-id']
+    expect(traceId).toMatch(/^[0-9a-f]{32}$/)
+    expect(payment.received[before]?.headers.traceparent).toMatch(new RegExp(`^00-${traceId}-[0-9a-f]{16}-00$`))
+  })
+
+  it("when untraced and the client sends a traceparent, then it reaches the service unchanged and names the trace", async () => {
+    const sent = '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01'
+    const before = payment.received.length
+    const res = await app.inject({ method: 'GET', url: '/api/points', headers: { authorization: await bearer('1'), traceparent: sent } })
+    expect(res.headers['x-trace-id']).toBe('4bf92f3577b34da6a3ce929d0e0e4736')
+    expect(payment.received[before]?.headers.traceparent).toBe(sent)
+  })
+
+  it('when untraced and the client sends a malformed traceparent, then the service gets a well-formed one instead', async () => {
+    const before = payment.received.length
+    const res = await app.inject({ method: 'GET', url: '/api/points', headers: { authorization: await bearer('1'), traceparent: 'junk' } })
+    expect(payment.received[before]?.headers.traceparent).toMatch(new RegExp(`^00-${res.headers['x-trace-id']}-[0-9a-f]{16}-00$`))
+  })
 })
 
 describe('what the gateway refuses itself', () => {

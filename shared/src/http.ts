@@ -47,7 +47,7 @@ export function requestIdFor(req: IncomingMessage): string {
 export function traceIdOf(request: FastifyRequest): string {
   const span = trace.getActiveSpan()
   if (span?.spanContext().traceId && span.spanContext().traceId !== '0'.repeat(32)) return span.spanContext().traceId
-  return correlationTraceId(request.headers.traceparent, String(request.id))
+  return correlationIdOf(request.raw, request.headers.traceparent, String(request.id))
 }
 
 /**
@@ -55,21 +55,32 @@ export function traceIdOf(request: FastifyRequest): string {
  * else the request id when it is already a trace-id-shaped UUID, else a hash of it, so the value is
  * always 32 hex digits (a client-chosen id like "A" must not yield "A000…").
  */
-export function correlationTraceId(traceparent: unknown, requestId: string): string {
+function correlationTraceId(traceparent: unknown, requestId: string): string {
   const match = typeof traceparent === 'string' ? TRACEPARENT.exec(traceparent) : null
   if (match?.[1]) return match[1]
   const id = requestId.replace(/-/g, '').toLowerCase()
   return /^[\da-f]{32}$/.test(id) ? id : createHash('sha256').update(requestId).digest('hex').slice(0, 32)
 }
 
+// Worked out once per request: the log binding, X-Trace-Id, a problem body and the proxy all ask.
+const correlationIds = new WeakMap<object, string>()
+function correlationIdOf(raw: object, traceparent: unknown, requestId: string): string {
+  let id = correlationIds.get(raw)
+  if (id === undefined) {
+    id = correlationTraceId(traceparent, requestId)
+    correlationIds.set(raw, id)
+  }
+  return id
+}
+
 /**
  * What an untraced hop passes on, so the next service reports the same trace id: the caller's own
  * traceparent when it sent a valid one, else one made from this request's correlation id.
  */
-export function correlationTraceparent(sent: unknown, requestId: string): string {
+export function correlationTraceparent(raw: object, sent: unknown, requestId: string): string {
   if (typeof sent === 'string' && TRACEPARENT.test(sent)) return sent
   // randomUUID draws from a cached entropy pool; randomBytes would be a syscall per request.
-  return `00-${correlationTraceId(undefined, requestId)}-${randomUUID().slice(0, 8)}${randomUUID().slice(0, 8)}-00`
+  return `00-${correlationIdOf(raw, undefined, requestId)}-${randomUUID().slice(0, 8)}${randomUUID().slice(0, 8)}-00`
 }
 
 /** Fastify options shared by every service: logger, request ids, strict body validation. */
@@ -80,7 +91,7 @@ export function serverOptions(opts: { service: string; logLevel: string; bodyLim
     genReqId: requestIdFor,
     // Traced, the log mixin adds the span's ids; untraced, the correlation trace id stands in.
     childLoggerFactory: (logger, bindings, options, rawReq) =>
-      logger.child(tracingOn() ? bindings : { ...bindings, trace_id: correlationTraceId(rawReq.headers.traceparent, String(bindings.reqId)) }, options),
+      logger.child(tracingOn() ? bindings : { ...bindings, trace_id: correlationIdOf(rawReq, rawReq.headers.traceparent, String(bindings.reqId)) }, options),
     bodyLimit: opts.bodyLimit ?? 64 * 1024,
     // Errors the router raises before any handler (malformed %-encoding, an over-long path segment)
     // would otherwise be Fastify's own JSON, not a problem.

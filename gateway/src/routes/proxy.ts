@@ -162,7 +162,7 @@ export async function proxyRoutes(app: FastifyInstance, opts: ProxyOptions) {
             delete out.traceparent
             delete out.tracestate
           } else {
-            out.traceparent = correlationTraceparent(request.headers.traceparent, String(request.id))
+            out.traceparent = correlationTraceparent(request.raw, request.headers.traceparent, String(request.id))
           }
           // A GET/HEAD body is never read or forwarded: its length header would make the upstream wait for it.
           if (request.method === 'GET' || request.method === 'HEAD') {
