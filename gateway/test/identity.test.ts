@@ -98,6 +98,39 @@ describe('user tokens that are refused', () => {
     })
   }
 
+  it('when an HS256 token has expired, then 401 AUTH_TOKEN_EXPIRED; within the 5 s clock tolerance it is still accepted', async () => {
+    const now = Math.floor(Date.now() / 1000)
+    const expired = await points(hmacOnly, `Bearer ${await signed('HS256', undefined, hmac, { sub: '1', exp: now - 60 })}`)
+    expect(expired.statusCode).toBe(401)
+    expect(expired.json().code).toBe('AUTH_TOKEN_EXPIRED')
+    expect((await points(hmacOnly, `Bearer ${await signed('HS256', undefined, hmac, { sub: '1', exp: now - 2 })}`)).statusCode).toBe(200)
+  })
+
+  it('when an HS256 token is not valid before a time still ahead, then 401', async () => {
+    const token = await new SignJWT({}).setProtectedHeader({ alg: 'HS256' }).setSubject('1').setExpirationTime(inOneHour()).setNotBefore(inOneHour() - 60).sign(hmac)
+    const res = await points(hmacOnly, `Bearer ${token}`)
+    expect(res.statusCode).toBe(401)
+    expect(res.json().code).toBe('AUTH_INVALID_TOKEN')
+  })
+
+  it('when AUTH_JWT_ISSUER and AUTH_JWT_AUDIENCE are set, then an HS256 token must carry both', async () => {
+    const { app: strict } = await buildTestApp(import.meta.url, { ...upstreams, AUTH_JWT_ISSUER: 'https://id.example', AUTH_JWT_AUDIENCE: 'tickets' })
+    const token = (iss: string | undefined, aud: string | string[] | undefined) => {
+      let jwt = new SignJWT({}).setProtectedHeader({ alg: 'HS256' }).setSubject('1').setExpirationTime(inOneHour())
+      if (iss) jwt = jwt.setIssuer(iss)
+      if (aud) jwt = jwt.setAudience(aud)
+      return jwt.sign(hmac)
+    }
+    expect((await points(strict, `Bearer ${await token('https://id.example', 'tickets')}`)).statusCode).toBe(200)
+    expect((await points(strict, `Bearer ${await token('https://id.example', ['other', 'tickets'])}`)).statusCode).toBe(200)
+    for (const [iss, aud] of [['https://evil.example', 'tickets'], [undefined, 'tickets'], ['https://id.example', 'other'], ['https://id.example', undefined]] as const) {
+      const res = await points(strict, `Bearer ${await token(iss, aud)}`)
+      expect(res.statusCode, `iss ${iss} aud ${aud}`).toBe(401)
+      expect(res.json().code).toBe('AUTH_INVALID_TOKEN')
+    }
+    await strict.close()
+  })
+
   it('when no JWKS is configured, then an RS256 token is refused', async () => {
     const res = await points(hmacOnly, `Bearer ${await signed('RS256', 'rsa-1', rsa.privateKey)}`)
     expect(res.statusCode).toBe(401)
