@@ -1,4 +1,4 @@
-import { context, propagation, trace, SpanKind, SpanStatusCode, type Context } from '@opentelemetry/api'
+import { context, propagation, trace, SpanKind, SpanStatusCode, type Context, type Span, type SpanOptions } from '@opentelemetry/api'
 import { AckPolicy, jetstream, jetstreamManager, type JetStreamClient, type JetStreamManager, type JsMsg, type ConsumerMessages } from '@nats-io/jetstream'
 import { connect, headers as natsHeaders, nanos, type MsgHdrs, type NatsConnection } from '@nats-io/transport-node'
 import type { FastifyBaseLogger, FastifyInstance } from 'fastify'
@@ -88,14 +88,11 @@ export function contextFromHeaders(h: MsgHdrs | undefined): Context {
 
 const tracer = trace.getTracer('@tickets/shared/nats')
 
-/** Publishes to JetStream with msgID = event id, so a repeat inside the duplicate window is dropped. */
-export async function publishEvent(bus: NatsBus, subject: SubjectName, event: Envelope, opts: { timeoutMs?: number } = {}) {
-  const wire = bus.names.subject(subject)
-  return tracer.startActiveSpan(`${subject} publish`, { kind: SpanKind.PRODUCER, attributes: { 'messaging.system': 'nats', 'messaging.destination.name': wire, 'messaging.message.id': event.id } }, async (span) => {
+/** Runs `work` in an active span that records a failure and always ends. */
+function inClientSpan<T>(name: string, options: SpanOptions, work: (span: Span) => Promise<T>): Promise<T> {
+  return tracer.startActiveSpan(name, options, async (span) => {
     try {
-      const ack = await bus.js.publish(wire, JSON.stringify(event), { msgID: event.id, headers: traceHeaders(), timeout: opts.timeoutMs ?? 5_000 })
-      span.setAttribute('messaging.nats.duplicate', ack.duplicate)
-      return ack
+      return await work(span)
     } catch (err) {
       span.recordException(err as Error)
       span.setStatus({ code: SpanStatusCode.ERROR })
@@ -103,6 +100,16 @@ export async function publishEvent(bus: NatsBus, subject: SubjectName, event: En
     } finally {
       span.end()
     }
+  })
+}
+
+/** Publishes to JetStream with msgID = event id, so a repeat inside the duplicate window is dropped. */
+export async function publishEvent(bus: NatsBus, subject: SubjectName, event: Envelope, opts: { timeoutMs?: number } = {}) {
+  const wire = bus.names.subject(subject)
+  return inClientSpan(`${subject} publish`, { kind: SpanKind.PRODUCER, attributes: { 'messaging.system': 'nats', 'messaging.destination.name': wire, 'messaging.message.id': event.id } }, async (span) => {
+    const ack = await bus.js.publish(wire, JSON.stringify(event), { msgID: event.id, headers: traceHeaders(), timeout: opts.timeoutMs ?? 5_000 })
+    span.setAttribute('messaging.nats.duplicate', ack.duplicate)
+    return ack
   })
 }
 
@@ -288,17 +295,9 @@ export const natsPlugin = fp(
  */
 export async function requestTraced<T>(bus: NatsBus, subject: string, data: unknown, opts: { timeoutMs: number }): Promise<T> {
   const wire = bus.names.subject(subject)
-  return tracer.startActiveSpan(`${subject} request`, { kind: SpanKind.CLIENT, attributes: { 'messaging.system': 'nats', 'messaging.destination.name': wire } }, async (span) => {
-    try {
-      const reply = await bus.nc.request(wire, JSON.stringify(data), { timeout: opts.timeoutMs, headers: traceHeaders() })
-      return reply.json<T>()
-    } catch (err) {
-      span.recordException(err as Error)
-      span.setStatus({ code: SpanStatusCode.ERROR })
-      throw err
-    } finally {
-      span.end()
-    }
+  return inClientSpan(`${subject} request`, { kind: SpanKind.CLIENT, attributes: { 'messaging.system': 'nats', 'messaging.destination.name': wire } }, async () => {
+    const reply = await bus.nc.request(wire, JSON.stringify(data), { timeout: opts.timeoutMs, headers: traceHeaders() })
+    return reply.json<T>()
   })
 }
 

@@ -70,6 +70,13 @@ export default fp(
       },
     })
 
+    const perUser = (nameSpace: string, max: number) =>
+      app.createRateLimit({
+        nameSpace,
+        max,
+        timeWindow: opts.userWindowMs,
+        keyGenerator: (request) => request.userId ?? request.ip,
+      } as Parameters<typeof app.createRateLimit>[0])
     const limiters = {
       token: app.createRateLimit({
         nameSpace: 'rl:token:',
@@ -77,18 +84,8 @@ export default fp(
         timeWindow: 1_000,
         keyGenerator: (request) => request.ip,
       } as Parameters<typeof app.createRateLimit>[0]),
-      hold: app.createRateLimit({
-        nameSpace: 'rl:hold:',
-        max: opts.holdMax,
-        timeWindow: opts.userWindowMs,
-        keyGenerator: (request) => request.userId ?? request.ip,
-      } as Parameters<typeof app.createRateLimit>[0]),
-      payment: app.createRateLimit({
-        nameSpace: 'rl:payment:',
-        max: opts.paymentMax,
-        timeWindow: opts.userWindowMs,
-        keyGenerator: (request) => request.userId ?? request.ip,
-      } as Parameters<typeof app.createRateLimit>[0]),
+      hold: perUser('rl:hold:', opts.holdMax),
+      payment: perUser('rl:payment:', opts.paymentMax),
     }
 
     app.decorate('checkRouteLimit', async (request: FastifyRequest, reply: FastifyReply, limit: RateLimitClass) => {
