@@ -85,6 +85,17 @@ describe('POST /api/queue/token: per client address', async () => {
     expect(results.filter((r) => r.statusCode === 429)).toHaveLength(2)
   })
 
+  it('when an address joins, then only the token route limit counts it: the global budget stays whole', async () => {
+    const { app } = await buildTestApp(import.meta.url, { ...urls, RATE_LIMIT_TOKEN_PER_SECOND: '10', RATE_LIMIT_GLOBAL_MAX: '3', RATE_LIMIT_GLOBAL_WINDOW_MS: '10000' })
+    const remoteAddress = newAddress()
+    const joins = await Promise.all(Array.from({ length: 6 }, () => join(app, remoteAddress)))
+    expect(joins.map((r) => r.statusCode)).toEqual([200, 200, 200, 200, 200, 200])
+    expect(joins[0]!.headers['ratelimit-limit']).toBe('10')
+    const reads = []
+    for (let i = 0; i < 4; i++) reads.push((await app.inject({ method: 'GET', url: '/api/concerts', remoteAddress })).statusCode)
+    expect(reads).toEqual([200, 200, 200, 429])
+  })
+
   it('when an untrusted connection sends X-Forwarded-For, then it is ignored', async () => {
     const remoteAddress = newAddress()
     const results = await Promise.all(Array.from({ length: 12 }, (_, i) => join(behindProxy, remoteAddress, `192.0.2.${i}`)))

@@ -4,6 +4,7 @@
 // machine. Needs Redis and NATS (npm run stack). A benchmark, not a test: it prints figures.
 import { spawn } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
+import { readFileSync } from 'node:fs'
 import { cpus, totalmem } from 'node:os'
 import { fileURLToPath } from 'node:url'
 import { signUserToken } from '@tickets/shared/auth'
@@ -18,6 +19,7 @@ const SECRET = randomBytes(24).toString('hex')
 const run = randomBytes(3).toString('hex')
 const children = []
 
+const pids = {}
 function start(name, args, env = {}) {
   const child = spawn(process.execPath, args, { cwd: root, env: { ...process.env, LOG_LEVEL: 'error', ...env }, stdio: ['ignore', 'ignore', 'inherit'] })
   child.on('exit', (code, signal) => {
@@ -27,6 +29,17 @@ function start(name, args, env = {}) {
     }
   })
   children.push(child)
+  pids[name] = child.pid
+}
+
+// CPU time a process has used so far (user + system), from /proc; null where /proc is not there.
+function cpuMs(pid) {
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ')
+    return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100
+  } catch {
+    return null
+  }
 }
 
 let stopping = false
@@ -77,17 +90,20 @@ start('gateway', [...profile, 'gateway/dist/server.js'], {
 })
 await Promise.all([ready(`http://127.0.0.1:${upstreamPort}/x`), ready(`http://127.0.0.1:${queuePort}/health`), ready(`http://127.0.0.1:${gatewayPort}/health`)])
 
-const FANS = Number(process.env.BENCH_FANS ?? 80_000)
+const FANS = Number(process.env.BENCH_FANS ?? 150_000)
 const tokens = await Promise.all(Array.from({ length: FANS }, (_, i) => signUserToken({ secret: SECRET, userId: `fan-${i}` })))
 const concertId = `bench-${run}`
 const body = JSON.stringify({ concertId })
 const headers = { 'content-type': 'application/json' }
 
+// New fans are drawn from one sequence across runs (the warm-up's fans are not new to the measured
+// run); re-joins cycle through the first `pool` fans.
+let nextNewFan = 0
 function fanRequests(pool) {
   let next = 0
   return [{
     setupRequest(req) {
-      const i = next++ % pool
+      const i = pool === FANS ? nextNewFan++ % FANS : next++ % pool
       return { ...req, headers: { ...req.headers, authorization: `Bearer ${tokens[i]}`, 'x-forwarded-for': `10.${(i >> 16) & 255}.${(i >> 8) & 255}.${i & 255}` } }
     },
   }]
@@ -99,6 +115,17 @@ function directRequests() {
 }
 
 const rows = []
+// CPU microseconds per successful request of the proxying process (the bare hop or the gateway):
+// the figure that says where the gap is, whatever else the cores were doing.
+async function measured(proxyName, opts) {
+  const before = cpuMs(pids[proxyName])
+  const result = await cannon(opts)
+  const after = cpuMs(pids[proxyName])
+  const ok = result.requests.total - result.non2xx
+  result.proxyCpuUs = before === null || after === null || ok === 0 ? null : Math.round(((after - before) * 1000) / ok)
+  return result
+}
+
 function record(name, r) {
   rows.push({
     run: name,
@@ -110,21 +137,26 @@ function record(name, r) {
     'non-2xx': r.non2xx,
     statuses: Object.entries(r.statusCodeStats ?? {}).map(([code, { count }]) => `${code}: ${count}`).join(', '),
     errors: r.errors + r.timeouts,
+    'proxy CPU µs/req': r.proxyCpuUs ?? '',
   })
 }
 
+// Every process is warmed up (JIT, connection pools) before it is measured, the same way.
 await cannon({ url: `http://127.0.0.1:${barePort}/api/queue/token`, body, headers, duration: 2 })
-record('baseline: bare http-proxy hop, empty upstream', await cannon({ url: `http://127.0.0.1:${barePort}/api/queue/token`, body, headers }))
-record('gateway -> queue-service: new joins', await cannon({ url: `http://127.0.0.1:${gatewayPort}/api/queue/token`, body, headers, requests: fanRequests(FANS) }))
-record('queue-service alone (no gateway): new joins', await cannon({ url: `http://127.0.0.1:${queuePort}/api/queue/token`, body, headers, requests: directRequests() }))
-record('gateway -> queue-service: re-joins (1,000 fans)', await cannon({ url: `http://127.0.0.1:${gatewayPort}/api/queue/token`, body, headers, requests: fanRequests(1_000) }))
-record('baseline again', await cannon({ url: `http://127.0.0.1:${barePort}/api/queue/token`, body, headers }))
+await cannon({ url: `http://127.0.0.1:${gatewayPort}/api/queue/token`, body, headers, duration: 2, requests: fanRequests(FANS) })
+await cannon({ url: `http://127.0.0.1:${queuePort}/api/queue/token`, body, headers, duration: 2, requests: directRequests() })
+record('baseline: bare http-proxy hop, empty upstream', await measured('bare proxy', { url: `http://127.0.0.1:${barePort}/api/queue/token`, body, headers }))
+record('gateway -> queue-service: new joins', await measured('gateway', { url: `http://127.0.0.1:${gatewayPort}/api/queue/token`, body, headers, requests: fanRequests(FANS) }))
+record('queue-service alone (no gateway): new joins', await measured('queue-service', { url: `http://127.0.0.1:${queuePort}/api/queue/token`, body, headers, requests: directRequests() }))
+record('gateway -> queue-service: re-joins (1,000 fans)', await measured('gateway', { url: `http://127.0.0.1:${gatewayPort}/api/queue/token`, body, headers, requests: fanRequests(1_000) }))
+record('baseline again', await measured('bare proxy', { url: `http://127.0.0.1:${barePort}/api/queue/token`, body, headers }))
 
 const cpu = cpus()
 console.log(`join throughput, ${new Date().toISOString()}, ${cpu.length} x ${cpu[0]?.model.trim()}, ${Math.round(totalmem() / 2 ** 30)} GiB, Node ${process.version}`)
 console.log(`autocannon ${CONNECTIONS} connections, ${DURATION_S} s per run, load generator on the same cores`)
 console.table(rows)
 const joined = rows[1]['req/s']
+if (nextNewFan > FANS) console.log(`note: ${nextNewFan} new joins asked for ${FANS} fans (BENCH_FANS): some "new" joins were re-joins`)
 console.log(`gateway joins reach ${Math.round((joined / rows[0]['req/s']) * 100)}% of the bare proxy hop's throughput`)
 stopAll()
 await new Promise((r) => setTimeout(r, 1_000)) // a profiling gateway writes its profile on the way out

@@ -24,6 +24,17 @@ export interface RateLimitOptions {
   switches: SwitchBoard
 }
 
+// request.ip walks X-Forwarded-For against the trusted proxies on every read; a request asks twice.
+const clientAddresses = new WeakMap<FastifyRequest, string>()
+function clientAddress(request: FastifyRequest): string {
+  let ip = clientAddresses.get(request)
+  if (ip === undefined) {
+    ip = request.ip
+    clientAddresses.set(request, ip)
+  }
+  return ip
+}
+
 function rateLimited(retryAfterSeconds: number, detail: string): AppError {
   return new AppError('COMMON_RATE_LIMITED', detail, { headers: { 'retry-after': String(Math.max(1, retryAfterSeconds)) } })
 }
@@ -31,7 +42,9 @@ function rateLimited(retryAfterSeconds: number, detail: string): AppError {
 /**
  * @fastify/rate-limit with counters in Redis (one limit across every gateway instance), falling back
  * to per-instance memory while Redis fails. The global per-client limit runs on every route in
- * onRequest; the route classes run from the proxy once the route (and user) is known.
+ * onRequest, except the token route, which has its own, stricter per-address limit instead (api.md):
+ * a join costs one Redis call, not two. The route classes run from the proxy once the route (and
+ * user) is known.
  */
 export default fp(
   async (app: FastifyInstance, opts: RateLimitOptions) => {
@@ -63,6 +76,8 @@ export default fp(
       max: opts.globalMax,
       timeWindow: opts.globalWindowMs,
       enableDraftSpec: true,
+      keyGenerator: clientAddress,
+      allowList: (request) => request.publicRoute?.rateLimit === 'token',
       store: createFallbackStoreClass(state) as unknown as FastifyRateLimitStoreCtor,
       errorResponseBuilder: (_request, context) => {
         limited.inc({ limit: 'global' })
@@ -70,19 +85,23 @@ export default fp(
       },
     })
 
+    // Limiters made here inherit the global options; the global limit's exemption is not theirs.
+    const own = { allowList: [] as string[] }
     const perUser = (nameSpace: string, max: number) =>
       app.createRateLimit({
+        ...own,
         nameSpace,
         max,
         timeWindow: opts.userWindowMs,
-        keyGenerator: (request) => request.userId ?? request.ip,
+        keyGenerator: (request) => request.userId ?? clientAddress(request),
       } as Parameters<typeof app.createRateLimit>[0])
     const limiters = {
       token: app.createRateLimit({
+        ...own,
         nameSpace: 'rl:token:',
         max: () => opts.switches.current().tokenLimitPerSecond ?? opts.tokenPerSecond,
         timeWindow: 1_000,
-        keyGenerator: (request) => request.ip,
+        keyGenerator: clientAddress,
       } as Parameters<typeof app.createRateLimit>[0]),
       hold: perUser('rl:hold:', opts.holdMax),
       payment: perUser('rl:payment:', opts.paymentMax),
