@@ -134,8 +134,11 @@ export function createMariadbSeatStore(pool: Pool): SeatStore {
     const found = await findReservation(reservationId)
     if (!found) return missing
     return inTx(pool, async (conn) => {
-      const [seat] = await conn.query<SeatRow[]>('SELECT status, reservation_id, hold_until FROM seats WHERE schedule_id = ? AND seat_number = ? FOR UPDATE', [found.scheduleId, found.seatNumber])
-      const r = await findReservation(reservationId, conn)
+      // Pipelined in this order: the reservation is read again once the seat's lock is held.
+      const [[seat], r] = await Promise.all([
+        conn.query<SeatRow[]>('SELECT status, reservation_id, hold_until FROM seats WHERE schedule_id = ? AND seat_number = ? FOR UPDATE', [found.scheduleId, found.seatNumber]),
+        findReservation(reservationId, conn),
+      ])
       if (!seat || !r) return new Rollback(missing)
       return fn(conn, r, seat)
     })
@@ -151,11 +154,14 @@ export function createMariadbSeatStore(pool: Pool): SeatStore {
 
   /** Locks the concert row so that two last seats sold at once cannot both miss the sell-out. */
   async function concertSoldOut(conn: PoolConnection, concertId: string): Promise<boolean> {
-    await conn.query('SELECT id FROM concerts WHERE id = ? FOR UPDATE', [concertId])
-    const [row] = await conn.query<{ open: bigint | number; total: bigint | number }[]>(
-      `SELECT COALESCE(SUM(t.status <> 'SOLD'), 0) AS open, COUNT(*) AS total FROM seats t JOIN schedules s ON s.id = t.schedule_id WHERE s.concert_id = ?`,
-      [concertId],
-    )
+    // Pipelined: the count runs once the lock is held and, READ COMMITTED, sees every earlier sale.
+    const [, [row]] = await Promise.all([
+      conn.query('SELECT id FROM concerts WHERE id = ? FOR UPDATE', [concertId]),
+      conn.query<{ open: bigint | number; total: bigint | number }[]>(
+        `SELECT COALESCE(SUM(t.status <> 'SOLD'), 0) AS open, COUNT(*) AS total FROM seats t JOIN schedules s ON s.id = t.schedule_id WHERE s.concert_id = ?`,
+        [concertId],
+      ),
+    ])
     return Number(row?.total ?? 0) > 0 && Number(row?.open ?? 1) === 0
   }
 
@@ -297,8 +303,10 @@ export function createMariadbSeatStore(pool: Pool): SeatStore {
           if (r.status === 'CONFIRMED') return new Rollback({ ok: false, reason: 'ALREADY_PAID' })
           if (r.status === 'EXPIRED' || (r.status === 'HELD' && r.expiresAt <= step.now)) return new Rollback({ ok: false, reason: 'HOLD_EXPIRED' })
           if (r.status !== 'HELD' || seat.reservation_id !== r.reservationId) return new Rollback({ ok: false, reason: 'NOT_HELD' })
-          await conn.query(`UPDATE seats SET status = 'PAYING', hold_until = ? WHERE schedule_id = ? AND seat_number = ?`, [step.payingUntil, r.scheduleId, r.seatNumber])
-          await conn.query(`UPDATE reservations SET status = 'PAYING', payment_id = ?, paying_until = ? WHERE id = ?`, [step.paymentId, step.payingUntil, r.reservationId])
+          await Promise.all([
+            conn.query(`UPDATE seats SET status = 'PAYING', hold_until = ? WHERE schedule_id = ? AND seat_number = ?`, [step.payingUntil, r.scheduleId, r.seatNumber]),
+            conn.query(`UPDATE reservations SET status = 'PAYING', payment_id = ?, paying_until = ? WHERE id = ?`, [step.paymentId, step.payingUntil, r.reservationId]),
+          ])
           return ok({ ...r, status: 'PAYING', paymentId: step.paymentId, payingUntil: step.payingUntil }, true)
         },
         { ok: false, reason: 'NOT_FOUND' },
@@ -333,10 +341,13 @@ export function createMariadbSeatStore(pool: Pool): SeatStore {
           const regrab = r.status === 'EXPIRED' && r.paymentId === step.paymentId && seat.status === 'AVAILABLE'
           const live = (r.status === 'PAYING' || r.status === 'HELD') && seatIsOurs && samePayment
           if (!live && !regrab) return refuse(conn, r.status === 'EXPIRED' || r.status === 'HELD' || r.status === 'PAYING' ? 'HOLD_EXPIRED' : 'NOT_HELD', r.userId)
-          await conn.query(`UPDATE seats SET status = 'SOLD', reservation_id = ?, hold_until = NULL WHERE schedule_id = ? AND seat_number = ?`, [r.reservationId, r.scheduleId, r.seatNumber])
-          await conn.query(`UPDATE reservations SET status = 'CONFIRMED', payment_id = ?, confirmed_at = ?, ended_at = NULL WHERE id = ?`, [step.paymentId, step.now, r.reservationId])
+          // One round trip: the sell-out count runs after the seat is marked SOLD (pipelined in order).
+          const [, , soldOut] = await Promise.all([
+            conn.query(`UPDATE seats SET status = 'SOLD', reservation_id = ?, hold_until = NULL WHERE schedule_id = ? AND seat_number = ?`, [r.reservationId, r.scheduleId, r.seatNumber]),
+            conn.query(`UPDATE reservations SET status = 'CONFIRMED', payment_id = ?, confirmed_at = ?, ended_at = NULL WHERE id = ?`, [step.paymentId, step.now, r.reservationId]),
+            concertSoldOut(conn, r.concertId),
+          ])
           const confirmed: Reservation = { ...r, status: 'CONFIRMED', paymentId: step.paymentId, confirmedAt: step.now }
-          const soldOut = await concertSoldOut(conn, r.concertId)
           await writeEvents(conn, [reservationConfirmed(confirmed, step.paymentId, soldOut, step.now)])
           return ok(confirmed, true)
         },

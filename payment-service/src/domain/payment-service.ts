@@ -95,13 +95,12 @@ export function createPaymentService({ payments, booking, events, metrics, log }
       const request: PaymentRpcRequest = { reservationId, userId, paymentId, ...(concertId ? { concertId } : {}) }
 
       // A re-run of a request that already charged (its first run died before answering).
-      const earlier = await payments.findPayment(paymentId)
+      const [earlier, standing] = await Promise.all([payments.findPayment(paymentId), payments.findStandingPayment(reservationId)])
       if (earlier) {
         if (earlier.userId !== userId || earlier.reservationId !== reservationId) throw new AppError('PAYMENT_RESERVATION_NOT_PAYABLE', 'This request key already paid another reservation')
         if (earlier.status === 'COMPLETED' && earlier.confirmation === 'PENDING') return confirm(earlier, request)
         return viewOf(earlier)
       }
-      const standing = await payments.findStandingPayment(reservationId)
       if (standing) {
         metrics.outcome('already_paid')
         if (standing.userId !== userId) throw new AppError('BOOKING_RESERVATION_NOT_FOUND', 'No such reservation')
