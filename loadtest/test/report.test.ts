@@ -26,6 +26,12 @@ describe('the load report', () => {
     expect(html).not.toMatch(/<script|src="http/)
   })
 
+  it('says what ran before the measured crowd, so a warm run is never mistaken for a cold one', () => {
+    const base = { scenario: ticketOpen({ users: 10, rampSeconds: 1 }), stats: new Stats(), command: 'npm run load -- ticket-open', startedAt: new Date(), durationSeconds: 1, thresholdFailures: [], reconcile: null, memory: [] }
+    expect(markdownReport({ ...base, cacheWarmed: true, warmup: { fans: 20, sold: 20, seconds: 2.5 } })).toContain('catalogue cache warmed; warm-up (not counted): 20 fans bought 20 seats')
+    expect(markdownReport({ ...base, cacheWarmed: false, warmup: null })).toContain('catalogue cache not warmed; warm-up (not counted): none')
+  })
+
   it('draws one path per series', () => {
     const svg = lineChart('x', 'ms', [{ name: 'a', values: [1, 2] }, { name: 'b', values: [3, 1] }])
     expect(svg.match(/<path /g)).toHaveLength(2)

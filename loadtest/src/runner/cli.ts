@@ -1,4 +1,3 @@
-import { spawnSync } from 'node:child_process'
 import { mkdirSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -8,6 +7,8 @@ import { resolveJwtSecret } from '@tickets/ops/dev-secret'
 import { arrivalTimes, SCENARIOS, totalSeconds, type ScenarioName } from '../scenarios.js'
 import { createClient } from './client.js'
 import { runId, runJourney, type JourneyContext } from './journeys.js'
+import { createConcert, ops } from './ops-commands.js'
+import { rehearse } from './rehearsal.js'
 import { htmlReport, markdownReport, type RunResult } from './report.js'
 import { Stats } from './stats.js'
 
@@ -49,6 +50,7 @@ const USAGE = `usage: npm run load -- <ticket-open|token-storm|browse|soak> [opt
   --base-url URL     the gateway (default http://127.0.0.1:8080)
   --concert ID       the concert fans queue for (default: a new one, put on sale for this run)
   --metrics URLS     comma-separated service URLs whose resident memory is sampled
+  --warmup N         fans who first buy on a concert of their own, uncounted (default 20; 0: none)
   --no-reconcile     skip npm run ops -- reconcile afterwards
   --seed N           random seed (default 1)`
 
@@ -64,6 +66,7 @@ export async function main(argv: string[]): Promise<number> {
       'base-url': { type: 'string', default: 'http://127.0.0.1:8080' },
       concert: { type: 'string' },
       metrics: { type: 'string', default: 'http://127.0.0.1:8080,http://127.0.0.1:3001,http://127.0.0.1:3002,http://127.0.0.1:3003' },
+      warmup: { type: 'string', default: '20' },
       'no-reconcile': { type: 'boolean', default: false },
       seed: { type: 'string', default: '1' },
       out: { type: 'string', default: join(root, 'loadtest', 'reports') },
@@ -90,18 +93,28 @@ export async function main(argv: string[]): Promise<number> {
   let concertId = values.concert
   if (!concertId) {
     // A fresh concert per run, so seats sold by an earlier run do not change this one.
-    const made = spawnSync(process.execPath, [join(root, 'ops', 'dist', 'cli.js'), 'concert:create', '--title', `Load run ${name}`, '--dates', String(scenario.house.dates), '--seats', String(scenario.house.seatsPerDate)], { cwd: root, env: process.env, encoding: 'utf8' })
-    if (made.status !== 0) {
-      console.error(`could not create a concert for the run: ${made.stderr || made.stdout}`)
+    try {
+      concertId = createConcert(`Load run ${name}`, scenario.house)
+    } catch (err) {
+      console.error((err as Error).message)
       return 1
     }
-    concertId = (JSON.parse(made.stdout.trim().split('\n').at(-1)!) as { concertId: string }).concertId
     console.error(`concert ${concertId} put on sale for this run`)
   }
+  // The manual's D-1 step (3.4.1): the catalogue and every date in the cache before the doors open.
+  const warmed = ops(['warm-cache'])
+  console.error(warmed.ok ? warmed.lastLine : `warm-cache failed, the run starts with a cold cache: ${warmed.output.trim()}`)
+  const run = runId()
+  const warmupFans = Number(values.warmup)
+  if (!Number.isInteger(warmupFans) || warmupFans < 0) {
+    console.error(`--warmup must be a whole number of fans, not "${values.warmup}"`)
+    return 2
+  }
+  const rehearsal = warmupFans > 0 ? await rehearse({ baseUrl, secret, scenario, fans: warmupFans, run }) : null
+  if (rehearsal) console.error(`warm-up: ${rehearsal.fans} fans bought ${rehearsal.sold} seats on a concert of their own in ${rehearsal.seconds.toFixed(1)} s (not counted)`)
   const stats = new Stats()
   const client = createClient(baseUrl, stats, { connections: 512 })
   const arrivals = arrivalTimes(scenario.stages)
-  const run = runId()
   const random = mulberry32(Number(values.seed))
   const startedAt = new Date()
   const deadline = Date.now() + (totalSeconds(scenario.stages) + (name === 'ticket-open' ? 600 : 30)) * 1000
@@ -148,8 +161,8 @@ export async function main(argv: string[]): Promise<number> {
 
   let reconcile: RunResult['reconcile'] = null
   if (!values['no-reconcile']) {
-    const r = spawnSync(process.execPath, [join(root, 'ops', 'dist', 'cli.js'), 'reconcile'], { cwd: root, env: process.env, encoding: 'utf8' })
-    reconcile = { ok: r.status === 0, output: `${r.stdout ?? ''}${r.stderr ?? ''}` }
+    const r = ops(['reconcile'])
+    reconcile = { ok: r.ok, output: r.output }
   }
 
   const result: RunResult = {
@@ -161,6 +174,8 @@ export async function main(argv: string[]): Promise<number> {
     thresholdFailures,
     reconcile,
     memory: [...memory.entries()].map(([target, rssMb]) => ({ target, rssMb })),
+    warmup: rehearsal,
+    cacheWarmed: warmed.ok,
   }
   mkdirSync(values.out, { recursive: true })
   const stem = join(values.out, `${name}-${startedAt.toISOString().replace(/[:.]/g, '-')}`)

@@ -10,6 +10,10 @@ export interface RunResult {
   thresholdFailures: string[]
   reconcile: { ok: boolean; output: string } | null
   memory: { target: string; rssMb: number }[]
+  /** The uncounted warm-up before the run (see rehearsal.ts); absent when there was none. */
+  warmup?: { fans: number; sold: number; seconds: number } | null
+  /** Whether `ops warm-cache` (the manual's D-1 cache warming) ran before the run. */
+  cacheWarmed?: boolean
 }
 
 const COLORS = ['#2563eb', '#dc2626', '#16a34a', '#9333ea', '#ea580c', '#0891b2', '#4b5563', '#ca8a04']
@@ -54,6 +58,7 @@ export function markdownReport(r: RunResult): string {
     `- Arrivals: ${r.stats.arrivals}, admitted: ${r.stats.admitted}, seats sold: ${r.stats.sold}, abandoned: ${r.stats.abandoned}`,
     `- Requests: ${r.stats.requests} (${(r.stats.requests / Math.max(1, r.durationSeconds)).toFixed(0)} req/s), unexpected: ${r.stats.unexpected} (${((100 * r.stats.unexpected) / Math.max(1, r.stats.requests)).toFixed(3)}%), expected rejections (409/429/503 with Retry-After): ${r.stats.expectedRejections}`,
     `- Thresholds (p95 < ${r.scenario.thresholds.p95Ms} ms per step, unexpected < ${(r.scenario.thresholds.errorRate * 100).toFixed(2)}%): ${r.thresholdFailures.length === 0 ? 'passed' : `FAILED: ${r.thresholdFailures.join('; ')}`}`,
+    `- Before the run: catalogue cache ${r.cacheWarmed ? 'warmed' : 'not warmed'}; warm-up (not counted): ${r.warmup ? `${r.warmup.fans} fans bought ${r.warmup.sold} seats on a concert of their own in ${r.warmup.seconds.toFixed(1)} s` : 'none'}`,
     `- Reconcile: ${r.reconcile === null ? 'not run' : r.reconcile.ok ? 'clean' : 'VIOLATIONS (see below)'}`,
     ...(r.memory.length ? [`- Peak resident memory: ${r.memory.map((m) => `${m.target} ${m.rssMb.toFixed(0)} MB`).join(', ')}`] : []),
     '',
