@@ -123,6 +123,16 @@ describe('holds and payments: per user', async () => {
     expect((await post('/api/payments', 'pay-user-2')).statusCode).toBe(200)
   })
 
+  it('when a user over the limit also sends no queue token, then the limit answers first (429), and within it the queue gate does', async () => {
+    const bare = async () =>
+      app.inject({ method: 'POST', url: '/api/reservations', remoteAddress: newAddress(), headers: { authorization: await bearer('hold-user-3') }, payload: {} })
+    const results = []
+    for (let i = 0; i < 4; i++) results.push(await bare())
+    expect(results.map((r) => r.statusCode)).toEqual([401, 401, 401, 429])
+    expect(results[0]!.json().code).toBe('QUEUE_TOKEN_MISSING')
+    expect(results[3]!.json().code).toBe('COMMON_RATE_LIMITED')
+  })
+
   it('when the limit is per user, then an unauthenticated flood is refused 401 without using a user\'s budget', async () => {
     for (let i = 0; i < 5; i++) expect((await app.inject({ method: 'POST', url: '/api/payments', payload: {} })).statusCode).toBe(401)
     expect((await post('/api/payments', 'pay-user-3')).statusCode).toBe(200)

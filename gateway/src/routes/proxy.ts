@@ -97,7 +97,17 @@ export async function proxyRoutes(app: FastifyInstance, opts: ProxyOptions) {
     // Per address, before the token is even verified: floods of joins cost one Redis call each.
     if (route.rateLimit === 'token') await app.checkRouteLimit(request, reply, 'token')
     if (route.access === 'user') await app.authenticate(request)
-    if (route.rateLimit === 'hold' || route.rateLimit === 'payment') await app.checkRouteLimit(request, reply, route.rateLimit)
+    // The per-user limit and the gates (the queue token's revocation check) both ask Redis: asked
+    // together they share one round trip. The limit's refusal still comes first.
+    const [limit, gates] = await Promise.allSettled([
+      route.rateLimit === 'hold' || route.rateLimit === 'payment' ? app.checkRouteLimit(request, reply, route.rateLimit) : undefined,
+      runGates(request, route),
+    ])
+    if (limit.status === 'rejected') throw limit.reason
+    if (gates.status === 'rejected') throw gates.reason
+  }
+
+  async function runGates(request: FastifyRequest, route: PublicRoute) {
     for (const gate of opts.gates) await gate(request, route)
   }
 
