@@ -50,7 +50,7 @@ const USAGE = `usage: npm run load -- <ticket-open|token-storm|browse|soak> [opt
   --base-url URL     the gateway (default http://127.0.0.1:8080)
   --concert ID       the concert fans queue for (default: a new one, put on sale for this run)
   --metrics URLS     comma-separated service URLs whose resident memory is sampled
-  --warmup N         fans who first buy on a concert of their own, uncounted (default 20; 0: none)
+  --warmup N         fans who first buy on a concert of their own, uncounted (default 200; 0: none)
   --no-reconcile     skip npm run ops -- reconcile afterwards
   --seed N           random seed (default 1)`
 
@@ -66,7 +66,7 @@ export async function main(argv: string[]): Promise<number> {
       'base-url': { type: 'string', default: 'http://127.0.0.1:8080' },
       concert: { type: 'string' },
       metrics: { type: 'string', default: 'http://127.0.0.1:8080,http://127.0.0.1:3001,http://127.0.0.1:3002,http://127.0.0.1:3003' },
-      warmup: { type: 'string', default: '20' },
+      warmup: { type: 'string', default: '200' },
       'no-reconcile': { type: 'boolean', default: false },
       seed: { type: 'string', default: '1' },
       out: { type: 'string', default: join(root, 'loadtest', 'reports') },

@@ -13,8 +13,10 @@ export interface RehearsalResult {
 
 /**
  * Before the measured run, a few fans buy on a concert of their own, the way an operator runs the
- * purchase once end to end before the doors open: connection pools, caches and the services' JIT
- * meet the buying path before the crowd does. Nothing of it is counted in the report; `reconcile`
+ * purchase end to end before the doors open: connection pools, caches and the services' JIT meet
+ * the buying path before the crowd does. V8 optimises a function after some hundreds of calls: with
+ * 20 rehearsal purchases the first run after a start still paid twice as long at p95 as later runs,
+ * with 200 it did not (docs/benchmarks.md). Nothing of it is counted in the report; `reconcile`
  * afterwards still checks its sales.
  */
 export async function rehearse(opts: { baseUrl: string; secret: string; scenario: Scenario; fans: number; run: string }): Promise<RehearsalResult> {
