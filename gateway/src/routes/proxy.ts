@@ -97,12 +97,10 @@ export async function proxyRoutes(app: FastifyInstance, opts: ProxyOptions) {
     // Per address, before the token is even verified: floods of joins cost one Redis call each.
     if (route.rateLimit === 'token') await app.checkRouteLimit(request, reply, 'token')
     if (route.access === 'user') await app.authenticate(request)
+    if (route.rateLimit !== 'hold' && route.rateLimit !== 'payment') return runGates(request, route)
     // The per-user limit and the gates (the queue token's revocation check) both ask Redis: asked
     // together they share one round trip. The limit's refusal still comes first.
-    const [limit, gates] = await Promise.allSettled([
-      route.rateLimit === 'hold' || route.rateLimit === 'payment' ? app.checkRouteLimit(request, reply, route.rateLimit) : undefined,
-      runGates(request, route),
-    ])
+    const [limit, gates] = await Promise.allSettled([app.checkRouteLimit(request, reply, route.rateLimit), runGates(request, route)])
     if (limit.status === 'rejected') throw limit.reason
     if (gates.status === 'rejected') throw gates.reason
   }
