@@ -83,6 +83,11 @@ export async function main(argv: string[]): Promise<number> {
     rate: values.rate ? Number(values.rate) : undefined,
     durationSeconds: seconds(values.duration),
   })
+  const warmupFans = Number(values.warmup)
+  if (!/^\d+$/.test(values.warmup)) {
+    console.error(`--warmup must be a whole number of fans, not "${values.warmup}"`)
+    return 2
+  }
   const baseUrl = values['base-url'].replace(/\/$/, '')
   const ready = await fetch(`${baseUrl}/health/ready`).then((r) => r.ok, () => false)
   if (!ready) {
@@ -105,11 +110,6 @@ export async function main(argv: string[]): Promise<number> {
   const warmed = ops(['warm-cache'])
   console.error(warmed.ok ? warmed.lastLine : `warm-cache failed, the run starts with a cold cache: ${warmed.output.trim()}`)
   const run = runId()
-  const warmupFans = Number(values.warmup)
-  if (!Number.isInteger(warmupFans) || warmupFans < 0) {
-    console.error(`--warmup must be a whole number of fans, not "${values.warmup}"`)
-    return 2
-  }
   const rehearsal = warmupFans > 0 ? await rehearse({ baseUrl, secret, scenario, fans: warmupFans, run }) : null
   if (rehearsal) console.error(`warm-up: ${rehearsal.fans} fans bought ${rehearsal.sold} seats on a concert of their own in ${rehearsal.seconds.toFixed(1)} s (not counted)`)
   const stats = new Stats()
