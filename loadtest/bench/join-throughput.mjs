@@ -97,16 +97,13 @@ const body = JSON.stringify({ concertId })
 const headers = { 'content-type': 'application/json' }
 
 // New fans are drawn from one sequence across runs (the warm-up's fans are not new to the measured
-// run); re-joins cycle through the first `pool` fans.
+// run); returning fans cycle through the first `pool`.
 let nextNewFan = 0
-function fanRequests(pool) {
+const fan = (i) => ({ authorization: `Bearer ${tokens[i]}`, 'x-forwarded-for': `10.${(i >> 16) & 255}.${(i >> 8) & 255}.${i & 255}` })
+const newFans = () => [{ setupRequest: (req) => ({ ...req, headers: { ...req.headers, ...fan(nextNewFan++ % FANS) } }) }]
+function returningFans(pool) {
   let next = 0
-  return [{
-    setupRequest(req) {
-      const i = pool === FANS ? nextNewFan++ % FANS : next++ % pool
-      return { ...req, headers: { ...req.headers, authorization: `Bearer ${tokens[i]}`, 'x-forwarded-for': `10.${(i >> 16) & 255}.${(i >> 8) & 255}.${i & 255}` } }
-    },
-  }]
+  return [{ setupRequest: (req) => ({ ...req, headers: { ...req.headers, ...fan(next++ % pool) } }) }]
 }
 
 function directRequests() {
@@ -143,12 +140,12 @@ function record(name, r) {
 
 // Every process is warmed up (JIT, connection pools) before it is measured, the same way.
 await cannon({ url: `http://127.0.0.1:${barePort}/api/queue/token`, body, headers, duration: 2 })
-await cannon({ url: `http://127.0.0.1:${gatewayPort}/api/queue/token`, body, headers, duration: 2, requests: fanRequests(FANS) })
+await cannon({ url: `http://127.0.0.1:${gatewayPort}/api/queue/token`, body, headers, duration: 2, requests: newFans() })
 await cannon({ url: `http://127.0.0.1:${queuePort}/api/queue/token`, body, headers, duration: 2, requests: directRequests() })
 record('baseline: bare http-proxy hop, empty upstream', await measured('bare proxy', { url: `http://127.0.0.1:${barePort}/api/queue/token`, body, headers }))
-record('gateway -> queue-service: new joins', await measured('gateway', { url: `http://127.0.0.1:${gatewayPort}/api/queue/token`, body, headers, requests: fanRequests(FANS) }))
+record('gateway -> queue-service: new joins', await measured('gateway', { url: `http://127.0.0.1:${gatewayPort}/api/queue/token`, body, headers, requests: newFans() }))
 record('queue-service alone (no gateway): new joins', await measured('queue-service', { url: `http://127.0.0.1:${queuePort}/api/queue/token`, body, headers, requests: directRequests() }))
-record('gateway -> queue-service: re-joins (1,000 fans)', await measured('gateway', { url: `http://127.0.0.1:${gatewayPort}/api/queue/token`, body, headers, requests: fanRequests(1_000) }))
+record('gateway -> queue-service: re-joins (1,000 fans)', await measured('gateway', { url: `http://127.0.0.1:${gatewayPort}/api/queue/token`, body, headers, requests: returningFans(1_000) }))
 record('baseline again', await measured('bare proxy', { url: `http://127.0.0.1:${barePort}/api/queue/token`, body, headers }))
 
 const cpu = cpus()
