@@ -1,5 +1,4 @@
 import { QUEUE_CONCERT_HEADER } from '@tickets/shared/auth'
-import helmet from '@fastify/helmet'
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import { healthRoutes } from '@tickets/shared/health'
 import { problemDetails, serverOptions } from '@tickets/shared/http'
@@ -13,6 +12,7 @@ import authPlugin from './plugins/auth.js'
 import docsPlugin from './plugins/docs.js'
 import queueGate from './plugins/queue-gate.js'
 import rateLimits from './plugins/rate-limits.js'
+import securityHeaders from './plugins/security-headers.js'
 import shedding from './plugins/shedding.js'
 import { proxyRoutes, routeMatching, type Gate } from './routes/proxy.js'
 import { PUBLIC_ROUTES, type ServiceName } from './routes/table.js'
@@ -39,8 +39,7 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
   const app = Fastify(serverOptionsFor(config)).withTypeProvider<TypeBoxTypeProvider>()
   await app.register(metricsPlugin, { service: 'gateway', defaultMetrics: options.defaultMetrics ?? true })
   await app.register(problemDetails)
-  // An API: no CSP on JSON (Swagger UI sets its own on its pages), no cross-origin embedding rules that break API clients.
-  await app.register(helmet, { contentSecurityPolicy: false, crossOriginEmbedderPolicy: false, crossOriginResourcePolicy: { policy: 'same-site' } })
+  await app.register(securityHeaders)
   await app.register(redisPlugin, { url: config.REDIS_URL, keyPrefix: config.REDIS_PREFIX })
   const switches = await createSwitchBoard(app.redis, {
     pollMs: config.SWITCH_CACHE_MS,

@@ -153,12 +153,17 @@ describe('what the gateway refuses itself', () => {
 })
 
 describe('security headers', () => {
-  it('when any answer leaves the gateway, then it carries the API security headers and no CSP', async () => {
+  it('when any answer leaves the gateway, then it carries the API security headers, no CSP and none of the document-only ones', async () => {
     for (const res of [await app.inject({ method: 'GET', url: '/api/concerts' }), await app.inject({ method: 'GET', url: '/api/points' })]) {
       expect(res.headers['x-content-type-options']).toBe('nosniff')
       expect(res.headers['x-frame-options']).toBe('SAMEORIGIN')
       expect(res.headers['strict-transport-security']).toContain('max-age=')
+      expect(res.headers['referrer-policy']).toBe('no-referrer')
+      expect(res.headers['cross-origin-resource-policy']).toBe('same-site')
       expect(res.headers['content-security-policy']).toBeUndefined()
+      for (const documentOnly of ['x-xss-protection', 'x-download-options', 'x-permitted-cross-domain-policies', 'x-dns-prefetch-control', 'origin-agent-cluster']) {
+        expect(res.headers[documentOnly]).toBeUndefined()
+      }
     }
   })
 })

@@ -63,7 +63,7 @@ export default fp(
     await app.register(swagger, { openapi: { openapi: '3.1.0', info: BASE.info as { title: string; version: string } }, hideUntagged: true })
     await app.register(swaggerUi, {
       routePrefix: '/docs',
-      // Helmet sends no CSP (JSON API); the UI's own pages get one that lets its scripts run.
+      // The gateway sends no CSP (JSON API); the UI's own pages get one that lets its scripts run.
       staticCSP: true,
       uiConfig: { docExpansion: 'list', deepLinking: true },
       uiHooks: {
