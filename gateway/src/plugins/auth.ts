@@ -2,6 +2,7 @@ import { AppError } from '@tickets/shared/errors'
 import { timeClaimsProblem, verifyHs256, type JwtPayload } from '@tickets/shared/hs256'
 import type { FastifyInstance, FastifyRequest } from 'fastify'
 import fp from 'fastify-plugin'
+import { TwoGenerationCache } from '../domain/two-generation-cache.js'
 import { createRemoteJWKSet, decodeProtectedHeader, errors, jwtVerify, type JWTVerifyOptions } from 'jose'
 
 declare module 'fastify' {
@@ -33,6 +34,7 @@ const USER_ID = /^[A-Za-z0-9_-]{1,64}$/
 const BEARER = /^Bearer ([A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*)$/
 const VERIFIED_MAX = 10_000
 const VERIFIED_TTL_MS = 60_000
+const HEADERS_REMEMBERED = 64
 const INVALID = { headers: { 'www-authenticate': 'Bearer error="invalid_token"' } }
 const CLOCK_TOLERANCE_S = 5
 
@@ -65,13 +67,23 @@ export default fp(
       return { payload }
     }
 
-    async function verify(token: string) {
+    // An issuer writes the same few headers on every token: each is decoded once.
+    const algOfHeader = new Map<string, string | undefined>()
+    function algorithmOf(token: string): string | undefined {
+      const segment = token.slice(0, token.indexOf('.'))
+      if (algOfHeader.has(segment)) return algOfHeader.get(segment)
       let alg: string | undefined
       try {
         alg = decodeProtectedHeader(token).alg
       } catch {
         throw new AppError('AUTH_INVALID_TOKEN', 'Token header is not valid', INVALID)
       }
+      if (algOfHeader.size < HEADERS_REMEMBERED) algOfHeader.set(segment, alg)
+      return alg
+    }
+
+    async function verify(token: string) {
+      const alg = algorithmOf(token)
       if (alg && HMAC_ALGORITHMS.includes(alg)) return verifyHmac(token)
       if (alg && jwks && JWKS_ALGORITHMS.includes(alg)) return jwtVerify(token, jwks, { ...claims, algorithms: JWKS_ALGORITHMS })
       throw new AppError('AUTH_INVALID_TOKEN', `Token algorithm ${alg ?? '(none)'} is not accepted`, INVALID)
@@ -79,9 +91,8 @@ export default fp(
 
     // Fans poll with the same token many times a minute: a token verified once is remembered (by its
     // exact text) until its exp, at most VERIFIED_TTL_MS so a key removed from the JWKS stops working soon.
-    const verified = new Map<string, { sub: string; until: number }>()
+    const verified = new TwoGenerationCache<string, { sub: string; until: number }>(VERIFIED_MAX)
     const remember = (token: string, sub: string, exp: number) => {
-      if (verified.size >= VERIFIED_MAX) verified.delete(verified.keys().next().value!)
       verified.set(token, { sub, until: Math.min(exp * 1000, Date.now() + VERIFIED_TTL_MS) })
     }
 
