@@ -82,6 +82,7 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
     holdMax: config.RATE_LIMIT_HOLD_MAX,
     paymentMax: config.RATE_LIMIT_PAYMENT_MAX,
     userWindowMs: config.RATE_LIMIT_USER_WINDOW_MS,
+    tokenSyncMs: config.RATE_LIMIT_TOKEN_SYNC_MS,
     switches,
   })
   await app.register(authPlugin, {

@@ -41,6 +41,13 @@ describe('the global per-client limit', async () => {
     expect((await b.inject({ method: 'GET', url: '/api/concerts', remoteAddress: newAddress() })).statusCode).toBe(200)
   })
 
+  it('when a client probes paths that do not exist, then those count against its limit too', async () => {
+    const remoteAddress = newAddress()
+    const statuses = []
+    for (let i = 0; i < 6; i++) statuses.push((await a.inject({ method: 'GET', url: `/no-such-page-${i}`, remoteAddress })).statusCode)
+    expect(statuses).toEqual([404, 404, 404, 404, 404, 429])
+  })
+
   it('when a client is limited, then health and metrics still answer', async () => {
     const remoteAddress = newAddress()
     for (let i = 0; i < 6; i++) await a.inject({ method: 'GET', url: '/api/concerts', remoteAddress })
@@ -71,6 +78,21 @@ describe('POST /api/queue/token: per client address', async () => {
     expect(limited.headers['ratelimit-limit']).toBe('10')
     expect(limited.headers['retry-after']).toBe('1')
     expect(limited.json().code).toBe('COMMON_RATE_LIMITED')
+  })
+
+  it('when one address joins through two gateway instances, then they share its limit once they have synced', async () => {
+    const { app: a, config } = await buildTestApp(import.meta.url, { ...urls, RATE_LIMIT_TOKEN_PER_SECOND: '10', RATE_LIMIT_TOKEN_SYNC_MS: '5' })
+    const b = await anotherInstance(config)
+    const remoteAddress = newAddress()
+    const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
+    const atA = await Promise.all(Array.from({ length: 6 }, () => join(a, remoteAddress)))
+    // b decides its first join from memory, then hears a's six at its sync.
+    const first = await join(b, remoteAddress)
+    await sleep(100)
+    const atB = await Promise.all(Array.from({ length: 5 }, () => join(b, remoteAddress)))
+    expect([...atA, first].map((r) => r.statusCode)).toEqual([200, 200, 200, 200, 200, 200, 200])
+    expect(atB.map((r) => r.statusCode).sort()).toEqual([200, 200, 200, 429, 429])
+    expect(atB.find((r) => r.statusCode === 429)!.headers['ratelimit-remaining']).toBe('0')
   })
 
   it('when the joins come through a trusted proxy, then each forwarded client has its own limit', async () => {
@@ -144,6 +166,23 @@ describe('when Redis is down', async () => {
   afterAll(() => redis.dispose())
   const { app: a, config } = await buildTestApp(import.meta.url, { ...urls, REDIS_URL: redis.url, RATE_LIMIT_GLOBAL_MAX: '3', RATE_LIMIT_GLOBAL_WINDOW_MS: '20000' })
   const b = await anotherInstance(config)
+
+  it('when Redis stops answering, then joins are still limited per address, from memory, and none fails', async () => {
+    const { app: joins } = await buildTestApp(import.meta.url, { ...urls, REDIS_URL: redis.url, RATE_LIMIT_TOKEN_PER_SECOND: '10', RATE_LIMIT_TOKEN_SYNC_MS: '5' })
+    const remoteAddress = newAddress()
+    const join = async () => joins.inject({ method: 'POST', url: '/api/queue/token', remoteAddress, headers: { authorization: await bearer('1') }, payload: { concertId: 'c1' } })
+    redis.pause()
+    try {
+      const first = await Promise.all(Array.from({ length: 6 }, join))
+      // Long enough for a sync to be sent to the paused Redis and still be waiting on it.
+      await new Promise((r) => setTimeout(r, 100))
+      const rest = await Promise.all(Array.from({ length: 9 }, join))
+      expect(first.map((r) => r.statusCode)).toEqual([200, 200, 200, 200, 200, 200])
+      expect(rest.map((r) => r.statusCode).sort()).toEqual([200, 200, 200, 200, 429, 429, 429, 429, 429])
+    } finally {
+      redis.resume()
+    }
+  })
 
   it('then limits fall back to per-instance memory instead of failing requests, and go back to Redis when it returns', async () => {
     const remoteAddress = newAddress()

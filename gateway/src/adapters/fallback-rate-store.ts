@@ -1,4 +1,5 @@
 import type { Redis } from 'ioredis'
+import type { SyncedWindows } from './synced-rate-windows.js'
 
 type Callback = (err: Error | null, result?: { current: number; ttl: number }) => void
 
@@ -43,6 +44,22 @@ export interface FallbackState {
   redisDownUntil: number
   retryMs: number
   onFallback?: (err: unknown) => void
+  /** Windows for the limiters made with `counting: 'synced'`: decided in memory, shared every few ms. */
+  synced?: SyncedWindows
+}
+
+/** A limiter's own option, passed through @fastify/rate-limit to the store: how its hits are counted. */
+export interface CountingOption {
+  counting?: 'per-request' | 'synced'
+}
+
+export function redisUsable(state: FallbackState): boolean {
+  return Date.now() >= state.redisDownUntil && state.redis.status === 'ready'
+}
+
+export function redisFailed(state: FallbackState, err: unknown): void {
+  state.redisDownUntil = Date.now() + state.retryMs
+  state.onFallback?.(err)
 }
 
 /**
@@ -63,21 +80,37 @@ export function createFallbackStoreClass(state: FallbackState) {
     incr(key: string, callback: Callback, timeWindow: number) {
       const fullKey = this.nameSpace + key
       const useMemory = (err?: unknown) => {
-        if (err !== undefined) {
-          state.redisDownUntil = Date.now() + state.retryMs
-          state.onFallback?.(err)
-        }
+        if (err !== undefined) redisFailed(state, err)
         callback(null, state.memory.incr(fullKey, timeWindow))
       }
-      if (Date.now() < state.redisDownUntil || state.redis.status !== 'ready') return useMemory()
+      if (!redisUsable(state)) return useMemory()
       redis.incrWindow!(fullKey, String(timeWindow)).then(
         ([current, ttl]) => callback(null, { current, ttl }),
         useMemory,
       )
     }
 
-    child(routeOptions: { nameSpace?: string }) {
-      return new FallbackRateStore({ nameSpace: routeOptions.nameSpace ?? this.nameSpace })
+    child(routeOptions: { nameSpace?: string } & CountingOption): FallbackRateStore | SyncedRateStore {
+      const nameSpace = routeOptions.nameSpace ?? this.nameSpace
+      if (routeOptions.counting !== 'synced') return new FallbackRateStore({ nameSpace })
+      if (!state.synced) throw new Error('counting: synced needs the state to have synced windows')
+      return new SyncedRateStore(nameSpace, state.synced)
     }
+  }
+}
+
+/** The store of a limiter that counts in memory and shares its counts through Redis (SyncedWindows). */
+class SyncedRateStore {
+  constructor(
+    readonly nameSpace: string,
+    private readonly windows: SyncedWindows,
+  ) {}
+
+  incr(key: string, callback: Callback, timeWindow: number) {
+    callback(null, this.windows.incr(this.nameSpace + key, timeWindow))
+  }
+
+  child(): never {
+    throw new Error('a synced limiter has no children')
   }
 }

@@ -3,11 +3,16 @@ import { AppError } from '@tickets/shared/errors'
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import fp from 'fastify-plugin'
 import { Counter } from 'prom-client'
-import { createFallbackStoreClass, MemoryWindows, type FallbackState } from '../adapters/fallback-rate-store.js'
+import { createFallbackStoreClass, MemoryWindows, redisFailed, redisUsable, type CountingOption, type FallbackState } from '../adapters/fallback-rate-store.js'
 import type { SwitchBoard } from '../adapters/redis-switches.js'
+import { SyncedWindows } from '../adapters/synced-rate-windows.js'
 import type { RateLimitClass } from '../routes/table.js'
 
 declare module 'fastify' {
+  interface FastifyRequest {
+    /** request.ip, worked out once (see clientAddress). */
+    clientAddress: string | null
+  }
   interface FastifyInstance {
     /** Applies a route's own limit (after authentication, for the per-user classes). */
     checkRouteLimit(request: FastifyRequest, reply: FastifyReply, limit: RateLimitClass): Promise<void>
@@ -21,18 +26,14 @@ export interface RateLimitOptions {
   holdMax: number
   paymentMax: number
   userWindowMs: number
+  /** How often the token route's in-memory counts are shared with the other instances through Redis. */
+  tokenSyncMs: number
   switches: SwitchBoard
 }
 
-// request.ip walks X-Forwarded-For against the trusted proxies on every read; a request asks twice.
-const clientAddresses = new WeakMap<FastifyRequest, string>()
+// request.ip walks X-Forwarded-For against the trusted proxies on every read; a request may ask twice.
 function clientAddress(request: FastifyRequest): string {
-  let ip = clientAddresses.get(request)
-  if (ip === undefined) {
-    ip = request.ip
-    clientAddresses.set(request, ip)
-  }
-  return ip
+  return (request.clientAddress ??= request.ip)
 }
 
 function rateLimited(retryAfterSeconds: number, detail: string): AppError {
@@ -41,10 +42,12 @@ function rateLimited(retryAfterSeconds: number, detail: string): AppError {
 
 /**
  * @fastify/rate-limit with counters in Redis (one limit across every gateway instance), falling back
- * to per-instance memory while Redis fails. The global per-client limit runs on every route in
- * onRequest, except the token route, which has its own, stricter per-address limit instead (api.md):
- * a join costs one Redis call, not two. The route classes run from the proxy once the route (and
- * user) is known.
+ * to per-instance memory while Redis fails. The global per-client limit runs on every request in
+ * onRequest (404s included; health, metrics and the OpenAPI document are exempt by their route
+ * config), except the token route, which has its own, stricter per-address limit instead (api.md),
+ * counted in memory and shared through Redis every few milliseconds: a join costs no Redis call and
+ * no pass through the global limiter at all. The route classes run from the proxy once the route
+ * (and user) is known.
  */
 export default fp(
   async (app: FastifyInstance, opts: RateLimitOptions) => {
@@ -59,6 +62,7 @@ export default fp(
       labelNames: ['limit'],
       registers: [app.metrics],
     })
+    app.decorateRequest('clientAddress', null)
     const state: FallbackState = {
       redis: app.redis,
       memory: new MemoryWindows(),
@@ -69,35 +73,38 @@ export default fp(
         app.log.warn({ err }, 'rate limits fall back to memory: Redis failed')
       },
     }
+    state.synced = new SyncedWindows(app.redis, {
+      syncMs: opts.tokenSyncMs,
+      redisUsable: () => redisUsable(state),
+      onSyncError: (err) => redisFailed(state, err),
+    })
+    app.addHook('onClose', async () => state.synced?.close())
 
+    // Not global: the plugin's own hook would run (and be awaited) on the token route too, only to
+    // find it exempt. The hook below skips it before any work.
     await app.register(rateLimit, {
-      global: true,
-      hook: 'onRequest',
-      max: opts.globalMax,
-      timeWindow: opts.globalWindowMs,
+      global: false,
       enableDraftSpec: true,
-      keyGenerator: clientAddress,
-      allowList: (request) => request.publicRoute?.rateLimit === 'token',
       store: createFallbackStoreClass(state) as unknown as FastifyRateLimitStoreCtor,
-      errorResponseBuilder: (_request, context) => {
-        limited.inc({ limit: 'global' })
-        return rateLimited(Math.ceil(context.ttl / 1000), `Too many requests from this client; retry in ${context.after}`)
-      },
     })
 
-    // Limiters made here inherit the global options; the global limit's exemption is not theirs.
-    const own = { allowList: [] as string[] }
     const perUser = (nameSpace: string, max: number) =>
       app.createRateLimit({
-        ...own,
         nameSpace,
         max,
         timeWindow: opts.userWindowMs,
         keyGenerator: (request) => request.userId ?? clientAddress(request),
       } as Parameters<typeof app.createRateLimit>[0])
-    const limiters = {
+    const limiters: Record<RateLimitClass | 'global', ReturnType<typeof app.createRateLimit>> = {
+      global: app.createRateLimit({
+        nameSpace: 'rl:global:',
+        max: opts.globalMax,
+        timeWindow: opts.globalWindowMs,
+        keyGenerator: clientAddress,
+      } as Parameters<typeof app.createRateLimit>[0]),
+      // The join flood's limit: decided in memory and shared every tokenSyncMs, not a round trip per join.
       token: app.createRateLimit({
-        ...own,
+        counting: 'synced' satisfies CountingOption['counting'],
         nameSpace: 'rl:token:',
         max: () => opts.switches.current().tokenLimitPerSecond ?? opts.tokenPerSecond,
         timeWindow: 1_000,
@@ -107,18 +114,28 @@ export default fp(
       payment: perUser('rl:payment:', opts.paymentMax),
     }
 
-    app.decorate('checkRouteLimit', async (request: FastifyRequest, reply: FastifyReply, limit: RateLimitClass) => {
+    async function check(request: FastifyRequest, reply: FastifyReply, limit: RateLimitClass | 'global') {
       const result = await limiters[limit](request)
       if (result.isAllowed) return
-      // The route's own, stricter limit is the one the client has to respect: its headers win.
+      // A route's own, stricter limit runs after the global one: its headers win.
       reply.header('ratelimit-limit', result.max)
       reply.header('ratelimit-remaining', result.remaining)
       reply.header('ratelimit-reset', result.ttlInSeconds)
       if (result.isExceeded) {
         limited.inc({ limit })
-        throw rateLimited(result.ttlInSeconds, `Too many ${limit} requests; retry in ${result.ttlInSeconds} s`)
+        const who = limit === 'global' ? 'requests from this client' : `${limit} requests`
+        throw rateLimited(result.ttlInSeconds, `Too many ${who}; retry in ${result.ttlInSeconds} s`)
       }
+    }
+
+    // Callback style: a join passes straight through, without a promise of its own.
+    app.addHook('onRequest', (request, reply, done) => {
+      if (request.publicRoute?.rateLimit === 'token') return done()
+      // Only routes outside /api (health, metrics, the OpenAPI document) opt out, in their config.
+      if (!request.url.startsWith('/api/') && request.routeOptions.config.rateLimit === false) return done()
+      check(request, reply, 'global').then(() => done(), done)
     })
+    app.decorate('checkRouteLimit', check)
   },
   { name: 'rate-limits', dependencies: ['redis', 'metrics'] },
 )
