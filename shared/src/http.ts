@@ -6,6 +6,7 @@ import fp from 'fastify-plugin'
 import { Type, type Static } from 'typebox'
 import { AppError, ERROR_CODES, isAppError, problemType, type ErrorCode } from './errors.js'
 import { loggerOptions } from './logging.js'
+import { lazyRequestLogger } from './request-logger.js'
 import { tracingOn } from './tracing-gear.js'
 
 export { tracingOn }
@@ -63,14 +64,12 @@ function correlationTraceId(traceparent: unknown, requestId: string): string {
 }
 
 // Worked out once per request: the log binding, X-Trace-Id, a problem body and the proxy all ask.
-const correlationIds = new WeakMap<object, string>()
+// Kept on the request itself: a WeakMap entry per request costs the garbage collector more.
+const CORRELATION_ID = Symbol('tickets.correlationId')
+type WithCorrelationId = { [CORRELATION_ID]?: string }
 function correlationIdOf(raw: object, traceparent: unknown, requestId: string): string {
-  let id = correlationIds.get(raw)
-  if (id === undefined) {
-    id = correlationTraceId(traceparent, requestId)
-    correlationIds.set(raw, id)
-  }
-  return id
+  const holder = raw as WithCorrelationId
+  return (holder[CORRELATION_ID] ??= correlationTraceId(traceparent, requestId))
 }
 
 /**
@@ -90,8 +89,12 @@ export function serverOptions(opts: { service: string; logLevel: string; bodyLim
     requestIdHeader: false,
     genReqId: requestIdFor,
     // Traced, the log mixin adds the span's ids; untraced, the correlation trace id stands in.
-    childLoggerFactory: (logger, bindings, options, rawReq) =>
-      logger.child(tracingOn() ? bindings : { ...bindings, trace_id: correlationIdOf(rawReq, rawReq.headers.traceparent, String(bindings.reqId)) }, options),
+    childLoggerFactory: (logger, bindings, options, rawReq) => {
+      const child = () =>
+        logger.child(tracingOn() ? bindings : { ...bindings, trace_id: correlationIdOf(rawReq, rawReq.headers.traceparent, String(bindings.reqId)) }, options)
+      // A route with its own log level gets its child at once: the lazy logger decides by the parent's level.
+      return options.level ? child() : lazyRequestLogger(logger, child)
+    },
     bodyLimit: opts.bodyLimit ?? 64 * 1024,
     // Errors the router raises before any handler (malformed %-encoding, an over-long path segment)
     // would otherwise be Fastify's own JSON, not a problem.
@@ -184,11 +187,14 @@ export function toProblem(err: FastifyError | AppError | Error): ProblemInput {
 export const problemDetails = fp(
   async (app: FastifyInstance) => {
     app.addSchema(ProblemSchema)
-    app.addHook('onSend', async (request, reply) => {
+    // Callback-style hooks here and in the other per-request plumbing: an async hook costs every
+    // request a promise and a microtask for work that never waits.
+    app.addHook('onSend', (request, reply, payload, done) => {
       reply.header('x-request-id', request.id)
       reply.header('x-trace-id', traceIdOf(request))
       // Marked so a tail-sampling collector always keeps failed requests.
       if (reply.statusCode >= 500) trace.getActiveSpan()?.setAttribute('tickets.error', true)
+      done(null, payload)
     })
     app.setErrorHandler((err: FastifyError, request, reply) => {
       const problem = toProblem(err)
