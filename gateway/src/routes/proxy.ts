@@ -16,7 +16,17 @@ declare module 'fastify' {
     publicRoute: PublicRoute | null
     /** Headers that gates (e.g. the queue gate) add for the service; set only by the gateway. */
     upstreamHeaders: Record<string, string> | null
+    /** The instance this request is being sent to (and the one that failed before, on a retry). */
+    proxyAttempt: ProxyAttempt | null
   }
+}
+
+interface ProxyAttempt {
+  dest: string
+  upstream: string
+  failed: string | undefined
+  /** The route's reply-from options, for a retry. */
+  fixed: object
 }
 
 /**
@@ -46,10 +56,13 @@ export const routeMatching = fp(
     app.decorateRequest('routeMatch', null)
     app.decorateRequest('publicRoute', null)
     app.decorateRequest('upstreamHeaders', null)
-    app.addHook('onRequest', async (request) => {
-      if (!request.url.startsWith('/api/')) return
-      request.routeMatch = match(request.method, request.url)
-      if (request.routeMatch.kind === 'route') request.publicRoute = request.routeMatch.route
+    app.decorateRequest('proxyAttempt', null)
+    app.addHook('onRequest', (request, _reply, done) => {
+      if (request.url.startsWith('/api/')) {
+        request.routeMatch = match(request.method, request.url)
+        if (request.routeMatch.kind === 'route') request.publicRoute = request.routeMatch.route
+      }
+      done()
     })
   },
   { name: 'route-matching' },
@@ -94,7 +107,7 @@ export async function proxyRoutes(app: FastifyInstance, opts: ProxyOptions) {
     if (route.feature === 'ranking' && !opts.switches.current().rankingEnabled) {
       throw new AppError('COMMON_FEATURE_DISABLED', 'The ranking is switched off for now', { headers: { 'retry-after': '60' } })
     }
-    // Per address, before the token is even verified: floods of joins cost one Redis call each.
+    // Per address, before the token is even verified: a flood of joins is refused from memory.
     if (route.rateLimit === 'token') await app.checkRouteLimit(request, reply, 'token')
     if (route.access === 'user') await app.authenticate(request)
     if (route.rateLimit !== 'hold' && route.rateLimit !== 'payment') return runGates(request, route)
@@ -109,46 +122,55 @@ export async function proxyRoutes(app: FastifyInstance, opts: ProxyOptions) {
     for (const gate of opts.gates) await gate(request, route)
   }
 
-  function forward(request: FastifyRequest, reply: FastifyReply, dest: string, options: object, failed?: string) {
+  // reply-from reads its options as plain properties, so each request's own (the body) sit on an
+  // object whose prototype holds the options that never change: nothing is copied per request.
+  const ownOptions = {
+    getUpstream: (request: FastifyRequest) => request.proxyAttempt!.upstream,
+    // reply-from would retry a GET answered 503 up to ten times; retries are decided here instead.
+    retryDelay: () => null,
+    onError: (reply: FastifyReply, { error }: { error: { code?: string; statusCode?: number } }) => upstreamFailed(reply, error),
+  }
+
+  function upstreamFailed(reply: FastifyReply, error: { code?: string; statusCode?: number }) {
+    const request = reply.request
     const route = request.publicRoute!
     const pool = opts.pools[route.service]
-    const upstream = pool.pick(failed)
-    const hasBody = request.body !== undefined && request.method !== 'GET' && request.method !== 'HEAD'
-    const isJson = /json/i.test(request.headers['content-type'] ?? '')
-    // The body was parsed (and size-checked) here; send it re-encoded, also a falsy JSON value (null, 0, "").
-    const body = !hasBody
-      ? {}
-      : isJson
-        ? { body: JSON.stringify(request.body), contentType: 'application/json' }
-        : { body: String(request.body), contentType: request.headers['content-type'] ?? 'text/plain' }
-    reply.from(dest, {
-      ...options,
-      ...body,
-      getUpstream: () => upstream,
-      // reply-from would retry a GET answered 503 up to ten times; retries are decided here instead.
-      retryDelay: () => null,
-      onError: (_reply: FastifyReply, { error }: { error: { code?: string; statusCode?: number } }) => {
-        const failure = classify(error)
-        pool.markFailed(upstream)
-        upstreamErrors.inc({ upstream: route.service, failure })
-        request.log.warn({ err: error, upstream, failure }, 'upstream failed')
-        if (failure === 'unavailable' && failed === undefined && route.retryable && (request.method === 'GET' || request.method === 'HEAD') && pool.urls.length > 1) {
-          retries.inc({ upstream: route.service })
-          forward(request, reply, dest, options, upstream)
-          return
-        }
-        reply.send(
-          failure === 'timeout'
-            ? new AppError('COMMON_UPSTREAM_TIMEOUT', `The ${route.service} service did not answer within ${opts.timeoutMs} ms`)
-            : new AppError('COMMON_UPSTREAM_UNAVAILABLE', `The ${route.service} service is unavailable`, {
-                headers: { 'retry-after': String(opts.retryAfterSeconds) },
-              }),
-        )
-      },
-    } as Parameters<FastifyReply['from']>[1])
+    const { dest, upstream, failed, fixed } = request.proxyAttempt!
+    const failure = classify(error)
+    pool.markFailed(upstream)
+    upstreamErrors.inc({ upstream: route.service, failure })
+    request.log.warn({ err: error, upstream, failure }, 'upstream failed')
+    if (failure === 'unavailable' && failed === undefined && route.retryable && (request.method === 'GET' || request.method === 'HEAD') && pool.urls.length > 1) {
+      retries.inc({ upstream: route.service })
+      forward(request, reply, dest, fixed, upstream)
+      return
+    }
+    reply.send(
+      failure === 'timeout'
+        ? new AppError('COMMON_UPSTREAM_TIMEOUT', `The ${route.service} service did not answer within ${opts.timeoutMs} ms`)
+        : new AppError('COMMON_UPSTREAM_UNAVAILABLE', `The ${route.service} service is unavailable`, {
+            headers: { 'retry-after': String(opts.retryAfterSeconds) },
+          }),
+    )
+  }
+
+  /** `fixed`: a route's reply-from options (http-proxy's and the gateway's), made once per route. */
+  function forward(request: FastifyRequest, reply: FastifyReply, dest: string, fixed: object, failed?: string) {
+    const pool = opts.pools[request.publicRoute!.service]
+    request.proxyAttempt = { dest, upstream: pool.pick(failed), failed, fixed }
+    const options = Object.create(fixed) as Record<string, unknown>
+    if (request.body !== undefined && request.method !== 'GET' && request.method !== 'HEAD') {
+      // The body was parsed (and size-checked) here; send it re-encoded, also a falsy JSON value (null, 0, "").
+      const type = request.headers['content-type']
+      const isJson = type !== undefined && /json/i.test(type)
+      options.body = isJson ? JSON.stringify(request.body) : String(request.body)
+      options.contentType = isJson ? 'application/json' : (type ?? 'text/plain')
+    }
+    reply.from(dest, options as Parameters<FastifyReply['from']>[1])
   }
 
   for (const [prefix, service] of prefixesOf(opts.routes)) {
+    let fixed: object | undefined
     await app.register(proxy, {
       upstream: '',
       prefix,
@@ -157,12 +179,13 @@ export async function proxyRoutes(app: FastifyInstance, opts: ProxyOptions) {
       proxyPayloads: false,
       undici: { connections: 128, pipelining: 1, headersTimeout: opts.timeoutMs, bodyTimeout: opts.timeoutMs, connect: { timeout: Math.min(opts.timeoutMs, 3_000) } },
       preHandler: admit,
-      handler: (request, reply, dest, options) => forward(request, reply, dest, options),
+      handler: (request, reply, dest, options) => forward(request, reply, dest, (fixed ??= { ...options, ...ownOptions })),
       replyOptions: {
         // Only for http-proxy's destination check: `forward` picks the instance for each attempt.
         getUpstream: () => opts.pools[service].urls[0]!,
+        // reply-from hands over its own copy of the client's headers: changed in place.
         rewriteRequestHeaders: (request, headers) => {
-          const out: Record<string, string | string[] | undefined> = { ...headers }
+          const out: Record<string, string | string[] | undefined> = headers
           // A client must never speak as another user or claim a concert: only the gateway sets these.
           for (const h of GATEWAY_HEADERS) delete out[h]
           if (tracingOn()) {

@@ -82,15 +82,33 @@ export function createRouteMatcher(routes: readonly PublicRoute[]) {
     }))
     .sort((a, b) => Number(b.static) - Number(a.static))
 
+  const notAllowed = (candidates: Compiled[]): RouteMatch => ({ kind: 'method-not-allowed', allow: [...new Set(candidates.map((c) => c.route.method))] })
+  function decide(method: string, candidates: Compiled[]): RouteMatch {
+    const hit = candidates.find((c) => c.route.method === method || (method === 'HEAD' && c.route.method === 'GET'))
+    return hit ? { kind: 'route', route: hit.route } : notAllowed(candidates)
+  }
+
+  // A static path (with or without its trailing slash) is answered from a map, its results made
+  // once: the busiest routes (joining, polling) cost no regular expression and no allocation.
+  const byStaticPath = new Map<string, { byMethod: Map<string, RouteMatch>; other: RouteMatch }>()
+  for (const c of compiled.filter((x) => x.static)) {
+    if (byStaticPath.has(c.route.path)) continue
+    const same = compiled.filter((x) => x.static && x.route.path === c.route.path)
+    const byMethod = new Map<string, RouteMatch>()
+    for (const m of [...same.map((x) => x.route.method), 'HEAD']) byMethod.set(m, decide(m, same))
+    const entry = { byMethod, other: notAllowed(same) }
+    byStaticPath.set(c.route.path, entry)
+    byStaticPath.set(`${c.route.path}/`, entry)
+  }
+  const parametric = compiled.filter((c) => !c.static)
+
   return function match(method: string, url: string): RouteMatch {
     const path = url.split('?', 1)[0] ?? ''
-    const byPath = compiled.filter((c) => c.pattern.test(path))
+    const known = byStaticPath.get(path)
+    if (known) return known.byMethod.get(method) ?? known.other
+    const byPath = parametric.filter((c) => c.pattern.test(path))
     if (byPath.length === 0) return { kind: 'none' }
-    const staticHit = byPath.some((c) => c.static)
-    const candidates = staticHit ? byPath.filter((c) => c.static) : byPath
-    const hit = candidates.find((c) => c.route.method === method || (method === 'HEAD' && c.route.method === 'GET'))
-    if (hit) return { kind: 'route', route: hit.route }
-    return { kind: 'method-not-allowed', allow: [...new Set(candidates.map((c) => c.route.method))] }
+    return decide(method, byPath)
   }
 }
 
