@@ -90,6 +90,11 @@ start('gateway', [...profile, 'gateway/dist/server.js'], {
 })
 await Promise.all([ready(`http://127.0.0.1:${upstreamPort}/x`), ready(`http://127.0.0.1:${queuePort}/health`), ready(`http://127.0.0.1:${gatewayPort}/health`)])
 
+const redis = new Redis(process.env.REDIS_URL ?? 'redis://127.0.0.1:6379')
+// Redis shares the cores when it runs on this machine: its CPU per request is counted too.
+const redisPid = Number(/process_id:(\d+)/.exec(await redis.info('server'))?.[1])
+if (['localhost', '127.0.0.1', '::1'].includes(redis.options.host) && redisPid && cpuMs(redisPid) !== null) pids.redis = redisPid
+
 const FANS = Number(process.env.BENCH_FANS ?? 150_000)
 const tokens = await Promise.all(Array.from({ length: FANS }, (_, i) => signUserToken({ secret: SECRET, userId: `fan-${i}` })))
 const concertId = `bench-${run}`
@@ -106,20 +111,34 @@ function returningFans(pool) {
   return [{ setupRequest: (req) => ({ ...req, headers: { ...req.headers, ...fan(next++ % pool) } }) }]
 }
 
+// The baseline gets the same requests as the gateway (each fan's token and address), so the load
+// generator, which shares the cores, spends as much per request on either target.
+function baselineRequests() {
+  let next = 0
+  return [{ setupRequest: (req) => ({ ...req, headers: { ...req.headers, ...fan(next++ % FANS) } }) }]
+}
+
 function directRequests() {
   let next = 0
   return [{ setupRequest: (req) => ({ ...req, headers: { ...req.headers, 'x-user-id': `direct-${next++}` } }) }]
 }
 
 const rows = []
-// CPU microseconds per successful request of the proxying process (the bare hop or the gateway):
-// the figure that says where the gap is, whatever else the cores were doing.
-async function measured(proxyName, opts) {
-  const before = cpuMs(pids[proxyName])
+const cpuRows = []
+// CPU microseconds per successful request of every process in the run (Redis and this load
+// generator included): the figures that say where the gap is, whatever else the cores were doing.
+async function measured(name, opts) {
+  const processes = { ...pids, 'load generator': process.pid }
+  const before = Object.fromEntries(Object.entries(processes).map(([n, pid]) => [n, cpuMs(pid)]))
   const result = await cannon(opts)
-  const after = cpuMs(pids[proxyName])
   const ok = result.requests.total - result.non2xx
-  result.proxyCpuUs = before === null || after === null || ok === 0 ? null : Math.round(((after - before) * 1000) / ok)
+  const row = { run: name }
+  for (const [n, pid] of Object.entries(processes)) {
+    const after = cpuMs(pid)
+    const used = before[n] === null || after === null || ok === 0 ? null : Math.round(((after - before[n]) * 1000) / ok)
+    if (used !== 0) row[n] = used ?? ''
+  }
+  cpuRows.push(row)
   return result
 }
 
@@ -134,30 +153,30 @@ function record(name, r) {
     'non-2xx': r.non2xx,
     statuses: Object.entries(r.statusCodeStats ?? {}).map(([code, { count }]) => `${code}: ${count}`).join(', '),
     errors: r.errors + r.timeouts,
-    'proxy CPU µs/req': r.proxyCpuUs ?? '',
   })
 }
 
 // Every process is warmed up (JIT, connection pools) before it is measured, the same way.
-await cannon({ url: `http://127.0.0.1:${barePort}/api/queue/token`, body, headers, duration: 2 })
+await cannon({ url: `http://127.0.0.1:${barePort}/api/queue/token`, body, headers, duration: 2, requests: baselineRequests() })
 await cannon({ url: `http://127.0.0.1:${gatewayPort}/api/queue/token`, body, headers, duration: 2, requests: newFans() })
 await cannon({ url: `http://127.0.0.1:${queuePort}/api/queue/token`, body, headers, duration: 2, requests: directRequests() })
-record('baseline: bare http-proxy hop, empty upstream', await measured('bare proxy', { url: `http://127.0.0.1:${barePort}/api/queue/token`, body, headers }))
-record('gateway -> queue-service: new joins', await measured('gateway', { url: `http://127.0.0.1:${gatewayPort}/api/queue/token`, body, headers, requests: newFans() }))
-record('queue-service alone (no gateway): new joins', await measured('queue-service', { url: `http://127.0.0.1:${queuePort}/api/queue/token`, body, headers, requests: directRequests() }))
-record('gateway -> queue-service: re-joins (1,000 fans)', await measured('gateway', { url: `http://127.0.0.1:${gatewayPort}/api/queue/token`, body, headers, requests: returningFans(1_000) }))
-record('baseline again', await measured('bare proxy', { url: `http://127.0.0.1:${barePort}/api/queue/token`, body, headers }))
+record('baseline: bare http-proxy hop, empty upstream', await measured('baseline', { url: `http://127.0.0.1:${barePort}/api/queue/token`, body, headers, requests: baselineRequests() }))
+record('gateway -> queue-service: new joins', await measured('gateway: new joins', { url: `http://127.0.0.1:${gatewayPort}/api/queue/token`, body, headers, requests: newFans() }))
+record('queue-service alone (no gateway): new joins', await measured('queue-service alone', { url: `http://127.0.0.1:${queuePort}/api/queue/token`, body, headers, requests: directRequests() }))
+record('gateway -> queue-service: re-joins (1,000 fans)', await measured('gateway: re-joins', { url: `http://127.0.0.1:${gatewayPort}/api/queue/token`, body, headers, requests: returningFans(1_000) }))
+record('baseline again', await measured('baseline again', { url: `http://127.0.0.1:${barePort}/api/queue/token`, body, headers, requests: baselineRequests() }))
 
 const cpu = cpus()
 console.log(`join throughput, ${new Date().toISOString()}, ${cpu.length} x ${cpu[0]?.model.trim()}, ${Math.round(totalmem() / 2 ** 30)} GiB, Node ${process.version}`)
 console.log(`autocannon ${CONNECTIONS} connections, ${DURATION_S} s per run, load generator on the same cores`)
 console.table(rows)
+console.log('CPU µs per successful request, by process (from /proc; 0 left out)')
+console.table(cpuRows)
 const joined = rows[1]['req/s']
 if (nextNewFan > FANS) console.log(`note: ${nextNewFan} new joins asked for ${FANS} fans (BENCH_FANS): some "new" joins were re-joins`)
 console.log(`gateway joins reach ${Math.round((joined / rows[0]['req/s']) * 100)}% of the bare proxy hop's throughput`)
 stopAll()
 await new Promise((r) => setTimeout(r, 1_000)) // a profiling gateway writes its profile on the way out
-const redis = new Redis(process.env.REDIS_URL ?? 'redis://127.0.0.1:6379')
 const keys = []
 for await (const batch of redis.scanStream({ match: `${common.REDIS_PREFIX}*`, count: 1_000 })) keys.push(...batch)
 for (let i = 0; i < keys.length; i += 1_000) await redis.del(...keys.slice(i, i + 1_000))

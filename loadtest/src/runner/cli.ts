@@ -83,11 +83,11 @@ export async function main(argv: string[]): Promise<number> {
     rate: values.rate ? Number(values.rate) : undefined,
     durationSeconds: seconds(values.duration),
   })
-  const warmupFans = Number(values.warmup)
   if (!/^\d+$/.test(values.warmup)) {
     console.error(`--warmup must be a whole number of fans, not "${values.warmup}"`)
     return 2
   }
+  const warmupFans = Number(values.warmup)
   const baseUrl = values['base-url'].replace(/\/$/, '')
   const ready = await fetch(`${baseUrl}/health/ready`).then((r) => r.ok, () => false)
   if (!ready) {
