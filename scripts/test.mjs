@@ -13,6 +13,12 @@ try {
   console.error(err.message)
   process.exit(1)
 }
+const { sweepStaleTestStreams } = await import('../shared/dist/testing.js')
+const swept = await sweepStaleTestStreams().catch((err) => {
+  console.warn(`could not sweep old test streams from NATS: ${err.message}`)
+  return 0
+})
+if (swept > 0) console.log(`deleted ${swept} JetStream streams that test runs over an hour ago left behind`)
 const env = { ...process.env, TZ: 'UTC', TURBO_TELEMETRY_DISABLED: '1', CHECKPOINT_DISABLE: '1' }
 const child = spawn('npx', ['turbo', 'run', 'test', '--concurrency=2', '--continue', '--output-logs=full', ...process.argv.slice(2)], { cwd: root, env, stdio: ['ignore', 'pipe', 'inherit'] })
 

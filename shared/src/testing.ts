@@ -5,6 +5,8 @@ import { createConnection, createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { basename, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
+import { jetstreamManager } from '@nats-io/jetstream'
+import { connect } from '@nats-io/transport-node'
 
 /**
  * Names of everything one test file may touch, derived from its path plus a random suffix, so
@@ -71,6 +73,26 @@ export async function requireServices(): Promise<void> {
   }
   if (missing.length > 0) {
     throw new Error(`Tests need ${missing.join(', ')}: run \`npm test\` from the repository root (it starts them) or start them yourself.`)
+  }
+}
+
+/**
+ * Deletes the JetStream streams that earlier test runs left on the shared NATS (names start with
+ * the isolation prefix `T_`). Only those older than `olderThanMs`: a run going on beside this one
+ * keeps its own. Without it every run adds its streams and consumers to the server for good.
+ */
+export async function sweepStaleTestStreams(url = SHARED_SERVICES[2]!.url, olderThanMs = 3_600_000): Promise<number> {
+  const nc = await connect({ servers: url, timeout: 2_000 })
+  try {
+    const jsm = await jetstreamManager(nc)
+    const stale: string[] = []
+    for await (const s of jsm.streams.list()) {
+      if (s.config.name.startsWith('T_') && Date.now() - Date.parse(s.created) > olderThanMs) stale.push(s.config.name)
+    }
+    for (const name of stale) await jsm.streams.delete(name).catch(() => undefined)
+    return stale.length
+  } finally {
+    await nc.close()
   }
 }
 
