@@ -6,6 +6,7 @@ import { ensureStream, natsPlugin } from '@tickets/shared/nats'
 import { openapiPlugin } from '@tickets/shared/openapi'
 import { pingPool } from '@tickets/shared/mysql'
 import { registerOutboxMetrics, startOutboxRelay } from '@tickets/shared/outbox'
+import { OUTBOX_RETENTION, PROCESSED_EVENTS_RETENTION, retentionPlugin } from '@tickets/shared/retention'
 import { pingRedis, redisPlugin } from '@tickets/shared/redis'
 import Fastify, { type FastifyInstance } from 'fastify'
 import { createMariadbSeatStore } from './adapters/mariadb-seat-store.js'
@@ -52,6 +53,7 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
   registerOutboxMetrics(app.metrics, app.pool)
   await ensureStream(app.nats, 'BOOKING_EVENTS')
   const relay = startOutboxRelay({ pool: app.pool, bus: app.nats, log: app.log })
+  await app.register(retentionPlugin, { pool: app.pool, rules: [OUTBOX_RETENTION, PROCESSED_EVENTS_RETENTION], intervalMs: config.RETENTION_INTERVAL_MS })
 
   const seats = createMariadbSeatStore(app.pool)
   const cacheLog = app.log.child({ component: 'catalogue-cache' })

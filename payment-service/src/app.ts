@@ -6,6 +6,7 @@ import { openapiPlugin } from '@tickets/shared/openapi'
 import { pingPool } from '@tickets/shared/mysql'
 import { natsPlugin } from '@tickets/shared/nats'
 import { pingRedis, redisPlugin } from '@tickets/shared/redis'
+import { OUTBOX_RETENTION, PROCESSED_EVENTS_RETENTION, retentionPlugin } from '@tickets/shared/retention'
 import Fastify, { type FastifyInstance } from 'fastify'
 import { createMariadbIdempotencyStore } from './adapters/mariadb-idempotency-store.js'
 import { createMariadbPaymentStore } from './adapters/mariadb-payment-store.js'
@@ -39,6 +40,7 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
     checks: { database: () => pingPool(app.pool), redis: () => pingRedis(app.redis), nats: () => app.nats.ping() },
   })
   await app.register(outboxPlugin, { pollMs: config.OUTBOX_POLL_MS })
+  await app.register(retentionPlugin, { pool: app.pool, rules: [OUTBOX_RETENTION, PROCESSED_EVENTS_RETENTION], intervalMs: config.RETENTION_INTERVAL_MS })
 
   const metrics = createPaymentMetrics(app.metrics)
   await app.register(idempotencyPlugin, {

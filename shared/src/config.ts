@@ -35,6 +35,8 @@ export const mysqlConfigProperties = {
   MYSQL_URL: Type.String({ pattern: '^(mysql|mariadb)://' }),
   MYSQL_POOL_SIZE: Type.Integer({ minimum: 1, maximum: 200, default: 10 }),
   MYSQL_ACQUIRE_TIMEOUT_MS: Type.Integer({ minimum: 100, default: 5_000 }),
+  /** How often published outbox rows and old dedup records are deleted (retention.ts); 0 turns it off. */
+  RETENTION_INTERVAL_MS: Type.Integer({ minimum: 0, default: 600_000 }),
 }
 
 export const authConfigProperties = {

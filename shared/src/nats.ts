@@ -54,12 +54,25 @@ export async function connectNats(opts: { url: string; name: string; namespace: 
   }
 }
 
-/** Creates the stream if missing (idempotent: several instances start at once). */
+/**
+ * How long an event stream keeps its messages. Events are for consumers that run all the time; a
+ * week covers any outage and is what consumers' dedup records must outlive (see retention.ts).
+ */
+export const EVENT_STREAM_MAX_AGE_MS = 7 * 24 * 3_600_000
+/** Parked messages wait for a person, who may be away for a while. */
+export const DEAD_LETTER_MAX_AGE_MS = 30 * 24 * 3_600_000
+
+/**
+ * Creates the stream if missing (idempotent: several instances start at once), and gives a stream
+ * made before it had a maximum age the one it should have.
+ */
 export async function ensureStream(bus: NatsBus, stream: StreamName, opts: { duplicateWindowMs?: number } = {}): Promise<string> {
   const name = bus.names.stream(stream)
-  const config = { name, subjects: bus.names.streamSubjects(stream), duplicate_window: nanos(opts.duplicateWindowMs ?? 120_000) }
+  const maxAge = nanos(stream === 'DEAD_LETTERS' ? DEAD_LETTER_MAX_AGE_MS : EVENT_STREAM_MAX_AGE_MS)
+  const config = { name, subjects: bus.names.streamSubjects(stream), duplicate_window: nanos(opts.duplicateWindowMs ?? 120_000), max_age: maxAge }
+  let existing: Awaited<ReturnType<typeof bus.jsm.streams.info>> | undefined
   try {
-    await bus.jsm.streams.info(name)
+    existing = await bus.jsm.streams.info(name)
   } catch {
     try {
       await bus.jsm.streams.add(config)
@@ -67,6 +80,7 @@ export async function ensureStream(bus: NatsBus, stream: StreamName, opts: { dup
       if (!/already in use/i.test((err as Error).message)) throw err
     }
   }
+  if (existing && existing.config.max_age !== maxAge) await bus.jsm.streams.update(name, { max_age: maxAge })
   return name
 }
 
