@@ -74,6 +74,7 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
     metrics,
     holdTtlSeconds: config.HOLD_TTL_SECONDS,
     holdLimitPerUser: config.HOLD_LIMIT_PER_USER,
+    scheduleInfoTtlMs: config.SCHEDULE_INFO_TTL_MS,
   })
   const payments = createPaymentProtocol({ seats, clock, events: relay, metrics, payingTtlSeconds: config.PAYING_TTL_SECONDS })
 

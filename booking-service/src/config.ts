@@ -15,6 +15,8 @@ export const ConfigSchema = Type.Object({
   HOLD_LIMIT_PER_USER: Type.Integer({ minimum: 1, default: 4 }),
   /** How often the expiry sweeper looks for holds past their deadline (0 turns it off). */
   SWEEP_INTERVAL_MS: Type.Integer({ minimum: 0, default: 1_000 }),
+  /** A schedule's opening time and seat prices, as holds use them, are kept in memory this long: a change in the database applies within it. */
+  SCHEDULE_INFO_TTL_MS: Type.Integer({ minimum: 0, default: 30_000 }),
   /** Concert list and schedule dates change rarely: cached this long (warm-cache fills them). */
   CATALOGUE_CACHE_TTL_SECONDS: Type.Integer({ minimum: 1, default: 600 }),
   /** availableSeats is cached this long, so it is never more than a second behind the seats. */

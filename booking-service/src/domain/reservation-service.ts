@@ -9,6 +9,8 @@ export interface ReservationDeps {
   metrics: BookingMetrics
   holdTtlSeconds: number
   holdLimitPerUser: number
+  /** How long a schedule's opening time and seat prices are used from memory before they are read again. */
+  scheduleInfoTtlMs: number
 }
 
 export interface HoldRequest {
@@ -35,20 +37,21 @@ export function viewOf(r: Reservation, now: Date) {
   }
 }
 
-export function createReservationService({ seats, clock, events, metrics, holdTtlSeconds, holdLimitPerUser }: ReservationDeps) {
-  // A schedule's concert, opening time and seat prices never change: kept in memory after one read.
-  const schedules = new Map<string, Promise<ScheduleInfo | null>>()
+export function createReservationService({ seats, clock, events, metrics, holdTtlSeconds, holdLimitPerUser, scheduleInfoTtlMs }: ReservationDeps) {
+  // A schedule's concert, opening time and seat prices are read on every hold but change rarely (an
+  // opening postponed, a price corrected): kept in memory, read again once older than the TTL, so an
+  // operator's change reaches every instance within it. One read per schedule at a time.
+  const schedules = new Map<string, { at: number; info: Promise<ScheduleInfo | null> }>()
   function scheduleInfo(scheduleId: string) {
-    let p = schedules.get(scheduleId)
-    if (!p) {
-      p = seats.scheduleInfo(scheduleId).then((info) => {
-        if (!info) schedules.delete(scheduleId)
-        return info
-      })
-      p.catch(() => schedules.delete(scheduleId))
-      schedules.set(scheduleId, p)
-    }
-    return p
+    const cached = schedules.get(scheduleId)
+    if (cached && performance.now() - cached.at < scheduleInfoTtlMs) return cached.info
+    const info = seats.scheduleInfo(scheduleId).then((found) => {
+      if (!found) schedules.delete(scheduleId)
+      return found
+    })
+    info.catch(() => schedules.delete(scheduleId))
+    schedules.set(scheduleId, { at: performance.now(), info })
+    return info
   }
 
   async function ownReservation(reservationId: string, userId: string) {
