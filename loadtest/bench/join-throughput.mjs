@@ -181,4 +181,9 @@ const keys = []
 for await (const batch of redis.scanStream({ match: `${common.REDIS_PREFIX}*`, count: 1_000 })) keys.push(...batch)
 for (let i = 0; i < keys.length; i += 1_000) await redis.del(...keys.slice(i, i + 1_000))
 await redis.quit()
+// queue-service made its streams under this run's namespace: they would stay on the server for good.
+const { connectNats } = await import('@tickets/shared/nats')
+const bus = await connectNats({ url: process.env.NATS_URL ?? 'nats://127.0.0.1:4222', name: 'bench-join', namespace: common.NATS_NAMESPACE })
+for (const s of ['BOOKING_EVENTS', 'PAYMENT_EVENTS', 'DEAD_LETTERS']) await bus.jsm.streams.delete(bus.names.stream(s)).catch(() => undefined)
+await bus.close()
 process.exit(0)
