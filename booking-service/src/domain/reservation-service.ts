@@ -45,13 +45,12 @@ export function createReservationService({ seats, clock, events, metrics, holdTt
   function scheduleInfo(scheduleId: string) {
     const cached = schedules.get(scheduleId)
     if (cached && performance.now() - cached.at < scheduleInfoTtlMs) return cached.info
-    const info = seats.scheduleInfo(scheduleId).then((found) => {
-      if (!found) schedules.delete(scheduleId)
-      return found
-    })
-    info.catch(() => schedules.delete(scheduleId))
-    schedules.set(scheduleId, { at: performance.now(), info })
-    return info
+    const entry = { at: performance.now(), info: seats.scheduleInfo(scheduleId) }
+    // An unknown schedule or a failed read is not kept (unless a newer read has replaced it already).
+    const forget = () => schedules.get(scheduleId) === entry && schedules.delete(scheduleId)
+    entry.info.then((found) => found ?? forget(), forget)
+    schedules.set(scheduleId, entry)
+    return entry.info
   }
 
   async function ownReservation(reservationId: string, userId: string) {
