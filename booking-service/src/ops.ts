@@ -2,7 +2,7 @@ import { fileURLToPath } from 'node:url'
 import { uuidv7 } from 'uuidv7'
 import { applyMigrations } from '@tickets/shared/migrate'
 import { createPool } from '@tickets/shared/mysql'
-import { createRedis } from '@tickets/shared/redis'
+import { createRedis, whenRedisReady } from '@tickets/shared/redis'
 import { createMariadbSeatStore } from './adapters/mariadb-seat-store.js'
 import { createPrismaCatalogueStore } from './adapters/prisma-catalogue-store.js'
 import { createRedisCache } from './adapters/redis-cache.js'
@@ -110,17 +110,6 @@ export async function createConcert(url: string, opts: { title: string; dates?: 
   return { concertId: id, scheduleIds, seats: scheduleIds.length * seatsPerSchedule }
 }
 
-async function redisReady(redis: ReturnType<typeof createRedis>, url: string) {
-  if (redis.status === 'ready') return
-  await new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`Redis at ${url} is not reachable: the cache cannot be warmed`)), 3_000)
-    redis.once('ready', () => {
-      clearTimeout(timer)
-      resolve()
-    })
-  })
-}
-
 /**
  * Fills the catalogue cache (concert list, dates, seat counts) ahead of an opening, so the first
  * minute of traffic finds warm keys (the manual's 3.4.1). Fails when Redis cannot be written.
@@ -131,7 +120,7 @@ export async function warmCatalogueCache(opts: { mysqlUrl: string; redisUrl: str
   const redis = createRedis(opts.redisUrl, opts.redisPrefix)
   redis.on('error', () => undefined)
   try {
-    await redisReady(redis, opts.redisUrl)
+    if (!(await whenRedisReady(redis, 3_000))) throw new Error(`Redis at ${opts.redisUrl} is not reachable: the cache cannot be warmed`)
     const catalogue = createCatalogueService({
       store: createPrismaCatalogueStore(db, pool),
       seats: createMariadbSeatStore(pool),

@@ -28,6 +28,25 @@ export function createRedis(url: string, keyPrefix: string): Redis {
   })
 }
 
+/**
+ * True once the client's connection is up, false if it is not within `timeoutMs`. The client has no
+ * offline queue (see createRedis): a command sent before this is true fails instead of waiting.
+ */
+export function whenRedisReady(redis: Redis, timeoutMs: number): Promise<boolean> {
+  if (redis.status === 'ready') return Promise.resolve(true)
+  return new Promise((resolve) => {
+    const ready = () => {
+      clearTimeout(timer)
+      resolve(true)
+    }
+    const timer = setTimeout(() => {
+      redis.off('ready', ready)
+      resolve(false)
+    }, timeoutMs)
+    redis.once('ready', ready)
+  })
+}
+
 export const redisPlugin = fp(
   async (app: FastifyInstance, opts: { url: string; keyPrefix: string }) => {
     const redis = createRedis(opts.url, opts.keyPrefix)
@@ -35,14 +54,7 @@ export const redisPlugin = fp(
     app.decorate('redis', redis)
     // Give the first connection a moment so the service starts ready, but start without Redis if
     // it is down: callers fail fast or fall back, and the client keeps reconnecting.
-    await new Promise<void>((resolve) => {
-      if (redis.status === 'ready') return resolve()
-      const timer = setTimeout(resolve, 1_000)
-      redis.once('ready', () => {
-        clearTimeout(timer)
-        resolve()
-      })
-    })
+    await whenRedisReady(redis, 1_000)
     const registry = (app as FastifyInstance & { metrics?: Registry }).metrics
     if (registry) registerRedisMetrics(registry, redis)
     app.addHook('onClose', async () => {

@@ -1,5 +1,5 @@
 import { createRedis } from '@tickets/shared/redis'
-import { startThrowawayRedis } from '@tickets/shared/testing'
+import { freePort, startThrowawayRedis } from '@tickets/shared/testing'
 import { afterAll, describe, expect, it } from 'vitest'
 import { createRedisCache } from '../../src/adapters/redis-cache.js'
 import { createCachedReader } from '../../src/domain/cached-reader.js'
@@ -52,6 +52,11 @@ describe('the catalogue cache', () => {
     expect(result.concerts).toBeGreaterThan(0)
     expect(await app.redis.get(`catalogue:schedules:${concertId}`)).toContain(concertId)
     expect(await app.redis.pttl(`catalogue:schedules:${concertId}`)).toBeGreaterThan(50_000)
+  })
+
+  it('when warm-cache cannot reach Redis, then it fails saying so instead of reporting a warm cache', async () => {
+    const nowhere = `redis://127.0.0.1:${await freePort()}`
+    await expect(warmCatalogueCache({ mysqlUrl: url, redisUrl: nowhere, redisPrefix: iso.redisPrefix })).rejects.toThrow(`Redis at ${nowhere} is not reachable`)
   })
 
   it('when Redis is stopped, then the catalogue, the dates and the ranking still answer from the database', async () => {
