@@ -102,6 +102,19 @@ describe('user tokens that are refused', () => {
     })
   }
 
+  it('when callers send far more distinct token headers than are remembered, then each token is still judged by its own header and signature', async () => {
+    // 200 headers (the gateway remembers 64): each its own kid, half of them with a forged signature.
+    for (let i = 0; i < 200; i++) {
+      const token = await signed('HS256', `made-up-${i}`, hmac, { sub: `u${i}`, exp: inOneHour() })
+      const forged = i % 2 === 1 ? `${token.slice(0, token.lastIndexOf('.'))}.${Buffer.alloc(32).toString('base64url')}` : token
+      const res = await points(hmacOnly, `Bearer ${forged}`)
+      expect(res.statusCode, `token ${i}`).toBe(i % 2 === 1 ? 401 : 200)
+    }
+    // The first headers were evicted long ago: decoded again, and still only the right algorithm passes.
+    expect((await points(hmacOnly, `Bearer ${await signed('HS256', 'made-up-0', hmac, { sub: 'again', exp: inOneHour() })}`)).json().userId).toBe('again')
+    expect((await points(hmacOnly, `Bearer ${await signed('HS512', 'made-up-0', hmac)}`)).statusCode).toBe(401)
+  })
+
   it('when an HS256 token has expired, then 401 AUTH_TOKEN_EXPIRED; within the 5 s clock tolerance it is still accepted', async () => {
     const now = Math.floor(Date.now() / 1000)
     const expired = await points(hmacOnly, `Bearer ${await signed('HS256', undefined, hmac, { sub: '1', exp: now - 60 })}`)

@@ -81,7 +81,7 @@ export async function requireServices(): Promise<void> {
  * the isolation prefix `T_`). Only those older than `olderThanMs`: a run going on beside this one
  * keeps its own. Without it every run adds its streams and consumers to the server for good.
  */
-export async function sweepStaleTestStreams(url = SHARED_SERVICES[2]!.url, olderThanMs = 3_600_000): Promise<number> {
+export async function sweepStaleTestStreams(url = SHARED_SERVICES.find((s) => s.name === 'NATS')!.url, olderThanMs = 3_600_000): Promise<number> {
   const nc = await connect({ servers: url, timeout: 2_000 })
   try {
     const jsm = await jetstreamManager(nc)

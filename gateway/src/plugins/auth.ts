@@ -67,18 +67,20 @@ export default fp(
       return { payload }
     }
 
-    // An issuer writes the same few headers on every token: each is decoded once.
-    const algOfHeader = new Map<string, string | undefined>()
+    // An issuer writes the same few headers on every token: each is decoded once. Bounded and
+    // evicting, so headers made up by a caller cannot keep the real ones out.
+    const algOfHeader = new TwoGenerationCache<string, string>(HEADERS_REMEMBERED)
     function algorithmOf(token: string): string | undefined {
       const segment = token.slice(0, token.indexOf('.'))
-      if (algOfHeader.has(segment)) return algOfHeader.get(segment)
+      const known = algOfHeader.get(segment)
+      if (known !== undefined) return known
       let alg: string | undefined
       try {
         alg = decodeProtectedHeader(token).alg
       } catch {
         throw new AppError('AUTH_INVALID_TOKEN', 'Token header is not valid', INVALID)
       }
-      if (algOfHeader.size < HEADERS_REMEMBERED) algOfHeader.set(segment, alg)
+      if (typeof alg === 'string') algOfHeader.set(segment, alg)
       return alg
     }
 
