@@ -65,7 +65,19 @@ describe('deleting rows that outlived their retention', () => {
     expect(await ids('processed_events', 'event_id')).toEqual(['inside-margin', 'inside-stream-age'])
   })
 
-  it('when the retention runs on its own, then it counts what it deleted per table and stops cleanly', async () => {
+  it('when the retention is started, then its timer purges without being asked, and again each interval', async () => {
+    await outboxRow('purged-by-the-timer', 100, 99)
+    const retention = startRetention({ pool, rules: [OUTBOX_RETENTION], intervalMs: 50, log: pino({ level: 'silent' }) })
+    try {
+      await expect.poll(() => ids('outbox_events', 'id'), { timeout: 5_000, interval: 25 }).not.toContain('purged-by-the-timer')
+      await outboxRow('purged-on-a-later-pass', 100, 99)
+      await expect.poll(() => ids('outbox_events', 'id'), { timeout: 5_000, interval: 25 }).not.toContain('purged-on-a-later-pass')
+    } finally {
+      await retention.stop()
+    }
+  })
+
+  it('when the retention is asked for a pass, then it counts what it deleted per table and stops cleanly', async () => {
     await outboxRow('published-long-ago', 100, 99)
     await processed('long-ago', 24 * 30)
     const metrics = new Registry()
