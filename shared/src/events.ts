@@ -145,10 +145,31 @@ export const RPC = {
   ABORT_PAYMENT: 'rpc.booking.abort_payment',
   /** { concertId } -> ConcertStatusReply: lets the waiting room refuse unknown or sold-out concerts. */
   CONCERT_STATUS: 'rpc.booking.concert_status',
+  /** { concertId } -> ConcertInventoryReply: the waiting room's resync of what is left to sell. */
+  CONCERT_INVENTORY: 'rpc.booking.concert_inventory',
 } as const
 
 export const ConcertStatusReplySchema = Type.Object({ exists: Type.Boolean(), soldOut: Type.Boolean() })
 export type ConcertStatusReply = Static<typeof ConcertStatusReplySchema>
+
+/**
+ * A concert's sellable inventory as booking's database has it at `asOf` (booking's clock, ms): every
+ * seat of every date, how many are sold, and each live hold (HELD or PAYING, deadline not passed).
+ * A hold whose deadline passed counts as free, as it does for a new hold.
+ */
+export const ConcertInventoryReplySchema = Type.Union([
+  Type.Object({ exists: Type.Literal(false) }),
+  Type.Object({
+    exists: Type.Literal(true),
+    asOf: Type.Number(),
+    total: Type.Integer({ minimum: 0 }),
+    sold: Type.Integer({ minimum: 0 }),
+    /** The earliest bookingOpensAt of the concert's dates (ms). */
+    opensAt: Type.Union([Type.Number(), Type.Null()]),
+    holds: Type.Array(Type.Object({ reservationId: Type.String(), userId: Type.String(), until: Type.Number() })),
+  }),
+])
+export type ConcertInventoryReply = Static<typeof ConcertInventoryReplySchema>
 
 export const PaymentRpcRequestSchema = Type.Object({
   reservationId: Type.String(),

@@ -53,6 +53,16 @@ export function startPaymentResponders(bus: NatsBus, protocol: PaymentProtocol, 
       log,
       { queue: RPC_QUEUE_GROUP },
     ),
+    serveRpc(
+      bus,
+      RPC.CONCERT_INVENTORY,
+      async (req) => {
+        if (!Value.Check(ConcertStatusRequestSchema, req)) return { exists: false }
+        return protocol.concertInventory(req.concertId)
+      },
+      log,
+      { queue: RPC_QUEUE_GROUP },
+    ),
   )
 
   return {

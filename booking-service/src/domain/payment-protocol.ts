@@ -1,5 +1,5 @@
 import type { ErrorCode } from '@tickets/shared/errors'
-import type { PaymentCompleted, PaymentRefunded, PaymentRpcReply, PaymentRpcRequest } from '@tickets/shared/events'
+import type { ConcertInventoryReply, PaymentCompleted, PaymentRefunded, PaymentRpcReply, PaymentRpcRequest } from '@tickets/shared/events'
 import type { BookingMetrics, Clock, EventRelay, PaymentOutcome, PaymentRefusal, SeatStore } from './ports.js'
 
 export interface PaymentProtocolDeps {
@@ -74,6 +74,21 @@ export function createPaymentProtocol({ seats, clock, events, metrics, payingTtl
     },
 
     concertStatus: (concertId: string) => seats.concertStatus(concertId),
+
+    /** The waiting room's resync: what is left to sell, as of now on booking's clock. */
+    async concertInventory(concertId: string): Promise<ConcertInventoryReply> {
+      const now = clock.now()
+      const inventory = await seats.concertInventory(concertId, now)
+      if (!inventory) return { exists: false }
+      return {
+        exists: true,
+        asOf: now.getTime(),
+        total: inventory.total,
+        sold: inventory.sold,
+        opensAt: inventory.opensAt?.getTime() ?? null,
+        holds: inventory.holds.map((h) => ({ reservationId: h.reservationId, userId: h.userId, until: h.until.getTime() })),
+      }
+    },
 
     /** payment.payment.completed: confirm if CONFIRM did not get through; if the seat is gone, say so (payment refunds). */
     async onPaymentCompleted(eventId: string, data: PaymentCompleted) {

@@ -140,6 +140,15 @@ export interface SeatStore {
   abortPayment(step: PaymentStep): Promise<PaymentOutcome>
   refund(input: { reservationId: string; paymentId: string; now: Date; processed: Processed }): Promise<'RELEASED' | 'NOTHING_TO_RELEASE' | 'DUPLICATE'>
   concertStatus(concertId: string): Promise<{ exists: boolean; soldOut: boolean }>
+  /** Every seat of the concert, how many are sold, and each live hold, read at `now`. */
+  concertInventory(concertId: string, now: Date): Promise<ConcertInventory | null>
+}
+
+export interface ConcertInventory {
+  total: number
+  sold: number
+  opensAt: Date | null
+  holds: { reservationId: string; userId: string; until: Date }[]
 }
 
 export interface BookingMetrics {
