@@ -8,6 +8,7 @@ import { pingPool } from '@tickets/shared/mysql'
 import { registerOutboxMetrics, startOutboxRelay } from '@tickets/shared/outbox'
 import { OUTBOX_RETENTION, PROCESSED_EVENTS_RETENTION, retentionPlugin } from '@tickets/shared/retention'
 import { pingRedis, redisPlugin } from '@tickets/shared/redis'
+import { pressurePlugin } from '@tickets/shared/pressure'
 import Fastify, { type FastifyInstance } from 'fastify'
 import { createMariadbSeatStore } from './adapters/mariadb-seat-store.js'
 import { createPrismaCatalogueStore } from './adapters/prisma-catalogue-store.js'
@@ -47,6 +48,8 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
     timeoutMs: config.HEALTH_TIMEOUT_MS,
     checks: { database: () => pingPool(app.pool), redis: () => pingRedis(app.redis), nats: () => app.nats.ping() },
   })
+  // The waiting room slows admission when holds get slow or the pool has waiters.
+  await app.register(pressurePlugin, { service: 'booking', instance: config.INSTANCE_ID, intervalMs: config.PRESSURE_INTERVAL_MS, watch: { method: 'POST', route: '/api/reservations' } })
 
   const clock = options.clock ?? { now: () => new Date() }
   const metrics = createBookingMetrics(app.metrics)

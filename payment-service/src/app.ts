@@ -7,6 +7,7 @@ import { pingPool } from '@tickets/shared/mysql'
 import { natsPlugin } from '@tickets/shared/nats'
 import { pingRedis, redisPlugin } from '@tickets/shared/redis'
 import { OUTBOX_RETENTION, PROCESSED_EVENTS_RETENTION, retentionPlugin } from '@tickets/shared/retention'
+import { pressurePlugin } from '@tickets/shared/pressure'
 import Fastify, { type FastifyInstance } from 'fastify'
 import { createMariadbIdempotencyStore } from './adapters/mariadb-idempotency-store.js'
 import { createMariadbPaymentStore } from './adapters/mariadb-payment-store.js'
@@ -39,6 +40,7 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
     timeoutMs: config.HEALTH_TIMEOUT_MS,
     checks: { database: () => pingPool(app.pool), redis: () => pingRedis(app.redis), nats: () => app.nats.ping() },
   })
+  await app.register(pressurePlugin, { service: 'payment', instance: config.INSTANCE_ID, intervalMs: config.PRESSURE_INTERVAL_MS, watch: { method: 'POST', route: '/api/payments' } })
   await app.register(outboxPlugin, { pollMs: config.OUTBOX_POLL_MS })
   await app.register(retentionPlugin, { pool: app.pool, rules: [OUTBOX_RETENTION, PROCESSED_EVENTS_RETENTION], intervalMs: config.RETENTION_INTERVAL_MS })
 

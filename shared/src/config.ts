@@ -39,6 +39,11 @@ export const mysqlConfigProperties = {
   RETENTION_INTERVAL_MS: Type.Integer({ minimum: 0, default: 600_000 }),
 }
 
+/** How often a service reports its pressure (hold or pay latency, pool waiters, shedding) to the waiting room; 0: never. */
+export const pressureConfigProperties = {
+  PRESSURE_INTERVAL_MS: Type.Integer({ minimum: 0, default: 1_000 }),
+}
+
 export const authConfigProperties = {
   /** HS256 secret shared by the gateway, the queue service and `npm run token`. */
   AUTH_JWT_SECRET: Type.String({ minLength: 32 }),
