@@ -8,10 +8,13 @@ import { pingRedis, redisPlugin } from '@tickets/shared/redis'
 import Fastify, { type FastifyInstance } from 'fastify'
 import { createJwtTokenIssuer } from './adapters/jwt-token-issuer.js'
 import { createNatsConcertDirectory } from './adapters/nats-concert-directory.js'
-import { createRedisLineStore } from './adapters/redis-line-store.js'
+import { createNatsInventorySource } from './adapters/nats-inventory-source.js'
+import { createRedisAdmissionHealth } from './adapters/redis-admission-health.js'
+import { createRedisLineStore, STEP_BATCH_LIMIT } from './adapters/redis-line-store.js'
 import type { Config } from './config.js'
 import { startQueueConsumers } from './consumers/queue-consumers.js'
 import type { Clock } from './domain/ports.js'
+import { createInventoryKeeper, type InventoryKeeper } from './domain/inventory-keeper.js'
 import { createQueueService, type QueueService } from './domain/queue-service.js'
 import { startAdmissionLoop } from './plugins/admission-loop.js'
 import { createQueueMetrics } from './plugins/queue-metrics.js'
@@ -30,6 +33,7 @@ export interface BuildOptions {
 declare module 'fastify' {
   interface FastifyInstance {
     queue: QueueService
+    queueInventory: InventoryKeeper
   }
 }
 
@@ -47,27 +51,57 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
     checks: { redis: () => pingRedis(app.redis), nats: () => app.nats.ping() },
   })
 
-  const metrics = createQueueMetrics(app.metrics)
+  const clock = options.clock ?? systemClock
+  const store = createRedisLineStore(app.redis, { timeoutMs: config.QUEUE_REDIS_TIMEOUT_MS })
+  const health = createRedisAdmissionHealth(app.redis, {
+    policy: {
+      p95TargetMs: { booking: config.BACKOFF_HOLD_P95_MS, payment: config.BACKOFF_PAY_P95_MS },
+      minSamples: 5,
+      minFactor: config.BACKOFF_MIN_FACTOR,
+      decrease: 0.5,
+      increasePerSecond: config.BACKOFF_RECOVERY_PER_SECOND,
+    },
+    maxAgeMs: config.PRESSURE_MAX_AGE_MS,
+    timeoutMs: config.QUEUE_REDIS_TIMEOUT_MS,
+  })
+  const metrics = createQueueMetrics(app.metrics, health)
+  const inventoryLog = app.log.child({ component: 'inventory' })
+  const inventory = createInventoryKeeper({
+    store,
+    source: createNatsInventorySource(app.nats, { timeoutMs: config.INVENTORY_TIMEOUT_MS }),
+    clock,
+    events: metrics.events,
+    resyncIntervalMs: config.INVENTORY_RESYNC_SECONDS * 1000,
+    overdueMs: config.INVENTORY_OVERDUE_SECONDS * 1000,
+    retryMs: 5_000,
+    onError: (err, concertId) => inventoryLog.warn({ err, concertId }, 'inventory resync failed; admitting by rate and cap until it succeeds'),
+  })
   const queue = createQueueService({
-    store: createRedisLineStore(app.redis, { timeoutMs: config.QUEUE_REDIS_TIMEOUT_MS }),
+    store,
+    inventory,
+    health,
+    batchLimit: STEP_BATCH_LIMIT,
     tokens: createJwtTokenIssuer(config.AUTH_JWT_SECRET),
     concerts: createNatsConcertDirectory(app.nats, { cacheMs: config.CONCERT_STATUS_CACHE_MS, timeoutMs: config.CONCERT_STATUS_TIMEOUT_MS, log: app.log.child({ component: 'concert-directory' }) }),
-    clock: options.clock ?? systemClock,
+    clock,
     events: metrics.events,
     defaults: {
       ratePerSecond: config.ADMISSION_RATE_PER_SECOND,
       activeCap: config.ACTIVE_CAP,
       activeTtlMs: config.ACTIVE_TTL_SECONDS * 1000,
       idleTimeoutMs: config.WAITING_IDLE_TIMEOUT_SECONDS * 1000,
+      activeIdleMs: config.ACTIVE_IDLE_SECONDS * 1000,
       tickMs: config.ADMISSION_TICK_MS,
+      overbook: config.ADMISSION_OVERBOOK,
     },
     waitingTokenTtlMs: config.WAITING_TOKEN_TTL_SECONDS * 1000,
   })
   app.decorate('queue', queue)
+  app.decorate('queueInventory', inventory)
   await app.register(queueTokenRoutes, { prefix: '/api/queue', queue, joinSeconds: metrics.joinSeconds, pollSeconds: metrics.pollSeconds })
 
   if (options.consumers ?? true) {
-    const consumers = await startQueueConsumers(app, queue)
+    const consumers = await startQueueConsumers(app, queue, inventory)
     app.addHook('preClose', async () => {
       await Promise.all(consumers.map((c) => c.stop()))
     })

@@ -14,6 +14,24 @@ export const ConfigSchema = Type.Object({
   /** One admission step per concert per tick, across all instances. */
   ADMISSION_TICK_MS: Type.Integer({ minimum: 100, default: 1_000 }),
   ACTIVE_TTL_SECONDS: Type.Integer({ minimum: 10, default: 600 }),
+  /** An ACTIVE user who holds no seat and sent nothing through the gateway for this long loses the slot. */
+  ACTIVE_IDLE_SECONDS: Type.Integer({ minimum: 5, default: 90 }),
+  /** Non-holding ACTIVE fans per free seat: admission stops at free seats x this. */
+  ADMISSION_OVERBOOK: Type.Number({ minimum: 0, default: 1.5 }),
+  /** A concert's inventory is taken again from booking at least this often, whatever the events said. */
+  INVENTORY_RESYNC_SECONDS: Type.Integer({ minimum: 1, default: 60 }),
+  /** A hold still counted this long after its deadline means a missed event: resync at once. */
+  INVENTORY_OVERDUE_SECONDS: Type.Integer({ minimum: 1, default: 15 }),
+  INVENTORY_TIMEOUT_MS: Type.Integer({ minimum: 10, default: 1_000 }),
+  /** Admission backs off while holds (booking) or payments are slower than this at p95. */
+  BACKOFF_HOLD_P95_MS: Type.Integer({ minimum: 1, default: 200 }),
+  BACKOFF_PAY_P95_MS: Type.Integer({ minimum: 1, default: 300 }),
+  /** The lowest share of the rate that back-off leaves. */
+  BACKOFF_MIN_FACTOR: Type.Number({ minimum: 0.01, maximum: 1, default: 0.1 }),
+  /** Added back to the factor per second once every service is healthy. */
+  BACKOFF_RECOVERY_PER_SECOND: Type.Number({ minimum: 0.001, maximum: 1, default: 0.1 }),
+  /** A pressure report older than this is ignored (the instance stopped reporting). */
+  PRESSURE_MAX_AGE_MS: Type.Integer({ minimum: 100, default: 5_000 }),
   /** A waiting user who has not polled (or re-joined) for this long drops out of line. */
   WAITING_IDLE_TIMEOUT_SECONDS: Type.Integer({ minimum: 5, default: 300 }),
   WAITING_TOKEN_TTL_SECONDS: Type.Integer({ minimum: 60, default: 86_400 }),

@@ -21,13 +21,16 @@ export function lineControls(redis: Redis) {
     reset: (concertId: string) => redis.del(settings(concertId)),
     async status(concertId: string) {
       const k = lineKeys(concertId)
-      const [cfg, waiting, active, sold, stats] = await Promise.all([
+      const [cfg, waiting, active, sold, stats, inventory, onHold] = await Promise.all([
         redis.hgetall(k.settings),
         redis.zcard(k.waiting),
         redis.zcard(k.active),
         redis.hget(k.soldOut, 'soldOut'),
         redis.hgetall(k.stats),
+        redis.hgetall(k.inventory),
+        redis.zcard(k.holds),
       ])
+      const rounded = (v: string | undefined) => (v === undefined || v === '' ? null : Number(Number(v).toFixed(2)))
       return {
         concertId,
         waiting,
@@ -37,7 +40,22 @@ export function lineControls(redis: Redis) {
         emergency: (cfg.mode as EmergencyMode | undefined) ?? 'off',
         ratePerSecond: cfg.rate === undefined ? 'default' : Number(cfg.rate),
         activeCap: cfg.cap === undefined ? 'default' : Number(cfg.cap),
-        measuredRatePerSecond: stats.rate === undefined ? null : Number(Number(stats.rate).toFixed(2)),
+        measuredRatePerSecond: rounded(stats.rate),
+        effectiveRatePerSecond: rounded(stats.eff),
+        /** What limited the last admission step, and why the rate is backed off (if it is). */
+        limitedBy: stats.why ?? null,
+        backoff: stats.health ?? null,
+        waitReason: stats.reason || null,
+        inventory:
+          inventory.known === '1'
+            ? {
+                total: Number(inventory.total),
+                sold: Number(inventory.sold),
+                onHold,
+                free: Math.max(0, Number(inventory.total) - Number(inventory.sold) - onHold),
+                syncedAt: new Date(Number(inventory.syncedAt)).toISOString(),
+              }
+            : 'unknown (not yet taken from booking)',
       }
     },
     concerts: () => redis.smembers(CONCERTS_KEY),

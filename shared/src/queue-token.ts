@@ -42,6 +42,14 @@ export function queueRevocationKey(concertId: string, userId: string): string {
   return `${queueKeyTag(concertId)}:rev:${userId}`
 }
 
+/**
+ * ZSET userId -> last time (ms) an ACTIVE user was seen. The gateway adds what it saw in batches;
+ * the queue's admission step releases an ACTIVE user who holds no seat and was not seen for a while.
+ */
+export function queueActivityKey(concertId: string): string {
+  return `${queueKeyTag(concertId)}:seen-active`
+}
+
 export function isQueueId(value: unknown): value is string {
   return typeof value === 'string' && ID.test(value)
 }

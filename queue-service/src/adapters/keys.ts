@@ -1,4 +1,4 @@
-import { queueKeyTag, queueRevocationKey } from '@tickets/shared/queue-token'
+import { queueActivityKey, queueKeyTag, queueRevocationKey } from '@tickets/shared/queue-token'
 
 /**
  * Every key of one concert's line carries the hash tag `{q:<concertId>}`, so each Lua script touches
@@ -21,8 +21,25 @@ export function lineKeys(concertId: string) {
     settings: `${tag}:cfg`,
     /** HASH soldOut, at. */
     soldOut: `${tag}:sold`,
-    /** HASH tick (last step run), carry, rate (measured admissions per second). */
+    /**
+     * HASH of the last step: tick, carry, rate and dev (measured admissions per second and its mean
+     * deviation), eff (effective rate), why (what limited it), reason, onhold, nextrel (what polls say).
+     */
     stats: `${tag}:stats`,
+    /** ZSET userId -> last sign of life (ms) of ACTIVE users; the gateway adds its batched sightings. */
+    seenActive: queueActivityKey(concertId),
+    /** HASH known, total, sold, asOf (last resync, booking's clock), opensAt, syncedAt (our clock). */
+    inventory: `${tag}:inv`,
+    /** ZSET reservationId -> hold deadline (ms): the live holds. */
+    holds: `${tag}:holds`,
+    /** HASH reservationId -> "userId:heldAtMs". */
+    holders: `${tag}:holders`,
+    /** HASH userId -> number of live holds (absent when none). */
+    userHolds: `${tag}:uholds`,
+    /** ZSETs reservationId -> occurredAt (ms) of applied confirmations, releases and refunds: duplicates and late holds are told apart by them. */
+    endedConfirmed: `${tag}:end:c`,
+    endedReleased: `${tag}:end:e`,
+    endedRefunded: `${tag}:end:r`,
     revoked: (userId: string) => queueRevocationKey(concertId, userId),
     event: (eventId: string) => `${tag}:evt:${eventId}`,
   }

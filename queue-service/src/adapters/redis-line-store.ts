@@ -1,37 +1,57 @@
 import { AppError } from '@tickets/shared/errors'
 import type { Redis } from 'ioredis'
-import type { LineStore, Place, StepResult } from '../domain/ports.js'
+import type { WaitReason } from '../domain/admission.js'
+import type { ConcertSettings, InventoryStore, LineInfo, LineStore, Place, StepState } from '../domain/ports.js'
 import { CONCERTS_KEY, lineKeys } from './keys.js'
-import { END_ACTIVE_ONCE, JOIN, LEAVE, POLL, SET_SOLD_OUT, STEP } from './line-scripts.js'
+import { END_ACTIVE_ONCE, INVENTORY_ENDED, INVENTORY_HELD, INVENTORY_SNAPSHOT, JOIN, LEAVE, POLL, SET_SOLD_OUT, STEP_ADMIT, STEP_PREPARE } from './line-scripts.js'
 
 type Reply = string[]
+type Args = (string | number)[]
 interface LineCommands {
-  queueJoin(...args: (string | number)[]): Promise<Reply>
-  queuePoll(...args: (string | number)[]): Promise<Reply>
-  queueLeave(...args: (string | number)[]): Promise<string>
-  queueEndActiveOnce(...args: (string | number)[]): Promise<string>
-  queueStep(...args: (string | number)[]): Promise<Reply>
-  queueSetSoldOut(...args: (string | number)[]): Promise<number>
+  queueJoin(...args: Args): Promise<Reply>
+  queuePoll(...args: Args): Promise<Reply>
+  queueLeave(...args: Args): Promise<string>
+  queueEndActiveOnce(...args: Args): Promise<string>
+  queueStepPrepare(...args: Args): Promise<Reply>
+  queueStepAdmit(...args: Args): Promise<Reply>
+  queueSetSoldOut(...args: Args): Promise<number>
+  queueInventoryHeld(...args: Args): Promise<string>
+  queueInventoryEnded(...args: Args): Promise<string>
+  queueInventorySnapshot(...args: Args): Promise<number>
 }
 
+const LINE_KEYS = 13
+const INVENTORY_KEYS = 7
 const SCRIPTS: Record<keyof LineCommands, { numberOfKeys: number; lua: string }> = {
-  queueJoin: { numberOfKeys: 8, lua: JOIN },
-  queuePoll: { numberOfKeys: 8, lua: POLL },
-  queueLeave: { numberOfKeys: 9, lua: LEAVE },
-  queueEndActiveOnce: { numberOfKeys: 10, lua: END_ACTIVE_ONCE },
-  queueStep: { numberOfKeys: 8, lua: STEP },
+  queueJoin: { numberOfKeys: LINE_KEYS, lua: JOIN },
+  queuePoll: { numberOfKeys: LINE_KEYS, lua: POLL },
+  queueLeave: { numberOfKeys: LINE_KEYS + 1, lua: LEAVE },
+  queueEndActiveOnce: { numberOfKeys: LINE_KEYS + 2, lua: END_ACTIVE_ONCE },
+  queueStepPrepare: { numberOfKeys: LINE_KEYS, lua: STEP_PREPARE },
+  queueStepAdmit: { numberOfKeys: LINE_KEYS, lua: STEP_ADMIT },
   queueSetSoldOut: { numberOfKeys: 1, lua: SET_SOLD_OUT },
+  queueInventoryHeld: { numberOfKeys: INVENTORY_KEYS, lua: INVENTORY_HELD },
+  queueInventoryEnded: { numberOfKeys: INVENTORY_KEYS, lua: INVENTORY_ENDED },
+  queueInventorySnapshot: { numberOfKeys: INVENTORY_KEYS, lua: INVENTORY_SNAPSHOT },
 }
 
 const RETRY_AFTER_S = '2'
 const EVENT_DEDUP_MS = 7 * 24 * 3_600_000
+// Ended reservations are remembered this long: longer than any redelivery of the events that name them.
+const ENDED_MEMORY_MS = 24 * 3_600_000
 // Bounds one script run (Redis is single-threaded): at most this many admissions, expiries and drop-outs per tick.
-const STEP_BATCH_LIMIT = 5_000
+export const STEP_BATCH_LIMIT = 5_000
 const REGISTER_EVERY_MS = 30_000
+const ENDED_SET: Record<'CONFIRMED' | 'RELEASED' | 'REFUNDED', number> = { CONFIRMED: 5, RELEASED: 6, REFUNDED: 7 }
 
 function base(concertId: string) {
   const k = lineKeys(concertId)
-  return [k.seq, k.waiting, k.seen, k.users, k.active, k.settings, k.soldOut, k.stats]
+  return [k.seq, k.waiting, k.seen, k.users, k.active, k.settings, k.soldOut, k.stats, k.seenActive, k.inventory, k.holds, k.holders, k.userHolds]
+}
+
+function inventoryKeys(concertId: string) {
+  const k = lineKeys(concertId)
+  return [k.inventory, k.holds, k.holders, k.userHolds, k.endedConfirmed, k.endedReleased, k.endedRefunded]
 }
 
 function num(value: string | undefined): number | null {
@@ -40,12 +60,48 @@ function num(value: string | undefined): number | null {
   return Number.isFinite(n) ? n : null
 }
 
+const REASONS: readonly WaitReason[] = ['ALL_SEATS_HELD', 'PAUSED', 'NOT_OPEN_YET']
+
 function placeOf(reply: Reply): Place {
-  const [status, seq, joinedAt, activeUntil, position, measured, rate, created] = reply
+  const [status, seq, joinedAt, activeUntil, position, measured, dev, eff, rate, reason, onHold, nextRelease, created] = reply
   if (status === 'SOLD_OUT') return { status: 'SOLD_OUT' }
   if (status !== 'ACTIVE' && status !== 'WAITING') return { status: 'EXPIRED' }
-  const common = { seq: Number(seq), joinedAt: Number(joinedAt), measuredRate: num(measured), rate: num(rate), created: created === '1' }
+  const line: LineInfo = {
+    measuredRate: num(measured),
+    deviation: num(dev),
+    effectiveRate: num(eff),
+    rate: num(rate),
+    reason: REASONS.find((r) => r === reason) ?? null,
+    seatsOnHold: num(onHold),
+    nextReleaseAt: num(nextRelease),
+  }
+  const common = { seq: Number(seq), joinedAt: Number(joinedAt), line, created: created === '1' }
   return status === 'ACTIVE' ? { status, ...common, activeUntil: Number(activeUntil) } : { status, ...common, position: Number(position) }
+}
+
+function stepStateOf(reply: Reply): StepState | null {
+  if (reply[0] !== '1') return null
+  const [, expired, droppedOut, idleReleased, waiting, active, holding, rate, cap, paused, mode, soldOut, carry, known, total, sold, opensAt, syncedAt, onHold, nextRelease] = reply
+  const settings: ConcertSettings = { paused: paused === '1' }
+  if (num(rate) !== null) settings.ratePerSecond = num(rate)!
+  if (num(cap) !== null) settings.activeCap = num(cap)!
+  if (mode === 'queue-all' || mode === 'let-all') settings.emergency = mode
+  const held = Number(onHold)
+  return {
+    expired: Number(expired),
+    droppedOut: Number(droppedOut),
+    idleReleased: Number(idleReleased),
+    waiting: Number(waiting),
+    active: Number(active),
+    activeHolding: Number(holding),
+    settings,
+    soldOut: soldOut === '1',
+    carry: Number(carry) || 0,
+    inventory:
+      known === '1'
+        ? { free: Math.max(0, Number(total) - Number(sold) - held), onHold: held, nextReleaseAt: num(nextRelease), opensAt: num(opensAt), syncedAt: Number(syncedAt) }
+        : null,
+  }
 }
 
 /**
@@ -53,7 +109,7 @@ function placeOf(reply: Reply): Place {
  * QUEUE_UNAVAILABLE and Retry-After: the client has no offline queue, so nothing piles up, and the
  * next call after Redis returns simply works.
  */
-export function createRedisLineStore(redis: Redis, opts: { timeoutMs: number }): LineStore {
+export function createRedisLineStore(redis: Redis, opts: { timeoutMs: number }): LineStore & InventoryStore {
   for (const [name, def] of Object.entries(SCRIPTS)) {
     if (!(name in redis)) redis.defineCommand(name, def)
   }
@@ -101,10 +157,45 @@ export function createRedisLineStore(redis: Redis, opts: { timeoutMs: number }):
       return (await guarded('end', () => cmd.queueEndActiveOnce(...keys, userId, now, activeTtlMs, EVENT_DEDUP_MS))) as 'ENDED' | 'NONE' | 'DUPLICATE'
     },
 
-    async step({ concertId, tick, now, defaults }): Promise<StepResult> {
-      const args = [tick, now, defaults.tickMs, defaults.ratePerSecond, defaults.activeCap, defaults.activeTtlMs, defaults.idleTimeoutMs, STEP_BATCH_LIMIT]
-      const [ran, admitted, expired, droppedOut, waiting, active] = (await guarded('step', () => cmd.queueStep(...base(concertId), ...args))).map(Number)
-      return { ran: ran === 1, admitted: admitted!, expired: expired!, droppedOut: droppedOut!, waiting: waiting!, active: active! }
+    async prepareStep({ concertId, tick, now, defaults }) {
+      const revocationPrefix = `${redis.options.keyPrefix ?? ''}${lineKeys(concertId).revoked('')}`
+      const args = [tick, now, defaults.idleTimeoutMs, defaults.activeIdleMs, STEP_BATCH_LIMIT, revocationPrefix, defaults.activeTtlMs]
+      return stepStateOf(await guarded('step', () => cmd.queueStepPrepare(...base(concertId), ...args)))
+    },
+
+    async admit({ concertId, now, defaults, decision, cap, inventory, health }) {
+      const held = decision.reason === 'ALL_SEATS_HELD' && inventory
+      const args = [
+        decision.admit,
+        now,
+        defaults.activeTtlMs,
+        defaults.tickMs,
+        cap ?? -1,
+        decision.carry,
+        decision.effectiveRate,
+        decision.limitedBy,
+        decision.reason ?? '',
+        held ? inventory.onHold : '',
+        held && inventory.nextReleaseAt !== null ? inventory.nextReleaseAt : '',
+        health,
+      ]
+      const [admitted, waiting, active] = (await guarded('step', () => cmd.queueStepAdmit(...base(concertId), ...args))).map(Number)
+      return { admitted: admitted!, waiting: waiting!, active: active! }
+    },
+
+    async held({ concertId, reservationId, userId, until, at }) {
+      return (await guarded('inventory', () => cmd.queueInventoryHeld(...inventoryKeys(concertId), reservationId, userId, until, at))) as 'APPLIED' | 'DUPLICATE' | 'STALE'
+    },
+
+    async ended({ concertId, reservationId, how, at }) {
+      const args = [ENDED_SET[how], reservationId, at, at - ENDED_MEMORY_MS]
+      return (await guarded('inventory', () => cmd.queueInventoryEnded(...inventoryKeys(concertId), ...args))) as 'APPLIED' | 'DUPLICATE'
+    },
+
+    async applySnapshot({ concertId, snapshot, syncedAt }) {
+      const holds = snapshot.holds.flatMap((h) => [h.reservationId, h.userId, h.until])
+      const args = [snapshot.asOf, snapshot.total, snapshot.sold, snapshot.opensAt ?? '', syncedAt, ...holds]
+      await guarded('inventory', () => cmd.queueInventorySnapshot(...inventoryKeys(concertId), ...args))
     },
 
     async setSoldOut({ concertId, soldOut, at }) {

@@ -1,4 +1,5 @@
 /** What the waiting room needs from the outside world. Adapters implement these; app.ts wires them. */
+import type { AdmissionDecision, AdmissionLimit, InventoryView, WaitReason } from './admission.js'
 
 export interface Clock {
   now(): number
@@ -11,16 +12,50 @@ export interface LineDefaults {
   ratePerSecond: number
   activeCap: number
   activeTtlMs: number
+  /** A WAITING user who has not polled for this long drops out of line. */
   idleTimeoutMs: number
+  /** An ACTIVE user who holds no seat and was not seen for this long loses the slot. */
+  activeIdleMs: number
   tickMs: number
+  /** Non-holding ACTIVE fans per free seat. */
+  overbook: number
+}
+
+/** What the last admission step left for polls to read. */
+export interface LineInfo {
+  /** Admissions per second over recent steps (moving average) and its mean deviation. */
+  measuredRate: number | null
+  deviation: number | null
+  /** The rate the last step allowed (the ceiling times the health factor). */
+  effectiveRate: number | null
+  /** The operator's rate for this concert, if any. */
+  rate: number | null
+  reason: WaitReason | null
+  seatsOnHold: number | null
+  nextReleaseAt: number | null
 }
 
 /** A user's place as the line knows it. `seq` is the Redis-side arrival number (FIFO across instances). */
 export type Place =
-  | { status: 'WAITING'; seq: number; joinedAt: number; position: number; measuredRate: number | null; rate: number | null; created: boolean }
-  | { status: 'ACTIVE'; seq: number; joinedAt: number; activeUntil: number; measuredRate: number | null; rate: number | null; created: boolean }
+  | { status: 'WAITING'; seq: number; joinedAt: number; position: number; line: LineInfo; created: boolean }
+  | { status: 'ACTIVE'; seq: number; joinedAt: number; activeUntil: number; line: LineInfo; created: boolean }
   | { status: 'SOLD_OUT' }
   | { status: 'EXPIRED' }
+
+/** The line as the first half of a step found it, after expiring and releasing. */
+export interface StepState {
+  expired: number
+  droppedOut: number
+  idleReleased: number
+  waiting: number
+  active: number
+  activeHolding: number
+  settings: ConcertSettings
+  soldOut: boolean
+  carry: number
+  /** Null until a resync with booking succeeded. */
+  inventory: (InventoryView & { syncedAt: number }) | null
+}
 
 export interface StepResult {
   /** False when another instance already ran this tick's step. */
@@ -28,8 +63,11 @@ export interface StepResult {
   admitted: number
   expired: number
   droppedOut: number
+  idleReleased: number
   waiting: number
   active: number
+  effectiveRate: number
+  limitedBy: AdmissionLimit | null
 }
 
 export interface ConcertSettings {
@@ -52,13 +90,42 @@ export interface LineStore {
   leave(input: { concertId: string; userId: string; seq: number; now: number; activeTtlMs: number }): Promise<'LEFT' | 'ENDED' | 'NONE'>
   /** Ends the user's ACTIVE slot because of an event; the same event id twice changes nothing. */
   endActiveOnce(input: { concertId: string; userId: string; eventId: string; now: number; activeTtlMs: number }): Promise<'ENDED' | 'NONE' | 'DUPLICATE'>
-  /** One admission step if nobody ran this tick yet: expire ACTIVE, drop idle waiters, admit. */
-  step(input: { concertId: string; tick: number; now: number; defaults: LineDefaults }): Promise<StepResult>
+  /** The first half of a step, if nobody ran this tick yet: expire ACTIVE, drop idle waiters, release idle ACTIVE users. */
+  prepareStep(input: { concertId: string; tick: number; now: number; defaults: LineDefaults }): Promise<StepState | null>
+  /** The second half: admits what was decided (the cap checked again) and records what polls will say. */
+  admit(input: { concertId: string; now: number; defaults: LineDefaults; decision: AdmissionDecision; cap: number | null; inventory: InventoryView | null; health: string }): Promise<{ admitted: number; waiting: number; active: number }>
   /** Closes or reopens the line; an older change than the last one applied is ignored. */
   setSoldOut(input: { concertId: string; soldOut: boolean; at: number }): Promise<boolean>
   /** Concerts with a line, for the admission loop. */
   concerts(): Promise<string[]>
   register(concertId: string): Promise<void>
+}
+
+/** The concert's inventory, kept from booking's events and healed by booking's snapshot. */
+export interface InventoryStore {
+  held(input: { concertId: string; reservationId: string; userId: string; until: number; at: number }): Promise<'APPLIED' | 'DUPLICATE' | 'STALE'>
+  ended(input: { concertId: string; reservationId: string; how: 'CONFIRMED' | 'RELEASED' | 'REFUNDED'; at: number }): Promise<'APPLIED' | 'DUPLICATE'>
+  applySnapshot(input: { concertId: string; snapshot: InventorySnapshot; syncedAt: number }): Promise<void>
+}
+
+export interface InventorySnapshot {
+  asOf: number
+  total: number
+  sold: number
+  opensAt: number | null
+  holds: { reservationId: string; userId: string; until: number }[]
+}
+
+/** Booking's view of what is left; null when the concert does not exist. Throws when booking does not answer. */
+export interface InventorySource {
+  snapshot(concertId: string): Promise<InventorySnapshot | null>
+}
+
+/** How hard admission may push: 1 when booking and payment are healthy, less while they struggle. */
+export interface AdmissionHealth {
+  /** Reads the services' latest reports; keeps the last state when they cannot be read. */
+  refresh(): Promise<void>
+  current(): { factor: number; why: string }
 }
 
 export type ConcertStatus = { exists: boolean; soldOut: boolean } | { unknown: true }
@@ -79,5 +146,6 @@ export interface TokenIssuer {
 export interface QueueEvents {
   joined(concertId: string, outcome: 'new' | 'again' | 'sold_out' | 'unknown_concert'): void
   stepped(concertId: string, result: StepResult): void
+  resynced(concertId: string, outcome: 'ok' | 'unknown_concert' | 'failed'): void
   activeEnded(concertId: string, reason: 'left' | 'paid'): void
 }

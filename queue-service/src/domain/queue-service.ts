@@ -1,55 +1,73 @@
 import { AppError } from '@tickets/shared/errors'
-import type { Clock, ConcertDirectory, LineDefaults, LineStore, Place, QueueEvents, TokenIssuer } from './ports.js'
+import { decideAdmission, type WaitReason } from './admission.js'
+import type { InventoryKeeper } from './inventory-keeper.js'
+import type { AdmissionHealth, Clock, ConcertDirectory, LineDefaults, LineStore, Place, QueueEvents, TokenIssuer } from './ports.js'
+import { estimateWait, retryAfterSeconds, retryAfterWhileHeld } from './waiting-estimates.js'
 
 export interface QueueServiceDeps {
   store: LineStore
   tokens: TokenIssuer
   concerts: ConcertDirectory
+  inventory: InventoryKeeper
+  health: AdmissionHealth
   clock: Clock
   events: QueueEvents
   defaults: LineDefaults
   waitingTokenTtlMs: number
+  batchLimit: number
+}
+
+interface Waiting {
+  status: 'WAITING'
+  token: string
+  position: number
+  estimatedWaitSeconds: number
+  estimatedWaitRangeSeconds: [number, number]
+  reason?: WaitReason
+  seatsOnHold?: number
+  nextReleaseAt?: string
+  retryAfterSeconds: number
 }
 
 export type QueueView =
-  | { status: 'WAITING'; token: string; position: number; estimatedWaitSeconds: number; retryAfterSeconds: number }
-  | { status: 'ACTIVE'; token: string; position: 0; estimatedWaitSeconds: 0; activeUntil: string; retryAfterSeconds: number }
-  | { status: 'EXPIRED' | 'SOLD_OUT'; position: 0; estimatedWaitSeconds: 0 }
+  | Waiting
+  | { status: 'ACTIVE'; token: string; position: 0; estimatedWaitSeconds: 0; estimatedWaitRangeSeconds: [0, 0]; activeUntil: string; retryAfterSeconds: number }
+  | { status: 'EXPIRED' | 'SOLD_OUT'; position: 0; estimatedWaitSeconds: 0; estimatedWaitRangeSeconds: [0, 0] }
 
-const MIN_RETRY_S = 1
-const MAX_RETRY_S = 15
-
-/**
- * Seconds until this position is admitted at the measured rate (admissions per second over recent
- * ticks), falling back to the configured rate before anything was measured.
- */
-export function estimateWaitSeconds(position: number, measuredRate: number | null, configuredRate: number): number {
-  const rate = measuredRate !== null && measuredRate > 0 ? measuredRate : configuredRate
-  if (rate <= 0) return position * 60
-  return Math.ceil(position / rate)
-}
-
-/**
- * How long a waiting client should wait before polling again: about 1 s near the front, growing
- * with the wait up to 15 s, so a million pollers far back cost Redis little.
- */
-export function retryAfterSeconds(estimatedWaitSeconds: number): number {
-  return Math.min(MAX_RETRY_S, Math.max(MIN_RETRY_S, Math.ceil(estimatedWaitSeconds / 4)))
-}
+// An ACTIVE fan has nothing to wait for; the hint only spaces out a client that polls anyway.
+const ACTIVE_RETRY_S = 15
 
 export function createQueueService(deps: QueueServiceDeps) {
   const { store, tokens, concerts, clock, events, defaults } = deps
 
+  function waitingView(place: Extract<Place, { status: 'WAITING' }>, token: string): Waiting {
+    const { line, position } = place
+    const estimate = estimateWait(position, line, line.rate ?? defaults.ratePerSecond)
+    const view: Waiting = { status: 'WAITING', token, position, estimatedWaitSeconds: estimate.seconds, estimatedWaitRangeSeconds: estimate.range, retryAfterSeconds: 0 }
+    if (line.reason) view.reason = line.reason
+    if (line.reason !== 'ALL_SEATS_HELD' || line.seatsOnHold === null) {
+      view.retryAfterSeconds = retryAfterSeconds(estimate.seconds)
+      return view
+    }
+    // Nothing moves before a hold ends: the wait is at least that long.
+    const secondsToRelease = line.nextReleaseAt === null ? 0 : Math.max(0, (line.nextReleaseAt - clock.now()) / 1000)
+    view.estimatedWaitSeconds = Math.max(estimate.seconds, Math.ceil(secondsToRelease))
+    view.estimatedWaitRangeSeconds = [Math.max(estimate.range[0], Math.ceil(secondsToRelease)), Math.max(estimate.range[1], view.estimatedWaitSeconds)]
+    view.seatsOnHold = line.seatsOnHold
+    if (line.nextReleaseAt !== null) view.nextReleaseAt = new Date(line.nextReleaseAt).toISOString()
+    view.retryAfterSeconds = retryAfterWhileHeld({ estimatedWaitSeconds: view.estimatedWaitSeconds, position, seatsOnHold: line.seatsOnHold, overbook: defaults.overbook, secondsToRelease })
+    return view
+  }
+
   async function view(concertId: string, userId: string, place: Place): Promise<QueueView> {
-    if (place.status === 'EXPIRED' || place.status === 'SOLD_OUT') return { status: place.status, position: 0, estimatedWaitSeconds: 0 }
+    if (place.status === 'EXPIRED' || place.status === 'SOLD_OUT') return { status: place.status, position: 0, estimatedWaitSeconds: 0, estimatedWaitRangeSeconds: [0, 0] }
     if (place.status === 'ACTIVE') {
       const token = await tokens.issue({ userId, concertId, status: 'ACTIVE', seq: place.seq, issuedAt: Math.floor(place.joinedAt / 1000), expiresAt: Math.floor(place.activeUntil / 1000) })
-      return { status: 'ACTIVE', token, position: 0, estimatedWaitSeconds: 0, activeUntil: new Date(place.activeUntil).toISOString(), retryAfterSeconds: MAX_RETRY_S }
+      return { status: 'ACTIVE', token, position: 0, estimatedWaitSeconds: 0, estimatedWaitRangeSeconds: [0, 0], activeUntil: new Date(place.activeUntil).toISOString(), retryAfterSeconds: ACTIVE_RETRY_S }
     }
     const issuedAt = Math.floor(place.joinedAt / 1000)
     const token = await tokens.issue({ userId, concertId, status: 'WAITING', seq: place.seq, issuedAt, expiresAt: issuedAt + Math.floor(deps.waitingTokenTtlMs / 1000) })
-    const estimatedWaitSeconds = estimateWaitSeconds(place.position, place.measuredRate, place.rate ?? defaults.ratePerSecond)
-    return { status: 'WAITING', token, position: place.position, estimatedWaitSeconds, retryAfterSeconds: retryAfterSeconds(estimatedWaitSeconds) }
+    return waitingView(place, token)
   }
 
   async function holderOf(token: string | undefined, userId: string) {
@@ -64,6 +82,47 @@ export function createQueueService(deps: QueueServiceDeps) {
   async function joinLine(concertId: string, userId: string): Promise<Place> {
     await store.register(concertId)
     return store.join({ concertId, userId, now: clock.now(), activeTtlMs: defaults.activeTtlMs })
+  }
+
+  async function stepConcert(concertId: string, tick: number, now: number): Promise<number> {
+    const state = await store.prepareStep({ concertId, tick, now, defaults })
+    if (!state) {
+      events.stepped(concertId, { ran: false, admitted: 0, expired: 0, droppedOut: 0, idleReleased: 0, waiting: 0, active: 0, effectiveRate: 0, limitedBy: null })
+      return 0
+    }
+    deps.inventory.checkFreshness(concertId, state.inventory, now)
+    const cap = state.settings.activeCap ?? defaults.activeCap
+    const health = deps.health.current()
+    const decision = decideAdmission({
+      now,
+      tickMs: defaults.tickMs,
+      waiting: state.waiting,
+      active: state.active,
+      activeHolding: state.activeHolding,
+      ceilingRate: state.settings.ratePerSecond ?? defaults.ratePerSecond,
+      healthFactor: health.factor,
+      cap,
+      carry: state.carry,
+      paused: state.settings.paused ?? false,
+      mode: state.settings.emergency ?? null,
+      soldOut: state.soldOut,
+      inventory: state.inventory,
+      overbook: defaults.overbook,
+      batchLimit: deps.batchLimit,
+    })
+    const result = await store.admit({ concertId, now, defaults, decision, cap: decision.limitedBy === 'let-all' ? null : cap, inventory: state.inventory, health: health.why })
+    events.stepped(concertId, {
+      ran: true,
+      admitted: result.admitted,
+      expired: state.expired,
+      droppedOut: state.droppedOut,
+      idleReleased: state.idleReleased,
+      waiting: result.waiting,
+      active: result.active,
+      effectiveRate: decision.effectiveRate,
+      limitedBy: decision.limitedBy,
+    })
+    return result.admitted
   }
 
   return {
@@ -86,7 +145,7 @@ export function createQueueService(deps: QueueServiceDeps) {
     async status(userId: string, token: string | undefined): Promise<QueueView> {
       const { claims, expired } = await holderOf(token, userId)
       const place = await store.poll({ concertId: claims.concertId, userId, seq: claims.seq, now: clock.now() })
-      if (expired && place.status !== 'SOLD_OUT' && place.status !== 'WAITING') return { status: 'EXPIRED', position: 0, estimatedWaitSeconds: 0 }
+      if (expired && place.status !== 'SOLD_OUT' && place.status !== 'WAITING') return { status: 'EXPIRED', position: 0, estimatedWaitSeconds: 0, estimatedWaitRangeSeconds: [0, 0] }
       return view(claims.concertId, userId, place)
     },
 
@@ -113,12 +172,9 @@ export function createQueueService(deps: QueueServiceDeps) {
     async tick(): Promise<Record<string, number>> {
       const now = clock.now()
       const tick = Math.floor(now / defaults.tickMs)
+      await deps.health.refresh()
       const admitted: Record<string, number> = {}
-      for (const concertId of await store.concerts()) {
-        const result = await store.step({ concertId, tick, now, defaults })
-        events.stepped(concertId, result)
-        admitted[concertId] = result.admitted
-      }
+      for (const concertId of await store.concerts()) admitted[concertId] = await stepConcert(concertId, tick, now)
       return admitted
     },
   }

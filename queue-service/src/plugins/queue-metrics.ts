@@ -1,5 +1,5 @@
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client'
-import type { QueueEvents } from '../domain/ports.js'
+import type { AdmissionHealth, QueueEvents } from '../domain/ports.js'
 
 const LATENCY_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.2, 0.5, 1]
 
@@ -8,14 +8,25 @@ const LATENCY_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.2, 0.5,
  * admission step, so only the instance that ran the latest step reports a concert (the others drop
  * the series): `sum by (concert)` over instances then counts each line once.
  */
-export function createQueueMetrics(registry: Registry) {
+export function createQueueMetrics(registry: Registry, health: AdmissionHealth) {
   const registers = [registry]
   const lineLength = new Gauge({ name: 'queue_line_length', help: 'Users waiting in line, per concert', labelNames: ['concert'], registers })
   const activeUsers = new Gauge({ name: 'queue_active_users', help: 'Users ACTIVE at once, per concert', labelNames: ['concert'], registers })
   const joins = new Counter({ name: 'queue_joins_total', help: 'Join requests by outcome (new, again, sold_out, unknown_concert)', labelNames: ['concert', 'outcome'], registers })
   const admissions = new Counter({ name: 'queue_admissions_total', help: 'Users admitted (WAITING -> ACTIVE)', labelNames: ['concert'], registers })
   const dropouts = new Counter({ name: 'queue_dropouts_total', help: 'Waiting users dropped for not polling', labelNames: ['concert'], registers })
-  const ended = new Counter({ name: 'queue_active_ended_total', help: 'ACTIVE slots ended by reason (expired, left, paid)', labelNames: ['concert', 'reason'], registers })
+  const ended = new Counter({ name: 'queue_active_ended_total', help: 'ACTIVE slots ended by reason (expired, idle, left, paid)', labelNames: ['concert', 'reason'], registers })
+  const effectiveRate = new Gauge({ name: 'queue_admission_rate_effective', help: 'Admissions per second the last step allowed (the ceiling times the health factor)', labelNames: ['concert'], registers })
+  const limited = new Counter({ name: 'queue_admission_steps_total', help: 'Admission steps by what limited them (rate, cap, inventory, line, paused, not-open, sold-out, …)', labelNames: ['concert', 'limited_by'], registers })
+  new Gauge({
+    name: 'queue_admission_health_factor',
+    help: 'Share of the admission rate that back-off allows (1: booking and payment healthy)',
+    registers,
+    collect() {
+      this.set(health.current().factor)
+    },
+  })
+  const resyncs = new Counter({ name: 'queue_inventory_resyncs_total', help: "Inventory snapshots taken from booking, by outcome (ok, unknown_concert, failed)", labelNames: ['outcome'], registers })
   const joinSeconds = new Histogram({ name: 'queue_join_duration_seconds', help: 'POST /api/queue/token latency in the service', labelNames: ['outcome'], buckets: LATENCY_BUCKETS, registers })
   const pollSeconds = new Histogram({ name: 'queue_poll_duration_seconds', help: 'GET /api/queue/token latency in the service', labelNames: ['outcome'], buckets: LATENCY_BUCKETS, registers })
 
@@ -25,8 +36,12 @@ export function createQueueMetrics(registry: Registry) {
       if (!r.ran) {
         lineLength.remove({ concert })
         activeUsers.remove({ concert })
+        effectiveRate.remove({ concert })
         return
       }
+      effectiveRate.set({ concert }, r.effectiveRate)
+      if (r.limitedBy) limited.inc({ concert, limited_by: r.limitedBy })
+      if (r.idleReleased) ended.inc({ concert, reason: 'idle' }, r.idleReleased)
       lineLength.set({ concert }, r.waiting)
       activeUsers.set({ concert }, r.active)
       if (r.admitted) admissions.inc({ concert }, r.admitted)
@@ -34,6 +49,7 @@ export function createQueueMetrics(registry: Registry) {
       if (r.expired) ended.inc({ concert, reason: 'expired' }, r.expired)
     },
     activeEnded: (concert, reason) => ended.inc({ concert, reason }),
+    resynced: (_concert, outcome) => resyncs.inc({ outcome }),
   }
   return { events, joinSeconds, pollSeconds }
 }

@@ -7,17 +7,26 @@ import { Type } from 'typebox'
 import type { QueueService, QueueView } from '../domain/queue-service.js'
 
 const Id = Type.String({ pattern: '^[A-Za-z0-9_-]{1,64}$' })
+// What a waiting fan is told besides the place: how sure the estimate is, and why the line stands still.
+const WaitDetails = {
+  estimatedWaitRangeSeconds: Type.Tuple([Type.Integer({ minimum: 0 }), Type.Integer({ minimum: 0 })]),
+  reason: Type.Optional(Type.Union([Type.Literal('ALL_SEATS_HELD'), Type.Literal('PAUSED'), Type.Literal('NOT_OPEN_YET')])),
+  seatsOnHold: Type.Optional(Type.Integer({ minimum: 0 })),
+  nextReleaseAt: Type.Optional(Type.String({ format: 'date-time' })),
+}
 const Joined = Type.Object({
   token: Type.String(),
   status: Type.Union([Type.Literal('WAITING'), Type.Literal('ACTIVE')]),
   position: Type.Integer({ minimum: 0 }),
   estimatedWaitSeconds: Type.Integer({ minimum: 0 }),
+  ...WaitDetails,
   activeUntil: Type.Optional(Type.String({ format: 'date-time' })),
 })
 const Status = Type.Object({
   status: Type.Union([Type.Literal('WAITING'), Type.Literal('ACTIVE'), Type.Literal('EXPIRED'), Type.Literal('SOLD_OUT')]),
   position: Type.Integer({ minimum: 0 }),
   estimatedWaitSeconds: Type.Integer({ minimum: 0 }),
+  ...WaitDetails,
   activeUntil: Type.Optional(Type.String({ format: 'date-time' })),
   token: Type.Optional(Type.String()),
 })
@@ -45,7 +54,6 @@ function withoutHint(view: QueueView) {
   return { body, retryAfter: String(retryAfterSeconds) }
 }
 
-/** @see /work/shared/api.md "Waiting room" */
 export const queueTokenRoutes: FastifyPluginAsyncTypebox<{ queue: QueueService; joinSeconds: Histogram<'outcome'>; pollSeconds: Histogram<'outcome'> }> = async (app, opts) => {
   const { queue } = opts
 

@@ -1,0 +1,49 @@
+import type { LineInfo } from './ports.js'
+
+export const MIN_RETRY_S = 1
+export const MAX_RETRY_S = 60
+
+export interface WaitEstimate {
+  seconds: number
+  range: [number, number]
+}
+
+/**
+ * Seconds until this position is admitted at the measured outflow (admissions per second over
+ * recent steps), falling back to the rate the line may admit before anything was measured. The
+ * range comes from the outflow's mean deviation: fast = rate + deviation (never above what the line
+ * may admit), slow = rate - deviation (never below a quarter of the rate).
+ */
+export function estimateWait(position: number, line: Pick<LineInfo, 'measuredRate' | 'deviation' | 'effectiveRate'>, fallbackRate: number): WaitEstimate {
+  const allowed = line.effectiveRate ?? fallbackRate
+  const measured = line.measuredRate
+  const rate = measured !== null && measured > 0.01 ? measured : allowed
+  if (rate <= 0) {
+    const seconds = position * 60
+    return { seconds, range: [seconds, seconds] }
+  }
+  const deviation = Math.max(0, line.deviation ?? 0)
+  const fast = Math.max(rate, Math.min(rate + deviation, allowed))
+  const slow = Math.max(rate - deviation, rate / 4)
+  return { seconds: Math.ceil(position / rate), range: [Math.ceil(position / fast), Math.ceil(position / slow)] }
+}
+
+/**
+ * How long a waiting fan should wait before polling again: a quarter of the estimated wait, from
+ * 1 s near the front to 60 s far back, so the polls a fan makes grow with the logarithm of the
+ * wait, not with the wait.
+ */
+export function retryAfterSeconds(estimatedWaitSeconds: number): number {
+  return Math.min(MAX_RETRY_S, Math.max(MIN_RETRY_S, Math.ceil(estimatedWaitSeconds / 4)))
+}
+
+/**
+ * While every unsold seat is on hold, nothing moves before the first hold can end: a fan who is
+ * not within reach of the seats that could come back (the holds times the overbooking factor) is
+ * not brought back before then (within the 60-s bound).
+ */
+export function retryAfterWhileHeld(input: { estimatedWaitSeconds: number; position: number; seatsOnHold: number; overbook: number; secondsToRelease: number }): number {
+  const usual = retryAfterSeconds(input.estimatedWaitSeconds)
+  if (input.position <= Math.ceil(input.seatsOnHold * input.overbook)) return usual
+  return Math.min(MAX_RETRY_S, Math.max(usual, Math.ceil(input.secondsToRelease)))
+}
