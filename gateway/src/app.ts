@@ -4,7 +4,9 @@ import { healthRoutes } from '@tickets/shared/health'
 import { problemDetails, serverOptions } from '@tickets/shared/http'
 import { metricsPlugin } from '@tickets/shared/metrics'
 import { pingRedis, redisPlugin } from '@tickets/shared/redis'
+import { pressurePlugin } from '@tickets/shared/pressure'
 import Fastify, { type FastifyInstance } from 'fastify'
+import { createRedisActivityLog } from './adapters/redis-activity-log.js'
 import { createSwitchBoard } from './adapters/redis-switches.js'
 import { trustedProxies, urlList, type Config } from './config.js'
 import { createUpstreamPool, type UpstreamPool } from './domain/upstream-pool.js'
@@ -75,6 +77,7 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
     retryAfterSeconds: config.SHED_RETRY_AFTER_SECONDS,
     classOf: (request) => request.publicRoute?.shed ?? 'default',
   })
+  await app.register(pressurePlugin, { service: 'gateway', instance: config.INSTANCE_ID, intervalMs: config.PRESSURE_INTERVAL_MS })
   await app.register(rateLimits, {
     globalMax: config.RATE_LIMIT_GLOBAL_MAX,
     globalWindowMs: config.RATE_LIMIT_GLOBAL_WINDOW_MS,
@@ -92,7 +95,12 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
     audience: config.AUTH_JWT_AUDIENCE,
     jwksTimeoutMs: config.HEALTH_TIMEOUT_MS,
   })
-  await app.register(queueGate, { secret: config.AUTH_JWT_SECRET })
+  const activity = createRedisActivityLog(app.redis, {
+    flushMs: config.ACTIVITY_FLUSH_MS,
+    onError: (err) => app.log.debug({ err }, 'a batch of fan sightings did not reach the waiting room'),
+  })
+  app.addHook('preClose', async () => activity.close())
+  await app.register(queueGate, { secret: config.AUTH_JWT_SECRET, activity })
   const waitingRoom: Gate = async (request, route) => {
     if (!route.queue) return
     await app.queueGate(request)

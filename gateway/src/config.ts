@@ -1,4 +1,4 @@
-import { authConfigProperties, commonConfigProperties, redisConfigProperties } from '@tickets/shared/config'
+import { authConfigProperties, commonConfigProperties, redisConfigProperties, pressureConfigProperties } from '@tickets/shared/config'
 import { Type, type Static } from 'typebox'
 
 const UrlList = (defaults: string) => Type.String({ default: defaults, pattern: '^https?://[^,\\s]+(,https?://[^,\\s]+)*$' })
@@ -7,6 +7,7 @@ const Count = (defaults: number) => Type.Integer({ minimum: 1, default: defaults
 export const ConfigSchema = Type.Object({
   ...commonConfigProperties,
   ...redisConfigProperties,
+  ...pressureConfigProperties,
   ...authConfigProperties,
   PORT: Type.Integer({ minimum: 0, maximum: 65535, default: 8080 }),
   INSTANCE_ID: Type.String({ default: 'gateway-1' }),
@@ -14,6 +15,8 @@ export const ConfigSchema = Type.Object({
   QUEUE_URLS: UrlList('http://127.0.0.1:3001'),
   BOOKING_URLS: UrlList('http://127.0.0.1:3002'),
   PAYMENT_URLS: UrlList('http://127.0.0.1:3003'),
+  /** How often the fans seen with an ACTIVE token are reported to the waiting room (its idle release). */
+  ACTIVITY_FLUSH_MS: Type.Integer({ minimum: 100, default: 5_000 }),
   UPSTREAM_TIMEOUT_MS: Type.Integer({ minimum: 100, default: 10_000 }),
   /** How long an instance that just failed (refused, reset, timed out) is skipped. */
   UPSTREAM_EJECT_MS: Type.Integer({ minimum: 0, default: 2_000 }),

@@ -17,6 +17,8 @@ declare module 'fastify' {
 
 export interface QueueGateOptions {
   secret: string
+  /** Where a fan's request with a valid ACTIVE token is noted as a sign of life. */
+  activity?: { seen(concertId: string, userId: string): void }
   /** How long the revocation lookup may take before the signed token is trusted alone. */
   revocationTimeoutMs?: number
 }
@@ -108,6 +110,7 @@ export default fp(
       const revoked = await revokedUpTo(claims.concertId, claims.userId)
       if (revoked !== null && revoked >= claims.seq) reject('QUEUE_TOKEN_REVOKED', 'This admission has ended (paid or given up)')
       request.queueConcertId = claims.concertId
+      opts.activity?.seen(claims.concertId, claims.userId)
     })
   },
   { name: 'queue-gate', dependencies: ['auth', 'redis'] },

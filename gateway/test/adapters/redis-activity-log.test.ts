@@ -1,0 +1,39 @@
+import { queueActivityKey } from '@tickets/shared/queue-token'
+import { createRedis, whenRedisReady } from '@tickets/shared/redis'
+import { isolation } from '@tickets/shared/testing'
+import { afterAll, describe, expect, it } from 'vitest'
+import { createRedisActivityLog } from '../../src/adapters/redis-activity-log.js'
+
+const iso = isolation(import.meta.url)
+const redis = createRedis(process.env.REDIS_URL ?? 'redis://127.0.0.1:6379', iso.redisPrefix)
+await whenRedisReady(redis, 2_000)
+const log = createRedisActivityLog(redis, { flushMs: 60_000 })
+afterAll(async () => {
+  await log.close()
+  redis.disconnect()
+})
+
+describe('createRedisActivityLog', () => {
+  it('when fans are seen, then one flush refreshes the ACTIVE ones the line counts, never adds others, and never moves a sighting back', async () => {
+    const key = queueActivityKey('c1')
+    const future = Date.now() + 3_600_000
+    await redis.zadd(key, 0, 'active-fan', future, 'seen-later')
+    log.seen('c1', 'active-fan')
+    log.seen('c1', 'active-fan')
+    log.seen('c1', 'not-active')
+    log.seen('c1', 'seen-later')
+    const before = Date.now()
+    await log.flush()
+    expect(Number(await redis.zscore(key, 'active-fan'))).toBeGreaterThanOrEqual(before)
+    expect(await redis.zscore(key, 'not-active')).toBeNull()
+    expect(Number(await redis.zscore(key, 'seen-later'))).toBe(future)
+  })
+
+  it('when Redis is not reachable, then seeing a fan costs nothing and the flush does not throw', async () => {
+    const offline = createRedis('redis://127.0.0.1:1', iso.redisPrefix)
+    const dead = createRedisActivityLog(offline, { flushMs: 60_000 })
+    dead.seen('c1', 'u1')
+    await expect(dead.close()).resolves.toBeUndefined()
+    offline.disconnect()
+  })
+})
