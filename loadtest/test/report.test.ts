@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest'
 import { ticketOpen } from '../src/scenarios.js'
 import { htmlReport, lineChart, markdownReport } from '../src/runner/report.js'
-import { percentile, Stats } from '../src/runner/stats.js'
+import { percentile } from '../src/runner/percentile.js'
+import { Stats } from '../src/runner/stats.js'
 
 describe('the load report', () => {
   it('percentiles pick the nearest rank', () => {

@@ -1,5 +1,5 @@
 import type { Scenario } from '../scenarios.js'
-import { percentile, type Stats } from './stats.js'
+import type { Stats } from './stats.js'
 
 export interface RunResult {
   scenario: Scenario
@@ -71,7 +71,7 @@ export function markdownReport(r: RunResult): string {
 }
 
 export function htmlReport(r: RunResult): string {
-  const secs = r.stats.seconds
+  const secs = r.stats.timeline()
   const steps = [...r.stats.byStep.keys()]
   const statusKeys = [...new Set(secs.flatMap((b) => Object.keys(b.statuses)))].sort()
   const charts = [
@@ -84,8 +84,8 @@ export function htmlReport(r: RunResult): string {
       { name: 'admitted', values: secs.map((b) => b.admitted) },
       { name: 'seats sold', values: secs.map((b) => b.sold) },
     ]),
-    lineChart('p95 latency per step', 'ms', steps.map((step) => ({ name: step, values: secs.map((b) => percentile([...(b.latency[step] ?? [])].sort((x, y) => x - y), 95)) }))),
-    lineChart('p99 latency per step', 'ms', steps.map((step) => ({ name: step, values: secs.map((b) => percentile([...(b.latency[step] ?? [])].sort((x, y) => x - y), 99)) }))),
+    lineChart('p95 latency per step', 'ms', steps.map((step) => ({ name: step, values: secs.map((b) => b.p95[step] ?? 0) }))),
+    lineChart('p99 latency per step', 'ms', steps.map((step) => ({ name: step, values: secs.map((b) => b.p99[step] ?? 0) }))),
     lineChart('Status codes', 'responses/s', statusKeys.map((k) => ({ name: k, values: secs.map((b) => b.statuses[k] ?? 0) }))),
   ]
   const md = escape(markdownReport(r))
