@@ -1,5 +1,6 @@
 /** Everything the runner measures, per step and per second of the run. */
 import * as hdr from 'hdr-histogram-js'
+import { LineLedger } from './line-ledger.js'
 
 type Histogram = hdr.Histogram
 
@@ -49,6 +50,8 @@ export class Stats {
   readonly startedAt = Date.now()
   readonly byStep = new Map<string, Histogram>()
   readonly statusByStep = new Map<string, Record<string, number>>()
+  /** Who joined the line, how often each polled, when each was admitted (bounded by the fans). */
+  readonly line = new LineLedger()
   private readonly buckets: SecondBucket[] = []
   /** The current second's latencies per step, sealed into its bucket when the second is over. */
   private readonly thisSecond = new Map<string, Histogram>()
