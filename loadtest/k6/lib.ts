@@ -1,5 +1,5 @@
 // Shared pieces of the k6 scripts: options from a scenario, user tokens, and the fan journeys.
-// Run with k6 (TypeScript is supported natively): see loadtest/README.md.
+// How to run them (k6 v0.57 or later runs TypeScript as it is): see ../README.md.
 import { check, sleep } from 'k6'
 import crypto from 'k6/crypto'
 import encoding from 'k6/encoding'
@@ -13,18 +13,22 @@ export const BASE_URL = __ENV.BASE_URL ?? 'http://127.0.0.1:8080'
 const SECRET = __ENV.AUTH_JWT_SECRET ?? ''
 export const CONCERT_ID = __ENV.CONCERT_ID ?? '01936b2e-0000-7000-8000-000000000001'
 
+// k6 creates metrics only in the init context (this module's top level, run when a script imports
+// it), and a threshold on a metric that does not exist aborts the test: every metric is made here.
+const STEPS = ['join', 'poll', 'leave', 'schedules', 'seats', 'hold', 'points', 'charge', 'pay', 'concerts'] as const
+type Step = (typeof STEPS)[number]
+const stepDuration = Object.fromEntries(STEPS.map((step) => [step, new Trend(`step_${step}`, true)])) as Record<Step, Trend>
 export const unexpected = new Rate('unexpected_errors')
 export const seatsSold = new Counter('seats_sold')
-const stepDuration: Record<string, Trend> = {}
-
-function trend(step: string): Trend {
-  stepDuration[step] ??= new Trend(`step_${step.replace(/[^a-z]/g, '_')}`, true)
-  return stepDuration[step]
-}
+/** GET /api/queue/token requests per fan who joined. */
+const pollsPerFan = new Trend('queue_polls_per_fan')
+/** From the join answer to the first ACTIVE answer, per admitted fan. */
+const waitInLineTime = new Trend('queue_wait', true)
+/** Poll answers that said why the line is not moving, tagged with the reason. */
+const pollReasons = new Counter('queue_poll_reasons')
 
 /** k6 options for a scenario: an open model (ramping-arrival-rate) and the manual's thresholds. */
 export function optionsFor(s: Scenario): Options {
-  const steps = ['join', 'poll', 'schedules', 'seats', 'hold', 'charge', 'pay', 'concerts']
   return {
     scenarios: {
       [s.name]: {
@@ -38,7 +42,7 @@ export function optionsFor(s: Scenario): Options {
     },
     thresholds: {
       unexpected_errors: [`rate<${s.thresholds.errorRate}`],
-      ...Object.fromEntries(steps.map((step) => [`step_${step}`, [`p(95)<${s.thresholds.p95Ms}`]])),
+      ...Object.fromEntries(STEPS.map((step) => [`step_${step}`, [`p(95)<${s.thresholds.p95Ms}`]])),
     },
   }
 }
@@ -69,8 +73,8 @@ function politely(send: () => Res): Res {
   return res
 }
 
-function record(step: string, res: Res): Res {
-  trend(step).add(res.timings.duration)
+function record(step: Step, res: Res): Res {
+  stepDuration[step].add(res.timings.duration)
   const expected = isExpectedStatus(step, res.status, res.headers['Retry-After'] !== undefined)
   unexpected.add(!expected)
   check(res, { [`${step}: expected status`]: () => expected })
@@ -78,7 +82,6 @@ function record(step: string, res: Res): Res {
 }
 
 function headers(user: { token: string; ip: string }, extra: Record<string, string> = {}) {
-  // One machine plays many fans: the gateway trusts X-Forwarded-For from loopback when TRUSTED_PROXIES says so.
   return { Authorization: `Bearer ${user.token}`, 'X-Forwarded-For': user.ip, 'Content-Type': 'application/json', ...extra }
 }
 
@@ -86,44 +89,71 @@ function think(s: Scenario) {
   sleep((s.thinkMs.min + Math.random() * (s.thinkMs.max - s.thinkMs.min)) / 1000)
 }
 
+/** Retry-After in seconds, exactly as given (a fan far back is told up to a minute). */
 function retryAfter(res: Res, fallback: number): number {
   const value = Number(res.headers['Retry-After'])
-  return Number.isFinite(value) && value > 0 ? value : fallback
+  return res.headers['Retry-After'] !== undefined && Number.isFinite(value) && value >= 0 ? value : fallback
+}
+
+/**
+ * One client address per fan, as the Node runner does: one machine plays every fan, so the gateway
+ * must be started with TRUSTED_PROXIES=127.0.0.0/8 to take X-Forwarded-For (otherwise every fan
+ * shares one address and the per-address limits refuse them).
+ */
+export function fanAddress(): string {
+  const n = exec.scenario.iterationInTest + 1
+  return `10.${(n >> 16) & 255}.${(n >> 8) & 255}.${n & 255}`
 }
 
 export function newFan() {
-  const n = exec.scenario.iterationInTest + 1
-  const userId = `k6-${exec.scenario.name}-${n}`
-  return { userId, token: userToken(userId), ip: `10.${(n >> 16) & 255}.${(n >> 8) & 255}.${n & 255}` }
+  const userId = `k6-${exec.scenario.name}-${exec.scenario.iterationInTest + 1}`
+  return { userId, token: userToken(userId), ip: fanAddress() }
 }
 
-/** Joins and polls as told by Retry-After; returns the ACTIVE token, or null (left, sold out, expired). */
+/**
+ * Joins and polls as told by Retry-After; returns the ACTIVE token, or null (left, sold out,
+ * expired). A fan told ALL_SEATS_HELD (or PAUSED, NOT_OPEN_YET) keeps polling; SOLD_OUT ends it.
+ */
 export function waitInLine(s: Scenario, fan: ReturnType<typeof newFan>, maxSeconds = 900): string | null {
   const joined = record('join', politely(() => http.post(`${BASE_URL}/api/queue/token`, JSON.stringify({ concertId: CONCERT_ID }), { headers: headers(fan) })))
   if (joined.status !== 201 && joined.status !== 200) return null
+  const joinedAt = Date.now()
+  let polls = 0
   let queueToken = String(joined.json('token'))
-  if (joined.json('status') === 'ACTIVE') return queueToken
-  const leaves = Math.random() < s.mix.abandonInLine
-  const started = Date.now()
-  let wait = retryAfter(joined, 1)
-  while (Date.now() - started < maxSeconds * 1000) {
-    sleep(wait)
-    if (leaves && Date.now() - started > 3_000) {
-      record('leave', http.del(`${BASE_URL}/api/queue/token`, null, { headers: headers(fan, { 'X-Queue-Token': queueToken }) }))
-      return null
+  try {
+    if (joined.json('status') === 'ACTIVE') {
+      waitInLineTime.add(0)
+      return queueToken
     }
-    const polled = record('poll', http.get(`${BASE_URL}/api/queue/token`, { headers: headers(fan, { 'X-Queue-Token': queueToken }) }))
-    if (polled.status !== 200) {
-      wait = retryAfter(polled, 2)
-      continue
+    const leaves = Math.random() < s.mix.abandonInLine
+    let wait = retryAfter(joined, 1)
+    while (Date.now() - joinedAt < maxSeconds * 1000) {
+      sleep(wait)
+      if (leaves && Date.now() - joinedAt > 3_000) {
+        record('leave', http.del(`${BASE_URL}/api/queue/token`, null, { headers: headers(fan, { 'X-Queue-Token': queueToken }) }))
+        return null
+      }
+      polls++
+      const polled = record('poll', http.get(`${BASE_URL}/api/queue/token`, { headers: headers(fan, { 'X-Queue-Token': queueToken }) }))
+      if (polled.status !== 200) {
+        wait = retryAfter(polled, 2)
+        continue
+      }
+      const reason = polled.json('reason')
+      if (typeof reason === 'string') pollReasons.add(1, { reason })
+      const status = polled.json('status')
+      if (status === 'ACTIVE') {
+        waitInLineTime.add(Date.now() - joinedAt)
+        return String(polled.json('token') ?? queueToken)
+      }
+      if (status === 'SOLD_OUT' || status === 'EXPIRED') return null
+      queueToken = String(polled.json('token') ?? queueToken)
+      wait = retryAfter(polled, 1)
     }
-    const status = polled.json('status')
-    if (status === 'ACTIVE') return String(polled.json('token') ?? queueToken)
-    if (status === 'SOLD_OUT' || status === 'EXPIRED') return null
-    queueToken = String(polled.json('token') ?? queueToken)
-    wait = retryAfter(polled, 1)
+    return null
+  } finally {
+    pollsPerFan.add(polls)
   }
-  return null
 }
 
 /** Once ACTIVE: schedules, seat map, hold a free seat (another on 409), charge if short, pay. */
@@ -164,9 +194,10 @@ export function leave(fan: ReturnType<typeof newFan>, activeToken: string): void
 }
 
 export function browseOnce(s: Scenario): void {
-  const concerts = record('concerts', http.get(`${BASE_URL}/api/concerts`))
+  const params = { headers: { 'X-Forwarded-For': fanAddress() } }
+  const concerts = record('concerts', politely(() => http.get(`${BASE_URL}/api/concerts`, params)))
   const ids = ((concerts.json('concerts') as { concertId: string }[] | undefined) ?? []).map((c) => c.concertId)
   const concertId = ids[Math.floor(Math.random() * ids.length)] ?? CONCERT_ID
   think(s)
-  record('schedules', politely(() => http.get(`${BASE_URL}/api/concerts/${concertId}/schedules`)))
+  record('schedules', politely(() => http.get(`${BASE_URL}/api/concerts/${concertId}/schedules`, params)))
 }

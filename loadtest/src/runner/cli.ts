@@ -9,7 +9,7 @@ import { createClient } from './client.js'
 import { runId, runJourney, type JourneyContext } from './journeys.js'
 import { createConcert, ops } from './ops-commands.js'
 import { rehearse } from './rehearsal.js'
-import { htmlReport, markdownReport, type RunResult } from './report.js'
+import { htmlReport, jsonReport, markdownReport, type RunResult } from './report.js'
 import { Stats } from './stats.js'
 
 const root = fileURLToPath(new URL('../../../', import.meta.url))
@@ -181,8 +181,9 @@ export async function main(argv: string[]): Promise<number> {
   const stem = join(values.out, `${name}-${startedAt.toISOString().replace(/[:.]/g, '-')}`)
   writeFileSync(`${stem}.md`, markdownReport(result))
   writeFileSync(`${stem}.html`, htmlReport(result))
+  writeFileSync(`${stem}.json`, `${JSON.stringify(jsonReport(result), null, 2)}\n`)
   process.stdout.write(markdownReport(result))
-  console.log(`\nreport: ${stem}.md and ${stem}.html`)
+  console.log(`\nreport: ${stem}.md, ${stem}.html and ${stem}.json`)
   return thresholdFailures.length === 0 && (reconcile?.ok ?? true) ? 0 : 1
 }
 

@@ -34,32 +34,43 @@ function field<T>(reply: Reply, name: string): T | undefined {
   return reply.body && typeof reply.body === 'object' ? ((reply.body as Record<string, unknown>)[name] as T) : undefined
 }
 
-/** Joins the line and polls as told by Retry-After. Returns the ACTIVE token, or null. */
+/**
+ * Joins the line and polls as told by Retry-After, however far off it is (a fan far back is told to
+ * come back in up to a minute). A fan told ALL_SEATS_HELD keeps polling; SOLD_OUT ends the wait.
+ * Returns the ACTIVE token, or null.
+ */
 export async function waitInLine(ctx: JourneyContext, fan: Fan): Promise<string | null> {
   const { client, stats } = ctx
   const joined = await client.callPolitely('join', 'POST', '/api/queue/token', auth(fan), { concertId: ctx.concertId })
   if (joined.status !== 201 && joined.status !== 200) return null
   let queueToken = field<string>(joined, 'token') ?? ''
-  if (field(joined, 'status') === 'ACTIVE') return queueToken
+  const inLine = stats.line.joined(queueToken)
+  if (field(joined, 'status') === 'ACTIVE') {
+    stats.line.admitted(inLine, field(joined, 'activeUntil'))
+    stats.gauge({ admitted: stats.admitted + 1 })
+    return queueToken
+  }
   stats.gauge({ inLine: stats.inLine + 1 })
   const leaves = ctx.random() < ctx.scenario.mix.abandonInLine
-  const joinedAt = Date.now()
   let wait = joined.retryAfter ?? 1
   try {
     while (Date.now() < ctx.deadline) {
       await sleep(wait * 1000)
-      if (leaves && Date.now() - joinedAt > 3_000) {
+      if (leaves && Date.now() - inLine.joinedAt > 3_000) {
         await client.callPolitely('leave', 'DELETE', '/api/queue/token', auth(fan, { 'x-queue-token': queueToken }))
         stats.abandoned++
         return null
       }
+      stats.line.polled(inLine)
       const polled = await client.call('poll', 'GET', '/api/queue/token', auth(fan, { 'x-queue-token': queueToken }))
       if (polled.status !== 200) {
         wait = polled.retryAfter ?? 2
         continue
       }
+      stats.line.answered(polled.body)
       const status = field<string>(polled, 'status')
       if (status === 'ACTIVE') {
+        stats.line.admitted(inLine, field(polled, 'activeUntil'))
         stats.gauge({ admitted: stats.admitted + 1 })
         return field<string>(polled, 'token') ?? queueToken
       }

@@ -1,5 +1,6 @@
 import type { Scenario } from '../scenarios.js'
-import { percentile, type Stats } from './stats.js'
+import type { LineSummary } from './line-ledger.js'
+import type { Stats } from './stats.js'
 
 export interface RunResult {
   scenario: Scenario
@@ -47,6 +48,17 @@ export function lineChart(title: string, unit: string, series: { name: string; v
 <text x="${w - pad.r}" y="${h - 8}" text-anchor="end" font-size="11" fill="#555">${n} s</text>${lines}</svg></figure>`
 }
 
+function waitingRoomLines(line: LineSummary): string[] {
+  if (line.fansJoined === 0) return []
+  const { pollsPerFan: polls, admissionOrder: order } = line
+  const reasons = Object.entries(line.reasons).map(([reason, n]) => `${reason} ${n}`).join(', ')
+  return [
+    `- Waiting room: ${line.fansJoined} fans joined, ${line.admitted} admitted; polls per fan: mean ${polls.mean.toFixed(1)}, p95 ${polls.p95}, max ${polls.max}; poll answers with a reason: ${reasons}`,
+    `- Admission order against join order: Kendall's tau ${order.tau === null ? 'n/a' : order.tau.toFixed(3)} over ${order.pairs} pairs admitted in different steps (${order.fans} admitted fans with a seq and an activeUntil; (concordant - discordant) / (concordant + discordant))`,
+    `- Wait of admitted fans (join answer to first ACTIVE): p95 ${line.waitSeconds.p95.toFixed(1)} s, longest ${line.waitSeconds.max.toFixed(1)} s`,
+  ]
+}
+
 export function markdownReport(r: RunResult): string {
   const steps = r.stats.stepSummary()
   const lines = [
@@ -60,6 +72,7 @@ export function markdownReport(r: RunResult): string {
     `- Thresholds (p95 < ${r.scenario.thresholds.p95Ms} ms per step, unexpected < ${(r.scenario.thresholds.errorRate * 100).toFixed(2)}%): ${r.thresholdFailures.length === 0 ? 'passed' : `FAILED: ${r.thresholdFailures.join('; ')}`}`,
     `- Before the run: catalogue cache ${r.cacheWarmed ? 'warmed' : 'not warmed'}; warm-up (not counted): ${r.warmup ? `${r.warmup.fans} fans bought ${r.warmup.sold} seats on a concert of their own in ${r.warmup.seconds.toFixed(1)} s` : 'none'}`,
     `- Reconcile: ${r.reconcile === null ? 'not run' : r.reconcile.ok ? 'clean' : 'VIOLATIONS (see below)'}`,
+    ...waitingRoomLines(r.stats.line.summary()),
     ...(r.memory.length ? [`- Peak resident memory: ${r.memory.map((m) => `${m.target} ${m.rssMb.toFixed(0)} MB`).join(', ')}`] : []),
     '',
     '| step | requests | p50 ms | p95 ms | p99 ms | max ms | statuses |',
@@ -70,8 +83,32 @@ export function markdownReport(r: RunResult): string {
   return `${lines.join('\n')}\n`
 }
 
+/** The same figures as the Markdown report, for machines. */
+export function jsonReport(r: RunResult) {
+  return {
+    scenario: r.scenario.name,
+    command: r.command,
+    startedAt: r.startedAt.toISOString(),
+    durationSeconds: r.durationSeconds,
+    arrivals: r.stats.arrivals,
+    admitted: r.stats.admitted,
+    sold: r.stats.sold,
+    abandoned: r.stats.abandoned,
+    requests: r.stats.requests,
+    unexpected: r.stats.unexpected,
+    expectedRejections: r.stats.expectedRejections,
+    thresholds: { ...r.scenario.thresholds, failures: r.thresholdFailures },
+    warmup: r.warmup ?? null,
+    cacheWarmed: r.cacheWarmed ?? false,
+    reconcile: r.reconcile === null ? null : { ok: r.reconcile.ok },
+    memory: r.memory,
+    steps: r.stats.stepSummary(),
+    waitingRoom: r.stats.line.summary(),
+  }
+}
+
 export function htmlReport(r: RunResult): string {
-  const secs = r.stats.seconds
+  const secs = r.stats.timeline()
   const steps = [...r.stats.byStep.keys()]
   const statusKeys = [...new Set(secs.flatMap((b) => Object.keys(b.statuses)))].sort()
   const charts = [
@@ -84,8 +121,8 @@ export function htmlReport(r: RunResult): string {
       { name: 'admitted', values: secs.map((b) => b.admitted) },
       { name: 'seats sold', values: secs.map((b) => b.sold) },
     ]),
-    lineChart('p95 latency per step', 'ms', steps.map((step) => ({ name: step, values: secs.map((b) => percentile([...(b.latency[step] ?? [])].sort((x, y) => x - y), 95)) }))),
-    lineChart('p99 latency per step', 'ms', steps.map((step) => ({ name: step, values: secs.map((b) => percentile([...(b.latency[step] ?? [])].sort((x, y) => x - y), 99)) }))),
+    lineChart('p95 latency per step', 'ms', steps.map((step) => ({ name: step, values: secs.map((b) => b.p95[step] ?? 0) }))),
+    lineChart('p99 latency per step', 'ms', steps.map((step) => ({ name: step, values: secs.map((b) => b.p99[step] ?? 0) }))),
     lineChart('Status codes', 'responses/s', statusKeys.map((k) => ({ name: k, values: secs.map((b) => b.statuses[k] ?? 0) }))),
   ]
   const md = escape(markdownReport(r))

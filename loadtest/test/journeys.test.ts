@@ -1,0 +1,58 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { signUserToken } from '@tickets/shared/auth'
+import { createClient } from '../src/runner/client.js'
+import { runJourney, type JourneyContext } from '../src/runner/journeys.js'
+import { Stats } from '../src/runner/stats.js'
+import { ticketOpen } from '../src/scenarios.js'
+import { startFakeGateway, type FakeGateway } from './helpers/fake-gateway.js'
+
+const secret = 'a-load-test-secret-of-32-characters!'
+// seq 1 -> step 2, seq 2 -> step 1, seq 3 and 4 -> step 3: one discordant pair of five compared
+const STEPS = [2, 1, 3, 3]
+
+describe('the runner in the waiting room (against a stand-in gateway)', () => {
+  let gateway: FakeGateway
+  const stats = new Stats()
+
+  beforeAll(async () => {
+    gateway = await startFakeGateway({ secret, admissionStep: (seq) => STEPS[seq - 1] ?? 9, soldOut: (seq) => seq === 5, retryAfterOnJoin: 1, retryAfterWhileSeatsHeld: 2 })
+    const client = createClient(gateway.url, stats, { connections: 8 })
+    const scenario = { ...ticketOpen({ users: 5, rampSeconds: 1 }), thinkMs: { min: 0, max: 0 }, mix: { abandonInLine: 0, abandonHold: 0, chargeFirst: 0 } }
+    let seed = 1
+    const ctx: JourneyContext = { scenario, client, stats, concertId: 'c1', deadline: Date.now() + 30_000, random: () => ((seed = (seed * 16807) % 2147483647) / 2147483647) }
+    await Promise.all(
+      [1, 2, 3, 4, 5].map(async (n) => {
+        const fan = { userId: `fan-${n}`, token: await signUserToken({ secret, userId: `fan-${n}` }), ip: `10.0.0.${n}` }
+        await runJourney(ctx, fan)
+      }),
+    )
+    await client.close()
+  }, 20_000)
+
+  afterAll(() => gateway.close())
+
+  it('waits exactly as long as each Retry-After says, the 2 s of an ALL_SEATS_HELD answer included', () => {
+    for (let n = 1; n <= 5; n++) {
+      const [join, firstPoll, secondPoll] = gateway.requests.filter((r) => r.userId === `fan-${n}` && r.route.endsWith('/api/queue/token'))
+      expect(firstPoll!.at - join!.at).toBeGreaterThanOrEqual(950)
+      expect(secondPoll!.at - firstPoll!.at).toBeGreaterThanOrEqual(1_950)
+    }
+  })
+
+  it('buys once admitted, each fan from its own address', () => {
+    for (let n = 1; n <= 4; n++) expect(gateway.routesOf(`fan-${n}`)).toEqual(expect.arrayContaining(['POST /api/reservations', 'POST /api/payments']))
+    expect(new Set(gateway.requests.map((r) => r.forwardedFor))).toEqual(new Set(['10.0.0.1', '10.0.0.2', '10.0.0.3', '10.0.0.4', '10.0.0.5']))
+  })
+
+  it('stops at SOLD_OUT: no more polls, no seat map', () => {
+    expect(gateway.routesOf('fan-5')).toEqual(['POST /api/queue/token', 'GET /api/queue/token', 'GET /api/queue/token'])
+  })
+
+  it('reports the poll budget, the reasons, the admission order and the waits', () => {
+    const line = stats.line.summary()
+    expect(line).toMatchObject({ fansJoined: 5, admitted: 4, pollsPerFan: { mean: 2, p95: 2, max: 2 }, reasons: { ALL_SEATS_HELD: 5, PAUSED: 0, NOT_OPEN_YET: 0 } })
+    expect(line.admissionOrder).toMatchObject({ tau: 0.6, fans: 4, pairs: 5 })
+    expect(line.waitSeconds.max).toBeGreaterThanOrEqual(2.9)
+    expect(line.waitSeconds.max).toBeLessThan(10)
+  })
+})

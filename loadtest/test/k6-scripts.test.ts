@@ -1,0 +1,110 @@
+import { mkdtemp, rm, writeFile } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { startFakeGateway, type FakeGateway } from './helpers/fake-gateway.js'
+import { runK6Script, type K6RunResult } from './k6-stand-in/run-k6-script.js'
+
+const secret = 'a-load-test-secret-of-32-characters!'
+const k6Dir = fileURLToPath(new URL('../k6/', import.meta.url))
+const ITERATIONS = 3
+
+function expectNoBreach(result: K6RunResult) {
+  expect(result.violations).toEqual([])
+  expect(result.initError).toBeNull()
+  expect(result.aborted).toBeNull()
+  expect(result.iterationErrors).toEqual([])
+}
+
+function samples(result: K6RunResult, metric: string) {
+  return result.metrics[metric]?.samples ?? []
+}
+
+describe('the k6 scripts, run against the k6 stand-in and a stand-in gateway', () => {
+  let gateway: FakeGateway
+  const env = () => ({ BASE_URL: gateway.url, AUTH_JWT_SECRET: secret, CONCERT_ID: 'c1' })
+
+  beforeAll(async () => {
+    gateway = await startFakeGateway({ secret, retryAfterOnJoin: 3, retryAfterWhileSeatsHeld: 7 })
+  })
+  afterAll(() => gateway.close())
+
+  it('ticket-open: each fan joins, polls as told by Retry-After through ALL_SEATS_HELD, holds and pays, from its own address', async () => {
+    const result = await runK6Script(join(k6Dir, 'ticket-open.ts'), { env: env(), iterations: ITERATIONS })
+    expectNoBreach(result)
+    const fans = [1, 2, 3].map((n) => `k6-ticket-open-${n}`)
+    for (const fan of fans) {
+      expect(gateway.routesOf(fan).slice(0, 3)).toEqual(['POST /api/queue/token', 'GET /api/queue/token', 'GET /api/queue/token'])
+      expect(gateway.routesOf(fan)).toEqual(expect.arrayContaining(['GET /api/concerts/:id/schedules/:id/seats', 'POST /api/reservations', 'POST /api/payments']))
+    }
+    const addresses = new Set(gateway.requests.filter((r) => r.userId && fans.includes(r.userId)).map((r) => r.forwardedFor))
+    expect(addresses.size).toBe(ITERATIONS)
+    expect(result.sleeps.filter((s) => s === 3 || s === 7)).toEqual([3, 7, 3, 7, 3, 7])
+    expect(samples(result, 'queue_polls_per_fan').map((s) => s.value)).toEqual([2, 2, 2])
+    expect(samples(result, 'queue_poll_reasons').map((s) => s.tags.reason)).toEqual(['ALL_SEATS_HELD', 'ALL_SEATS_HELD', 'ALL_SEATS_HELD'])
+    expect(samples(result, 'queue_wait').length).toBe(ITERATIONS)
+    expect(samples(result, 'seats_sold').length).toBeGreaterThan(0)
+    expect(result.checks.every((c) => c.ok)).toBe(true)
+  })
+
+  it('token-storm: joins, polls until admitted, and gives the slot back', async () => {
+    const result = await runK6Script(join(k6Dir, 'token-storm.ts'), { env: env(), iterations: ITERATIONS })
+    expectNoBreach(result)
+    for (const n of [1, 2, 3]) {
+      expect(gateway.routesOf(`k6-token-storm-${n}`)).toEqual(['POST /api/queue/token', 'GET /api/queue/token', 'GET /api/queue/token', 'DELETE /api/queue/token'])
+    }
+  })
+
+  it('browse: reads the catalogue and a concert, each iteration from another address', async () => {
+    const before = gateway.requests.length
+    const result = await runK6Script(join(k6Dir, 'browse.ts'), { env: env(), iterations: ITERATIONS })
+    expectNoBreach(result)
+    const made = gateway.requests.slice(before)
+    expect(made.map((r) => r.route)).toEqual(Array.from({ length: ITERATIONS }, () => ['GET /api/concerts', 'GET /api/concerts/:id/schedules']).flat())
+    expect(new Set(made.map((r) => r.forwardedFor)).size).toBe(ITERATIONS)
+  })
+
+  it('soak: browses or buys, within the rules', async () => {
+    const before = gateway.requests.length
+    const result = await runK6Script(join(k6Dir, 'soak.ts'), { env: env(), iterations: 6, seed: 5 })
+    expectNoBreach(result)
+    const routes = gateway.requests.slice(before).map((r) => r.route)
+    expect(routes).toContain('GET /api/concerts')
+    expect(routes).toContain('POST /api/queue/token')
+  })
+})
+
+describe('the k6 stand-in refuses what k6 refuses', () => {
+  let dir: string
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'k6-rules-'))
+  })
+  afterAll(() => rm(dir, { recursive: true, force: true }))
+
+  async function run(source: string) {
+    const file = join(dir, `script-${Math.random().toString(36).slice(2)}.ts`)
+    await writeFile(file, source)
+    return runK6Script(file, { env: {}, iterations: 1 })
+  }
+
+  it('a Trend created inside the default function', async () => {
+    const result = await run(`import { Trend } from 'k6/metrics'\nexport default function () { new Trend('late').add(1) }\n`)
+    expect(result.violations).toEqual(['Trend "late" created during iteration: k6 creates metrics only in the init context'])
+  })
+
+  it('a threshold on a metric never declared, and an aggregation that does not fit the metric', async () => {
+    const result = await run(`import { Counter } from 'k6/metrics'\nconst sold = new Counter('sold')\nexport const options = { thresholds: { step_join: ['p(95)<500'], sold: ['p(95)<1'], 'http_req_duration{step:join}': ['p(95)<500'], checks: ['rate>0.99'] } }\nexport default function () { sold.add(1) }\n`)
+    expect(result.violations).toEqual(['threshold on "step_join", a metric that was not declared in the init context (k6 aborts the test)', 'threshold "sold": p(95) does not apply to a Counter'])
+  })
+
+  it('an import k6 does not have', async () => {
+    expect((await run(`import { Histogram } from 'k6/metrics'\nexport default function () { new Histogram('x') }\n`)).violations).toEqual([expect.stringContaining('No matching export')])
+    expect((await run(`import { sleep } from 'k6/timers-of-my-own'\nexport default function () { sleep(1) }\n`)).violations).toEqual([expect.stringContaining('not a k6 module')])
+  })
+
+  it('a request in the init context', async () => {
+    const result = await run(`import http from 'k6/http'\nhttp.get('http://127.0.0.1:1/')\nexport default function () {}\n`)
+    expect(result.initError).toContain('in the init context')
+  })
+})
