@@ -9,8 +9,9 @@ import { fileURLToPath } from 'node:url'
 export const root = join(dirname(fileURLToPath(import.meta.url)), '..')
 const env = { ...process.env, TURBO_TELEMETRY_DISABLED: '1', CHECKPOINT_DISABLE: '1', PRISMA_HIDE_UPDATE_MESSAGE: '1' }
 
+// Progress goes to stderr: stdout stays the command's own (`TOKEN=$(npm run -s token ...)`).
 function run(cmd, args, what) {
-  const r = spawnSync(cmd, args, { cwd: root, stdio: 'inherit', env })
+  const r = spawnSync(cmd, args, { cwd: root, stdio: ['inherit', 2, 2], env })
   if (r.status !== 0) {
     console.error(`${what} failed (exit ${r.status ?? r.signal}): see the output above.`)
     process.exit(r.status ?? 1)
