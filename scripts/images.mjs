@@ -19,10 +19,12 @@ export function containerEngine() {
   throw new Error('npm run images needs docker (with a running engine) or podman.')
 }
 
+// Read once: a commit made while the images build must not change the tags half-way.
+const git = spawnSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: root, encoding: 'utf8' })
+const commit = git.status === 0 ? git.stdout.trim() : 'nogit'
+
 export function imageTags(name) {
-  const version = JSON.parse(readFileSync(join(root, name === 'ops' ? 'ops' : name, 'package.json'), 'utf8')).version
-  const git = spawnSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: root, encoding: 'utf8' })
-  const commit = git.status === 0 ? git.stdout.trim() : 'nogit'
+  const version = JSON.parse(readFileSync(join(root, name, 'package.json'), 'utf8')).version
   return [`tickets/${name}:${version}`, `tickets/${name}:${commit}`]
 }
 
