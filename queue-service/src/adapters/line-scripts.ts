@@ -26,23 +26,35 @@ local function line_info()
   local cfg_rate = redis.call('HGET', KEYS[6], 'rate')
   return {s[1] or '', s[2] or '', s[3] or '', cfg_rate or '', s[4] or '', s[5] or '', s[6] or ''}
 end
-local function reply(p, created)
+-- While every seat is held, the earliest moment this place could be admitted: the deadline of the
+-- k-th hold to end, k = position / overbook (the last hold's when the place is beyond them all).
+local function release_for(position, info, overbook)
+  if info[5] ~= 'ALL_SEATS_HELD' or position == '' then return '' end
+  local held = redis.call('ZCARD', KEYS[11])
+  if held == 0 then return '' end
+  local k = math.min(held, math.max(1, math.ceil(tonumber(position) / overbook)))
+  local at = redis.call('ZRANGE', KEYS[11], k - 1, k - 1, 'WITHSCORES')
+  return at[2] or ''
+end
+local function reply(p, created, overbook)
   local r = {p[1], p[2], p[3], p[4], p[5]}
-  for _, v in ipairs(line_info()) do r[#r + 1] = v end
+  local info = line_info()
+  for _, v in ipairs(info) do r[#r + 1] = v end
   r[#r + 1] = created
+  r[#r + 1] = p[1] == 'WAITING' and release_for(p[5], info, overbook) or ''
   return r
 end
 `
 
-/** ARGV: userId, now, activeTtlMs. -> status, seq, joinedAt, activeUntil, position, ...line_info, created */
+/** ARGV: userId, now, activeTtlMs, overbook. -> status, seq, joinedAt, activeUntil, position, ...line_info, created, releaseFor */
 export const JOIN = `${PLACE}
-local uid, now, ttl = ARGV[1], tonumber(ARGV[2]), tonumber(ARGV[3])
+local uid, now, ttl, overbook = ARGV[1], tonumber(ARGV[2]), tonumber(ARGV[3]), tonumber(ARGV[4])
 if redis.call('HGET', KEYS[7], 'soldOut') == '1' then return {'SOLD_OUT'} end
 local p = place_of(uid, now)
 if p and (p[1] == 'ACTIVE' or p[1] == 'WAITING') then
   if p[1] == 'WAITING' then redis.call('ZADD', KEYS[3], now, uid) end
   if p[1] == 'ACTIVE' then redis.call('ZADD', KEYS[9], 'XX', now, uid) end
-  return reply(p, '0')
+  return reply(p, '0', overbook)
 end
 if p then
   redis.call('ZREM', KEYS[5], uid)
@@ -55,23 +67,23 @@ if redis.call('HGET', KEYS[6], 'mode') == 'let-all' then
   local until_ms = now + ttl
   redis.call('ZADD', KEYS[5], until_ms, uid)
   redis.call('ZADD', KEYS[9], now, uid)
-  return reply({'ACTIVE', tostring(seq), ARGV[2], tostring(until_ms), '0'}, '1')
+  return reply({'ACTIVE', tostring(seq), ARGV[2], tostring(until_ms), '0'}, '1', overbook)
 end
 redis.call('ZADD', KEYS[2], seq, uid)
 redis.call('ZADD', KEYS[3], now, uid)
 local rank = redis.call('ZRANK', KEYS[2], uid)
-return reply({'WAITING', tostring(seq), ARGV[2], '', tostring(rank + 1)}, '1')
+return reply({'WAITING', tostring(seq), ARGV[2], '', tostring(rank + 1)}, '1', overbook)
 `
 
-/** ARGV: userId, seq, now. -> like JOIN, or EXPIRED / SOLD_OUT. A poll is a sign of life. */
+/** ARGV: userId, seq, now, overbook. -> like JOIN, or EXPIRED / SOLD_OUT. A poll is a sign of life. */
 export const POLL = `${PLACE}
-local uid, seq, now = ARGV[1], ARGV[2], tonumber(ARGV[3])
+local uid, seq, now, overbook = ARGV[1], ARGV[2], tonumber(ARGV[3]), tonumber(ARGV[4])
 if redis.call('HGET', KEYS[7], 'soldOut') == '1' then return {'SOLD_OUT'} end
 local p = place_of(uid, now)
 if not p or p[2] ~= seq or (p[1] ~= 'ACTIVE' and p[1] ~= 'WAITING') then return {'EXPIRED'} end
 if p[1] == 'WAITING' then redis.call('ZADD', KEYS[3], 'XX', now, uid) end
 if p[1] == 'ACTIVE' then redis.call('ZADD', KEYS[9], 'XX', now, uid) end
-return reply(p, '0')
+return reply(p, '0', overbook)
 `
 
 /**

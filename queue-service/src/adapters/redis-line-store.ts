@@ -63,7 +63,7 @@ function num(value: string | undefined): number | null {
 const REASONS: readonly WaitReason[] = ['ALL_SEATS_HELD', 'PAUSED', 'NOT_OPEN_YET']
 
 function placeOf(reply: Reply): Place {
-  const [status, seq, joinedAt, activeUntil, position, measured, dev, eff, rate, reason, onHold, nextRelease, created] = reply
+  const [status, seq, joinedAt, activeUntil, position, measured, dev, eff, rate, reason, onHold, nextRelease, created, releaseFor] = reply
   if (status === 'SOLD_OUT') return { status: 'SOLD_OUT' }
   if (status !== 'ACTIVE' && status !== 'WAITING') return { status: 'EXPIRED' }
   const line: LineInfo = {
@@ -74,6 +74,7 @@ function placeOf(reply: Reply): Place {
     reason: REASONS.find((r) => r === reason) ?? null,
     seatsOnHold: num(onHold),
     nextReleaseAt: num(nextRelease),
+    releaseForPosition: num(releaseFor),
   }
   const common = { seq: Number(seq), joinedAt: Number(joinedAt), line, created: created === '1' }
   return status === 'ACTIVE' ? { status, ...common, activeUntil: Number(activeUntil) } : { status, ...common, position: Number(position) }
@@ -138,12 +139,12 @@ export function createRedisLineStore(redis: Redis, opts: { timeoutMs: number }):
   }
 
   return {
-    async join({ concertId, userId, now, activeTtlMs }) {
-      return placeOf(await guarded('join', () => cmd.queueJoin(...base(concertId), userId, now, activeTtlMs)))
+    async join({ concertId, userId, now, activeTtlMs, overbook }) {
+      return placeOf(await guarded('join', () => cmd.queueJoin(...base(concertId), userId, now, activeTtlMs, overbook)))
     },
 
-    async poll({ concertId, userId, seq, now }) {
-      return placeOf(await guarded('poll', () => cmd.queuePoll(...base(concertId), userId, seq, now)))
+    async poll({ concertId, userId, seq, now, overbook }) {
+      return placeOf(await guarded('poll', () => cmd.queuePoll(...base(concertId), userId, seq, now, overbook)))
     },
 
     async leave({ concertId, userId, seq, now, activeTtlMs }) {

@@ -33,6 +33,8 @@ export interface LineInfo {
   reason: WaitReason | null
   seatsOnHold: number | null
   nextReleaseAt: number | null
+  /** While every seat is held: the earliest moment this place could be admitted (the deadline of the hold that would free its seat). */
+  releaseForPosition: number | null
 }
 
 /** A user's place as the line knows it. `seq` is the Redis-side arrival number (FIFO across instances). */
@@ -83,9 +85,9 @@ export interface ConcertSettings {
  */
 export interface LineStore {
   /** Joins at the back, or returns the place the user already has. */
-  join(input: { concertId: string; userId: string; now: number; activeTtlMs: number }): Promise<Place>
+  join(input: { concertId: string; userId: string; now: number; activeTtlMs: number; overbook: number }): Promise<Place>
   /** Where a user with this `seq` stands; counts as a sign of life for the idle timeout. */
-  poll(input: { concertId: string; userId: string; seq: number; now: number }): Promise<Place>
+  poll(input: { concertId: string; userId: string; seq: number; now: number; overbook: number }): Promise<Place>
   /** Leaves the line or ends an ACTIVE slot (revoking its tokens). */
   leave(input: { concertId: string; userId: string; seq: number; now: number; activeTtlMs: number }): Promise<'LEFT' | 'ENDED' | 'NONE'>
   /** Ends the user's ACTIVE slot because of an event; the same event id twice changes nothing. */

@@ -49,8 +49,9 @@ export function createQueueService(deps: QueueServiceDeps) {
       view.retryAfterSeconds = retryAfterSeconds(estimate.seconds)
       return view
     }
-    // Nothing moves before a hold ends: the wait is at least that long.
-    const secondsToRelease = line.nextReleaseAt === null ? 0 : Math.max(0, (line.nextReleaseAt - clock.now()) / 1000)
+    // Nothing moves before a hold ends: the wait is at least until the one that could free this place's seat.
+    const releaseAt = line.releaseForPosition ?? line.nextReleaseAt
+    const secondsToRelease = releaseAt === null ? 0 : Math.max(0, (releaseAt - clock.now()) / 1000)
     view.estimatedWaitSeconds = Math.max(estimate.seconds, Math.ceil(secondsToRelease))
     view.estimatedWaitRangeSeconds = [Math.max(estimate.range[0], Math.ceil(secondsToRelease)), Math.max(estimate.range[1], view.estimatedWaitSeconds)]
     view.seatsOnHold = line.seatsOnHold
@@ -81,7 +82,7 @@ export function createQueueService(deps: QueueServiceDeps) {
 
   async function joinLine(concertId: string, userId: string): Promise<Place> {
     await store.register(concertId)
-    return store.join({ concertId, userId, now: clock.now(), activeTtlMs: defaults.activeTtlMs })
+    return store.join({ concertId, userId, now: clock.now(), activeTtlMs: defaults.activeTtlMs, overbook: defaults.overbook })
   }
 
   async function stepConcert(concertId: string, tick: number, now: number): Promise<number> {
@@ -144,7 +145,7 @@ export function createQueueService(deps: QueueServiceDeps) {
 
     async status(userId: string, token: string | undefined): Promise<QueueView> {
       const { claims, expired } = await holderOf(token, userId)
-      const place = await store.poll({ concertId: claims.concertId, userId, seq: claims.seq, now: clock.now() })
+      const place = await store.poll({ concertId: claims.concertId, userId, seq: claims.seq, now: clock.now(), overbook: defaults.overbook })
       if (expired && place.status !== 'SOLD_OUT' && place.status !== 'WAITING') return { status: 'EXPIRED', position: 0, estimatedWaitSeconds: 0, estimatedWaitRangeSeconds: [0, 0] }
       return view(claims.concertId, userId, place)
     },

@@ -37,13 +37,22 @@ export function retryAfterSeconds(estimatedWaitSeconds: number): number {
   return Math.min(MAX_RETRY_S, Math.max(MIN_RETRY_S, Math.ceil(estimatedWaitSeconds / 4)))
 }
 
+// A hold's seat counts as free only after booking's sweeper released it and the next step ran.
+const RELEASE_LAG_S = 2
+// Fans behind every held seat wait for the fans ahead to buy or let go of the seats that come back;
+// their returns are spread over a few seconds rather than landing at once.
+const SETTLE_S = 15
+const SPREAD_S = 10
+
 /**
- * While every unsold seat is on hold, nothing moves before the first hold can end: a fan who is
- * not within reach of the seats that could come back (the holds times the overbooking factor) is
- * not brought back before then (within the 60-s bound).
+ * While every unsold seat is on hold, nothing moves before a hold ends, so a fan is not brought
+ * back before the hold that could free a seat for them has ended (`secondsToRelease`). A fan
+ * behind every hold is brought back once the fans ahead have had time to buy, spread by position.
+ * Not bound by the 60 s of the usual hint: the line cannot move sooner.
  */
 export function retryAfterWhileHeld(input: { estimatedWaitSeconds: number; position: number; seatsOnHold: number; overbook: number; secondsToRelease: number }): number {
   const usual = retryAfterSeconds(input.estimatedWaitSeconds)
-  if (input.position <= Math.ceil(input.seatsOnHold * input.overbook)) return usual
-  return Math.min(MAX_RETRY_S, Math.max(usual, Math.ceil(input.secondsToRelease)))
+  const untilRelease = Math.ceil(input.secondsToRelease)
+  if (input.position <= Math.ceil(input.seatsOnHold * input.overbook)) return Math.max(usual, untilRelease + RELEASE_LAG_S)
+  return Math.max(usual, untilRelease + SETTLE_S + (input.position % SPREAD_S))
 }

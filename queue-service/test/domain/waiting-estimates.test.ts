@@ -56,12 +56,14 @@ describe('retryAfterSeconds', () => {
 describe('retryAfterWhileHeld', () => {
   const held = { estimatedWaitSeconds: 8, seatsOnHold: 4, overbook: 1.5, secondsToRelease: 200 }
 
-  it('when the fan is within reach of the seats that could come back, then the usual hint', () => {
-    expect(retryAfterWhileHeld({ ...held, position: 6 })).toBe(2)
+  it('when the fan is within reach of the held seats, then not before the hold that could free their seat has ended (plus the release lag)', () => {
+    expect(retryAfterWhileHeld({ ...held, position: 6 })).toBe(202)
+    expect(retryAfterWhileHeld({ ...held, position: 6, secondsToRelease: 0 })).toBe(2)
   })
 
-  it('when the fan is beyond reach, then not before the first hold can end, within 60 s', () => {
-    expect(retryAfterWhileHeld({ ...held, position: 7 })).toBe(60)
-    expect(retryAfterWhileHeld({ ...held, position: 7, secondsToRelease: 12.2 })).toBe(13)
+  it('when the fan is behind every held seat, then after the last hold and time for the fans ahead to buy, spread by position', () => {
+    expect(retryAfterWhileHeld({ ...held, position: 7 })).toBe(200 + 15 + 7)
+    expect(retryAfterWhileHeld({ ...held, position: 20 })).toBe(200 + 15)
+    expect(retryAfterWhileHeld({ ...held, position: 7, estimatedWaitSeconds: 10_000 })).toBe(222)
   })
 })
