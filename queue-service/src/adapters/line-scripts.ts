@@ -41,7 +41,10 @@ local function reply(p, created, overbook)
   local info = line_info()
   for _, v in ipairs(info) do r[#r + 1] = v end
   r[#r + 1] = created
-  r[#r + 1] = p[1] == 'WAITING' and release_for(p[5], info, overbook) or ''
+  local release = p[1] == 'WAITING' and release_for(p[5], info, overbook) or ''
+  -- A fan told to come back after a hold ends is not idle before then: the idle timeout counts from it.
+  if release ~= '' then redis.call('ZADD', KEYS[3], 'XX', 'GT', release, ARGV[1]) end
+  r[#r + 1] = release
   return r
 end
 `

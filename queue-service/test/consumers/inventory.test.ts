@@ -121,6 +121,23 @@ describe('inventory from booking', () => {
   })
 })
 
+describe('fans told to come back after the holds', () => {
+  it('when a fan is asked back later than the waiting idle timeout, then they keep their place until then', async () => {
+    const concertId = aConcertId()
+    booking.set(concertId, { total: 1, sold: 0, holds: [] })
+    const tokens = await lineOf(concertId, ['patient'])
+    await app.queueInventory.resync(concertId)
+    await publish(SUBJECTS.RESERVATION_HELD, held(concertId, 'r1', 'walker', clock.now() + 400_000))
+    await vi.waitFor(async () => expect((await controls.status(concertId)).inventory).toMatchObject({ onHold: 1, free: 0 }))
+    await step()
+    const told = await poll(app, 'patient', tokens.patient!)
+    expect(Number(told.headers['retry-after'])).toBeGreaterThan(300)
+    clock.advance(350_000)
+    await step()
+    expect((await poll(app, 'patient', tokens.patient!)).json()).toMatchObject({ status: 'WAITING', position: 1 })
+  })
+})
+
 describe('idle ACTIVE fans', () => {
   it('when an admitted fan who holds nothing is not seen for ACTIVE_IDLE_SECONDS, then the slot goes to the next fan and the token is revoked; a fan with a live hold keeps it', async () => {
     const concertId = aConcertId()

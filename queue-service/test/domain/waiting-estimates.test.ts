@@ -62,8 +62,9 @@ describe('retryAfterWhileHeld', () => {
   })
 
   it('when the fan is behind every held seat, then after the last hold and time for the fans ahead to buy, spread by position', () => {
-    expect(retryAfterWhileHeld({ ...held, position: 7 })).toBe(200 + 15 + 7)
-    expect(retryAfterWhileHeld({ ...held, position: 20 })).toBe(200 + 15)
-    expect(retryAfterWhileHeld({ ...held, position: 7, estimatedWaitSeconds: 10_000 })).toBe(222)
+    expect(retryAfterWhileHeld({ ...held, position: 7 })).toBe(200 + 10)
+    expect(retryAfterWhileHeld({ ...held, position: 20_006 })).toBe(200 + 10 + 20)
+    expect(retryAfterWhileHeld({ ...held, position: 5_000_000 })).toBe(200 + 10 + 120)
+    expect(retryAfterWhileHeld({ ...held, position: 7, estimatedWaitSeconds: 10_000 })).toBe(210)
   })
 })
