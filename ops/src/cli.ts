@@ -1,5 +1,6 @@
 import { migrate as migrateBooking, seedDemoCatalogue } from '@tickets/booking-service/ops'
 import { migrate as migratePayment, seedDemoWallets } from '@tickets/payment-service/ops'
+import { backupActions } from './actions/backup.js'
 import { bookingActions } from './actions/booking.js'
 import { gatewayActions } from './actions/gateway.js'
 import { queueActions } from './actions/queue.js'
@@ -50,6 +51,7 @@ registerActions(queueActions)
 registerActions(bookingActions)
 registerActions(gatewayActions)
 registerActions(reconcileActions)
+registerActions(backupActions)
 
 function usage(): string {
   const width = Math.max(...Object.keys(actions).map((a) => a.length))
