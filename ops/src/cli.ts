@@ -5,6 +5,7 @@ import { bookingActions } from './actions/booking.js'
 import { gatewayActions } from './actions/gateway.js'
 import { queueActions } from './actions/queue.js'
 import { reconcileActions } from './actions/reconcile.js'
+import { traceActions } from './actions/traces.js'
 
 export const DEFAULT_BOOKING_DB = 'mysql://root@127.0.0.1:3306/tickets_booking'
 export const DEFAULT_PAYMENT_DB = 'mysql://root@127.0.0.1:3306/tickets_payment'
@@ -52,6 +53,7 @@ registerActions(bookingActions)
 registerActions(gatewayActions)
 registerActions(reconcileActions)
 registerActions(backupActions)
+registerActions(traceActions)
 
 function usage(): string {
   const width = Math.max(...Object.keys(actions).map((a) => a.length))
