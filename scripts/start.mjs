@@ -1,12 +1,19 @@
 #!/usr/bin/env node
 // `npm start`: install, build, make sure MariaDB/Redis/NATS run, migrate, seed, start every service
-// (several instances with --scale name=N), wait for readiness, print the URLs. Ctrl-C stops all.
+// (several instances with --scale name=N), wait for readiness, print the URLs. An instance that
+// exits is started again (scripts/supervisor.mjs); only Ctrl-C or SIGTERM stops them all.
 import { spawn, spawnSync } from 'node:child_process'
+import { resolve } from 'node:path'
 import { parseArgs } from 'node:util'
 import { ensureBuilt, root } from './ensure-built.mjs'
 import { ensureStack } from './stack.mjs'
+import { supervise } from './supervisor.mjs'
 
-const { values } = parseArgs({ options: { scale: { type: 'string', multiple: true, default: [] } }, allowPositionals: false })
+// --tag WORD: added to each child's command line as WORD/<instance>, so `ps` tells one stack from another.
+const { values } = parseArgs({
+  options: { scale: { type: 'string', multiple: true, default: [] }, tag: { type: 'string' } },
+  allowPositionals: false,
+})
 const scale = { queue: 1, booking: 1, payment: 1, gateway: 1 }
 for (const s of values.scale) {
   const m = /^(queue|booking|payment|gateway)=(\d+)$/.exec(s)
@@ -19,6 +26,8 @@ for (const s of values.scale) {
 
 // Every process keeps DATETIME columns in UTC: the MariaDB driver converts dates in local time.
 const env = { ...process.env, TZ: 'UTC' }
+// Each process appends its spans to this file (off unless set); made absolute, since each runs in its own folder.
+if (env.TRACES_FILE) env.TRACES_FILE = resolve(env.TRACES_FILE)
 const host = env.HOST ?? '127.0.0.1'
 const mysqlBase = env.MYSQL_URL ?? 'mysql://root@127.0.0.1:3306'
 const withDb = (name) => {
@@ -79,42 +88,25 @@ for (const [name, dir, extra] of [
 const heapMb = Number(env.NODE_HEAP_MB ?? 128)
 const heapArgs = heapMb > 0 ? [`--max-old-space-size=${heapMb}`] : []
 
-const children = new Map()
-let stopping = false
-for (const p of plan) {
-  const child = spawn(process.execPath, [...heapArgs, '--import', '@tickets/shared/telemetry/register', 'dist/server.js'], { cwd: `${root}/${p.dir}`, env: p.env, stdio: ['ignore', 'pipe', 'pipe'] })
-  children.set(p.id, child)
-  const prefix = `${p.id.padEnd(10)}| `
-  for (const stream of [child.stdout, child.stderr]) {
-    let buf = ''
-    stream.on('data', (chunk) => {
-      buf += chunk
-      const lines = buf.split('\n')
-      buf = lines.pop()
-      for (const line of lines) process.stdout.write(prefix + line + '\n')
-    })
-  }
-  child.on('exit', (code, signal) => {
-    children.delete(p.id)
-    if (!stopping) {
-      console.error(`${p.id} exited (${signal ?? code}); stopping everything`)
-      shutdown(1)
-    } else if (children.size === 0) process.exit(exitCode)
-  })
-}
+// Children write their JSON lines straight to this terminal: each line names its service and
+// instance, and no parent process reads and re-writes every line.
+const supervisor = supervise({
+  plan,
+  start: (p) =>
+    spawn(process.execPath, [...heapArgs, '--import', '@tickets/shared/telemetry/register', 'dist/server.js', ...(values.tag ? [`${values.tag}/${p.id}`] : [])], {
+      cwd: `${root}/${p.dir}`,
+      env: p.env,
+      stdio: ['ignore', 'inherit', 'inherit'],
+    }),
+  log: (line) => console.error(line),
+})
 
-let exitCode = 0
+let stopping = false
 function shutdown(code) {
   if (stopping) return
   stopping = true
-  exitCode = code
-  console.log('\nstopping: draining every service...')
-  for (const child of children.values()) child.kill('SIGTERM')
-  setTimeout(() => {
-    for (const child of children.values()) child.kill('SIGKILL')
-    process.exit(exitCode)
-  }, 15_000).unref()
-  if (children.size === 0) process.exit(exitCode)
+  console.error('\nstopping: draining every service...')
+  void supervisor.stop(15_000).then(() => process.exit(code))
 }
 process.on('SIGINT', () => shutdown(0))
 process.on('SIGTERM', () => shutdown(0))
@@ -142,5 +134,5 @@ All services are UP.
   Readiness         ${gateway[0]}/health/ready
   Metrics           ${plan.map((p) => `${p.url}/metrics`).join('\n                    ')}
   A user token      npm run token -- --user 1
-Ctrl-C stops everything.`)
+An instance that exits is started again; Ctrl-C stops everything.`)
 }

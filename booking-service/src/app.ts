@@ -37,7 +37,7 @@ export interface BuildOptions {
 }
 
 export async function buildApp(config: Config, options: BuildOptions = {}): Promise<FastifyInstance> {
-  const app = Fastify(serverOptions({ service: 'booking-service', logLevel: config.LOG_LEVEL })).withTypeProvider<TypeBoxTypeProvider>()
+  const app = Fastify(serverOptions({ service: 'booking-service', logLevel: config.LOG_LEVEL, instance: config.INSTANCE_ID })).withTypeProvider<TypeBoxTypeProvider>()
   await app.register(metricsPlugin, { service: 'booking-service', defaultMetrics: options.defaultMetrics ?? true })
   await app.register(problemDetails)
   await app.register(openapiPlugin, { service: 'booking-service' })

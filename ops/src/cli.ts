@@ -1,9 +1,11 @@
 import { migrate as migrateBooking, seedDemoCatalogue } from '@tickets/booking-service/ops'
 import { migrate as migratePayment, seedDemoWallets } from '@tickets/payment-service/ops'
+import { backupActions } from './actions/backup.js'
 import { bookingActions } from './actions/booking.js'
 import { gatewayActions } from './actions/gateway.js'
 import { queueActions } from './actions/queue.js'
 import { reconcileActions } from './actions/reconcile.js'
+import { traceActions } from './actions/traces.js'
 
 export const DEFAULT_BOOKING_DB = 'mysql://root@127.0.0.1:3306/tickets_booking'
 export const DEFAULT_PAYMENT_DB = 'mysql://root@127.0.0.1:3306/tickets_payment'
@@ -50,6 +52,8 @@ registerActions(queueActions)
 registerActions(bookingActions)
 registerActions(gatewayActions)
 registerActions(reconcileActions)
+registerActions(backupActions)
+registerActions(traceActions)
 
 function usage(): string {
   const width = Math.max(...Object.keys(actions).map((a) => a.length))

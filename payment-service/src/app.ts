@@ -29,7 +29,7 @@ export interface BuildOptions {
 }
 
 export async function buildApp(config: Config, options: BuildOptions = {}): Promise<FastifyInstance> {
-  const app = Fastify(serverOptions({ service: 'payment-service', logLevel: config.LOG_LEVEL })).withTypeProvider<TypeBoxTypeProvider>()
+  const app = Fastify(serverOptions({ service: 'payment-service', logLevel: config.LOG_LEVEL, instance: config.INSTANCE_ID })).withTypeProvider<TypeBoxTypeProvider>()
   await app.register(metricsPlugin, { service: 'payment-service', defaultMetrics: options.defaultMetrics ?? true })
   await app.register(problemDetails)
   await app.register(openapiPlugin, { service: 'payment-service' })

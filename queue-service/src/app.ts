@@ -40,7 +40,7 @@ declare module 'fastify' {
 const systemClock: Clock = { now: () => Date.now() }
 
 export async function buildApp(config: Config, options: BuildOptions = {}): Promise<FastifyInstance> {
-  const app = Fastify(serverOptions({ service: 'queue-service', logLevel: config.LOG_LEVEL })).withTypeProvider<TypeBoxTypeProvider>()
+  const app = Fastify(serverOptions({ service: 'queue-service', logLevel: config.LOG_LEVEL, instance: config.INSTANCE_ID })).withTypeProvider<TypeBoxTypeProvider>()
   await app.register(metricsPlugin, { service: 'queue-service', defaultMetrics: options.defaultMetrics ?? true })
   await app.register(problemDetails)
   await app.register(openapiPlugin, { service: 'queue-service' })

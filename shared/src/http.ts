@@ -1,7 +1,7 @@
 import { createHash, randomUUID } from 'node:crypto'
 import type { IncomingMessage } from 'node:http'
 import { trace } from '@opentelemetry/api'
-import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest, FastifyServerOptions } from 'fastify'
+import { LogController, type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest, type FastifyServerOptions } from 'fastify'
 import fp from 'fastify-plugin'
 import { Type, type Static } from 'typebox'
 import { AppError, ERROR_CODES, isAppError, problemType, type ErrorCode } from './errors.js'
@@ -83,9 +83,12 @@ export function correlationTraceparent(raw: object, sent: unknown, requestId: st
 }
 
 /** Fastify options shared by every service: logger, request ids, strict body validation. */
-export function serverOptions(opts: { service: string; logLevel: string; bodyLimit?: number }): FastifyServerOptions {
+export function serverOptions(opts: { service: string; logLevel: string; bodyLimit?: number; instance?: string | undefined }): FastifyServerOptions {
   return {
-    logger: loggerOptions({ service: opts.service, level: opts.logLevel }),
+    logger: loggerOptions({ service: opts.service, level: opts.logLevel, instance: opts.instance }),
+    // Fastify's own two lines per request ("incoming request", "request completed") are replaced
+    // by the one line of accessLog below.
+    logController: new LogController({ disableRequestLogging: true }),
     requestIdHeader: false,
     genReqId: requestIdFor,
     // Traced, the log mixin adds the span's ids; untraced, the correlation trace id stands in.
@@ -183,10 +186,42 @@ export function toProblem(err: FastifyError | AppError | Error): ProblemInput {
   return byCode('COMMON_INTERNAL', 'Something went wrong on our side; the trace id identifies it')
 }
 
+const UNLOGGED_ROUTES = new Set(['/health', '/health/live', '/health/ready', '/metrics'])
+// The problem a request was answered with, for its access line (kept on the request, like the correlation id).
+const PROBLEM = Symbol('tickets.problem')
+type WithProblem = { [PROBLEM]?: { code: string; detail: string } }
+
+/**
+ * One line per request, when it is answered: method, route template, status and time, with the
+ * request's reqId and trace_id. Probes and scrapes write none: they would be most of the lines.
+ */
+export const accessLog = fp(
+  async (app: FastifyInstance) => {
+    app.addHook('onResponse', (request, reply, done) => {
+      const route = request.routeOptions.url
+      if (route !== undefined && UNLOGGED_ROUTES.has(route)) return done()
+      request.log.info(
+        {
+          method: request.method,
+          route: route ?? null,
+          url: route === undefined ? request.url.split('?', 1)[0] : undefined,
+          statusCode: reply.statusCode,
+          responseTime: Math.round(reply.elapsedTime * 10) / 10,
+          ...(request as WithProblem)[PROBLEM],
+        },
+        'request completed',
+      )
+      done()
+    })
+  },
+  { name: 'access-log', fastify: '5.x' },
+)
+
 /** One error and 404 handler for every service (RFC 9457 problem+json with the trace id), and the X-Request-Id echo. */
 export const problemDetails = fp(
   async (app: FastifyInstance) => {
     app.addSchema(ProblemSchema)
+    await app.register(accessLog)
     // Callback-style hooks here and in the other per-request plumbing: an async hook costs every
     // request a promise and a microtask for work that never waits.
     app.addHook('onSend', (request, reply, payload, done) => {
@@ -200,10 +235,9 @@ export const problemDetails = fp(
       const problem = toProblem(err)
       // An unknown failure is an error with its stack; a known 5xx (shed, dependency down) is the
       // system protecting itself, counted in metrics: logging each at warn would flood the logs
-      // exactly when the system is under the most pressure.
+      // exactly when the system is under the most pressure. Their code goes on the access line.
       if (problem.status >= 500 && !isAppError(err)) request.log.error({ err }, 'request failed')
-      else if (problem.status >= 500) request.log.info({ code: problem.code, detail: problem.detail }, 'request refused')
-      else request.log.info({ code: problem.code, detail: problem.detail }, 'request rejected')
+      else (request as WithProblem)[PROBLEM] = { code: problem.code, detail: problem.detail }
       return sendProblem(request, reply, problem)
     })
     app.setNotFoundHandler((request, reply) =>

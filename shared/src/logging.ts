@@ -12,11 +12,14 @@ export const REDACTED_PATHS = [
   '*.secret',
 ]
 
-/** Pino options for every process: JSON lines with the service name and, inside a span, its trace id. */
-export function loggerOptions({ service, level }: { service: string; level: string }): LoggerOptions {
+/**
+ * Pino options for every process: JSON lines with the service name, the instance (when one is
+ * given) and, inside a span, its trace id. Several instances write to one terminal under `npm start`.
+ */
+export function loggerOptions({ service, level, instance }: { service: string; level: string; instance?: string | undefined }): LoggerOptions {
   return {
     level,
-    base: { service },
+    base: instance ? { service, instance } : { service },
     redact: { paths: REDACTED_PATHS, censor: '[redacted]' },
     timestamp: () => `,"time":"${new Date().toISOString()}"`,
     mixin() {

@@ -11,13 +11,16 @@ import { PrismaInstrumentation } from '@prisma/instrumentation'
 import type { ExportResult } from '@opentelemetry/core'
 import type { ReadableSpan, SpanExporter } from '@opentelemetry/sdk-trace-base'
 import { telemetryCounters } from './metrics.js'
+import { OtlpJsonLinesExporter } from './telemetry-file.js'
 import { createGearbox, type Gearbox } from './telemetry-gearbox.js'
-import { tracingOn } from './tracing-gear.js'
+import { setTracingOn, tracingOn } from './tracing-gear.js'
 
 export interface TelemetrySettings {
   serviceName: string
   /** OTLP/HTTP base URL (e.g. http://collector:4318). None: no tracing at all, correlation ids only. */
   endpoint?: string | undefined
+  /** A file to append finished spans to as OTLP JSON lines (TRACES_FILE); none: no file. */
+  tracesFile?: string | undefined
   sampleRatio: number
   disabled: boolean
   /** While the collector fails, how often to try it again. */
@@ -32,6 +35,7 @@ export function telemetrySettingsFrom(env: Record<string, string | undefined>): 
   return {
     serviceName: env.OTEL_SERVICE_NAME ?? 'tickets',
     endpoint: env.OTEL_EXPORTER_OTLP_ENDPOINT || undefined,
+    tracesFile: env.TRACES_FILE || undefined,
     sampleRatio: Number.isFinite(ratio) && ratio >= 0 && ratio <= 1 ? ratio : 1,
     disabled: env.OTEL_SDK_DISABLED === 'true',
     probeIntervalMs: Number(env.TELEMETRY_PROBE_INTERVAL_MS) > 0 ? Number(env.TELEMETRY_PROBE_INTERVAL_MS) : 5_000,
@@ -116,19 +120,19 @@ class GearedSampler implements Sampler {
 
 export interface Telemetry {
   sdk: NodeSDK
-  gearbox: Gearbox
+  /** Only with a collector: a traces file alone keeps tracing on. */
+  gearbox: Gearbox | undefined
   shutdown(): Promise<void>
 }
 
 /**
- * Starts tracing when a collector is configured. Without one nothing is patched at all; with one,
- * tracing pauses while the collector fails (see telemetry-gearbox.ts), so an outage of the
- * observability stack never slows ticket sales.
+ * Starts tracing when a collector or a traces file is configured. Without either nothing is patched
+ * at all; with a collector, tracing pauses while the collector fails (see telemetry-gearbox.ts), so
+ * an outage of the observability stack never slows ticket sales. A traces file alone keeps tracing on.
  */
 export function startTelemetry(settings: TelemetrySettings): Telemetry | undefined {
-  if (settings.disabled || !settings.endpoint) return undefined
+  if (settings.disabled || (!settings.endpoint && !settings.tracesFile)) return undefined
   diag.setLogger(new QuietDiagLogger(), DiagLogLevel.ERROR)
-  const tracesUrl = `${settings.endpoint.replace(/\/$/, '')}/v1/traces`
   const contextManager = new AsyncLocalStorageContextManager()
   const instrumentations = [
     new HttpInstrumentation({ ignoreIncomingRequestHook: (req) => IGNORED_PATHS.has((req.url ?? '').split('?')[0] ?? '') }),
@@ -136,7 +140,17 @@ export function startTelemetry(settings: TelemetrySettings): Telemetry | undefin
     new IORedisInstrumentation({ requireParentSpan: true }),
     new PrismaInstrumentation(),
   ]
-  const gearbox = createGearbox({ tracesUrl, contextManager, instrumentations, probeIntervalMs: settings.probeIntervalMs, log: telemetryLog })
+  const batching = { maxQueueSize: MAX_QUEUE, maxExportBatchSize: 512, scheduledDelayMillis: 1_000 }
+  const spanProcessors: BatchSpanProcessor[] = []
+  let gearbox: Gearbox | undefined
+  if (settings.endpoint) {
+    const tracesUrl = `${settings.endpoint.replace(/\/$/, '')}/v1/traces`
+    gearbox = createGearbox({ tracesUrl, contextManager, instrumentations, probeIntervalMs: settings.probeIntervalMs, log: telemetryLog })
+    // Bounded queue: with the collector down, spans are dropped instead of piling up in memory.
+    spanProcessors.push(new CountingBatchSpanProcessor(new CountingExporter(new OTLPTraceExporter({ url: tracesUrl, timeoutMillis: 2_000 }), gearbox), batching))
+  }
+  // Batched like the collector's: one append per batch, never a write per span.
+  if (settings.tracesFile) spanProcessors.push(new BatchSpanProcessor(new OtlpJsonLinesExporter(settings.tracesFile), batching))
   const sdk = new NodeSDK({
     serviceName: settings.serviceName,
     contextManager,
@@ -144,26 +158,21 @@ export function startTelemetry(settings: TelemetrySettings): Telemetry | undefin
     // read OTEL_EXPORTER_OTLP_ENDPOINT and also push OTel metrics and logs there.
     metricReaders: [],
     logRecordProcessors: [],
-    // Bounded queue: with the collector down, spans are dropped instead of piling up in memory.
-    spanProcessors: [
-      new CountingBatchSpanProcessor(new CountingExporter(new OTLPTraceExporter({ url: tracesUrl, timeoutMillis: 2_000 }), gearbox), {
-        maxQueueSize: MAX_QUEUE,
-        maxExportBatchSize: 512,
-        scheduledDelayMillis: 1_000,
-      }),
-    ],
+    spanProcessors,
     sampler: new GearedSampler(new ParentBasedSampler({ root: new TraceIdRatioBasedSampler(settings.sampleRatio) })),
     instrumentations,
   })
   sdk.start()
-  gearbox.start()
+  if (gearbox) gearbox.start()
+  else setTracingOn(true)
   return {
     sdk,
     gearbox,
     async shutdown() {
       // Flushes first: the exporter drops everything once tracing is off.
       await sdk.shutdown()
-      gearbox.stop()
+      gearbox?.stop()
+      setTracingOn(false)
     },
   }
 }

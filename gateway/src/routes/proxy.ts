@@ -177,6 +177,9 @@ export async function proxyRoutes(app: FastifyInstance, opts: ProxyOptions) {
       rewritePrefix: prefix,
       // Bodies are parsed by the gateway (JSON, size limit, bad JSON refused here), not streamed raw.
       proxyPayloads: false,
+      // reply-from would write two info lines per request ("fetching from remote server",
+      // "response received"); the shared access line already says how the request ended.
+      disableRequestLogging: true,
       undici: { connections: 128, pipelining: 1, headersTimeout: opts.timeoutMs, bodyTimeout: opts.timeoutMs, connect: { timeout: Math.min(opts.timeoutMs, 3_000) } },
       preHandler: admit,
       handler: (request, reply, dest, options) => forward(request, reply, dest, (fixed ??= { ...options, ...ownOptions })),

@@ -1,0 +1,163 @@
+// `npm start` as it runs (scripts/start.mjs with its own ports, databases, Redis prefix and NATS
+// namespace): booking is killed with SIGKILL under a steady stream of reads through the gateway.
+// Nothing may fail but with a fast 503, and booking must be back (gateway ready) within 10 s.
+import { spawn } from 'node:child_process'
+import { readdirSync, readFileSync } from 'node:fs'
+import { fileURLToPath } from 'node:url'
+import { dropDatabase } from '@tickets/shared/migrate'
+import { freePort, isolation, mysqlUrl } from '@tickets/shared/testing'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+
+const root = fileURLToPath(new URL('../../../', import.meta.url))
+const iso = isolation(import.meta.url)
+const bookingDb = mysqlUrl(iso.database('booking'))
+const paymentDb = mysqlUrl(iso.database('payment'))
+// Marks every process of this stack: `tickets-throwaway-…/booking-1` is on booking's command line.
+const tag = `tickets-throwaway-${iso.id}`
+const output: string[] = []
+let gateway = ''
+
+const ports = { GATEWAY_PORT: await freePort(), QUEUE_PORT: await freePort(), BOOKING_PORT: await freePort(), PAYMENT_PORT: await freePort(), OPERATOR_PORT: await freePort() }
+const stack = spawn(process.execPath, ['scripts/start.mjs', '--tag', tag], {
+  cwd: root,
+  detached: true,
+  env: {
+    ...process.env,
+    ...Object.fromEntries(Object.entries(ports).map(([k, v]) => [k, String(v)])),
+    BOOKING_MYSQL_URL: bookingDb,
+    PAYMENT_MYSQL_URL: paymentDb,
+    REDIS_PREFIX: iso.redisPrefix,
+    NATS_NAMESPACE: iso.natsNamespace,
+    LOG_LEVEL: 'warn',
+    SHUTDOWN_GRACE_MS: '3000',
+  },
+  stdio: ['ignore', 'pipe', 'pipe'],
+})
+for (const s of [stack.stdout, stack.stderr]) {
+  s.on('data', (chunk: Buffer) => {
+    output.push(chunk.toString('utf8'))
+    if (output.length > 400) output.shift()
+  })
+}
+
+/** Pids of this stack's processes whose command line carries `arg` (from /proc, so nothing else is touched). */
+function pidsWithArg(arg: string): number[] {
+  return readdirSync('/proc')
+    .filter((d) => /^\d+$/.test(d))
+    .filter((d) => {
+      try {
+        return readFileSync(`/proc/${d}/cmdline`, 'utf8').split('\0').includes(arg)
+      } catch {
+        return false
+      }
+    })
+    .map(Number)
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
+const allUp = () =>
+  fetch(`${gateway}/health/ready`).then(
+    async (r) => r.ok && (await r.json()).status === 'UP',
+    () => false,
+  )
+
+beforeAll(async () => {
+  gateway = `http://127.0.0.1:${ports.GATEWAY_PORT}`
+  const deadline = Date.now() + 90_000
+  while (!output.join('').includes('All services are UP')) {
+    if (stack.exitCode !== null) throw new Error(`npm start exited with ${stack.exitCode}:\n${output.join('').slice(-3_000)}`)
+    if (Date.now() > deadline) throw new Error(`npm start is not up after 90 s:\n${output.join('').slice(-3_000)}`)
+    await sleep(250)
+  }
+}, 120_000)
+
+afterAll(async () => {
+  if (stack.exitCode === null) {
+    const exited = new Promise((r) => stack.once('exit', r))
+    stack.kill('SIGTERM')
+    await Promise.race([exited, sleep(20_000)])
+  }
+  // Whatever is left of this stack (only processes that carry its tag).
+  for (const id of ['gateway-1', 'queue-1', 'booking-1', 'payment-1']) for (const pid of pidsWithArg(`${tag}/${id}`)) process.kill(pid, 'SIGKILL')
+  if (stack.exitCode === null) process.kill(-stack.pid!, 'SIGKILL')
+  await dropDatabase(bookingDb)
+  await dropDatabase(paymentDb)
+}, 60_000)
+
+interface Outcome {
+  status: number
+  ms: number
+  url: string
+  /** When it was sent, in Date.now() time. */
+  at: number
+}
+
+describe('npm start supervises its processes', () => {
+  it('when booking is killed with SIGKILL under steady reads, then only fast 503s are seen and it is back within 10 s', async () => {
+    const { concerts } = (await (await fetch(`${gateway}/api/concerts`)).json()) as { concerts: { concertId: string }[] }
+    const concertId = concerts[0]!.concertId
+    const urls = [`${gateway}/api/concerts`, `${gateway}/api/concerts/${concertId}/schedules`]
+    expect((await fetch(urls[1]!)).status).toBe(200)
+
+    const outcomes: Outcome[] = []
+    let sending = true
+    const sender = (async () => {
+      const inFlight: Promise<void>[] = []
+      for (let i = 0; sending; i++) {
+        for (const url of urls) {
+          const started = performance.now()
+          const at = Date.now()
+          inFlight.push(
+            fetch(url, { signal: AbortSignal.timeout(15_000) }).then(
+              async (r) => {
+                await r.arrayBuffer()
+                outcomes.push({ status: r.status, ms: performance.now() - started, url, at })
+              },
+              () => void outcomes.push({ status: 0, ms: performance.now() - started, url, at }),
+            ),
+          )
+        }
+        await sleep(20)
+      }
+      await Promise.all(inFlight)
+    })()
+
+    await sleep(1_000)
+    const [pid, ...others] = pidsWithArg(`${tag}/booking-1`)
+    expect(pid).toBeDefined()
+    expect(others).toEqual([])
+    process.kill(pid!, 'SIGKILL')
+    const killedAt = Date.now()
+    await sleep(300)
+    let backAfterMs = -1
+    while (Date.now() - killedAt < 15_000) {
+      if ((await allUp()) && pidsWithArg(`${tag}/booking-1`).length === 1) {
+        backAfterMs = Date.now() - killedAt
+        break
+      }
+      await sleep(100)
+    }
+    await sleep(1_000)
+    sending = false
+    await sender
+
+    const log = output.join('')
+    expect(log).toContain('booking-1 exited (SIGKILL); restarting in 0.5 s (restart 1)')
+    expect(log.match(/booking-1 exited/g)).toHaveLength(1)
+    expect(backAfterMs).toBeGreaterThan(0)
+    expect(backAfterMs).toBeLessThan(10_000)
+    const failed = outcomes.filter((o) => o.status >= 500 || o.status === 0)
+    const bad = failed.filter((o) => o.status !== 503 || o.ms >= 1_000)
+    expect(bad).toEqual([])
+    expect(outcomes.length).toBeGreaterThan(100)
+    // The kill did hit traffic, and once the gateway saw booking ready again every read was served.
+    expect(failed.length).toBeGreaterThan(0)
+    const afterRecovery = outcomes.filter((o) => o.at > killedAt + backAfterMs)
+    expect(afterRecovery.length).toBeGreaterThan(20)
+    expect(afterRecovery.filter((o) => o.status !== 200)).toEqual([])
+    console.info(`booking back after ${backAfterMs} ms; ${failed.length} fast 503s of ${outcomes.length} requests`)
+    // Booking is really serving again, and the stack is still the one that was started.
+    expect((await fetch(urls[1]!)).status).toBe(200)
+    expect(stack.exitCode).toBeNull()
+  }, 60_000)
+})
