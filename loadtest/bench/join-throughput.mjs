@@ -118,7 +118,8 @@ await measured('baseline again', bare, { ...joinAt(`http://127.0.0.1:${barePort}
 
 const cpu = cpus()
 console.log(`join and poll throughput, ${new Date().toISOString()}, ${cpu.length} x ${cpu[0]?.model.trim()}, ${Math.round(totalmem() / 2 ** 30)} GiB, Node ${process.version}`)
-console.log(`npm start${Object.keys(scale).length ? ` ${Object.entries(scale).map(([k, v]) => `--scale ${k}=${v}`).join(' ')}` : ''} with TRUSTED_PROXIES=127.0.0.0/8 and nothing else changed; autocannon ${CONNECTIONS} connections, ${DURATION_S} s per run, on the same cores`)
+const changed = ['LOG_LEVEL', 'OTEL_SDK_DISABLED', 'NODE_HEAP_MB'].filter((k) => process.env[k] !== undefined).map((k) => `${k}=${process.env[k]}`)
+console.log(`npm start${Object.keys(scale).length ? ` ${Object.entries(scale).map(([k, v]) => `--scale ${k}=${v}`).join(' ')}` : ''} with TRUSTED_PROXIES=127.0.0.0/8 and ${changed.length ? `${changed.join(' ')} (a tuned variant, not the default)` : 'nothing else changed (the default)'}; autocannon ${CONNECTIONS} connections, ${DURATION_S} s per run, on the same cores`)
 console.table(rows)
 console.log('server CPU µs per successful request, by process (from /proc; under 0.5 µs left out; the load generator not counted)')
 console.table(cpuRows)

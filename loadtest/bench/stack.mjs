@@ -135,7 +135,7 @@ export async function startStack({ scale = {}, env = {}, output } = {}) {
   const redis = new Redis(process.env.REDIS_URL ?? 'redis://127.0.0.1:6379', { lazyConnect: true })
   await redis.connect()
   const redisPid = Number(/process_id:(\d+)/.exec(await redis.info('server'))?.[1]) || null
-  const infra = { redis: redisPid, mariadb: pidOfCommand(/mariadbd$|mysqld$/), nats: pidOfCommand(/nats-server$/) }
+  const infra = { redis: redisPid, mariadb: await mariadbPid(names.bookingDb), nats: pidOfCommand(/nats-server$/) }
 
   /** Every process of the stack now, by name: start.mjs, each service instance, and the infrastructure. */
   function processes() {
@@ -186,6 +186,20 @@ function cwdOf(pid) {
     return readlinkSync(`/proc/${pid}/cwd`)
   } catch {
     return ''
+  }
+}
+
+/** The pid of the MariaDB server the stack uses (throw-away test servers may run beside it). */
+async function mariadbPid(url) {
+  const { createPool } = await import('@tickets/shared/mysql')
+  const pool = createPool({ url, connectionLimit: 1, acquireTimeoutMs: 5_000 })
+  try {
+    const [row] = await pool.query('SELECT @@pid_file AS file')
+    return Number(readFileSync(row.file, 'utf8').trim()) || null
+  } catch {
+    return pidOfCommand(/mariadbd$|mysqld$/)
+  } finally {
+    await pool.end()
   }
 }
 
