@@ -3,7 +3,8 @@
 // (several instances with --scale name=N), wait for readiness, print the URLs. An instance that
 // exits is started again (scripts/supervisor.mjs); only Ctrl-C or SIGTERM stops them all.
 import { spawn, spawnSync } from 'node:child_process'
-import { resolve } from 'node:path'
+import { mkdirSync, writeFileSync } from 'node:fs'
+import { join, resolve } from 'node:path'
 import { parseArgs } from 'node:util'
 import { ensureBuilt, root } from './ensure-built.mjs'
 import { ensureStack } from './stack.mjs'
@@ -80,6 +81,15 @@ for (const [name, dir, extra] of [
     const operatorEnv = name === 'gateway' ? { OPERATOR_SECRET: operator.secret, OPERATOR_PORT: String(operator.port + 10 * i) } : {}
     plan.push({ id, dir, url, env: { ...common, ...extra, ...operatorEnv, PORT: String(ports[name] + 10 * i), INSTANCE_ID: id, OTEL_SERVICE_NAME: dir } })
   })
+}
+
+// Prometheus (deploy/prometheus/prometheus.yml) finds every instance this run started, scaled ones
+// included, through file service discovery: one target file per job, rewritten on each start.
+const targetsDir = join(root, '.data', 'prometheus-targets')
+mkdirSync(targetsDir, { recursive: true })
+for (const [job, dir] of [['gateway', 'gateway'], ['queue-service', 'queue-service'], ['booking-service', 'booking-service'], ['payment-service', 'payment-service']]) {
+  const targets = plan.filter((p) => p.dir === dir).map((p) => ({ targets: [new URL(p.url).host], labels: { instance_id: p.id } }))
+  writeFileSync(join(targetsDir, `${job}.json`), `${JSON.stringify(targets, null, 2)}\n`)
 }
 
 // Left alone, V8 sizes the old generation for a 24 GiB machine and collects lazily: under

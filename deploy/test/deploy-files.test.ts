@@ -176,6 +176,18 @@ describe('docker compose (deploy/compose)', () => {
     }
   })
 
+  it('Prometheus accepts the local scrape configuration, which finds every npm start instance through the target files start.mjs writes', () => {
+    requireTool('promtool', 'prometheus')
+    const file = join(deployDir, 'prometheus', 'prometheus.yml')
+    const r = run('promtool', ['check', 'config', file])
+    expect(r.status, `deploy/prometheus/prometheus.yml: ${r.out}`).toBe(0)
+    const config = parse(readFileSync(file, 'utf8')) as { scrape_configs: { job_name: string; file_sd_configs?: { files: string[] }[] }[] }
+    for (const job of ['gateway', 'queue-service', 'booking-service', 'payment-service']) {
+      const scrape = config.scrape_configs.find((c) => c.job_name === job)
+      expect(scrape?.file_sd_configs?.[0]?.files, `deploy/prometheus/prometheus.yml: job ${job}`).toEqual([`../../.data/prometheus-targets/${job}.json`])
+    }
+  })
+
   it('the Collector pipeline names only receivers, processors and exporters that are defined', () => {
     const config = parse(readFileSync(collectorFile, 'utf8')) as Record<string, any>
     const problems: string[] = []
