@@ -8,7 +8,6 @@
 // Runs as root on this kind of machine: podman, debootstrap and apt-get need it.
 import { spawnSync } from 'node:child_process'
 import { randomBytes, randomUUID } from 'node:crypto'
-import { createServer } from 'node:net'
 import { ensureBuilt } from './ensure-built.mjs'
 import { buildImages, imageTags } from './images.mjs'
 import { ensureStandInBase, podmanEnv } from './stand-in-base.mjs'
@@ -25,17 +24,6 @@ const secret = randomBytes(32).toString('hex')
 const containers = []
 const log = (msg) => console.log(`[images:check ${((Date.now() - started) / 1000).toFixed(0)}s] ${msg}`)
 const image = (name) => imageTags(name)[0]
-
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const srv = createServer()
-    srv.on('error', reject)
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address()
-      srv.close(() => resolve(port))
-    })
-  })
-}
 
 function podman(args, what) {
   const r = spawnSync(engine, args, { env, encoding: 'utf8' })
@@ -123,6 +111,8 @@ try {
   log(ops('migrate'))
   log(ops('seed'))
 
+  // shared is built by now (ensureBuilt above)
+  const { freePort } = await import('../shared/dist/testing.js')
   const ports = { queue: await freePort(), booking: await freePort(), payment: await freePort(), gateway: await freePort() }
   const url = (name) => `http://127.0.0.1:${ports[name]}`
   const plan = [

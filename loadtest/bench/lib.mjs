@@ -1,23 +1,14 @@
 // Shared pieces of the benchmark scripts: start a real service process, measure it with autocannon,
 // print figures as ratios against a baseline measured in the same run on the same machine.
 import { spawn } from 'node:child_process'
-import { createServer } from 'node:net'
 import os from 'node:os'
 import { fileURLToPath } from 'node:url'
+import { freePort } from '@tickets/shared/testing'
 import autocannon from 'autocannon'
 
-export const root = fileURLToPath(new URL('../../', import.meta.url))
+export { freePort }
 
-export function freePort() {
-  return new Promise((resolve, reject) => {
-    const srv = createServer()
-    srv.on('error', reject)
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address()
-      srv.close(() => resolve(port))
-    })
-  })
-}
+export const root = fileURLToPath(new URL('../../', import.meta.url))
 
 /** Starts `node --import <telemetry> dist/server.js` in a package directory and waits for readiness. */
 export async function startService(dir, env, { telemetry = true } = {}) {
