@@ -40,7 +40,7 @@ function normalisedPath(url: string): string {
   return path.replace(/\/{2,}/g, '/').replace(/(.)\/$/, '$1')
 }
 
-/** The routes marked **queue** in api.md; `concertId` is the path's where it has one. */
+/** The routes marked **queue** in docs/api.md; `concertId` is the path's where it has one. */
 export function queueRouteOf(method: string, url: string): { concertId: string | null } | null {
   const path = normalisedPath(url)
   if (method === 'GET' || method === 'HEAD') {

@@ -44,7 +44,7 @@ function rateLimited(retryAfterSeconds: number, detail: string): AppError {
  * @fastify/rate-limit with counters in Redis (one limit across every gateway instance), falling back
  * to per-instance memory while Redis fails. The global per-client limit runs on every request in
  * onRequest (404s included; health, metrics and the OpenAPI document are exempt by their route
- * config), except the token route, which has its own, stricter per-address limit instead (api.md),
+ * config), except the token route, which has its own, stricter per-address limit instead (docs/api.md),
  * counted in memory and shared through Redis every few milliseconds: a join costs no Redis call and
  * no pass through the global limiter at all. The route classes run from the proxy once the route
  * (and user) is known.

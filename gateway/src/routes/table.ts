@@ -1,5 +1,5 @@
 /**
- * The public API as the gateway sees it: one plain row per route of `shared/api.md`, with the flags
+ * The public API as the gateway sees it: one plain row per route of the public API (`docs/api.md`), with the flags
  * that every gateway concern reads (who may call it, the waiting-room gate, rate-limit class, load
  * shedding class, retries, run-time switches). A path not in this table never reaches a service.
  */
@@ -16,9 +16,9 @@ export interface PublicRoute {
   service: ServiceName
   /** `public`: no user needed. `user`: a verified user JWT. */
   access: 'public' | 'user'
-  /** Marked **queue** in api.md: needs an ACTIVE waiting-room token (the queue gate checks it). */
+  /** Marked **queue** in docs/api.md: needs an ACTIVE waiting-room token (the queue gate checks it). */
   queue: boolean
-  /** Marked **idem** in api.md: needs an Idempotency-Key (the service checks it). */
+  /** Marked **idem** in docs/api.md: needs an Idempotency-Key (the service checks it). */
   idempotent: boolean
   rateLimit?: RateLimitClass
   /** `join` is shed first under pressure, before anything that completes a purchase. */

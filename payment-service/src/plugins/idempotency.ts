@@ -7,7 +7,7 @@ import type { IdempotencyStore, KeyRef } from '../adapters/mariadb-idempotency-s
 
 declare module 'fastify' {
   interface FastifyContextConfig {
-    /** The route requires an Idempotency-Key (api.md **idem**). */
+    /** The route requires an Idempotency-Key (docs/api.md **idem**). */
     idempotent?: boolean
   }
   interface FastifyRequest {
