@@ -1,3 +1,4 @@
+import type { Action, Env } from './action.js'
 import { migrate as migrateBooking, seedDemoCatalogue } from '@tickets/booking-service/ops'
 import { migrate as migratePayment, seedDemoWallets } from '@tickets/payment-service/ops'
 import { backupActions } from './actions/backup.js'
@@ -10,8 +11,6 @@ import { traceActions } from './actions/traces.js'
 export const DEFAULT_BOOKING_DB = 'mysql://root@127.0.0.1:3306/tickets_booking'
 export const DEFAULT_PAYMENT_DB = 'mysql://root@127.0.0.1:3306/tickets_payment'
 
-export type Env = Record<string, string | undefined>
-export type Action = { describe: string; run: (args: string[], env: Env) => Promise<number> }
 
 const bookingDb = (env: Env) => env.BOOKING_MYSQL_URL ?? DEFAULT_BOOKING_DB
 const paymentDb = (env: Env) => env.PAYMENT_MYSQL_URL ?? DEFAULT_PAYMENT_DB

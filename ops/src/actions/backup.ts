@@ -1,15 +1,13 @@
+import { parseOptions, UsageError, usageErrorsExit2, type Action, type Env } from '../action.js'
 import { execFileSync, spawn } from 'node:child_process'
 import { closeSync, existsSync, openSync } from 'node:fs'
 import { mkdir, readFile, writeFile } from 'node:fs/promises'
 import { join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { parseArgs, type ParseArgsConfig } from 'node:util'
 import { createDatabase, dropDatabase, parseMysqlUrl, type DbTarget } from '@tickets/shared/migrate'
 import { createPool } from '@tickets/shared/mysql'
 import { reconcileActions } from './reconcile.js'
 
-type Env = Record<string, string | undefined>
-type Action = { describe: string; run: (args: string[], env: Env) => Promise<number> }
 
 const ROOT = fileURLToPath(new URL('../../../', import.meta.url))
 export const DEFAULT_BACKUP_DIR = join(ROOT, '.data', 'backups')
@@ -22,7 +20,6 @@ export interface BackupManifest {
 }
 
 /** A usage error: the action prints it and exits 2, like an unknown action. */
-class UsageError extends Error {}
 
 const urls = (env: Env) => ({
   // Payment first, the order reconcile reads them in: the dumps are each consistent, not together.
@@ -123,30 +120,13 @@ export async function restore(env: Env, dir: string): Promise<BackupManifest> {
   return manifest
 }
 
-function parse(args: string[], options: NonNullable<ParseArgsConfig['options']>, allowPositionals: boolean) {
-  try {
-    return parseArgs({ args, options, allowPositionals, strict: true })
-  } catch (err) {
-    throw new UsageError((err as Error).message)
-  }
-}
-
-async function usageErrorsExit2(work: () => Promise<number>): Promise<number> {
-  try {
-    return await work()
-  } catch (err) {
-    if (!(err instanceof UsageError)) throw err
-    console.error(`ops: ${err.message}`)
-    return 2
-  }
-}
 
 export const backupActions: Record<string, Action> = {
   backup: {
     describe: 'dump both databases and a manifest into a new directory under .data/backups (or --dir DIR); prints it',
     run: (args, env) =>
       usageErrorsExit2(async () => {
-        const { values } = parse(args, { dir: { type: 'string' } }, false)
+        const { values } = parseOptions(args, { dir: { type: 'string' } }, false)
         const dir = await backup(env, (values.dir as string | undefined) ?? DEFAULT_BACKUP_DIR)
         console.log(dir)
         return 0
@@ -156,7 +136,7 @@ export const backupActions: Record<string, Action> = {
     describe: 'restore both databases from a backup directory (stop the services first), then reconcile: restore <dir>',
     run: (args, env) =>
       usageErrorsExit2(async () => {
-        const { positionals } = parse(args, {}, true)
+        const { positionals } = parseOptions(args, {}, true)
         if (positionals.length !== 1) throw new UsageError('restore takes one backup directory: npm run ops -- restore <dir>')
         const manifest = await restore(env, positionals[0]!)
         const { booking, payment } = manifest.databases

@@ -1,4 +1,4 @@
-import type { Action, Env } from '../cli.js'
+import type { Action, Env } from '../action.js'
 import { resolveOperatorSecret } from '../dev-secret.js'
 
 const DEFAULT_OPERATOR_URL = 'http://127.0.0.1:9080'

@@ -1,9 +1,8 @@
+import type { Action, Env } from '../action.js'
 import { isQueueId } from '@tickets/shared/queue-token'
 import { lineControls } from '@tickets/queue-service/ops'
 import { Redis } from 'ioredis'
 
-type Env = Record<string, string | undefined>
-type Action = { describe: string; run: (args: string[], env: Env) => Promise<number> }
 type Controls = ReturnType<typeof lineControls>
 
 /**

@@ -1,8 +1,7 @@
+import type { Action } from '../action.js'
 import { readPaymentFacts, type PaymentRecord } from '@tickets/payment-service/ops'
 import { readBookingFacts, type ReservationRecord } from './booking-facts.js'
 
-type Env = Record<string, string | undefined>
-type Action = { describe: string; run: (args: string[], env: Env) => Promise<number> }
 
 export interface ReconcileOptions {
   bookingUrl: string

@@ -1,13 +1,10 @@
+import { parseOptions, UsageError, usageErrorsExit2, type Action, type Env } from '../action.js'
 import { existsSync, readFileSync } from 'node:fs'
-import { parseArgs } from 'node:util'
 
-type Env = Record<string, string | undefined>
-type Action = { describe: string; run: (args: string[], env: Env) => Promise<number> }
 
 const STATUS_ERROR = 2
 
 /** A usage error: printed, exit 2. */
-class UsageError extends Error {}
 
 export interface Span {
   traceId: string
@@ -182,22 +179,13 @@ function tracesFileOf(env: Env, flag: string | undefined): string {
   return file
 }
 
-async function usageErrorsExit2(work: () => number): Promise<number> {
-  try {
-    return work()
-  } catch (err) {
-    if (!(err instanceof UsageError) && !(err as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) throw err
-    console.error(`ops: ${(err as Error).message}`)
-    return 2
-  }
-}
 
 export const traceActions: Record<string, Action> = {
   trace: {
     describe: 'print one trace from TRACES_FILE as a waterfall: trace <traceId> [--file PATH]',
     run: (args, env) =>
       usageErrorsExit2(() => {
-        const { values, positionals } = parseArgs({ args, options: { file: { type: 'string' } }, allowPositionals: true, strict: true })
+        const { values, positionals } = parseOptions(args, { file: { type: 'string' } }, true)
         const id = positionals[0]
         if (positionals.length !== 1 || !/^[0-9a-f]{32}$/i.test(id!)) throw new UsageError('trace takes one trace id (32 hex digits, the traceId of a problem body or X-Trace-Id)')
         const file = tracesFileOf(env, values.file)
@@ -214,12 +202,7 @@ export const traceActions: Record<string, Action> = {
     describe: 'list recent traces from TRACES_FILE: traces [--errors] [--slower-than 500ms] [--limit 20] [--file PATH]',
     run: (args, env) =>
       usageErrorsExit2(() => {
-        const { values } = parseArgs({
-          args,
-          options: { errors: { type: 'boolean' }, 'slower-than': { type: 'string' }, limit: { type: 'string' }, file: { type: 'string' } },
-          allowPositionals: false,
-          strict: true,
-        })
+        const { values } = parseOptions(args, { errors: { type: 'boolean' }, 'slower-than': { type: 'string' }, limit: { type: 'string' }, file: { type: 'string' } })
         const limit = values.limit === undefined ? 20 : Number(values.limit)
         if (!Number.isInteger(limit) || limit < 1) throw new UsageError(`--limit takes a whole number above 0 (got "${values.limit}")`)
         const file = tracesFileOf(env, values.file)
