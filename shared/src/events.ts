@@ -24,7 +24,6 @@ export const SUBJECTS = {
   RESERVATION_RELEASED: 'booking.reservation.released',
   RESERVATION_CONFIRMED: 'booking.reservation.confirmed',
   RESERVATION_CONFIRMATION_FAILED: 'booking.reservation.confirmation_failed',
-  PAYMENT_REQUESTED: 'payment.payment.requested',
   PAYMENT_COMPLETED: 'payment.payment.completed',
   PAYMENT_REFUNDED: 'payment.payment.refunded',
 } as const
@@ -81,12 +80,6 @@ export const ReservationConfirmationFailedSchema = Type.Object({
   paymentId: Type.String(),
   reason: Type.String(),
 })
-export const PaymentRequestedSchema = Type.Object({
-  paymentId: Type.String(),
-  reservationId: Type.String(),
-  userId: Type.String(),
-  amount: Type.Integer(),
-})
 export const PaymentCompletedSchema = Type.Object({
   paymentId: Type.String(),
   reservationId: Type.String(),
@@ -106,7 +99,6 @@ export type ReservationHeld = Static<typeof ReservationHeldSchema>
 export type ReservationReleased = Static<typeof ReservationReleasedSchema>
 export type ReservationConfirmed = Static<typeof ReservationConfirmedSchema>
 export type ReservationConfirmationFailed = Static<typeof ReservationConfirmationFailedSchema>
-export type PaymentRequested = Static<typeof PaymentRequestedSchema>
 export type PaymentCompleted = Static<typeof PaymentCompletedSchema>
 export type PaymentRefunded = Static<typeof PaymentRefundedSchema>
 
@@ -115,7 +107,6 @@ export const EVENT_SCHEMAS: Record<SubjectName, TSchema> = {
   [SUBJECTS.RESERVATION_RELEASED]: ReservationReleasedSchema,
   [SUBJECTS.RESERVATION_CONFIRMED]: ReservationConfirmedSchema,
   [SUBJECTS.RESERVATION_CONFIRMATION_FAILED]: ReservationConfirmationFailedSchema,
-  [SUBJECTS.PAYMENT_REQUESTED]: PaymentRequestedSchema,
   [SUBJECTS.PAYMENT_COMPLETED]: PaymentCompletedSchema,
   [SUBJECTS.PAYMENT_REFUNDED]: PaymentRefundedSchema,
 }

@@ -4,6 +4,7 @@ import { trace } from '@opentelemetry/api'
 import { LogController, type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest, type FastifyServerOptions } from 'fastify'
 import fp from 'fastify-plugin'
 import { Type, type Static } from 'typebox'
+import { USER_ID_HEADER } from './auth.js'
 import { AppError, ERROR_CODES, isAppError, problemType, type ErrorCode } from './errors.js'
 import { loggerOptions } from './logging.js'
 import { lazyRequestLogger } from './request-logger.js'
@@ -256,7 +257,7 @@ const USER_ID = /^[A-Za-z0-9_-]{1,64}$/
  * reach them and it strips any client-sent copy.
  */
 export function userIdOf(request: FastifyRequest): string {
-  const header = request.headers['x-user-id']
+  const header = request.headers[USER_ID_HEADER]
   if (typeof header !== 'string' || !USER_ID.test(header)) throw new AppError('AUTH_MISSING_USER')
   return header
 }
