@@ -48,8 +48,14 @@ export function stackServices(env = process.env) {
       urlVar: 'REDIS_URL',
       bin: 'redis-server',
       pkg: 'redis-server',
+      // A maxmemory, so that INFO memory reports one and RedisMemoryHigh can fire; noeviction,
+      // because evicting a line's keys would lose fans' places (REDIS_MAXMEMORY, default 1gb).
       start: (port) =>
-        execFileSync('redis-server', ['--daemonize', 'yes', '--bind', '127.0.0.1', '--port', String(port), '--save', '', '--appendonly', 'no'], { stdio: 'ignore' }),
+        execFileSync(
+          'redis-server',
+          ['--daemonize', 'yes', '--bind', '127.0.0.1', '--port', String(port), '--save', '', '--appendonly', 'no', '--maxmemory', env.REDIS_MAXMEMORY ?? '1gb', '--maxmemory-policy', 'noeviction'],
+          { stdio: 'ignore' },
+        ),
     },
     {
       name: 'NATS',
@@ -60,7 +66,7 @@ export function stackServices(env = process.env) {
       pkg: 'nats-server',
       start: (port) => {
         mkdirSync('/var/lib/nats-server', { recursive: true })
-        execFileSync('start-stop-daemon', ['--start', '--oknodo', '--background', '--exec', '/usr/sbin/nats-server', '--', '-a', '127.0.0.1', '-p', String(port), '-js', '-sd', '/var/lib/nats-server'], { stdio: 'ignore' })
+        execFileSync('start-stop-daemon', ['--start', '--oknodo', '--background', '--exec', '/usr/sbin/nats-server', '--', '-a', '127.0.0.1', '-p', String(port), '-m', env.NATS_MONITOR_PORT ?? '8222', '-js', '-sd', '/var/lib/nats-server'], { stdio: 'ignore' })
       },
     },
   ]

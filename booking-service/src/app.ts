@@ -1,13 +1,14 @@
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import { healthRoutes } from '@tickets/shared/health'
 import { problemDetails, serverOptions } from '@tickets/shared/http'
+import { dbOptionsOf } from '@tickets/shared/prisma-pool'
 import { metricsPlugin } from '@tickets/shared/metrics'
 import { ensureStream, natsPlugin } from '@tickets/shared/nats'
 import { openapiPlugin } from '@tickets/shared/openapi'
 import { pingPool } from '@tickets/shared/mysql'
 import { registerOutboxMetrics, startOutboxRelay } from '@tickets/shared/outbox'
 import { OUTBOX_RETENTION, PROCESSED_EVENTS_RETENTION, retentionPlugin } from '@tickets/shared/retention'
-import { pingRedis, redisPlugin } from '@tickets/shared/redis'
+import { createRedisGuard, pingRedis, redisPlugin } from '@tickets/shared/redis'
 import { pressurePlugin } from '@tickets/shared/pressure'
 import Fastify, { type FastifyInstance } from 'fastify'
 import { createMariadbSeatStore } from './adapters/mariadb-seat-store.js'
@@ -23,7 +24,7 @@ import { createCatalogueService } from './domain/catalogue-service.js'
 import { createPaymentProtocol } from './domain/payment-protocol.js'
 import type { Clock } from './domain/ports.js'
 import { createReservationService } from './domain/reservation-service.js'
-import { createBookingMetrics } from './plugins/booking-metrics.js'
+import { createBookingMetrics, registerHoldMetrics } from './plugins/booking-metrics.js'
 import dbPlugin from './plugins/db.js'
 import { startExpirySweeper } from './plugins/expiry-sweeper.js'
 import { concertRoutes } from './routes/concerts.js'
@@ -41,7 +42,7 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
   await app.register(metricsPlugin, { service: 'booking-service', defaultMetrics: options.defaultMetrics ?? true })
   await app.register(problemDetails)
   await app.register(openapiPlugin, { service: 'booking-service' })
-  await app.register(dbPlugin, { url: config.MYSQL_URL, poolSize: config.MYSQL_POOL_SIZE, acquireTimeoutMs: config.MYSQL_ACQUIRE_TIMEOUT_MS })
+  await app.register(dbPlugin, dbOptionsOf(config))
   await app.register(redisPlugin, { url: config.REDIS_URL, keyPrefix: config.REDIS_PREFIX })
   await app.register(natsPlugin, { url: config.NATS_URL, name: config.INSTANCE_ID, namespace: config.NATS_NAMESPACE })
   await app.register(healthRoutes, {
@@ -59,12 +60,14 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
   await app.register(retentionPlugin, { pool: app.pool, rules: [OUTBOX_RETENTION, PROCESSED_EVENTS_RETENTION], intervalMs: config.RETENTION_INTERVAL_MS })
 
   const seats = createMariadbSeatStore(app.pool)
+  registerHoldMetrics(app.metrics, seats, clock)
   const cacheLog = app.log.child({ component: 'catalogue-cache' })
+  const redisGuard = createRedisGuard(app.redis, { timeoutMs: config.REDIS_TIMEOUT_MS })
   const catalogue = createCatalogueService({
     store: createPrismaCatalogueStore(app.db, app.pool),
     seats,
-    ranking: createRedisRankingStore(app.redis),
-    reader: createCachedReader({ cache: createRedisCache(app.redis), onCacheError: (err) => cacheLog.debug({ err }, 'cache unavailable, reading the database') }),
+    ranking: createRedisRankingStore(app.redis, redisGuard),
+    reader: createCachedReader({ cache: createRedisCache(app.redis, redisGuard), onCacheError: (err) => cacheLog.debug({ err }, 'cache unavailable, reading the database') }),
     clock,
     catalogueTtlMs: config.CATALOGUE_CACHE_TTL_SECONDS * 1000,
     availabilityTtlMs: config.AVAILABILITY_CACHE_TTL_MS,

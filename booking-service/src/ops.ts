@@ -2,7 +2,7 @@ import { fileURLToPath } from 'node:url'
 import { uuidv7 } from 'uuidv7'
 import { applyMigrations } from '@tickets/shared/migrate'
 import { createPool } from '@tickets/shared/mysql'
-import { createRedis, whenRedisReady } from '@tickets/shared/redis'
+import { createRedis, createRedisGuard, whenRedisReady } from '@tickets/shared/redis'
 import { createMariadbSeatStore } from './adapters/mariadb-seat-store.js'
 import { createPrismaCatalogueStore } from './adapters/prisma-catalogue-store.js'
 import { createRedisCache } from './adapters/redis-cache.js'
@@ -125,7 +125,7 @@ export async function warmCatalogueCache(opts: { mysqlUrl: string; redisUrl: str
       store: createPrismaCatalogueStore(db, pool),
       seats: createMariadbSeatStore(pool),
       ranking: createRedisRankingStore(redis),
-      reader: createCachedReader({ cache: createRedisCache(redis) }),
+      reader: createCachedReader({ cache: createRedisCache(redis, createRedisGuard(redis, { timeoutMs: 2_000 })) }),
       clock: { now: () => new Date() },
       catalogueTtlMs: (opts.ttlSeconds ?? 24 * 3600) * 1000,
       availabilityTtlMs: 800,

@@ -86,6 +86,7 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
     paymentMax: config.RATE_LIMIT_PAYMENT_MAX,
     userWindowMs: config.RATE_LIMIT_USER_WINDOW_MS,
     tokenSyncMs: config.RATE_LIMIT_TOKEN_SYNC_MS,
+    redisTimeoutMs: config.REDIS_TIMEOUT_MS,
     switches,
   })
   await app.register(authPlugin, {

@@ -184,6 +184,27 @@ describe('when Redis is down', async () => {
     }
   })
 
+  it('when Redis is paused, then per-user limits decide from memory within 250 ms, still per user, and no request waits for Redis', async () => {
+    const { app: holds } = await buildTestApp(import.meta.url, { ...urls, REDIS_URL: redis.url, RATE_LIMIT_HOLD_MAX: '3' })
+    const headersOf = async (userId: string) => ({ authorization: await bearer(userId), ...(await activeQueueHeaders(userId)) })
+    const warm = await headersOf('warm-user')
+    expect((await holds.inject({ method: 'POST', url: '/api/reservations', remoteAddress: newAddress(), headers: warm, payload: {} })).statusCode).toBe(200)
+    const headers = await headersOf('paused-user')
+    redis.pause()
+    try {
+      const statuses = []
+      for (let i = 0; i < 4; i++) {
+        const started = performance.now()
+        const res = await holds.inject({ method: 'POST', url: '/api/reservations', remoteAddress: newAddress(), headers, payload: {} })
+        statuses.push(res.statusCode)
+        expect(performance.now() - started).toBeLessThan(250)
+      }
+      expect(statuses).toEqual([200, 200, 200, 429])
+    } finally {
+      redis.resume()
+    }
+  })
+
   it('then limits fall back to per-instance memory instead of failing requests, and go back to Redis when it returns', async () => {
     const remoteAddress = newAddress()
     expect((await a.inject({ method: 'GET', url: '/api/concerts', remoteAddress })).statusCode).toBe(200)

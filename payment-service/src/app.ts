@@ -1,6 +1,7 @@
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import { healthRoutes } from '@tickets/shared/health'
 import { problemDetails, serverOptions } from '@tickets/shared/http'
+import { dbOptionsOf } from '@tickets/shared/prisma-pool'
 import { metricsPlugin } from '@tickets/shared/metrics'
 import { openapiPlugin } from '@tickets/shared/openapi'
 import { pingPool } from '@tickets/shared/mysql'
@@ -33,7 +34,7 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
   await app.register(metricsPlugin, { service: 'payment-service', defaultMetrics: options.defaultMetrics ?? true })
   await app.register(problemDetails)
   await app.register(openapiPlugin, { service: 'payment-service' })
-  await app.register(dbPlugin, { url: config.MYSQL_URL, poolSize: config.MYSQL_POOL_SIZE, acquireTimeoutMs: config.MYSQL_ACQUIRE_TIMEOUT_MS })
+  await app.register(dbPlugin, dbOptionsOf(config))
   await app.register(redisPlugin, { url: config.REDIS_URL, keyPrefix: config.REDIS_PREFIX })
   await app.register(natsPlugin, { url: config.NATS_URL, name: config.INSTANCE_ID, namespace: config.NATS_NAMESPACE })
   await app.register(healthRoutes, {

@@ -29,12 +29,28 @@ export const redisConfigProperties = {
   REDIS_URL: Type.String({ default: 'redis://127.0.0.1:6379' }),
   /** Prefix of every Redis key this process writes. */
   REDIS_PREFIX: Type.String({ default: 'tickets:' }),
+  /**
+   * How long a request waits for Redis where it can do without it (the catalogue cache, the
+   * gateway's shared rate-limit counters): past this it goes on without Redis, which is then left
+   * alone for a second (createRedisGuard).
+   */
+  REDIS_TIMEOUT_MS: Type.Integer({ minimum: 10, default: 75 }),
 }
 
 export const mysqlConfigProperties = {
   MYSQL_URL: Type.String({ pattern: '^(mysql|mariadb)://' }),
   MYSQL_POOL_SIZE: Type.Integer({ minimum: 1, maximum: 200, default: 10 }),
-  MYSQL_ACQUIRE_TIMEOUT_MS: Type.Integer({ minimum: 100, default: 5_000 }),
+  /**
+   * How long a request waits for a free connection before it is answered 503 with Retry-After:
+   * well under the gateway's UPSTREAM_TIMEOUT_MS, so a saturated or silent database is a fast 503.
+   */
+  MYSQL_ACQUIRE_TIMEOUT_MS: Type.Integer({ minimum: 100, default: 1_000 }),
+  /** Every statement's bound (MariaDB max_statement_time; the client gives up shortly after); 0: none. */
+  MYSQL_STATEMENT_TIMEOUT_MS: Type.Integer({ minimum: 0, default: 3_000 }),
+  /** innodb_lock_wait_timeout of the service's sessions: a row lock held longer is a 503, not a 50-second wait. */
+  MYSQL_LOCK_WAIT_TIMEOUT_SECONDS: Type.Integer({ minimum: 1, maximum: 50, default: 2 }),
+  /** A statement at least this slow counts in db_slow_queries_total (manual 3.2.2). */
+  DB_SLOW_QUERY_MS: Type.Integer({ minimum: 1, default: 500 }),
   /** How often published outbox rows and old dedup records are deleted (retention.ts); 0 turns it off. */
   RETENTION_INTERVAL_MS: Type.Integer({ minimum: 0, default: 600_000 }),
 }

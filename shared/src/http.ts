@@ -5,6 +5,7 @@ import { LogController, type FastifyError, type FastifyInstance, type FastifyRep
 import fp from 'fastify-plugin'
 import { Type, type Static } from 'typebox'
 import { USER_ID_HEADER } from './auth.js'
+import { databaseUnavailable } from './db-errors.js'
 import { AppError, ERROR_CODES, isAppError, problemType, type ErrorCode } from './errors.js'
 import { loggerOptions } from './logging.js'
 import { lazyRequestLogger } from './request-logger.js'
@@ -184,6 +185,10 @@ export function toProblem(err: FastifyError | AppError | Error): ProblemInput {
     return { status, code, title: ERROR_CODES[code].title, detail: fe.message || ERROR_CODES[code].title }
   }
   if (status === 503) return byCode('COMMON_OVERLOADED')
+  // A database that is saturated, gone or silent (from a Prisma call or a single statement alike)
+  // is a 503 the client retries, never a 500.
+  const db = databaseUnavailable(err)
+  if (db) return { status: db.status, code: db.code, title: db.title, detail: db.message, headers: db.headers }
   return byCode('COMMON_INTERNAL', 'Something went wrong on our side; the trace id identifies it')
 }
 
@@ -237,7 +242,7 @@ export const problemDetails = fp(
       // An unknown failure is an error with its stack; a known 5xx (shed, dependency down) is the
       // system protecting itself, counted in metrics: logging each at warn would flood the logs
       // exactly when the system is under the most pressure. Their code goes on the access line.
-      if (problem.status >= 500 && !isAppError(err)) request.log.error({ err }, 'request failed')
+      if (problem.status >= 500 && problem.code === 'COMMON_INTERNAL') request.log.error({ err }, 'request failed')
       else (request as WithProblem)[PROBLEM] = { code: problem.code, detail: problem.detail }
       return sendProblem(request, reply, problem)
     })

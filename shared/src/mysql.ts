@@ -1,13 +1,26 @@
 import { context, SpanKind, SpanStatusCode, trace, type Attributes } from '@opentelemetry/api'
 import * as mariadb from 'mariadb'
-import { Gauge, type Registry } from 'prom-client'
+import { Counter, Gauge, Histogram, type Registry } from 'prom-client'
+import { DB_DEADLINE, databaseUnavailable } from './db-errors.js'
 import { parseMysqlUrl } from './migrate.js'
 
 export interface PoolSettings {
   url: string
   connectionLimit: number
+  /** How long a caller waits for a free connection before the pool gives up (a 503, see db-errors). */
   acquireTimeoutMs: number
+  /**
+   * Bound on every statement: MariaDB's session max_statement_time kills one that runs longer, and
+   * the client stops waiting (and drops the connection) STATEMENT_GRACE_MS after that, for a server
+   * that does not answer at all (paused, cut off). 0 or absent: unbounded (ops scripts, migrations).
+   */
+  statementTimeoutMs?: number
+  /** The sessions' innodb_lock_wait_timeout in seconds (the server's default is 50). */
+  lockWaitTimeoutSeconds?: number
 }
+
+/** Past the server's own max_statement_time, how long the client still waits for its answer. */
+const STATEMENT_GRACE_MS = 250
 
 /**
  * The service's one MariaDB pool: Prisma's adapter runs on it, hot paths run single statements on
@@ -15,6 +28,9 @@ export interface PoolSettings {
  */
 export function createPool(settings: PoolSettings): mariadb.Pool {
   const t = parseMysqlUrl(settings.url)
+  const session: string[] = []
+  if (settings.statementTimeoutMs) session.push(`max_statement_time = ${settings.statementTimeoutMs / 1000}`)
+  if (settings.lockWaitTimeoutSeconds) session.push(`innodb_lock_wait_timeout = ${Math.max(1, Math.round(settings.lockWaitTimeoutSeconds))}`)
   const pool = mariadb.createPool({
     host: t.host,
     port: t.port,
@@ -30,6 +46,7 @@ export function createPool(settings: PoolSettings): mariadb.Pool {
     insertIdAsNumber: true,
     decimalAsNumber: false,
     dateStrings: false,
+    ...(session.length > 0 ? { initSql: `SET SESSION ${session.join(', ')}` } : {}),
   })
   // The pool listens for a connection's first error only; a second fatal event on the same
   // connection (its socket ending after MariaDB went away) is then thrown and would crash the
@@ -37,7 +54,152 @@ export function createPool(settings: PoolSettings): mariadb.Pool {
   pool.on('connection', (conn) => {
     ;(conn as unknown as NodeJS.EventEmitter).on('error', () => undefined)
   })
-  return tracePool(pool, { database: t.database, host: t.host, port: t.port })
+  const guard: Guard = { deadlineMs: settings.statementTimeoutMs ? settings.statementTimeoutMs + STATEMENT_GRACE_MS : 0, acquireTimeoutMs: settings.acquireTimeoutMs }
+  const guarded = guardPool(pool, guard)
+  const traced = tracePool(guarded, { database: t.database, host: t.host, port: t.port })
+  guards.set(traced, guard)
+  return traced
+}
+
+interface Guard {
+  /** Client-side wait for one statement's answer; 0: unbounded. */
+  deadlineMs: number
+  acquireTimeoutMs: number
+  observe?: (operation: string, seconds: number) => void
+}
+const guards = new WeakMap<object, Guard>()
+
+/** Reports every statement run on `pool` (created by createPool), Prisma's included: operation and duration. */
+export function observeStatements(pool: mariadb.Pool, observe: (operation: string, seconds: number) => void): void {
+  const guard = guards.get(pool)
+  if (guard) guard.observe = observe
+}
+
+type Method = (...args: unknown[]) => Promise<unknown>
+
+function deadlineError(ms: number): Error {
+  return Object.assign(new Error(`the database did not answer within ${ms} ms`), { code: DB_DEADLINE })
+}
+
+/** One statement, timed and bounded; on the deadline the connection is destroyed (the driver also KILLs the query). */
+function guarded<T>(guard: Guard, sql: string, conn: mariadb.PoolConnection, run: () => Promise<T>): Promise<T> {
+  const start = guard.observe ? performance.now() : 0
+  let p = run()
+  if (guard.deadlineMs > 0) {
+    const work = p
+    p = new Promise<T>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        // The statement's own promise rejects once the connection is gone: nobody waits for it now.
+        work.catch(() => undefined)
+        reject(deadlineError(guard.deadlineMs))
+        conn.destroy()
+      }, guard.deadlineMs)
+      work.then(
+        (v) => {
+          clearTimeout(timer)
+          resolve(v)
+        },
+        (err: unknown) => {
+          clearTimeout(timer)
+          reject(err)
+        },
+      )
+    })
+  }
+  if (!guard.observe) return p
+  const observe = guard.observe
+  const done = () => observe(describeStatement(sql).operation, (performance.now() - start) / 1000)
+  return p.then(
+    (v) => {
+      done()
+      return v
+    },
+    (err: unknown) => {
+      done()
+      throw err
+    },
+  )
+}
+
+/**
+ * pool.getConnection() within `timeoutMs`, all included. The pool's own acquireTimeout counts only
+ * the wait in its queue: before that it pings each idle connection it would lend (up to pingTimeout,
+ * 250 ms, each), and against a paused server that alone took 2 s for 8 idle connections.
+ */
+function acquire(pool: mariadb.Pool, timeoutMs: number): Promise<mariadb.PoolConnection> {
+  return new Promise((resolve, reject) => {
+    let late = false
+    const timer = setTimeout(() => {
+      late = true
+      reject(Object.assign(new Error(`no database connection within ${timeoutMs} ms`), { errno: 45028, code: 'ER_GET_CONNECTION_TIMEOUT', sqlState: 'HY000' }))
+    }, timeoutMs)
+    pool.getConnection().then(
+      (conn) => {
+        clearTimeout(timer)
+        // Nobody waits for it any more: back to the pool.
+        if (late) void conn.release().catch(() => undefined)
+        else resolve(conn)
+      },
+      (err: unknown) => {
+        clearTimeout(timer)
+        if (!late) reject(err)
+      },
+    )
+  })
+}
+
+function guardConnection(conn: mariadb.PoolConnection, guard: Guard): mariadb.PoolConnection {
+  const c = conn as unknown as Record<string, Method>
+  for (const method of ['query', 'execute', 'batch'] as const) {
+    const original = c[method]!
+    c[method] = (sql: unknown, values?: unknown) => guarded(guard, sqlOf(sql), conn, () => original.call(conn, sql, values))
+  }
+  const keywords = { beginTransaction: 'BEGIN', commit: 'COMMIT', rollback: 'ROLLBACK' } as const
+  for (const [method, keyword] of Object.entries(keywords)) {
+    const original = c[method]!
+    c[method] = () => guarded(guard, keyword, conn, () => original.call(conn))
+  }
+  return conn
+}
+
+/**
+ * The pool with every statement bounded and timed, on lent connections and on the pool itself
+ * (whose query/execute/batch borrow a connection here, so that a silent server's connection can be
+ * dropped). Prisma's adapter runs on this layer; tracePool adds spans on top for everything else.
+ */
+function guardPool(pool: mariadb.Pool, guard: Guard): mariadb.Pool {
+  const getConnection = async () => guardConnection(await acquire(pool, guard.acquireTimeoutMs), guard)
+  const onConnection =
+    (method: 'query' | 'execute' | 'batch') =>
+    async (sql: unknown, values?: unknown): Promise<unknown> => {
+      if (guard.deadlineMs === 0 && !guard.observe) return (pool[method] as Method).call(pool, sql, values)
+      const conn = await getConnection()
+      try {
+        return await (conn[method] as Method).call(conn, sql, values)
+      } finally {
+        if (conn.isValid()) await conn.release().catch(() => undefined)
+      }
+    }
+  const overrides: Record<PropertyKey, unknown> = { getConnection, query: onConnection('query'), execute: onConnection('execute'), batch: onConnection('batch') }
+  return bindingProxy(pool, overrides)
+}
+
+/** A proxy of the pool with `overrides`; every other method runs with the real pool as `this` (it keeps its state in private fields). */
+function bindingProxy(pool: mariadb.Pool, overrides: Record<PropertyKey, unknown>): mariadb.Pool {
+  const bound = new Map<PropertyKey, unknown>()
+  return new Proxy(pool, {
+    get(real, prop) {
+      if (Object.hasOwn(overrides, prop)) return overrides[prop]
+      const value: unknown = Reflect.get(real, prop, real)
+      if (typeof value !== 'function') return value
+      let fn = bound.get(prop)
+      if (!fn) {
+        fn = (value as (...a: unknown[]) => unknown).bind(real)
+        bound.set(prop, fn)
+      }
+      return fn
+    },
+  })
 }
 
 const tracer = trace.getTracer('@tickets/shared/mysql')
@@ -52,7 +214,9 @@ export function describeStatement(sql: string): { operation: string; statement: 
   let d = statements.get(sql)
   if (!d) {
     const flat = sql.replace(/\s+/g, ' ').trim()
-    const operation = (/^\(?\s*([A-Za-z]+)/.exec(flat)?.[1] ?? 'QUERY').toUpperCase()
+    // `SET STATEMENT var = value FOR <statement>` is the statement, with a per-statement setting.
+    const body = flat.replace(/^SET STATEMENT .*? FOR /i, '')
+    const operation = (/^\(?\s*([A-Za-z]+)/.exec(body)?.[1] ?? 'QUERY').toUpperCase()
     d = { operation, statement: flat.length > STATEMENT_MAX ? `${flat.slice(0, STATEMENT_MAX - 1)}…` : flat }
     // The hot paths use a few dozen constant statements; a bound keeps a misuse from growing it.
     if (statements.size < 500) statements.set(sql, d)
@@ -130,21 +294,7 @@ export function tracePool(pool: mariadb.Pool, target: Target): mariadb.Pool {
     batch: (sql: never, values?: unknown) => traced(target, sqlOf(sql), () => pool.batch(sql, values as never)),
     getConnection: async () => wrapConnection(await pool.getConnection(), target),
   }
-  const bound = new Map<PropertyKey, unknown>()
-  const proxy = new Proxy(pool, {
-    get(real, prop) {
-      if (Object.hasOwn(overrides, prop)) return overrides[prop]
-      const value: unknown = Reflect.get(real, prop, real)
-      if (typeof value !== 'function') return value
-      // The pool keeps its state in private fields: its methods must run with the pool as `this`.
-      let fn = bound.get(prop)
-      if (!fn) {
-        fn = (value as (...a: unknown[]) => unknown).bind(real)
-        bound.set(prop, fn)
-      }
-      return fn
-    },
-  })
+  const proxy = bindingProxy(pool, overrides)
   rawPools.set(proxy, pool)
   return proxy
 }
@@ -157,11 +307,47 @@ export function untracedPool(pool: mariadb.Pool): mariadb.Pool {
   return rawPools.get(pool) ?? pool
 }
 
+/**
+ * A connection for a transaction. None free within the pool's acquireTimeout, or a database that
+ * cannot be reached, is a 503 with Retry-After for the client to come back (db-errors), never a 500.
+ */
+export async function connectionFrom(pool: mariadb.Pool): Promise<mariadb.PoolConnection> {
+  try {
+    return await pool.getConnection()
+  } catch (err) {
+    throw databaseUnavailable(err) ?? err
+  }
+}
+
 export async function pingPool(pool: mariadb.Pool): Promise<void> {
   await pool.query('SELECT 1')
 }
 
-export function registerPoolMetrics(registry: Registry, pool: mariadb.Pool, max: number): void {
+/**
+ * The pool's gauges (the manual's hikaricp active/pending checks, 3.2.3) and every statement's
+ * duration by operation, with a count of those over `slowQueryMs` (the manual's slow query log, 3.2.2).
+ */
+export function registerPoolMetrics(registry: Registry, pool: mariadb.Pool, max: number, opts: { slowQueryMs?: number } = {}): void {
+  const duration = new Histogram({
+    name: 'db_query_duration_seconds',
+    help: 'Duration of SQL statements (Prisma and direct), by operation (first keyword)',
+    labelNames: ['operation'],
+    buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
+    registers: [registry],
+  })
+  const slow = new Counter({
+    name: 'db_slow_queries_total',
+    help: 'SQL statements slower than DB_SLOW_QUERY_MS, by operation',
+    labelNames: ['operation'],
+    registers: [registry],
+  })
+  const slowSeconds = (opts.slowQueryMs ?? 500) / 1000
+  // Zero series from the start, so a rate() over them exists before the first slow statement.
+  for (const operation of ['SELECT', 'INSERT', 'UPDATE', 'DELETE']) slow.inc({ operation }, 0)
+  observeStatements(pool, (operation, seconds) => {
+    duration.observe({ operation }, seconds)
+    if (seconds >= slowSeconds) slow.inc({ operation })
+  })
   new Gauge({
     name: 'db_pool_connections',
     help: 'MariaDB pool connections by state (active = lent out)',

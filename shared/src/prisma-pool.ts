@@ -8,6 +8,28 @@ export interface DbOptions {
   url: string
   poolSize: number
   acquireTimeoutMs: number
+  statementTimeoutMs?: number
+  lockWaitTimeoutSeconds?: number
+  slowQueryMs?: number
+}
+
+/** The pool settings of a service's config (mysqlConfigProperties). */
+export function dbOptionsOf(config: {
+  MYSQL_URL: string
+  MYSQL_POOL_SIZE: number
+  MYSQL_ACQUIRE_TIMEOUT_MS: number
+  MYSQL_STATEMENT_TIMEOUT_MS: number
+  MYSQL_LOCK_WAIT_TIMEOUT_SECONDS: number
+  DB_SLOW_QUERY_MS: number
+}): DbOptions {
+  return {
+    url: config.MYSQL_URL,
+    poolSize: config.MYSQL_POOL_SIZE,
+    acquireTimeoutMs: config.MYSQL_ACQUIRE_TIMEOUT_MS,
+    statementTimeoutMs: config.MYSQL_STATEMENT_TIMEOUT_MS,
+    lockWaitTimeoutSeconds: config.MYSQL_LOCK_WAIT_TIMEOUT_SECONDS,
+    slowQueryMs: config.DB_SLOW_QUERY_MS,
+  }
 }
 
 /** Prisma's driver adapter on the service's pool. Prisma makes its own db_query spans, so it gets the untraced pool. */
@@ -23,11 +45,17 @@ export function prismaAdapterFor(pool: Pool): PrismaMariaDb {
 export function prismaPoolPlugin<Client extends { $disconnect(): Promise<void> }>(createClient: (pool: Pool) => Client) {
   return fp(
     async (app: FastifyInstance, opts: DbOptions) => {
-      const pool = createPool({ url: opts.url, connectionLimit: opts.poolSize, acquireTimeoutMs: opts.acquireTimeoutMs })
+      const pool = createPool({
+        url: opts.url,
+        connectionLimit: opts.poolSize,
+        acquireTimeoutMs: opts.acquireTimeoutMs,
+        statementTimeoutMs: opts.statementTimeoutMs,
+        lockWaitTimeoutSeconds: opts.lockWaitTimeoutSeconds,
+      })
       const db = createClient(pool)
       app.decorate('pool', pool)
       app.decorate('db', db as never)
-      registerPoolMetrics(app.metrics, pool, opts.poolSize)
+      registerPoolMetrics(app.metrics, pool, opts.poolSize, { slowQueryMs: opts.slowQueryMs })
       app.addHook('onClose', async () => {
         await db.$disconnect()
         await pool.end()

@@ -64,6 +64,49 @@ export const redisPlugin = fp(
   { name: 'redis', fastify: '5.x' },
 )
 
+export interface RedisGuard {
+  /** Runs `fn` (one or a few Redis commands) or rejects within the timeout; rejects at once while Redis is known to fail. */
+  run<T>(fn: () => Promise<T>): Promise<T>
+  /** False while Redis is known to fail (not ready, or failed within the last retryMs). */
+  usable(): boolean
+}
+
+/**
+ * A deadline for the Redis calls a request can do without. A paused or cut-off Redis answers no
+ * command, and the client's own commandTimeout (1 s) is far too long for a request to wait: past
+ * `timeoutMs` the call rejects, and for `retryMs` after that every call rejects at once, so only
+ * one request a second pays the timeout while Redis stays silent.
+ */
+export function createRedisGuard(redis: Redis, opts: { timeoutMs: number; retryMs?: number; onFailure?: (err: unknown) => void }): RedisGuard {
+  const retryMs = opts.retryMs ?? 1_000
+  let downUntil = 0
+  const usable = () => redis.status === 'ready' && Date.now() >= downUntil
+  const failed = (err: unknown) => {
+    downUntil = Date.now() + retryMs
+    opts.onFailure?.(err)
+    return err
+  }
+  return {
+    usable,
+    run<T>(fn: () => Promise<T>): Promise<T> {
+      if (!usable()) return Promise.reject(new Error(`redis is ${redis.status === 'ready' ? 'failing' : redis.status}; not asked`))
+      return new Promise<T>((resolve, reject) => {
+        const timer = setTimeout(() => reject(failed(new Error(`redis did not answer within ${opts.timeoutMs} ms`))), opts.timeoutMs)
+        fn().then(
+          (value) => {
+            clearTimeout(timer)
+            resolve(value)
+          },
+          (err: unknown) => {
+            clearTimeout(timer)
+            reject(failed(err))
+          },
+        )
+      })
+    },
+  }
+}
+
 export async function pingRedis(redis: Redis): Promise<void> {
   if (redis.status !== 'ready') throw new Error(`redis is ${redis.status}`)
   await redis.ping()

@@ -1,4 +1,4 @@
-import { AppError } from '@tickets/shared/errors'
+import { connectionFrom } from '@tickets/shared/mysql'
 import { outboxRow } from '@tickets/shared/outbox'
 import type { Pool, PoolConnection, UpsertResult } from 'mariadb'
 import {
@@ -10,20 +10,13 @@ import {
 } from '../domain/events.js'
 import type { HoldOutcome, PaymentOutcome, PaymentRefusal, Processed, Reservation, ReservationStatus, ScheduleInfo, SeatStatus, SeatStore, SeatView } from '../domain/ports.js'
 
-/** MariaDB errors worth one more try: deadlock, lock wait timeout. */
-const RETRYABLE = new Set([1213, 1205])
-
 /**
- * No connection within MYSQL_ACQUIRE_TIMEOUT_MS: the pool is saturated (or the database is gone).
- * That is a 503 with Retry-After for the client to come back, never a 500.
+ * Deadlocks are worth one more try: InnoDB rolled the victim back at once. A lock wait timeout is
+ * not: the lock is still held by someone (a stuck transaction), and waiting again would only hold a
+ * pooled connection longer; it reaches the client as a 503 (db-errors).
  */
-async function connectionOf(pool: Pool): Promise<PoolConnection> {
-  try {
-    return await pool.getConnection()
-  } catch (err) {
-    throw new AppError('COMMON_OVERLOADED', 'No database connection free in time; retry shortly', { cause: err, headers: { 'retry-after': '1' } })
-  }
-}
+const RETRYABLE = new Set([1213])
+const LOCK_WAIT_TIMEOUT = 1205
 
 class Rollback<T> {
   constructor(readonly value: T) {}
@@ -38,7 +31,7 @@ class Rollback<T> {
  */
 async function inTx<T>(pool: Pool, fn: (conn: PoolConnection) => Promise<T | Rollback<T>>, attempts = 3): Promise<T> {
   for (let attempt = 1; ; attempt++) {
-    const conn = await connectionOf(pool)
+    const conn = await connectionFrom(pool)
     try {
       const setup = Promise.all([conn.query('SET TRANSACTION ISOLATION LEVEL READ COMMITTED'), conn.beginTransaction()])
       const [ready, work] = await Promise.allSettled([setup, fn(conn)])
@@ -197,10 +190,21 @@ export function createMariadbSeatStore(pool: Pool): SeatStore {
     async holdSeat(input) {
       return inTx<HoldOutcome>(pool, async (conn) => {
         // The one statement that decides the winner: it touches the row only if the seat is free now.
-        const won = await conn.query<UpsertResult>(
-          `UPDATE seats SET status = 'HELD', reservation_id = ?, hold_until = ? WHERE schedule_id = ? AND seat_number = ? AND ${FREE_SEAT}`,
-          [input.reservationId, input.expiresAt, input.scheduleId, input.seatNumber, input.now],
-        )
+        // It does not wait for the row's lock (innodb_lock_wait_timeout = 0: MariaDB's NOWAIT, which
+        // UPDATE has no keyword for). Whoever holds that lock is taking, paying for or releasing this
+        // seat, or is stuck: either way the seat is not free now, and waiting would keep a pooled
+        // connection for the lock's whole life: 12 fans on one stuck seat once drained the pool.
+        // The one answer this gets wrong, a competitor that rolls back, is a lost race to the fan.
+        let won: UpsertResult
+        try {
+          won = await conn.query<UpsertResult>(
+            `SET STATEMENT innodb_lock_wait_timeout = 0 FOR UPDATE seats SET status = 'HELD', reservation_id = ?, hold_until = ? WHERE schedule_id = ? AND seat_number = ? AND ${FREE_SEAT}`,
+            [input.reservationId, input.expiresAt, input.scheduleId, input.seatNumber, input.now],
+          )
+        } catch (err) {
+          if ((err as { errno?: number }).errno === LOCK_WAIT_TIMEOUT) return new Rollback<HoldOutcome>({ ok: false, reason: 'SEAT_TAKEN' })
+          throw err
+        }
         if (won.affectedRows !== 1) return new Rollback<HoldOutcome>({ ok: false, reason: 'SEAT_TAKEN' })
 
         // The quota row serialises one user's holds on one schedule, so the count after it cannot
@@ -291,6 +295,15 @@ export function createMariadbSeatStore(pool: Pool): SeatStore {
         await writeEvents(conn, events)
         return seats.length
       })
+    },
+
+    async holdsPastDeadline(now, limit) {
+      // Bounded, on the (status, hold_until) index: a scrape never counts a whole table.
+      const [row] = await pool.query<{ n: bigint | number }[]>(
+        `SELECT COUNT(*) AS n FROM (SELECT 1 FROM seats WHERE status IN ('HELD', 'PAYING') AND hold_until <= ? LIMIT ?) past`,
+        [now, limit],
+      )
+      return Number(row?.n ?? 0)
     },
 
     async beginPayment(step) {

@@ -134,6 +134,8 @@ export interface SeatStore {
   cancel(input: { reservationId: string; userId: string; now: Date }): Promise<'RELEASED' | 'ALREADY_ENDED' | 'NOT_HELD' | 'NOT_FOUND'>
   /** Releases up to `limit` seats whose HELD or PAYING deadline has passed; several instances may sweep at once. */
   sweepExpired(now: Date, limit: number): Promise<number>
+  /** Seats still HELD or PAYING although their deadline passed (what the sweeper has not released), counted up to `limit`. */
+  holdsPastDeadline(now: Date, limit: number): Promise<number>
   beginPayment(step: PaymentStep & { payingUntil: Date }): Promise<PaymentOutcome>
   /** On refusal with `publishFailure`, writes booking.reservation.confirmation_failed in the same transaction. */
   confirmPayment(step: PaymentStep & { processed?: Processed; publishFailure?: boolean }): Promise<PaymentOutcome | { ok: false; reason: 'DUPLICATE' }>

@@ -1,4 +1,4 @@
-import { createRedis } from '@tickets/shared/redis'
+import { createRedis, createRedisGuard } from '@tickets/shared/redis'
 import { freePort, startThrowawayRedis } from '@tickets/shared/testing'
 import { afterAll, describe, expect, it } from 'vitest'
 import { createRedisCache } from '../../src/adapters/redis-cache.js'
@@ -33,7 +33,7 @@ describe('the catalogue cache', () => {
   it('when a cold key is read by 200 callers in two processes at once, then the database is asked once', async () => {
     const clients = [createRedis(redis.url, iso.redisPrefix), createRedis(redis.url, iso.redisPrefix)]
     await Promise.all(clients.map((c) => new Promise((r) => c.once('ready', r))))
-    const readers = clients.map((c) => createCachedReader({ cache: createRedisCache(c) }))
+    const readers = clients.map((c) => createCachedReader({ cache: createRedisCache(c, createRedisGuard(c, { timeoutMs: 1_000 })) }))
     let loads = 0
     const load = async () => {
       loads++
@@ -73,6 +73,30 @@ describe('the catalogue cache', () => {
       expect((await app.inject({ method: 'GET', url: '/api/concerts/no-such/schedules' })).statusCode).toBe(404)
     } finally {
       await redis.restart()
+    }
+    await expect.poll(async () => (await app.inject({ method: 'GET', url: '/health/ready' })).statusCode, { timeout: 5_000 }).toBe(200)
+  })
+
+  it('when Redis is paused, then the catalogue, the dates, the seat map and a hold answer from the database within 250 ms', async () => {
+    const { concertId, scheduleId } = await aConcert(app, { seats: 5 })
+    expect((await schedulesOf(concertId))[0]!.availableSeats).toBe(5)
+    redis.pause()
+    try {
+      const requests = [
+        () => app.inject({ method: 'GET', url: '/api/concerts' }),
+        () => app.inject({ method: 'GET', url: `/api/concerts/${concertId}/schedules` }),
+        () => app.inject({ method: 'GET', url: `/api/concerts/${concertId}/schedules/${scheduleId}/seats` }),
+        () => hold(app, 'w', scheduleId, 3),
+        () => app.inject({ method: 'GET', url: `/api/concerts/${concertId}/schedules` }),
+      ]
+      for (const request of requests) {
+        const started = performance.now()
+        const res = await request()
+        expect(res.statusCode, res.body).toBeLessThan(300)
+        expect(performance.now() - started).toBeLessThan(250)
+      }
+    } finally {
+      redis.resume()
     }
     await expect.poll(async () => (await app.inject({ method: 'GET', url: '/health/ready' })).statusCode, { timeout: 5_000 }).toBe(200)
   })

@@ -43,6 +43,11 @@ export interface FallbackState {
   /** While now < this, Redis is not asked: a paused Redis would otherwise add its timeout to every request. */
   redisDownUntil: number
   retryMs: number
+  /**
+   * How long a request waits for its count from Redis. A paused Redis answers nothing, and the
+   * client's command timeout (1 s) would be added to the first requests of every retryMs.
+   */
+  timeoutMs: number
   onFallback?: (err: unknown) => void
   /** Windows for the limiters made with `counting: 'synced'`: decided in memory, shared every few ms. */
   synced?: SyncedWindows
@@ -84,9 +89,23 @@ export function createFallbackStoreClass(state: FallbackState) {
         callback(null, state.memory.incr(fullKey, timeWindow))
       }
       if (!redisUsable(state)) return useMemory()
+      // Whichever comes first decides: Redis's count, its error, or the deadline (memory then).
+      let decided = false
+      const timer = setTimeout(() => {
+        decided = true
+        useMemory(new Error(`redis did not answer within ${state.timeoutMs} ms`))
+      }, state.timeoutMs)
       redis.incrWindow!(fullKey, String(timeWindow)).then(
-        ([current, ttl]) => callback(null, { current, ttl }),
-        useMemory,
+        ([current, ttl]) => {
+          if (decided) return
+          clearTimeout(timer)
+          callback(null, { current, ttl })
+        },
+        (err: unknown) => {
+          if (decided) return
+          clearTimeout(timer)
+          useMemory(err)
+        },
       )
     }
 

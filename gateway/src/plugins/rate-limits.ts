@@ -28,6 +28,8 @@ export interface RateLimitOptions {
   userWindowMs: number
   /** How often the token route's in-memory counts are shared with the other instances through Redis. */
   tokenSyncMs: number
+  /** How long a limit waits for its shared count in Redis before it decides from this instance's memory. */
+  redisTimeoutMs: number
   switches: SwitchBoard
 }
 
@@ -42,7 +44,10 @@ function rateLimited(retryAfterSeconds: number, detail: string): AppError {
 
 /**
  * @fastify/rate-limit with counters in Redis (one limit across every gateway instance), falling back
- * to per-instance memory while Redis fails. The global per-client limit runs on every request in
+ * to per-instance memory while Redis fails or does not answer within redisTimeoutMs. That is failing
+ * open to a per-instance limit, not closed: a Redis outage must not refuse every fan's hold (closed)
+ * nor lift the only brake on a client's flood (fully open); each instance still enforces the limit,
+ * so a client gets at most N times it across N instances until Redis answers again. The global per-client limit runs on every request in
  * onRequest (404s included; health, metrics and the OpenAPI document are exempt by their route
  * config), except the token route, which has its own, stricter per-address limit instead (docs/api.md),
  * counted in memory and shared through Redis every few milliseconds: a join costs no Redis call and
@@ -68,6 +73,7 @@ export default fp(
       memory: new MemoryWindows(),
       redisDownUntil: 0,
       retryMs: 1_000,
+      timeoutMs: opts.redisTimeoutMs,
       onFallback: (err) => {
         fallbacks.inc()
         app.log.warn({ err }, 'rate limits fall back to memory: Redis failed')

@@ -1,7 +1,7 @@
+import { connectionFrom } from '@tickets/shared/mysql'
 import type { Pool, PoolConnection } from 'mariadb'
 
 const DEADLOCK = 1213
-const LOCK_WAIT_TIMEOUT = 1205
 const DUPLICATE_KEY = 1062
 
 export function isDuplicateKey(err: unknown): boolean {
@@ -16,11 +16,13 @@ export function duplicateKeyName(err: unknown): string | undefined {
 /**
  * Runs `fn` in one transaction on one connection. InnoDB may pick this transaction as a deadlock
  * victim when charges, payments and refunds touch the same wallet row: that rolled back, so it is
- * safe to run again, a few times.
+ * safe to run again, a few times. A lock wait timeout is not retried (the lock is still held; a
+ * second wait only holds the connection longer) and, like a database that cannot be reached,
+ * reaches the client as a 503 with Retry-After (@tickets/shared/db-errors).
  */
 export async function withTransaction<T>(pool: Pool, fn: (conn: PoolConnection) => Promise<T>, attempts = 4): Promise<T> {
   for (let attempt = 1; ; attempt++) {
-    const conn = await pool.getConnection()
+    const conn = await connectionFrom(pool)
     try {
       // BEGIN goes out with the first statement (the connection pipelines them in order): a round trip less.
       const [began, work] = await Promise.allSettled([conn.beginTransaction(), fn(conn)])
@@ -31,7 +33,7 @@ export async function withTransaction<T>(pool: Pool, fn: (conn: PoolConnection) 
     } catch (err) {
       await conn.rollback().catch(() => undefined)
       const errno = (err as { errno?: number }).errno
-      if ((errno === DEADLOCK || errno === LOCK_WAIT_TIMEOUT) && attempt < attempts) continue
+      if (errno === DEADLOCK && attempt < attempts) continue
       throw err
     } finally {
       await conn.release()

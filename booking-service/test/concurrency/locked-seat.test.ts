@@ -1,0 +1,40 @@
+import { parseMysqlUrl } from '@tickets/shared/migrate'
+import * as mariadb from 'mariadb'
+import { afterAll, describe, expect, it } from 'vitest'
+import { aConcert, hold } from '../helpers/factories.js'
+import { buildTestApp } from '../helpers/build-test-app.js'
+
+const { app, url } = await buildTestApp(import.meta.url, { SWEEP_INTERVAL_MS: '0' })
+const t = parseMysqlUrl(url)
+// Another client's transaction, as stuck as the one in the rehearsal (manual 3.2.2): it locks a seat row and does nothing.
+const stuck = await mariadb.createConnection({ host: t.host, port: t.port, user: t.user, password: t.password, database: t.database })
+afterAll(() => stuck.end())
+
+describe('a seat row locked by a stuck transaction', () => {
+  it('when 12 fans hold that seat, then each gets 409 BOOKING_SEAT_TAKEN within 1.5 s, the seat map of the date answers 200, and the pool is not drained', async () => {
+    const { concertId, scheduleId } = await aConcert(app, { seats: 5 })
+    await stuck.beginTransaction()
+    await stuck.query('SELECT seat_number FROM seats WHERE schedule_id = ? AND seat_number = 1 FOR UPDATE', [scheduleId])
+    try {
+      const started = performance.now()
+      const fans = await Promise.all(Array.from({ length: 12 }, (_, i) => hold(app, `fan-${i}`, scheduleId, 1)))
+      const seatMap = await app.inject({ method: 'GET', url: `/api/concerts/${concertId}/schedules/${scheduleId}/seats` })
+      expect(performance.now() - started).toBeLessThan(1_500)
+      for (const res of fans) {
+        expect(res.statusCode, res.body).toBe(409)
+        expect(res.json().code).toBe('BOOKING_SEAT_TAKEN')
+      }
+      expect(seatMap.statusCode).toBe(200)
+
+      const one = performance.now()
+      expect((await hold(app, 'one-more', scheduleId, 1)).statusCode).toBe(409)
+      expect(performance.now() - one).toBeLessThan(1_500)
+      const other = performance.now()
+      expect((await hold(app, 'next-seat', scheduleId, 2)).statusCode).toBe(201)
+      expect(performance.now() - other).toBeLessThan(500)
+    } finally {
+      await stuck.rollback()
+    }
+    expect((await hold(app, 'after', scheduleId, 1)).statusCode).toBe(201)
+  })
+})

@@ -1,0 +1,91 @@
+import { spawn } from 'node:child_process'
+import { fileURLToPath } from 'node:url'
+import { freePort, isolation, startThrowawayMariadb } from '@tickets/shared/testing'
+import { afterAll, describe, expect, it } from 'vitest'
+import { migrate, seedDemoCatalogue } from '../../src/ops.js'
+
+// The service as it runs (its own process, so the driver's stray rejections on a lost server are
+// handled as in production) on a private MariaDB (tickets-throwaway) that this file pauses with
+// SIGSTOP, a server that accepts connections and answers nothing, and stops.
+const iso = isolation(import.meta.url)
+const mariadb = await startThrowawayMariadb()
+const url = `${mariadb.url}/tickets_booking`
+await migrate(url)
+await seedDemoCatalogue(url, { seatsPerSchedule: 20 })
+const port = await freePort()
+const base = `http://127.0.0.1:${port}`
+const service = spawn(process.execPath, [fileURLToPath(new URL('../../dist/server.js', import.meta.url))], {
+  // A connection used in the last 200 ms is lent without a ping: then the statement deadline
+  // (MYSQL_STATEMENT_TIMEOUT_MS + 250 ms) ends the wait; otherwise the acquire timeout (1 s) does.
+  env: { ...process.env, MYSQL_URL: url, PORT: String(port), REDIS_PREFIX: iso.redisPrefix, NATS_NAMESPACE: iso.natsNamespace, LOG_LEVEL: 'error', MYSQL_STATEMENT_TIMEOUT_MS: '500', TZ: 'UTC' },
+  stdio: ['ignore', 'ignore', 'inherit'],
+})
+afterAll(async () => {
+  mariadb.resume()
+  service.kill('SIGTERM')
+  await mariadb.dispose()
+})
+
+interface Answer {
+  status: number
+  ms: number
+  retryAfter: string | null
+  type: string | null
+  body: { status?: number; code?: string; traceId?: string }
+}
+
+async function call(path: string, init: RequestInit = {}): Promise<Answer> {
+  const started = performance.now()
+  const res = await fetch(`${base}${path}`, init)
+  const body = (await res.json().catch(() => ({}))) as Answer['body']
+  return { status: res.status, ms: performance.now() - started, retryAfter: res.headers.get('retry-after'), type: res.headers.get('content-type'), body }
+}
+
+const hold = (user: string, scheduleId: string, seatNumber: number) =>
+  call('/api/reservations', { method: 'POST', headers: { 'x-user-id': user, 'content-type': 'application/json' }, body: JSON.stringify({ scheduleId, seatNumber }) })
+
+function expectFast503(a: Answer) {
+  expect({ status: a.status, fast: a.ms < 1_300, retryAfter: Number(a.retryAfter) > 0, problem: a.type?.includes('application/problem+json') }, JSON.stringify(a)).toEqual({
+    status: 503,
+    fast: true,
+    retryAfter: true,
+    problem: true,
+  })
+  expect(a.body).toMatchObject({ status: 503, code: expect.stringMatching(/^COMMON_(DEPENDENCY_DOWN|OVERLOADED)$/), traceId: expect.stringMatching(/^[0-9a-f]{32}$/) })
+}
+
+for (let i = 0; i < 150 && (await call('/health/ready').catch(() => ({ status: 0 }))).status !== 200; i++) await new Promise((r) => setTimeout(r, 100))
+const concert = ((await call('/api/concerts')).body as unknown as { concerts: { concertId: string }[] }).concerts[0]!.concertId
+const schedules = (await call(`/api/concerts/${concert}/schedules`)).body as unknown as { schedules: { scheduleId: string }[] }
+const scheduleId = schedules.schedules[0]!.scheduleId
+
+describe('booking-service while MariaDB is paused or stopped', () => {
+  it('when the database answers nothing, then the dates, the seat map and holds are a 503 with Retry-After within ~1 s, never a 500; and work again once it answers', async () => {
+    expect((await hold('before', scheduleId, 1)).status).toBe(201)
+    // Longer than the availability cache (800 ms): the dates then need the database.
+    await new Promise((r) => setTimeout(r, 900))
+    mariadb.pause()
+    try {
+      expectFast503(await call(`/api/concerts/${concert}/schedules`))
+      expectFast503(await hold('paused-1', scheduleId, 2))
+      expectFast503(await call(`/api/concerts/${concert}/schedules/${scheduleId}/seats`))
+      expectFast503(await hold('paused-2', scheduleId, 3))
+      for (const a of await Promise.all(Array.from({ length: 12 }, (_, i) => hold(`paused-${i + 3}`, scheduleId, 4)))) expectFast503(a)
+    } finally {
+      mariadb.resume()
+    }
+    await expect.poll(async () => (await hold('after', scheduleId, 5)).status, { timeout: 10_000, interval: 200 }).toBe(201)
+    expect((await call(`/api/concerts/${concert}/schedules`)).status).toBe(200)
+  })
+
+  it('when the database is stopped, then a hold is a 503 with Retry-After at once', async () => {
+    await mariadb.stop()
+    try {
+      expectFast503(await hold('stopped', scheduleId, 6))
+    } finally {
+      await mariadb.restart()
+    }
+    await expect.poll(async () => (await hold('restarted', scheduleId, 7)).status, { timeout: 10_000, interval: 200 }).toBe(201)
+    expect(service.exitCode).toBeNull()
+  })
+})
