@@ -96,18 +96,22 @@ export async function buy(ctx: JourneyContext, fan: Fan, activeToken: string, ac
     // None free: still look at a date's map, where held seats may come back.
     const candidates = open.length > 0 ? open : list
     if (candidates.length === 0) return false
-    const schedule = candidates[Math.floor(ctx.random() * candidates.length)]!
+    let schedule = candidates[Math.floor(ctx.random() * candidates.length)]!
     await think(ctx)
     for (let attempt = 0; attempt < scenario.holdAttempts; attempt++) {
       let free: { seatNumber: number; status: string }[] = []
       // Nothing free but seats still held: a fan keeps refreshing the map while admitted, since
-      // holds that are not paid come back (abandoned carts). Sold out: nothing will come back.
+      // holds that are not paid come back (abandoned carts), and looks at the other dates too, as
+      // their seat counts show. Sold out: nothing will come back.
       for (;;) {
         const seats = await client.callPolitely('seats', 'GET', `/api/concerts/${ctx.concertId}/schedules/${schedule.scheduleId}/seats`, h)
         const all = field<{ seatNumber: number; status: string }[]>(seats, 'seats') ?? []
         free = all.filter((s) => s.status === 'AVAILABLE')
         if (free.length > 0 || !all.some((s) => s.status === 'HELD') || Date.now() > activeUntil) break
         await sleep(5_000 + ctx.random() * 5_000)
+        const again = await client.callPolitely('schedules', 'GET', `/api/concerts/${ctx.concertId}/schedules`, h)
+        const elsewhere = (field<{ scheduleId: string; availableSeats: number }[]>(again, 'schedules') ?? []).filter((s) => s.availableSeats > 0)
+        if (elsewhere.length > 0 && !elsewhere.some((s) => s.scheduleId === schedule.scheduleId)) schedule = elsewhere[Math.floor(ctx.random() * elsewhere.length)]!
       }
       if (free.length === 0) return false
       const seat = free[Math.floor(ctx.random() * free.length)]!

@@ -3,6 +3,9 @@ import type { LineInfo } from './ports.js'
 export const MIN_RETRY_S = 1
 export const MAX_RETRY_S = 60
 
+// Admissions per second assumed of a stalled line: a fan 100 places back is asked again in a minute.
+const STALLED_RATE = 0.05
+
 export interface WaitEstimate {
   seconds: number
   range: [number, number]
@@ -17,7 +20,9 @@ export interface WaitEstimate {
 export function estimateWait(position: number, line: Pick<LineInfo, 'measuredRate' | 'deviation' | 'effectiveRate'>, fallbackRate: number): WaitEstimate {
   const allowed = line.effectiveRate ?? fallbackRate
   const measured = line.measuredRate
-  const rate = measured !== null && measured > 0.01 ? measured : allowed
+  // A line that admitted nobody lately while fans waited is stalled (the free seats are spoken for by
+  // ACTIVE fans): the allowed rate would promise what it cannot keep and bring everyone back at once.
+  const rate = measured === null ? allowed : Math.max(measured, STALLED_RATE)
   if (rate <= 0) {
     const seconds = position * 60
     return { seconds, range: [seconds, seconds] }

@@ -11,8 +11,13 @@ describe('estimateWait', () => {
 
   it('when nothing was measured yet, then the allowed rate stands in', () => {
     expect(estimateWait(100, measured(null), 50).seconds).toBe(2)
-    expect(estimateWait(1, measured(0), 50).seconds).toBe(1)
     expect(estimateWait(100, measured(null, null, null), 20).seconds).toBe(5)
+  })
+
+  it('when fans waited and nobody was admitted lately, then the line counts as stalled, not as moving at the allowed rate', () => {
+    expect(estimateWait(1, measured(0), 50).seconds).toBe(20)
+    expect(estimateWait(100, measured(0.001), 50).seconds).toBe(2_000)
+    expect(retryAfterSeconds(estimateWait(100, measured(0), 50).seconds)).toBe(60)
   })
 
   it('when the outflow varies, then the range spans rate ± deviation, never faster than allowed nor slower than a quarter', () => {
@@ -22,7 +27,8 @@ describe('estimateWait', () => {
   })
 
   it('when nothing can be admitted, then the wait is long rather than infinite', () => {
-    expect(estimateWait(3, measured(0, 0, 0), 0)).toEqual({ seconds: 180, range: [180, 180] })
+    expect(estimateWait(3, measured(null, null, 0), 0)).toEqual({ seconds: 180, range: [180, 180] })
+    expect(estimateWait(3, measured(0, 0, 0), 0).seconds).toBe(60)
   })
 })
 
