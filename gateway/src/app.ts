@@ -17,7 +17,7 @@ import rateLimits from './plugins/rate-limits.js'
 import securityHeaders from './plugins/security-headers.js'
 import shedding from './plugins/shedding.js'
 import { proxyRoutes, routeMatching, type Gate } from './routes/proxy.js'
-import { PUBLIC_ROUTES, type ServiceName } from './routes/table.js'
+import { PUBLIC_ROUTES, type ServiceName } from './domain/route-table.js'
 
 export interface BuildOptions {
   defaultMetrics?: boolean

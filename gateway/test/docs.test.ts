@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { PUBLIC_ROUTES } from '../src/routes/table.js'
+import { PUBLIC_ROUTES } from '../src/domain/route-table.js'
 import { buildTestApp } from './helpers/build-test-app.js'
 import { realServices } from './helpers/real-services.js'
 import { anUpstream } from './helpers/upstream.js'

@@ -1,7 +1,7 @@
 import { signUserToken } from '@tickets/shared/auth'
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
-import { PUBLIC_ROUTES, type PublicRoute } from '../src/routes/table.js'
+import { PUBLIC_ROUTES, type PublicRoute } from '../src/domain/route-table.js'
 import { buildTestApp, TEST_SECRET } from './helpers/build-test-app.js'
 import { realServices } from './helpers/real-services.js'
 import { anUpstream } from './helpers/upstream.js'

@@ -1,5 +1,5 @@
-import type { PublicRoute, ServiceName } from '../routes/table.js'
-import { openapiPath } from '../routes/table.js'
+import type { PublicRoute, ServiceName } from './route-table.js'
+import { openapiPath } from './route-table.js'
 
 type Json = Record<string, unknown>
 export interface OpenApiDoc {

@@ -6,7 +6,7 @@ import type { FastifyInstance } from 'fastify'
 import fp from 'fastify-plugin'
 import { mergeOpenApi, type OpenApiDoc } from '../domain/openapi-merge.js'
 import type { UpstreamPool } from '../domain/upstream-pool.js'
-import type { PublicRoute, ServiceName } from '../routes/table.js'
+import type { PublicRoute, ServiceName } from '../domain/route-table.js'
 
 export interface DocsOptions {
   routes: readonly PublicRoute[]

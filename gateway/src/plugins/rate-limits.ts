@@ -6,7 +6,7 @@ import { Counter } from 'prom-client'
 import { createFallbackStoreClass, MemoryWindows, redisFailed, redisUsable, type CountingOption, type FallbackState } from '../adapters/fallback-rate-store.js'
 import type { SwitchBoard } from '../adapters/redis-switches.js'
 import { SyncedWindows } from '../adapters/synced-rate-windows.js'
-import type { RateLimitClass } from '../routes/table.js'
+import type { RateLimitClass } from '../domain/route-table.js'
 
 declare module 'fastify' {
   interface FastifyRequest {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { createRouteMatcher, PUBLIC_ROUTES } from '../../src/routes/table.js'
+import { createRouteMatcher, PUBLIC_ROUTES } from '../../src/domain/route-table.js'
 
 const match = createRouteMatcher(PUBLIC_ROUTES)
 const routeOf = (method: string, url: string) => {

@@ -160,7 +160,7 @@ async function admitted(user: string) {
   const scheduleId: string = schedules.body.schedules[0].scheduleId
   const joined = await api('POST', '/api/queue/token', { user, body: { concertId } })
   expect(joined.status, JSON.stringify(joined.body)).toBe(201)
-  let token: string = joined.body.token
+  const token: string = joined.body.token
   for (let i = 0; i < 100; i++) {
     const poll = await api('GET', '/api/queue/token', { user, queueToken: token })
     expect(poll.status, JSON.stringify(poll.body)).toBe(200)

@@ -5,7 +5,7 @@ import { isolation } from '@tickets/shared/testing'
 import { decodeJwt } from 'jose'
 import { describe, expect, it } from 'vitest'
 import { lineControls } from '../../src/ops.js'
-import { aConcertId, buildTestApp, join, leave, manualClock, poll, TEST_SECRET } from '../helpers/build-test-app.js'
+import { aConcertId, buildTestApp, join, leave, manualClock, poll } from '../helpers/build-test-app.js'
 
 const iso = isolation(import.meta.url)
 const clock = manualClock()

@@ -1,0 +1,33 @@
+// `npm run lint`: typescript-eslint's recommended rules on every package's source and tests, and the
+// boundaries the layout relies on: a domain module imports no framework, driver or adapter, and a
+// package reaches another only through its exports (never `../<package>/…`).
+import tseslint from 'typescript-eslint'
+
+const FRAMEWORKS = ['fastify', 'fastify-plugin', '@fastify/*', '@prisma/*', 'ioredis', '@nats-io/*', 'mariadb', 'prom-client', 'pino']
+
+export default tseslint.config(
+  { ignores: ['**/dist/**', '**/generated/**', '**/node_modules/**', 'loadtest/reports/**', '.data/**'] },
+  ...tseslint.configs.recommended,
+  {
+    rules: {
+      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_', caughtErrors: 'none' }],
+      '@typescript-eslint/no-explicit-any': 'off',
+      '@typescript-eslint/no-non-null-assertion': 'off',
+      'no-restricted-imports': ['error', { patterns: [{ group: ['../../*-service/*', '../../gateway/*', '../../shared/src/*', '../../ops/src/*'], message: 'Import another package through its exports (@tickets/<name>/…), never by path.' }] }],
+    },
+  },
+  {
+    files: ['*/src/domain/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            { group: FRAMEWORKS, message: 'A domain module names no framework, driver or client: take a port (domain/ports.ts) instead.' },
+            { group: ['../adapters/*', '../plugins/*', '../routes/*', '../consumers/*'], message: 'The domain does not import adapters or transport: they import it.' },
+          ],
+        },
+      ],
+    },
+  },
+)
