@@ -13,7 +13,17 @@ export default tseslint.config(
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_', caughtErrors: 'none' }],
       '@typescript-eslint/no-explicit-any': 'off',
       '@typescript-eslint/no-non-null-assertion': 'off',
-      'no-restricted-imports': ['error', { patterns: [{ group: ['../../*-service/*', '../../gateway/*', '../../shared/src/*', '../../ops/src/*'], message: 'Import another package through its exports (@tickets/<name>/…), never by path.' }] }],
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              group: ['../../*-service/*', '../../gateway/*', '../../shared/src/*', '../../ops/src/*'],
+              message: 'Import another package through its exports (@tickets/<name>/…), never by path.',
+            },
+          ],
+        },
+      ],
     },
   },
   {

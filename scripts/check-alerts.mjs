@@ -15,7 +15,7 @@ export function ensurePromtool() {
     console.log('installing promtool (apt-get install prometheus)...')
     spawnSync('sh', ['-c', 'apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq prometheus >/dev/null'], { stdio: 'inherit' })
   }
-  if (!has()) throw new Error('promtool is needed to test the alert rules: install Debian\'s `prometheus` package (apt-get install prometheus).')
+  if (!has()) throw new Error("promtool is needed to test the alert rules: install Debian's `prometheus` package (apt-get install prometheus).")
 }
 
 /** Returns the number of alert-rule test cases that passed (all or nothing, as promtool reports). */

@@ -31,7 +31,15 @@ function podman(args, what) {
   return r.stdout.trim()
 }
 
-const common = { TZ: 'UTC', REDIS_PREFIX: `t:${id}:`, NATS_NAMESPACE: `t_${id}`, REDIS_URL: process.env.REDIS_URL ?? 'redis://127.0.0.1:6379', NATS_URL: process.env.NATS_URL ?? 'nats://127.0.0.1:4222', HOST: '127.0.0.1', OTEL_SDK_DISABLED: 'true' }
+const common = {
+  TZ: 'UTC',
+  REDIS_PREFIX: `t:${id}:`,
+  NATS_NAMESPACE: `t_${id}`,
+  REDIS_URL: process.env.REDIS_URL ?? 'redis://127.0.0.1:6379',
+  NATS_URL: process.env.NATS_URL ?? 'nats://127.0.0.1:4222',
+  HOST: '127.0.0.1',
+  OTEL_SDK_DISABLED: 'true',
+}
 const opsEnv = { ...common, BOOKING_MYSQL_URL: mysqlUrl(db.booking), PAYMENT_MYSQL_URL: mysqlUrl(db.payment) }
 const envArgs = (vars) => Object.entries(vars).flatMap(([k, v]) => ['-e', `${k}=${v}`])
 
@@ -45,7 +53,13 @@ function ops(action) {
 async function waitReady(name, url, deadlineMs = 90_000) {
   const deadline = Date.now() + deadlineMs
   while (Date.now() < deadline) {
-    if (await fetch(`${url}/health/ready`).then((r) => r.ok, () => false)) return
+    if (
+      await fetch(`${url}/health/ready`).then(
+        (r) => r.ok,
+        () => false,
+      )
+    )
+      return
     await new Promise((r) => setTimeout(r, 500))
   }
   const logs = spawnSync(engine, ['logs', '--tail', '20', `tickets-${name}-${id}`], { env, encoding: 'utf8' })
@@ -96,7 +110,9 @@ async function driveOneFan(gateway) {
 
 async function cleanup() {
   for (const name of containers) spawnSync(engine, ['rm', '-f', '-t', '12', name], { env, stdio: 'ignore' })
-  const sql = Object.values(db).map((name) => `DROP DATABASE IF EXISTS \`${name}\`;`).join(' ')
+  const sql = Object.values(db)
+    .map((name) => `DROP DATABASE IF EXISTS \`${name}\`;`)
+    .join(' ')
   const auth = mysqlBase.password ? [`--password=${decodeURIComponent(mysqlBase.password)}`] : []
   spawnSync('mariadb', ['-h', mysqlBase.hostname, '-P', mysqlBase.port || '3306', '-u', decodeURIComponent(mysqlBase.username || 'root'), ...auth, '-e', sql], { stdio: 'ignore' })
 }
@@ -124,7 +140,10 @@ try {
   for (const [name, key, extra] of plan) {
     const container = `tickets-${name}-${id}`
     containers.push(container)
-    podman(['run', '-d', '--name', container, '--network', 'host', ...envArgs({ ...common, ...extra, PORT: String(ports[key]), INSTANCE_ID: container }), image(name)], `starting ${name}`)
+    podman(
+      ['run', '-d', '--name', container, '--network', 'host', ...envArgs({ ...common, ...extra, PORT: String(ports[key]), INSTANCE_ID: container }), image(name)],
+      `starting ${name}`,
+    )
     if (name !== 'gateway') continue
     for (const [n, k] of plan) await waitReady(n, url(k))
   }

@@ -53,7 +53,22 @@ export function stackServices(env = process.env) {
       start: (port) =>
         execFileSync(
           'redis-server',
-          ['--daemonize', 'yes', '--bind', '127.0.0.1', '--port', String(port), '--save', '', '--appendonly', 'no', '--maxmemory', env.REDIS_MAXMEMORY ?? '1gb', '--maxmemory-policy', 'noeviction'],
+          [
+            '--daemonize',
+            'yes',
+            '--bind',
+            '127.0.0.1',
+            '--port',
+            String(port),
+            '--save',
+            '',
+            '--appendonly',
+            'no',
+            '--maxmemory',
+            env.REDIS_MAXMEMORY ?? '1gb',
+            '--maxmemory-policy',
+            'noeviction',
+          ],
           { stdio: 'ignore' },
         ),
     },
@@ -66,7 +81,27 @@ export function stackServices(env = process.env) {
       pkg: 'nats-server',
       start: (port) => {
         mkdirSync('/var/lib/nats-server', { recursive: true })
-        execFileSync('start-stop-daemon', ['--start', '--oknodo', '--background', '--exec', '/usr/sbin/nats-server', '--', '-a', '127.0.0.1', '-p', String(port), '-m', env.NATS_MONITOR_PORT ?? '8222', '-js', '-sd', '/var/lib/nats-server'], { stdio: 'ignore' })
+        execFileSync(
+          'start-stop-daemon',
+          [
+            '--start',
+            '--oknodo',
+            '--background',
+            '--exec',
+            '/usr/sbin/nats-server',
+            '--',
+            '-a',
+            '127.0.0.1',
+            '-p',
+            String(port),
+            '-m',
+            env.NATS_MONITOR_PORT ?? '8222',
+            '-js',
+            '-sd',
+            '/var/lib/nats-server',
+          ],
+          { stdio: 'ignore' },
+        )
       },
     },
   ]

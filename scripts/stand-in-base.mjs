@@ -52,7 +52,11 @@ export function imageExists(engine, name, env) {
 }
 
 export function ensureStandInBase({ force = false } = {}) {
-  ensurePackages([['podman', 'podman'], ['debootstrap', 'debootstrap'], ['runc', 'runc']])
+  ensurePackages([
+    ['podman', 'podman'],
+    ['debootstrap', 'debootstrap'],
+    ['runc', 'runc'],
+  ])
   const env = podmanEnv()
   if (!force && imageExists('podman', FULL_NAME, env)) return { built: false }
   const dir = mkdtempSync(join(tmpdir(), 'tickets-base-'))

@@ -87,7 +87,12 @@ for (const [name, dir, extra] of [
 // included, through file service discovery: one target file per job, rewritten on each start.
 const targetsDir = join(root, '.data', 'prometheus-targets')
 mkdirSync(targetsDir, { recursive: true })
-for (const [job, dir] of [['gateway', 'gateway'], ['queue-service', 'queue-service'], ['booking-service', 'booking-service'], ['payment-service', 'payment-service']]) {
+for (const [job, dir] of [
+  ['gateway', 'gateway'],
+  ['queue-service', 'queue-service'],
+  ['booking-service', 'booking-service'],
+  ['payment-service', 'payment-service'],
+]) {
   const targets = plan.filter((p) => p.dir === dir).map((p) => ({ targets: [new URL(p.url).host], labels: { instance_id: p.id } }))
   writeFileSync(join(targetsDir, `${job}.json`), `${JSON.stringify(targets, null, 2)}\n`)
 }
@@ -127,7 +132,10 @@ const deadline = Date.now() + 60_000
 for (const p of plan) {
   for (;;) {
     if (stopping) break
-    const ok = await fetch(`${p.url}/health/ready`).then((r) => r.ok, () => false)
+    const ok = await fetch(`${p.url}/health/ready`).then(
+      (r) => r.ok,
+      () => false,
+    )
     if (ok) break
     if (Date.now() > deadline) {
       console.error(`${p.id} is not ready after 60 s: see its log lines above (${p.url}/health/ready)`)

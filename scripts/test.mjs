@@ -20,7 +20,11 @@ const swept = await sweepStaleTestStreams().catch((err) => {
 })
 if (swept > 0) console.log(`deleted ${swept} JetStream streams that test runs over an hour ago left behind`)
 const env = { ...process.env, TZ: 'UTC', TURBO_TELEMETRY_DISABLED: '1', CHECKPOINT_DISABLE: '1' }
-const child = spawn('npx', ['turbo', 'run', 'test', '--concurrency=2', '--continue', '--output-logs=full', ...process.argv.slice(2)], { cwd: root, env, stdio: ['ignore', 'pipe', 'inherit'] })
+const child = spawn('npx', ['turbo', 'run', 'test', '--concurrency=2', '--continue', '--output-logs=full', ...process.argv.slice(2)], {
+  cwd: root,
+  env,
+  stdio: ['ignore', 'pipe', 'inherit'],
+})
 
 // Adds up vitest's per-package "Tests  N passed | M failed" lines into one closing line.
 let passed = 0

@@ -50,7 +50,12 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
     checks: { database: () => pingPool(app.pool), redis: () => pingRedis(app.redis), nats: () => app.nats.ping() },
   })
   // The waiting room slows admission when holds get slow or the pool has waiters.
-  await app.register(pressurePlugin, { service: 'booking', instance: config.INSTANCE_ID, intervalMs: config.PRESSURE_INTERVAL_MS, watch: { method: 'POST', route: '/api/reservations' } })
+  await app.register(pressurePlugin, {
+    service: 'booking',
+    instance: config.INSTANCE_ID,
+    intervalMs: config.PRESSURE_INTERVAL_MS,
+    watch: { method: 'POST', route: '/api/reservations' },
+  })
 
   const clock = options.clock ?? { now: () => new Date() }
   const metrics = createBookingMetrics(app.metrics)
@@ -91,7 +96,8 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
   const consumers = config.CONSUMERS_ENABLED
     ? [...(await startPaymentEventConsumers(app.nats, payments, app.log, app.metrics)), ...(await startRankingConsumers(app.nats, catalogue, app.log, app.metrics))]
     : []
-  const sweeper = config.SWEEP_INTERVAL_MS > 0 ? startExpirySweeper(reservations, { intervalMs: config.SWEEP_INTERVAL_MS, log: app.log.child({ component: 'expiry-sweeper' }) }) : undefined
+  const sweeper =
+    config.SWEEP_INTERVAL_MS > 0 ? startExpirySweeper(reservations, { intervalMs: config.SWEEP_INTERVAL_MS, log: app.log.child({ component: 'expiry-sweeper' }) }) : undefined
 
   // Loops and consumers stop before the pool and the NATS connection close (onClose).
   app.addHook('preClose', async () => {

@@ -31,7 +31,17 @@ describe('expiry of unpaid holds', () => {
   it('when a hold has run out but the sweeper has not come by, then the next fan gets the seat and the old hold ends EXPIRED', async () => {
     const { scheduleId } = await aConcert(app)
     const store = createMariadbSeatStore(app.pool)
-    const first = await store.holdSeat({ reservationId: '0190aaaa-0000-7000-8000-00000000abcd', userId: 'early', concertId: (await app.db.schedule.findUniqueOrThrow({ where: { id: scheduleId } })).concertId, scheduleId, seatNumber: 8, price: 1, now: clock.now(), expiresAt: new Date(clock.now().getTime() - 1), limit: 4 })
+    const first = await store.holdSeat({
+      reservationId: '0190aaaa-0000-7000-8000-00000000abcd',
+      userId: 'early',
+      concertId: (await app.db.schedule.findUniqueOrThrow({ where: { id: scheduleId } })).concertId,
+      scheduleId,
+      seatNumber: 8,
+      price: 1,
+      now: clock.now(),
+      expiresAt: new Date(clock.now().getTime() - 1),
+      limit: 4,
+    })
     expect(first.ok).toBe(true)
     const res = await hold(app, 'next', scheduleId, 8)
     expect(res.statusCode).toBe(201)

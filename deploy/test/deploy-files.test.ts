@@ -34,7 +34,9 @@ function render(overlay: string): K8sObject[] {
   const dir = join(deployDir, 'k8s', 'overlays', overlay)
   const r = run('kubectl', ['kustomize', dir])
   if (r.status !== 0) throw new Error(`${rel(dir)}: kubectl kustomize failed: ${r.out}`)
-  return parseAllDocuments(r.out).map((d) => d.toJSON()).filter(Boolean)
+  return parseAllDocuments(r.out)
+    .map((d) => d.toJSON())
+    .filter(Boolean)
 }
 
 /** Validates one object against the Kubernetes OpenAPI schema of its apiVersion and kind. */
@@ -79,7 +81,10 @@ describe('Kubernetes (deploy/k8s)', () => {
           const pdb = find('PodDisruptionBudget', service)
           expect(pdb?.spec.selector.matchLabels, `${where}: PDB ${service} selects other pods`).toEqual(deployment?.spec.selector.matchLabels)
           if (service === 'gateway' || service === 'queue-service') {
-            expect(hpa?.spec.metrics.map((m: { type: string }) => m.type), `${where}: ${service} scales on requests per second too`).toContain('Pods')
+            expect(
+              hpa?.spec.metrics.map((m: { type: string }) => m.type),
+              `${where}: ${service} scales on requests per second too`,
+            ).toContain('Pods')
           }
         })
 
@@ -92,7 +97,9 @@ describe('Kubernetes (deploy/k8s)', () => {
           expect(container.resources.limits.memory).toBeDefined()
           const config = find('ConfigMap', 'tickets-config')!.data!
           const preStopSeconds = Number(container.lifecycle.preStop.exec.command.at(-1))
-          expect(pod.terminationGracePeriodSeconds, `${where}: ${service} is killed before its drain ends`).toBeGreaterThan(preStopSeconds + Number(config.SHUTDOWN_GRACE_MS) / 1000)
+          expect(pod.terminationGracePeriodSeconds, `${where}: ${service} is killed before its drain ends`).toBeGreaterThan(
+            preStopSeconds + Number(config.SHUTDOWN_GRACE_MS) / 1000,
+          )
         })
       }
 
@@ -150,7 +157,9 @@ describe('docker compose (deploy/compose)', () => {
       expect(s.depends_on.seed.condition).toBe('service_completed_successfully')
       expect(s.healthcheck.test.join(' ')).toContain('/health/ready')
     }
-    const published = Object.entries(compose.services).filter(([, s]) => s.ports && !s.profiles).map(([n]) => n)
+    const published = Object.entries(compose.services)
+      .filter(([, s]) => s.ports && !s.profiles)
+      .map(([n]) => n)
     expect(published).toEqual(['gateway'])
   })
 
@@ -158,7 +167,12 @@ describe('docker compose (deploy/compose)', () => {
     requireTool('amtool', 'prometheus-alertmanager')
     const check = run('amtool', ['check-config', alertmanagerFile])
     expect(check.status, `${rel(alertmanagerFile)}: ${check.out}`).toBe(0)
-    const routes = (labels: string[]) => run('amtool', ['config', 'routes', 'test', `--config.file=${alertmanagerFile}`, ...labels]).out.split('\n').filter((l) => !l.startsWith('Warning')).at(-1)!.split(',')
+    const routes = (labels: string[]) =>
+      run('amtool', ['config', 'routes', 'test', `--config.file=${alertmanagerFile}`, ...labels])
+        .out.split('\n')
+        .filter((l) => !l.startsWith('Warning'))
+        .at(-1)!
+        .split(',')
     expect(new Set(routes(['severity=P1', 'alertname=ServiceDown']))).toEqual(new Set(['oncall-slack', 'team-lead-phone', 'infra-phone', 'cto-phone']))
     expect(routes(['severity=P4', 'alertname=Minor'])).toEqual(['oncall-slack'])
   })

@@ -17,10 +17,19 @@ const upstream = Fastify()
 upstream.all('/*', async () => ({ ok: true }))
 const upstreamUrl = await upstream.listen({ port: 0, host: '127.0.0.1' })
 const config = loadConfig(ConfigSchema, {
-  REDIS_URL: process.env.BENCH_REDIS_URL ?? 'redis://127.0.0.1:6379', AUTH_JWT_SECRET: secret, REDIS_PREFIX: `bench:${process.pid}:`, LOG_LEVEL: 'silent',
-  QUEUE_URLS: upstreamUrl, BOOKING_URLS: upstreamUrl, PAYMENT_URLS: upstreamUrl, RATE_LIMIT_GLOBAL_MAX: '100000000',
+  REDIS_URL: process.env.BENCH_REDIS_URL ?? 'redis://127.0.0.1:6379',
+  AUTH_JWT_SECRET: secret,
+  REDIS_PREFIX: `bench:${process.pid}:`,
+  LOG_LEVEL: 'silent',
+  QUEUE_URLS: upstreamUrl,
+  BOOKING_URLS: upstreamUrl,
+  PAYMENT_URLS: upstreamUrl,
+  RATE_LIMIT_GLOBAL_MAX: '100000000',
   // The load generator runs in this process: its own work would read as gateway overload.
-  SHED_MAX_EVENT_LOOP_UTILIZATION: '1', SHED_JOIN_MAX_EVENT_LOOP_UTILIZATION: '1', SHED_MAX_EVENT_LOOP_DELAY_MS: '60000', SHED_JOIN_MAX_EVENT_LOOP_DELAY_MS: '60000',
+  SHED_MAX_EVENT_LOOP_UTILIZATION: '1',
+  SHED_JOIN_MAX_EVENT_LOOP_UTILIZATION: '1',
+  SHED_MAX_EVENT_LOOP_DELAY_MS: '60000',
+  SHED_JOIN_MAX_EVENT_LOOP_DELAY_MS: '60000',
 })
 const gateway = await buildApp(config, { defaultMetrics: false })
 const gatewayUrl = await gateway.listen({ port: 0, host: '127.0.0.1' })
@@ -31,15 +40,17 @@ async function load(origin, path, headers = {}) {
   const latencies = []
   const statuses = {}
   const end = performance.now() + seconds * 1000
-  await Promise.all(Array.from({ length: connections }, async () => {
-    while (performance.now() < end) {
-      const t = performance.now()
-      const res = await pool.request({ path, method: 'GET', headers })
-      await res.body.dump()
-      statuses[res.statusCode] = (statuses[res.statusCode] ?? 0) + 1
-      latencies.push(performance.now() - t)
-    }
-  }))
+  await Promise.all(
+    Array.from({ length: connections }, async () => {
+      while (performance.now() < end) {
+        const t = performance.now()
+        const res = await pool.request({ path, method: 'GET', headers })
+        await res.body.dump()
+        statuses[res.statusCode] = (statuses[res.statusCode] ?? 0) + 1
+        latencies.push(performance.now() - t)
+      }
+    }),
+  )
   await pool.close()
   latencies.sort((a, b) => a - b)
   const q = (p) => latencies[Math.floor(latencies.length * p)].toFixed(2)

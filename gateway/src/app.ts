@@ -34,7 +34,10 @@ function serverOptionsFor(config: Config) {
   const proxies = trustedProxies(config.TRUSTED_PROXIES)
   // request.ip is the connection's address unless the connection comes from a trusted proxy:
   // then the right-most address of X-Forwarded-For that is not itself trusted.
-  return { ...serverOptions({ service: 'gateway', logLevel: config.LOG_LEVEL, bodyLimit: config.BODY_LIMIT_BYTES, instance: config.INSTANCE_ID }), trustProxy: proxies.length ? proxies : false }
+  return {
+    ...serverOptions({ service: 'gateway', logLevel: config.LOG_LEVEL, bodyLimit: config.BODY_LIMIT_BYTES, instance: config.INSTANCE_ID }),
+    trustProxy: proxies.length ? proxies : false,
+  }
 }
 
 export async function buildApp(config: Config, options: BuildOptions = {}): Promise<FastifyInstance> {

@@ -72,9 +72,15 @@ export const ConfigSchema = Type.Object({
 export type Config = Static<typeof ConfigSchema>
 
 export function urlList(value: string): string[] {
-  return value.split(',').map((u) => u.trim().replace(/\/$/, '')).filter(Boolean)
+  return value
+    .split(',')
+    .map((u) => u.trim().replace(/\/$/, ''))
+    .filter(Boolean)
 }
 
 export function trustedProxies(value: string): string[] {
-  return value.split(',').map((p) => p.trim()).filter(Boolean)
+  return value
+    .split(',')
+    .map((p) => p.trim())
+    .filter(Boolean)
 }

@@ -32,7 +32,9 @@ function digest(value: string): Buffer {
  * need to reach one instance, and the secret (not Redis access) is what authorises a change.
  */
 export async function buildOperatorApp(config: Config & { OPERATOR_SECRET: string }): Promise<FastifyInstance> {
-  const app = Fastify(serverOptions({ service: 'gateway-operator', logLevel: config.LOG_LEVEL, bodyLimit: 1_024, instance: config.INSTANCE_ID })).withTypeProvider<TypeBoxTypeProvider>()
+  const app = Fastify(
+    serverOptions({ service: 'gateway-operator', logLevel: config.LOG_LEVEL, bodyLimit: 1_024, instance: config.INSTANCE_ID }),
+  ).withTypeProvider<TypeBoxTypeProvider>()
   await app.register(problemDetails)
   await app.register(redisPlugin, { url: config.REDIS_URL, keyPrefix: config.REDIS_PREFIX })
   const expected = digest(config.OPERATOR_SECRET)

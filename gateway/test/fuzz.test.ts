@@ -36,21 +36,49 @@ function bodies(route: PublicRoute) {
   )
   return fc.oneof(
     { weight: 6, arbitrary: json.map((v) => ({ payload: JSON.stringify(v) ?? 'null', contentType: 'application/json' })) },
-    { weight: 2, arbitrary: fc.constantFrom('{', '{"a":', '[1,', 'nul', '{"amount":1e999}', '{"__proto__":{"x":1}}', '{"constructor":{"prototype":{"x":1}}}', '\ufeff{}', '{"a":"\\ud800"}', '').map((payload) => ({ payload, contentType: 'application/json' })) },
-    { weight: 1, arbitrary: fc.tuple(oddStrings, fc.constantFrom('text/plain', 'application/x-www-form-urlencoded', 'application/json; charset=utf-16', 'multipart/form-data; boundary=x', 'application/xml')).map(([payload, contentType]) => ({ payload, contentType })) },
+    {
+      weight: 2,
+      arbitrary: fc
+        .constantFrom('{', '{"a":', '[1,', 'nul', '{"amount":1e999}', '{"__proto__":{"x":1}}', '{"constructor":{"prototype":{"x":1}}}', '\ufeff{}', '{"a":"\\ud800"}', '')
+        .map((payload) => ({ payload, contentType: 'application/json' })),
+    },
+    {
+      weight: 1,
+      arbitrary: fc
+        .tuple(
+          oddStrings,
+          fc.constantFrom('text/plain', 'application/x-www-form-urlencoded', 'application/json; charset=utf-16', 'multipart/form-data; boundary=x', 'application/xml'),
+        )
+        .map(([payload, contentType]) => ({ payload, contentType })),
+    },
     { weight: 1, arbitrary: fc.integer({ min: 5_000, max: 200_000 }).map((n) => ({ payload: JSON.stringify({ [fields[0]!]: 'x'.repeat(n) }), contentType: 'application/json' })) },
   )
 }
 
 function paths(route: PublicRoute) {
-  const segments = route.path.split('/').map((s) => (s.startsWith(':') ? fc.oneof(fc.uuid(), oddStrings.filter((v) => v.length > 0), hugeNumbers.map(String)).map((v) => encodeURIComponent(v)) : fc.constant(s)))
+  const segments = route.path.split('/').map((s) =>
+    s.startsWith(':')
+      ? fc
+          .oneof(
+            fc.uuid(),
+            oddStrings.filter((v) => v.length > 0),
+            hugeNumbers.map(String),
+          )
+          .map((v) => encodeURIComponent(v))
+      : fc.constant(s),
+  )
   const query = fc.option(fc.dictionary(fc.string({ maxLength: 8 }), oddStrings, { maxKeys: 3 }), { nil: undefined })
   return fc.tuple(fc.tuple(...segments), query).map(([parts, q]) => `${parts.join('/')}${q ? `?${new URLSearchParams(q).toString()}` : ''}`)
 }
 
 const headers = fc.record(
   {
-    authorization: fc.oneof(fc.constant(validToken), fc.constant(validToken), fc.string({ maxLength: 40 }).map((s) => `Bearer ${s}`), fc.constant('Bearer a.b.c')),
+    authorization: fc.oneof(
+      fc.constant(validToken),
+      fc.constant(validToken),
+      fc.string({ maxLength: 40 }).map((s) => `Bearer ${s}`),
+      fc.constant('Bearer a.b.c'),
+    ),
     'x-queue-token': fc.string({ maxLength: 80 }),
     'idempotency-key': fc.oneof(fc.uuid(), fc.string({ maxLength: 100 })),
     'x-user-id': fc.constantFrom('2', 'admin', '1; DROP TABLE'),

@@ -65,12 +65,12 @@ describe('user tokens that are accepted', () => {
 describe('user tokens that are refused', () => {
   const rsaPublicPem = async () => new TextEncoder().encode(await exportSPKI(rsa.publicKey))
   const badTokens: Record<string, () => Promise<string>> = {
-    'missing': async () => '',
+    missing: async () => '',
     'not a bearer': async () => 'Basic dXNlcjpwYXNz',
     'not a JWT': async () => 'Bearer abc.def',
     'signed with another secret': async () => `Bearer ${await signUserToken({ secret: 'another-secret-that-is-long-enough-xx', userId: '1' })}`,
     'alg none': async () => `Bearer ${new UnsecuredJWT({}).setSubject('1').setExpirationTime('1h').encode()}`,
-    'expired': async () => `Bearer ${await signed('HS256', undefined, hmac, { sub: '1', exp: Math.floor(Date.now() / 1000) - 60 })}`,
+    expired: async () => `Bearer ${await signed('HS256', undefined, hmac, { sub: '1', exp: Math.floor(Date.now() / 1000) - 60 })}`,
     'without exp': async () => `Bearer ${await signed('HS256', undefined, hmac, { sub: '1' })}`,
     'without sub': async () => `Bearer ${await signed('HS256', undefined, hmac, { exp: inOneHour() })}`,
     'with a sub that is no user id': async () => `Bearer ${await signed('HS256', undefined, hmac, { sub: '1 OR 1=1', exp: inOneHour() })}`,
@@ -124,7 +124,12 @@ describe('user tokens that are refused', () => {
   })
 
   it('when an HS256 token is not valid before a time still ahead, then 401', async () => {
-    const token = await new SignJWT({}).setProtectedHeader({ alg: 'HS256' }).setSubject('1').setExpirationTime(inOneHour()).setNotBefore(inOneHour() - 60).sign(hmac)
+    const token = await new SignJWT({})
+      .setProtectedHeader({ alg: 'HS256' })
+      .setSubject('1')
+      .setExpirationTime(inOneHour())
+      .setNotBefore(inOneHour() - 60)
+      .sign(hmac)
     const res = await points(hmacOnly, `Bearer ${token}`)
     expect(res.statusCode).toBe(401)
     expect(res.json().code).toBe('AUTH_INVALID_TOKEN')
@@ -140,7 +145,12 @@ describe('user tokens that are refused', () => {
     }
     expect((await points(strict, `Bearer ${await token('https://id.example', 'tickets')}`)).statusCode).toBe(200)
     expect((await points(strict, `Bearer ${await token('https://id.example', ['other', 'tickets'])}`)).statusCode).toBe(200)
-    for (const [iss, aud] of [['https://evil.example', 'tickets'], [undefined, 'tickets'], ['https://id.example', 'other'], ['https://id.example', undefined]] as const) {
+    for (const [iss, aud] of [
+      ['https://evil.example', 'tickets'],
+      [undefined, 'tickets'],
+      ['https://id.example', 'other'],
+      ['https://id.example', undefined],
+    ] as const) {
       const res = await points(strict, `Bearer ${await token(iss, aud)}`)
       expect(res.statusCode, `iss ${iss} aud ${aud}`).toBe(401)
       expect(res.json().code).toBe('AUTH_INVALID_TOKEN')

@@ -49,7 +49,7 @@ describe('proxying /api to the services', () => {
     expect(res.json().body).toEqual({ amount: 5 })
   })
 
-  it('when the client sends x-user-id or x-queue-concert-id, then only the gateway\'s values reach the service', async () => {
+  it("when the client sends x-user-id or x-queue-concert-id, then only the gateway's values reach the service", async () => {
     const before = payment.received.length
     const res = await app.inject({
       method: 'GET',
@@ -88,7 +88,7 @@ describe('proxying /api to the services', () => {
     expect(payment.received[before]?.headers.traceparent).toMatch(new RegExp(`^00-${traceId}-[0-9a-f]{16}-00$`))
   })
 
-  it("when untraced and the client sends a traceparent, then it reaches the service unchanged and names the trace", async () => {
+  it('when untraced and the client sends a traceparent, then it reaches the service unchanged and names the trace', async () => {
     const sent = '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01'
     const before = payment.received.length
     const res = await app.inject({ method: 'GET', url: '/api/points', headers: { authorization: await bearer('1'), traceparent: sent } })
@@ -129,19 +129,34 @@ describe('what the gateway refuses itself', () => {
   })
 
   it('when the body is larger than BODY_LIMIT_BYTES, then 413 problem', async () => {
-    const res = await app.inject({ method: 'POST', url: '/api/points/charge', headers: { authorization: await bearer('1'), 'content-type': 'application/json' }, payload: JSON.stringify({ a: 'x'.repeat(5000) }) })
+    const res = await app.inject({
+      method: 'POST',
+      url: '/api/points/charge',
+      headers: { authorization: await bearer('1'), 'content-type': 'application/json' },
+      payload: JSON.stringify({ a: 'x'.repeat(5000) }),
+    })
     expectProblem(res, 413, 'COMMON_BODY_TOO_LARGE')
   })
 
   it('when the body is not valid JSON, then 400 problem before any service', async () => {
     const before = payment.received.length
-    const res = await app.inject({ method: 'POST', url: '/api/points/charge', headers: { authorization: await bearer('1'), 'content-type': 'application/json' }, payload: '{"amount":' })
+    const res = await app.inject({
+      method: 'POST',
+      url: '/api/points/charge',
+      headers: { authorization: await bearer('1'), 'content-type': 'application/json' },
+      payload: '{"amount":',
+    })
     expectProblem(res, 400, 'COMMON_BAD_JSON')
     expect(payment.received.length).toBe(before)
   })
 
   it('when the body has a prototype-poisoning key, then it is refused', async () => {
-    const res = await app.inject({ method: 'POST', url: '/api/points/charge', headers: { authorization: await bearer('1'), 'content-type': 'application/json' }, payload: '{"__proto__":{"admin":true}}' })
+    const res = await app.inject({
+      method: 'POST',
+      url: '/api/points/charge',
+      headers: { authorization: await bearer('1'), 'content-type': 'application/json' },
+      payload: '{"__proto__":{"admin":true}}',
+    })
     expect(res.statusCode).toBe(400)
     expect(res.headers['content-type']).toContain('application/problem+json')
   })

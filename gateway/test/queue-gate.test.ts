@@ -19,7 +19,15 @@ const { app: lonely } = await buildTestApp(import.meta.url, { ...upstreams, REDI
 const CONCERT = 'c-1'
 const seatsUrl = (concertId = CONCERT) => `/api/concerts/${concertId}/schedules/s-1/seats`
 const now = () => Math.floor(Date.now() / 1000)
-const claims = (over: Partial<QueueTokenClaims> = {}): QueueTokenClaims => ({ userId: '7', concertId: CONCERT, status: 'ACTIVE', seq: 5, issuedAt: now(), expiresAt: now() + 600, ...over })
+const claims = (over: Partial<QueueTokenClaims> = {}): QueueTokenClaims => ({
+  userId: '7',
+  concertId: CONCERT,
+  status: 'ACTIVE',
+  seq: 5,
+  issuedAt: now(),
+  expiresAt: now() + 600,
+  ...over,
+})
 const activeToken = (over: Partial<QueueTokenClaims> = {}) => signQueueToken(queueTokenKey(TEST_SECRET), claims(over))
 const bearer = async (userId = '7') => `Bearer ${await signUserToken({ secret: TEST_SECRET, userId })}`
 
@@ -69,19 +77,30 @@ describe('routes marked queue', () => {
     tampered: {
       make: async () => {
         const [h, , s] = (await activeToken({ status: 'WAITING' })).split('.')
-        const body = Buffer.from(JSON.stringify({ cid: CONCERT, st: 'ACTIVE', seq: 5, iss: 'tickets-queue', sub: '7', jti: '5a', iat: now(), exp: now() + 600 })).toString('base64url')
+        const body = Buffer.from(JSON.stringify({ cid: CONCERT, st: 'ACTIVE', seq: 5, iss: 'tickets-queue', sub: '7', jti: '5a', iat: now(), exp: now() + 600 })).toString(
+          'base64url',
+        )
         return `${h}.${body}.${s}`
       },
       status: 401,
       code: 'QUEUE_TOKEN_INVALID',
     },
     'alg none': {
-      make: async () => new UnsecuredJWT({ cid: CONCERT, st: 'ACTIVE', seq: 5 }).setIssuer('tickets-queue').setSubject('7').setJti('5a').setIssuedAt().setExpirationTime('10m').encode(),
+      make: async () =>
+        new UnsecuredJWT({ cid: CONCERT, st: 'ACTIVE', seq: 5 }).setIssuer('tickets-queue').setSubject('7').setJti('5a').setIssuedAt().setExpirationTime('10m').encode(),
       status: 401,
       code: 'QUEUE_TOKEN_INVALID',
     },
     'HS512 with the right key': {
-      make: () => new SignJWT({ cid: CONCERT, st: 'ACTIVE', seq: 5 }).setProtectedHeader({ alg: 'HS512' }).setIssuer('tickets-queue').setSubject('7').setJti('5a').setIssuedAt().setExpirationTime('10m').sign(key),
+      make: () =>
+        new SignJWT({ cid: CONCERT, st: 'ACTIVE', seq: 5 })
+          .setProtectedHeader({ alg: 'HS512' })
+          .setIssuer('tickets-queue')
+          .setSubject('7')
+          .setJti('5a')
+          .setIssuedAt()
+          .setExpirationTime('10m')
+          .sign(key),
       status: 401,
       code: 'QUEUE_TOKEN_INVALID',
     },
@@ -94,7 +113,11 @@ describe('routes marked queue', () => {
   for (const [name, c] of Object.entries(cases)) {
     it(`when the queue token is ${name}, then ${c.status} ${c.code} and nothing reaches the service`, async () => {
       const token = await c.make()
-      for (const [method, url] of [['GET', seatsUrl()], ['POST', '/api/reservations'], ['POST', '/api/payments']] as const) {
+      for (const [method, url] of [
+        ['GET', seatsUrl()],
+        ['POST', '/api/reservations'],
+        ['POST', '/api/payments'],
+      ] as const) {
         if (name === "another concert's" && method === 'POST') continue
         const before = received()
         const res = await send(method, url, token)
@@ -125,7 +148,11 @@ describe('when the gateway cannot reach Redis', () => {
     const headers = { authorization: await bearer(), 'x-queue-token': await activeToken() }
     const ok = await lonely.inject({ method: 'GET', url: seatsUrl(), headers })
     expect(ok.statusCode).toBe(200)
-    const expired = await lonely.inject({ method: 'GET', url: seatsUrl(), headers: { ...headers, 'x-queue-token': await activeToken({ issuedAt: now() - 700, expiresAt: now() - 1 }) } })
+    const expired = await lonely.inject({
+      method: 'GET',
+      url: seatsUrl(),
+      headers: { ...headers, 'x-queue-token': await activeToken({ issuedAt: now() - 700, expiresAt: now() - 1 }) },
+    })
     expect(expired.statusCode).toBe(401)
     const metrics = await lonely.inject({ method: 'GET', url: '/metrics' })
     expect(metrics.body).toMatch(/^gateway_queue_revocation_unchecked_total(\{[^}]*\})? [1-9]/m)

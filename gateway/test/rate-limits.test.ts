@@ -128,7 +128,13 @@ describe('POST /api/queue/token: per client address', async () => {
 describe('holds and payments: per user', async () => {
   const { app } = await buildTestApp(import.meta.url, { ...urls, RATE_LIMIT_HOLD_MAX: '3', RATE_LIMIT_PAYMENT_MAX: '2', RATE_LIMIT_USER_WINDOW_MS: '10000' })
   const post = async (url: string, userId: string) =>
-    app.inject({ method: 'POST', url, remoteAddress: newAddress(), headers: { authorization: await bearer(userId), 'idempotency-key': `k-${Math.random()}`, ...(await activeQueueHeaders(userId)) }, payload: {} })
+    app.inject({
+      method: 'POST',
+      url,
+      remoteAddress: newAddress(),
+      headers: { authorization: await bearer(userId), 'idempotency-key': `k-${Math.random()}`, ...(await activeQueueHeaders(userId)) },
+      payload: {},
+    })
 
   it('when a user holds more than the limit, even from many addresses, then 429; another user is not affected', async () => {
     const statuses = []
@@ -155,7 +161,7 @@ describe('holds and payments: per user', async () => {
     expect(results[3]!.json().code).toBe('COMMON_RATE_LIMITED')
   })
 
-  it('when the limit is per user, then an unauthenticated flood is refused 401 without using a user\'s budget', async () => {
+  it("when the limit is per user, then an unauthenticated flood is refused 401 without using a user's budget", async () => {
     for (let i = 0; i < 5; i++) expect((await app.inject({ method: 'POST', url: '/api/payments', payload: {} })).statusCode).toBe(401)
     expect((await post('/api/payments', 'pay-user-3')).statusCode).toBe(200)
   })

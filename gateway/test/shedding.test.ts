@@ -26,7 +26,12 @@ async function underLoad(app: Awaited<ReturnType<typeof buildTestApp>>['app'], o
     const authorization = `Bearer ${await signUserToken({ secret: TEST_SECRET, userId: '1' })}`
     const [join, payment, health, ready, metrics] = await Promise.all([
       app.inject({ method: 'POST', url: '/api/queue/token', headers: { authorization }, payload: { concertId: 'c1' } }),
-      app.inject({ method: 'POST', url: '/api/payments', headers: { authorization, 'idempotency-key': 'k1', ...(await activeQueueHeaders('1')) }, payload: { reservationId: 'r1' } }),
+      app.inject({
+        method: 'POST',
+        url: '/api/payments',
+        headers: { authorization, 'idempotency-key': 'k1', ...(await activeQueueHeaders('1')) },
+        payload: { reservationId: 'r1' },
+      }),
       app.inject({ method: 'GET', url: '/health' }),
       app.inject({ method: 'GET', url: '/health/ready' }),
       app.inject({ method: 'GET', url: '/metrics' }),

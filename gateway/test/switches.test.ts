@@ -45,9 +45,14 @@ describe('operator switches', () => {
     expect(res.json().tokenLimitPerSecond).toBe(2)
     await sleep(1_000)
     const authorization = `Bearer ${await signUserToken({ secret: TEST_SECRET, userId: '1' })}`
-    for (const [app, remoteAddress] of [[a, '192.0.2.10'], [b, '192.0.2.11']] as const) {
+    for (const [app, remoteAddress] of [
+      [a, '192.0.2.10'],
+      [b, '192.0.2.11'],
+    ] as const) {
       const statuses = (
-        await Promise.all(Array.from({ length: 4 }, () => app.inject({ method: 'POST', url: '/api/queue/token', remoteAddress, headers: { authorization }, payload: { concertId: 'c' } })))
+        await Promise.all(
+          Array.from({ length: 4 }, () => app.inject({ method: 'POST', url: '/api/queue/token', remoteAddress, headers: { authorization }, payload: { concertId: 'c' } })),
+        )
       ).map((r) => r.statusCode)
       expect(statuses.filter((s) => s === 429)).toHaveLength(2)
     }
@@ -55,7 +60,12 @@ describe('operator switches', () => {
   })
 
   it('when the operator secret is missing or wrong, then 403 problem and nothing changes', async () => {
-    for (const headers of [{}, { [OPERATOR_SECRET_HEADER]: 'wrong' }, { [OPERATOR_SECRET_HEADER]: `${OPERATOR_TEST_SECRET}x` }, { authorization: `Bearer ${OPERATOR_TEST_SECRET}` }]) {
+    for (const headers of [
+      {},
+      { [OPERATOR_SECRET_HEADER]: 'wrong' },
+      { [OPERATOR_SECRET_HEADER]: `${OPERATOR_TEST_SECRET}x` },
+      { authorization: `Bearer ${OPERATOR_TEST_SECRET}` },
+    ]) {
       const res = await operator.inject({ method: 'PUT', url: '/switches/ranking', headers, payload: { enabled: false } })
       expect(res.statusCode).toBe(403)
       expect(res.json().code).toBe('AUTH_OPERATOR_FORBIDDEN')

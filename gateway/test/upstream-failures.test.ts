@@ -17,7 +17,13 @@ describe('one instance of a service', async () => {
   const queue = await anUpstream('queue')
   const payment = await anUpstream('payment')
   const booking = await anUpstream('booking')
-  const { app } = await buildTestApp(import.meta.url, { QUEUE_URLS: queue.url, BOOKING_URLS: booking.url, PAYMENT_URLS: payment.url, UPSTREAM_TIMEOUT_MS: '400', UPSTREAM_RETRY_AFTER_SECONDS: '3' })
+  const { app } = await buildTestApp(import.meta.url, {
+    QUEUE_URLS: queue.url,
+    BOOKING_URLS: booking.url,
+    PAYMENT_URLS: payment.url,
+    UPSTREAM_TIMEOUT_MS: '400',
+    UPSTREAM_RETRY_AFTER_SECONDS: '3',
+  })
 
   it('when it is killed mid-test, then 503 problems with Retry-After, and service resumes when it returns', async () => {
     const auth = { authorization: await bearer('1') }
@@ -51,7 +57,12 @@ describe('one instance of a service', async () => {
 
   it('when it dies while answering a POST, then 503 problem, not a raw 502', async () => {
     booking.mode = 'hang'
-    const pending = app.inject({ method: 'POST', url: '/api/reservations', headers: { authorization: await bearer('3'), ...(await activeQueueHeaders('3')) }, payload: { scheduleId: 's', seatNumber: 1 } })
+    const pending = app.inject({
+      method: 'POST',
+      url: '/api/reservations',
+      headers: { authorization: await bearer('3'), ...(await activeQueueHeaders('3')) },
+      payload: { scheduleId: 's', seatNumber: 1 },
+    })
     await expect.poll(() => booking.received.at(-1)?.method, { timeout: 2_000 }).toBe('POST')
     await booking.stop()
     expectProblem(await pending, 503, 'COMMON_UPSTREAM_UNAVAILABLE')

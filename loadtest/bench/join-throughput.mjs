@@ -16,7 +16,13 @@ const DURATION_S = Number(process.env.BENCH_DURATION_S ?? 15)
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 20)
 const FANS = Number(process.env.BENCH_FANS ?? 150_000)
 const POLLERS = 5_000
-const scale = Object.fromEntries((process.env.BENCH_SCALE ?? '').split(',').filter(Boolean).map((s) => s.split('=')).map(([k, v]) => [k, Number(v)]))
+const scale = Object.fromEntries(
+  (process.env.BENCH_SCALE ?? '')
+    .split(',')
+    .filter(Boolean)
+    .map((s) => s.split('='))
+    .map(([k, v]) => [k, Number(v)]),
+)
 
 const baseline = []
 function startBaseline(args) {
@@ -37,7 +43,13 @@ function cpuMsOf(pid) {
 async function ready(url) {
   const deadline = Date.now() + 20_000
   while (Date.now() < deadline) {
-    if (await fetch(url).then((r) => r.ok || r.status < 500, () => false)) return
+    if (
+      await fetch(url).then(
+        (r) => r.ok || r.status < 500,
+        () => false,
+      )
+    )
+      return
     await new Promise((r) => setTimeout(r, 100))
   }
   throw new Error(`${url} did not come up`)
@@ -99,7 +111,9 @@ async function measured(name, pids, opts) {
     'p50 ms': result.latency.p50,
     'p99 ms': result.latency.p99,
     requests: result.requests.total,
-    statuses: Object.entries(result.statusCodeStats ?? {}).map(([code, { count }]) => `${code}: ${count}`).join(', '),
+    statuses: Object.entries(result.statusCodeStats ?? {})
+      .map(([code, { count }]) => `${code}: ${count}`)
+      .join(', '),
     errors: result.errors + result.timeouts,
   })
 }
@@ -119,7 +133,15 @@ await measured('baseline again', bare, { ...joinAt(`http://127.0.0.1:${barePort}
 const cpu = cpus()
 console.log(`join and poll throughput, ${new Date().toISOString()}, ${cpu.length} x ${cpu[0]?.model.trim()}, ${Math.round(totalmem() / 2 ** 30)} GiB, Node ${process.version}`)
 const changed = ['LOG_LEVEL', 'OTEL_SDK_DISABLED', 'NODE_HEAP_MB'].filter((k) => process.env[k] !== undefined).map((k) => `${k}=${process.env[k]}`)
-console.log(`npm start${Object.keys(scale).length ? ` ${Object.entries(scale).map(([k, v]) => `--scale ${k}=${v}`).join(' ')}` : ''} with TRUSTED_PROXIES=127.0.0.0/8 and ${changed.length ? `${changed.join(' ')} (a tuned variant, not the default)` : 'nothing else changed (the default)'}; autocannon ${CONNECTIONS} connections, ${DURATION_S} s per run, on the same cores`)
+console.log(
+  `npm start${
+    Object.keys(scale).length
+      ? ` ${Object.entries(scale)
+          .map(([k, v]) => `--scale ${k}=${v}`)
+          .join(' ')}`
+      : ''
+  } with TRUSTED_PROXIES=127.0.0.0/8 and ${changed.length ? `${changed.join(' ')} (a tuned variant, not the default)` : 'nothing else changed (the default)'}; autocannon ${CONNECTIONS} connections, ${DURATION_S} s per run, on the same cores`,
+)
 console.table(rows)
 console.log('server CPU µs per successful request, by process (from /proc; under 0.5 µs left out; the load generator not counted)')
 console.table(cpuRows)

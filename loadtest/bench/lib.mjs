@@ -14,12 +14,22 @@ export const root = fileURLToPath(new URL('../../', import.meta.url))
 export async function startService(dir, env, { telemetry = true } = {}) {
   const port = env.PORT ?? String(await freePort())
   const args = telemetry ? ['--import', '@tickets/shared/telemetry/register', 'dist/server.js'] : ['dist/server.js']
-  const child = spawn(process.execPath, args, { cwd: `${root}${dir}`, env: { ...process.env, TZ: 'UTC', LOG_LEVEL: 'warn', ...env, PORT: port }, stdio: ['ignore', 'ignore', 'inherit'] })
+  const child = spawn(process.execPath, args, {
+    cwd: `${root}${dir}`,
+    env: { ...process.env, TZ: 'UTC', LOG_LEVEL: 'warn', ...env, PORT: port },
+    stdio: ['ignore', 'ignore', 'inherit'],
+  })
   const url = `http://127.0.0.1:${port}`
   const deadline = Date.now() + 30_000
   for (;;) {
     if (child.exitCode !== null) throw new Error(`${dir} exited with ${child.exitCode}`)
-    if (await fetch(`${url}/health/ready`).then((r) => r.ok, () => false)) break
+    if (
+      await fetch(`${url}/health/ready`).then(
+        (r) => r.ok,
+        () => false,
+      )
+    )
+      break
     if (Date.now() > deadline) throw new Error(`${dir} not ready after 30 s`)
     await new Promise((r) => setTimeout(r, 200))
   }

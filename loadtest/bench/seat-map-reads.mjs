@@ -65,7 +65,9 @@ await measured('baseline again', `${helloUrl}/seats`, undefined, () => ({}))
 void helloProcess
 
 console.log(`seat-map reads, ${new Date().toISOString()}, ${cpus().length} x ${cpus()[0]?.model.trim()}, Node ${process.version}`)
-console.log(`GET ${path.replace(concertId, ':concertId').replace(schedules[0].scheduleId, ':scheduleId')} (${body.length} bytes); npm start with TRUSTED_PROXIES=127.0.0.0/8; autocannon ${CONNECTIONS} connections, ${DURATION_S} s per run, on the same cores`)
+console.log(
+  `GET ${path.replace(concertId, ':concertId').replace(schedules[0].scheduleId, ':scheduleId')} (${body.length} bytes); npm start with TRUSTED_PROXIES=127.0.0.0/8; autocannon ${CONNECTIONS} connections, ${DURATION_S} s per run, on the same cores`,
+)
 console.table(rows)
 await hello.close()
 await stack.stop()

@@ -127,7 +127,13 @@ export async function startStack({ scale = {}, env = {}, output } = {}) {
   const deadline = Date.now() + 180_000
   for (;;) {
     if (exited) throw new Error(`npm start exited before it was ready: see ${output ?? `/tmp/bench-stack-${run}.log`}`)
-    if (await fetch(`${gateway}/health/ready`).then((r) => r.ok, () => false)) break
+    if (
+      await fetch(`${gateway}/health/ready`).then(
+        (r) => r.ok,
+        () => false,
+      )
+    )
+      break
     if (Date.now() > deadline) throw new Error('npm start not ready after 180 s')
     await new Promise((r) => setTimeout(r, 500))
   }

@@ -53,7 +53,12 @@ for (let i = 0; i < rounds; i++) {
     if (mode.collector === 'up') await collector.stop()
   }
 }
-const avg = (rs) => ({ rps: rs.reduce((s, r) => s + r.rps, 0) / rs.length, p95: Math.max(...rs.map((r) => r.p95)), non2xx: rs.reduce((s, r) => s + r.non2xx, 0), errors: rs.reduce((s, r) => s + r.errors, 0) })
+const avg = (rs) => ({
+  rps: rs.reduce((s, r) => s + r.rps, 0) / rs.length,
+  p95: Math.max(...rs.map((r) => r.p95)),
+  non2xx: rs.reduce((s, r) => s + r.non2xx, 0),
+  errors: rs.reduce((s, r) => s + r.errors, 0),
+})
 printTable(
   `Tracing overhead: GET ${path} on booking-service (${rounds} rotating rounds of ${duration} s)`,
   names.map((name) => ({ name, ...avg(totals[name]) })),

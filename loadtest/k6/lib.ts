@@ -115,7 +115,10 @@ export function newFan() {
  * expired). A fan told ALL_SEATS_HELD (or PAUSED, NOT_OPEN_YET) keeps polling; SOLD_OUT ends it.
  */
 export function waitInLine(s: Scenario, fan: ReturnType<typeof newFan>, maxSeconds = 900): string | null {
-  const joined = record('join', politely(() => http.post(`${BASE_URL}/api/queue/token`, JSON.stringify({ concertId: CONCERT_ID }), { headers: headers(fan) })))
+  const joined = record(
+    'join',
+    politely(() => http.post(`${BASE_URL}/api/queue/token`, JSON.stringify({ concertId: CONCERT_ID }), { headers: headers(fan) })),
+  )
   if (joined.status !== 201 && joined.status !== 200) return null
   const joinedAt = Date.now()
   let polls = 0
@@ -159,18 +162,27 @@ export function waitInLine(s: Scenario, fan: ReturnType<typeof newFan>, maxSecon
 /** Once ACTIVE: schedules, seat map, hold a free seat (another on 409), charge if short, pay. */
 export function buy(s: Scenario, fan: ReturnType<typeof newFan>, activeToken: string): boolean {
   const h = headers(fan, { 'X-Queue-Token': activeToken })
-  const schedules = record('schedules', politely(() => http.get(`${BASE_URL}/api/concerts/${CONCERT_ID}/schedules`, { headers: h })))
+  const schedules = record(
+    'schedules',
+    politely(() => http.get(`${BASE_URL}/api/concerts/${CONCERT_ID}/schedules`, { headers: h })),
+  )
   const list = (schedules.json('schedules') as { scheduleId: string; availableSeats: number }[] | undefined) ?? []
   const open = list.filter((x) => x.availableSeats > 0)
   if (open.length === 0) return false
   const schedule = open[Math.floor(Math.random() * open.length)]!
   think(s)
   for (let attempt = 0; attempt < s.holdAttempts; attempt++) {
-    const seats = record('seats', politely(() => http.get(`${BASE_URL}/api/concerts/${CONCERT_ID}/schedules/${schedule.scheduleId}/seats`, { headers: h })))
+    const seats = record(
+      'seats',
+      politely(() => http.get(`${BASE_URL}/api/concerts/${CONCERT_ID}/schedules/${schedule.scheduleId}/seats`, { headers: h })),
+    )
     const free = ((seats.json('seats') as { seatNumber: number; status: string }[] | undefined) ?? []).filter((x) => x.status === 'AVAILABLE')
     if (free.length === 0) return false
     const seat = free[Math.floor(Math.random() * free.length)]!
-    const held = record('hold', politely(() => http.post(`${BASE_URL}/api/reservations`, JSON.stringify({ scheduleId: schedule.scheduleId, seatNumber: seat.seatNumber }), { headers: h })))
+    const held = record(
+      'hold',
+      politely(() => http.post(`${BASE_URL}/api/reservations`, JSON.stringify({ scheduleId: schedule.scheduleId, seatNumber: seat.seatNumber }), { headers: h })),
+    )
     if (held.status === 409) continue
     if (held.status !== 201) return false
     if (Math.random() < s.mix.abandonHold) return false
@@ -179,9 +191,17 @@ export function buy(s: Scenario, fan: ReturnType<typeof newFan>, activeToken: st
     think(s)
     const balance = Number(record('points', http.get(`${BASE_URL}/api/points`, { headers: h })).json('balance') ?? 0)
     if (balance < price) {
-      record('charge', politely(() => http.post(`${BASE_URL}/api/points/charge`, JSON.stringify({ amount: price - balance }), { headers: { ...h, 'Idempotency-Key': `charge-${reservationId}` } })))
+      record(
+        'charge',
+        politely(() =>
+          http.post(`${BASE_URL}/api/points/charge`, JSON.stringify({ amount: price - balance }), { headers: { ...h, 'Idempotency-Key': `charge-${reservationId}` } }),
+        ),
+      )
     }
-    const paid = record('pay', politely(() => http.post(`${BASE_URL}/api/payments`, JSON.stringify({ reservationId }), { headers: { ...h, 'Idempotency-Key': `pay-${reservationId}` } })))
+    const paid = record(
+      'pay',
+      politely(() => http.post(`${BASE_URL}/api/payments`, JSON.stringify({ reservationId }), { headers: { ...h, 'Idempotency-Key': `pay-${reservationId}` } })),
+    )
     if (paid.status === 201) seatsSold.add(1)
     return paid.status === 201
   }
@@ -195,9 +215,15 @@ export function leave(fan: ReturnType<typeof newFan>, activeToken: string): void
 
 export function browseOnce(s: Scenario): void {
   const params = { headers: { 'X-Forwarded-For': fanAddress() } }
-  const concerts = record('concerts', politely(() => http.get(`${BASE_URL}/api/concerts`, params)))
+  const concerts = record(
+    'concerts',
+    politely(() => http.get(`${BASE_URL}/api/concerts`, params)),
+  )
   const ids = ((concerts.json('concerts') as { concertId: string }[] | undefined) ?? []).map((c) => c.concertId)
   const concertId = ids[Math.floor(Math.random() * ids.length)] ?? CONCERT_ID
   think(s)
-  record('schedules', politely(() => http.get(`${BASE_URL}/api/concerts/${concertId}/schedules`, params)))
+  record(
+    'schedules',
+    politely(() => http.get(`${BASE_URL}/api/concerts/${concertId}/schedules`, params)),
+  )
 }

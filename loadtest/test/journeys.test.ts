@@ -19,7 +19,7 @@ describe('the runner in the waiting room (against a stand-in gateway)', () => {
     const client = createClient(gateway.url, stats, { connections: 8 })
     const scenario = { ...ticketOpen({ users: 5, rampSeconds: 1 }), thinkMs: { min: 0, max: 0 }, mix: { abandonInLine: 0, abandonHold: 0, chargeFirst: 0 } }
     let seed = 1
-    const ctx: JourneyContext = { scenario, client, stats, concertId: 'c1', deadline: Date.now() + 30_000, random: () => ((seed = (seed * 16807) % 2147483647) / 2147483647) }
+    const ctx: JourneyContext = { scenario, client, stats, concertId: 'c1', deadline: Date.now() + 30_000, random: () => (seed = (seed * 16807) % 2147483647) / 2147483647 }
     await Promise.all(
       [1, 2, 3, 4, 5].map(async (n) => {
         const fan = { userId: `fan-${n}`, token: await signUserToken({ secret, userId: `fan-${n}` }), ip: `10.0.0.${n}` }

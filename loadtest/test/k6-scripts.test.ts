@@ -94,12 +94,19 @@ describe('the k6 stand-in refuses what k6 refuses', () => {
   })
 
   it('a threshold on a metric never declared, and an aggregation that does not fit the metric', async () => {
-    const result = await run(`import { Counter } from 'k6/metrics'\nconst sold = new Counter('sold')\nexport const options = { thresholds: { step_join: ['p(95)<500'], sold: ['p(95)<1'], 'http_req_duration{step:join}': ['p(95)<500'], checks: ['rate>0.99'] } }\nexport default function () { sold.add(1) }\n`)
-    expect(result.violations).toEqual(['threshold on "step_join", a metric that was not declared in the init context (k6 aborts the test)', 'threshold "sold": p(95) does not apply to a Counter'])
+    const result = await run(
+      `import { Counter } from 'k6/metrics'\nconst sold = new Counter('sold')\nexport const options = { thresholds: { step_join: ['p(95)<500'], sold: ['p(95)<1'], 'http_req_duration{step:join}': ['p(95)<500'], checks: ['rate>0.99'] } }\nexport default function () { sold.add(1) }\n`,
+    )
+    expect(result.violations).toEqual([
+      'threshold on "step_join", a metric that was not declared in the init context (k6 aborts the test)',
+      'threshold "sold": p(95) does not apply to a Counter',
+    ])
   })
 
   it('an import k6 does not have', async () => {
-    expect((await run(`import { Histogram } from 'k6/metrics'\nexport default function () { new Histogram('x') }\n`)).violations).toEqual([expect.stringContaining('No matching export')])
+    expect((await run(`import { Histogram } from 'k6/metrics'\nexport default function () { new Histogram('x') }\n`)).violations).toEqual([
+      expect.stringContaining('No matching export'),
+    ])
     expect((await run(`import { sleep } from 'k6/timers-of-my-own'\nexport default function () { sleep(1) }\n`)).violations).toEqual([expect.stringContaining('not a k6 module')])
   })
 

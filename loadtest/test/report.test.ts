@@ -23,7 +23,16 @@ describe('the load report', () => {
     stats.request('join', 201, 12, true)
     stats.request('hold', 409, 30, true)
     stats.request('pay', 500, 80, false)
-    const result = { scenario: ticketOpen({ users: 10, rampSeconds: 1 }), stats, command: 'npm run load -- ticket-open', startedAt: new Date(), durationSeconds: 1, thresholdFailures: ['unexpected errors 33%'], reconcile: { ok: true, output: '' }, memory: [] }
+    const result = {
+      scenario: ticketOpen({ users: 10, rampSeconds: 1 }),
+      stats,
+      command: 'npm run load -- ticket-open',
+      startedAt: new Date(),
+      durationSeconds: 1,
+      thresholdFailures: ['unexpected errors 33%'],
+      reconcile: { ok: true, output: '' },
+      memory: [],
+    }
     const md = markdownReport(result)
     expect(md).toContain('| pay | 1 |')
     expect(md).toContain('FAILED: unexpected errors 33%')
@@ -33,8 +42,19 @@ describe('the load report', () => {
   })
 
   it('says what ran before the measured crowd, so a warm run is never mistaken for a cold one', () => {
-    const base = { scenario: ticketOpen({ users: 10, rampSeconds: 1 }), stats: new Stats(), command: 'npm run load -- ticket-open', startedAt: new Date(), durationSeconds: 1, thresholdFailures: [], reconcile: null, memory: [] }
-    expect(markdownReport({ ...base, cacheWarmed: true, warmup: { fans: 20, sold: 20, seconds: 2.5 } })).toContain('catalogue cache warmed; warm-up (not counted): 20 fans bought 20 seats')
+    const base = {
+      scenario: ticketOpen({ users: 10, rampSeconds: 1 }),
+      stats: new Stats(),
+      command: 'npm run load -- ticket-open',
+      startedAt: new Date(),
+      durationSeconds: 1,
+      thresholdFailures: [],
+      reconcile: null,
+      memory: [],
+    }
+    expect(markdownReport({ ...base, cacheWarmed: true, warmup: { fans: 20, sold: 20, seconds: 2.5 } })).toContain(
+      'catalogue cache warmed; warm-up (not counted): 20 fans bought 20 seats',
+    )
     expect(markdownReport({ ...base, cacheWarmed: false, warmup: null })).toContain('catalogue cache not warmed; warm-up (not counted): none')
   })
 
@@ -49,23 +69,50 @@ describe('the load report', () => {
     stats.line.answered({ status: 'WAITING' })
     stats.line.admitted(second, '2026-01-01T00:10:00Z', 4_000)
     stats.line.admitted(first, '2026-01-01T00:10:01Z', 30_000)
-    const result = { scenario: ticketOpen({ users: 3, rampSeconds: 1 }), stats, command: 'npm run load -- ticket-open', startedAt: new Date(0), durationSeconds: 30, thresholdFailures: [], reconcile: null, memory: [] }
+    const result = {
+      scenario: ticketOpen({ users: 3, rampSeconds: 1 }),
+      stats,
+      command: 'npm run load -- ticket-open',
+      startedAt: new Date(0),
+      durationSeconds: 30,
+      thresholdFailures: [],
+      reconcile: null,
+      memory: [],
+    }
     const md = markdownReport(result)
     expect(md).toContain('- Waiting room: 3 fans joined, 2 admitted; polls per fan: mean 1.3, p95 3, max 3; poll answers with a reason: ALL_SEATS_HELD 1, PAUSED 1, NOT_OPEN_YET 0')
     expect(md).toContain("Kendall's tau -1.000 over 1 pairs admitted in different steps (2 admitted fans with a seq and an activeUntil")
     expect(md).toContain('- Wait of admitted fans (join answer to first ACTIVE): p95 30.0 s, longest 30.0 s')
-    expect(jsonReport(result).waitingRoom).toMatchObject({ fansJoined: 3, admitted: 2, pollsPerFan: { max: 3 }, admissionOrder: { tau: -1, pairs: 1 }, waitSeconds: { max: 30, p95: 30 } })
+    expect(jsonReport(result).waitingRoom).toMatchObject({
+      fansJoined: 3,
+      admitted: 2,
+      pollsPerFan: { max: 3 },
+      admissionOrder: { tau: -1, pairs: 1 },
+      waitSeconds: { max: 30, p95: 30 },
+    })
   })
 
   it('says n/a when every admitted fan came in the same step', () => {
     const stats = new Stats()
     for (const seq of [1, 2, 3]) stats.line.admitted(stats.line.joined(aWaitingToken(seq), 0), '2026-01-01T00:10:00Z', 1_000)
-    const md = markdownReport({ scenario: ticketOpen({ users: 3, rampSeconds: 1 }), stats, command: 'x', startedAt: new Date(0), durationSeconds: 1, thresholdFailures: [], reconcile: null, memory: [] })
+    const md = markdownReport({
+      scenario: ticketOpen({ users: 3, rampSeconds: 1 }),
+      stats,
+      command: 'x',
+      startedAt: new Date(0),
+      durationSeconds: 1,
+      thresholdFailures: [],
+      reconcile: null,
+      memory: [],
+    })
     expect(md).toContain("Kendall's tau n/a over 0 pairs")
   })
 
   it('draws one path per series', () => {
-    const svg = lineChart('x', 'ms', [{ name: 'a', values: [1, 2] }, { name: 'b', values: [3, 1] }])
+    const svg = lineChart('x', 'ms', [
+      { name: 'a', values: [1, 2] },
+      { name: 'b', values: [3, 1] },
+    ])
     expect(svg.match(/<path /g)).toHaveLength(2)
   })
 })

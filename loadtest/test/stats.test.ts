@@ -19,7 +19,11 @@ describe('step latencies', () => {
     const sorted = [...values].sort((a, b) => a - b)
     const [hold] = stats.stepSummary()
     expect(hold!.count).toBe(20_000)
-    for (const [field, p] of [['p50', 50], ['p95', 95], ['p99', 99]] as const) {
+    for (const [field, p] of [
+      ['p50', 50],
+      ['p95', 95],
+      ['p99', 99],
+    ] as const) {
       const exact = percentile(sorted, p)
       expect(Math.abs(hold![field] - exact)).toBeLessThanOrEqual(exact * 0.001 + 0.001)
     }

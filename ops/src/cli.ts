@@ -11,7 +11,6 @@ import { traceActions } from './actions/traces.js'
 export const DEFAULT_BOOKING_DB = 'mysql://root@127.0.0.1:3306/tickets_booking'
 export const DEFAULT_PAYMENT_DB = 'mysql://root@127.0.0.1:3306/tickets_payment'
 
-
 const bookingDb = (env: Env) => env.BOOKING_MYSQL_URL ?? DEFAULT_BOOKING_DB
 const paymentDb = (env: Env) => env.PAYMENT_MYSQL_URL ?? DEFAULT_PAYMENT_DB
 
@@ -23,7 +22,9 @@ const actions: Record<string, Action> = {
         ['booking', await migrateBooking(bookingDb(env))],
         ['payment', await migratePayment(paymentDb(env))],
       ] as const) {
-        console.log(`${name}: applied ${result.applied.length} migration(s)${result.applied.length ? ` (${result.applied.join(', ')})` : ''}, ${result.alreadyApplied.length} already applied`)
+        console.log(
+          `${name}: applied ${result.applied.length} migration(s)${result.applied.length ? ` (${result.applied.join(', ')})` : ''}, ${result.alreadyApplied.length} already applied`,
+        )
       }
       return 0
     },

@@ -55,7 +55,10 @@ async function someSales() {
     const concertId = randomUUID()
     const scheduleId = randomUUID()
     await booking.pool.query("INSERT INTO concerts (id, title, artist, venue) VALUES (?, 'T', 'A', 'V')", [concertId])
-    await booking.pool.query('INSERT INTO schedules (id, concert_id, starts_at, booking_opens_at, total_seats) VALUES (?, ?, NOW(3) + INTERVAL 9 DAY, NOW(3) - INTERVAL 1 HOUR, 3)', [scheduleId, concertId])
+    await booking.pool.query(
+      'INSERT INTO schedules (id, concert_id, starts_at, booking_opens_at, total_seats) VALUES (?, ?, NOW(3) + INTERVAL 9 DAY, NOW(3) - INTERVAL 1 HOUR, 3)',
+      [scheduleId, concertId],
+    )
     for (let n = 1; n <= 3; n++) await booking.pool.query("INSERT INTO seats (schedule_id, seat_number, grade, price) VALUES (?, ?, 'R', 20000)", [scheduleId, n])
     for (const user of ['b1', 'b2']) expect((await call(payment, '/api/points/charge', user, { amount: 50_000 }, `topup-${user}`)).statusCode).toBe(200)
     const held = await call(booking, '/api/reservations', 'b1', { scheduleId, seatNumber: 1 })
@@ -85,7 +88,8 @@ describe('npm run ops -- backup / restore', () => {
     })
     expect(Date.parse(manifest.createdAt)).toBeGreaterThan(Date.now() - 60_000)
 
-    const pools = () => [createPool({ url: bookingUrl, connectionLimit: 1, acquireTimeoutMs: 5_000 }), createPool({ url: paymentUrl, connectionLimit: 1, acquireTimeoutMs: 5_000 })] as const
+    const pools = () =>
+      [createPool({ url: bookingUrl, connectionLimit: 1, acquireTimeoutMs: 5_000 }), createPool({ url: paymentUrl, connectionLimit: 1, acquireTimeoutMs: 5_000 })] as const
     const [bookingDb, paymentDb] = pools()
     const [before] = await paymentDb.query<{ balance: number }[]>("SELECT balance FROM wallets WHERE user_id = 'b1'")
     await paymentDb.query("UPDATE wallets SET balance = balance + 777 WHERE user_id = 'b2'")

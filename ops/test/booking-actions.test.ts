@@ -6,7 +6,8 @@ import { describe, expect, it } from 'vitest'
 const cli = fileURLToPath(new URL('../dist/cli.js', import.meta.url))
 const run = promisify(execFile)
 // A database that does not exist: a refused command line must fail before it is ever used.
-const ops = (...args: string[]) => run(process.execPath, [cli, ...args], { env: { ...process.env, BOOKING_MYSQL_URL: 'mysql://root@127.0.0.1:1/none', REDIS_URL: 'redis://127.0.0.1:1' } })
+const ops = (...args: string[]) =>
+  run(process.execPath, [cli, ...args], { env: { ...process.env, BOOKING_MYSQL_URL: 'mysql://root@127.0.0.1:1/none', REDIS_URL: 'redis://127.0.0.1:1' } })
 
 describe('npm run ops -- concert:create and warm-cache', () => {
   it('when a flag is misspelt or unknown, then it exits 2 naming it, instead of going ahead with the defaults', async () => {

@@ -38,8 +38,18 @@ afterAll(() => {
 })
 const gatewayUrl = `http://127.0.0.1:${port}`
 for (let i = 0; ; i++) {
-  const operatorUp = await fetch(`http://127.0.0.1:${operatorPort}/switches`).then((r) => r.status === 403, () => false)
-  if (operatorUp && (await fetch(`${gatewayUrl}/health`).then((r) => r.ok, () => false))) break
+  const operatorUp = await fetch(`http://127.0.0.1:${operatorPort}/switches`).then(
+    (r) => r.status === 403,
+    () => false,
+  )
+  if (
+    operatorUp &&
+    (await fetch(`${gatewayUrl}/health`).then(
+      (r) => r.ok,
+      () => false,
+    ))
+  )
+    break
   if (i > 100) throw new Error('the gateway did not start')
   await new Promise((r) => setTimeout(r, 100))
 }

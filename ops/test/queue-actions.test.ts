@@ -26,7 +26,12 @@ describe('npm run ops -- queue:*', () => {
   })
 
   it('when the arguments are wrong, then it exits 2 with usage and changes nothing', async () => {
-    for (const args of [['queue:set-rate', 'c-bad', '-1'], ['queue:set-cap', 'c-bad', '2.5'], ['queue:emergency', 'c-bad', 'panic'], ['queue:pause', '{q:x}']]) {
+    for (const args of [
+      ['queue:set-rate', 'c-bad', '-1'],
+      ['queue:set-cap', 'c-bad', '2.5'],
+      ['queue:emergency', 'c-bad', 'panic'],
+      ['queue:pause', '{q:x}'],
+    ]) {
       await expect(ops(...args)).rejects.toMatchObject({ code: 2, stderr: expect.stringContaining('usage') })
     }
     expect(await redis.exists('{q:c-bad}:cfg')).toBe(0)

@@ -23,7 +23,9 @@ const paymentUrl = mysqlUrl(iso.database('payment'))
 await migrateBooking(bookingUrl)
 await migratePayment(paymentUrl)
 const shared = { REDIS_PREFIX: iso.redisPrefix, NATS_NAMESPACE: iso.natsNamespace, LOG_LEVEL: 'silent' }
-const booking = await buildBooking(loadConfig(BookingConfig, { ...shared, MYSQL_URL: bookingUrl, PAYING_TTL_SECONDS: '1', SWEEP_INTERVAL_MS: '50', HOLD_LIMIT_PER_USER: '20' }), { defaultMetrics: false })
+const booking = await buildBooking(loadConfig(BookingConfig, { ...shared, MYSQL_URL: bookingUrl, PAYING_TTL_SECONDS: '1', SWEEP_INTERVAL_MS: '50', HOLD_LIMIT_PER_USER: '20' }), {
+  defaultMetrics: false,
+})
 const payment = await buildPayment(loadConfig(PaymentConfig, { ...shared, MYSQL_URL: paymentUrl }), { defaultMetrics: false })
 afterAll(async () => {
   await payment.close()
@@ -43,7 +45,11 @@ async function aSchedule(seats: number, price: number) {
   const concertId = randomUUID()
   const scheduleId = randomUUID()
   await booking.pool.query("INSERT INTO concerts (id, title, artist, venue) VALUES (?, 'T', 'A', 'V')", [concertId])
-  await booking.pool.query('INSERT INTO schedules (id, concert_id, starts_at, booking_opens_at, total_seats) VALUES (?, ?, NOW(3) + INTERVAL 9 DAY, NOW(3) - INTERVAL 1 HOUR, ?)', [scheduleId, concertId, seats])
+  await booking.pool.query('INSERT INTO schedules (id, concert_id, starts_at, booking_opens_at, total_seats) VALUES (?, ?, NOW(3) + INTERVAL 9 DAY, NOW(3) - INTERVAL 1 HOUR, ?)', [
+    scheduleId,
+    concertId,
+    seats,
+  ])
   for (let n = 1; n <= seats; n++) await booking.pool.query("INSERT INTO seats (schedule_id, seat_number, grade, price) VALUES (?, ?, 'R', ?)", [scheduleId, n, price])
   return scheduleId
 }

@@ -8,7 +8,9 @@ const secret = 'ops-test-secret-long-enough-for-hs256!!'
 
 describe('npm run token', () => {
   it('mints an HS256 user token with sub and exp, signed with AUTH_JWT_SECRET', async () => {
-    const token = execFileSync(process.execPath, [cli, '--user', '42', '--ttl', '600'], { env: { ...process.env, AUTH_JWT_SECRET: secret } }).toString().trim()
+    const token = execFileSync(process.execPath, [cli, '--user', '42', '--ttl', '600'], { env: { ...process.env, AUTH_JWT_SECRET: secret } })
+      .toString()
+      .trim()
     expect(decodeProtectedHeader(token).alg).toBe('HS256')
     const { payload } = await jwtVerify(token, new TextEncoder().encode(secret))
     expect(payload.sub).toBe('42')

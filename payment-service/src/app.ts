@@ -41,7 +41,12 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
     timeoutMs: config.HEALTH_TIMEOUT_MS,
     checks: { database: () => pingPool(app.pool), redis: () => pingRedis(app.redis), nats: () => app.nats.ping() },
   })
-  await app.register(pressurePlugin, { service: 'payment', instance: config.INSTANCE_ID, intervalMs: config.PRESSURE_INTERVAL_MS, watch: { method: 'POST', route: '/api/payments' } })
+  await app.register(pressurePlugin, {
+    service: 'payment',
+    instance: config.INSTANCE_ID,
+    intervalMs: config.PRESSURE_INTERVAL_MS,
+    watch: { method: 'POST', route: '/api/payments' },
+  })
   await app.register(outboxPlugin, { pollMs: config.OUTBOX_POLL_MS })
   await app.register(retentionPlugin, { pool: app.pool, rules: [OUTBOX_RETENTION, PROCESSED_EVENTS_RETENTION], intervalMs: config.RETENTION_INTERVAL_MS })
 

@@ -68,7 +68,20 @@ export async function readPaymentFacts(url: string, opts: { outboxMaxAgeSeconds:
         if (w.balance !== w.ledger) violations.push(`wallet ${w.user_id}: balance ${w.balance} but its ledger sums to ${w.ledger}`)
         if (BigInt(w.balance) < 0n) violations.push(`wallet ${w.user_id}: balance ${w.balance} is negative`)
       }
-      const rows = await conn.query<{ id: string; reservation_id: string; user_id: string; amount: bigint; status: string; age: bigint; paid: string | null; paid_n: bigint; refunded: string | null; refunded_n: bigint }[]>(
+      const rows = await conn.query<
+        {
+          id: string
+          reservation_id: string
+          user_id: string
+          amount: bigint
+          status: string
+          age: bigint
+          paid: string | null
+          paid_n: bigint
+          refunded: string | null
+          refunded_n: bigint
+        }[]
+      >(
         `SELECT p.id, p.reservation_id, p.user_id, p.amount, p.status, TIMESTAMPDIFF(SECOND, p.created_at, NOW(3)) AS age,
                 CAST(SUM(CASE WHEN l.kind = 'PAYMENT' THEN l.amount END) AS CHAR) AS paid, COUNT(CASE WHEN l.kind = 'PAYMENT' THEN 1 END) AS paid_n,
                 CAST(SUM(CASE WHEN l.kind = 'REFUND' THEN l.amount END) AS CHAR) AS refunded, COUNT(CASE WHEN l.kind = 'REFUND' THEN 1 END) AS refunded_n
@@ -78,9 +91,11 @@ export async function readPaymentFacts(url: string, opts: { outboxMaxAgeSeconds:
       const payments: PaymentRecord[] = []
       for (const r of rows) {
         const amount = Number(r.amount)
-        if (Number(r.paid_n) !== 1 || Number(r.paid) !== -amount) violations.push(`payment ${r.id}: ${r.paid_n} PAYMENT ledger entries summing to ${r.paid ?? 0}, expected one of ${-amount}`)
+        if (Number(r.paid_n) !== 1 || Number(r.paid) !== -amount)
+          violations.push(`payment ${r.id}: ${r.paid_n} PAYMENT ledger entries summing to ${r.paid ?? 0}, expected one of ${-amount}`)
         const refunds = r.status === 'REFUNDED' ? 1 : 0
-        if (Number(r.refunded_n) !== refunds || (refunds === 1 && Number(r.refunded) !== amount)) violations.push(`payment ${r.id} (${r.status}): ${r.refunded_n} REFUND ledger entries, expected ${refunds}`)
+        if (Number(r.refunded_n) !== refunds || (refunds === 1 && Number(r.refunded) !== amount))
+          violations.push(`payment ${r.id} (${r.status}): ${r.refunded_n} REFUND ledger entries, expected ${refunds}`)
         payments.push({ paymentId: r.id, reservationId: r.reservation_id, userId: r.user_id, amount, status: r.status, ageSeconds: Number(r.age) })
       }
       const orphans = await conn.query<{ kind: string; reference: string }[]>(

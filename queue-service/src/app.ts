@@ -82,7 +82,11 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
     health,
     batchLimit: STEP_BATCH_LIMIT,
     tokens: createJwtTokenIssuer(config.AUTH_JWT_SECRET),
-    concerts: createNatsConcertDirectory(app.nats, { cacheMs: config.CONCERT_STATUS_CACHE_MS, timeoutMs: config.CONCERT_STATUS_TIMEOUT_MS, log: app.log.child({ component: 'concert-directory' }) }),
+    concerts: createNatsConcertDirectory(app.nats, {
+      cacheMs: config.CONCERT_STATUS_CACHE_MS,
+      timeoutMs: config.CONCERT_STATUS_TIMEOUT_MS,
+      log: app.log.child({ component: 'concert-directory' }),
+    }),
     clock,
     events: metrics.events,
     defaults: {

@@ -5,10 +5,9 @@ import { buildApp } from '../src/app.js'
 import { ConfigSchema } from '../src/config.js'
 
 const iso = isolation(import.meta.url)
-const app = await buildApp(
-  loadConfig(ConfigSchema, { AUTH_JWT_SECRET: 'x'.repeat(32), REDIS_PREFIX: iso.redisPrefix, NATS_NAMESPACE: iso.natsNamespace, LOG_LEVEL: 'silent' }),
-  { defaultMetrics: false },
-)
+const app = await buildApp(loadConfig(ConfigSchema, { AUTH_JWT_SECRET: 'x'.repeat(32), REDIS_PREFIX: iso.redisPrefix, NATS_NAMESPACE: iso.natsNamespace, LOG_LEVEL: 'silent' }), {
+  defaultMetrics: false,
+})
 afterAll(() => app.close())
 
 describe('GET /health/ready', () => {

@@ -95,8 +95,7 @@ export function serverOptions(opts: { service: string; logLevel: string; bodyLim
     genReqId: requestIdFor,
     // Traced, the log mixin adds the span's ids; untraced, the correlation trace id stands in.
     childLoggerFactory: (logger, bindings, options, rawReq) => {
-      const child = () =>
-        logger.child(tracingOn() ? bindings : { ...bindings, trace_id: correlationIdOf(rawReq, rawReq.headers.traceparent, String(bindings.reqId)) }, options)
+      const child = () => logger.child(tracingOn() ? bindings : { ...bindings, trace_id: correlationIdOf(rawReq, rawReq.headers.traceparent, String(bindings.reqId)) }, options)
       // A route with its own log level gets its child at once: the lazy logger decides by the parent's level.
       return options.level ? child() : lazyRequestLogger(logger, child)
     },
@@ -246,9 +245,7 @@ export const problemDetails = fp(
       else (request as WithProblem)[PROBLEM] = { code: problem.code, detail: problem.detail }
       return sendProblem(request, reply, problem)
     })
-    app.setNotFoundHandler((request, reply) =>
-      sendProblem(request, reply, byCode('COMMON_NOT_FOUND', `No route ${request.method} ${request.url.split('?')[0]}`)),
-    )
+    app.setNotFoundHandler((request, reply) => sendProblem(request, reply, byCode('COMMON_NOT_FOUND', `No route ${request.method} ${request.url.split('?')[0]}`)))
   },
   { name: 'problem-details', fastify: '5.x' },
 )

@@ -377,7 +377,9 @@ export function registerPoolMetrics(registry: Registry, pool: mariadb.Pool, max:
  */
 export function isDriverConnectionLoss(err: unknown): boolean {
   const e = err as { code?: string; fatal?: boolean; sqlState?: string } | null
-  return !!e && e.fatal === true && e.sqlState === '08S01' && (e.code === 'ER_SOCKET_UNEXPECTED_CLOSE' || e.code === 'ER_CMD_CONNECTION_CLOSED' || e.code === 'ER_INITIAL_SQL_ERROR')
+  return (
+    !!e && e.fatal === true && e.sqlState === '08S01' && (e.code === 'ER_SOCKET_UNEXPECTED_CLOSE' || e.code === 'ER_CMD_CONNECTION_CLOSED' || e.code === 'ER_INITIAL_SQL_ERROR')
+  )
 }
 
 /** Process-level handling of unhandled rejections for a service on MariaDB (see isDriverConnectionLoss). */

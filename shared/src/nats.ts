@@ -120,11 +120,15 @@ function inClientSpan<T>(name: string, options: SpanOptions, work: (span: Span) 
 /** Publishes to JetStream with msgID = event id, so a repeat inside the duplicate window is dropped. */
 export async function publishEvent(bus: NatsBus, subject: SubjectName, event: Envelope, opts: { timeoutMs?: number } = {}) {
   const wire = bus.names.subject(subject)
-  return inClientSpan(`${subject} publish`, { kind: SpanKind.PRODUCER, attributes: { 'messaging.system': 'nats', 'messaging.destination.name': wire, 'messaging.message.id': event.id } }, async (span) => {
-    const ack = await bus.js.publish(wire, JSON.stringify(event), { msgID: event.id, headers: traceHeaders(), timeout: opts.timeoutMs ?? 5_000 })
-    span.setAttribute('messaging.nats.duplicate', ack.duplicate)
-    return ack
-  })
+  return inClientSpan(
+    `${subject} publish`,
+    { kind: SpanKind.PRODUCER, attributes: { 'messaging.system': 'nats', 'messaging.destination.name': wire, 'messaging.message.id': event.id } },
+    async (span) => {
+      const ack = await bus.js.publish(wire, JSON.stringify(event), { msgID: event.id, headers: traceHeaders(), timeout: opts.timeoutMs ?? 5_000 })
+      span.setAttribute('messaging.nats.duplicate', ack.duplicate)
+      return ack
+    },
+  )
 }
 
 /** Thrown by a handler for a message that can never succeed: it is parked, not retried. */
@@ -210,10 +214,11 @@ export async function startConsumer(bus: NatsBus, spec: ConsumerSpec): Promise<R
     })
   }
   const consumer = await bus.js.consumers.get(stream, durable)
-  if (spec.metrics) watchPending(spec.metrics, spec.durable, async () => {
-    const info = await consumer.info(false)
-    return info.num_pending + info.num_ack_pending
-  })
+  if (spec.metrics)
+    watchPending(spec.metrics, spec.durable, async () => {
+      const info = await consumer.info(false)
+      return info.num_pending + info.num_ack_pending
+    })
   const messages: ConsumerMessages = await consumer.consume({ max_messages: 64 })
   const schema = EVENT_SCHEMAS[spec.subject]
   const redeliveries = spec.metrics && counterOn(spec.metrics, 'nats_consumer_redeliveries_total', 'Messages delivered again after a failure or a missed ack')
@@ -247,23 +252,31 @@ export async function startConsumer(bus: NatsBus, spec: ConsumerSpec): Promise<R
       return park(m, `payload does not match ${spec.subject}`)
     }
     const parent = contextFromHeaders(m.headers)
-    await tracer.startActiveSpan(`${spec.subject} process`, { kind: SpanKind.CONSUMER, attributes: { 'messaging.system': 'nats', 'messaging.destination.name': m.subject, 'messaging.message.id': event.id, 'messaging.consumer.group.name': durable } }, parent, async (span) => {
-      try {
-        await spec.handle(event, { redelivered, deliveryCount })
-        m.ack()
-      } catch (err) {
-        span.recordException(err as Error)
-        span.setStatus({ code: SpanStatusCode.ERROR })
-        if (err instanceof PoisonMessageError) await park(m, err.message)
-        else if (deliveryCount >= maxDeliver) await park(m, `gave up after ${deliveryCount} deliveries: ${(err as Error).message}`)
-        else {
-          spec.log.warn({ err, subject: m.subject, eventId: event.id, deliveryCount }, 'event handling failed, will retry')
-          m.nak(backoffMs(deliveryCount))
+    await tracer.startActiveSpan(
+      `${spec.subject} process`,
+      {
+        kind: SpanKind.CONSUMER,
+        attributes: { 'messaging.system': 'nats', 'messaging.destination.name': m.subject, 'messaging.message.id': event.id, 'messaging.consumer.group.name': durable },
+      },
+      parent,
+      async (span) => {
+        try {
+          await spec.handle(event, { redelivered, deliveryCount })
+          m.ack()
+        } catch (err) {
+          span.recordException(err as Error)
+          span.setStatus({ code: SpanStatusCode.ERROR })
+          if (err instanceof PoisonMessageError) await park(m, err.message)
+          else if (deliveryCount >= maxDeliver) await park(m, `gave up after ${deliveryCount} deliveries: ${(err as Error).message}`)
+          else {
+            spec.log.warn({ err, subject: m.subject, eventId: event.id, deliveryCount }, 'event handling failed, will retry')
+            m.nak(backoffMs(deliveryCount))
+          }
+        } finally {
+          span.end()
         }
-      } finally {
-        span.end()
-      }
-    })
+      },
+    )
   }
 
   const done = (async () => {
@@ -339,26 +352,31 @@ export function serveRpc(bus: NatsBus, subject: string, handler: (data: unknown)
   const done = (async () => {
     for await (const m of sub) {
       const parent = contextFromHeaders(m.headers)
-      void tracer.startActiveSpan(`${subject} process`, { kind: SpanKind.SERVER, attributes: { 'messaging.system': 'nats', 'messaging.destination.name': wire } }, parent, async (span) => {
-        try {
-          let data: unknown
+      void tracer.startActiveSpan(
+        `${subject} process`,
+        { kind: SpanKind.SERVER, attributes: { 'messaging.system': 'nats', 'messaging.destination.name': wire } },
+        parent,
+        async (span) => {
           try {
-            data = m.json()
-          } catch {
-            data = undefined
+            let data: unknown
+            try {
+              data = m.json()
+            } catch {
+              data = undefined
+            }
+            m.respond(JSON.stringify(await handler(data)))
+          } catch (err) {
+            span.recordException(err as Error)
+            span.setStatus({ code: SpanStatusCode.ERROR })
+            log.error({ err, subject }, 'rpc handler failed')
+            const answer = opts.onError?.(err)
+            // No reply: the caller times out and treats the outcome as unknown, never as success.
+            if (answer !== undefined) m.respond(JSON.stringify(answer))
+          } finally {
+            span.end()
           }
-          m.respond(JSON.stringify(await handler(data)))
-        } catch (err) {
-          span.recordException(err as Error)
-          span.setStatus({ code: SpanStatusCode.ERROR })
-          log.error({ err, subject }, 'rpc handler failed')
-          const answer = opts.onError?.(err)
-          // No reply: the caller times out and treats the outcome as unknown, never as success.
-          if (answer !== undefined) m.respond(JSON.stringify(answer))
-        } finally {
-          span.end()
-        }
-      })
+        },
+      )
     }
   })()
   return {

@@ -104,7 +104,8 @@ export async function findSchemaDrift(schemaPath: string, url: string): Promise<
           drift.push(`column ${table}.${column} is in schema.prisma but not in the migrations`)
           continue
         }
-        if (actual.nullable === field.isRequired) drift.push(`column ${table}.${column} is ${actual.nullable ? 'NULL' : 'NOT NULL'} in the migrations but ${field.isRequired ? 'required' : 'optional'} in schema.prisma`)
+        if (actual.nullable === field.isRequired)
+          drift.push(`column ${table}.${column} is ${actual.nullable ? 'NULL' : 'NOT NULL'} in the migrations but ${field.isRequired ? 'required' : 'optional'} in schema.prisma`)
         const expected = expectedColumnType(field)
         if (actual.type !== expected) drift.push(`column ${table}.${column} is ${actual.type} in the migrations but ${expected} in schema.prisma`)
       }
@@ -122,7 +123,11 @@ export async function findSchemaDrift(schemaPath: string, url: string): Promise<
       indexes.map((i) => {
         const table = tableOf.get(i.model) ?? i.model
         const kind = i.type === 'id' ? 'primary' : i.type === 'unique' ? 'unique' : 'index'
-        return key(table, kind, i.fields.map((f) => columnOf.get(`${i.model}.${f.name}`) ?? f.name))
+        return key(
+          table,
+          kind,
+          i.fields.map((f) => columnOf.get(`${i.model}.${f.name}`) ?? f.name),
+        )
       }),
     )
     const dbIndexes = new Map<string, { table: string; unique: boolean; cols: string[] }>()
@@ -132,9 +137,7 @@ export async function findSchemaDrift(schemaPath: string, url: string): Promise<
       entry.cols.push(s.COLUMN_NAME)
       dbIndexes.set(id, entry)
     }
-    const actualIndexes = new Set(
-      [...dbIndexes.entries()].map(([id, i]) => key(i.table, id.endsWith('.PRIMARY') ? 'primary' : i.unique ? 'unique' : 'index', i.cols)),
-    )
+    const actualIndexes = new Set([...dbIndexes.entries()].map(([id, i]) => key(i.table, id.endsWith('.PRIMARY') ? 'primary' : i.unique ? 'unique' : 'index', i.cols)))
     for (const k of expectedIndexes) if (!actualIndexes.has(k)) drift.push(`index ${k} is in schema.prisma but not in the migrations`)
     for (const k of actualIndexes) if (!expectedIndexes.has(k)) drift.push(`index ${k} is in the migrations but not in schema.prisma`)
   } finally {

@@ -95,7 +95,10 @@ class CountingExporter implements SpanExporter {
  */
 class CountingBatchSpanProcessor extends BatchSpanProcessor {
   private queued = 0
-  constructor(private readonly counting: CountingExporter, config: ConstructorParameters<typeof BatchSpanProcessor>[1]) {
+  constructor(
+    private readonly counting: CountingExporter,
+    config: ConstructorParameters<typeof BatchSpanProcessor>[1],
+  ) {
     super(counting, config)
   }
   override onEnd(span: ReadableSpan): void {

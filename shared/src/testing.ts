@@ -126,7 +126,14 @@ function stopChild(child: ChildProcess | undefined): Promise<void> {
   })
 }
 
-async function throwaway(opts: { what: string; url: (port: number) => string; command: string; args: (port: number) => string[]; cleanup?: () => Promise<void>; readyPort?: (port: number) => number }): Promise<ThrowawayServer> {
+async function throwaway(opts: {
+  what: string
+  url: (port: number) => string
+  command: string
+  args: (port: number) => string[]
+  cleanup?: () => Promise<void>
+  readyPort?: (port: number) => number
+}): Promise<ThrowawayServer> {
   const port = await freePort()
   let child: ChildProcess | undefined
   const start = async () => {
@@ -191,7 +198,15 @@ export async function startThrowawayMariadb(): Promise<ThrowawayServer & { dispo
   const server = await throwaway({
     what: 'mariadbd',
     command: mariadbd,
-    args: (port) => ['--no-defaults', '--user=mysql', `--datadir=${dir}/data`, `--socket=${dir}/data/mysqld.sock`, `--port=${port}`, '--bind-address=127.0.0.1', `--pid-file=${dir}/data/mysqld.pid`],
+    args: (port) => [
+      '--no-defaults',
+      '--user=mysql',
+      `--datadir=${dir}/data`,
+      `--socket=${dir}/data/mysqld.sock`,
+      `--port=${port}`,
+      '--bind-address=127.0.0.1',
+      `--pid-file=${dir}/data/mysqld.pid`,
+    ],
     url: (port) => `mysql://root@127.0.0.1:${port}`,
   })
   return {

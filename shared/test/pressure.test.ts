@@ -15,14 +15,27 @@ const buckets = (pairs: [number, number][]) => new Map(pairs)
 
 describe('p95OfDelta', () => {
   it('when requests fell in the buckets since the last read, then the p95 is interpolated inside its bucket', () => {
-    const before = buckets([[0.1, 10], [0.2, 10], [0.5, 10], [Infinity, 10]])
-    const after = buckets([[0.1, 60], [0.2, 100], [0.5, 110], [Infinity, 110]])
+    const before = buckets([
+      [0.1, 10],
+      [0.2, 10],
+      [0.5, 10],
+      [Infinity, 10],
+    ])
+    const after = buckets([
+      [0.1, 60],
+      [0.2, 100],
+      [0.5, 110],
+      [Infinity, 110],
+    ])
     // 100 new: 50 under 100 ms, 40 in 100-200 ms, 10 in 200-500 ms; the 95th is halfway into the last.
     expect(p95OfDelta(before, after)).toEqual({ p95Ms: 350, samples: 100 })
   })
 
   it('when nothing new was measured, then no p95', () => {
-    const same = buckets([[0.1, 5], [Infinity, 5]])
+    const same = buckets([
+      [0.1, 5],
+      [Infinity, 5],
+    ])
     expect(p95OfDelta(same, same)).toEqual({ p95Ms: null, samples: 0 })
   })
 })
@@ -31,8 +44,21 @@ describe('startPressureReporter', () => {
   it('when a watched route is slow and requests wait for the pool, then a report says so in Redis within an interval, and readers see it while it is fresh', async () => {
     await whenRedisReady(redis, 2_000)
     const registry = new Registry()
-    const duration = new Histogram({ name: 'http_request_duration_seconds', help: 'h', labelNames: ['route', 'method', 'status_code'], buckets: [0.1, 0.2, 0.5, 1], registers: [registry] })
-    new Gauge({ name: 'db_pool_pending_requests', help: 'g', registers: [registry], collect() { this.set(4) } })
+    const duration = new Histogram({
+      name: 'http_request_duration_seconds',
+      help: 'h',
+      labelNames: ['route', 'method', 'status_code'],
+      buckets: [0.1, 0.2, 0.5, 1],
+      registers: [registry],
+    })
+    new Gauge({
+      name: 'db_pool_pending_requests',
+      help: 'g',
+      registers: [registry],
+      collect() {
+        this.set(4)
+      },
+    })
     const reporter = startPressureReporter({ redis, registry, service: 'booking', instance: 'booking-7', intervalMs: 50, watch: { method: 'POST', route: '/api/reservations' } })
     // Slow holds keep coming while the test waits, so whichever report it reads has seen some.
     const traffic = setInterval(() => {

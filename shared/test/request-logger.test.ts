@@ -49,7 +49,16 @@ describe('request loggers', () => {
     const traceparent = `00-${'c'.repeat(32)}-${'d'.repeat(16)}-01`
     await app.inject({ method: 'GET', url: '/items/42?x=1', headers: { 'x-request-id': 'req-5', traceparent } })
     expect(lines).toHaveLength(1)
-    expect(lines[0]).toMatchObject({ msg: 'request completed', level: 30, reqId: 'req-5', trace_id: 'c'.repeat(32), method: 'GET', route: '/items/:id', statusCode: 200, service: 'test' })
+    expect(lines[0]).toMatchObject({
+      msg: 'request completed',
+      level: 30,
+      reqId: 'req-5',
+      trace_id: 'c'.repeat(32),
+      method: 'GET',
+      route: '/items/:id',
+      statusCode: 200,
+      service: 'test',
+    })
     expect(typeof lines[0]!.responseTime).toBe('number')
     for (const url of ['/health', '/health/ready', '/metrics']) expect((await app.inject({ method: 'GET', url })).statusCode).toBe(200)
     expect(lines).toHaveLength(1)
@@ -85,7 +94,7 @@ describe('request loggers', () => {
     await app.close()
   })
 
-  it('when a route has its own log level, then its lines follow that level, not the service\'s', async () => {
+  it("when a route has its own log level, then its lines follow that level, not the service's", async () => {
     const { app, lines } = await appLoggingAt('warn', (a) =>
       a.get('/chatty', { logLevel: 'debug' }, async (request) => {
         request.log.debug('route detail')

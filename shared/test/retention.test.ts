@@ -19,7 +19,9 @@ beforeAll(async () => {
   await createDatabase(url)
   pool = createPool({ url, connectionLimit: 2, acquireTimeoutMs: 2_000 })
   await pool.query(OUTBOX_TABLE_SQL)
-  await pool.query('CREATE TABLE processed_events (consumer VARCHAR(64) NOT NULL, event_id VARCHAR(64) NOT NULL, processed_at DATETIME(3) NOT NULL DEFAULT CURRENT_TIMESTAMP(3), PRIMARY KEY (consumer, event_id), INDEX (processed_at))')
+  await pool.query(
+    'CREATE TABLE processed_events (consumer VARCHAR(64) NOT NULL, event_id VARCHAR(64) NOT NULL, processed_at DATETIME(3) NOT NULL DEFAULT CURRENT_TIMESTAMP(3), PRIMARY KEY (consumer, event_id), INDEX (processed_at))',
+  )
   bus = await connectNats({ url: 'nats://127.0.0.1:4222', name: 'retention', namespace: iso.natsNamespace })
 })
 afterAll(async () => {
@@ -95,7 +97,12 @@ describe('deleting rows that outlived their retention', () => {
 
   it('when a table is missing, then that pass fails for it alone and the others still run', async () => {
     await outboxRow('published-ages-ago', 100, 99)
-    const retention = startRetention({ pool, rules: [{ table: 'no_such_table', timeColumn: 'at', keepMs: 1 }, OUTBOX_RETENTION], intervalMs: 3_600_000, log: pino({ level: 'silent' }) })
+    const retention = startRetention({
+      pool,
+      rules: [{ table: 'no_such_table', timeColumn: 'at', keepMs: 1 }, OUTBOX_RETENTION],
+      intervalMs: 3_600_000,
+      log: pino({ level: 'silent' }),
+    })
     try {
       expect(await retention.runOnce()).toEqual({ outbox_events: 1 })
     } finally {

@@ -21,7 +21,14 @@ async function waitFor<T>(get: () => T | undefined | Promise<T | undefined>, wha
 describe('the telemetry bootstrap (node --import @tickets/shared/telemetry/register)', () => {
   it('makes one trace of a request: server span, Redis, the JetStream publish and the consumer, parented correctly', async () => {
     const { stdout } = await run(process.execPath, ['--import', '@tickets/shared/telemetry/register', fileURLToPath(new URL('./fixtures/traced-app.mjs', import.meta.url))], {
-      env: { ...process.env, OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url, OTEL_SERVICE_NAME: 'traced', NATS_URL: 'nats://127.0.0.1:4222', NAMESPACE: iso.natsNamespace, REDIS_PREFIX: iso.redisPrefix },
+      env: {
+        ...process.env,
+        OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url,
+        OTEL_SERVICE_NAME: 'traced',
+        NATS_URL: 'nats://127.0.0.1:4222',
+        NAMESPACE: iso.natsNamespace,
+        REDIS_PREFIX: iso.redisPrefix,
+      },
       timeout: 20_000,
     })
     const out = JSON.parse(stdout.trim().split('\n').at(-1)!)
@@ -48,7 +55,14 @@ describe('the telemetry bootstrap (node --import @tickets/shared/telemetry/regis
 
   it('returns the trace id of a failing request in the problem body, and that trace holds the failing span', async () => {
     const { stdout } = await run(process.execPath, ['--import', '@tickets/shared/telemetry/register', fileURLToPath(new URL('./fixtures/traced-app.mjs', import.meta.url))], {
-      env: { ...process.env, OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url, OTEL_SERVICE_NAME: 'traced', NATS_URL: 'nats://127.0.0.1:4222', NAMESPACE: `${iso.natsNamespace}b`, REDIS_PREFIX: iso.redisPrefix },
+      env: {
+        ...process.env,
+        OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url,
+        OTEL_SERVICE_NAME: 'traced',
+        NATS_URL: 'nats://127.0.0.1:4222',
+        NAMESPACE: `${iso.natsNamespace}b`,
+        REDIS_PREFIX: iso.redisPrefix,
+      },
       timeout: 20_000,
     })
     const out = JSON.parse(stdout.trim().split('\n').at(-1)!)
@@ -63,7 +77,13 @@ describe('tracing with the collector away (the gearbox)', () => {
   it('runs untraced with correlation ids while the collector is away, traces once it answers, pauses when it goes', async () => {
     const port = await freePort()
     const child = spawn(process.execPath, ['--import', '@tickets/shared/telemetry/register', fileURLToPath(new URL('./fixtures/geared-app.mjs', import.meta.url))], {
-      env: { ...process.env, OTEL_EXPORTER_OTLP_ENDPOINT: `http://127.0.0.1:${port}`, OTEL_SERVICE_NAME: 'geared', TELEMETRY_PROBE_INTERVAL_MS: '200', REDIS_PREFIX: iso.redisPrefix },
+      env: {
+        ...process.env,
+        OTEL_EXPORTER_OTLP_ENDPOINT: `http://127.0.0.1:${port}`,
+        OTEL_SERVICE_NAME: 'geared',
+        TELEMETRY_PROBE_INTERVAL_MS: '200',
+        REDIS_PREFIX: iso.redisPrefix,
+      },
       stdio: ['ignore', 'pipe', 'pipe'],
     })
     const stdout: string[] = []

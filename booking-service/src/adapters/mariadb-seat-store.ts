@@ -1,13 +1,7 @@
 import { connectionFrom } from '@tickets/shared/mysql'
 import { outboxRow } from '@tickets/shared/outbox'
 import type { Pool, PoolConnection, UpsertResult } from 'mariadb'
-import {
-  reservationConfirmationFailed,
-  reservationConfirmed,
-  reservationHeld,
-  reservationReleased,
-  type OutgoingEvent,
-} from '../domain/events.js'
+import { reservationConfirmationFailed, reservationConfirmed, reservationHeld, reservationReleased, type OutgoingEvent } from '../domain/events.js'
 import type { HoldOutcome, PaymentOutcome, PaymentRefusal, Processed, Reservation, ReservationStatus, ScheduleInfo, SeatStatus, SeatStore, SeatView } from '../domain/ports.js'
 
 /**
@@ -138,7 +132,11 @@ export function createMariadbSeatStore(pool: Pool): SeatStore {
   }
 
   async function releaseSeat(conn: PoolConnection, r: Reservation) {
-    await conn.query(`UPDATE seats SET status = 'AVAILABLE', reservation_id = NULL, hold_until = NULL WHERE schedule_id = ? AND seat_number = ? AND reservation_id = ?`, [r.scheduleId, r.seatNumber, r.reservationId])
+    await conn.query(`UPDATE seats SET status = 'AVAILABLE', reservation_id = NULL, hold_until = NULL WHERE schedule_id = ? AND seat_number = ? AND reservation_id = ?`, [
+      r.scheduleId,
+      r.seatNumber,
+      r.reservationId,
+    ])
   }
 
   async function endReservation(conn: PoolConnection, r: Reservation, status: ReservationStatus, now: Date) {
@@ -210,7 +208,11 @@ export function createMariadbSeatStore(pool: Pool): SeatStore {
         // The quota row serialises one user's holds on one schedule, so the count after it cannot
         // be raced past the cap; other users never wait on it. Both leave in one pipelined write.
         const [, live] = await Promise.all([
-          conn.query('INSERT INTO hold_quotas (schedule_id, user_id, updated_at) VALUES (?, ?, ?) ON DUPLICATE KEY UPDATE updated_at = VALUES(updated_at)', [input.scheduleId, input.userId, input.now]),
+          conn.query('INSERT INTO hold_quotas (schedule_id, user_id, updated_at) VALUES (?, ?, ?) ON DUPLICATE KEY UPDATE updated_at = VALUES(updated_at)', [
+            input.scheduleId,
+            input.userId,
+            input.now,
+          ]),
           conn.query<{ n: bigint | number }[]>(
             `SELECT COUNT(*) AS n FROM reservations WHERE user_id = ? AND schedule_id = ? AND status IN ('HELD', 'PAYING')
                AND ((status = 'HELD' AND expires_at > ?) OR (status = 'PAYING' AND paying_until > ?))`,
@@ -242,7 +244,16 @@ export function createMariadbSeatStore(pool: Pool): SeatStore {
           ]),
           conn.query(
             `INSERT INTO reservations (id, user_id, concert_id, schedule_id, seat_number, price, status, expires_at, created_at) VALUES (?, ?, ?, ?, ?, ?, 'HELD', ?, ?)`,
-            [reservation.reservationId, reservation.userId, reservation.concertId, reservation.scheduleId, reservation.seatNumber, reservation.price, reservation.expiresAt, input.now],
+            [
+              reservation.reservationId,
+              reservation.userId,
+              reservation.concertId,
+              reservation.scheduleId,
+              reservation.seatNumber,
+              reservation.price,
+              reservation.expiresAt,
+              input.now,
+            ],
           ),
           writeEvents(conn, [reservationHeld(reservation, input.now)]),
         ])
@@ -250,7 +261,10 @@ export function createMariadbSeatStore(pool: Pool): SeatStore {
           const old = stale.map(toReservation)
           await Promise.all([
             conn.query(`UPDATE reservations SET status = 'EXPIRED', ended_at = ? WHERE id IN (?)`, [input.now, old.map((r) => r.reservationId)]),
-            writeEvents(conn, old.map((r) => reservationReleased(r, 'EXPIRED', input.now))),
+            writeEvents(
+              conn,
+              old.map((r) => reservationReleased(r, 'EXPIRED', input.now)),
+            ),
           ])
         }
         return { ok: true as const, reservation, tookOverExpired: stale.length }
@@ -285,7 +299,10 @@ export function createMariadbSeatStore(pool: Pool): SeatStore {
         )
         const events: OutgoingEvent[] = []
         for (const seat of seats) {
-          await conn.query(`UPDATE seats SET status = 'AVAILABLE', reservation_id = NULL, hold_until = NULL WHERE schedule_id = ? AND seat_number = ?`, [seat.schedule_id, seat.seat_number])
+          await conn.query(`UPDATE seats SET status = 'AVAILABLE', reservation_id = NULL, hold_until = NULL WHERE schedule_id = ? AND seat_number = ?`, [
+            seat.schedule_id,
+            seat.seat_number,
+          ])
           const r = seat.reservation_id ? await findReservation(seat.reservation_id, conn) : null
           if (r && (r.status === 'HELD' || r.status === 'PAYING')) {
             await endReservation(conn, r, 'EXPIRED', now)
@@ -356,7 +373,11 @@ export function createMariadbSeatStore(pool: Pool): SeatStore {
           if (!live && !regrab) return refuse(conn, r.status === 'EXPIRED' || r.status === 'HELD' || r.status === 'PAYING' ? 'HOLD_EXPIRED' : 'NOT_HELD', r.userId)
           // One round trip: the sell-out count runs after the seat is marked SOLD (pipelined in order).
           const [, , soldOut] = await Promise.all([
-            conn.query(`UPDATE seats SET status = 'SOLD', reservation_id = ?, hold_until = NULL WHERE schedule_id = ? AND seat_number = ?`, [r.reservationId, r.scheduleId, r.seatNumber]),
+            conn.query(`UPDATE seats SET status = 'SOLD', reservation_id = ?, hold_until = NULL WHERE schedule_id = ? AND seat_number = ?`, [
+              r.reservationId,
+              r.scheduleId,
+              r.seatNumber,
+            ]),
             conn.query(`UPDATE reservations SET status = 'CONFIRMED', payment_id = ?, confirmed_at = ?, ended_at = NULL WHERE id = ?`, [step.paymentId, step.now, r.reservationId]),
             concertSoldOut(conn, r.concertId),
           ])

@@ -14,7 +14,8 @@ export async function startPaymentEventConsumers(bus: NatsBus, protocol: Payment
     log: log.child({ component: COMPLETED_CONSUMER }),
     async handle(event) {
       const result = await protocol.onPaymentCompleted(event.id, event.data as PaymentCompleted)
-      if (result === 'CONFIRMATION_FAILED') log.warn({ eventId: event.id, reservationId: (event.data as PaymentCompleted).reservationId }, 'paid reservation could not be confirmed')
+      if (result === 'CONFIRMATION_FAILED')
+        log.warn({ eventId: event.id, reservationId: (event.data as PaymentCompleted).reservationId }, 'paid reservation could not be confirmed')
     },
   })
   const refunded = await startConsumer(bus, {

@@ -31,10 +31,14 @@ export function createCatalogueService(deps: CatalogueDeps) {
 
   const scheduleDates = (concertId: string) =>
     // "No such concert" is kept briefly: a concert added later must not stay hidden for the long TTL.
-    reader.read<CachedSchedules>(CACHE_KEYS.schedules(concertId), (v) => (v.exists ? deps.catalogueTtlMs : Math.min(deps.catalogueTtlMs, NOT_FOUND_TTL_MS)), async () => {
-      const schedules = await store.listScheduleDates(concertId)
-      return { exists: schedules.length > 0 || (await store.concertExists(concertId)), schedules }
-    })
+    reader.read<CachedSchedules>(
+      CACHE_KEYS.schedules(concertId),
+      (v) => (v.exists ? deps.catalogueTtlMs : Math.min(deps.catalogueTtlMs, NOT_FOUND_TTL_MS)),
+      async () => {
+        const schedules = await store.listScheduleDates(concertId)
+        return { exists: schedules.length > 0 || (await store.concertExists(concertId)), schedules }
+      },
+    )
 
   const concerts = () => reader.read(CACHE_KEYS.concerts, deps.catalogueTtlMs, () => store.listConcerts())
 

@@ -19,8 +19,7 @@ const seatOf = (r: Reservation) => ({
   seatNumber: r.seatNumber,
 })
 
-export const reservationHeld = (r: Reservation, now: Date) =>
-  outgoing(SUBJECTS.RESERVATION_HELD, { ...seatOf(r), price: r.price, expiresAt: r.expiresAt.toISOString() }, now)
+export const reservationHeld = (r: Reservation, now: Date) => outgoing(SUBJECTS.RESERVATION_HELD, { ...seatOf(r), price: r.price, expiresAt: r.expiresAt.toISOString() }, now)
 
 export const reservationReleased = (r: Reservation, reason: 'CANCELLED' | 'EXPIRED' | 'REFUNDED', now: Date) =>
   outgoing(SUBJECTS.RESERVATION_RELEASED, { ...seatOf(r), reason }, now)

@@ -98,9 +98,7 @@ export interface HoldInput {
   limit: number
 }
 
-export type HoldOutcome =
-  | { ok: true; reservation: Reservation; tookOverExpired: number }
-  | { ok: false; reason: 'SEAT_TAKEN' | 'HOLD_LIMIT' }
+export type HoldOutcome = { ok: true; reservation: Reservation; tookOverExpired: number } | { ok: false; reason: 'SEAT_TAKEN' | 'HOLD_LIMIT' }
 
 /** Why a payment step was refused; the reply carries the matching error code. */
 export type PaymentRefusal = 'NOT_FOUND' | 'WRONG_CONCERT' | 'HOLD_EXPIRED' | 'NOT_HELD' | 'ALREADY_PAID'

@@ -55,7 +55,14 @@ export const reservationRoutes: FastifyPluginAsyncTypebox<{ reservations: Reserv
   )
   app.delete(
     '/:reservationId',
-    { schema: { tags: ['reservations'], summary: 'Give up a hold; the seat is free at once', params: IdParams, response: { 204: Type.Null(), ...problemResponses(400, 401, 404, 409) } } },
+    {
+      schema: {
+        tags: ['reservations'],
+        summary: 'Give up a hold; the seat is free at once',
+        params: IdParams,
+        response: { 204: Type.Null(), ...problemResponses(400, 401, 404, 409) },
+      },
+    },
     async (request, reply) => {
       await reservations.cancel(request.params.reservationId, userIdOf(request))
       return reply.code(204).send(null)

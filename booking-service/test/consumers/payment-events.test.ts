@@ -93,7 +93,11 @@ describe('payment.payment.refunded', () => {
 
   it('when the refunded payment is not the one that holds the seat, then nothing is released', async () => {
     const { reservationId, scheduleId } = await aPaying('u7', 'pay-7')
-    await publishEvent(bus, SUBJECTS.PAYMENT_REFUNDED, anEnvelope<PaymentRefunded>(SUBJECTS.PAYMENT_REFUNDED, { paymentId: 'pay-other', reservationId, userId: 'u7', amount: 1, reason: 'x' }))
+    await publishEvent(
+      bus,
+      SUBJECTS.PAYMENT_REFUNDED,
+      anEnvelope<PaymentRefunded>(SUBJECTS.PAYMENT_REFUNDED, { paymentId: 'pay-other', reservationId, userId: 'u7', amount: 1, reason: 'x' }),
+    )
     await expect.poll(() => app.db.processedEvent.count({ where: { consumer: 'booking-payment-refunded' } }), { timeout: 5_000 }).toBeGreaterThanOrEqual(2)
     expect((await seatRow(app, scheduleId, 1)).status).toBe('PAYING')
   })

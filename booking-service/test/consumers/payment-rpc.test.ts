@@ -5,7 +5,11 @@ import { buildTestApp } from '../helpers/build-test-app.js'
 import { rpc } from '../helpers/rpc.js'
 
 const clock = aClock()
-const { app, anotherInstance } = await buildTestApp(import.meta.url, { SWEEP_INTERVAL_MS: '0', HOLD_TTL_SECONDS: '300', PAYING_TTL_SECONDS: '120', CONSUMERS_ENABLED: 'false' }, { clock })
+const { app, anotherInstance } = await buildTestApp(
+  import.meta.url,
+  { SWEEP_INTERVAL_MS: '0', HOLD_TTL_SECONDS: '300', PAYING_TTL_SECONDS: '120', CONSUMERS_ENABLED: 'false' },
+  { clock },
+)
 const second = await anotherInstance()
 const store = createMariadbSeatStore(app.pool)
 
@@ -21,13 +25,22 @@ describe('BEGIN_PAYMENT', () => {
     const first = await rpc(app, 'BEGIN_PAYMENT', { reservationId, userId: 'payer', paymentId: 'p1', concertId })
     expect(first).toEqual({
       ok: true,
-      reservation: { reservationId, userId: 'payer', concertId, scheduleId, seatNumber: 1, price: 165_000, status: 'PAYING', expiresAt: new Date(clock.now().getTime() + 120_000).toISOString() },
+      reservation: {
+        reservationId,
+        userId: 'payer',
+        concertId,
+        scheduleId,
+        seatNumber: 1,
+        price: 165_000,
+        status: 'PAYING',
+        expiresAt: new Date(clock.now().getTime() + 120_000).toISOString(),
+      },
     })
     expect(await rpc(second, 'BEGIN_PAYMENT', { reservationId, userId: 'payer', paymentId: 'p1' })).toEqual(first)
     expect((await seatRow(app, scheduleId, 1)).status).toBe('PAYING')
   })
 
-  it("when another user asks, then BOOKING_RESERVATION_NOT_FOUND; for another concert, QUEUE_TOKEN_FORBIDDEN; another payment meanwhile, NOT_HELD", async () => {
+  it('when another user asks, then BOOKING_RESERVATION_NOT_FOUND; for another concert, QUEUE_TOKEN_FORBIDDEN; another payment meanwhile, NOT_HELD', async () => {
     const { reservationId } = await aHold()
     expect(await rpc(app, 'BEGIN_PAYMENT', { reservationId, userId: 'thief', paymentId: 'p2' })).toMatchObject({ ok: false, code: 'BOOKING_RESERVATION_NOT_FOUND' })
     expect(await rpc(app, 'BEGIN_PAYMENT', { reservationId, userId: 'payer', paymentId: 'p2', concertId: 'other' })).toMatchObject({ ok: false, code: 'QUEUE_TOKEN_FORBIDDEN' })

@@ -34,7 +34,11 @@ describe('GET /api/concerts/ranking', () => {
     await expect.poll(async () => (await ranking()).map((r) => r.concertId), { timeout: 5_000 }).toEqual([fast.concertId, slow.concertId])
     expect((await ranking())[0]).toMatchObject({ rank: 1, sellOutSeconds: 30, title: expect.stringContaining('Concert') })
 
-    await publishEvent(app.nats, SUBJECTS.PAYMENT_REFUNDED, anEnvelope<PaymentRefunded>(SUBJECTS.PAYMENT_REFUNDED, { paymentId: `${fast.concertId}-1`, reservationId: fast.ids[0]!, userId: 'fan1', amount: 1, reason: 'test' }))
+    await publishEvent(
+      app.nats,
+      SUBJECTS.PAYMENT_REFUNDED,
+      anEnvelope<PaymentRefunded>(SUBJECTS.PAYMENT_REFUNDED, { paymentId: `${fast.concertId}-1`, reservationId: fast.ids[0]!, userId: 'fan1', amount: 1, reason: 'test' }),
+    )
     await expect.poll(async () => (await ranking()).map((r) => r.concertId), { timeout: 5_000 }).toEqual([slow.concertId])
   })
 
@@ -43,7 +47,16 @@ describe('GET /api/concerts/ranking', () => {
     await expect.poll(async () => (await ranking()).some((r) => r.concertId === concertId), { timeout: 5_000 }).toBe(true)
     const subject = app.nats.names.subject(SUBJECTS.RESERVATION_CONFIRMED)
     await app.nats.js.publish(subject, '{"id": "x", "data": 1}', { msgID: `poison-${concertId}` })
-    const duplicate = anEnvelope(SUBJECTS.RESERVATION_CONFIRMED, { reservationId: 'r', userId: 'u', concertId, scheduleId: 's', seatNumber: 1, paymentId: 'p', price: 1, concertSoldOut: true })
+    const duplicate = anEnvelope(SUBJECTS.RESERVATION_CONFIRMED, {
+      reservationId: 'r',
+      userId: 'u',
+      concertId,
+      scheduleId: 's',
+      seatNumber: 1,
+      paymentId: 'p',
+      price: 1,
+      concertSoldOut: true,
+    })
     await app.nats.js.publish(subject, JSON.stringify(duplicate), { msgID: `${duplicate.id}-1` })
     await app.nats.js.publish(subject, JSON.stringify(duplicate), { msgID: `${duplicate.id}-2` })
     await expect.poll(async () => (await app.nats.jsm.streams.info(app.nats.names.stream('DEAD_LETTERS'))).state.messages, { timeout: 5_000 }).toBeGreaterThanOrEqual(1)

@@ -15,7 +15,12 @@ describe('POST /api/reservations', () => {
     const res = await hold(app, 1, scheduleId, 3)
     expect(res.statusCode).toBe(201)
     const body = res.json()
-    expect(body).toEqual({ reservationId: expect.stringMatching(/^[0-9a-f]{8}-[0-9a-f]{4}-7/), status: 'HELD', price: 165_000, expiresAt: new Date(clock.now().getTime() + 300_000).toISOString() })
+    expect(body).toEqual({
+      reservationId: expect.stringMatching(/^[0-9a-f]{8}-[0-9a-f]{4}-7/),
+      status: 'HELD',
+      price: 165_000,
+      expiresAt: new Date(clock.now().getTime() + 300_000).toISOString(),
+    })
     expect(await seatRow(app, scheduleId, 3)).toMatchObject({ status: 'HELD', reservationId: body.reservationId })
     await expect.poll(() => heard.length).toBe(1)
     expect(heard[0]).toMatchObject({ type: SUBJECTS.RESERVATION_HELD, data: { reservationId: body.reservationId, userId: '1', concertId, scheduleId, seatNumber: 3 } })
@@ -93,7 +98,7 @@ describe('POST /api/reservations', () => {
 })
 
 describe('GET /api/reservations/:id', () => {
-  it('when it is mine, then its state; when it is another user\'s or unknown, then 404', async () => {
+  it("when it is mine, then its state; when it is another user's or unknown, then 404", async () => {
     const { scheduleId, concertId } = await aConcert(app)
     const { reservationId } = (await hold(app, 'owner', scheduleId, 7)).json()
     const mine = await app.inject({ method: 'GET', url: `/api/reservations/${reservationId}`, headers: { 'x-user-id': 'owner' } })

@@ -17,7 +17,16 @@ const base = `http://127.0.0.1:${port}`
 const service = spawn(process.execPath, [fileURLToPath(new URL('../../dist/server.js', import.meta.url))], {
   // A connection used in the last 200 ms is lent without a ping: then the statement deadline
   // (MYSQL_STATEMENT_TIMEOUT_MS + 250 ms) ends the wait; otherwise the acquire timeout (1 s) does.
-  env: { ...process.env, MYSQL_URL: url, PORT: String(port), REDIS_PREFIX: iso.redisPrefix, NATS_NAMESPACE: iso.natsNamespace, LOG_LEVEL: 'error', MYSQL_STATEMENT_TIMEOUT_MS: '500', TZ: 'UTC' },
+  env: {
+    ...process.env,
+    MYSQL_URL: url,
+    PORT: String(port),
+    REDIS_PREFIX: iso.redisPrefix,
+    NATS_NAMESPACE: iso.natsNamespace,
+    LOG_LEVEL: 'error',
+    MYSQL_STATEMENT_TIMEOUT_MS: '500',
+    TZ: 'UTC',
+  },
   stdio: ['ignore', 'ignore', 'inherit'],
 })
 afterAll(async () => {

@@ -10,7 +10,17 @@ const url = `${mariadb.url}/tickets_booking`
 await migrate(url)
 const port = await freePort()
 const service = spawn(process.execPath, [fileURLToPath(new URL('../../dist/server.js', import.meta.url))], {
-  env: { ...process.env, MYSQL_URL: url, PORT: String(port), REDIS_PREFIX: iso.redisPrefix, NATS_NAMESPACE: iso.natsNamespace, LOG_LEVEL: 'error', MYSQL_ACQUIRE_TIMEOUT_MS: '500', HEALTH_TIMEOUT_MS: '700', TZ: 'UTC' },
+  env: {
+    ...process.env,
+    MYSQL_URL: url,
+    PORT: String(port),
+    REDIS_PREFIX: iso.redisPrefix,
+    NATS_NAMESPACE: iso.natsNamespace,
+    LOG_LEVEL: 'error',
+    MYSQL_ACQUIRE_TIMEOUT_MS: '500',
+    HEALTH_TIMEOUT_MS: '700',
+    TZ: 'UTC',
+  },
   stdio: ['ignore', 'ignore', 'inherit'],
 })
 afterAll(async () => {

@@ -17,7 +17,12 @@ const header = (description: string) => ({ description, schema: { type: 'integer
 /** What the gateway itself adds to every document: who may call, and the answers only it gives. */
 export const GATEWAY_COMPONENTS = {
   securitySchemes: {
-    userToken: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT', description: 'User JWT: HS256, or RS256/ES256 through the configured JWKS; `sub` is the user id, `exp` required.' },
+    userToken: {
+      type: 'http',
+      scheme: 'bearer',
+      bearerFormat: 'JWT',
+      description: 'User JWT: HS256, or RS256/ES256 through the configured JWKS; `sub` is the user id, `exp` required.',
+    },
     queueToken: { type: 'apiKey', in: 'header', name: 'X-Queue-Token', description: 'An ACTIVE waiting-room token for the concert (routes marked queue).' },
   },
   responses: {
@@ -97,12 +102,7 @@ function decorate(op: Json, route: PublicRoute): Json {
  * services' own documents (generated from their route schemas), plus what the gateway adds.
  * Operations a service has but the table does not are not public and are left out.
  */
-export function mergeOpenApi(input: {
-  base: OpenApiDoc
-  routes: readonly PublicRoute[]
-  services: Partial<Record<ServiceName, OpenApiDoc>>
-  problemSchema: unknown
-}): OpenApiDoc {
+export function mergeOpenApi(input: { base: OpenApiDoc; routes: readonly PublicRoute[]; services: Partial<Record<ServiceName, OpenApiDoc>>; problemSchema: unknown }): OpenApiDoc {
   const paths: Record<string, Record<string, Json>> = {}
   const schemas: Record<string, unknown> = { Problem: input.problemSchema }
   const docs = Object.fromEntries(Object.entries(input.services).map(([s, d]) => [s, namespaced(s as ServiceName, d!)])) as Partial<Record<ServiceName, OpenApiDoc>>

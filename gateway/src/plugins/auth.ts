@@ -42,9 +42,7 @@ const CLOCK_TOLERANCE_S = 5
 export default fp(
   async (app: FastifyInstance, opts: AuthOptions) => {
     const hmacKey = new TextEncoder().encode(opts.secret)
-    const jwks = opts.jwksUrl
-      ? createRemoteJWKSet(new URL(opts.jwksUrl), { timeoutDuration: opts.jwksTimeoutMs ?? 2_000, cooldownDuration: 30_000 })
-      : undefined
+    const jwks = opts.jwksUrl ? createRemoteJWKSet(new URL(opts.jwksUrl), { timeoutDuration: opts.jwksTimeoutMs ?? 2_000, cooldownDuration: 30_000 }) : undefined
     const claims: JWTVerifyOptions = {
       requiredClaims: ['exp', 'sub'],
       clockTolerance: CLOCK_TOLERANCE_S,

@@ -21,7 +21,7 @@ const BASE: OpenApiDoc = {
     version: '0.1.0',
     description:
       'Everything a client uses, through the gateway. Every error is application/problem+json (RFC 9457) with a `code` and a `traceId`. ' +
-      'Generated from the services\' route schemas and merged by the gateway.',
+      "Generated from the services' route schemas and merged by the gateway.",
   },
 }
 

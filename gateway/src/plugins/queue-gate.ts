@@ -63,8 +63,17 @@ export default fp(
     const timeoutMs = opts.revocationTimeoutMs ?? 100
     const registry = (app as FastifyInstance & { metrics?: Registry }).metrics
     const registers = registry ? [registry] : []
-    const rejected = new Counter({ name: 'gateway_queue_gate_rejections_total', help: 'Requests to queue routes refused by the queue-token check', labelNames: ['code'], registers })
-    const unchecked = new Counter({ name: 'gateway_queue_revocation_unchecked_total', help: 'ACTIVE tokens let through without a revocation check (Redis down or slow)', registers })
+    const rejected = new Counter({
+      name: 'gateway_queue_gate_rejections_total',
+      help: 'Requests to queue routes refused by the queue-token check',
+      labelNames: ['code'],
+      registers,
+    })
+    const unchecked = new Counter({
+      name: 'gateway_queue_revocation_unchecked_total',
+      help: 'ACTIVE tokens let through without a revocation check (Redis down or slow)',
+      registers,
+    })
 
     async function revokedUpTo(concertId: string, userId: string): Promise<number | null> {
       let timer: NodeJS.Timeout | undefined

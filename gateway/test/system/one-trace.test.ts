@@ -74,7 +74,14 @@ async function startProcess(name: string, dir: string, env: Record<string, strin
   for (;;) {
     if (child.exitCode !== null) throw new Error(`${name} exited with ${child.exitCode}:\n${proc.output.join('').slice(-3_000)}`)
     // Tracing engages once the first probe reaches the collector: a span made before would be lost.
-    if (proc.tracing && (await fetch(`${proc.url}/health/ready`).then((r) => r.ok, () => false))) return proc
+    if (
+      proc.tracing &&
+      (await fetch(`${proc.url}/health/ready`).then(
+        (r) => r.ok,
+        () => false,
+      ))
+    )
+      return proc
     if (Date.now() > deadline) throw new Error(`${name} is not ready after 45 s:\n${proc.output.join('').slice(-3_000)}`)
     await new Promise((r) => setTimeout(r, 200))
   }
@@ -125,7 +132,7 @@ afterAll(async () => {
   }
   await bus.close()
   const redis = new Redis(process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379')
-  for (let cursor = '0'; ; ) {
+  for (let cursor = '0'; ;) {
     const [next, keys] = await redis.scan(cursor, 'MATCH', `${iso.redisPrefix}*`, 'COUNT', 500)
     if (keys.length > 0) await redis.unlink(...keys)
     cursor = next
@@ -222,7 +229,9 @@ describe('one trace across gateway, queue, booking and payment (four real proces
     const roots = spans.filter((s) => !s.parentSpanId)
     expect(roots.map((s) => `${s.service}:${s.kind}`)).toEqual([`gateway:${SERVER}`])
     const gatewayServer = roots[0]!
-    const proxyHop = named(spans, 'gateway', CLIENT).find((s) => s.parentSpanId === gatewayServer.spanId && named(spans, 'payment-service', SERVER).some((p) => p.parentSpanId === s.spanId))
+    const proxyHop = named(spans, 'gateway', CLIENT).find(
+      (s) => s.parentSpanId === gatewayServer.spanId && named(spans, 'payment-service', SERVER).some((p) => p.parentSpanId === s.spanId),
+    )
     expect(proxyHop, 'the gateway proxy CLIENT span that payment-service continues').toBeDefined()
     const paymentServer = named(spans, 'payment-service', SERVER).find((s) => s.parentSpanId === proxyHop!.spanId)!
 
@@ -231,7 +240,10 @@ describe('one trace across gateway, queue, booking and payment (four real proces
     expect(rpcRequests.map((s) => s.name)).toEqual(expect.arrayContaining(['rpc.booking.begin_payment request', 'rpc.booking.confirm_payment request']))
     for (const request of rpcRequests) {
       const answered = named(spans, 'booking-service', SERVER).filter((s) => s.parentSpanId === request.spanId)
-      expect(answered.map((s) => s.name), `booking answers ${request.name}`).toEqual([request.name.replace(/ request$/, ' process')])
+      expect(
+        answered.map((s) => s.name),
+        `booking answers ${request.name}`,
+      ).toEqual([request.name.replace(/ request$/, ' process')])
       expect(ancestorsOf(request, spans)).toContain(paymentServer)
     }
 

@@ -28,12 +28,22 @@ booking.addHook('onRequest', async (request) => {
   if (slowHolds && request.method === 'POST' && request.url === '/api/reservations') await new Promise((r) => setTimeout(r, 800))
 })
 const queue = await buildQueueApp(
-  loadConfig(QueueConfigSchema, { ...env, ADMISSION_TICK_MS: '200', ADMISSION_RATE_PER_SECOND: '50', ADMISSION_OVERBOOK: '1', BACKOFF_HOLD_P95_MS: '500', BACKOFF_RECOVERY_PER_SECOND: '1', INVENTORY_RESYNC_SECONDS: '3600' }),
+  loadConfig(QueueConfigSchema, {
+    ...env,
+    ADMISSION_TICK_MS: '200',
+    ADMISSION_RATE_PER_SECOND: '50',
+    ADMISSION_OVERBOOK: '1',
+    BACKOFF_HOLD_P95_MS: '500',
+    BACKOFF_RECOVERY_PER_SECOND: '1',
+    INVENTORY_RESYNC_SECONDS: '3600',
+  }),
   { defaultMetrics: false },
 )
 const bookingUrl = await booking.listen({ port: 0, host: '127.0.0.1' })
 const queueUrl = await queue.listen({ port: 0, host: '127.0.0.1' })
-const gateway = await buildApp(testConfig(iso.redisPrefix, { QUEUE_URLS: queueUrl, BOOKING_URLS: bookingUrl, PAYMENT_URLS: bookingUrl, ACTIVITY_FLUSH_MS: '200' }), { defaultMetrics: false })
+const gateway = await buildApp(testConfig(iso.redisPrefix, { QUEUE_URLS: queueUrl, BOOKING_URLS: bookingUrl, PAYMENT_URLS: bookingUrl, ACTIVITY_FLUSH_MS: '200' }), {
+  defaultMetrics: false,
+})
 const controls = lineControls(queue.redis)
 afterAll(async () => {
   await gateway.close()
@@ -44,7 +54,12 @@ afterAll(async () => {
 async function fan(userId: string) {
   const auth = `Bearer ${await signUserToken({ secret: TEST_SECRET, userId })}`
   const call = (method: 'GET' | 'POST' | 'DELETE', url: string, extra: { token?: string; payload?: object } = {}) =>
-    gateway.inject({ method, url, headers: { authorization: auth, ...(extra.token ? { 'x-queue-token': extra.token } : {}) }, ...(extra.payload ? { payload: extra.payload } : {}) })
+    gateway.inject({
+      method,
+      url,
+      headers: { authorization: auth, ...(extra.token ? { 'x-queue-token': extra.token } : {}) },
+      ...(extra.payload ? { payload: extra.payload } : {}),
+    })
   return {
     call,
     async join(concertId: string) {

@@ -89,7 +89,10 @@ export async function main(argv: string[]): Promise<number> {
   }
   const warmupFans = Number(values.warmup)
   const baseUrl = values['base-url'].replace(/\/$/, '')
-  const ready = await fetch(`${baseUrl}/health/ready`).then((r) => r.ok, () => false)
+  const ready = await fetch(`${baseUrl}/health/ready`).then(
+    (r) => r.ok,
+    () => false,
+  )
   if (!ready) {
     console.error(`The gateway at ${baseUrl} is not ready: start the system with \`npm start\` (TRUSTED_PROXIES=127.0.0.0/8) first.`)
     return 1
@@ -123,14 +126,17 @@ export async function main(argv: string[]): Promise<number> {
   const metricsUrls = values.metrics.split(',').filter(Boolean)
 
   const tty = process.stderr.isTTY
-  const progress = setInterval(async () => {
-    const line = `t=${Math.floor((Date.now() - stats.startedAt) / 1000)}s arrivals=${stats.arrivals} in-line=${stats.inLine} active=${stats.active} sold=${stats.sold} req/s=${stats.recentRate().toFixed(0)} p95=${stats.recentP95().toFixed(0)}ms errors=${stats.unexpected}`
-    process.stderr.write(tty ? `\r${line.padEnd(120)}` : `${line}\n`)
-    for (const url of metricsUrls) {
-      const mb = await residentMemoryMb(url)
-      if (mb !== null) memory.set(url, Math.max(memory.get(url) ?? 0, mb))
-    }
-  }, tty ? 1_000 : 5_000)
+  const progress = setInterval(
+    async () => {
+      const line = `t=${Math.floor((Date.now() - stats.startedAt) / 1000)}s arrivals=${stats.arrivals} in-line=${stats.inLine} active=${stats.active} sold=${stats.sold} req/s=${stats.recentRate().toFixed(0)} p95=${stats.recentP95().toFixed(0)}ms errors=${stats.unexpected}`
+      process.stderr.write(tty ? `\r${line.padEnd(120)}` : `${line}\n`)
+      for (const url of metricsUrls) {
+        const mb = await residentMemoryMb(url)
+        if (mb !== null) memory.set(url, Math.max(memory.get(url) ?? 0, mb))
+      }
+    },
+    tty ? 1_000 : 5_000,
+  )
 
   const journeys = new Set<Promise<void>>()
   const t0 = Date.now()

@@ -13,7 +13,13 @@ export interface Reply {
  * status and latency; a network error counts as an unexpected failure with status 0.
  */
 export function createClient(baseUrl: string, stats: Stats, opts: { connections?: number; timeoutMs?: number } = {}) {
-  const agent = new Agent({ connections: opts.connections ?? 256, pipelining: 1, keepAliveTimeout: 30_000, headersTimeout: opts.timeoutMs ?? 30_000, bodyTimeout: opts.timeoutMs ?? 30_000 })
+  const agent = new Agent({
+    connections: opts.connections ?? 256,
+    pipelining: 1,
+    keepAliveTimeout: 30_000,
+    headersTimeout: opts.timeoutMs ?? 30_000,
+    bodyTimeout: opts.timeoutMs ?? 30_000,
+  })
   return {
     async call(step: string, method: 'GET' | 'POST' | 'DELETE', path: string, headers: Record<string, string>, body?: unknown): Promise<Reply> {
       const started = performance.now()

@@ -40,7 +40,10 @@ export function lineChart(title: string, unit: string, series: { name: string; v
     })
     .join('')
   const ticks = [0, 0.5, 1]
-    .map((f) => `<text x="${pad.l - 6}" y="${y(max * f) + 4}" text-anchor="end" font-size="11" fill="#555">${(max * f).toFixed(max * f < 10 ? 1 : 0)}</text><line x1="${pad.l}" x2="${w - pad.r}" y1="${y(max * f)}" y2="${y(max * f)}" stroke="#eee"/>`)
+    .map(
+      (f) =>
+        `<text x="${pad.l - 6}" y="${y(max * f) + 4}" text-anchor="end" font-size="11" fill="#555">${(max * f).toFixed(max * f < 10 ? 1 : 0)}</text><line x1="${pad.l}" x2="${w - pad.r}" y1="${y(max * f)}" y2="${y(max * f)}" stroke="#eee"/>`,
+    )
     .join('')
   return `<figure><svg xmlns="http://www.w3.org/2000/svg" width="${w}" height="${h}" viewBox="0 0 ${w} ${h}" role="img" aria-label="${escape(title)}">
 <text x="${pad.l}" y="18" font-size="14" font-weight="bold">${escape(title)} (${escape(unit)})</text>${ticks}
@@ -51,7 +54,9 @@ export function lineChart(title: string, unit: string, series: { name: string; v
 function waitingRoomLines(line: LineSummary): string[] {
   if (line.fansJoined === 0) return []
   const { pollsPerFan: polls, admissionOrder: order } = line
-  const reasons = Object.entries(line.reasons).map(([reason, n]) => `${reason} ${n}`).join(', ')
+  const reasons = Object.entries(line.reasons)
+    .map(([reason, n]) => `${reason} ${n}`)
+    .join(', ')
   return [
     `- Waiting room: ${line.fansJoined} fans joined, ${line.admitted} admitted; polls per fan: mean ${polls.mean.toFixed(1)}, p95 ${polls.p95}, max ${polls.max}; poll answers with a reason: ${reasons}`,
     `- Admission order against join order: Kendall's tau ${order.tau === null ? 'n/a' : order.tau.toFixed(3)} over ${order.pairs} pairs admitted in different steps (${order.fans} admitted fans with a seq and an activeUntil; (concordant - discordant) / (concordant + discordant))`,
@@ -77,7 +82,12 @@ export function markdownReport(r: RunResult): string {
     '',
     '| step | requests | p50 ms | p95 ms | p99 ms | max ms | statuses |',
     '| --- | ---: | ---: | ---: | ---: | ---: | --- |',
-    ...steps.map((s) => `| ${s.step} | ${s.count} | ${s.p50.toFixed(1)} | ${s.p95.toFixed(1)} | ${s.p99.toFixed(1)} | ${s.max.toFixed(1)} | ${Object.entries(s.statuses).map(([k, v]) => `${k}: ${v}`).join(', ')} |`),
+    ...steps.map(
+      (s) =>
+        `| ${s.step} | ${s.count} | ${s.p50.toFixed(1)} | ${s.p95.toFixed(1)} | ${s.p99.toFixed(1)} | ${s.max.toFixed(1)} | ${Object.entries(s.statuses)
+          .map(([k, v]) => `${k}: ${v}`)
+          .join(', ')} |`,
+    ),
   ]
   if (r.reconcile && !r.reconcile.ok) lines.push('', '```', r.reconcile.output.trim(), '```')
   return `${lines.join('\n')}\n`
@@ -121,9 +131,21 @@ export function htmlReport(r: RunResult): string {
       { name: 'admitted', values: secs.map((b) => b.admitted) },
       { name: 'seats sold', values: secs.map((b) => b.sold) },
     ]),
-    lineChart('p95 latency per step', 'ms', steps.map((step) => ({ name: step, values: secs.map((b) => b.p95[step] ?? 0) }))),
-    lineChart('p99 latency per step', 'ms', steps.map((step) => ({ name: step, values: secs.map((b) => b.p99[step] ?? 0) }))),
-    lineChart('Status codes', 'responses/s', statusKeys.map((k) => ({ name: k, values: secs.map((b) => b.statuses[k] ?? 0) }))),
+    lineChart(
+      'p95 latency per step',
+      'ms',
+      steps.map((step) => ({ name: step, values: secs.map((b) => b.p95[step] ?? 0) })),
+    ),
+    lineChart(
+      'p99 latency per step',
+      'ms',
+      steps.map((step) => ({ name: step, values: secs.map((b) => b.p99[step] ?? 0) })),
+    ),
+    lineChart(
+      'Status codes',
+      'responses/s',
+      statusKeys.map((k) => ({ name: k, values: secs.map((b) => b.statuses[k] ?? 0) })),
+    ),
   ]
   const md = escape(markdownReport(r))
   return `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>${escape(r.scenario.name)} load report</title>

@@ -73,7 +73,18 @@ export class Stats {
     const s = Math.floor((Date.now() - this.startedAt) / 1000)
     if (this.buckets.length <= s) this.sealCurrentSecond()
     while (this.buckets.length <= s) {
-      this.buckets.push({ arrivals: 0, requests: 0, statuses: {}, p95: {}, p99: {}, inLine: this.inLine, active: this.active, sold: this.sold, admitted: this.admitted, unexpected: 0 })
+      this.buckets.push({
+        arrivals: 0,
+        requests: 0,
+        statuses: {},
+        p95: {},
+        p99: {},
+        inLine: this.inLine,
+        active: this.active,
+        sold: this.sold,
+        admitted: this.admitted,
+        unexpected: 0,
+      })
       this.recent[(this.buckets.length - 1) % RECENT_SECONDS]!.reset()
     }
     return this.buckets[s]!

@@ -68,7 +68,8 @@ export async function startFakeGateway(opts: FakeGatewayOptions) {
     requests.push({ at: Date.now(), method: req.method ?? '', route, userId, forwardedFor: header('x-forwarded-for'), idempotencyKey: header('idempotency-key') })
 
     if (route === 'GET /api/concerts') return send(res, 200, { concerts: [{ concertId: 'c1', title: 'Fake', artist: 'Nobody' }] })
-    if (route === 'GET /api/concerts/:id/schedules') return send(res, 200, { schedules: [{ scheduleId: 's1', startsAt: '2030-06-01T19:00:00Z', availableSeats: SEATS - heldSeats.size }] })
+    if (route === 'GET /api/concerts/:id/schedules')
+      return send(res, 200, { schedules: [{ scheduleId: 's1', startsAt: '2030-06-01T19:00:00Z', availableSeats: SEATS - heldSeats.size }] })
     if (!userId) return problem(res, 401, 'AUTH_INVALID_TOKEN')
 
     const queue = header('x-queue-token')
@@ -77,7 +78,12 @@ export async function startFakeGateway(opts: FakeGatewayOptions) {
       const seq = seqs.get(userId) ?? seqs.size + 1
       seqs.set(userId, seq)
       const waitRange = [seq, 3 * seq]
-      return send(res, 201, { token: await queueToken(userId, 'WAITING', seq), status: 'WAITING', position: seq, estimatedWaitSeconds: 2 * seq, estimatedWaitRangeSeconds: waitRange }, { 'retry-after': String(opts.retryAfterOnJoin ?? 1) })
+      return send(
+        res,
+        201,
+        { token: await queueToken(userId, 'WAITING', seq), status: 'WAITING', position: seq, estimatedWaitSeconds: 2 * seq, estimatedWaitRangeSeconds: waitRange },
+        { 'retry-after': String(opts.retryAfterOnJoin ?? 1) },
+      )
     }
     if (!verdict?.ok || verdict.claims.userId !== userId) return problem(res, 403, 'QUEUE_TOKEN_INVALID')
     const { seq } = verdict.claims
@@ -86,16 +92,28 @@ export async function startFakeGateway(opts: FakeGatewayOptions) {
       polls.set(userId, n)
       if (n === 1) {
         const nextReleaseAt = new Date(Date.now() + 120_000).toISOString()
-        return send(res, 200, { status: 'WAITING', position: seq, estimatedWaitSeconds: 60, estimatedWaitRangeSeconds: [30, 120], reason: 'ALL_SEATS_HELD', seatsOnHold: SEATS, nextReleaseAt }, { 'retry-after': String(opts.retryAfterWhileSeatsHeld ?? 1) })
+        return send(
+          res,
+          200,
+          { status: 'WAITING', position: seq, estimatedWaitSeconds: 60, estimatedWaitRangeSeconds: [30, 120], reason: 'ALL_SEATS_HELD', seatsOnHold: SEATS, nextReleaseAt },
+          { 'retry-after': String(opts.retryAfterWhileSeatsHeld ?? 1) },
+        )
       }
       if (opts.soldOut?.(seq)) return send(res, 200, { status: 'SOLD_OUT', position: 0, estimatedWaitSeconds: 0, estimatedWaitRangeSeconds: [0, 0] })
       const activeUntil = new Date(admissionBase + (opts.admissionStep?.(seq) ?? seq) * 1_000 + ACTIVE_MS).toISOString()
-      return send(res, 200, { status: 'ACTIVE', position: 0, estimatedWaitSeconds: 0, estimatedWaitRangeSeconds: [0, 0], activeUntil, token: await queueToken(userId, 'ACTIVE', seq) }, { 'retry-after': '1' })
+      return send(
+        res,
+        200,
+        { status: 'ACTIVE', position: 0, estimatedWaitSeconds: 0, estimatedWaitRangeSeconds: [0, 0], activeUntil, token: await queueToken(userId, 'ACTIVE', seq) },
+        { 'retry-after': '1' },
+      )
     }
     if (route === 'DELETE /api/queue/token') return send(res, 204)
     if (verdict.claims.status !== 'ACTIVE') return problem(res, 403, 'QUEUE_NOT_ACTIVE')
     if (route === 'GET /api/concerts/:id/schedules/:id/seats') {
-      return send(res, 200, { seats: Array.from({ length: SEATS }, (_, i) => ({ seatNumber: i + 1, grade: 'R', price: 100, status: heldSeats.has(i + 1) ? 'HELD' : 'AVAILABLE' })) })
+      return send(res, 200, {
+        seats: Array.from({ length: SEATS }, (_, i) => ({ seatNumber: i + 1, grade: 'R', price: 100, status: heldSeats.has(i + 1) ? 'HELD' : 'AVAILABLE' })),
+      })
     }
     if (route === 'POST /api/reservations') {
       const { seatNumber } = JSON.parse(body) as { seatNumber: number }

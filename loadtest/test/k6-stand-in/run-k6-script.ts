@@ -44,7 +44,16 @@ export interface K6RunResult {
 async function bundle(scriptPath: string, outfile: string): Promise<string[]> {
   const entry = `import { runLifecycle } from ${JSON.stringify(join(here, 'lifecycle.ts'))}\nimport * as script from ${JSON.stringify(scriptPath)}\nrunLifecycle(script)\n`
   try {
-    await build({ stdin: { contents: entry, resolveDir: here, loader: 'ts' }, bundle: true, format: 'esm', platform: 'node', target: 'node20', outfile, plugins: [k6Modules], logLevel: 'silent' })
+    await build({
+      stdin: { contents: entry, resolveDir: here, loader: 'ts' },
+      bundle: true,
+      format: 'esm',
+      platform: 'node',
+      target: 'node20',
+      outfile,
+      plugins: [k6Modules],
+      logLevel: 'silent',
+    })
     return []
   } catch (err) {
     const errors = (err as { errors?: { text: string }[] }).errors

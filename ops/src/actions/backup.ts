@@ -8,7 +8,6 @@ import { createDatabase, dropDatabase, parseMysqlUrl, type DbTarget } from '@tic
 import { createPool } from '@tickets/shared/mysql'
 import { reconcileActions } from './reconcile.js'
 
-
 const ROOT = fileURLToPath(new URL('../../../', import.meta.url))
 export const DEFAULT_BACKUP_DIR = join(ROOT, '.data', 'backups')
 export const MANIFEST = 'manifest.json'
@@ -119,7 +118,6 @@ export async function restore(env: Env, dir: string): Promise<BackupManifest> {
   }
   return manifest
 }
-
 
 export const backupActions: Record<string, Action> = {
   backup: {

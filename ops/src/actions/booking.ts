@@ -6,10 +6,15 @@ export const bookingActions: Record<string, Action> = {
     describe: 'put a new concert on sale now [--title T --dates 2 --seats 50]; prints its id (for load runs and rehearsals)',
     run: (args, env) =>
       usageErrorsExit2(async () => {
-        const { values } = parseOptions(args, { title: { type: 'string', default: 'Rehearsal' }, dates: { type: 'string', default: '2' }, seats: { type: 'string', default: '50' } })
+        const { values } = parseOptions(args, {
+          title: { type: 'string', default: 'Rehearsal' },
+          dates: { type: 'string', default: '2' },
+          seats: { type: 'string', default: '50' },
+        })
         const dates = Number(values.dates)
         const seats = Number(values.seats)
-        if (!Number.isInteger(dates) || dates < 1 || dates > 20 || !Number.isInteger(seats) || seats < 1 || seats > 5_000) throw new UsageError('--dates takes 1..20 and --seats 1..5000')
+        if (!Number.isInteger(dates) || dates < 1 || dates > 20 || !Number.isInteger(seats) || seats < 1 || seats > 5_000)
+          throw new UsageError('--dates takes 1..20 and --seats 1..5000')
         const made = await createConcert(env.BOOKING_MYSQL_URL ?? 'mysql://root@127.0.0.1:3306/tickets_booking', { title: values.title, dates, seatsPerSchedule: seats })
         console.log(JSON.stringify(made))
         return 0

@@ -23,7 +23,9 @@ async function callOperator(env: Env, method: 'GET' | 'PUT' | 'DELETE', path: st
       signal: AbortSignal.timeout(5_000),
     })
   } catch (err) {
-    throw new Error(`the gateway operator listener at ${base} did not answer (${(err as Error).message}); is the gateway running with OPERATOR_SECRET set? (GATEWAY_OPERATOR_URL picks another one)`)
+    throw new Error(
+      `the gateway operator listener at ${base} did not answer (${(err as Error).message}); is the gateway running with OPERATOR_SECRET set? (GATEWAY_OPERATOR_URL picks another one)`,
+    )
   }
   const payload = (await res.json().catch(() => ({}))) as Switches & { detail?: string }
   if (!res.ok) throw new Error(`the gateway refused: ${res.status} ${payload.detail ?? ''}`.trim())

@@ -10,7 +10,12 @@ type Controls = ReturnType<typeof lineControls>
  * reads them in its next admission step (within one tick), so one command reaches them all.
  */
 async function withControls(env: Env, run: (controls: Controls) => Promise<unknown>): Promise<number> {
-  const redis = new Redis(env.REDIS_URL ?? 'redis://127.0.0.1:6379', { keyPrefix: env.REDIS_PREFIX ?? 'tickets:', lazyConnect: true, maxRetriesPerRequest: 1, connectTimeout: 2_000 })
+  const redis = new Redis(env.REDIS_URL ?? 'redis://127.0.0.1:6379', {
+    keyPrefix: env.REDIS_PREFIX ?? 'tickets:',
+    lazyConnect: true,
+    maxRetriesPerRequest: 1,
+    connectTimeout: 2_000,
+  })
   try {
     await redis.connect()
     const controls = lineControls(redis)

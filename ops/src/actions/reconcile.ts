@@ -2,7 +2,6 @@ import type { Action } from '../action.js'
 import { readPaymentFacts, type PaymentRecord } from '@tickets/payment-service/ops'
 import { readBookingFacts, type ReservationRecord } from './booking-facts.js'
 
-
 export interface ReconcileOptions {
   bookingUrl: string
   paymentUrl: string
@@ -40,7 +39,9 @@ export function crossCheck(reservations: ReservationRecord[], payments: PaymentR
     if (r?.status === 'CONFIRMED') continue
     for (const p of completed) {
       if (p.ageSeconds <= confirmWindowSeconds) continue
-      violations.push(`payment ${p.paymentId} charged ${p.amount} for reservation ${reservationId} which is ${r ? r.status : 'unknown to booking'} after ${p.ageSeconds} s (not refunded)`)
+      violations.push(
+        `payment ${p.paymentId} charged ${p.amount} for reservation ${reservationId} which is ${r ? r.status : 'unknown to booking'} after ${p.ageSeconds} s (not refunded)`,
+      )
     }
   }
   return violations

@@ -1,7 +1,6 @@
 import { parseOptions, UsageError, usageErrorsExit2, type Action, type Env } from '../action.js'
 import { existsSync, readFileSync } from 'node:fs'
 
-
 const STATUS_ERROR = 2
 
 /** A usage error: printed, exit 2. */
@@ -149,7 +148,14 @@ export function summarizeTraces(all: Span[], filter: { errors?: boolean; slowerT
     const startNs = spans.reduce((m, s) => (s.startNs < m ? s.startNs : m), spans[0]!.startNs)
     const endNs = spans.reduce((m, s) => (s.endNs > m ? s.endNs : m), spans[0]!.endNs)
     const root = roots[0] ?? spans[0]!
-    out.push({ traceId, root: `${root.service} ${root.name}`, services: [...new Set(spans.map((s) => s.service))], startNs, durationMs: ms(endNs - startNs), error: spans.some((s) => s.error) })
+    out.push({
+      traceId,
+      root: `${root.service} ${root.name}`,
+      services: [...new Set(spans.map((s) => s.service))],
+      startNs,
+      durationMs: ms(endNs - startNs),
+      error: spans.some((s) => s.error),
+    })
   }
   return out
     .filter((t) => (!filter.errors || t.error) && (filter.slowerThanMs === undefined || t.durationMs > filter.slowerThanMs))
@@ -160,7 +166,10 @@ export function summarizeTraces(all: Span[], filter: { errors?: boolean; slowerT
 export function renderSummaries(traces: TraceSummary[]): string {
   if (traces.length === 0) return 'no traces match'
   return traces
-    .map((t) => `${t.traceId}  ${new Date(Number(t.startNs / 1_000_000n)).toISOString()}  ${fmt(t.durationMs).padStart(9)} ms  ${t.error ? 'ERROR' : 'ok   '}  ${t.root}  [${t.services.join(', ')}]`)
+    .map(
+      (t) =>
+        `${t.traceId}  ${new Date(Number(t.startNs / 1_000_000n)).toISOString()}  ${fmt(t.durationMs).padStart(9)} ms  ${t.error ? 'ERROR' : 'ok   '}  ${t.root}  [${t.services.join(', ')}]`,
+    )
     .join('\n')
 }
 
@@ -171,14 +180,15 @@ export function parseDuration(text: string): number {
   return Number(m[1]) * (m[2] === 's' ? 1_000 : 1)
 }
 
-
 function tracesFileOf(env: Env, flag: string | undefined): string {
   const file = flag ?? env.TRACES_FILE
-  if (!file) throw new UsageError('no traces file: start the stack with TRACES_FILE=<path> (e.g. TRACES_FILE=.data/traces.jsonl npm start) and pass the same TRACES_FILE here, or --file <path>')
+  if (!file)
+    throw new UsageError(
+      'no traces file: start the stack with TRACES_FILE=<path> (e.g. TRACES_FILE=.data/traces.jsonl npm start) and pass the same TRACES_FILE here, or --file <path>',
+    )
   if (!existsSync(file)) throw new UsageError(`${file} does not exist yet: no process has written spans to it`)
   return file
 }
-
 
 export const traceActions: Record<string, Action> = {
   trace: {
@@ -208,7 +218,13 @@ export const traceActions: Record<string, Action> = {
         const file = tracesFileOf(env, values.file)
         const slower = values['slower-than']
         console.log(
-          renderSummaries(summarizeTraces(readSpans(readFileSync(file, 'utf8')), { errors: values.errors ?? false, limit, ...(slower === undefined ? {} : { slowerThanMs: parseDuration(slower) }) })),
+          renderSummaries(
+            summarizeTraces(readSpans(readFileSync(file, 'utf8')), {
+              errors: values.errors ?? false,
+              limit,
+              ...(slower === undefined ? {} : { slowerThanMs: parseDuration(slower) }),
+            }),
+          ),
         )
         return 0
       }),

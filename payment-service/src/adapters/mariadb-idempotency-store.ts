@@ -8,11 +8,7 @@ export interface StoredResponse {
   body: string
 }
 
-export type Claim =
-  | { kind: 'claimed'; requestId: string }
-  | { kind: 'mismatch' }
-  | { kind: 'in_progress' }
-  | { kind: 'done'; response: StoredResponse }
+export type Claim = { kind: 'claimed'; requestId: string } | { kind: 'mismatch' } | { kind: 'in_progress' } | { kind: 'done'; response: StoredResponse }
 
 export interface KeyRef {
   userId: string

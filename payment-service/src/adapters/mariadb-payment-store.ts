@@ -79,7 +79,11 @@ export function createMariadbPaymentStore(pool: Pool): PaymentStore {
           if (isDuplicateKey(err)) throw new Rollback(duplicateKeyName(err) === 'PRIMARY' ? 'EXISTS' : 'ALREADY_PAID')
           throw err
         }
-        const debited = await conn.query<Affected>('UPDATE wallets SET balance = balance - ?, updated_at = NOW(3) WHERE user_id = ? AND balance >= ?', [p.amount, p.userId, p.amount])
+        const debited = await conn.query<Affected>('UPDATE wallets SET balance = balance - ?, updated_at = NOW(3) WHERE user_id = ? AND balance >= ?', [
+          p.amount,
+          p.userId,
+          p.amount,
+        ])
         if (debited.affectedRows !== 1) throw new Rollback('INSUFFICIENT_POINTS')
         // Sent together (the connection pipelines them, in this order): one round trip, not three.
         const [, , payment] = await Promise.all([

@@ -26,10 +26,12 @@ export function createMariadbWalletStore(pool: Pool): WalletStore {
       // on a duplicate and deadlock against a concurrent charge upgrading the same row.
       await pool.query('INSERT IGNORE INTO wallets (user_id, balance) VALUES (?, 0)', [userId])
       const outcome = await withTransactionOutcome<{ balance: number }, 'BALANCE_LIMIT' | 'ALREADY_CHARGED'>(pool, async (conn) => {
-        const credited = await conn.query<Affected>(
-          'UPDATE wallets SET balance = balance + ?, updated_at = NOW(3) WHERE user_id = ? AND balance + ? <= ?',
-          [amount, userId, amount, maxBalance],
-        )
+        const credited = await conn.query<Affected>('UPDATE wallets SET balance = balance + ?, updated_at = NOW(3) WHERE user_id = ? AND balance + ? <= ?', [
+          amount,
+          userId,
+          amount,
+          maxBalance,
+        ])
         if (credited.affectedRows !== 1) throw new Rollback('BALANCE_LIMIT' as const)
         try {
           await conn.query("INSERT INTO ledger_entries (id, user_id, kind, amount, reference) VALUES (?, ?, 'CHARGE', ?, ?)", [uuidv7(), userId, amount, reference])

@@ -97,7 +97,8 @@ export function createPaymentService({ payments, booking, events, metrics, log }
       // A re-run of a request that already charged (its first run died before answering).
       const [earlier, standing] = await Promise.all([payments.findPayment(paymentId), payments.findStandingPayment(reservationId)])
       if (earlier) {
-        if (earlier.userId !== userId || earlier.reservationId !== reservationId) throw new AppError('PAYMENT_RESERVATION_NOT_PAYABLE', 'This request key already paid another reservation')
+        if (earlier.userId !== userId || earlier.reservationId !== reservationId)
+          throw new AppError('PAYMENT_RESERVATION_NOT_PAYABLE', 'This request key already paid another reservation')
         if (earlier.status === 'COMPLETED' && earlier.confirmation === 'PENDING') return confirm(earlier, request)
         return viewOf(earlier)
       }

@@ -33,9 +33,7 @@ export interface ProcessedMarker {
 }
 
 export type CompletePaymentResult =
-  | { ok: true; payment: Payment; created: boolean }
-  | { ok: false; reason: 'INSUFFICIENT_POINTS' }
-  | { ok: false; reason: 'ALREADY_PAID'; standing: Payment | null }
+  { ok: true; payment: Payment; created: boolean } | { ok: false; reason: 'INSUFFICIENT_POINTS' } | { ok: false; reason: 'ALREADY_PAID'; standing: Payment | null }
 
 export type RefundResult = { outcome: 'REFUNDED' | 'ALREADY_REFUNDED' | 'DUPLICATE_EVENT' | 'NO_SUCH_PAYMENT'; payment: Payment | null }
 
@@ -70,15 +68,7 @@ export interface EventNotifier {
   kick(): void
 }
 
-export type PaymentOutcome =
-  | 'completed'
-  | 'confirmation_pending'
-  | 'insufficient_points'
-  | 'rejected'
-  | 'already_paid'
-  | 'booking_unavailable'
-  | 'refunded_on_confirm'
-  | 'error'
+export type PaymentOutcome = 'completed' | 'confirmation_pending' | 'insufficient_points' | 'rejected' | 'already_paid' | 'booking_unavailable' | 'refunded_on_confirm' | 'error'
 
 export interface PaymentMetrics {
   outcome(outcome: PaymentOutcome): void

@@ -21,14 +21,20 @@ const KEY = /^[\x21-\x7e]{1,64}$/
 function canonical(value: unknown): unknown {
   if (Array.isArray(value)) return value.map(canonical)
   if (value && typeof value === 'object') {
-    return Object.fromEntries(Object.keys(value).sort().map((k) => [k, canonical((value as Record<string, unknown>)[k])]))
+    return Object.fromEntries(
+      Object.keys(value)
+        .sort()
+        .map((k) => [k, canonical((value as Record<string, unknown>)[k])]),
+    )
   }
   return value
 }
 
 /** What "the same request" means: method, path and body (key order aside). */
 export function requestHash(request: FastifyRequest): string {
-  return createHash('sha256').update(JSON.stringify([request.method, request.url.split('?')[0], canonical(request.body ?? null)])).digest('hex')
+  return createHash('sha256')
+    .update(JSON.stringify([request.method, request.url.split('?')[0], canonical(request.body ?? null)]))
+    .digest('hex')
 }
 
 /**

@@ -46,7 +46,7 @@ export const paymentRoutes: FastifyPluginAsyncTypebox<{ payments: PaymentService
     {
       schema: {
         tags: ['payments'],
-        summary: 'The user\'s own payment',
+        summary: "The user's own payment",
         params: Type.Object({ paymentId: Type.String({ minLength: 1, maxLength: 64 }) }),
         response: { 200: PaymentSchema, ...problemResponses(401, 404, 503) },
       },

@@ -8,11 +8,9 @@ const BalanceSchema = Type.Object({ balance: Type.Integer() })
 const IdempotencyHeaders = Type.Object({ 'idempotency-key': Type.Optional(Type.String({ description: '1 to 64 visible characters naming this request' })) })
 
 export const pointsRoutes: FastifyPluginAsyncTypebox<{ points: PointsService }> = async (app, { points }) => {
-  app.get(
-    '/',
-    { schema: { tags: ['points'], summary: 'The user\'s points balance', response: { 200: BalanceSchema, ...problemResponses(401, 503) } } },
-    async (request) => ({ balance: await points.balance(userIdOf(request)) }),
-  )
+  app.get('/', { schema: { tags: ['points'], summary: "The user's points balance", response: { 200: BalanceSchema, ...problemResponses(401, 503) } } }, async (request) => ({
+    balance: await points.balance(userIdOf(request)),
+  }))
 
   app.post(
     '/charge',

@@ -12,7 +12,8 @@ const wallets = createMariadbWalletStore(app.pool)
 const payments = createMariadbPaymentStore(app.pool)
 const MAX = 1_000_000
 
-type Op = { kind: 'charge'; amount: number; ref: number; delay: number } | { kind: 'pay'; amount: number; id: number; delay: number } | { kind: 'refund'; of: number; delay: number }
+type Op =
+  { kind: 'charge'; amount: number; ref: number; delay: number } | { kind: 'pay'; amount: number; id: number; delay: number } | { kind: 'refund'; of: number; delay: number }
 
 const opArb: fc.Arbitrary<Op> = fc.oneof(
   fc.record({ kind: fc.constant('charge' as const), amount: fc.integer({ min: 1, max: 5_000 }), ref: fc.integer({ min: 0, max: 7 }), delay: fc.integer({ min: 0, max: 4 }) }),
@@ -67,10 +68,9 @@ describe('one wallet under racing charges, payments and refunds (fast-check, ran
         )
         watching = false
         await watcher
-        const [sum] = await app.pool.query<{ total: string | null }[]>(
-          "SELECT CAST(SUM(amount) AS CHAR) AS total FROM ledger_entries WHERE user_id = ? AND kind = 'CHARGE'",
-          [userId],
-        )
+        const [sum] = await app.pool.query<{ total: string | null }[]>("SELECT CAST(SUM(amount) AS CHAR) AS total FROM ledger_entries WHERE user_id = ? AND kind = 'CHARGE'", [
+          userId,
+        ])
         charged = Number(sum?.total ?? 0)
         const distinctCharges = new Map(ops.filter((o) => o.kind === 'charge').map((o) => [`${o.ref}:${o.amount}`, o.amount]))
         expect(charged).toBe([...distinctCharges.values()].reduce((a, b) => a + b, 0))

@@ -45,7 +45,10 @@ describe('a payment racing the expiry of its hold', () => {
 
     let spent = { fan: 0, rival: 0 }
     for (const n of seats) {
-      const rows = await booking.pool.query<{ id: string; user_id: 'fan' | 'rival'; status: string }[]>('SELECT id, user_id, status FROM reservations WHERE schedule_id = ? AND seat_number = ?', [scheduleId, n])
+      const rows = await booking.pool.query<{ id: string; user_id: 'fan' | 'rival'; status: string }[]>(
+        'SELECT id, user_id, status FROM reservations WHERE schedule_id = ? AND seat_number = ?',
+        [scheduleId, n],
+      )
       const confirmed = rows.filter((r) => r.status === 'CONFIRMED')
       expect(confirmed.length).toBeLessThanOrEqual(1)
       const seat = await seatStatus(booking, scheduleId, n)

@@ -47,10 +47,14 @@ describe('NATS stops in the middle of paying', () => {
     await nats.restart()
     await waitFor('booking to confirm from payment.payment.completed', async () => (await reservationStatus(booking, reservationId)) === 'CONFIRMED', 30_000)
     expect(await seatStatus(booking, scheduleId, 1)).toBe('SOLD')
-    await waitFor('payment to learn of the confirmation', async () => {
-      const got = await app.inject({ method: 'GET', url: `/api/payments/${body.paymentId}`, headers: { 'x-user-id': 'o1' } })
-      return got.json().confirmation === 'CONFIRMED'
-    }, 30_000)
+    await waitFor(
+      'payment to learn of the confirmation',
+      async () => {
+        const got = await app.inject({ method: 'GET', url: `/api/payments/${body.paymentId}`, headers: { 'x-user-id': 'o1' } })
+        return got.json().confirmation === 'CONFIRMED'
+      },
+      30_000,
+    )
     expect(await balanceOf(app, 'o1')).toBe(70_000)
     expect(await ledgerSum(app, 'o1')).toBe(70_000)
 

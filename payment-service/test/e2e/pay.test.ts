@@ -101,7 +101,7 @@ describe('POST /api/payments with the real booking service', () => {
     expect(await reservationStatus(booking, reservationId)).toBe('CONFIRMED')
   })
 
-  it('when the reservation is another user\'s, then 404 and nothing is charged; the owner\'s hold stays', async () => {
+  it("when the reservation is another user's, then 404 and nothing is charged; the owner's hold stays", async () => {
     await charge(app, 'thief', 500_000, 'topup')
     const { reservationId } = await aHold(booking, 'owner', scheduleId, nextSeat())
     const res = await pay(app, 'thief', reservationId, 'steal')

@@ -39,7 +39,10 @@ export async function aConcert(booking: FastifyInstance, opts: { seats?: number;
   const scheduleId = randomUUID()
   const seats = opts.seats ?? 10
   await booking.pool.query("INSERT INTO concerts (id, title, artist, venue) VALUES (?, 'Test', 'Artist', 'Hall')", [concertId])
-  await booking.pool.query('INSERT INTO schedules (id, concert_id, starts_at, booking_opens_at, total_seats) VALUES (?, ?, NOW(3) + INTERVAL 30 DAY, NOW(3) - INTERVAL 1 HOUR, ?)', [scheduleId, concertId, seats])
+  await booking.pool.query(
+    'INSERT INTO schedules (id, concert_id, starts_at, booking_opens_at, total_seats) VALUES (?, ?, NOW(3) + INTERVAL 30 DAY, NOW(3) - INTERVAL 1 HOUR, ?)',
+    [scheduleId, concertId, seats],
+  )
   for (let n = 1; n <= seats; n++) {
     await booking.pool.query("INSERT INTO seats (schedule_id, seat_number, grade, price) VALUES (?, ?, 'R', ?)", [scheduleId, n, opts.price ?? 100_000])
   }

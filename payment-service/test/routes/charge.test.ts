@@ -105,7 +105,9 @@ describe('idempotency keys over time', () => {
   it('when the request holding a key died (its lease ran out), then the same request runs again and adds the points once', async () => {
     expect((await charge(app, 'd1', 300, 'crash')).statusCode).toBe(200)
     // As if the first run credited and then died before saving its answer.
-    await app.pool.query("UPDATE idempotency_keys SET state = 'IN_PROGRESS', response_status = NULL, response_body = NULL, locked_until = NOW(3) - INTERVAL 1 SECOND WHERE user_id = 'd1'")
+    await app.pool.query(
+      "UPDATE idempotency_keys SET state = 'IN_PROGRESS', response_status = NULL, response_body = NULL, locked_until = NOW(3) - INTERVAL 1 SECOND WHERE user_id = 'd1'",
+    )
     const again = await charge(app, 'd1', 300, 'crash')
     expect(again.statusCode).toBe(200)
     expect(again.json()).toEqual({ balance: 300 })

@@ -47,7 +47,15 @@ describe('GET /metrics', () => {
   it('exposes the outbox backlog and the payment counters', async () => {
     const text = (await app.inject({ method: 'GET', url: '/metrics' })).body
     // OpenMetrics names a counter family without its _total suffix.
-    for (const name of ['outbox_pending_events', 'outbox_oldest_pending_age_seconds', 'payments', 'payment_refunds', 'idempotent_replays', 'nats_consumer_redeliveries', 'nats_messages_parked']) {
+    for (const name of [
+      'outbox_pending_events',
+      'outbox_oldest_pending_age_seconds',
+      'payments',
+      'payment_refunds',
+      'idempotent_replays',
+      'nats_consumer_redeliveries',
+      'nats_messages_parked',
+    ]) {
       expect(text).toMatch(new RegExp(`^# TYPE ${name} `, 'm'))
     }
   })

@@ -12,7 +12,16 @@ const url = `${mariadb.url}/tickets_payment`
 await migrate(url)
 const port = await freePort()
 const service = spawn(process.execPath, [fileURLToPath(new URL('../../dist/server.js', import.meta.url))], {
-  env: { ...process.env, MYSQL_URL: url, PORT: String(port), REDIS_PREFIX: iso.redisPrefix, NATS_NAMESPACE: iso.natsNamespace, LOG_LEVEL: 'error', MYSQL_STATEMENT_TIMEOUT_MS: '500', TZ: 'UTC' },
+  env: {
+    ...process.env,
+    MYSQL_URL: url,
+    PORT: String(port),
+    REDIS_PREFIX: iso.redisPrefix,
+    NATS_NAMESPACE: iso.natsNamespace,
+    LOG_LEVEL: 'error',
+    MYSQL_STATEMENT_TIMEOUT_MS: '500',
+    TZ: 'UTC',
+  },
   stdio: ['ignore', 'ignore', 'inherit'],
 })
 afterAll(async () => {
@@ -37,7 +46,11 @@ async function call(path: string, init: RequestInit = {}): Promise<Answer> {
 }
 const balance = () => call('/api/points', { headers: { 'x-user-id': 'u1' } })
 const charge = (key: string) =>
-  call('/api/points/charge', { method: 'POST', headers: { 'x-user-id': 'u1', 'idempotency-key': key, 'content-type': 'application/json' }, body: JSON.stringify({ amount: 1_000 }) })
+  call('/api/points/charge', {
+    method: 'POST',
+    headers: { 'x-user-id': 'u1', 'idempotency-key': key, 'content-type': 'application/json' },
+    body: JSON.stringify({ amount: 1_000 }),
+  })
 
 function expectFast503(a: Answer) {
   expect({ status: a.status, fast: a.ms < 1_300, retryAfter: Number(a.retryAfter) > 0, problem: a.type?.includes('application/problem+json') }, JSON.stringify(a)).toEqual({

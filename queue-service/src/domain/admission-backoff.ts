@@ -33,7 +33,8 @@ export const HEALTHY: HealthState = { factor: 1, why: 'healthy', actedOn: 0 }
 function troubles(signal: PressureSignal, policy: BackoffPolicy): string[] {
   const found: string[] = []
   const target = policy.p95TargetMs[signal.service]
-  if (target !== undefined && signal.p95Ms !== null && signal.samples >= policy.minSamples && signal.p95Ms > target) found.push(`${signal.service} p95 ${signal.p95Ms} ms > ${target} ms`)
+  if (target !== undefined && signal.p95Ms !== null && signal.samples >= policy.minSamples && signal.p95Ms > target)
+    found.push(`${signal.service} p95 ${signal.p95Ms} ms > ${target} ms`)
   if (signal.poolWaiters > 0) found.push(`${signal.service} database pool has ${signal.poolWaiters} waiting`)
   if (signal.shed > 0) found.push(`${signal.service} shed ${signal.shed} requests`)
   return found

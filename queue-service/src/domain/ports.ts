@@ -95,7 +95,15 @@ export interface LineStore {
   /** The first half of a step, if nobody ran this tick yet: expire ACTIVE, drop idle waiters, release idle ACTIVE users. */
   prepareStep(input: { concertId: string; tick: number; now: number; defaults: LineDefaults }): Promise<StepState | null>
   /** The second half: admits what was decided (the cap checked again) and records what polls will say. */
-  admit(input: { concertId: string; now: number; defaults: LineDefaults; decision: AdmissionDecision; cap: number | null; inventory: InventoryView | null; health: string }): Promise<{ admitted: number; waiting: number; active: number }>
+  admit(input: {
+    concertId: string
+    now: number
+    defaults: LineDefaults
+    decision: AdmissionDecision
+    cap: number | null
+    inventory: InventoryView | null
+    health: string
+  }): Promise<{ admitted: number; waiting: number; active: number }>
   /** Closes or reopens the line; an older change than the last one applied is ignored. */
   setSoldOut(input: { concertId: string; soldOut: boolean; at: number }): Promise<boolean>
   /** Concerts with a line, for the admission loop. */
@@ -139,7 +147,10 @@ export interface ConcertDirectory {
 
 export interface TokenIssuer {
   issue(claims: { userId: string; concertId: string; status: 'WAITING' | 'ACTIVE'; seq: number; issuedAt: number; expiresAt: number }): Promise<string>
-  verify(token: string, nowMs: number): Promise<
+  verify(
+    token: string,
+    nowMs: number,
+  ): Promise<
     | { ok: true; claims: { userId: string; concertId: string; status: 'WAITING' | 'ACTIVE'; seq: number } }
     | { ok: false; reason: 'invalid' | 'expired'; claims?: { userId: string; concertId: string; seq: number } }
   >

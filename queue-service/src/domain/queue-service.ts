@@ -56,15 +56,36 @@ export function createQueueService(deps: QueueServiceDeps) {
     view.estimatedWaitRangeSeconds = [Math.max(estimate.range[0], Math.ceil(secondsToRelease)), Math.max(estimate.range[1], view.estimatedWaitSeconds)]
     view.seatsOnHold = line.seatsOnHold
     if (line.nextReleaseAt !== null) view.nextReleaseAt = new Date(line.nextReleaseAt).toISOString()
-    view.retryAfterSeconds = retryAfterWhileHeld({ estimatedWaitSeconds: view.estimatedWaitSeconds, position, seatsOnHold: line.seatsOnHold, overbook: defaults.overbook, secondsToRelease })
+    view.retryAfterSeconds = retryAfterWhileHeld({
+      estimatedWaitSeconds: view.estimatedWaitSeconds,
+      position,
+      seatsOnHold: line.seatsOnHold,
+      overbook: defaults.overbook,
+      secondsToRelease,
+    })
     return view
   }
 
   async function view(concertId: string, userId: string, place: Place): Promise<QueueView> {
     if (place.status === 'EXPIRED' || place.status === 'SOLD_OUT') return { status: place.status, position: 0, estimatedWaitSeconds: 0, estimatedWaitRangeSeconds: [0, 0] }
     if (place.status === 'ACTIVE') {
-      const token = await tokens.issue({ userId, concertId, status: 'ACTIVE', seq: place.seq, issuedAt: Math.floor(place.joinedAt / 1000), expiresAt: Math.floor(place.activeUntil / 1000) })
-      return { status: 'ACTIVE', token, position: 0, estimatedWaitSeconds: 0, estimatedWaitRangeSeconds: [0, 0], activeUntil: new Date(place.activeUntil).toISOString(), retryAfterSeconds: ACTIVE_RETRY_S }
+      const token = await tokens.issue({
+        userId,
+        concertId,
+        status: 'ACTIVE',
+        seq: place.seq,
+        issuedAt: Math.floor(place.joinedAt / 1000),
+        expiresAt: Math.floor(place.activeUntil / 1000),
+      })
+      return {
+        status: 'ACTIVE',
+        token,
+        position: 0,
+        estimatedWaitSeconds: 0,
+        estimatedWaitRangeSeconds: [0, 0],
+        activeUntil: new Date(place.activeUntil).toISOString(),
+        retryAfterSeconds: ACTIVE_RETRY_S,
+      }
     }
     const issuedAt = Math.floor(place.joinedAt / 1000)
     const token = await tokens.issue({ userId, concertId, status: 'WAITING', seq: place.seq, issuedAt, expiresAt: issuedAt + Math.floor(deps.waitingTokenTtlMs / 1000) })
@@ -146,7 +167,8 @@ export function createQueueService(deps: QueueServiceDeps) {
     async status(userId: string, token: string | undefined): Promise<QueueView> {
       const { claims, expired } = await holderOf(token, userId)
       const place = await store.poll({ concertId: claims.concertId, userId, seq: claims.seq, now: clock.now(), overbook: defaults.overbook })
-      if (expired && place.status !== 'SOLD_OUT' && place.status !== 'WAITING') return { status: 'EXPIRED', position: 0, estimatedWaitSeconds: 0, estimatedWaitRangeSeconds: [0, 0] }
+      if (expired && place.status !== 'SOLD_OUT' && place.status !== 'WAITING')
+        return { status: 'EXPIRED', position: 0, estimatedWaitSeconds: 0, estimatedWaitRangeSeconds: [0, 0] }
       return view(claims.concertId, userId, place)
     },
 

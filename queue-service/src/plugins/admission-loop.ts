@@ -10,23 +10,26 @@ export function startAdmissionLoop(app: FastifyInstance, queue: QueueService, ti
   const log = app.log.child({ component: 'admission-loop' })
   let failing = false
   let running = false
-  const timer = setInterval(() => {
-    if (running) return
-    running = true
-    queue
-      .tick()
-      .then(() => {
-        if (failing) log.info('admission steps run again')
-        failing = false
-      })
-      .catch((err: unknown) => {
-        if (!failing) log.warn({ err }, 'admission step failed; retrying every tick')
-        failing = true
-      })
-      .finally(() => {
-        running = false
-      })
-  }, Math.max(50, Math.floor(tickMs / 2)))
+  const timer = setInterval(
+    () => {
+      if (running) return
+      running = true
+      queue
+        .tick()
+        .then(() => {
+          if (failing) log.info('admission steps run again')
+          failing = false
+        })
+        .catch((err: unknown) => {
+          if (!failing) log.warn({ err }, 'admission step failed; retrying every tick')
+          failing = true
+        })
+        .finally(() => {
+          running = false
+        })
+    },
+    Math.max(50, Math.floor(tickMs / 2)),
+  )
   timer.unref()
   return () => clearInterval(timer)
 }

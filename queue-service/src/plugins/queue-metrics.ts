@@ -16,8 +16,18 @@ export function createQueueMetrics(registry: Registry, health: AdmissionHealth) 
   const admissions = new Counter({ name: 'queue_admissions_total', help: 'Users admitted (WAITING -> ACTIVE)', labelNames: ['concert'], registers })
   const dropouts = new Counter({ name: 'queue_dropouts_total', help: 'Waiting users dropped for not polling', labelNames: ['concert'], registers })
   const ended = new Counter({ name: 'queue_active_ended_total', help: 'ACTIVE slots ended by reason (expired, idle, left, paid)', labelNames: ['concert', 'reason'], registers })
-  const effectiveRate = new Gauge({ name: 'queue_admission_rate_effective', help: 'Admissions per second the last step allowed (the ceiling times the health factor)', labelNames: ['concert'], registers })
-  const limited = new Counter({ name: 'queue_admission_steps_total', help: 'Admission steps by what limited them (rate, cap, inventory, line, paused, not-open, sold-out, …)', labelNames: ['concert', 'limited_by'], registers })
+  const effectiveRate = new Gauge({
+    name: 'queue_admission_rate_effective',
+    help: 'Admissions per second the last step allowed (the ceiling times the health factor)',
+    labelNames: ['concert'],
+    registers,
+  })
+  const limited = new Counter({
+    name: 'queue_admission_steps_total',
+    help: 'Admission steps by what limited them (rate, cap, inventory, line, paused, not-open, sold-out, …)',
+    labelNames: ['concert', 'limited_by'],
+    registers,
+  })
   new Gauge({
     name: 'queue_admission_health_factor',
     help: 'Share of the admission rate that back-off allows (1: booking and payment healthy)',
@@ -26,9 +36,26 @@ export function createQueueMetrics(registry: Registry, health: AdmissionHealth) 
       this.set(health.current().factor)
     },
   })
-  const resyncs = new Counter({ name: 'queue_inventory_resyncs_total', help: "Inventory snapshots taken from booking, by outcome (ok, unknown_concert, failed)", labelNames: ['outcome'], registers })
-  const joinSeconds = new Histogram({ name: 'queue_join_duration_seconds', help: 'POST /api/queue/token latency in the service', labelNames: ['outcome'], buckets: LATENCY_BUCKETS, registers })
-  const pollSeconds = new Histogram({ name: 'queue_poll_duration_seconds', help: 'GET /api/queue/token latency in the service', labelNames: ['outcome'], buckets: LATENCY_BUCKETS, registers })
+  const resyncs = new Counter({
+    name: 'queue_inventory_resyncs_total',
+    help: 'Inventory snapshots taken from booking, by outcome (ok, unknown_concert, failed)',
+    labelNames: ['outcome'],
+    registers,
+  })
+  const joinSeconds = new Histogram({
+    name: 'queue_join_duration_seconds',
+    help: 'POST /api/queue/token latency in the service',
+    labelNames: ['outcome'],
+    buckets: LATENCY_BUCKETS,
+    registers,
+  })
+  const pollSeconds = new Histogram({
+    name: 'queue_poll_duration_seconds',
+    help: 'GET /api/queue/token latency in the service',
+    labelNames: ['outcome'],
+    buckets: LATENCY_BUCKETS,
+    registers,
+  })
 
   const events: QueueEvents = {
     joined: (concert, outcome) => joins.inc({ concert, outcome }),

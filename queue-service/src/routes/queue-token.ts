@@ -57,28 +57,40 @@ function withoutHint(view: QueueView) {
 export const queueTokenRoutes: FastifyPluginAsyncTypebox<{ queue: QueueService; joinSeconds: Histogram<'outcome'>; pollSeconds: Histogram<'outcome'> }> = async (app, opts) => {
   const { queue } = opts
 
-  app.post('/token', {
-    schema: { body: Type.Object({ concertId: Id }, { additionalProperties: false }), response: { 201: Joined, ...problemResponses(400, 401, 404, 409, 503) } },
-  }, async (request, reply) => {
-    const view = await timed(opts.joinSeconds, () => queue.join(userIdOf(request), request.body.concertId))
-    if (!('token' in view)) throw new Error('a join never ends EXPIRED or SOLD_OUT')
-    const { retryAfterSeconds, ...body } = view
-    return reply.code(201).header('retry-after', String(retryAfterSeconds)).send(body)
-  })
+  app.post(
+    '/token',
+    {
+      schema: { body: Type.Object({ concertId: Id }, { additionalProperties: false }), response: { 201: Joined, ...problemResponses(400, 401, 404, 409, 503) } },
+    },
+    async (request, reply) => {
+      const view = await timed(opts.joinSeconds, () => queue.join(userIdOf(request), request.body.concertId))
+      if (!('token' in view)) throw new Error('a join never ends EXPIRED or SOLD_OUT')
+      const { retryAfterSeconds, ...body } = view
+      return reply.code(201).header('retry-after', String(retryAfterSeconds)).send(body)
+    },
+  )
 
-  app.get('/token', {
-    schema: { headers: TokenHeader, response: { 200: Status, ...problemResponses(401, 403, 503) } },
-  }, async (request, reply) => {
-    const view = await timed(opts.pollSeconds, () => queue.status(userIdOf(request), request.headers[QUEUE_TOKEN_HEADER]))
-    const { body, retryAfter } = withoutHint(view)
-    if (retryAfter) reply.header('retry-after', retryAfter)
-    return body
-  })
+  app.get(
+    '/token',
+    {
+      schema: { headers: TokenHeader, response: { 200: Status, ...problemResponses(401, 403, 503) } },
+    },
+    async (request, reply) => {
+      const view = await timed(opts.pollSeconds, () => queue.status(userIdOf(request), request.headers[QUEUE_TOKEN_HEADER]))
+      const { body, retryAfter } = withoutHint(view)
+      if (retryAfter) reply.header('retry-after', retryAfter)
+      return body
+    },
+  )
 
-  app.delete('/token', {
-    schema: { headers: TokenHeader, response: { 204: Type.Null(), ...problemResponses(401, 403, 404, 503) } },
-  }, async (request, reply) => {
-    await queue.leave(userIdOf(request), request.headers[QUEUE_TOKEN_HEADER])
-    return reply.code(204).send(null)
-  })
+  app.delete(
+    '/token',
+    {
+      schema: { headers: TokenHeader, response: { 204: Type.Null(), ...problemResponses(401, 403, 404, 503) } },
+    },
+    async (request, reply) => {
+      await queue.leave(userIdOf(request), request.headers[QUEUE_TOKEN_HEADER])
+      return reply.code(204).send(null)
+    },
+  )
 }

@@ -32,7 +32,11 @@ async function step() {
 function seat(concertId: string, reservationId: string, userId: string) {
   return { reservationId, userId, concertId, scheduleId: 's1', seatNumber: Number(reservationId.replace(/\D/g, '')) || 1 }
 }
-const held = (concertId: string, r: string, u: string, until = clock.now() + 300_000): ReservationHeld => ({ ...seat(concertId, r, u), price: 1, expiresAt: new Date(until).toISOString() })
+const held = (concertId: string, r: string, u: string, until = clock.now() + 300_000): ReservationHeld => ({
+  ...seat(concertId, r, u),
+  price: 1,
+  expiresAt: new Date(until).toISOString(),
+})
 const at = (ms = clock.now()) => ({ occurredAt: new Date(ms) })
 
 async function publish<T>(subject: (typeof SUBJECTS)[keyof typeof SUBJECTS], data: T, when = at()) {
@@ -53,7 +57,12 @@ describe('inventory from booking', () => {
     await app.queueInventory.resync(concertId)
     expect(await step()).toEqual({ [concertId]: 3 })
 
-    for (const [r, u] of [['r1', 'a'], ['r2', 'b'], ['r3', 'c']] as const) await publish(SUBJECTS.RESERVATION_HELD, held(concertId, r, u, clock.now() + 60_000))
+    for (const [r, u] of [
+      ['r1', 'a'],
+      ['r2', 'b'],
+      ['r3', 'c'],
+    ] as const)
+      await publish(SUBJECTS.RESERVATION_HELD, held(concertId, r, u, clock.now() + 60_000))
     await vi.waitFor(async () => expect((await controls.status(concertId)).inventory).toMatchObject({ onHold: 3, free: 0 }))
     expect(await step()).toEqual({ [concertId]: 0 })
     const waiting = await poll(app, 'e', tokens.e!)
@@ -86,7 +95,9 @@ describe('inventory from booking', () => {
     await publish(SUBJECTS.RESERVATION_HELD, held(concertId, 'r1', 'x'), at(clock.now() + 5))
     await publish(SUBJECTS.RESERVATION_HELD, held(concertId, 'r2', 'x'), at(clock.now() + 20))
     await publish(SUBJECTS.RESERVATION_HELD, held(concertId, 'r2', 'x'), at(clock.now() + 20))
-    await app.nats.js.publish(app.nats.names.subject(SUBJECTS.RESERVATION_CONFIRMED), JSON.stringify(anEnvelope(SUBJECTS.RESERVATION_CONFIRMED, confirmed, at(clock.now() + 10))), { msgID: `again-${concertId}` })
+    await app.nats.js.publish(app.nats.names.subject(SUBJECTS.RESERVATION_CONFIRMED), JSON.stringify(anEnvelope(SUBJECTS.RESERVATION_CONFIRMED, confirmed, at(clock.now() + 10))), {
+      msgID: `again-${concertId}`,
+    })
     const marker: ReservationReleased = { ...seat(concertId, 'r9', 'x'), reason: 'EXPIRED' }
     await publish(SUBJECTS.RESERVATION_RELEASED, marker, at(clock.now() + 30))
     await vi.waitFor(async () => expect(await app.redis.zscore(`{q:${concertId}}:end:e`, 'r9')).not.toBeNull())

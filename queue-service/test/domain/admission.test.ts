@@ -19,7 +19,13 @@ const base: AdmissionInput = {
   overbook: 1.5,
   batchLimit: 5_000,
 }
-const stock = (free: number, onHold = 0, extra: Partial<NonNullable<AdmissionInput['inventory']>> = {}) => ({ free, onHold, nextReleaseAt: onHold ? base.now + 60_000 : null, opensAt: null, ...extra })
+const stock = (free: number, onHold = 0, extra: Partial<NonNullable<AdmissionInput['inventory']>> = {}) => ({
+  free,
+  onHold,
+  nextReleaseAt: onHold ? base.now + 60_000 : null,
+  opensAt: null,
+  ...extra,
+})
 
 describe('decideAdmission', () => {
   it('when the inventory is not known yet, then rate and cap alone decide', () => {

@@ -51,10 +51,15 @@ describe('POST /api/queue/token', () => {
   it('when booking says the concert does not exist or is sold out, then 404 QUEUE_CONCERT_NOT_FOUND or 409 QUEUE_SOLD_OUT and nobody is in line', async () => {
     const concertId = aConcertId()
     const soldOutId = aConcertId()
-    const rpc = serveRpc(app.nats, RPC.CONCERT_STATUS, async (data) => {
-      const asked = (data as { concertId: string }).concertId
-      return { exists: asked !== concertId, soldOut: asked === soldOutId }
-    }, app.log)
+    const rpc = serveRpc(
+      app.nats,
+      RPC.CONCERT_STATUS,
+      async (data) => {
+        const asked = (data as { concertId: string }).concertId
+        return { exists: asked !== concertId, soldOut: asked === soldOutId }
+      },
+      app.log,
+    )
     try {
       await app.nats.nc.flush()
       const res = await join(app, 'u1', concertId)
@@ -110,11 +115,18 @@ describe('GET /api/queue/token', () => {
     expect(high).toBeGreaterThanOrEqual(far.json().estimatedWaitSeconds)
   })
 
-  it('when the token is missing, forged, or another user\'s, then 401/403 problems', async () => {
+  it("when the token is missing, forged, or another user's, then 401/403 problems", async () => {
     const concertId = aConcertId()
     const { token } = (await join(app, 'owner', concertId)).json()
     expect((await app.inject({ method: 'GET', url: '/api/queue/token', headers: { 'x-user-id': 'owner' } })).json().code).toBe('QUEUE_TOKEN_MISSING')
-    const forged = await signQueueToken(queueTokenKey('another-secret-that-is-long-enough-too'), { userId: 'owner', concertId, status: 'WAITING', seq: 1, issuedAt: 1, expiresAt: 4_000_000_000 })
+    const forged = await signQueueToken(queueTokenKey('another-secret-that-is-long-enough-too'), {
+      userId: 'owner',
+      concertId,
+      status: 'WAITING',
+      seq: 1,
+      issuedAt: 1,
+      expiresAt: 4_000_000_000,
+    })
     expect((await poll(app, 'owner', forged)).statusCode).toBe(401)
     expect((await poll(app, 'owner', `${token}x`)).json().code).toBe('QUEUE_TOKEN_INVALID')
     const theirs = await poll(app, 'thief', token)
