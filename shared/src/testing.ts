@@ -310,3 +310,61 @@ export async function startOtlpReceiver({ port: wanted = 0 }: { port?: number } 
       }),
   }
 }
+
+/** One HTTP answer as a fault test reads it: status, time taken, Retry-After, content type, JSON body. */
+export interface TimedAnswer {
+  status: number
+  ms: number
+  retryAfter: string | null
+  type: string | null
+  body: { status?: number; code?: string; traceId?: string } & Record<string, unknown>
+}
+
+export async function timedFetch(url: string, init: RequestInit = {}): Promise<TimedAnswer> {
+  const started = performance.now()
+  const res = await fetch(url, init)
+  const body = (await res.json().catch(() => ({}))) as TimedAnswer['body']
+  return { status: res.status, ms: performance.now() - started, retryAfter: res.headers.get('retry-after'), type: res.headers.get('content-type'), body }
+}
+
+/**
+ * What a fault test checks of an answer to a request made while a dependency fails, as one object to
+ * compare with `FAST_503`: a 503 problem with Retry-After, a dependency or overload code and the
+ * trace id, within `withinMs`.
+ */
+export function fast503Shape(a: TimedAnswer, withinMs: number) {
+  return {
+    status: a.status,
+    fast: a.ms < withinMs,
+    retryAfter: Number(a.retryAfter) > 0,
+    problem: a.type?.includes('application/problem+json') ?? false,
+    code: /^COMMON_(DEPENDENCY_DOWN|OVERLOADED)$/.test(String(a.body.code)),
+    traceId: /^[0-9a-f]{32}$/.test(String(a.body.traceId)),
+  }
+}
+export const FAST_503 = { status: 503, fast: true, retryAfter: true, problem: true, code: true, traceId: true }
+
+/**
+ * A service's built server (`dist/server.js`) in its own process, as it runs in production (the
+ * driver's stray rejections on a lost database are handled as there), ready once /health/ready is.
+ */
+export async function startServiceProcess(serverJs: URL, env: Record<string, string>, opts: { readyWithinMs?: number } = {}) {
+  const port = await freePort()
+  const base = `http://127.0.0.1:${port}`
+  const child = spawn(process.execPath, [fileURLToPath(serverJs)], {
+    env: { ...process.env, TZ: 'UTC', LOG_LEVEL: 'error', ...env, PORT: String(port) },
+    stdio: ['ignore', 'ignore', 'inherit'],
+  })
+  const deadline = Date.now() + (opts.readyWithinMs ?? 15_000)
+  while ((await timedFetch(`${base}/health/ready`).catch(() => ({ status: 0 }))).status !== 200) {
+    if (child.exitCode !== null) throw new Error(`${fileURLToPath(serverJs)} exited with ${child.exitCode}`)
+    if (Date.now() > deadline) throw new Error(`${fileURLToPath(serverJs)} not ready within ${opts.readyWithinMs ?? 15_000} ms`)
+    await new Promise((r) => setTimeout(r, 100))
+  }
+  return {
+    base,
+    child,
+    call: (path: string, init: RequestInit = {}) => timedFetch(`${base}${path}`, init),
+    stop: () => void child.kill('SIGTERM'),
+  }
+}

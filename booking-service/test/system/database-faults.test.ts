@@ -1,6 +1,4 @@
-import { spawn } from 'node:child_process'
-import { fileURLToPath } from 'node:url'
-import { freePort, isolation, startThrowawayMariadb } from '@tickets/shared/testing'
+import { FAST_503, fast503Shape, isolation, startServiceProcess, startThrowawayMariadb, type TimedAnswer } from '@tickets/shared/testing'
 import { afterAll, describe, expect, it } from 'vitest'
 import { migrate, seedDemoCatalogue } from '../../src/ops.js'
 
@@ -12,58 +10,28 @@ const mariadb = await startThrowawayMariadb()
 const url = `${mariadb.url}/tickets_booking`
 await migrate(url)
 await seedDemoCatalogue(url, { seatsPerSchedule: 20 })
-const port = await freePort()
-const base = `http://127.0.0.1:${port}`
-const service = spawn(process.execPath, [fileURLToPath(new URL('../../dist/server.js', import.meta.url))], {
-  // A connection used in the last 200 ms is lent without a ping: then the statement deadline
-  // (MYSQL_STATEMENT_TIMEOUT_MS + 250 ms) ends the wait; otherwise the acquire timeout (1 s) does.
-  env: {
-    ...process.env,
-    MYSQL_URL: url,
-    PORT: String(port),
-    REDIS_PREFIX: iso.redisPrefix,
-    NATS_NAMESPACE: iso.natsNamespace,
-    LOG_LEVEL: 'error',
-    MYSQL_STATEMENT_TIMEOUT_MS: '500',
-    TZ: 'UTC',
-  },
-  stdio: ['ignore', 'ignore', 'inherit'],
+// A connection used in the last 200 ms is lent without a ping: then the statement deadline
+// (MYSQL_STATEMENT_TIMEOUT_MS + 250 ms) ends the wait; otherwise the acquire timeout (1 s) does.
+const service = await startServiceProcess(new URL('../../dist/server.js', import.meta.url), {
+  MYSQL_URL: url,
+  REDIS_PREFIX: iso.redisPrefix,
+  NATS_NAMESPACE: iso.natsNamespace,
+  MYSQL_STATEMENT_TIMEOUT_MS: '500',
 })
 afterAll(async () => {
   mariadb.resume()
-  service.kill('SIGTERM')
+  service.stop()
   await mariadb.dispose()
 })
-
-interface Answer {
-  status: number
-  ms: number
-  retryAfter: string | null
-  type: string | null
-  body: { status?: number; code?: string; traceId?: string }
-}
-
-async function call(path: string, init: RequestInit = {}): Promise<Answer> {
-  const started = performance.now()
-  const res = await fetch(`${base}${path}`, init)
-  const body = (await res.json().catch(() => ({}))) as Answer['body']
-  return { status: res.status, ms: performance.now() - started, retryAfter: res.headers.get('retry-after'), type: res.headers.get('content-type'), body }
-}
+const call = service.call
 
 const hold = (user: string, scheduleId: string, seatNumber: number) =>
   call('/api/reservations', { method: 'POST', headers: { 'x-user-id': user, 'content-type': 'application/json' }, body: JSON.stringify({ scheduleId, seatNumber }) })
 
-function expectFast503(a: Answer) {
-  expect({ status: a.status, fast: a.ms < 1_300, retryAfter: Number(a.retryAfter) > 0, problem: a.type?.includes('application/problem+json') }, JSON.stringify(a)).toEqual({
-    status: 503,
-    fast: true,
-    retryAfter: true,
-    problem: true,
-  })
-  expect(a.body).toMatchObject({ status: 503, code: expect.stringMatching(/^COMMON_(DEPENDENCY_DOWN|OVERLOADED)$/), traceId: expect.stringMatching(/^[0-9a-f]{32}$/) })
+function expectFast503(a: TimedAnswer) {
+  expect(fast503Shape(a, 1_300), JSON.stringify(a)).toEqual(FAST_503)
 }
 
-for (let i = 0; i < 150 && (await call('/health/ready').catch(() => ({ status: 0 }))).status !== 200; i++) await new Promise((r) => setTimeout(r, 100))
 const concert = ((await call('/api/concerts')).body as unknown as { concerts: { concertId: string }[] }).concerts[0]!.concertId
 const schedules = (await call(`/api/concerts/${concert}/schedules`)).body as unknown as { schedules: { scheduleId: string }[] }
 const scheduleId = schedules.schedules[0]!.scheduleId
@@ -95,6 +63,6 @@ describe('booking-service while MariaDB is paused or stopped', () => {
       await mariadb.restart()
     }
     await expect.poll(async () => (await hold('restarted', scheduleId, 7)).status, { timeout: 10_000, interval: 200 }).toBe(201)
-    expect(service.exitCode).toBeNull()
+    expect(service.child.exitCode).toBeNull()
   })
 })
