@@ -13,7 +13,7 @@ try {
   console.error(err.message)
   process.exit(1)
 }
-const { sweepStaleTestStreams } = await import('../shared/dist/testing.js')
+const { sweepStaleTestStreams } = await import('@tickets/shared/testing')
 const swept = await sweepStaleTestStreams().catch((err) => {
   console.warn(`could not sweep old test streams from NATS: ${err.message}`)
   return 0
