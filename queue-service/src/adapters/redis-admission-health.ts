@@ -1,35 +1,28 @@
 import { readPressure } from '@tickets/shared/pressure'
+import { createRedisGuard } from '@tickets/shared/redis'
 import type { Redis } from 'ioredis'
-import { HEALTHY, nextHealth, type BackoffPolicy, type HealthState } from '../domain/admission-backoff.js'
+import { HEALTHY, nextHealth, type BackoffPolicy } from '../domain/admission-backoff.js'
 import type { AdmissionHealth } from '../domain/ports.js'
 
 /**
  * The back-off controller fed by the services' pressure reports in Redis. Each instance keeps its
  * own factor from the same reports, so whichever instance runs a step admits at about the same rate.
  */
-export function createRedisAdmissionHealth(redis: Redis, opts: { policy: BackoffPolicy; maxAgeMs: number; timeoutMs: number }): AdmissionHealth & { state(): HealthState } {
+export function createRedisAdmissionHealth(redis: Redis, opts: { policy: BackoffPolicy; maxAgeMs: number; timeoutMs: number }): AdmissionHealth {
   let state = HEALTHY
   let lastRefresh: number | undefined
+  const guard = createRedisGuard(redis, { timeoutMs: opts.timeoutMs })
 
   return {
-    // Reports carry wall-clock times, so this reads the wall clock, not the line's clock.
+    // Reports carry wall-clock times, so this reads the wall clock, not the line's clock. A Redis that
+    // does not answer keeps the last state.
     async refresh() {
       const now = Date.now()
-      if (redis.status !== 'ready') return
-      let timer: NodeJS.Timeout | undefined
-      const signals = await Promise.race([
-        readPressure(redis, now, opts.maxAgeMs),
-        new Promise<undefined>((resolve) => {
-          timer = setTimeout(() => resolve(undefined), opts.timeoutMs)
-        }),
-      ])
-        .catch(() => undefined)
-        .finally(() => clearTimeout(timer))
+      const signals = await guard.run(() => readPressure(redis, now, opts.maxAgeMs)).catch(() => undefined)
       if (!signals) return
       state = nextHealth(state, signals, lastRefresh === undefined ? 0 : now - lastRefresh, opts.policy)
       lastRefresh = now
     },
     current: () => ({ factor: state.factor, why: state.why }),
-    state: () => state,
   }
 }
