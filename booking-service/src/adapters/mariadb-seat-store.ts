@@ -11,6 +11,8 @@ import type { HoldOutcome, PaymentOutcome, PaymentRefusal, Processed, Reservatio
  */
 const RETRYABLE = new Set([1213])
 const LOCK_WAIT_TIMEOUT = 1205
+const LOCKED_SEAT_ATTEMPTS = 5
+const LOCKED_SEAT_PAUSE_MS = 25
 
 class Rollback<T> {
   constructor(readonly value: T) {}
@@ -193,15 +195,20 @@ export function createMariadbSeatStore(pool: Pool): SeatStore {
         // seat, or is stuck: either way the seat is not free now, and waiting would keep a pooled
         // connection for the lock's whole life: 12 fans on one stuck seat once drained the pool.
         // The one answer this gets wrong, a competitor that rolls back, is a lost race to the fan.
-        let won: UpsertResult
-        try {
-          won = await conn.query<UpsertResult>(
-            `SET STATEMENT innodb_lock_wait_timeout = 0 FOR UPDATE seats SET status = 'HELD', reservation_id = ?, hold_until = ? WHERE schedule_id = ? AND seat_number = ? AND ${FREE_SEAT}`,
-            [input.reservationId, input.expiresAt, input.scheduleId, input.seatNumber, input.now],
-          )
-        } catch (err) {
-          if ((err as { errno?: number }).errno === LOCK_WAIT_TIMEOUT) return new Rollback<HoldOutcome>({ ok: false, reason: 'SEAT_TAKEN' })
-          throw err
+        // A lock held for a few milliseconds (the sweeper releasing an expired hold, a cancel) is
+        // tried again a few times over ~100 ms, so the seat it frees goes to this fan.
+        let won: UpsertResult | undefined
+        for (let attempt = 1; !won; attempt++) {
+          try {
+            won = await conn.query<UpsertResult>(
+              `SET STATEMENT innodb_lock_wait_timeout = 0 FOR UPDATE seats SET status = 'HELD', reservation_id = ?, hold_until = ? WHERE schedule_id = ? AND seat_number = ? AND ${FREE_SEAT}`,
+              [input.reservationId, input.expiresAt, input.scheduleId, input.seatNumber, input.now],
+            )
+          } catch (err) {
+            if ((err as { errno?: number }).errno !== LOCK_WAIT_TIMEOUT) throw err
+            if (attempt >= LOCKED_SEAT_ATTEMPTS) return new Rollback<HoldOutcome>({ ok: false, reason: 'SEAT_TAKEN' })
+            await new Promise((r) => setTimeout(r, LOCKED_SEAT_PAUSE_MS))
+          }
         }
         if (won.affectedRows !== 1) return new Rollback<HoldOutcome>({ ok: false, reason: 'SEAT_TAKEN' })
 

@@ -38,3 +38,15 @@ describe('a seat row locked by a stuck transaction', () => {
     expect((await hold(app, 'after', scheduleId, 1)).statusCode).toBe(201)
   })
 })
+
+describe('a seat row locked for a moment', () => {
+  it('when another transaction holds the seat row for a few milliseconds (a sweep, a cancel), then a hold waits it out and gets the seat', async () => {
+    const { scheduleId } = await aConcert(app, { seats: 5 })
+    await stuck.beginTransaction()
+    await stuck.query('SELECT seat_number FROM seats WHERE schedule_id = ? AND seat_number = 3 FOR UPDATE', [scheduleId])
+    const released = new Promise((r) => setTimeout(r, 40)).then(() => stuck.commit())
+    const res = await hold(app, 'patient', scheduleId, 3)
+    await released
+    expect(res.statusCode, res.body).toBe(201)
+  })
+})
