@@ -3,10 +3,13 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import { healthRoutes } from '@tickets/shared/health'
 import { problemDetails, serverOptions } from '@tickets/shared/http'
 import { metricsPlugin } from '@tickets/shared/metrics'
-import { pingRedis, redisPlugin } from '@tickets/shared/redis'
+import { createRedisGuard, pingRedis, redisPlugin } from '@tickets/shared/redis'
+import { queueWaitingSeenKey } from '@tickets/shared/queue-line'
+import { queueActivityKey } from '@tickets/shared/queue-token'
 import { pressurePlugin } from '@tickets/shared/pressure'
 import Fastify, { type FastifyInstance } from 'fastify'
-import { createRedisActivityLog } from './adapters/redis-activity-log.js'
+import { createRedisLineSummaries } from './adapters/redis-line-summaries.js'
+import { createRedisSightings } from './adapters/redis-sightings.js'
 import { createSwitchBoard } from './adapters/redis-switches.js'
 import { trustedProxies, urlList, type Config } from './config.js'
 import { createUpstreamPool, type UpstreamPool } from './domain/upstream-pool.js'
@@ -17,6 +20,7 @@ import rateLimits from './plugins/rate-limits.js'
 import securityHeaders from './plugins/security-headers.js'
 import shedding from './plugins/shedding.js'
 import { proxyRoutes, routeMatching, type Gate } from './routes/proxy.js'
+import { waitingPollAnswer } from './routes/waiting-poll-answer.js'
 import { PUBLIC_ROUTES, type ServiceName } from './domain/route-table.js'
 
 export interface BuildOptions {
@@ -99,11 +103,24 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
     audience: config.AUTH_JWT_AUDIENCE,
     jwksTimeoutMs: config.HEALTH_TIMEOUT_MS,
   })
-  const activity = createRedisActivityLog(app.redis, {
-    flushMs: config.ACTIVITY_FLUSH_MS,
-    onError: (err) => app.log.debug({ err }, 'a batch of fan sightings did not reach the waiting room'),
+  const sightingsOf = (what: string, keyOf: (concertId: string) => string) =>
+    createRedisSightings(app.redis, {
+      keyOf,
+      flushMs: config.ACTIVITY_FLUSH_MS,
+      onError: (err) => app.log.debug({ err }, `a batch of ${what} did not reach the waiting room`),
+    })
+  const activity = sightingsOf('ACTIVE fans seen', queueActivityKey)
+  const waitingSeen = sightingsOf('polls answered here', queueWaitingSeenKey)
+  app.addHook('preClose', async () => {
+    await Promise.all([activity.close(), waitingSeen.close()])
   })
-  app.addHook('preClose', async () => activity.close())
+  const summaries = createRedisLineSummaries(app.redis, {
+    refreshMs: config.LINE_SUMMARY_REFRESH_MS,
+    maxAgeMs: config.LINE_SUMMARY_MAX_AGE_MS,
+    guard: createRedisGuard(app.redis, { timeoutMs: config.REDIS_TIMEOUT_MS }),
+    onError: (err) => app.log.debug({ err }, 'line summaries not refreshed; polls go to the queue service'),
+  })
+  app.addHook('onClose', async () => summaries.close())
   await app.register(queueGate, { secret: config.AUTH_JWT_SECRET, activity })
   const waitingRoom: Gate = async (request, route) => {
     if (!route.queue) return
@@ -119,6 +136,8 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
     retryAfterSeconds: config.UPSTREAM_RETRY_AFTER_SECONDS,
     switches,
     gates: [waitingRoom, ...(options.gates ?? [])],
+    localAnswers:
+      config.LINE_SUMMARY_MAX_AGE_MS > 0 ? { 'waiting-poll': waitingPollAnswer({ secret: config.AUTH_JWT_SECRET, summaries, sightings: waitingSeen, registry: app.metrics }) } : {},
   })
   return app
 }

@@ -15,8 +15,15 @@ export const ConfigSchema = Type.Object({
   QUEUE_URLS: UrlList('http://127.0.0.1:3001'),
   BOOKING_URLS: UrlList('http://127.0.0.1:3002'),
   PAYMENT_URLS: UrlList('http://127.0.0.1:3003'),
-  /** How often the fans seen with an ACTIVE token are reported to the waiting room (its idle release). */
+  /** How often the fans seen here (ACTIVE tokens, polls answered here) are reported to the waiting room (its idle timeouts). */
   ACTIVITY_FLUSH_MS: Type.Integer({ minimum: 100, default: 5_000 }),
+  /** How often the summaries of the lines fans poll are read from Redis (one pipeline for every such concert). */
+  LINE_SUMMARY_REFRESH_MS: Type.Integer({ minimum: 50, maximum: 5_000, default: 250 }),
+  /**
+   * A line summary no admission step changed for this long is not used: polls go to the queue service.
+   * Above ADMISSION_TICK_MS of the queue service; 0 sends every poll to the queue service.
+   */
+  LINE_SUMMARY_MAX_AGE_MS: Type.Integer({ minimum: 0, default: 3_000 }),
   UPSTREAM_TIMEOUT_MS: Type.Integer({ minimum: 100, default: 10_000 }),
   /** How long an instance that just failed (refused, reset, timed out) is skipped. */
   UPSTREAM_EJECT_MS: Type.Integer({ minimum: 0, default: 2_000 }),

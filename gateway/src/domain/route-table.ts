@@ -27,6 +27,8 @@ export interface PublicRoute {
   retryable: boolean
   /** A non-core feature operators can switch off at run time. */
   feature?: 'ranking'
+  /** A request the gateway may answer itself, without the service: `waiting-poll`, a poll far back in line. */
+  gatewayAnswers?: 'waiting-poll'
 }
 
 const route = (r: Omit<PublicRoute, 'queue' | 'idempotent' | 'shed' | 'retryable'> & Partial<PublicRoute>): PublicRoute => ({
@@ -39,7 +41,7 @@ const route = (r: Omit<PublicRoute, 'queue' | 'idempotent' | 'shed' | 'retryable
 
 export const PUBLIC_ROUTES: readonly PublicRoute[] = [
   route({ method: 'POST', path: '/api/queue/token', service: 'queue', access: 'user', rateLimit: 'token', shed: 'join' }),
-  route({ method: 'GET', path: '/api/queue/token', service: 'queue', access: 'user' }),
+  route({ method: 'GET', path: '/api/queue/token', service: 'queue', access: 'user', gatewayAnswers: 'waiting-poll' }),
   route({ method: 'DELETE', path: '/api/queue/token', service: 'queue', access: 'user' }),
 
   route({ method: 'GET', path: '/api/concerts', service: 'booking', access: 'public' }),

@@ -7,6 +7,7 @@ import fp from 'fastify-plugin'
 import { Counter } from 'prom-client'
 import type { SwitchBoard } from '../adapters/redis-switches.js'
 import type { UpstreamPool } from '../domain/upstream-pool.js'
+import type { LocalAnswer } from './waiting-poll-answer.js'
 import { createRouteMatcher, prefixesOf, type PublicRoute, type RouteMatch, type ServiceName } from '../domain/route-table.js'
 
 declare module 'fastify' {
@@ -43,6 +44,8 @@ export interface ProxyOptions {
   retryAfterSeconds: number
   switches: SwitchBoard
   gates: readonly Gate[]
+  /** What answers the routes the table lets the gateway answer itself; without one, the service answers. */
+  localAnswers?: Partial<Record<NonNullable<PublicRoute['gatewayAnswers']>, LocalAnswer>>
 }
 
 /** Headers only the gateway may set: any copy a client sends is dropped. */
@@ -110,7 +113,13 @@ export async function proxyRoutes(app: FastifyInstance, opts: ProxyOptions) {
     // Per address, before the token is even verified: a flood of joins is refused from memory.
     if (route.rateLimit === 'token') await app.checkRouteLimit(request, reply, 'token')
     if (route.access === 'user') await app.authenticate(request)
-    if (route.rateLimit !== 'hold' && route.rateLimit !== 'payment') return runGates(request, route)
+    if (route.rateLimit !== 'hold' && route.rateLimit !== 'payment') {
+      await runGates(request, route)
+      const local = route.gatewayAnswers && opts.localAnswers?.[route.gatewayAnswers]
+      // A reply sent here ends the request: http-proxy's handler never runs.
+      if (local && (await local(request, reply))) return reply
+      return
+    }
     // The per-user limit and the gates (the queue token's revocation check) both ask Redis: asked
     // together they share one round trip. The limit's refusal still comes first.
     const [limit, gates] = await Promise.allSettled([app.checkRouteLimit(request, reply, route.rateLimit), runGates(request, route)])

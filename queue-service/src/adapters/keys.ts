@@ -1,3 +1,4 @@
+import { queueLineSummaryKey, queueWaitingSeenKey } from '@tickets/shared/queue-line'
 import { queueActivityKey, queueKeyTag, queueRevocationKey } from '@tickets/shared/queue-token'
 
 /**
@@ -11,8 +12,8 @@ export function lineKeys(concertId: string) {
     seq: `${tag}:seq`,
     /** ZSET userId -> seq: the line. */
     waiting: `${tag}:waiting`,
-    /** ZSET userId -> last poll (ms): finds idle waiters without scanning the line. */
-    seen: `${tag}:seen`,
+    /** ZSET userId -> last poll (ms): finds idle waiters without scanning the line; the gateway adds the polls it answered. */
+    seen: queueWaitingSeenKey(concertId),
     /** HASH userId -> "seq:joinedAtMs" for everyone waiting or ACTIVE. */
     users: `${tag}:users`,
     /** ZSET userId -> activeUntil (ms). */
@@ -28,6 +29,8 @@ export function lineKeys(concertId: string) {
     stats: `${tag}:stats`,
     /** ZSET userId -> last sign of life (ms) of ACTIVE users; the gateway adds its batched sightings. */
     seenActive: queueActivityKey(concertId),
+    /** HASH: what the last step left for the gateway to answer polls far back in line from. */
+    summary: queueLineSummaryKey(concertId),
     /** HASH known, total, sold, asOf (last resync, booking's clock), opensAt, syncedAt (our clock). */
     inventory: `${tag}:inv`,
     /** ZSET reservationId -> hold deadline (ms): the live holds. */

@@ -191,8 +191,8 @@ return {'1', tostring(#expired), tostring(#idle_waiters), tostring(released),
 /**
  * The second half: admits the decided number from the front of the line and records what polls
  * report. ARGV: n, now, activeTtlMs, tickMs, cap (-1: none), carry, effectiveRate, why, reason,
- * onHold, nextReleaseAt, health (why the rate is backed off). -> admitted, waiting, active. The cap is checked again: joins and leaves
- * may have run since the first half.
+ * onHold, nextReleaseAt, health (why the rate is backed off). KEYS[14] = the line's summary.
+ * -> admitted, waiting, active. The cap is checked again: joins and leaves may have run since the first half.
  */
 export const STEP_ADMIT = `
 local n, now, ttl, tick_ms, cap = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3]), tonumber(ARGV[4]), tonumber(ARGV[5])
@@ -222,6 +222,13 @@ if waiting > 0 then
   end
   redis.call('HSET', KEYS[8], 'rate', tostring(measured), 'dev', tostring(dev))
 end
+-- The summary the gateway answers polls far back in line from (LINE_SUMMARY_FIELDS in shared).
+local head = redis.call('ZRANGE', KEYS[2], 0, 0, 'WITHSCORES')
+local s = redis.call('HMGET', KEYS[8], 'rate', 'dev')
+local open = (ARGV[8] == 'let-all' or ARGV[8] == 'sold-out') and '1' or '0'
+redis.call('HSET', KEYS[14], 'at', ARGV[2], 'head', head[2] or '', 'tail', redis.call('GET', KEYS[1]) or '0',
+  'waiting', tostring(waiting - n), 'rate', s[1] or '', 'dev', s[2] or '', 'eff', ARGV[7], 'reason', ARGV[9], 'open', open)
+redis.call('PEXPIRE', KEYS[14], 60000)
 return {tostring(n), tostring(waiting - n), tostring(active + n)}
 `
 

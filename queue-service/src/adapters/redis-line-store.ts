@@ -28,7 +28,7 @@ const SCRIPTS: Record<keyof LineCommands, { numberOfKeys: number; lua: string }>
   queueLeave: { numberOfKeys: LINE_KEYS + 1, lua: LEAVE },
   queueEndActiveOnce: { numberOfKeys: LINE_KEYS + 2, lua: END_ACTIVE_ONCE },
   queueStepPrepare: { numberOfKeys: LINE_KEYS, lua: STEP_PREPARE },
-  queueStepAdmit: { numberOfKeys: LINE_KEYS, lua: STEP_ADMIT },
+  queueStepAdmit: { numberOfKeys: LINE_KEYS + 1, lua: STEP_ADMIT },
   queueSetSoldOut: { numberOfKeys: 1, lua: SET_SOLD_OUT },
   queueInventoryHeld: { numberOfKeys: INVENTORY_KEYS, lua: INVENTORY_HELD },
   queueInventoryEnded: { numberOfKeys: INVENTORY_KEYS, lua: INVENTORY_ENDED },
@@ -180,7 +180,7 @@ export function createRedisLineStore(redis: Redis, opts: { timeoutMs: number }):
         held && inventory.nextReleaseAt !== null ? inventory.nextReleaseAt : '',
         health,
       ]
-      const [admitted, waiting, active] = (await guarded('step', () => cmd.queueStepAdmit(...base(concertId), ...args))).map(Number)
+      const [admitted, waiting, active] = (await guarded('step', () => cmd.queueStepAdmit(...base(concertId), lineKeys(concertId).summary, ...args))).map(Number)
       return { admitted: admitted!, waiting: waiting!, active: active! }
     },
 

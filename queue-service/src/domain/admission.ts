@@ -1,7 +1,8 @@
+import type { WaitReason } from '@tickets/shared/queue-line'
 import type { EmergencyMode } from './ports.js'
 
-/** Why a waiting fan is not moving forward, when the line knows. */
-export type WaitReason = 'ALL_SEATS_HELD' | 'PAUSED' | 'NOT_OPEN_YET'
+/** Why a waiting fan is not moving forward, when the line knows (the queue's contract with the gateway). */
+export type { WaitReason }
 
 /** What limited an admission step: the smallest of the bounds, or the reason nobody was admitted. */
 export type AdmissionLimit = 'rate' | 'cap' | 'inventory' | 'line' | 'batch' | 'paused' | 'not-open' | 'sold-out' | 'let-all'

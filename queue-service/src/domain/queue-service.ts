@@ -1,8 +1,9 @@
 import { AppError } from '@tickets/shared/errors'
+import { estimateWait, retryAfterSeconds } from '@tickets/shared/queue-line'
 import { decideAdmission, type WaitReason } from './admission.js'
 import type { InventoryKeeper } from './inventory-keeper.js'
 import type { AdmissionHealth, Clock, ConcertDirectory, LineDefaults, LineStore, Place, QueueEvents, TokenIssuer } from './ports.js'
-import { estimateWait, retryAfterSeconds, retryAfterWhileHeld } from './waiting-estimates.js'
+import { retryAfterWhileHeld } from './waiting-estimates.js'
 
 export interface QueueServiceDeps {
   store: LineStore

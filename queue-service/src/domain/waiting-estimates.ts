@@ -1,46 +1,4 @@
-import type { LineInfo } from './ports.js'
-
-export const MIN_RETRY_S = 1
-export const MAX_RETRY_S = 60
-
-// Admissions per second assumed of a stalled line: a fan 100 places back is asked again in a minute.
-const STALLED_RATE = 0.05
-
-export interface WaitEstimate {
-  seconds: number
-  range: [number, number]
-}
-
-/**
- * Seconds until this position is admitted at the measured outflow (admissions per second over
- * recent steps), falling back to the rate the line may admit before anything was measured. The
- * range comes from the outflow's mean deviation: fast = rate + deviation (never above what the line
- * may admit), slow = rate - deviation (never below a quarter of the rate).
- */
-export function estimateWait(position: number, line: Pick<LineInfo, 'measuredRate' | 'deviation' | 'effectiveRate'>, fallbackRate: number): WaitEstimate {
-  const allowed = line.effectiveRate ?? fallbackRate
-  const measured = line.measuredRate
-  // A line that admitted nobody lately while fans waited is stalled (the free seats are spoken for by
-  // ACTIVE fans): the allowed rate would promise what it cannot keep and bring everyone back at once.
-  const rate = measured === null ? allowed : Math.max(measured, STALLED_RATE)
-  if (rate <= 0) {
-    const seconds = position * 60
-    return { seconds, range: [seconds, seconds] }
-  }
-  const deviation = Math.max(0, line.deviation ?? 0)
-  const fast = Math.max(rate, Math.min(rate + deviation, allowed))
-  const slow = Math.max(rate - deviation, rate / 4)
-  return { seconds: Math.ceil(position / rate), range: [Math.ceil(position / fast), Math.ceil(position / slow)] }
-}
-
-/**
- * How long a waiting fan should wait before polling again: a quarter of the estimated wait, from
- * 1 s near the front to 60 s far back, so the polls a fan makes grow with the logarithm of the
- * wait, not with the wait.
- */
-export function retryAfterSeconds(estimatedWaitSeconds: number): number {
-  return Math.min(MAX_RETRY_S, Math.max(MIN_RETRY_S, Math.ceil(estimatedWaitSeconds / 4)))
-}
+import { retryAfterSeconds } from '@tickets/shared/queue-line'
 
 // A hold's seat counts as free only after booking's sweeper released it and the next step ran.
 const RELEASE_LAG_S = 2

@@ -29,6 +29,8 @@ const Status = Type.Object({
   ...WaitDetails,
   activeUntil: Type.Optional(Type.String({ format: 'date-time' })),
   token: Type.Optional(Type.String()),
+  /** Set when the gateway answered a poll far back in line from the line's summary: the position is an estimate. */
+  positionEstimated: Type.Optional(Type.Boolean()),
 })
 const TokenHeader = Type.Object({ [QUEUE_TOKEN_HEADER]: Type.Optional(Type.String({ maxLength: 2048 })) })
 

@@ -1,13 +1,13 @@
-import { queueActivityKey } from '@tickets/shared/queue-token'
 import type { Redis } from 'ioredis'
 
 /**
- * The waiting room releases an ACTIVE fan who holds nothing and was not seen for a while. Seeing a
- * fan is one Set insert on the request path; the sightings go to Redis in one pipeline per interval,
- * stamped with the flush time (the idle timeout is far longer than the interval). `ZADD XX GT` only
- * refreshes fans the line still counts as ACTIVE and never moves a sighting back in time.
+ * The waiting room drops a fan who was not seen for a while: a WAITING fan who stopped polling, an
+ * ACTIVE one who holds nothing. Seeing a fan is one Set insert on the request path; the sightings
+ * go to Redis in one pipeline per interval, stamped with the flush time (the idle timeouts are far
+ * longer than the interval), into the ZSET `keyOf(concertId)`. `ZADD XX GT` only refreshes fans the
+ * line still counts and never moves a sighting back in time.
  */
-export function createRedisActivityLog(redis: Redis, opts: { flushMs: number; maxPerFlush?: number; onError?: (err: unknown) => void }) {
+export function createRedisSightings(redis: Redis, opts: { keyOf: (concertId: string) => string; flushMs: number; maxPerFlush?: number; onError?: (err: unknown) => void }) {
   const maxPerFlush = opts.maxPerFlush ?? 200_000
   let pending = new Map<string, Set<string>>()
   let size = 0
@@ -23,7 +23,7 @@ export function createRedisActivityLog(redis: Redis, opts: { flushMs: number; ma
     for (const [concertId, users] of batch) {
       const args: (string | number)[] = []
       for (const userId of users) args.push(now, userId)
-      pipeline.zadd(queueActivityKey(concertId), 'XX', 'GT', ...args)
+      pipeline.zadd(opts.keyOf(concertId), 'XX', 'GT', ...args)
     }
     const results = await pipeline.exec()
     const failed = results?.find(([err]) => err)
@@ -63,4 +63,4 @@ export function createRedisActivityLog(redis: Redis, opts: { flushMs: number; ma
   }
 }
 
-export type ActivityLog = ReturnType<typeof createRedisActivityLog>
+export type Sightings = ReturnType<typeof createRedisSightings>

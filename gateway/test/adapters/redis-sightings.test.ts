@@ -2,18 +2,18 @@ import { queueActivityKey } from '@tickets/shared/queue-token'
 import { createRedis, whenRedisReady } from '@tickets/shared/redis'
 import { isolation } from '@tickets/shared/testing'
 import { afterAll, describe, expect, it } from 'vitest'
-import { createRedisActivityLog } from '../../src/adapters/redis-activity-log.js'
+import { createRedisSightings } from '../../src/adapters/redis-sightings.js'
 
 const iso = isolation(import.meta.url)
 const redis = createRedis(process.env.REDIS_URL ?? 'redis://127.0.0.1:6379', iso.redisPrefix)
 await whenRedisReady(redis, 2_000)
-const log = createRedisActivityLog(redis, { flushMs: 60_000 })
+const log = createRedisSightings(redis, { keyOf: queueActivityKey, flushMs: 60_000 })
 afterAll(async () => {
   await log.close()
   redis.disconnect()
 })
 
-describe('createRedisActivityLog', () => {
+describe('createRedisSightings', () => {
   it('when fans are seen, then one flush refreshes the ACTIVE ones the line counts, never adds others, and never moves a sighting back', async () => {
     const key = queueActivityKey('c1')
     const future = Date.now() + 3_600_000
@@ -31,7 +31,7 @@ describe('createRedisActivityLog', () => {
 
   it('when Redis is not reachable, then seeing a fan costs nothing and the flush does not throw', async () => {
     const offline = createRedis('redis://127.0.0.1:1', iso.redisPrefix)
-    const dead = createRedisActivityLog(offline, { flushMs: 60_000 })
+    const dead = createRedisSightings(offline, { keyOf: queueActivityKey, flushMs: 60_000 })
     dead.seen('c1', 'u1')
     await expect(dead.close()).resolves.toBeUndefined()
     offline.disconnect()

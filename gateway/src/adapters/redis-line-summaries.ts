@@ -1,0 +1,78 @@
+import { LINE_SUMMARY_FIELDS, parseLineSummary, queueLineSummaryKey, type LineSummary } from '@tickets/shared/queue-line'
+import type { RedisGuard } from '@tickets/shared/redis'
+import type { Redis } from 'ioredis'
+
+interface Entry {
+  summary: LineSummary | null
+  /** When this gateway saw the step's summary change (its own clock: no comparison across hosts). */
+  changedAt: number | null
+  askedAt: number
+}
+
+/**
+ * The admission steps' summaries of the lines fans are polling, read in one pipeline per interval
+ * for the concerts asked about lately; the request path only reads memory. A summary counts as
+ * current while steps keep changing it: one that stopped changing (the queue service stalled, Redis
+ * unreachable) is not used after `maxAgeMs`, and the polls go to the queue service again.
+ */
+export function createRedisLineSummaries(redis: Redis, opts: { refreshMs: number; maxAgeMs: number; guard: RedisGuard; onError?: (err: unknown) => void }) {
+  const entries = new Map<string, Entry>()
+  // A concert nobody polled for this long is no longer read.
+  const forgetAfterMs = Math.max(30_000, opts.maxAgeMs * 10)
+  let reading = false
+
+  async function refresh(): Promise<void> {
+    const now = Date.now()
+    const concerts: string[] = []
+    for (const [concertId, entry] of entries) {
+      if (now - entry.askedAt > forgetAfterMs) entries.delete(concertId)
+      else concerts.push(concertId)
+    }
+    if (concerts.length === 0 || !opts.guard.usable()) return
+    const pipeline = redis.pipeline()
+    for (const concertId of concerts) pipeline.hmget(queueLineSummaryKey(concertId), ...LINE_SUMMARY_FIELDS)
+    const results = await opts.guard.run(() => pipeline.exec())
+    const readAt = Date.now()
+    concerts.forEach((concertId, i) => {
+      const entry = entries.get(concertId)
+      const [err, values] = results?.[i] ?? [new Error('no reply')]
+      if (!entry || err) return
+      const summary = parseLineSummary(values as (string | null)[])
+      if (summary && entry.summary && summary.at !== entry.summary.at) entry.changedAt = readAt
+      entry.summary = summary
+    })
+  }
+
+  const timer = setInterval(() => {
+    if (reading) return
+    reading = true
+    refresh()
+      .catch((err: unknown) => opts.onError?.(err))
+      .finally(() => {
+        reading = false
+      })
+  }, opts.refreshMs)
+  timer.unref()
+
+  return {
+    /** The concert's current summary, or null (not read yet, or not current): then the queue service answers. */
+    current(concertId: string): LineSummary | null {
+      const now = Date.now()
+      const entry = entries.get(concertId)
+      if (!entry) {
+        entries.set(concertId, { summary: null, changedAt: null, askedAt: now })
+        return null
+      }
+      entry.askedAt = now
+      if (entry.summary === null || entry.changedAt === null || now - entry.changedAt > opts.maxAgeMs) return null
+      return entry.summary
+    },
+    /** Reads now (in tests, and to start without waiting for the first interval). */
+    refresh,
+    close(): void {
+      clearInterval(timer)
+    },
+  }
+}
+
+export type LineSummaries = ReturnType<typeof createRedisLineSummaries>

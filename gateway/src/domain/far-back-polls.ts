@@ -1,0 +1,53 @@
+import { estimateWait, retryAfterSeconds, type LineSummary, type WaitReason } from '@tickets/shared/queue-line'
+
+/**
+ * Most polls on opening day come from fans far back in line, and their answer is the same few
+ * numbers for everyone: the gateway gives it from the summary the queue's last admission step left,
+ * without a hop to the queue service. Near the front, when the line does not move for reasons only
+ * the line knows (every seat held, everyone let in, sold out), or when the summary is old, the queue
+ * service answers as before.
+ */
+
+/** Fans within this many seconds of admissions at the allowed rate ask the queue service itself. */
+export const NEAR_SECONDS = 10
+/** ...and never fewer places than this: the summary is up to a few steps old. */
+export const MIN_NEAR_PLACES = 100
+
+export interface FarBackAnswer {
+  position: number
+  estimatedWaitSeconds: number
+  estimatedWaitRangeSeconds: [number, number]
+  reason?: WaitReason
+  retryAfterSeconds: number
+}
+
+/**
+ * Where the fan with arrival number `seq` stands: the summary knows how many wait between the
+ * first arrival still waiting (`head`) and the last one (`tail`), not who left in between, so
+ * departures are taken as spread evenly. Null when the fan is not between them (new since the step,
+ * or admitted already).
+ */
+export function estimatedPosition(seq: number, line: Pick<LineSummary, 'head' | 'tail' | 'waiting'>): number | null {
+  if (line.head === null || line.waiting < 1 || seq < line.head || seq > line.tail) return null
+  if (line.tail === line.head) return 1
+  const share = (seq - line.head) / (line.tail - line.head)
+  return Math.min(line.waiting, Math.max(1, 1 + Math.round(share * (line.waiting - 1))))
+}
+
+/** The answer to a WAITING poll far back in line, or null when the queue service must answer it. */
+export function answerFarBack(seq: number, line: LineSummary): FarBackAnswer | null {
+  if (line.open || line.reason === 'ALL_SEATS_HELD') return null
+  const position = estimatedPosition(seq, line)
+  if (position === null) return null
+  const allowed = line.rates.effectiveRate ?? 0
+  if (position <= Math.max(MIN_NEAR_PLACES, Math.ceil(allowed * NEAR_SECONDS))) return null
+  const estimate = estimateWait(position, line.rates, allowed)
+  const answer: FarBackAnswer = {
+    position,
+    estimatedWaitSeconds: estimate.seconds,
+    estimatedWaitRangeSeconds: estimate.range,
+    retryAfterSeconds: retryAfterSeconds(estimate.seconds),
+  }
+  if (line.reason) answer.reason = line.reason
+  return answer
+}

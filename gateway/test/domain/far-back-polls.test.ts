@@ -1,0 +1,50 @@
+import type { LineSummary } from '@tickets/shared/queue-line'
+import { describe, expect, it } from 'vitest'
+import { answerFarBack, estimatedPosition, MIN_NEAR_PLACES } from '../../src/domain/far-back-polls.js'
+
+const line = (over: Partial<LineSummary> = {}): LineSummary => ({
+  at: 0,
+  head: 1_001,
+  tail: 21_000,
+  waiting: 10_000,
+  rates: { measuredRate: 50, deviation: 0, effectiveRate: 50 },
+  reason: null,
+  open: false,
+  ...over,
+})
+
+describe('estimatedPosition', () => {
+  it('when fans left the line, then the departures are spread evenly between the first and the last arrival still counted', () => {
+    expect(estimatedPosition(1_001, line())).toBe(1)
+    expect(estimatedPosition(21_000, line())).toBe(10_000)
+    expect(estimatedPosition(11_000, line())).toBe(5_000)
+  })
+
+  it('when the fan is not between head and tail (admitted already, or newer than the step), then there is no estimate', () => {
+    expect(estimatedPosition(1_000, line())).toBeNull()
+    expect(estimatedPosition(21_001, line())).toBeNull()
+    expect(estimatedPosition(5, line({ head: null, waiting: 0 }))).toBeNull()
+    expect(estimatedPosition(7, line({ head: 7, tail: 7, waiting: 1 }))).toBe(1)
+  })
+})
+
+describe('answerFarBack', () => {
+  it('when the fan is far back, then the answer is the estimate the queue service would give for that place, and the hint a quarter of it', () => {
+    expect(answerFarBack(11_000, line())).toEqual({ position: 5_000, estimatedWaitSeconds: 100, estimatedWaitRangeSeconds: [100, 100], retryAfterSeconds: 25 })
+    expect(answerFarBack(21_000, line({ reason: 'PAUSED', rates: { measuredRate: 0, deviation: 0, effectiveRate: 0 } }))).toMatchObject({ reason: 'PAUSED', retryAfterSeconds: 60 })
+  })
+
+  it('when the fan is within ten seconds of admissions (and never fewer than the minimum places), then the queue service answers', () => {
+    // 50 a second: the front 500 places ask the queue service.
+    expect(answerFarBack(1_001 + 2 * 499, line())).toBeNull()
+    expect(answerFarBack(1_001 + 2 * 501, line())).not.toBeNull()
+    const slow = line({ rates: { measuredRate: 1, deviation: 0, effectiveRate: 1 } })
+    expect(answerFarBack(1_001 + 2 * (MIN_NEAR_PLACES - 1), slow)).toBeNull()
+    expect(answerFarBack(1_001 + 2 * (MIN_NEAR_PLACES + 1), slow)).not.toBeNull()
+  })
+
+  it('when every seat is held, or the line lets everyone in or sold out, then only the line can say, and the queue service answers', () => {
+    expect(answerFarBack(21_000, line({ reason: 'ALL_SEATS_HELD' }))).toBeNull()
+    expect(answerFarBack(21_000, line({ open: true }))).toBeNull()
+  })
+})

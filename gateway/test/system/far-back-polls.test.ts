@@ -1,0 +1,99 @@
+// Polls of fans far back in line, answered by the gateway from the line's summary, against the real
+// queue and booking services: the same answer as the queue service's but for an estimated position,
+// the poll still keeps the fan in line, and near the front the queue service answers exactly.
+import { buildApp as buildBookingApp } from '@tickets/booking-service/app'
+import { ConfigSchema as BookingConfigSchema } from '@tickets/booking-service/config'
+import { createConcert, migrate as migrateBooking } from '@tickets/booking-service/ops'
+import { buildApp as buildQueueApp } from '@tickets/queue-service/app'
+import { ConfigSchema as QueueConfigSchema } from '@tickets/queue-service/config'
+import { USER_ID_HEADER, signUserToken } from '@tickets/shared/auth'
+import { loadConfig } from '@tickets/shared/config'
+import { dropDatabase } from '@tickets/shared/migrate'
+import { queueWaitingSeenKey } from '@tickets/shared/queue-line'
+import { isolation, mysqlUrl } from '@tickets/shared/testing'
+import { afterAll, describe, expect, it, vi } from 'vitest'
+import { buildApp } from '../../src/app.js'
+import { testConfig, TEST_SECRET } from '../helpers/build-test-app.js'
+
+const iso = isolation(import.meta.url)
+const bookingDb = mysqlUrl(iso.database('booking'))
+await migrateBooking(bookingDb)
+const env = { REDIS_PREFIX: iso.redisPrefix, NATS_NAMESPACE: iso.natsNamespace, LOG_LEVEL: 'silent', AUTH_JWT_SECRET: TEST_SECRET }
+const booking = await buildBookingApp(loadConfig(BookingConfigSchema, { ...env, MYSQL_URL: bookingDb }), { defaultMetrics: false })
+// One admission a second: the front 100 places (the minimum) ask the queue service, the rest the gateway.
+const queue = await buildQueueApp(loadConfig(QueueConfigSchema, { ...env, ADMISSION_TICK_MS: '200', ADMISSION_RATE_PER_SECOND: '1', INVENTORY_RESYNC_SECONDS: '3600' }), {
+  defaultMetrics: false,
+})
+const bookingUrl = await booking.listen({ port: 0, host: '127.0.0.1' })
+const queueUrl = await queue.listen({ port: 0, host: '127.0.0.1' })
+const gateway = await buildApp(
+  testConfig(iso.redisPrefix, { QUEUE_URLS: queueUrl, BOOKING_URLS: bookingUrl, PAYMENT_URLS: bookingUrl, ACTIVITY_FLUSH_MS: '100', LINE_SUMMARY_REFRESH_MS: '50' }),
+  { defaultMetrics: false },
+)
+afterAll(async () => {
+  await gateway.close()
+  await Promise.all([queue.close(), booking.close()])
+  await dropDatabase(bookingDb)
+})
+
+const FANS = 400
+const { concertId } = await createConcert(bookingDb, { title: 'Far back', dates: 1, seatsPerSchedule: 1_000 })
+const tokens: string[] = []
+for (let i = 0; i < FANS; i += 50) {
+  const joined = await Promise.all(
+    Array.from({ length: 50 }, (_, j) => queue.inject({ method: 'POST', url: '/api/queue/token', headers: { [USER_ID_HEADER]: `far-${i + j}` }, payload: { concertId } })),
+  )
+  tokens.push(...joined.map((r) => r.json().token as string))
+}
+
+async function pollAtGateway(i: number) {
+  const auth = `Bearer ${await signUserToken({ secret: TEST_SECRET, userId: `far-${i}` })}`
+  return gateway.inject({ method: 'GET', url: '/api/queue/token', headers: { authorization: auth, 'x-queue-token': tokens[i]! } })
+}
+const pollAtQueue = (i: number) => queue.inject({ method: 'GET', url: '/api/queue/token', headers: { [USER_ID_HEADER]: `far-${i}`, 'x-queue-token': tokens[i]! } })
+
+describe('polls far back in line', () => {
+  it('when a fan is far back, then the gateway answers with an estimated position close to the exact one and the same hint, and the poll keeps the fan in line', async () => {
+    const last = FANS - 1
+    let answer: Awaited<ReturnType<typeof pollAtGateway>> | undefined
+    await vi.waitFor(
+      async () => {
+        answer = await pollAtGateway(last)
+        expect(answer.json().positionEstimated).toBe(true)
+      },
+      { timeout: 5_000, interval: 100 },
+    )
+    const exact = await pollAtQueue(last)
+    const here = answer!.json()
+    const there = exact.json()
+    expect(answer!.statusCode).toBe(200)
+    expect(here).toMatchObject({ status: 'WAITING', token: tokens[last] })
+    expect(Math.abs(here.position - there.position)).toBeLessThanOrEqual(2)
+    expect(Math.abs(here.estimatedWaitSeconds - there.estimatedWaitSeconds)).toBeLessThanOrEqual(3)
+    expect(Math.abs(Number(answer!.headers['retry-after']) - Number(exact.headers['retry-after']))).toBeLessThanOrEqual(1)
+
+    // Nobody else saw this fan since: the gateway's batched sighting is what moves the idle clock.
+    const seenKey = queueWaitingSeenKey(concertId)
+    const before = Number(await queue.redis.zscore(seenKey, `far-${FANS - 2}`))
+    await pollAtGateway(FANS - 2)
+    await vi.waitFor(async () => expect(Number(await queue.redis.zscore(seenKey, `far-${FANS - 2}`))).toBeGreaterThan(before), { timeout: 2_000, interval: 50 })
+  })
+
+  it('when a fan is near the front, then the queue service answers exactly', async () => {
+    // Sixty places from the front: a minute from admission at one a second, inside the near band.
+    const near = await pollAtGateway(60)
+    expect(near.statusCode).toBe(200)
+    expect(near.json()).toMatchObject({ status: 'WAITING' })
+    expect(near.json().positionEstimated).toBeUndefined()
+    // The line may have moved by one between the two polls.
+    expect(Math.abs(near.json().position - (await pollAtQueue(60)).json().position)).toBeLessThanOrEqual(1)
+  })
+
+  it("when the token is not the caller's or not valid, then the gateway does not answer from the summary", async () => {
+    const auth = `Bearer ${await signUserToken({ secret: TEST_SECRET, userId: 'someone-else' })}`
+    const other = await gateway.inject({ method: 'GET', url: '/api/queue/token', headers: { authorization: auth, 'x-queue-token': tokens[FANS - 1]! } })
+    expect(other.statusCode).toBe(403)
+    const forged = await gateway.inject({ method: 'GET', url: '/api/queue/token', headers: { authorization: auth, 'x-queue-token': `${tokens[FANS - 1]!}x` } })
+    expect(forged.statusCode).toBe(401)
+  })
+})
