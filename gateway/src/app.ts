@@ -124,7 +124,7 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
   await app.register(queueGate, { secret: config.AUTH_JWT_SECRET, activity })
   const waitingRoom: Gate = async (request, route) => {
     if (!route.queue) return
-    await app.queueGate(request)
+    await app.queueGate(request, route)
     if (request.queueConcertId) request.upstreamHeaders = { ...request.upstreamHeaders, [QUEUE_CONCERT_HEADER]: request.queueConcertId }
   }
   await app.register(docsPlugin, { routes: PUBLIC_ROUTES, pools, cacheMs: config.DOCS_CACHE_MS, timeoutMs: config.HEALTH_TIMEOUT_MS })

@@ -66,13 +66,17 @@ export function prefixesOf(routes: readonly PublicRoute[]): Map<string, ServiceN
   return prefixes
 }
 
-export type RouteMatch = { kind: 'route'; route: PublicRoute } | { kind: 'method-not-allowed'; allow: HttpMethod[] } | { kind: 'none' }
+/** `params`: the path's parameters as sent (still percent-encoded), by name; empty for a static path. */
+export type RouteMatch = { kind: 'route'; route: PublicRoute; params: Readonly<Record<string, string>> } | { kind: 'method-not-allowed'; allow: HttpMethod[] } | { kind: 'none' }
 
 interface Compiled {
   route: PublicRoute
   pattern: RegExp
+  names: string[]
   static: boolean
 }
+
+const NO_PARAMS: Readonly<Record<string, string>> = Object.freeze({})
 
 /** Compiles the table once; static paths win over parameters (`/ranking` before `/:concertId`). */
 export function createRouteMatcher(routes: readonly PublicRoute[]) {
@@ -80,14 +84,18 @@ export function createRouteMatcher(routes: readonly PublicRoute[]) {
     .map((r) => ({
       route: r,
       static: !r.path.includes(':'),
+      names: [...r.path.matchAll(/:([A-Za-z]+)/g)].map((m) => m[1]!),
       pattern: new RegExp(`^${r.path.replace(/[.*+?^${}()|[\]\\]/g, '\\$&').replace(/:[A-Za-z]+/g, '([^/]+)')}/?$`),
     }))
     .sort((a, b) => Number(b.static) - Number(a.static))
 
   const notAllowed = (candidates: Compiled[]): RouteMatch => ({ kind: 'method-not-allowed', allow: [...new Set(candidates.map((c) => c.route.method))] })
-  function decide(method: string, candidates: Compiled[]): RouteMatch {
+  function decide(method: string, candidates: Compiled[], path?: string): RouteMatch {
     const hit = candidates.find((c) => c.route.method === method || (method === 'HEAD' && c.route.method === 'GET'))
-    return hit ? { kind: 'route', route: hit.route } : notAllowed(candidates)
+    if (!hit) return notAllowed(candidates)
+    if (path === undefined || hit.names.length === 0) return { kind: 'route', route: hit.route, params: NO_PARAMS }
+    const values = hit.pattern.exec(path)!
+    return { kind: 'route', route: hit.route, params: Object.fromEntries(hit.names.map((name, i) => [name, values[i + 1]!])) }
   }
 
   // A static path (with or without its trailing slash) is answered from a map, its results made
@@ -110,7 +118,7 @@ export function createRouteMatcher(routes: readonly PublicRoute[]) {
     if (known) return known.byMethod.get(method) ?? known.other
     const byPath = parametric.filter((c) => c.pattern.test(path))
     if (byPath.length === 0) return { kind: 'none' }
-    return decide(method, byPath)
+    return decide(method, byPath, path)
   }
 }
 

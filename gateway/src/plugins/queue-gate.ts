@@ -3,6 +3,7 @@ import { QUEUE_TOKEN_HEADER, queueRevocationKey, queueTokenKey, verifyQueueToken
 import type { FastifyInstance, FastifyRequest } from 'fastify'
 import fp from 'fastify-plugin'
 import { Counter, type Registry } from 'prom-client'
+import type { PublicRoute } from '../domain/route-table.js'
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -10,8 +11,8 @@ declare module 'fastify' {
     queueConcertId: string | null
   }
   interface FastifyInstance {
-    /** Rejects a request to a **queue** route without a valid ACTIVE queue token; a no-op elsewhere. */
-    queueGate(request: FastifyRequest): Promise<void>
+    /** Rejects a request to a route marked **queue** without a valid ACTIVE queue token; a no-op elsewhere. */
+    queueGate(request: FastifyRequest, route: PublicRoute): Promise<void>
   }
 }
 
@@ -23,36 +24,21 @@ export interface QueueGateOptions {
   revocationTimeoutMs?: number
 }
 
-const SEATS = /^\/api\/concerts\/([^/]+)\/schedules\/[^/]+\/seats$/i
-const RESERVE = /^\/api\/reservations$/i
-const PAY = /^\/api\/payments$/i
-
-function normalisedPath(url: string): string {
-  const raw = url.split('?')[0] ?? ''
-  let path = raw
+/** The path's concert as the service will read it (decoded); undefined when it cannot be decoded. */
+function concertOf(request: FastifyRequest): string | null | undefined {
+  const match = request.routeMatch
+  const raw = match?.kind === 'route' ? match.params.concertId : undefined
+  if (raw === undefined) return null
   try {
-    path = decodeURIComponent(raw)
+    return decodeURIComponent(raw)
   } catch {
-    /* a malformed escape: match the raw path */
+    return undefined
   }
-  // Matched loosely on purpose (case, repeated and trailing slashes): a variant the gate misses must
-  // never be one a service would still route.
-  return path.replace(/\/{2,}/g, '/').replace(/(.)\/$/, '$1')
-}
-
-/** The routes marked **queue** in docs/api.md; `concertId` is the path's where it has one. */
-export function queueRouteOf(method: string, url: string): { concertId: string | null } | null {
-  const path = normalisedPath(url)
-  if (method === 'GET' || method === 'HEAD') {
-    const seats = SEATS.exec(path)
-    return seats ? { concertId: seats[1]! } : null
-  }
-  if (method === 'POST' && (RESERVE.test(path) || PAY.test(path))) return { concertId: null }
-  return null
 }
 
 /**
- * Checks X-Queue-Token on every **queue** route: signature (HS256, the queue key only), expiry,
+ * Checks X-Queue-Token on every route the table marks **queue** (the proxy forwards nothing the
+ * table does not match, so no spelling of a path gets past the gate to a service): signature (HS256, the queue key only), expiry,
  * status ACTIVE, the authenticated user, the path's concert, then revocation with one Redis GET.
  * When the gateway's Redis is down, signed ACTIVE tokens keep working until they expire (manual
  * 3.3.1): a fan already admitted keeps booking, and the window is bounded by the token's expiry.
@@ -101,9 +87,9 @@ export default fp(
     }
 
     app.decorateRequest('queueConcertId', null)
-    app.decorate('queueGate', async (request: FastifyRequest) => {
-      const route = queueRouteOf(request.method, request.url)
-      if (!route) return
+    app.decorate('queueGate', async (request: FastifyRequest, route: PublicRoute) => {
+      if (!route.queue) return
+      const pathConcert = concertOf(request)
       const header = request.headers[QUEUE_TOKEN_HEADER]
       if (typeof header !== 'string' || header.length === 0) reject('QUEUE_TOKEN_MISSING', 'This route needs X-Queue-Token: join the line with POST /api/queue/token')
       const verdict = await verifyQueueToken(key, header)
@@ -115,12 +101,12 @@ export default fp(
       if (!request.userId) reject('AUTH_MISSING_USER', 'No authenticated user')
       if (claims.userId !== request.userId) reject('QUEUE_TOKEN_FORBIDDEN', 'This queue token belongs to another user')
       if (claims.status !== 'ACTIVE') reject('QUEUE_NOT_ACTIVE', 'Still waiting: poll GET /api/queue/token until ACTIVE and send the token it returns')
-      if (route.concertId !== null && route.concertId !== claims.concertId) reject('QUEUE_TOKEN_FORBIDDEN', 'This queue token is for another concert')
+      if (pathConcert !== null && pathConcert !== claims.concertId) reject('QUEUE_TOKEN_FORBIDDEN', 'This queue token is for another concert')
       const revoked = await revokedUpTo(claims.concertId, claims.userId)
       if (revoked !== null && revoked >= claims.seq) reject('QUEUE_TOKEN_REVOKED', 'This admission has ended (paid or given up)')
       request.queueConcertId = claims.concertId
       opts.activity?.seen(claims.concertId, claims.userId)
     })
   },
-  { name: 'queue-gate', dependencies: ['auth', 'redis'] },
+  { name: 'queue-gate', dependencies: ['auth', 'redis', 'route-matching'] },
 )
