@@ -85,13 +85,17 @@ function cycling(pool, extra = () => ({})) {
 }
 
 // Fans in line whose polls are measured: they joined first, and each keeps its own waiting token.
-const queueTokens = []
-for (let i = 0; i < POLLERS; i += 100) {
-  const batch = await Promise.all(
-    Array.from({ length: 100 }, (_, j) => fetch(`${stack.gateway}/api/queue/token`, { method: 'POST', headers: { ...json, ...fan(i + j) }, body }).then((r) => r.json())),
-  )
-  queueTokens.push(...batch.map((b) => b.token))
+// A join shed on a busy machine (503 + Retry-After) is asked again: every poller needs a real token.
+async function joined(i) {
+  for (;;) {
+    const res = await fetch(`${stack.gateway}/api/queue/token`, { method: 'POST', headers: { ...json, ...fan(i) }, body })
+    if (res.status === 201) return (await res.json()).token
+    if (res.status !== 503 && res.status !== 429) throw new Error(`joining as fan ${i} answered ${res.status}: ${await res.text()}`)
+    await new Promise((r) => setTimeout(r, 200))
+  }
 }
+const queueTokens = []
+for (let i = 0; i < POLLERS; i += 100) queueTokens.push(...(await Promise.all(Array.from({ length: 100 }, (_, j) => joined(i + j)))))
 // Far back in a line that moves at 50 a second: the polls are answered WAITING, as most are on opening day.
 const polls = () => cycling(POLLERS, (i) => ({ 'x-queue-token': queueTokens[i] }))
 
