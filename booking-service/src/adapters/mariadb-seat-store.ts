@@ -1,70 +1,13 @@
-import { connectionFrom } from '@tickets/shared/mysql'
-import { outboxRow } from '@tickets/shared/outbox'
+import { isLockWaitTimeout } from '@tickets/shared/db-errors'
+import { insertOutboxEvents } from '@tickets/shared/outbox'
+import { markProcessed } from '@tickets/shared/processed-events'
+import { Rollback, withTransaction } from '@tickets/shared/transaction'
 import type { Pool, PoolConnection, UpsertResult } from 'mariadb'
 import { reservationConfirmationFailed, reservationConfirmed, reservationHeld, reservationReleased, type OutgoingEvent } from '../domain/events.js'
-import type { HoldOutcome, PaymentOutcome, PaymentRefusal, Processed, Reservation, ReservationStatus, ScheduleInfo, SeatStatus, SeatStore, SeatView } from '../domain/ports.js'
+import type { HoldOutcome, PaymentOutcome, PaymentRefusal, Reservation, ReservationStatus, ScheduleInfo, SeatStatus, SeatStore, SeatView } from '../domain/ports.js'
 
-/**
- * Deadlocks are worth one more try: InnoDB rolled the victim back at once. A lock wait timeout is
- * not: the lock is still held by someone (a stuck transaction), and waiting again would only hold a
- * pooled connection longer; it reaches the client as a 503 (db-errors).
- */
-const RETRYABLE = new Set([1213])
-const LOCK_WAIT_TIMEOUT = 1205
 const LOCKED_SEAT_ATTEMPTS = 5
 const LOCKED_SEAT_PAUSE_MS = 25
-
-class Rollback<T> {
-  constructor(readonly value: T) {}
-}
-
-/**
- * One transaction on one pooled connection, READ COMMITTED: a losing conditional UPDATE reads the
- * latest committed row (no snapshot to fight with) and no gap locks are taken. `Rollback` ends it
- * with a value; a deadlock or lock-wait timeout runs it again rather than reaching the client.
- * The isolation level, START TRANSACTION and the first statement of `fn` leave in one pipelined
- * write (the driver keeps their order), which saves two round trips on the hot path.
- */
-async function inTx<T>(pool: Pool, fn: (conn: PoolConnection) => Promise<T | Rollback<T>>, attempts = 3): Promise<T> {
-  for (let attempt = 1; ; attempt++) {
-    const conn = await connectionFrom(pool)
-    try {
-      const setup = Promise.all([conn.query('SET TRANSACTION ISOLATION LEVEL READ COMMITTED'), conn.beginTransaction()])
-      const [ready, work] = await Promise.allSettled([setup, fn(conn)])
-      if (ready.status === 'rejected') throw ready.reason
-      if (work.status === 'rejected') throw work.reason
-      const result = work.value
-      if (result instanceof Rollback) {
-        await conn.rollback()
-        return result.value
-      }
-      await conn.commit()
-      return result
-    } catch (err) {
-      await conn.rollback().catch(() => undefined)
-      if (attempt < attempts && RETRYABLE.has((err as { errno?: number }).errno ?? 0)) continue
-      throw err
-    } finally {
-      await conn.release()
-    }
-  }
-}
-
-function writeEvents(conn: PoolConnection, events: OutgoingEvent[]): Promise<unknown> {
-  return Promise.all(
-    events.map(({ subject, event }) => {
-      const row = outboxRow(subject, event)
-      return conn.query('INSERT INTO outbox_events (id, subject, payload, trace_context) VALUES (?, ?, ?, ?)', [row.id, row.subject, row.payload, row.traceContext])
-    }),
-  )
-}
-
-/** INSERT IGNORE of the processed-event row: false when this event was applied before. */
-async function markProcessed(conn: PoolConnection, processed: Processed | undefined): Promise<boolean> {
-  if (!processed) return true
-  const res = await conn.query<UpsertResult>('INSERT IGNORE INTO processed_events (consumer, event_id) VALUES (?, ?)', [processed.consumer, processed.eventId])
-  return res.affectedRows === 1
-}
 
 interface ReservationRow {
   id: string
@@ -122,7 +65,7 @@ export function createMariadbSeatStore(pool: Pool): SeatStore {
   async function withSeatLocked<T>(reservationId: string, fn: (conn: PoolConnection, r: Reservation, seat: SeatRow) => Promise<T | Rollback<T>>, missing: T): Promise<T> {
     const found = await findReservation(reservationId)
     if (!found) return missing
-    return inTx(pool, async (conn) => {
+    return withTransaction(pool, async (conn) => {
       // Pipelined in this order: the reservation is read again once the seat's lock is held.
       const [[seat], r] = await Promise.all([
         conn.query<SeatRow[]>('SELECT status, reservation_id, hold_until FROM seats WHERE schedule_id = ? AND seat_number = ? FOR UPDATE', [found.scheduleId, found.seatNumber]),
@@ -188,7 +131,7 @@ export function createMariadbSeatStore(pool: Pool): SeatStore {
     },
 
     async holdSeat(input) {
-      return inTx<HoldOutcome>(pool, async (conn) => {
+      return withTransaction<HoldOutcome>(pool, async (conn) => {
         // The one statement that decides the winner: it touches the row only if the seat is free now.
         // It does not wait for the row's lock (innodb_lock_wait_timeout = 0: MariaDB's NOWAIT, which
         // UPDATE has no keyword for). Whoever holds that lock is taking, paying for or releasing this
@@ -205,7 +148,7 @@ export function createMariadbSeatStore(pool: Pool): SeatStore {
               [input.reservationId, input.expiresAt, input.scheduleId, input.seatNumber, input.now],
             )
           } catch (err) {
-            if ((err as { errno?: number }).errno !== LOCK_WAIT_TIMEOUT) throw err
+            if (!isLockWaitTimeout(err)) throw err
             if (attempt >= LOCKED_SEAT_ATTEMPTS) return new Rollback<HoldOutcome>({ ok: false, reason: 'SEAT_TAKEN' })
             await new Promise((r) => setTimeout(r, LOCKED_SEAT_PAUSE_MS))
           }
@@ -262,13 +205,13 @@ export function createMariadbSeatStore(pool: Pool): SeatStore {
               input.now,
             ],
           ),
-          writeEvents(conn, [reservationHeld(reservation, input.now)]),
+          insertOutboxEvents(conn, [reservationHeld(reservation, input.now)]),
         ])
         if (stale.length > 0) {
           const old = stale.map(toReservation)
           await Promise.all([
             conn.query(`UPDATE reservations SET status = 'EXPIRED', ended_at = ? WHERE id IN (?)`, [input.now, old.map((r) => r.reservationId)]),
-            writeEvents(
+            insertOutboxEvents(
               conn,
               old.map((r) => reservationReleased(r, 'EXPIRED', input.now)),
             ),
@@ -290,7 +233,7 @@ export function createMariadbSeatStore(pool: Pool): SeatStore {
           const reason = r.expiresAt <= now ? 'EXPIRED' : 'CANCELLED'
           if (seat.reservation_id === r.reservationId) await releaseSeat(conn, r)
           await endReservation(conn, r, reason, now)
-          await writeEvents(conn, [reservationReleased(r, reason, now)])
+          await insertOutboxEvents(conn, [reservationReleased(r, reason, now)])
           return 'RELEASED' as const
         },
         'NOT_FOUND' as const,
@@ -298,7 +241,7 @@ export function createMariadbSeatStore(pool: Pool): SeatStore {
     },
 
     async sweepExpired(now, limit) {
-      return inTx(pool, async (conn) => {
+      return withTransaction(pool, async (conn) => {
         // SKIP LOCKED: instances sweep side by side, and a seat being held or paid right now is left to its owner.
         const seats = await conn.query<{ schedule_id: string; seat_number: number; reservation_id: string | null }[]>(
           `SELECT schedule_id, seat_number, reservation_id FROM seats WHERE status IN ('HELD', 'PAYING') AND hold_until <= ? LIMIT ? FOR UPDATE SKIP LOCKED`,
@@ -316,7 +259,7 @@ export function createMariadbSeatStore(pool: Pool): SeatStore {
             events.push(reservationReleased(r, 'EXPIRED', now))
           }
         }
-        await writeEvents(conn, events)
+        await insertOutboxEvents(conn, events)
         return seats.length
       })
     },
@@ -354,13 +297,13 @@ export function createMariadbSeatStore(pool: Pool): SeatStore {
       type Confirmed = PaymentOutcome | { ok: false; reason: 'DUPLICATE' }
       const refuse = async (conn: PoolConnection, reason: PaymentRefusal, userId: string): Promise<Confirmed | Rollback<Confirmed>> => {
         if (!step.publishFailure) return new Rollback<Confirmed>({ ok: false, reason })
-        await writeEvents(conn, [reservationConfirmationFailed({ reservationId: step.reservationId, userId, paymentId: step.paymentId, reason }, step.now)])
+        await insertOutboxEvents(conn, [reservationConfirmationFailed({ reservationId: step.reservationId, userId, paymentId: step.paymentId, reason }, step.now)])
         return { ok: false as const, reason }
       }
       const found = await findReservation(step.reservationId)
       if (!found) {
         // Nothing to confirm: tell payment (once) so that it refunds.
-        return inTx<Confirmed>(pool, async (conn) => {
+        return withTransaction<Confirmed>(pool, async (conn) => {
           if (!(await markProcessed(conn, step.processed))) return new Rollback<Confirmed>({ ok: false, reason: 'DUPLICATE' })
           return refuse(conn, 'NOT_FOUND', step.userId)
         })
@@ -389,7 +332,7 @@ export function createMariadbSeatStore(pool: Pool): SeatStore {
             concertSoldOut(conn, r.concertId),
           ])
           const confirmed: Reservation = { ...r, status: 'CONFIRMED', paymentId: step.paymentId, confirmedAt: step.now }
-          await writeEvents(conn, [reservationConfirmed(confirmed, step.paymentId, soldOut, step.now)])
+          await insertOutboxEvents(conn, [reservationConfirmed(confirmed, step.paymentId, soldOut, step.now)])
           return ok(confirmed, true)
         },
         { ok: false, reason: 'NOT_FOUND' },
@@ -418,7 +361,7 @@ export function createMariadbSeatStore(pool: Pool): SeatStore {
     async refund({ reservationId, paymentId, now, processed }) {
       const found = await findReservation(reservationId)
       if (!found) {
-        return inTx(pool, async (conn) => ((await markProcessed(conn, processed)) ? 'NOTHING_TO_RELEASE' : new Rollback('DUPLICATE' as const)))
+        return withTransaction(pool, async (conn) => ((await markProcessed(conn, processed)) ? 'NOTHING_TO_RELEASE' : new Rollback('DUPLICATE' as const)))
       }
       return withSeatLocked(
         reservationId,
@@ -427,7 +370,7 @@ export function createMariadbSeatStore(pool: Pool): SeatStore {
           if ((r.status !== 'CONFIRMED' && r.status !== 'PAYING') || r.paymentId !== paymentId) return 'NOTHING_TO_RELEASE' as const
           if (seat.reservation_id === r.reservationId) await releaseSeat(conn, r)
           await endReservation(conn, r, 'REFUNDED', now)
-          await writeEvents(conn, [reservationReleased(r, 'REFUNDED', now)])
+          await insertOutboxEvents(conn, [reservationReleased(r, 'REFUNDED', now)])
           return 'RELEASED' as const
         },
         'NOTHING_TO_RELEASE' as const,
