@@ -207,6 +207,20 @@ describe('the deadlines, the seat row, the user and the concert', () => {
       seat: othersSeat('HELD'),
       expected: 'CANCELLED, seat UNTOUCHED',
     },
+    {
+      name: 'cancel at the very moment of the deadline ends it EXPIRED',
+      op: 'cancel',
+      r: aReservation({ expiresAt: NOW }),
+      seat: stored('HELD').seat,
+      expected: 'EXPIRED, seat RELEASE',
+    },
+    {
+      name: 'payment cannot begin at the very moment of the deadline',
+      op: 'begin',
+      r: aReservation({ expiresAt: NOW }),
+      seat: stored('HELD').seat,
+      expected: 'refuse HOLD_EXPIRED',
+    },
     { name: 'payment cannot begin on a hold past its deadline', op: 'begin', r: aReservation(past), seat: stored('HELD').seat, expected: 'refuse HOLD_EXPIRED' },
     { name: 'payment cannot begin when the seat row is another reservation’s', op: 'begin', r: aReservation(), seat: othersSeat('HELD'), expected: 'refuse NOT_HELD' },
     {
