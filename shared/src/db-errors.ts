@@ -59,3 +59,22 @@ export function databaseUnavailable(err: unknown, retryAfterSeconds = 1): AppErr
     ? new AppError('COMMON_OVERLOADED', 'No database connection free in time; retry shortly', { cause: err, headers })
     : new AppError('COMMON_DEPENDENCY_DOWN', 'The database did not answer in time; retry shortly', { cause: err, headers })
 }
+
+const DEADLOCK = 1213
+const LOCK_WAIT_TIMEOUT = 1205
+const DUPLICATE_KEY = 1062
+
+const errnoOf = (err: unknown) => (err as { errno?: unknown } | null)?.errno
+
+/** InnoDB chose this transaction as a deadlock victim and rolled it back: safe to run again. */
+export const isDeadlock = (err: unknown): boolean => errnoOf(err) === DEADLOCK
+
+/** A statement waited past innodb_lock_wait_timeout (0: did not wait at all) for a row someone else holds. */
+export const isLockWaitTimeout = (err: unknown): boolean => errnoOf(err) === LOCK_WAIT_TIMEOUT
+
+export const isDuplicateKey = (err: unknown): boolean => errnoOf(err) === DUPLICATE_KEY
+
+/** The unique index a duplicate-key error names, e.g. `payments_standing_reservation_id_key`. */
+export function duplicateKeyName(err: unknown): string | undefined {
+  return /for key '(?:[^.']*\.)?([^']+)'/.exec((err as Error).message)?.[1]
+}

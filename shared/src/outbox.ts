@@ -1,4 +1,4 @@
-import type { Pool } from 'mariadb'
+import type { Pool, PoolConnection } from 'mariadb'
 import { Gauge, type Registry } from 'prom-client'
 import { Value } from 'typebox/value'
 import { EnvelopeSchema, type Envelope, type SubjectName } from './events.js'
@@ -36,6 +36,16 @@ export function outboxRow(subject: SubjectName, event: Envelope) {
     payload: JSON.stringify(event),
     traceContext: Object.keys(carrier).length > 0 ? JSON.stringify(carrier) : null,
   }
+}
+
+/** Writes `events` to the outbox inside the caller's transaction, in one statement (none: nothing). */
+export async function insertOutboxEvents(conn: PoolConnection, events: readonly { subject: SubjectName; event: Envelope }[]): Promise<void> {
+  if (events.length === 0) return
+  const rows = events.map(({ subject, event }) => outboxRow(subject, event))
+  await conn.query(
+    `INSERT INTO outbox_events (id, subject, payload, trace_context) VALUES ${rows.map(() => '(?, ?, ?, ?)').join(', ')}`,
+    rows.flatMap((r) => [r.id, r.subject, r.payload, r.traceContext]),
+  )
 }
 
 export interface OutboxRelayOptions {

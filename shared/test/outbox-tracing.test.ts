@@ -8,7 +8,7 @@ import { anEnvelope, SUBJECTS } from '../src/events.js'
 import { parseMysqlUrl } from '../src/migrate.js'
 import { createPool, untracedPool } from '../src/mysql.js'
 import { connectNats, ensureStream, type NatsBus } from '../src/nats.js'
-import { OUTBOX_TABLE_SQL, outboxRow, startOutboxRelay, type OutboxRelay } from '../src/outbox.js'
+import { insertOutboxEvents, OUTBOX_TABLE_SQL, startOutboxRelay, type OutboxRelay } from '../src/outbox.js'
 import { isolation, mysqlUrl } from '../src/testing.js'
 
 const exporter = new InMemorySpanExporter()
@@ -49,9 +49,8 @@ describe('the outbox relay and the trace of the request that kicked it', () => {
     const span = tracer.startSpan('POST /api/payments', { kind: SpanKind.SERVER })
     const request = span.spanContext()
     await context.with(trace.setSpan(context.active(), span), async () => {
-      const row = outboxRow(SUBJECTS.PAYMENT_COMPLETED, event)
       const conn = await pool.getConnection()
-      await conn.query('INSERT INTO outbox_events (id, subject, payload, trace_context) VALUES (?, ?, ?, ?)', [row.id, row.subject, row.payload, row.traceContext])
+      await insertOutboxEvents(conn, [{ subject: SUBJECTS.PAYMENT_COMPLETED, event }])
       await conn.release()
       relay.kick()
     })

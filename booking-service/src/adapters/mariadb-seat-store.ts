@@ -1,70 +1,25 @@
-import { connectionFrom } from '@tickets/shared/mysql'
-import { outboxRow } from '@tickets/shared/outbox'
+import { isLockWaitTimeout } from '@tickets/shared/db-errors'
+import { insertOutboxEvents } from '@tickets/shared/outbox'
+import { markProcessed } from '@tickets/shared/processed-events'
+import { Rollback, withTransaction } from '@tickets/shared/transaction'
 import type { Pool, PoolConnection, UpsertResult } from 'mariadb'
-import { reservationConfirmationFailed, reservationConfirmed, reservationHeld, reservationReleased, type OutgoingEvent } from '../domain/events.js'
-import type { HoldOutcome, PaymentOutcome, PaymentRefusal, Processed, Reservation, ReservationStatus, ScheduleInfo, SeatStatus, SeatStore, SeatView } from '../domain/ports.js'
+import { reservationConfirmationFailed, reservationConfirmed, reservationHeld, reservationReleased } from '../domain/events.js'
+import type { HoldOutcome, PaymentOutcome, PaymentRefusal, Reservation, ReservationStatus, ScheduleInfo, SeatStatus, SeatStore, SeatView } from '../domain/ports.js'
+import {
+  decideAbortPayment,
+  decideBeginPayment,
+  decideCancel,
+  decideConfirmPayment,
+  decideExpiry,
+  decideRefund,
+  endedStatus,
+  type Change,
+  type LockedSeat,
+  type SeatChange,
+} from '../domain/reservation-rules.js'
 
-/**
- * Deadlocks are worth one more try: InnoDB rolled the victim back at once. A lock wait timeout is
- * not: the lock is still held by someone (a stuck transaction), and waiting again would only hold a
- * pooled connection longer; it reaches the client as a 503 (db-errors).
- */
-const RETRYABLE = new Set([1213])
-const LOCK_WAIT_TIMEOUT = 1205
 const LOCKED_SEAT_ATTEMPTS = 5
 const LOCKED_SEAT_PAUSE_MS = 25
-
-class Rollback<T> {
-  constructor(readonly value: T) {}
-}
-
-/**
- * One transaction on one pooled connection, READ COMMITTED: a losing conditional UPDATE reads the
- * latest committed row (no snapshot to fight with) and no gap locks are taken. `Rollback` ends it
- * with a value; a deadlock or lock-wait timeout runs it again rather than reaching the client.
- * The isolation level, START TRANSACTION and the first statement of `fn` leave in one pipelined
- * write (the driver keeps their order), which saves two round trips on the hot path.
- */
-async function inTx<T>(pool: Pool, fn: (conn: PoolConnection) => Promise<T | Rollback<T>>, attempts = 3): Promise<T> {
-  for (let attempt = 1; ; attempt++) {
-    const conn = await connectionFrom(pool)
-    try {
-      const setup = Promise.all([conn.query('SET TRANSACTION ISOLATION LEVEL READ COMMITTED'), conn.beginTransaction()])
-      const [ready, work] = await Promise.allSettled([setup, fn(conn)])
-      if (ready.status === 'rejected') throw ready.reason
-      if (work.status === 'rejected') throw work.reason
-      const result = work.value
-      if (result instanceof Rollback) {
-        await conn.rollback()
-        return result.value
-      }
-      await conn.commit()
-      return result
-    } catch (err) {
-      await conn.rollback().catch(() => undefined)
-      if (attempt < attempts && RETRYABLE.has((err as { errno?: number }).errno ?? 0)) continue
-      throw err
-    } finally {
-      await conn.release()
-    }
-  }
-}
-
-function writeEvents(conn: PoolConnection, events: OutgoingEvent[]): Promise<unknown> {
-  return Promise.all(
-    events.map(({ subject, event }) => {
-      const row = outboxRow(subject, event)
-      return conn.query('INSERT INTO outbox_events (id, subject, payload, trace_context) VALUES (?, ?, ?, ?)', [row.id, row.subject, row.payload, row.traceContext])
-    }),
-  )
-}
-
-/** INSERT IGNORE of the processed-event row: false when this event was applied before. */
-async function markProcessed(conn: PoolConnection, processed: Processed | undefined): Promise<boolean> {
-  if (!processed) return true
-  const res = await conn.query<UpsertResult>('INSERT IGNORE INTO processed_events (consumer, event_id) VALUES (?, ?)', [processed.consumer, processed.eventId])
-  return res.affectedRows === 1
-}
 
 interface ReservationRow {
   id: string
@@ -101,9 +56,8 @@ function toReservation(r: ReservationRow): Reservation {
 }
 
 interface SeatRow {
-  status: string
+  status: LockedSeat['status']
   reservation_id: string | null
-  hold_until: Date | null
 }
 
 // A seat is free when AVAILABLE, or when its HELD or PAYING deadline (hold_until) has passed.
@@ -119,30 +73,59 @@ export function createMariadbSeatStore(pool: Pool): SeatStore {
    * Runs `fn` with the reservation's seat row locked (FOR UPDATE) and the reservation read after
    * the lock: every writer of a reservation holds its seat's lock, so what `fn` sees is current.
    */
-  async function withSeatLocked<T>(reservationId: string, fn: (conn: PoolConnection, r: Reservation, seat: SeatRow) => Promise<T | Rollback<T>>, missing: T): Promise<T> {
+  async function withSeatLocked<T>(reservationId: string, fn: (conn: PoolConnection, r: Reservation, seat: LockedSeat) => Promise<T | Rollback<T>>, missing: T): Promise<T> {
     const found = await findReservation(reservationId)
     if (!found) return missing
-    return inTx(pool, async (conn) => {
+    return withTransaction(pool, async (conn) => {
       // Pipelined in this order: the reservation is read again once the seat's lock is held.
       const [[seat], r] = await Promise.all([
-        conn.query<SeatRow[]>('SELECT status, reservation_id, hold_until FROM seats WHERE schedule_id = ? AND seat_number = ? FOR UPDATE', [found.scheduleId, found.seatNumber]),
+        conn.query<SeatRow[]>('SELECT status, reservation_id FROM seats WHERE schedule_id = ? AND seat_number = ? FOR UPDATE', [found.scheduleId, found.seatNumber]),
         findReservation(reservationId, conn),
       ])
       if (!seat || !r) return new Rollback(missing)
-      return fn(conn, r, seat)
+      return fn(conn, r, { status: seat.status, reservationId: seat.reservation_id })
     })
   }
 
-  async function releaseSeat(conn: PoolConnection, r: Reservation) {
-    await conn.query(`UPDATE seats SET status = 'AVAILABLE', reservation_id = NULL, hold_until = NULL WHERE schedule_id = ? AND seat_number = ? AND reservation_id = ?`, [
-      r.scheduleId,
-      r.seatNumber,
+  function writeSeat(conn: PoolConnection, r: Reservation, change: SeatChange): Promise<unknown> {
+    const seat = [r.scheduleId, r.seatNumber]
+    switch (change) {
+      case 'RELEASE':
+        return conn.query(`UPDATE seats SET status = 'AVAILABLE', reservation_id = NULL, hold_until = NULL WHERE schedule_id = ? AND seat_number = ? AND reservation_id = ?`, [
+          ...seat,
+          r.reservationId,
+        ])
+      case 'PAYING':
+        return conn.query(`UPDATE seats SET status = 'PAYING', hold_until = ? WHERE schedule_id = ? AND seat_number = ?`, [r.payingUntil, ...seat])
+      case 'HELD':
+        return conn.query(`UPDATE seats SET status = 'HELD', hold_until = ? WHERE schedule_id = ? AND seat_number = ?`, [r.expiresAt, ...seat])
+      case 'SOLD':
+        return conn.query(`UPDATE seats SET status = 'SOLD', reservation_id = ?, hold_until = NULL WHERE schedule_id = ? AND seat_number = ?`, [r.reservationId, ...seat])
+      case 'UNTOUCHED':
+        return Promise.resolve()
+    }
+  }
+
+  /** The reservation as a rule left it; ended_at is set when it ends (and cleared otherwise). */
+  function writeReservation(conn: PoolConnection, r: Reservation, now: Date): Promise<unknown> {
+    return conn.query('UPDATE reservations SET status = ?, payment_id = ?, paying_until = ?, confirmed_at = ?, ended_at = ? WHERE id = ?', [
+      r.status,
+      r.paymentId,
+      r.payingUntil,
+      r.confirmedAt,
+      endedStatus(r.status) ? now : null,
       r.reservationId,
     ])
   }
 
-  async function endReservation(conn: PoolConnection, r: Reservation, status: ReservationStatus, now: Date) {
-    await conn.query('UPDATE reservations SET status = ?, ended_at = ? WHERE id = ?', [status, now, r.reservationId])
+  /**
+   * Writes a rule's change: the seat row, the reservation and, when it ended, its released event,
+   * pipelined in this order (one round trip).
+   */
+  async function writeChange(conn: PoolConnection, change: Change, now: Date): Promise<void> {
+    const r = change.reservation
+    const ended = endedStatus(r.status)
+    await Promise.all([writeSeat(conn, r, change.seat), writeReservation(conn, r, now), insertOutboxEvents(conn, ended ? [reservationReleased(r, ended, now)] : [])])
   }
 
   /** Locks the concert row so that two last seats sold at once cannot both miss the sell-out. */
@@ -188,7 +171,7 @@ export function createMariadbSeatStore(pool: Pool): SeatStore {
     },
 
     async holdSeat(input) {
-      return inTx<HoldOutcome>(pool, async (conn) => {
+      return withTransaction<HoldOutcome>(pool, async (conn) => {
         // The one statement that decides the winner: it touches the row only if the seat is free now.
         // It does not wait for the row's lock (innodb_lock_wait_timeout = 0: MariaDB's NOWAIT, which
         // UPDATE has no keyword for). Whoever holds that lock is taking, paying for or releasing this
@@ -205,7 +188,7 @@ export function createMariadbSeatStore(pool: Pool): SeatStore {
               [input.reservationId, input.expiresAt, input.scheduleId, input.seatNumber, input.now],
             )
           } catch (err) {
-            if ((err as { errno?: number }).errno !== LOCK_WAIT_TIMEOUT) throw err
+            if (!isLockWaitTimeout(err)) throw err
             if (attempt >= LOCKED_SEAT_ATTEMPTS) return new Rollback<HoldOutcome>({ ok: false, reason: 'SEAT_TAKEN' })
             await new Promise((r) => setTimeout(r, LOCKED_SEAT_PAUSE_MS))
           }
@@ -262,19 +245,20 @@ export function createMariadbSeatStore(pool: Pool): SeatStore {
               input.now,
             ],
           ),
-          writeEvents(conn, [reservationHeld(reservation, input.now)]),
+          insertOutboxEvents(conn, [reservationHeld(reservation, input.now)]),
         ])
-        if (stale.length > 0) {
-          const old = stale.map(toReservation)
+        const ours: LockedSeat = { status: 'HELD', reservationId: input.reservationId }
+        const expired = stale.map(toReservation).filter((r) => decideExpiry(r, ours).kind === 'change')
+        if (expired.length > 0) {
           await Promise.all([
-            conn.query(`UPDATE reservations SET status = 'EXPIRED', ended_at = ? WHERE id IN (?)`, [input.now, old.map((r) => r.reservationId)]),
-            writeEvents(
+            conn.query(`UPDATE reservations SET status = 'EXPIRED', ended_at = ? WHERE id IN (?)`, [input.now, expired.map((r) => r.reservationId)]),
+            insertOutboxEvents(
               conn,
-              old.map((r) => reservationReleased(r, 'EXPIRED', input.now)),
+              expired.map((r) => reservationReleased(r, 'EXPIRED', input.now)),
             ),
           ])
         }
-        return { ok: true as const, reservation, tookOverExpired: stale.length }
+        return { ok: true as const, reservation, tookOverExpired: expired.length }
       })
     },
 
@@ -284,13 +268,9 @@ export function createMariadbSeatStore(pool: Pool): SeatStore {
       return withSeatLocked(
         reservationId,
         async (conn, r, seat) => {
-          if (r.userId !== userId) return new Rollback('NOT_FOUND' as const)
-          if (r.status === 'PAYING' || r.status === 'CONFIRMED') return new Rollback('NOT_HELD' as const)
-          if (r.status !== 'HELD') return new Rollback('ALREADY_ENDED' as const)
-          const reason = r.expiresAt <= now ? 'EXPIRED' : 'CANCELLED'
-          if (seat.reservation_id === r.reservationId) await releaseSeat(conn, r)
-          await endReservation(conn, r, reason, now)
-          await writeEvents(conn, [reservationReleased(r, reason, now)])
+          const decision = decideCancel(r, seat, { userId, now })
+          if (decision.kind === 'refuse') return new Rollback(decision.reason)
+          await writeChange(conn, decision, now)
           return 'RELEASED' as const
         },
         'NOT_FOUND' as const,
@@ -298,25 +278,25 @@ export function createMariadbSeatStore(pool: Pool): SeatStore {
     },
 
     async sweepExpired(now, limit) {
-      return inTx(pool, async (conn) => {
+      return withTransaction(pool, async (conn) => {
         // SKIP LOCKED: instances sweep side by side, and a seat being held or paid right now is left to its owner.
-        const seats = await conn.query<{ schedule_id: string; seat_number: number; reservation_id: string | null }[]>(
-          `SELECT schedule_id, seat_number, reservation_id FROM seats WHERE status IN ('HELD', 'PAYING') AND hold_until <= ? LIMIT ? FOR UPDATE SKIP LOCKED`,
+        const seats = await conn.query<(SeatRow & { schedule_id: string; seat_number: number })[]>(
+          `SELECT schedule_id, seat_number, status, reservation_id FROM seats WHERE status IN ('HELD', 'PAYING') AND hold_until <= ? LIMIT ? FOR UPDATE SKIP LOCKED`,
           [now, limit],
         )
-        const events: OutgoingEvent[] = []
         for (const seat of seats) {
-          await conn.query(`UPDATE seats SET status = 'AVAILABLE', reservation_id = NULL, hold_until = NULL WHERE schedule_id = ? AND seat_number = ?`, [
-            seat.schedule_id,
-            seat.seat_number,
-          ])
           const r = seat.reservation_id ? await findReservation(seat.reservation_id, conn) : null
-          if (r && (r.status === 'HELD' || r.status === 'PAYING')) {
-            await endReservation(conn, r, 'EXPIRED', now)
-            events.push(reservationReleased(r, 'EXPIRED', now))
+          const decision = r ? decideExpiry(r, { status: seat.status, reservationId: seat.reservation_id }) : undefined
+          if (decision?.kind === 'change') {
+            await writeChange(conn, decision, now)
+          } else {
+            // A seat past its deadline with no live reservation behind it (none should be) goes back too.
+            await conn.query(`UPDATE seats SET status = 'AVAILABLE', reservation_id = NULL, hold_until = NULL WHERE schedule_id = ? AND seat_number = ?`, [
+              seat.schedule_id,
+              seat.seat_number,
+            ])
           }
         }
-        await writeEvents(conn, events)
         return seats.length
       })
     },
@@ -334,17 +314,11 @@ export function createMariadbSeatStore(pool: Pool): SeatStore {
       return withSeatLocked<PaymentOutcome>(
         step.reservationId,
         async (conn, r, seat) => {
-          if (r.userId !== step.userId) return new Rollback({ ok: false, reason: 'NOT_FOUND' })
-          if (step.concertId !== undefined && step.concertId !== r.concertId) return new Rollback({ ok: false, reason: 'WRONG_CONCERT' })
-          if ((r.status === 'PAYING' || r.status === 'CONFIRMED') && r.paymentId === step.paymentId) return new Rollback(ok(r, false))
-          if (r.status === 'CONFIRMED') return new Rollback({ ok: false, reason: 'ALREADY_PAID' })
-          if (r.status === 'EXPIRED' || (r.status === 'HELD' && r.expiresAt <= step.now)) return new Rollback({ ok: false, reason: 'HOLD_EXPIRED' })
-          if (r.status !== 'HELD' || seat.reservation_id !== r.reservationId) return new Rollback({ ok: false, reason: 'NOT_HELD' })
-          await Promise.all([
-            conn.query(`UPDATE seats SET status = 'PAYING', hold_until = ? WHERE schedule_id = ? AND seat_number = ?`, [step.payingUntil, r.scheduleId, r.seatNumber]),
-            conn.query(`UPDATE reservations SET status = 'PAYING', payment_id = ?, paying_until = ? WHERE id = ?`, [step.paymentId, step.payingUntil, r.reservationId]),
-          ])
-          return ok({ ...r, status: 'PAYING', paymentId: step.paymentId, payingUntil: step.payingUntil }, true)
+          const decision = decideBeginPayment(r, seat, step)
+          if (decision.kind === 'refuse') return new Rollback<PaymentOutcome>({ ok: false, reason: decision.reason })
+          if (decision.kind === 'unchanged') return new Rollback(ok(r, false))
+          await writeChange(conn, decision, step.now)
+          return ok(decision.reservation, true)
         },
         { ok: false, reason: 'NOT_FOUND' },
       )
@@ -352,44 +326,32 @@ export function createMariadbSeatStore(pool: Pool): SeatStore {
 
     async confirmPayment(step) {
       type Confirmed = PaymentOutcome | { ok: false; reason: 'DUPLICATE' }
-      const refuse = async (conn: PoolConnection, reason: PaymentRefusal, userId: string): Promise<Confirmed | Rollback<Confirmed>> => {
+      // Past the user check, the reservation's user is the step's: the failure names the step's.
+      const refuse = async (conn: PoolConnection, reason: PaymentRefusal): Promise<Confirmed | Rollback<Confirmed>> => {
         if (!step.publishFailure) return new Rollback<Confirmed>({ ok: false, reason })
-        await writeEvents(conn, [reservationConfirmationFailed({ reservationId: step.reservationId, userId, paymentId: step.paymentId, reason }, step.now)])
+        await insertOutboxEvents(conn, [reservationConfirmationFailed({ reservationId: step.reservationId, userId: step.userId, paymentId: step.paymentId, reason }, step.now)])
         return { ok: false as const, reason }
       }
       const found = await findReservation(step.reservationId)
       if (!found) {
         // Nothing to confirm: tell payment (once) so that it refunds.
-        return inTx<Confirmed>(pool, async (conn) => {
+        return withTransaction<Confirmed>(pool, async (conn) => {
           if (!(await markProcessed(conn, step.processed))) return new Rollback<Confirmed>({ ok: false, reason: 'DUPLICATE' })
-          return refuse(conn, 'NOT_FOUND', step.userId)
+          return refuse(conn, 'NOT_FOUND')
         })
       }
       return withSeatLocked<Confirmed>(
         step.reservationId,
         async (conn, r, seat) => {
           if (!(await markProcessed(conn, step.processed))) return new Rollback({ ok: false, reason: 'DUPLICATE' })
-          if (r.userId !== step.userId) return refuse(conn, 'NOT_FOUND', step.userId)
-          if (step.concertId !== undefined && step.concertId !== r.concertId) return refuse(conn, 'WRONG_CONCERT', r.userId)
-          if (r.status === 'CONFIRMED') return r.paymentId === step.paymentId ? ok(r, false) : refuse(conn, 'ALREADY_PAID', r.userId)
-          const seatIsOurs = seat.reservation_id === r.reservationId && (seat.status === 'HELD' || seat.status === 'PAYING')
-          const samePayment = r.paymentId === null || r.paymentId === step.paymentId
-          // Swept after its paying deadline, but nobody took the seat since: the sale can still stand.
-          const regrab = r.status === 'EXPIRED' && r.paymentId === step.paymentId && seat.status === 'AVAILABLE'
-          const live = (r.status === 'PAYING' || r.status === 'HELD') && seatIsOurs && samePayment
-          if (!live && !regrab) return refuse(conn, r.status === 'EXPIRED' || r.status === 'HELD' || r.status === 'PAYING' ? 'HOLD_EXPIRED' : 'NOT_HELD', r.userId)
+          const decision = decideConfirmPayment(r, seat, step)
+          if (decision.kind === 'refuse') return refuse(conn, decision.reason)
+          // Committed: the processed marker stays, a redelivery is a duplicate.
+          if (decision.kind === 'unchanged') return ok(r, false)
+          const confirmed = decision.reservation
           // One round trip: the sell-out count runs after the seat is marked SOLD (pipelined in order).
-          const [, , soldOut] = await Promise.all([
-            conn.query(`UPDATE seats SET status = 'SOLD', reservation_id = ?, hold_until = NULL WHERE schedule_id = ? AND seat_number = ?`, [
-              r.reservationId,
-              r.scheduleId,
-              r.seatNumber,
-            ]),
-            conn.query(`UPDATE reservations SET status = 'CONFIRMED', payment_id = ?, confirmed_at = ?, ended_at = NULL WHERE id = ?`, [step.paymentId, step.now, r.reservationId]),
-            concertSoldOut(conn, r.concertId),
-          ])
-          const confirmed: Reservation = { ...r, status: 'CONFIRMED', paymentId: step.paymentId, confirmedAt: step.now }
-          await writeEvents(conn, [reservationConfirmed(confirmed, step.paymentId, soldOut, step.now)])
+          const [, soldOut] = await Promise.all([writeChange(conn, decision, step.now), concertSoldOut(conn, confirmed.concertId)])
+          await insertOutboxEvents(conn, [reservationConfirmed(confirmed, step.paymentId, soldOut, step.now)])
           return ok(confirmed, true)
         },
         { ok: false, reason: 'NOT_FOUND' },
@@ -400,16 +362,11 @@ export function createMariadbSeatStore(pool: Pool): SeatStore {
       return withSeatLocked<PaymentOutcome>(
         step.reservationId,
         async (conn, r, seat) => {
-          if (r.userId !== step.userId) return new Rollback({ ok: false, reason: 'NOT_FOUND' })
-          if (step.concertId !== undefined && step.concertId !== r.concertId) return new Rollback({ ok: false, reason: 'WRONG_CONCERT' })
-          if (r.status === 'CONFIRMED') return new Rollback({ ok: false, reason: 'ALREADY_PAID' })
-          if (r.status === 'PAYING' && r.paymentId !== step.paymentId) return new Rollback({ ok: false, reason: 'NOT_HELD' })
-          if (r.status !== 'PAYING') return new Rollback(ok(r, false))
-          if (seat.reservation_id === r.reservationId) {
-            await conn.query(`UPDATE seats SET status = 'HELD', hold_until = ? WHERE schedule_id = ? AND seat_number = ?`, [r.expiresAt, r.scheduleId, r.seatNumber])
-          }
-          await conn.query(`UPDATE reservations SET status = 'HELD', payment_id = NULL, paying_until = NULL WHERE id = ?`, [r.reservationId])
-          return ok({ ...r, status: 'HELD', paymentId: null, payingUntil: null }, true)
+          const decision = decideAbortPayment(r, seat, step)
+          if (decision.kind === 'refuse') return new Rollback<PaymentOutcome>({ ok: false, reason: decision.reason })
+          if (decision.kind === 'unchanged') return new Rollback(ok(r, false))
+          await writeChange(conn, decision, step.now)
+          return ok(decision.reservation, true)
         },
         { ok: false, reason: 'NOT_FOUND' },
       )
@@ -418,16 +375,16 @@ export function createMariadbSeatStore(pool: Pool): SeatStore {
     async refund({ reservationId, paymentId, now, processed }) {
       const found = await findReservation(reservationId)
       if (!found) {
-        return inTx(pool, async (conn) => ((await markProcessed(conn, processed)) ? 'NOTHING_TO_RELEASE' : new Rollback('DUPLICATE' as const)))
+        return withTransaction(pool, async (conn) => ((await markProcessed(conn, processed)) ? 'NOTHING_TO_RELEASE' : new Rollback('DUPLICATE' as const)))
       }
       return withSeatLocked(
         reservationId,
         async (conn, r, seat) => {
           if (!(await markProcessed(conn, processed))) return new Rollback('DUPLICATE' as const)
-          if ((r.status !== 'CONFIRMED' && r.status !== 'PAYING') || r.paymentId !== paymentId) return 'NOTHING_TO_RELEASE' as const
-          if (seat.reservation_id === r.reservationId) await releaseSeat(conn, r)
-          await endReservation(conn, r, 'REFUNDED', now)
-          await writeEvents(conn, [reservationReleased(r, 'REFUNDED', now)])
+          const decision = decideRefund(r, seat, { paymentId })
+          // Committed either way: the processed marker stays, a redelivery is a duplicate.
+          if (decision.kind !== 'change') return 'NOTHING_TO_RELEASE' as const
+          await writeChange(conn, decision, now)
           return 'RELEASED' as const
         },
         'NOTHING_TO_RELEASE' as const,

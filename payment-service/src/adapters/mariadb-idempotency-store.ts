@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto'
+import { isDuplicateKey } from '@tickets/shared/db-errors'
 import type { Pool } from 'mariadb'
-import { isDuplicateKey } from './sql.js'
 
 export interface StoredResponse {
   status: number

@@ -1,9 +1,11 @@
+import { duplicateKeyName, isDuplicateKey } from '@tickets/shared/db-errors'
 import type { Envelope, SubjectName } from '@tickets/shared/events'
-import { outboxRow } from '@tickets/shared/outbox'
+import { insertOutboxEvents } from '@tickets/shared/outbox'
+import { markProcessed } from '@tickets/shared/processed-events'
+import { Rollback, withTransaction } from '@tickets/shared/transaction'
 import type { Pool, PoolConnection } from 'mariadb'
 import { uuidv7 } from 'uuidv7'
-import type { CompletePaymentResult, Confirmation, Payment, PaymentStore, ProcessedMarker, RefundResult } from '../domain/ports.js'
-import { duplicateKeyName, isDuplicateKey, Rollback, withTransaction, withTransactionOutcome } from './sql.js'
+import type { CompletePaymentResult, Confirmation, Payment, PaymentStore, RefundResult } from '../domain/ports.js'
 
 interface PaymentRow {
   id: string
@@ -44,22 +46,8 @@ async function one(conn: Pool | PoolConnection, where: string, value: string, lo
   return rows[0] ? toPayment(rows[0]) : null
 }
 
-export async function insertOutbox(conn: PoolConnection, event: Envelope): Promise<void> {
-  const row = outboxRow(event.type as SubjectName, event)
-  await conn.query('INSERT INTO outbox_events (id, subject, payload, trace_context) VALUES (?, ?, ?, ?)', [row.id, row.subject, row.payload, row.traceContext])
-}
-
-/** False when this consumer already applied the event (the caller then rolls back and acks). */
-async function markProcessed(conn: PoolConnection, processed: ProcessedMarker | undefined): Promise<boolean> {
-  if (!processed) return true
-  try {
-    await conn.query('INSERT INTO processed_events (consumer, event_id) VALUES (?, ?)', [processed.consumer, processed.eventId])
-    return true
-  } catch (err) {
-    if (isDuplicateKey(err)) return false
-    throw err
-  }
-}
+/** Payment's events are published on the subject named by their type. */
+const insertOutbox = (conn: PoolConnection, event: Envelope) => insertOutboxEvents(conn, [{ subject: event.type as SubjectName, event }])
 
 export function createMariadbPaymentStore(pool: Pool): PaymentStore {
   return {
@@ -67,7 +55,7 @@ export function createMariadbPaymentStore(pool: Pool): PaymentStore {
     findStandingPayment: (reservationId) => one(pool, 'standing_reservation_id', reservationId),
 
     async completePayment({ payment: p, event }): Promise<CompletePaymentResult> {
-      const outcome = await withTransactionOutcome<Payment, 'EXISTS' | 'ALREADY_PAID' | 'INSUFFICIENT_POINTS'>(pool, async (conn) => {
+      const outcome = await withTransaction<Payment | 'EXISTS' | 'ALREADY_PAID' | 'INSUFFICIENT_POINTS'>(pool, async (conn) => {
         // The payment row first: a second payment for the reservation stops here, before it
         // queues on the wallet row.
         try {
@@ -76,7 +64,7 @@ export function createMariadbPaymentStore(pool: Pool): PaymentStore {
             [p.paymentId, p.reservationId, p.reservationId, p.userId, p.concertId, p.amount],
           )
         } catch (err) {
-          if (isDuplicateKey(err)) throw new Rollback(duplicateKeyName(err) === 'PRIMARY' ? 'EXISTS' : 'ALREADY_PAID')
+          if (isDuplicateKey(err)) return new Rollback(duplicateKeyName(err) === 'PRIMARY' ? 'EXISTS' : 'ALREADY_PAID')
           throw err
         }
         const debited = await conn.query<Affected>('UPDATE wallets SET balance = balance - ?, updated_at = NOW(3) WHERE user_id = ? AND balance >= ?', [
@@ -84,7 +72,7 @@ export function createMariadbPaymentStore(pool: Pool): PaymentStore {
           p.userId,
           p.amount,
         ])
-        if (debited.affectedRows !== 1) throw new Rollback('INSUFFICIENT_POINTS')
+        if (debited.affectedRows !== 1) return new Rollback('INSUFFICIENT_POINTS')
         // Sent together (the connection pipelines them, in this order): one round trip, not three.
         const [, , payment] = await Promise.all([
           conn.query("INSERT INTO ledger_entries (id, user_id, kind, amount, reference) VALUES (?, ?, 'PAYMENT', ?, ?)", [uuidv7(), p.userId, -p.amount, p.paymentId]),
@@ -100,8 +88,8 @@ export function createMariadbPaymentStore(pool: Pool): PaymentStore {
     },
 
     async refundPayment({ paymentId, reason, event, processed }): Promise<RefundResult> {
-      return withTransactionOutcome<RefundResult, RefundResult>(pool, async (conn) => {
-        if (!(await markProcessed(conn, processed))) throw new Rollback<RefundResult>({ outcome: 'DUPLICATE_EVENT', payment: null })
+      return withTransaction<RefundResult>(pool, async (conn) => {
+        if (!(await markProcessed(conn, processed))) return new Rollback<RefundResult>({ outcome: 'DUPLICATE_EVENT', payment: null })
         // Locks the payment before the wallet, in the same order as completePayment.
         const payment = await one(conn, 'id', paymentId, 'FOR UPDATE')
         if (!payment) return { outcome: 'NO_SUCH_PAYMENT', payment: null }
@@ -125,7 +113,7 @@ export function createMariadbPaymentStore(pool: Pool): PaymentStore {
         return true
       }
       return withTransaction(pool, async (conn) => {
-        if (!(await markProcessed(conn, processed))) return false
+        if (!(await markProcessed(conn, processed))) return new Rollback(false)
         await conn.query(mark, [confirmation, paymentId])
         return true
       })

@@ -1,7 +1,8 @@
+import { isDuplicateKey } from '@tickets/shared/db-errors'
+import { Rollback, withTransaction } from '@tickets/shared/transaction'
 import type { Pool, PoolConnection } from 'mariadb'
 import { uuidv7 } from 'uuidv7'
 import type { WalletStore } from '../domain/ports.js'
-import { isDuplicateKey, Rollback, withTransactionOutcome } from './sql.js'
 
 interface Affected {
   affectedRows: number
@@ -25,19 +26,19 @@ export function createMariadbWalletStore(pool: Pool): WalletStore {
       // A wallet row exists before the transaction: creating it inside would take a shared lock
       // on a duplicate and deadlock against a concurrent charge upgrading the same row.
       await pool.query('INSERT IGNORE INTO wallets (user_id, balance) VALUES (?, 0)', [userId])
-      const outcome = await withTransactionOutcome<{ balance: number }, 'BALANCE_LIMIT' | 'ALREADY_CHARGED'>(pool, async (conn) => {
+      const outcome = await withTransaction<{ balance: number } | 'BALANCE_LIMIT' | 'ALREADY_CHARGED'>(pool, async (conn) => {
         const credited = await conn.query<Affected>('UPDATE wallets SET balance = balance + ?, updated_at = NOW(3) WHERE user_id = ? AND balance + ? <= ?', [
           amount,
           userId,
           amount,
           maxBalance,
         ])
-        if (credited.affectedRows !== 1) throw new Rollback('BALANCE_LIMIT' as const)
+        if (credited.affectedRows !== 1) return new Rollback('BALANCE_LIMIT' as const)
         try {
           await conn.query("INSERT INTO ledger_entries (id, user_id, kind, amount, reference) VALUES (?, ?, 'CHARGE', ?, ?)", [uuidv7(), userId, amount, reference])
         } catch (err) {
           // The same request ran before (a retry after a crash): its credit stands, this one rolls back.
-          if (isDuplicateKey(err)) throw new Rollback('ALREADY_CHARGED' as const)
+          if (isDuplicateKey(err)) return new Rollback('ALREADY_CHARGED' as const)
           throw err
         }
         return { balance: await walletBalance(conn, userId) }
