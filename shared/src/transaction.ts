@@ -1,4 +1,5 @@
 import type { Pool, PoolConnection } from 'mariadb'
+import { AppError } from './errors.js'
 import { databaseUnavailable, isDeadlock } from './db-errors.js'
 import { connectionFrom } from './mysql.js'
 
@@ -29,7 +30,8 @@ export interface TransactionOptions {
  * Runs `fn` in one transaction on one pooled connection and commits, or rolls back when `fn`
  * returns a `Rollback` (its value is the result) or throws.
  *
- * A deadlock victim runs again (InnoDB already rolled it back). A lock wait timeout does not: the
+ * A deadlock victim runs again (InnoDB already rolled it back), up to `attempts` times, then it is a
+ * 503 with Retry-After: contention the caller may retry, not a fault. A lock wait timeout does not run again: the
  * lock is still held by someone, and waiting again would only keep a pooled connection longer. That,
  * no connection free within the pool's acquireTimeout, or a database that does not answer, ends as
  * a 503 with Retry-After (db-errors), never a 500 and never a longer wait.
@@ -56,7 +58,10 @@ export async function withTransaction<T>(pool: Pool, fn: (conn: PoolConnection) 
       return result
     } catch (err) {
       await conn.rollback().catch(() => undefined)
-      if (attempt < attempts && isDeadlock(err)) continue
+      if (isDeadlock(err)) {
+        if (attempt < attempts) continue
+        throw new AppError('COMMON_OVERLOADED', 'The database kept picking this change as a deadlock victim; retry shortly', { cause: err, headers: { 'retry-after': '1' } })
+      }
       throw databaseUnavailable(err) ?? err
     } finally {
       // A connection dropped on a statement deadline cannot go back; the original error matters more.

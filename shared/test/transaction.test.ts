@@ -119,13 +119,15 @@ describe('withTransaction', () => {
     expect([await valueOf(a), await valueOf(b)]).toEqual([2, 2])
   })
 
-  it('when a deadlock outlasts the attempts, then it reaches the caller and the victim wrote nothing', async () => {
+  it('when a deadlock outlasts the attempts, then the caller gets 503 COMMON_OVERLOADED with Retry-After (never a 500) and the victim wrote nothing', async () => {
     const [a, b] = [await aCounter(), await aCounter()]
     const { calls, results } = deadlockingPair(a, b, 1)
     const settled = await results
     const rejected = settled.filter((r) => r.status === 'rejected')
     expect(rejected).toHaveLength(1)
-    expect((rejected[0] as PromiseRejectedResult).reason).toMatchObject({ errno: 1213 })
+    const reason = (rejected[0] as PromiseRejectedResult).reason
+    expect(reason).toMatchObject({ code: 'COMMON_OVERLOADED', status: 503, headers: { 'retry-after': '1' } })
+    expect(reason.cause).toMatchObject({ errno: 1213 })
     expect(calls).toEqual({ first: 1, second: 1 })
     expect([await valueOf(a), await valueOf(b)]).toEqual([1, 1])
   })
