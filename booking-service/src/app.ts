@@ -1,13 +1,14 @@
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import { healthRoutes } from '@tickets/shared/health'
 import { problemDetails, serverOptions } from '@tickets/shared/http'
+import { stopBeforeClose } from '@tickets/shared/background'
 import { dbOptionsOf } from '@tickets/shared/prisma-pool'
 import { metricsPlugin } from '@tickets/shared/metrics'
-import { ensureStream, natsPlugin } from '@tickets/shared/nats'
+import { ensureStream, natsPlugin, startConsumers } from '@tickets/shared/nats'
 import { openapiPlugin } from '@tickets/shared/openapi'
 import { pingPool } from '@tickets/shared/mysql'
 import { registerOutboxMetrics, startOutboxRelay } from '@tickets/shared/outbox'
-import { OUTBOX_RETENTION, PROCESSED_EVENTS_RETENTION, retentionPlugin } from '@tickets/shared/retention'
+import { OUTBOX_RETENTION, PROCESSED_EVENTS_RETENTION, startRetention } from '@tickets/shared/retention'
 import { createRedisGuard, pingRedis, redisPlugin } from '@tickets/shared/redis'
 import { pressurePlugin } from '@tickets/shared/pressure'
 import Fastify, { type FastifyInstance } from 'fastify'
@@ -16,9 +17,9 @@ import { createPrismaCatalogueStore } from './adapters/prisma-catalogue-store.js
 import { createRedisCache } from './adapters/redis-cache.js'
 import { createRedisRankingStore } from './adapters/redis-ranking-store.js'
 import type { Config } from './config.js'
-import { startPaymentEventConsumers } from './consumers/payment-events.js'
+import { paymentEventConsumers } from './consumers/payment-events.js'
 import { startPaymentResponders } from './consumers/payment-rpc.js'
-import { startRankingConsumers } from './consumers/ranking-events.js'
+import { rankingConsumers } from './consumers/ranking-events.js'
 import { createCachedReader } from './domain/cached-reader.js'
 import { createCatalogueService } from './domain/catalogue-service.js'
 import { createPaymentProtocol } from './domain/payment-protocol.js'
@@ -62,7 +63,6 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
   registerOutboxMetrics(app.metrics, app.pool)
   await ensureStream(app.nats, 'BOOKING_EVENTS')
   const relay = startOutboxRelay({ pool: app.pool, bus: app.nats, log: app.log })
-  await app.register(retentionPlugin, { pool: app.pool, rules: [OUTBOX_RETENTION, PROCESSED_EVENTS_RETENTION], intervalMs: config.RETENTION_INTERVAL_MS })
 
   const seats = createMariadbSeatStore(app.pool)
   registerHoldMetrics(app.metrics, seats, clock)
@@ -92,19 +92,17 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
   await app.register(concertRoutes, { prefix: '/api/concerts', catalogue })
   await app.register(reservationRoutes, { prefix: '/api/reservations', reservations })
 
-  const responders = startPaymentResponders(app.nats, payments, app.log.child({ component: 'payment-rpc' }))
-  const consumers = config.CONSUMERS_ENABLED
-    ? [...(await startPaymentEventConsumers(app.nats, payments, app.log, app.metrics)), ...(await startRankingConsumers(app.nats, catalogue, app.log, app.metrics))]
-    : []
-  const sweeper =
-    config.SWEEP_INTERVAL_MS > 0 ? startExpirySweeper(reservations, { intervalMs: config.SWEEP_INTERVAL_MS, log: app.log.child({ component: 'expiry-sweeper' }) }) : undefined
-
-  // Loops and consumers stop before the pool and the NATS connection close (onClose).
-  app.addHook('preClose', async () => {
-    await responders.stop()
-    await Promise.all(consumers.map((c) => c.stop()))
-    await sweeper?.stop()
-    await relay.stop()
-  })
+  // Stopped in reverse: the responders and consumers first, the relay that publishes their events last.
+  stopBeforeClose(app, [
+    relay,
+    config.RETENTION_INTERVAL_MS > 0
+      ? startRetention({ pool: app.pool, rules: [OUTBOX_RETENTION, PROCESSED_EVENTS_RETENTION], intervalMs: config.RETENTION_INTERVAL_MS, log: app.log, metrics: app.metrics })
+      : undefined,
+    config.SWEEP_INTERVAL_MS > 0 ? startExpirySweeper(reservations, { intervalMs: config.SWEEP_INTERVAL_MS, log: app.log.child({ component: 'expiry-sweeper' }) }) : undefined,
+    config.CONSUMERS_ENABLED
+      ? await startConsumers({ bus: app.nats, service: 'booking', log: app.log, metrics: app.metrics }, [...paymentEventConsumers(payments), ...rankingConsumers(catalogue)])
+      : undefined,
+    startPaymentResponders(app.nats, payments, app.log.child({ component: 'payment-rpc' })),
+  ])
   return app
 }

@@ -1,9 +1,10 @@
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
+import { stopBeforeClose } from '@tickets/shared/background'
 import { healthRoutes } from '@tickets/shared/health'
 import { problemDetails, serverOptions } from '@tickets/shared/http'
 import { metricsPlugin } from '@tickets/shared/metrics'
 import { openapiPlugin } from '@tickets/shared/openapi'
-import { natsPlugin } from '@tickets/shared/nats'
+import { natsPlugin, startConsumers } from '@tickets/shared/nats'
 import { pingRedis, redisPlugin } from '@tickets/shared/redis'
 import Fastify, { type FastifyInstance } from 'fastify'
 import { createJwtTokenIssuer } from './adapters/jwt-token-issuer.js'
@@ -12,7 +13,7 @@ import { createNatsInventorySource } from './adapters/nats-inventory-source.js'
 import { createRedisAdmissionHealth } from './adapters/redis-admission-health.js'
 import { createRedisLineStore, STEP_BATCH_LIMIT } from './adapters/redis-line-store.js'
 import type { Config } from './config.js'
-import { startQueueConsumers } from './consumers/queue-consumers.js'
+import { queueConsumers } from './consumers/queue-consumers.js'
 import type { Clock } from './domain/ports.js'
 import { createInventoryKeeper, type InventoryKeeper } from './domain/inventory-keeper.js'
 import { createQueueService, type QueueService } from './domain/queue-service.js'
@@ -104,15 +105,9 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
   app.decorate('queueInventory', inventory)
   await app.register(queueTokenRoutes, { prefix: '/api/queue', queue, joinSeconds: metrics.joinSeconds, pollSeconds: metrics.pollSeconds })
 
-  if (options.consumers ?? true) {
-    const consumers = await startQueueConsumers(app, queue, inventory)
-    app.addHook('preClose', async () => {
-      await Promise.all(consumers.map((c) => c.stop()))
-    })
-  }
-  if (options.admissionLoop ?? true) {
-    const stop = startAdmissionLoop(app, queue, config.ADMISSION_TICK_MS)
-    app.addHook('preClose', async () => stop())
-  }
+  stopBeforeClose(app, [
+    (options.consumers ?? true) ? await startConsumers({ bus: app.nats, service: 'queue', log: app.log, metrics: app.metrics }, queueConsumers({ queue, inventory })) : undefined,
+    (options.admissionLoop ?? true) ? startAdmissionLoop({ queue, tickMs: config.ADMISSION_TICK_MS, log: app.log.child({ component: 'admission-loop' }) }) : undefined,
+  ])
   return app
 }
