@@ -1,17 +1,11 @@
-import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
-import { healthRoutes } from '@tickets/shared/health'
-import { problemDetails, serverOptions } from '@tickets/shared/http'
 import { stopBeforeClose } from '@tickets/shared/background'
 import { dbOptionsOf } from '@tickets/shared/prisma-pool'
-import { metricsPlugin } from '@tickets/shared/metrics'
-import { ensureStream, natsPlugin, startConsumers } from '@tickets/shared/nats'
-import { openapiPlugin } from '@tickets/shared/openapi'
-import { pingPool } from '@tickets/shared/mysql'
+import { ensureStream, startConsumers } from '@tickets/shared/nats'
 import { registerOutboxMetrics, startOutboxRelay } from '@tickets/shared/outbox'
 import { OUTBOX_RETENTION, PROCESSED_EVENTS_RETENTION, startRetention } from '@tickets/shared/retention'
-import { createRedisGuard, pingRedis, redisPlugin } from '@tickets/shared/redis'
-import { pressurePlugin } from '@tickets/shared/pressure'
-import Fastify, { type FastifyInstance } from 'fastify'
+import { createRedisGuard } from '@tickets/shared/redis'
+import { createServiceApp } from '@tickets/shared/service-app'
+import type { FastifyInstance } from 'fastify'
 import { createMariadbSeatStore } from './adapters/mariadb-seat-store.js'
 import { createPrismaCatalogueStore } from './adapters/prisma-catalogue-store.js'
 import { createRedisCache } from './adapters/redis-cache.js'
@@ -39,23 +33,13 @@ export interface BuildOptions {
 }
 
 export async function buildApp(config: Config, options: BuildOptions = {}): Promise<FastifyInstance> {
-  const app = Fastify(serverOptions({ service: 'booking-service', logLevel: config.LOG_LEVEL, instance: config.INSTANCE_ID })).withTypeProvider<TypeBoxTypeProvider>()
-  await app.register(metricsPlugin, { service: 'booking-service', defaultMetrics: options.defaultMetrics ?? true })
-  await app.register(problemDetails)
-  await app.register(openapiPlugin, { service: 'booking-service' })
-  await app.register(dbPlugin, dbOptionsOf(config))
-  await app.register(redisPlugin, { url: config.REDIS_URL, keyPrefix: config.REDIS_PREFIX })
-  await app.register(natsPlugin, { url: config.NATS_URL, name: config.INSTANCE_ID, namespace: config.NATS_NAMESPACE })
-  await app.register(healthRoutes, {
-    timeoutMs: config.HEALTH_TIMEOUT_MS,
-    checks: { database: () => pingPool(app.pool), redis: () => pingRedis(app.redis), nats: () => app.nats.ping() },
-  })
-  // The waiting room slows admission when holds get slow or the pool has waiters.
-  await app.register(pressurePlugin, {
-    service: 'booking',
-    instance: config.INSTANCE_ID,
-    intervalMs: config.PRESSURE_INTERVAL_MS,
-    watch: { method: 'POST', route: '/api/reservations' },
+  const app = await createServiceApp({
+    service: 'booking-service',
+    config,
+    defaultMetrics: options.defaultMetrics,
+    db: { plugin: dbPlugin, options: dbOptionsOf(config) },
+    // The waiting room slows admission when holds get slow or the pool has waiters.
+    pressure: { service: 'booking', intervalMs: config.PRESSURE_INTERVAL_MS, watch: { method: 'POST', route: '/api/reservations' } },
   })
 
   const clock = options.clock ?? { now: () => new Date() }

@@ -1,17 +1,10 @@
-import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
-import { healthRoutes } from '@tickets/shared/health'
-import { problemDetails, serverOptions } from '@tickets/shared/http'
 import { stopBeforeClose } from '@tickets/shared/background'
 import { dbOptionsOf } from '@tickets/shared/prisma-pool'
-import { metricsPlugin } from '@tickets/shared/metrics'
-import { openapiPlugin } from '@tickets/shared/openapi'
-import { pingPool } from '@tickets/shared/mysql'
-import { ensureStream, natsPlugin, startConsumers } from '@tickets/shared/nats'
+import { ensureStream, startConsumers } from '@tickets/shared/nats'
 import { registerOutboxMetrics, startOutboxRelay } from '@tickets/shared/outbox'
-import { pingRedis, redisPlugin } from '@tickets/shared/redis'
 import { OUTBOX_RETENTION, PROCESSED_EVENTS_RETENTION, startRetention } from '@tickets/shared/retention'
-import { pressurePlugin } from '@tickets/shared/pressure'
-import Fastify, { type FastifyInstance } from 'fastify'
+import { createServiceApp } from '@tickets/shared/service-app'
+import type { FastifyInstance } from 'fastify'
 import { createMariadbIdempotencyStore } from './adapters/mariadb-idempotency-store.js'
 import { createMariadbPaymentStore } from './adapters/mariadb-payment-store.js'
 import { createMariadbWalletStore } from './adapters/mariadb-wallet-store.js'
@@ -31,22 +24,12 @@ export interface BuildOptions {
 }
 
 export async function buildApp(config: Config, options: BuildOptions = {}): Promise<FastifyInstance> {
-  const app = Fastify(serverOptions({ service: 'payment-service', logLevel: config.LOG_LEVEL, instance: config.INSTANCE_ID })).withTypeProvider<TypeBoxTypeProvider>()
-  await app.register(metricsPlugin, { service: 'payment-service', defaultMetrics: options.defaultMetrics ?? true })
-  await app.register(problemDetails)
-  await app.register(openapiPlugin, { service: 'payment-service' })
-  await app.register(dbPlugin, dbOptionsOf(config))
-  await app.register(redisPlugin, { url: config.REDIS_URL, keyPrefix: config.REDIS_PREFIX })
-  await app.register(natsPlugin, { url: config.NATS_URL, name: config.INSTANCE_ID, namespace: config.NATS_NAMESPACE })
-  await app.register(healthRoutes, {
-    timeoutMs: config.HEALTH_TIMEOUT_MS,
-    checks: { database: () => pingPool(app.pool), redis: () => pingRedis(app.redis), nats: () => app.nats.ping() },
-  })
-  await app.register(pressurePlugin, {
-    service: 'payment',
-    instance: config.INSTANCE_ID,
-    intervalMs: config.PRESSURE_INTERVAL_MS,
-    watch: { method: 'POST', route: '/api/payments' },
+  const app = await createServiceApp({
+    service: 'payment-service',
+    config,
+    defaultMetrics: options.defaultMetrics,
+    db: { plugin: dbPlugin, options: dbOptionsOf(config) },
+    pressure: { service: 'payment', intervalMs: config.PRESSURE_INTERVAL_MS, watch: { method: 'POST', route: '/api/payments' } },
   })
   registerOutboxMetrics(app.metrics, app.pool)
   await ensureStream(app.nats, 'PAYMENT_EVENTS')

@@ -1,12 +1,7 @@
-import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import { stopBeforeClose } from '@tickets/shared/background'
-import { healthRoutes } from '@tickets/shared/health'
-import { problemDetails, serverOptions } from '@tickets/shared/http'
-import { metricsPlugin } from '@tickets/shared/metrics'
-import { openapiPlugin } from '@tickets/shared/openapi'
-import { natsPlugin, startConsumers } from '@tickets/shared/nats'
-import { pingRedis, redisPlugin } from '@tickets/shared/redis'
-import Fastify, { type FastifyInstance } from 'fastify'
+import { startConsumers } from '@tickets/shared/nats'
+import { createServiceApp } from '@tickets/shared/service-app'
+import type { FastifyInstance } from 'fastify'
 import { createJwtTokenIssuer } from './adapters/jwt-token-issuer.js'
 import { createNatsConcertDirectory } from './adapters/nats-concert-directory.js'
 import { createNatsInventorySource } from './adapters/nats-inventory-source.js'
@@ -41,15 +36,10 @@ declare module 'fastify' {
 const systemClock: Clock = { now: () => Date.now() }
 
 export async function buildApp(config: Config, options: BuildOptions = {}): Promise<FastifyInstance> {
-  const app = Fastify(serverOptions({ service: 'queue-service', logLevel: config.LOG_LEVEL, instance: config.INSTANCE_ID })).withTypeProvider<TypeBoxTypeProvider>()
-  await app.register(metricsPlugin, { service: 'queue-service', defaultMetrics: options.defaultMetrics ?? true })
-  await app.register(problemDetails)
-  await app.register(openapiPlugin, { service: 'queue-service' })
-  await app.register(redisPlugin, { url: config.REDIS_URL, keyPrefix: config.REDIS_PREFIX })
-  await app.register(natsPlugin, { url: config.NATS_URL, name: config.INSTANCE_ID, namespace: config.NATS_NAMESPACE })
-  await app.register(healthRoutes, {
-    timeoutMs: config.HEALTH_TIMEOUT_MS,
-    checks: { redis: () => pingRedis(app.redis), nats: () => app.nats.ping() },
+  const app = await createServiceApp({
+    service: 'queue-service',
+    config,
+    defaultMetrics: options.defaultMetrics,
   })
 
   const clock = options.clock ?? systemClock
