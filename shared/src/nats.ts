@@ -382,7 +382,7 @@ declare module 'fastify' {
   }
 }
 
-/** Decorates `app.nats`; stops consumers first (preClose) and drains last (onClose). */
+/** Decorates `app.nats` and drains it on close (onClose), after the consumers stopped (stopBeforeClose, preClose). */
 export const natsPlugin = fp(
   async (app: FastifyInstance, opts: { url: string; name: string; namespace: string }) => {
     const bus = await connectNats({ ...opts, log: app.log })
