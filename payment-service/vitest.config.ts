@@ -1,11 +1,3 @@
-import { defineConfig } from 'vitest/config'
+import { serviceTestConfig } from '@tickets/shared/vitest'
 
-export default defineConfig({
-  test: {
-    include: ['test/**/*.test.ts'],
-    globalSetup: ['./test/global-setup.ts'],
-    pool: 'forks',
-    testTimeout: 30_000,
-    hookTimeout: 60_000,
-  },
-})
+export default serviceTestConfig()

@@ -1,18 +1,11 @@
-import { defineConfig } from 'vitest/config'
+import { serviceTestConfig } from '@tickets/shared/vitest'
 
-export default defineConfig({
-  test: {
-    include: ['test/**/*.test.ts'],
-    globalSetup: ['./test/global-setup.ts'],
-    pool: 'forks',
-    testTimeout: 30_000,
-    hookTimeout: 60_000,
-    // The readiness test stops a throw-away MariaDB under an open pool; the driver then rejects one
-    // internal promise nobody awaits (isDriverConnectionLoss in src/mysql.ts, which the services guard
-    // the same way). Everything else unhandled still fails the run.
-    onUnhandledError(error) {
-      const e = error as { code?: string; fatal?: boolean; sqlState?: string }
-      if (e?.fatal === true && e.sqlState === '08S01' && e.code === 'ER_SOCKET_UNEXPECTED_CLOSE') return false
-    },
+export default serviceTestConfig({
+  // The readiness test stops a throw-away MariaDB under an open pool; the driver then rejects one
+  // internal promise nobody awaits (isDriverConnectionLoss in src/mysql.ts, which the services guard
+  // the same way). Everything else unhandled still fails the run.
+  onUnhandledError(error) {
+    const e = error as { code?: string; fatal?: boolean; sqlState?: string }
+    if (e?.fatal === true && e.sqlState === '08S01' && e.code === 'ER_SOCKET_UNEXPECTED_CLOSE') return false
   },
 })

@@ -1,24 +1,19 @@
-import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
-import { healthRoutes } from '@tickets/shared/health'
-import { problemDetails, serverOptions } from '@tickets/shared/http'
+import { stopBeforeClose } from '@tickets/shared/background'
 import { dbOptionsOf } from '@tickets/shared/prisma-pool'
-import { metricsPlugin } from '@tickets/shared/metrics'
-import { ensureStream, natsPlugin } from '@tickets/shared/nats'
-import { openapiPlugin } from '@tickets/shared/openapi'
-import { pingPool } from '@tickets/shared/mysql'
+import { ensureStream, startConsumers } from '@tickets/shared/nats'
 import { registerOutboxMetrics, startOutboxRelay } from '@tickets/shared/outbox'
-import { OUTBOX_RETENTION, PROCESSED_EVENTS_RETENTION, retentionPlugin } from '@tickets/shared/retention'
-import { createRedisGuard, pingRedis, redisPlugin } from '@tickets/shared/redis'
-import { pressurePlugin } from '@tickets/shared/pressure'
-import Fastify, { type FastifyInstance } from 'fastify'
+import { OUTBOX_RETENTION, PROCESSED_EVENTS_RETENTION, startRetention } from '@tickets/shared/retention'
+import { createRedisGuard } from '@tickets/shared/redis'
+import { createServiceApp } from '@tickets/shared/service-app'
+import type { FastifyInstance } from 'fastify'
 import { createMariadbSeatStore } from './adapters/mariadb-seat-store.js'
 import { createPrismaCatalogueStore } from './adapters/prisma-catalogue-store.js'
 import { createRedisCache } from './adapters/redis-cache.js'
 import { createRedisRankingStore } from './adapters/redis-ranking-store.js'
 import type { Config } from './config.js'
-import { startPaymentEventConsumers } from './consumers/payment-events.js'
+import { paymentEventConsumers } from './consumers/payment-events.js'
 import { startPaymentResponders } from './consumers/payment-rpc.js'
-import { startRankingConsumers } from './consumers/ranking-events.js'
+import { rankingConsumers } from './consumers/ranking-events.js'
 import { createCachedReader } from './domain/cached-reader.js'
 import { createCatalogueService } from './domain/catalogue-service.js'
 import { createPaymentProtocol } from './domain/payment-protocol.js'
@@ -38,23 +33,13 @@ export interface BuildOptions {
 }
 
 export async function buildApp(config: Config, options: BuildOptions = {}): Promise<FastifyInstance> {
-  const app = Fastify(serverOptions({ service: 'booking-service', logLevel: config.LOG_LEVEL, instance: config.INSTANCE_ID })).withTypeProvider<TypeBoxTypeProvider>()
-  await app.register(metricsPlugin, { service: 'booking-service', defaultMetrics: options.defaultMetrics ?? true })
-  await app.register(problemDetails)
-  await app.register(openapiPlugin, { service: 'booking-service' })
-  await app.register(dbPlugin, dbOptionsOf(config))
-  await app.register(redisPlugin, { url: config.REDIS_URL, keyPrefix: config.REDIS_PREFIX })
-  await app.register(natsPlugin, { url: config.NATS_URL, name: config.INSTANCE_ID, namespace: config.NATS_NAMESPACE })
-  await app.register(healthRoutes, {
-    timeoutMs: config.HEALTH_TIMEOUT_MS,
-    checks: { database: () => pingPool(app.pool), redis: () => pingRedis(app.redis), nats: () => app.nats.ping() },
-  })
-  // The waiting room slows admission when holds get slow or the pool has waiters.
-  await app.register(pressurePlugin, {
-    service: 'booking',
-    instance: config.INSTANCE_ID,
-    intervalMs: config.PRESSURE_INTERVAL_MS,
-    watch: { method: 'POST', route: '/api/reservations' },
+  const app = await createServiceApp({
+    service: 'booking-service',
+    config,
+    defaultMetrics: options.defaultMetrics,
+    db: { plugin: dbPlugin, options: dbOptionsOf(config) },
+    // The waiting room slows admission when holds get slow or the pool has waiters.
+    pressure: { service: 'booking', intervalMs: config.PRESSURE_INTERVAL_MS, watch: { method: 'POST', route: '/api/reservations' } },
   })
 
   const clock = options.clock ?? { now: () => new Date() }
@@ -62,7 +47,6 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
   registerOutboxMetrics(app.metrics, app.pool)
   await ensureStream(app.nats, 'BOOKING_EVENTS')
   const relay = startOutboxRelay({ pool: app.pool, bus: app.nats, log: app.log })
-  await app.register(retentionPlugin, { pool: app.pool, rules: [OUTBOX_RETENTION, PROCESSED_EVENTS_RETENTION], intervalMs: config.RETENTION_INTERVAL_MS })
 
   const seats = createMariadbSeatStore(app.pool)
   registerHoldMetrics(app.metrics, seats, clock)
@@ -92,19 +76,17 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
   await app.register(concertRoutes, { prefix: '/api/concerts', catalogue })
   await app.register(reservationRoutes, { prefix: '/api/reservations', reservations })
 
-  const responders = startPaymentResponders(app.nats, payments, app.log.child({ component: 'payment-rpc' }))
-  const consumers = config.CONSUMERS_ENABLED
-    ? [...(await startPaymentEventConsumers(app.nats, payments, app.log, app.metrics)), ...(await startRankingConsumers(app.nats, catalogue, app.log, app.metrics))]
-    : []
-  const sweeper =
-    config.SWEEP_INTERVAL_MS > 0 ? startExpirySweeper(reservations, { intervalMs: config.SWEEP_INTERVAL_MS, log: app.log.child({ component: 'expiry-sweeper' }) }) : undefined
-
-  // Loops and consumers stop before the pool and the NATS connection close (onClose).
-  app.addHook('preClose', async () => {
-    await responders.stop()
-    await Promise.all(consumers.map((c) => c.stop()))
-    await sweeper?.stop()
-    await relay.stop()
-  })
+  // Stopped in reverse: the responders and consumers first, the relay that publishes their events last.
+  stopBeforeClose(app, [
+    relay,
+    config.RETENTION_INTERVAL_MS > 0
+      ? startRetention({ pool: app.pool, rules: [OUTBOX_RETENTION, PROCESSED_EVENTS_RETENTION], intervalMs: config.RETENTION_INTERVAL_MS, log: app.log, metrics: app.metrics })
+      : undefined,
+    config.SWEEP_INTERVAL_MS > 0 ? startExpirySweeper(reservations, { intervalMs: config.SWEEP_INTERVAL_MS, log: app.log.child({ component: 'expiry-sweeper' }) }) : undefined,
+    config.CONSUMERS_ENABLED
+      ? await startConsumers({ bus: app.nats, service: 'booking', log: app.log, metrics: app.metrics }, [...paymentEventConsumers(payments), ...rankingConsumers(catalogue)])
+      : undefined,
+    startPaymentResponders(app.nats, payments, app.log.child({ component: 'payment-rpc' })),
+  ])
   return app
 }

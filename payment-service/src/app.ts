@@ -1,15 +1,10 @@
-import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
-import { healthRoutes } from '@tickets/shared/health'
-import { problemDetails, serverOptions } from '@tickets/shared/http'
+import { stopBeforeClose } from '@tickets/shared/background'
 import { dbOptionsOf } from '@tickets/shared/prisma-pool'
-import { metricsPlugin } from '@tickets/shared/metrics'
-import { openapiPlugin } from '@tickets/shared/openapi'
-import { pingPool } from '@tickets/shared/mysql'
-import { natsPlugin } from '@tickets/shared/nats'
-import { pingRedis, redisPlugin } from '@tickets/shared/redis'
-import { OUTBOX_RETENTION, PROCESSED_EVENTS_RETENTION, retentionPlugin } from '@tickets/shared/retention'
-import { pressurePlugin } from '@tickets/shared/pressure'
-import Fastify, { type FastifyInstance } from 'fastify'
+import { ensureStream, startConsumers } from '@tickets/shared/nats'
+import { registerOutboxMetrics, startOutboxRelay } from '@tickets/shared/outbox'
+import { OUTBOX_RETENTION, PROCESSED_EVENTS_RETENTION, startRetention } from '@tickets/shared/retention'
+import { createServiceApp } from '@tickets/shared/service-app'
+import type { FastifyInstance } from 'fastify'
 import { createMariadbIdempotencyStore } from './adapters/mariadb-idempotency-store.js'
 import { createMariadbPaymentStore } from './adapters/mariadb-payment-store.js'
 import { createMariadbWalletStore } from './adapters/mariadb-wallet-store.js'
@@ -19,8 +14,7 @@ import { bookingEventConsumers } from './consumers/booking-events.js'
 import { createPaymentService } from './domain/payment-service.js'
 import { createPointsService } from './domain/points-service.js'
 import dbPlugin from './plugins/db.js'
-import { idempotencyPlugin } from './plugins/idempotency.js'
-import { outboxPlugin } from './plugins/outbox.js'
+import { idempotencyPlugin, startIdempotencySweeper } from './plugins/idempotency.js'
 import { createPaymentMetrics } from './plugins/payment-metrics.js'
 import { paymentRoutes } from './routes/payments.js'
 import { pointsRoutes } from './routes/points.js'
@@ -30,44 +24,40 @@ export interface BuildOptions {
 }
 
 export async function buildApp(config: Config, options: BuildOptions = {}): Promise<FastifyInstance> {
-  const app = Fastify(serverOptions({ service: 'payment-service', logLevel: config.LOG_LEVEL, instance: config.INSTANCE_ID })).withTypeProvider<TypeBoxTypeProvider>()
-  await app.register(metricsPlugin, { service: 'payment-service', defaultMetrics: options.defaultMetrics ?? true })
-  await app.register(problemDetails)
-  await app.register(openapiPlugin, { service: 'payment-service' })
-  await app.register(dbPlugin, dbOptionsOf(config))
-  await app.register(redisPlugin, { url: config.REDIS_URL, keyPrefix: config.REDIS_PREFIX })
-  await app.register(natsPlugin, { url: config.NATS_URL, name: config.INSTANCE_ID, namespace: config.NATS_NAMESPACE })
-  await app.register(healthRoutes, {
-    timeoutMs: config.HEALTH_TIMEOUT_MS,
-    checks: { database: () => pingPool(app.pool), redis: () => pingRedis(app.redis), nats: () => app.nats.ping() },
+  const app = await createServiceApp({
+    service: 'payment-service',
+    config,
+    defaultMetrics: options.defaultMetrics,
+    db: { plugin: dbPlugin, options: dbOptionsOf(config) },
+    pressure: { service: 'payment', intervalMs: config.PRESSURE_INTERVAL_MS, watch: { method: 'POST', route: '/api/payments' } },
   })
-  await app.register(pressurePlugin, {
-    service: 'payment',
-    instance: config.INSTANCE_ID,
-    intervalMs: config.PRESSURE_INTERVAL_MS,
-    watch: { method: 'POST', route: '/api/payments' },
-  })
-  await app.register(outboxPlugin, { pollMs: config.OUTBOX_POLL_MS })
-  await app.register(retentionPlugin, { pool: app.pool, rules: [OUTBOX_RETENTION, PROCESSED_EVENTS_RETENTION], intervalMs: config.RETENTION_INTERVAL_MS })
+  registerOutboxMetrics(app.metrics, app.pool)
+  await ensureStream(app.nats, 'PAYMENT_EVENTS')
+  const relay = startOutboxRelay({ pool: app.pool, bus: app.nats, log: app.log, idleDelayMs: config.OUTBOX_POLL_MS })
 
   const metrics = createPaymentMetrics(app.metrics)
-  await app.register(idempotencyPlugin, {
-    store: createMariadbIdempotencyStore(app.pool, { ttlSeconds: config.IDEMPOTENCY_TTL_SECONDS, leaseMs: config.IDEMPOTENCY_LEASE_MS }),
-    sweepIntervalMs: config.IDEMPOTENCY_SWEEP_INTERVAL_MS,
-    onReplay: metrics.replay,
-  })
+  const idempotencyKeys = createMariadbIdempotencyStore(app.pool, { ttlSeconds: config.IDEMPOTENCY_TTL_SECONDS, leaseMs: config.IDEMPOTENCY_LEASE_MS })
+  await app.register(idempotencyPlugin, { store: idempotencyKeys, onReplay: metrics.replay })
 
   const points = createPointsService({ wallets: createMariadbWalletStore(app.pool), maxBalance: config.POINTS_MAX_BALANCE })
   const payments = createPaymentService({
     payments: createMariadbPaymentStore(app.pool),
     booking: createNatsBookingGateway(app.nats, config.BOOKING_RPC_TIMEOUT_MS),
-    events: app.outbox,
+    events: relay,
     metrics: metrics.metrics,
     log: app.log.child({ component: 'payments' }),
   })
   await app.register(pointsRoutes, { prefix: '/api/points', points })
   await app.register(paymentRoutes, { prefix: '/api/payments', payments })
 
-  await bookingEventConsumers(app, { payments, ackWaitMs: config.CONSUMER_ACK_WAIT_MS })
+  // Stopped in reverse: the consumers first, the relay that publishes their events last.
+  stopBeforeClose(app, [
+    relay,
+    config.RETENTION_INTERVAL_MS > 0
+      ? startRetention({ pool: app.pool, rules: [OUTBOX_RETENTION, PROCESSED_EVENTS_RETENTION], intervalMs: config.RETENTION_INTERVAL_MS, log: app.log, metrics: app.metrics })
+      : undefined,
+    startIdempotencySweeper(idempotencyKeys, { intervalMs: config.IDEMPOTENCY_SWEEP_INTERVAL_MS, log: app.log.child({ component: 'idempotency' }) }),
+    await startConsumers({ bus: app.nats, service: 'payment', log: app.log, metrics: app.metrics }, bookingEventConsumers({ payments, ackWaitMs: config.CONSUMER_ACK_WAIT_MS })),
+  ])
   return app
 }

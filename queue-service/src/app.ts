@@ -1,18 +1,14 @@
-import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
-import { healthRoutes } from '@tickets/shared/health'
-import { problemDetails, serverOptions } from '@tickets/shared/http'
-import { metricsPlugin } from '@tickets/shared/metrics'
-import { openapiPlugin } from '@tickets/shared/openapi'
-import { natsPlugin } from '@tickets/shared/nats'
-import { pingRedis, redisPlugin } from '@tickets/shared/redis'
-import Fastify, { type FastifyInstance } from 'fastify'
+import { stopBeforeClose } from '@tickets/shared/background'
+import { startConsumers } from '@tickets/shared/nats'
+import { createServiceApp } from '@tickets/shared/service-app'
+import type { FastifyInstance } from 'fastify'
 import { createJwtTokenIssuer } from './adapters/jwt-token-issuer.js'
 import { createNatsConcertDirectory } from './adapters/nats-concert-directory.js'
 import { createNatsInventorySource } from './adapters/nats-inventory-source.js'
 import { createRedisAdmissionHealth } from './adapters/redis-admission-health.js'
 import { createRedisLineStore, STEP_BATCH_LIMIT } from './adapters/redis-line-store.js'
 import type { Config } from './config.js'
-import { startQueueConsumers } from './consumers/queue-consumers.js'
+import { queueConsumers } from './consumers/queue-consumers.js'
 import type { Clock } from './domain/ports.js'
 import { createInventoryKeeper, type InventoryKeeper } from './domain/inventory-keeper.js'
 import { createQueueService, type QueueService } from './domain/queue-service.js'
@@ -40,15 +36,10 @@ declare module 'fastify' {
 const systemClock: Clock = { now: () => Date.now() }
 
 export async function buildApp(config: Config, options: BuildOptions = {}): Promise<FastifyInstance> {
-  const app = Fastify(serverOptions({ service: 'queue-service', logLevel: config.LOG_LEVEL, instance: config.INSTANCE_ID })).withTypeProvider<TypeBoxTypeProvider>()
-  await app.register(metricsPlugin, { service: 'queue-service', defaultMetrics: options.defaultMetrics ?? true })
-  await app.register(problemDetails)
-  await app.register(openapiPlugin, { service: 'queue-service' })
-  await app.register(redisPlugin, { url: config.REDIS_URL, keyPrefix: config.REDIS_PREFIX })
-  await app.register(natsPlugin, { url: config.NATS_URL, name: config.INSTANCE_ID, namespace: config.NATS_NAMESPACE })
-  await app.register(healthRoutes, {
-    timeoutMs: config.HEALTH_TIMEOUT_MS,
-    checks: { redis: () => pingRedis(app.redis), nats: () => app.nats.ping() },
+  const app = await createServiceApp({
+    service: 'queue-service',
+    config,
+    defaultMetrics: options.defaultMetrics,
   })
 
   const clock = options.clock ?? systemClock
@@ -104,15 +95,9 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
   app.decorate('queueInventory', inventory)
   await app.register(queueTokenRoutes, { prefix: '/api/queue', queue, joinSeconds: metrics.joinSeconds, pollSeconds: metrics.pollSeconds })
 
-  if (options.consumers ?? true) {
-    const consumers = await startQueueConsumers(app, queue, inventory)
-    app.addHook('preClose', async () => {
-      await Promise.all(consumers.map((c) => c.stop()))
-    })
-  }
-  if (options.admissionLoop ?? true) {
-    const stop = startAdmissionLoop(app, queue, config.ADMISSION_TICK_MS)
-    app.addHook('preClose', async () => stop())
-  }
+  stopBeforeClose(app, [
+    (options.consumers ?? true) ? await startConsumers({ bus: app.nats, service: 'queue', log: app.log, metrics: app.metrics }, queueConsumers({ queue, inventory })) : undefined,
+    (options.admissionLoop ?? true) ? startAdmissionLoop({ queue, tickMs: config.ADMISSION_TICK_MS, log: app.log.child({ component: 'admission-loop' }) }) : undefined,
+  ])
   return app
 }

@@ -102,13 +102,32 @@ export type ReservationConfirmationFailed = Static<typeof ReservationConfirmatio
 export type PaymentCompleted = Static<typeof PaymentCompletedSchema>
 export type PaymentRefunded = Static<typeof PaymentRefundedSchema>
 
-export const EVENT_SCHEMAS: Record<SubjectName, TSchema> = {
+export const EVENT_SCHEMAS = {
   [SUBJECTS.RESERVATION_HELD]: ReservationHeldSchema,
   [SUBJECTS.RESERVATION_RELEASED]: ReservationReleasedSchema,
   [SUBJECTS.RESERVATION_CONFIRMED]: ReservationConfirmedSchema,
   [SUBJECTS.RESERVATION_CONFIRMATION_FAILED]: ReservationConfirmationFailedSchema,
   [SUBJECTS.PAYMENT_COMPLETED]: PaymentCompletedSchema,
   [SUBJECTS.PAYMENT_REFUNDED]: PaymentRefundedSchema,
+} satisfies Record<SubjectName, TSchema>
+
+/** The `data` an event on `subject` carries. */
+export type EventData<S extends SubjectName> = Static<(typeof EVENT_SCHEMAS)[S]>
+
+/** The stream that holds a subject: the one its publishing service (the subject's first part) owns. */
+export function streamOf(subject: SubjectName): StreamName {
+  const owner = subject.slice(0, subject.indexOf('.'))
+  const stream = (Object.keys(STREAMS) as StreamName[]).find((name) => STREAMS[name] === owner)
+  if (!stream) throw new Error(`no stream holds ${subject}`)
+  return stream
+}
+
+/**
+ * A durable consumer's name: the consuming service, then the subject after its publisher, in kebab
+ * case (`payment` reading `booking.reservation.confirmation_failed` is `payment-reservation-confirmation-failed`).
+ */
+export function durableName(service: string, subject: SubjectName): string {
+  return [service, ...subject.split('.').slice(1)].join('-').replace(/_/g, '-')
 }
 
 export function anEnvelope<T>(type: SubjectName, data: T, opts: { id?: string; occurredAt?: Date } = {}): Envelope<T> {

@@ -1,11 +1,26 @@
 import { context, propagation, trace, SpanKind, SpanStatusCode, type Context, type Span, type SpanOptions } from '@opentelemetry/api'
-import { AckPolicy, jetstream, jetstreamManager, type JetStreamClient, type JetStreamManager, type JsMsg, type ConsumerMessages } from '@nats-io/jetstream'
+import {
+  AckPolicy,
+  DeliverPolicy,
+  JetStreamApiCodes,
+  JetStreamApiError,
+  jetstream,
+  jetstreamManager,
+  type ConsumerConfig,
+  type ConsumerInfo,
+  type ConsumerMessages,
+  type JetStreamClient,
+  type JetStreamManager,
+  type JsMsg,
+} from '@nats-io/jetstream'
 import { connect, headers as natsHeaders, nanos, type MsgHdrs, type NatsConnection } from '@nats-io/transport-node'
 import type { FastifyBaseLogger, FastifyInstance } from 'fastify'
 import fp from 'fastify-plugin'
 import { Counter, Gauge, type Registry } from 'prom-client'
+import type { TSchema } from 'typebox'
 import { Value } from 'typebox/value'
-import { EVENT_SCHEMAS, natsNames, type Envelope, type NatsNames, type StreamName, type SubjectName } from './events.js'
+import type { BackgroundWork } from './background.js'
+import { durableName, EVENT_SCHEMAS, natsNames, streamOf, type Envelope, type EventData, type NatsNames, type StreamName, type SubjectName } from './events.js'
 
 export interface NatsBus {
   nc: NatsConnection
@@ -136,19 +151,36 @@ export class PoisonMessageError extends Error {
   override readonly name = 'PoisonMessageError'
 }
 
-export interface ConsumerSpec {
-  stream: StreamName
-  durable: string
-  subject: SubjectName
-  handle: (event: Envelope, meta: { redelivered: boolean; deliveryCount: number }) => Promise<void>
-  maxDeliver?: number
-  ackWaitMs?: number
+/** What every consumer of a service shares. */
+export interface ConsumerContext {
+  bus: NatsBus
+  /** The consuming service: the first part of each durable's name (see durableName). */
+  service: string
   log: FastifyBaseLogger
-  onRedelivery?: () => void
-  onParked?: (reason: string) => void
   /** Counts redeliveries and parked messages per consumer (nats_consumer_redeliveries_total, nats_messages_parked_total). */
   metrics?: Registry
 }
+
+export interface Delivery {
+  redelivered: boolean
+  deliveryCount: number
+  /** The consumer's logger. */
+  log: FastifyBaseLogger
+}
+
+export interface EventConsumerOf<S extends SubjectName> {
+  subject: S
+  handle(event: Envelope<EventData<S>>, delivery: Delivery): Promise<void>
+  /** Names this durable had before it followed durableName: the first that still exists is migrated on start. */
+  formerDurables?: readonly string[]
+  maxDeliver?: number
+  ackWaitMs?: number
+  onRedelivery?: () => void
+  onParked?: (reason: string) => void
+}
+
+/** One durable consumer of one subject; `handle` gets that subject's event data, typed. */
+export type EventConsumer = { [S in SubjectName]: EventConsumerOf<S> }[SubjectName]
 
 const pendingReaders = new WeakMap<Registry, Map<string, () => Promise<number>>>()
 
@@ -180,24 +212,65 @@ function counterOn(registry: Registry, name: string, help: string): Counter<'con
   return (registry.getSingleMetric(name) as Counter<'consumer'> | undefined) ?? new Counter({ name, help, labelNames: ['consumer'], registers: [registry] })
 }
 
-export interface RunningConsumer {
-  stop(): Promise<void>
-}
-
 function backoffMs(deliveryCount: number): number {
   return Math.min(30_000, 250 * 2 ** Math.min(deliveryCount, 7))
 }
 
+function isConsumerNotFound(err: unknown): boolean {
+  return err instanceof JetStreamApiError && err.code === JetStreamApiCodes.ConsumerNotFound
+}
+
+async function consumerInfo(bus: NatsBus, stream: string, durable: string): Promise<ConsumerInfo | undefined> {
+  try {
+    return await bus.jsm.consumers.info(stream, durable)
+  } catch (err) {
+    if (isConsumerNotFound(err)) return undefined
+    throw err
+  }
+}
+
 /**
- * A durable pull consumer: validates the envelope, runs the handler inside a CONSUMER span that is
- * a child of the publisher's, acks on success, naks with back-off on failure, and parks poison
- * messages (invalid, or past maxDeliver) on the dead-letter stream with the reason.
+ * Creates the durable if it is missing (several instances may race: the loser finds it made). When
+ * it still exists under a former name, the new durable starts right after the former one's ack floor
+ * and the former one is deleted: what was acked is not delivered again and nothing is skipped. What
+ * the former one delivered without an ack comes again through the new one; handlers are idempotent
+ * by event id (processed events), so that repeats no effect. A former durable left by a start that
+ * died between the two steps is deleted on the next start.
  */
-export async function startConsumer(bus: NatsBus, spec: ConsumerSpec): Promise<RunningConsumer> {
-  const stream = bus.names.stream(spec.stream)
-  const durable = bus.names.durable(spec.durable)
+async function ensureDurable(bus: NatsBus, stream: string, config: Partial<ConsumerConfig> & { durable_name: string }, formerDurables: readonly string[]) {
+  const formers: { name: string; ackFloor: number }[] = []
+  for (const name of formerDurables.map(bus.names.durable)) {
+    const info = await consumerInfo(bus, stream, name)
+    if (info) formers.push({ name, ackFloor: info.ack_floor.stream_seq })
+  }
+  if (!(await consumerInfo(bus, stream, config.durable_name))) {
+    const ackFloor = Math.min(...formers.map((f) => f.ackFloor))
+    const start = formers.length > 0 ? { deliver_policy: DeliverPolicy.StartSequence, opt_start_seq: ackFloor + 1 } : {}
+    await bus.jsm.consumers.add(stream, { ...config, ...start }).catch((err: Error) => {
+      if (!/already in use|exists/i.test(err.message)) throw err
+    })
+  }
+  for (const former of formers) {
+    await bus.jsm.consumers.delete(stream, former.name).catch((err: unknown) => {
+      if (!isConsumerNotFound(err)) throw err
+    })
+  }
+}
+
+/**
+ * A durable pull consumer named `<service>-<entity>-<event>` (durableName): validates the envelope,
+ * runs the handler inside a CONSUMER span that is a child of the publisher's, acks on success, naks
+ * with back-off on failure, and parks poison messages (invalid, or past maxDeliver) on the
+ * dead-letter stream with the reason.
+ */
+export async function startConsumer(ctx: ConsumerContext, spec: EventConsumer): Promise<BackgroundWork> {
+  const { bus } = ctx
+  const name = durableName(ctx.service, spec.subject)
+  const stream = bus.names.stream(streamOf(spec.subject))
+  const durable = bus.names.durable(name)
+  const log = ctx.log.child({ component: name })
   const maxDeliver = spec.maxDeliver ?? 10
-  await ensureStream(bus, spec.stream)
+  await ensureStream(bus, streamOf(spec.subject))
   await ensureStream(bus, 'DEAD_LETTERS', { duplicateWindowMs: 60_000 })
   const config = {
     durable_name: durable,
@@ -206,32 +279,26 @@ export async function startConsumer(bus: NatsBus, spec: ConsumerSpec): Promise<R
     ack_wait: nanos(spec.ackWaitMs ?? 30_000),
     max_deliver: -1,
   }
-  try {
-    await bus.jsm.consumers.info(stream, durable)
-  } catch {
-    await bus.jsm.consumers.add(stream, config).catch((err: Error) => {
-      if (!/already in use|exists/i.test(err.message)) throw err
-    })
-  }
+  await ensureDurable(bus, stream, config, spec.formerDurables ?? [])
   const consumer = await bus.js.consumers.get(stream, durable)
-  if (spec.metrics)
-    watchPending(spec.metrics, spec.durable, async () => {
+  if (ctx.metrics)
+    watchPending(ctx.metrics, name, async () => {
       const info = await consumer.info(false)
       return info.num_pending + info.num_ack_pending
     })
   const messages: ConsumerMessages = await consumer.consume({ max_messages: 64 })
-  const schema = EVENT_SCHEMAS[spec.subject]
-  const redeliveries = spec.metrics && counterOn(spec.metrics, 'nats_consumer_redeliveries_total', 'Messages delivered again after a failure or a missed ack')
-  const parked = spec.metrics && counterOn(spec.metrics, 'nats_messages_parked_total', 'Messages moved to the dead-letter stream')
+  const schema: TSchema = EVENT_SCHEMAS[spec.subject]
+  const redeliveries = ctx.metrics && counterOn(ctx.metrics, 'nats_consumer_redeliveries_total', 'Messages delivered again after a failure or a missed ack')
+  const parked = ctx.metrics && counterOn(ctx.metrics, 'nats_messages_parked_total', 'Messages moved to the dead-letter stream')
 
   async function park(m: JsMsg, reason: string) {
     spec.onParked?.(reason)
-    parked?.inc({ consumer: spec.durable })
-    spec.log.error({ subject: m.subject, seq: m.seq, reason }, 'message parked')
+    parked?.inc({ consumer: name })
+    log.error({ subject: m.subject, seq: m.seq, reason }, 'message parked')
     const h = natsHeaders()
     h.set('x-parked-reason', reason.slice(0, 512))
     h.set('x-original-subject', m.subject)
-    await bus.js.publish(bus.names.subject(`deadletter.${spec.durable}`), m.data, { headers: h, msgID: `${durable}:${m.seq}` })
+    await bus.js.publish(bus.names.subject(`deadletter.${name}`), m.data, { headers: h, msgID: `${durable}:${m.seq}` })
     m.term(reason.slice(0, 128))
   }
 
@@ -240,11 +307,11 @@ export async function startConsumer(bus: NatsBus, spec: ConsumerSpec): Promise<R
     const redelivered = m.redelivered
     if (redelivered) {
       spec.onRedelivery?.()
-      redeliveries?.inc({ consumer: spec.durable })
+      redeliveries?.inc({ consumer: name })
     }
-    let event: Envelope
+    let event: Envelope<never>
     try {
-      event = m.json<Envelope>()
+      event = m.json<Envelope<never>>()
     } catch {
       return park(m, 'payload is not JSON')
     }
@@ -261,7 +328,8 @@ export async function startConsumer(bus: NatsBus, spec: ConsumerSpec): Promise<R
       parent,
       async (span) => {
         try {
-          await spec.handle(event, { redelivered, deliveryCount })
+          // The schema check above makes `data` the subject's EventData.
+          await spec.handle(event, { redelivered, deliveryCount, log })
           m.ack()
         } catch (err) {
           span.recordException(err as Error)
@@ -269,7 +337,7 @@ export async function startConsumer(bus: NatsBus, spec: ConsumerSpec): Promise<R
           if (err instanceof PoisonMessageError) await park(m, err.message)
           else if (deliveryCount >= maxDeliver) await park(m, `gave up after ${deliveryCount} deliveries: ${(err as Error).message}`)
           else {
-            spec.log.warn({ err, subject: m.subject, eventId: event.id, deliveryCount }, 'event handling failed, will retry')
+            log.warn({ err, subject: m.subject, eventId: event.id, deliveryCount }, 'event handling failed, will retry')
             m.nak(backoffMs(deliveryCount))
           }
         } finally {
@@ -284,7 +352,7 @@ export async function startConsumer(bus: NatsBus, spec: ConsumerSpec): Promise<R
       try {
         await handleOne(m)
       } catch (err) {
-        spec.log.error({ err, subject: m.subject }, 'consumer loop error')
+        log.error({ err, subject: m.subject }, 'consumer loop error')
         m.nak(1_000)
       }
     }
@@ -298,13 +366,23 @@ export async function startConsumer(bus: NatsBus, spec: ConsumerSpec): Promise<R
   }
 }
 
+/** Starts every consumer of a service; stopping stops them all. */
+export async function startConsumers(ctx: ConsumerContext, specs: readonly EventConsumer[]): Promise<BackgroundWork> {
+  const running = await Promise.all(specs.map((spec) => startConsumer(ctx, spec)))
+  return {
+    async stop() {
+      await Promise.all(running.map((c) => c.stop()))
+    },
+  }
+}
+
 declare module 'fastify' {
   interface FastifyInstance {
     nats: NatsBus
   }
 }
 
-/** Decorates `app.nats`; stops consumers first (preClose) and drains last (onClose). */
+/** Decorates `app.nats` and drains it on close (onClose), after the consumers stopped (stopBeforeClose, preClose). */
 export const natsPlugin = fp(
   async (app: FastifyInstance, opts: { url: string; name: string; namespace: string }) => {
     const bus = await connectNats({ ...opts, log: app.log })
@@ -328,10 +406,6 @@ export async function requestTraced<T>(bus: NatsBus, subject: string, data: unkn
   })
 }
 
-export interface RpcServer {
-  stop(): Promise<void>
-}
-
 export interface ServeRpcOptions {
   /** The queue group (one member answers each request); by default one derived from the subject. */
   queue?: string
@@ -346,7 +420,7 @@ export interface ServeRpcOptions {
  * Answers core-NATS requests in a queue group (one instance answers each request), each inside a
  * SERVER span that continues the caller's trace. The handler's result is the JSON reply.
  */
-export function serveRpc(bus: NatsBus, subject: string, handler: (data: unknown) => Promise<unknown>, log: FastifyBaseLogger, opts: ServeRpcOptions = {}): RpcServer {
+export function serveRpc(bus: NatsBus, subject: string, handler: (data: unknown) => Promise<unknown>, log: FastifyBaseLogger, opts: ServeRpcOptions = {}): BackgroundWork {
   const wire = bus.names.subject(subject)
   const sub = bus.nc.subscribe(wire, { queue: opts.queue ?? bus.names.durable(subject.replace(/\./g, '_')) })
   const done = (async () => {

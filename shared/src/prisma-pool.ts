@@ -37,10 +37,17 @@ export function prismaAdapterFor(pool: Pool): PrismaMariaDb {
   return new PrismaMariaDb(untracedPool(pool))
 }
 
+declare module 'fastify' {
+  interface FastifyInstance {
+    /** The service's MariaDB pool (prismaPoolPlugin). */
+    pool: Pool
+  }
+}
+
 /**
  * The db plugin of a service on MariaDB: one pool for Prisma and for the single-statement hot paths
  * (`app.pool`), the service's Prisma client (`app.db`), pool metrics; both closed with the app.
- * Each service declares the types of `db` and `pool` on FastifyInstance itself.
+ * Each service declares the type of its `db` on FastifyInstance itself.
  */
 export function prismaPoolPlugin<Client extends { $disconnect(): Promise<void> }>(createClient: (pool: Pool) => Client) {
   return fp(

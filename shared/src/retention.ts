@@ -1,7 +1,7 @@
-import type { FastifyBaseLogger, FastifyInstance } from 'fastify'
-import fp from 'fastify-plugin'
+import type { FastifyBaseLogger } from 'fastify'
 import type { Pool, UpsertResult } from 'mariadb'
 import { Counter, type Registry } from 'prom-client'
+import { repeat, type BackgroundWork } from './background.js'
 import { EVENT_STREAM_MAX_AGE_MS } from './nats.js'
 
 /** Rows of `table` may go once `timeColumn` (set from the database clock) is older than `keepMs`; rows where it is NULL stay. */
@@ -49,10 +49,9 @@ export interface RetentionOptions {
   batchSize?: number
 }
 
-export interface Retention {
+export interface Retention extends BackgroundWork {
   /** One pass over every rule; returns rows deleted per table. */
   runOnce(): Promise<Record<string, number>>
-  stop(): Promise<void>
 }
 
 /** Purges every rule's expired rows every `intervalMs`; several instances may run it side by side. */
@@ -62,9 +61,6 @@ export function startRetention(opts: RetentionOptions): Retention {
     opts.metrics &&
     ((opts.metrics.getSingleMetric('retention_rows_deleted_total') as Counter<'table'> | undefined) ??
       new Counter({ name: 'retention_rows_deleted_total', help: 'Rows deleted because they outlived their retention', labelNames: ['table'], registers: [opts.metrics] }))
-  let timer: NodeJS.Timeout | undefined
-  let running: Promise<unknown> | undefined
-  let stopped = false
 
   async function runOnce(): Promise<Record<string, number>> {
     const counts: Record<string, number> = {}
@@ -83,34 +79,6 @@ export function startRetention(opts: RetentionOptions): Retention {
     return counts
   }
 
-  function schedule(delayMs: number) {
-    if (stopped) return
-    timer = setTimeout(() => {
-      running = runOnce().finally(() => {
-        running = undefined
-        schedule(opts.intervalMs)
-      })
-    }, delayMs)
-    timer.unref()
-  }
-
-  schedule(Math.floor(Math.random() * opts.intervalMs))
-  return {
-    runOnce,
-    async stop() {
-      stopped = true
-      clearTimeout(timer)
-      await running
-    },
-  }
+  const passes = repeat(runOnce, { intervalMs: opts.intervalMs, firstDelayMs: Math.floor(Math.random() * opts.intervalMs) })
+  return { runOnce, stop: passes.stop }
 }
-
-/** Runs the retention on the service's pool (when `intervalMs` > 0) and stops it before the pool closes. */
-export const retentionPlugin = fp(
-  async (app: FastifyInstance, opts: { pool: Pool; rules: RetentionRule[]; intervalMs: number }) => {
-    if (opts.intervalMs <= 0) return
-    const retention = startRetention({ pool: opts.pool, rules: opts.rules, intervalMs: opts.intervalMs, log: app.log, metrics: app.metrics })
-    app.addHook('preClose', () => retention.stop())
-  },
-  { name: 'retention', fastify: '5.x' },
-)

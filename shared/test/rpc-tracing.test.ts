@@ -3,7 +3,8 @@ import { NodeSDK } from '@opentelemetry/sdk-node'
 import { InMemorySpanExporter, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-base'
 import pino from 'pino'
 import { afterAll, beforeEach, describe, expect, it } from 'vitest'
-import { connectNats, requestTraced, serveRpc, type RpcServer } from '../src/nats.js'
+import type { BackgroundWork } from '../src/background.js'
+import { connectNats, requestTraced, serveRpc } from '../src/nats.js'
 import { isolation } from '../src/testing.js'
 
 const exporter = new InMemorySpanExporter()
@@ -13,7 +14,7 @@ const tracer = trace.getTracer('test')
 const iso = isolation(import.meta.url)
 const log = pino({ level: 'silent' })
 const bus = await connectNats({ url: process.env.TEST_NATS_URL ?? 'nats://127.0.0.1:4222', name: 'rpc-tracing', namespace: iso.natsNamespace })
-const servers: RpcServer[] = []
+const servers: BackgroundWork[] = []
 afterAll(async () => {
   await Promise.all(servers.map((s) => s.stop()))
   await bus.close()

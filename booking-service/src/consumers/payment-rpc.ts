@@ -1,5 +1,6 @@
 import { PaymentRpcRequestSchema, RPC, type PaymentRpcReply, type PaymentRpcRequest } from '@tickets/shared/events'
-import { serveRpc, type NatsBus, type RpcServer } from '@tickets/shared/nats'
+import type { BackgroundWork } from '@tickets/shared/background'
+import { serveRpc, type NatsBus } from '@tickets/shared/nats'
 import type { FastifyBaseLogger } from 'fastify'
 import { Type } from 'typebox'
 import { Value } from 'typebox/value'
@@ -16,14 +17,14 @@ const ConcertStatusRequestSchema = Type.Object({ concertId: Type.String({ minLen
  * A bad request gets a refusal, never silence; a failure on our side (database down) answers
  * COMMON_DEPENDENCY_DOWN so that payment falls back rather than waits out its timeout.
  */
-export function startPaymentResponders(bus: NatsBus, protocol: PaymentProtocol, log: FastifyBaseLogger) {
+export function startPaymentResponders(bus: NatsBus, protocol: PaymentProtocol, log: FastifyBaseLogger): BackgroundWork {
   const paymentSteps: Record<string, (req: PaymentRpcRequest) => Promise<PaymentRpcReply>> = {
     [RPC.BEGIN_PAYMENT]: protocol.begin,
     [RPC.CONFIRM_PAYMENT]: protocol.confirm,
     [RPC.ABORT_PAYMENT]: protocol.abort,
   }
   const dependencyDown = (): PaymentRpcReply => ({ ok: false, code: 'COMMON_DEPENDENCY_DOWN', detail: 'Booking could not complete the step; retry' })
-  const servers: RpcServer[] = []
+  const servers: BackgroundWork[] = []
 
   for (const [subject, step] of Object.entries(paymentSteps)) {
     servers.push(

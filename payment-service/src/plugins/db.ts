@@ -5,7 +5,6 @@ import { PrismaClient } from '../generated/prisma/client.js'
 declare module 'fastify' {
   interface FastifyInstance {
     db: PrismaClient
-    pool: Pool
   }
 }
 

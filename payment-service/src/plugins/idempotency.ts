@@ -1,7 +1,8 @@
 import { createHash, randomUUID } from 'node:crypto'
 import { AppError } from '@tickets/shared/errors'
 import { userIdOf } from '@tickets/shared/http'
-import type { FastifyInstance, FastifyRequest } from 'fastify'
+import { repeat, type BackgroundWork } from '@tickets/shared/background'
+import type { FastifyBaseLogger, FastifyInstance, FastifyRequest } from 'fastify'
 import fp from 'fastify-plugin'
 import type { IdempotencyStore, KeyRef } from '../adapters/mariadb-idempotency-store.js'
 
@@ -48,7 +49,6 @@ export function idempotentRequestId(request: FastifyRequest): string {
 
 export interface IdempotencyOptions {
   store: IdempotencyStore
-  sweepIntervalMs: number
   onReplay?: (route: string) => void
 }
 
@@ -95,12 +95,16 @@ export const idempotencyPlugin = fp(
       }
       return payload
     })
-
-    const timer = setInterval(() => {
-      store.sweep().catch((err: unknown) => log.warn({ err }, 'idempotency sweep failed'))
-    }, opts.sweepIntervalMs)
-    timer.unref()
-    app.addHook('onClose', async () => clearInterval(timer))
   },
   { name: 'idempotency', fastify: '5.x' },
 )
+
+/** Deletes expired keys every `intervalMs`. */
+export function startIdempotencySweeper(store: IdempotencyStore, opts: { intervalMs: number; log: FastifyBaseLogger }): BackgroundWork {
+  return repeat(
+    async () => {
+      await store.sweep().catch((err: unknown) => opts.log.warn({ err }, 'idempotency sweep failed'))
+    },
+    { intervalMs: opts.intervalMs },
+  )
+}

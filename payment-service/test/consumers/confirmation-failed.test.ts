@@ -1,16 +1,17 @@
 import { randomUUID } from 'node:crypto'
-import { anEnvelope, SUBJECTS, type Envelope, type ReservationConfirmationFailed } from '@tickets/shared/events'
+import { anEnvelope, durableName, SUBJECTS, type Envelope, type ReservationConfirmationFailed } from '@tickets/shared/events'
 import { createPool } from '@tickets/shared/mysql'
 import { connectNats, publishEvent, startConsumer } from '@tickets/shared/nats'
 import { describe, expect, it } from 'vitest'
 import { createMariadbPaymentStore } from '../../src/adapters/mariadb-payment-store.js'
-import { REFUND_CONSUMER } from '../../src/consumers/booking-events.js'
+import { REFUND_PROCESSED_KEY } from '../../src/consumers/booking-events.js'
 import { createPaymentService } from '../../src/domain/payment-service.js'
 import { buildTestApp } from '../helpers/build-test-app.js'
 import { balanceOf, charge, ledgerEntries, ledgerSum, metricValue, waitFor } from '../helpers/payments.js'
 
 const { app, config, anotherInstance } = await buildTestApp(import.meta.url, { CONSUMER_ACK_WAIT_MS: '1000' })
 const store = createMariadbPaymentStore(app.pool)
+const REFUND_DURABLE = durableName('payment', SUBJECTS.RESERVATION_CONFIRMATION_FAILED)
 
 /** A payment that charged and stands (as after a payment whose confirmation did not get through). */
 async function aStandingPayment(userId: string, amount: number) {
@@ -70,7 +71,7 @@ describe('booking.reservation.confirmation_failed consumer', () => {
     const dlq = app.nats.names.stream('DEAD_LETTERS')
     const parked = await waitFor('the parked message', async () => {
       try {
-        return await app.nats.jsm.streams.getMessage(dlq, { last_by_subj: app.nats.names.subject(`deadletter.${REFUND_CONSUMER}`) })
+        return await app.nats.jsm.streams.getMessage(dlq, { last_by_subj: app.nats.names.subject(`deadletter.${REFUND_DURABLE}`) })
       } catch {
         return undefined
       }
@@ -97,18 +98,18 @@ describe('booking.reservation.confirmation_failed consumer', () => {
       log: app.log,
     })
     let applied = false
-    await startConsumer(bus, {
-      stream: 'BOOKING_EVENTS',
-      durable: REFUND_CONSUMER,
-      subject: SUBJECTS.RESERVATION_CONFIRMATION_FAILED,
-      ackWaitMs: 1_000,
-      log: app.log,
-      async handle(event) {
-        await effects.refundUnconfirmed({ paymentId: p.paymentId, reason: 'HOLD_EXPIRED', processed: { consumer: REFUND_CONSUMER, eventId: event.id } })
-        applied = true
-        await new Promise(() => undefined)
+    await startConsumer(
+      { bus, service: 'payment', log: app.log },
+      {
+        subject: SUBJECTS.RESERVATION_CONFIRMATION_FAILED,
+        ackWaitMs: 1_000,
+        async handle(event) {
+          await effects.refundUnconfirmed({ paymentId: p.paymentId, reason: 'HOLD_EXPIRED', processed: { consumer: REFUND_PROCESSED_KEY, eventId: event.id } })
+          applied = true
+          await new Promise(() => undefined)
+        },
       },
-    })
+    )
     await publishEvent(bus, SUBJECTS.RESERVATION_CONFIRMATION_FAILED, confirmationFailed(p, 'f4'))
     await waitFor('the first effect', async () => applied)
     await bus.nc.close()
@@ -116,14 +117,14 @@ describe('booking.reservation.confirmation_failed consumer', () => {
 
     // The instance that takes over gets the message again once the ack wait has run out.
     const survivor = await anotherInstance()
-    await waitFor('the redelivery', async () => (await metricValue(survivor, 'nats_consumer_redeliveries_total', { consumer: REFUND_CONSUMER })) >= 1, 15_000)
+    await waitFor('the redelivery', async () => (await metricValue(survivor, 'nats_consumer_redeliveries_total', { consumer: REFUND_DURABLE })) >= 1, 15_000)
     await new Promise((r) => setTimeout(r, 200))
     expect(await walletOf(survivor, 'f4')).toBe(40_000)
     const [refunds] = await survivor.pool.query<{ n: bigint }[]>("SELECT COUNT(*) AS n FROM ledger_entries WHERE user_id = 'f4' AND kind = 'REFUND'")
     expect(Number(refunds!.n)).toBe(1)
     const outbox = await survivor.pool.query<{ payload: string }[]>('SELECT payload FROM outbox_events WHERE subject = ?', [SUBJECTS.PAYMENT_REFUNDED])
     expect(outbox.filter((r) => r.payload.includes(p.paymentId))).toHaveLength(1)
-    const [processed] = await survivor.pool.query<{ n: bigint }[]>('SELECT COUNT(*) AS n FROM processed_events WHERE consumer = ?', [REFUND_CONSUMER])
+    const [processed] = await survivor.pool.query<{ n: bigint }[]>('SELECT COUNT(*) AS n FROM processed_events WHERE consumer = ?', [REFUND_PROCESSED_KEY])
     expect(Number(processed!.n)).toBeGreaterThanOrEqual(1)
   }, 30_000)
 })

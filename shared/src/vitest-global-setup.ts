@@ -1,4 +1,4 @@
-import { requireServices } from '../src/testing.js'
+import { requireServices } from './testing.js'
 
 export default async function setup() {
   await requireServices()
