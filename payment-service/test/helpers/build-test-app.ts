@@ -1,4 +1,6 @@
 import { buildDatabaseTestApp } from '@tickets/shared/test-app'
+import { loadConfig } from '@tickets/shared/config'
+import { dropDatabase } from '@tickets/shared/migrate'
 import { isolation } from '@tickets/shared/testing'
 import { buildApp } from '../../src/app.js'
 import { ConfigSchema } from '../../src/config.js'
@@ -6,5 +8,5 @@ import { migrate } from '../../src/ops.js'
 
 /** A payment app on its own migrated database, Redis prefix and NATS namespace; closed and dropped after the file. */
 export function buildTestApp(fileUrl: string, overrides: Record<string, string> = {}, iso = isolation(fileUrl)) {
-  return buildDatabaseTestApp({ service: 'payment', schema: ConfigSchema, migrate, buildApp, iso, overrides })
+  return buildDatabaseTestApp({ service: 'payment', loadConfig: (env) => loadConfig(ConfigSchema, env), migrate, dropDatabase, buildApp, iso, overrides })
 }
