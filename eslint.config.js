@@ -1,6 +1,7 @@
 // `npm run lint`: typescript-eslint's recommended rules on every package's source and tests, and the
 // boundaries the layout relies on: a domain module imports no framework, driver or adapter, and a
-// package reaches another only through its exports (never `../<package>/…`).
+// package reaches another only through its exports (never `../<package>/…`), and shipped code never
+// imports the test kit.
 import tseslint from 'typescript-eslint'
 
 const FRAMEWORKS = ['fastify', 'fastify-plugin', '@fastify/*', '@prisma/*', 'ioredis', '@nats-io/*', 'mariadb', 'prom-client', 'pino']
@@ -19,9 +20,29 @@ export default tseslint.config(
           patterns: [
             {
               // A relative path that climbs out of its package into a sibling package.
-              regex: String.raw`^(\.\./)+(gateway|queue-service|booking-service|payment-service|shared|ops|loadtest|deploy)/`,
+              regex: String.raw`^(\.\./)+(gateway|queue-service|booking-service|payment-service|contracts|shared|testkit|ops|loadtest|deploy)/`,
               message: 'Import another package through its exports (@tickets/<name>/…), never by path.',
             },
+          ],
+        },
+      ],
+    },
+  },
+  {
+    // The test kit is a dev dependency: code that ships never imports it.
+    files: ['*/src/**/*.ts'],
+    ignores: ['testkit/src/**'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          paths: [{ name: '@tickets/testkit', message: 'The test kit is for tests only (a dev dependency): it is not in the images.' }],
+          patterns: [
+            {
+              regex: String.raw`^(\.\./)+(gateway|queue-service|booking-service|payment-service|contracts|shared|testkit|ops|loadtest|deploy)/`,
+              message: 'Import another package through its exports (@tickets/<name>/…), never by path.',
+            },
+            { group: ['@tickets/testkit/*'], message: 'The test kit is for tests only (a dev dependency): it is not in the images.' },
           ],
         },
       ],

@@ -1,3 +1,3 @@
-import { serviceTestConfig } from '@tickets/shared/vitest'
+import { serviceTestConfig } from '@tickets/testkit/vitest'
 
 export default serviceTestConfig()

@@ -67,7 +67,7 @@ async function waitReady(name, url, deadlineMs = 90_000) {
 }
 
 async function driveOneFan(gateway) {
-  const { signUserToken } = await import('@tickets/shared/auth')
+  const { signUserToken } = await import('@tickets/contracts/auth')
   const user = '1'
   const bearer = `Bearer ${await signUserToken({ secret, userId: user, ttlSeconds: 600 })}`
   const api = async (method, path, { body, queueToken, headers = {} } = {}) => {
@@ -128,7 +128,7 @@ try {
   log(ops('seed'))
 
   // shared is built by now (ensureBuilt above)
-  const { freePort } = await import('@tickets/shared/testing')
+  const { freePort } = await import('@tickets/testkit')
   const ports = { queue: await freePort(), booking: await freePort(), payment: await freePort(), gateway: await freePort() }
   const url = (name) => `http://127.0.0.1:${ports[name]}`
   const plan = [

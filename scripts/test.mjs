@@ -13,7 +13,7 @@ try {
   console.error(err.message)
   process.exit(1)
 }
-const { sweepStaleTestStreams } = await import('@tickets/shared/testing')
+const { sweepStaleTestStreams } = await import('@tickets/testkit')
 const swept = await sweepStaleTestStreams().catch((err) => {
   console.warn(`could not sweep old test streams from NATS: ${err.message}`)
   return 0

@@ -1,4 +1,4 @@
-import { serviceTestConfig } from '@tickets/shared/vitest'
+import { serviceTestConfig } from '@tickets/testkit/vitest'
 
 export default serviceTestConfig({
   // The readiness test stops a throw-away MariaDB under an open pool; the driver then rejects one

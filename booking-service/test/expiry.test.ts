@@ -1,4 +1,4 @@
-import { SUBJECTS } from '@tickets/shared/events'
+import { SUBJECTS } from '@tickets/contracts/events'
 import { describe, expect, it } from 'vitest'
 import { createMariadbSeatStore } from '../src/adapters/mariadb-seat-store.js'
 import { aClock, aConcert, hold, seatRow } from './helpers/factories.js'

@@ -1,5 +1,5 @@
-import { SUBJECTS } from '@tickets/shared/events'
-import { startThrowawayNats } from '@tickets/shared/testing'
+import { SUBJECTS } from '@tickets/contracts/events'
+import { startThrowawayNats } from '@tickets/testkit'
 import { afterAll, describe, expect, it } from 'vitest'
 import { aConcert, hold } from './helpers/factories.js'
 import { buildTestApp } from './helpers/build-test-app.js'

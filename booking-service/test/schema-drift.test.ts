@@ -3,7 +3,7 @@ import { join } from 'node:path'
 import { dropDatabase } from '@tickets/shared/migrate'
 import { OUTBOX_TABLE_SQL } from '@tickets/shared/outbox'
 import { findSchemaDrift } from '@tickets/shared/schema-drift'
-import { isolation, mysqlUrl } from '@tickets/shared/testing'
+import { isolation, mysqlUrl } from '@tickets/testkit'
 import { afterAll, describe, expect, it } from 'vitest'
 import { migrate, migrationsDir, schemaPath } from '../src/ops.js'
 

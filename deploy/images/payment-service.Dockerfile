@@ -5,7 +5,9 @@ FROM node:20-bookworm-slim AS build
 WORKDIR /src
 ENV TURBO_TELEMETRY_DISABLED=1 CHECKPOINT_DISABLE=1 PRISMA_HIDE_UPDATE_MESSAGE=1
 COPY package.json package-lock.json .npmrc ./
+COPY contracts/package.json contracts/
 COPY shared/package.json shared/
+COPY testkit/package.json testkit/
 COPY gateway/package.json gateway/
 COPY queue-service/package.json queue-service/
 COPY booking-service/package.json booking-service/
@@ -22,7 +24,9 @@ RUN npx turbo run build --filter=!@tickets/loadtest --output-logs=errors-only
 FROM node:20-bookworm-slim AS deps
 WORKDIR /app
 COPY package.json package-lock.json .npmrc ./
+COPY contracts/package.json contracts/
 COPY shared/package.json shared/
+COPY testkit/package.json testkit/
 COPY gateway/package.json gateway/
 COPY queue-service/package.json queue-service/
 COPY booking-service/package.json booking-service/
@@ -35,6 +39,7 @@ RUN npm ci --omit=dev --omit=optional --ignore-scripts -w @tickets/payment-servi
 FROM node:20-bookworm-slim
 WORKDIR /app
 COPY --from=deps /app ./
+COPY --from=build /src/contracts/dist contracts/dist
 COPY --from=build /src/shared/dist shared/dist
 COPY --from=build /src/payment-service/dist payment-service/dist
 # What `npm start` gives each process (scripts/start.mjs): UTC for DATETIME columns, two malloc

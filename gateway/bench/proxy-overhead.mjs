@@ -4,7 +4,7 @@
 // usage: node bench/proxy-overhead.mjs [seconds=5] [connections=50]   (after `npm run build`)
 import Fastify from 'fastify'
 import { Pool } from 'undici'
-import { signUserToken } from '@tickets/shared/auth'
+import { signUserToken } from '@tickets/contracts/auth'
 import { loadConfig } from '@tickets/shared/config'
 import { buildApp } from '../dist/app.js'
 import { ConfigSchema } from '../dist/config.js'

@@ -1,6 +1,6 @@
 import { createHash, timingSafeEqual } from 'node:crypto'
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
-import { AppError } from '@tickets/shared/errors'
+import { AppError } from '@tickets/contracts/errors'
 import { problemDetails, serverOptions } from '@tickets/shared/http'
 import { redisPlugin } from '@tickets/shared/redis'
 import Fastify, { type FastifyInstance, type FastifyRequest } from 'fastify'

@@ -1,4 +1,4 @@
-import { signUserToken } from '@tickets/shared/auth'
+import { signUserToken } from '@tickets/contracts/auth'
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import { PUBLIC_ROUTES, type PublicRoute } from '../src/domain/route-table.js'

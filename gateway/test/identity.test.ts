@@ -1,4 +1,4 @@
-import { signUserToken } from '@tickets/shared/auth'
+import { signUserToken } from '@tickets/contracts/auth'
 import { loadConfig } from '@tickets/shared/config'
 import Fastify from 'fastify'
 import { exportJWK, exportSPKI, generateKeyPair, SignJWT, UnsecuredJWT, type CryptoKey, type JWK } from 'jose'

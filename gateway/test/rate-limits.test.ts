@@ -1,5 +1,5 @@
-import { signUserToken } from '@tickets/shared/auth'
-import { startThrowawayRedis } from '@tickets/shared/testing'
+import { signUserToken } from '@tickets/contracts/auth'
+import { startThrowawayRedis } from '@tickets/testkit'
 import { afterAll, describe, expect, it } from 'vitest'
 import { activeQueueHeaders, anotherInstance, buildTestApp, TEST_SECRET } from './helpers/build-test-app.js'
 import { anUpstream } from './helpers/upstream.js'

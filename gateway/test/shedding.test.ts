@@ -1,4 +1,4 @@
-import { signUserToken } from '@tickets/shared/auth'
+import { signUserToken } from '@tickets/contracts/auth'
 import { describe, expect, it } from 'vitest'
 import { activeQueueHeaders, buildTestApp, TEST_SECRET } from './helpers/build-test-app.js'
 import { anUpstream } from './helpers/upstream.js'

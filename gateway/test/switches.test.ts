@@ -1,4 +1,4 @@
-import { signUserToken } from '@tickets/shared/auth'
+import { signUserToken } from '@tickets/contracts/auth'
 import { describe, expect, it } from 'vitest'
 import { OPERATOR_SECRET_HEADER } from '../src/operator.js'
 import { anotherInstance, buildTestApp, buildTestOperatorApp, OPERATOR_TEST_SECRET, TEST_SECRET } from './helpers/build-test-app.js'

@@ -9,9 +9,9 @@ process.env.TZ = 'UTC'
 import { cpus } from 'node:os'
 import { parseArgs } from 'node:util'
 import { createConcert } from '@tickets/booking-service/ops'
-import { signUserToken } from '@tickets/shared/auth'
+import { signUserToken } from '@tickets/contracts/auth'
 import { createPool } from '@tickets/shared/mysql'
-import { queueTokenKey, signQueueToken } from '@tickets/shared/queue-token'
+import { queueTokenKey, signQueueToken } from '@tickets/contracts/queue-token'
 import { cpuPerRequest, startStack } from './stack.mjs'
 
 const { values } = parseArgs({ options: { holds: { type: 'string', default: '4000' }, concurrency: { type: 'string', default: '32' } } })

@@ -7,8 +7,8 @@
 import { spawn } from 'node:child_process'
 import { readFileSync } from 'node:fs'
 import { cpus, totalmem } from 'node:os'
-import { signUserToken } from '@tickets/shared/auth'
-import { freePort } from '@tickets/shared/testing'
+import { signUserToken } from '@tickets/contracts/auth'
+import { freePort } from '@tickets/testkit'
 import autocannon from 'autocannon'
 import { cpuPerRequest, root, startStack } from './stack.mjs'
 

@@ -3,7 +3,7 @@
 import { spawn } from 'node:child_process'
 import os from 'node:os'
 import { fileURLToPath } from 'node:url'
-import { freePort } from '@tickets/shared/testing'
+import { freePort } from '@tickets/testkit'
 import autocannon from 'autocannon'
 
 export { freePort }

@@ -4,8 +4,8 @@
 // memory, in the same run, with the server CPU per successful read of every process that serves it.
 // A benchmark, not a test: it prints figures.   BENCH_DURATION_S (10), BENCH_CONNECTIONS (20)
 import { cpus } from 'node:os'
-import { signUserToken } from '@tickets/shared/auth'
-import { queueTokenKey, signQueueToken } from '@tickets/shared/queue-token'
+import { signUserToken } from '@tickets/contracts/auth'
+import { queueTokenKey, signQueueToken } from '@tickets/contracts/queue-token'
 import autocannon from 'autocannon'
 import Fastify from 'fastify'
 import { cpuPerRequest, startStack } from './stack.mjs'

@@ -16,7 +16,7 @@ const duration = Number(process.env.DURATION ?? 8)
 
 /** An OTLP receiver in its own process (it parses every span it gets), so the load generator is not slowed by it. */
 async function startCollector(port) {
-  const script = `import('@tickets/shared/testing').then(async (t) => { await t.startOtlpReceiver({ port: ${port} }); process.stdout.write('up\\n') })`
+  const script = `import('@tickets/testkit').then(async (t) => { await t.startOtlpReceiver({ port: ${port} }); process.stdout.write('up\\n') })`
   const child = spawn(process.execPath, ['--input-type=module', '-e', script], { cwd: `${root}shared`, stdio: ['ignore', 'pipe', 'inherit'] })
   await new Promise((resolve, reject) => {
     child.stdout.once('data', resolve)

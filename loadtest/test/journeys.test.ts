@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { signUserToken } from '@tickets/shared/auth'
+import { signUserToken } from '@tickets/contracts/auth'
 import { createClient } from '../src/runner/client.js'
 import { runJourney, type JourneyContext } from '../src/runner/journeys.js'
 import { Stats } from '../src/runner/stats.js'

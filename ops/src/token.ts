@@ -1,5 +1,5 @@
 import { parseArgs } from 'node:util'
-import { signUserToken } from '@tickets/shared/auth'
+import { signUserToken } from '@tickets/contracts/auth'
 import { resolveJwtSecret } from './dev-secret.js'
 
 const { values } = parseArgs({

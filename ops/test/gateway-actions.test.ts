@@ -1,7 +1,7 @@
 import { execFile, spawn } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
 import { promisify } from 'node:util'
-import { freePort, isolation } from '@tickets/shared/testing'
+import { freePort, isolation } from '@tickets/testkit'
 import Fastify from 'fastify'
 import { afterAll, describe, expect, it } from 'vitest'
 

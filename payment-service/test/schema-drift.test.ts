@@ -1,6 +1,6 @@
 import { dropDatabase } from '@tickets/shared/migrate'
 import { findSchemaDrift } from '@tickets/shared/schema-drift'
-import { isolation, mysqlUrl } from '@tickets/shared/testing'
+import { isolation, mysqlUrl } from '@tickets/testkit'
 import { afterAll, describe, expect, it } from 'vitest'
 import { migrate, schemaPath } from '../src/ops.js'
 

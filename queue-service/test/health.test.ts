@@ -1,5 +1,5 @@
 import { loadConfig } from '@tickets/shared/config'
-import { isolation } from '@tickets/shared/testing'
+import { isolation } from '@tickets/testkit'
 import { afterAll, describe, expect, it } from 'vitest'
 import { buildApp } from '../src/app.js'
 import { ConfigSchema } from '../src/config.js'

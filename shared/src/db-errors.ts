@@ -1,4 +1,4 @@
-import { AppError } from './errors.js'
+import { AppError } from '@tickets/contracts/errors'
 
 /**
  * Driver (mariadb connector 45xxx) and server error numbers that mean "the database cannot serve

@@ -20,7 +20,7 @@ import { Counter, Gauge, type Registry } from 'prom-client'
 import type { TSchema } from 'typebox'
 import { Value } from 'typebox/value'
 import type { BackgroundWork } from './background.js'
-import { durableName, EVENT_SCHEMAS, natsNames, streamOf, type Envelope, type EventData, type NatsNames, type StreamName, type SubjectName } from './events.js'
+import { durableName, EVENT_SCHEMAS, natsNames, streamOf, type Envelope, type EventData, type NatsNames, type StreamName, type SubjectName } from '@tickets/contracts/events'
 
 export interface NatsBus {
   nc: NatsConnection

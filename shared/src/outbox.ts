@@ -1,7 +1,7 @@
 import type { Pool, PoolConnection } from 'mariadb'
 import { Gauge, type Registry } from 'prom-client'
 import { Value } from 'typebox/value'
-import { EnvelopeSchema, type Envelope, type SubjectName } from './events.js'
+import { EnvelopeSchema, type Envelope, type SubjectName } from '@tickets/contracts/events'
 import { publishEvent, type NatsBus } from './nats.js'
 import type { FastifyBaseLogger } from 'fastify'
 import { context, propagation, ROOT_CONTEXT } from '@opentelemetry/api'

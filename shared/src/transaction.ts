@@ -1,5 +1,5 @@
 import type { Pool, PoolConnection } from 'mariadb'
-import { AppError } from './errors.js'
+import { AppError } from '@tickets/contracts/errors'
 import { databaseUnavailable, isDeadlock } from './db-errors.js'
 import { connectionFrom } from './mysql.js'
 

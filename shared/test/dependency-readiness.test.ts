@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { checkDependencies } from '../src/health.js'
 import { createPool, pingPool } from '../src/mysql.js'
 import { connectNats, type NatsBus } from '../src/nats.js'
-import { startThrowawayMariadb, startThrowawayNats, type ThrowawayServer } from '../src/testing.js'
+import { startThrowawayMariadb, startThrowawayNats, type ThrowawayServer } from '@tickets/testkit'
 
 type Server = ThrowawayServer & { dispose(): Promise<void> }
 let nats: Server

@@ -3,9 +3,9 @@ import { nanos } from '@nats-io/transport-node'
 import pino from 'pino'
 import { afterAll, describe, expect, it } from 'vitest'
 import type { BackgroundWork } from '../src/background.js'
-import { anEnvelope, SUBJECTS, type ReservationHeld } from '../src/events.js'
+import { anEnvelope, SUBJECTS, type ReservationHeld } from '@tickets/contracts/events'
 import { connectNats, ensureStream, publishEvent, startConsumer, type ConsumerContext } from '../src/nats.js'
-import { isolation } from '../src/testing.js'
+import { isolation } from '@tickets/testkit'
 
 const iso = isolation(import.meta.url)
 const bus = await connectNats({ url: process.env.TEST_NATS_URL ?? 'nats://127.0.0.1:4222', name: 'durable-migration', namespace: iso.natsNamespace })

@@ -2,7 +2,7 @@ import Fastify from 'fastify'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { healthRoutes } from '../src/health.js'
 import { createRedis, pingRedis } from '../src/redis.js'
-import { startThrowawayRedis, type ThrowawayServer } from '../src/testing.js'
+import { startThrowawayRedis, type ThrowawayServer } from '@tickets/testkit'
 
 let redisServer: ThrowawayServer & { dispose(): Promise<void> }
 let redis: ReturnType<typeof createRedis>

@@ -4,7 +4,7 @@ import { join } from 'node:path'
 import * as mariadb from 'mariadb'
 import { afterAll, describe, expect, it } from 'vitest'
 import { applyMigrations, dropDatabase, parseMysqlUrl } from '../src/migrate.js'
-import { isolation, mysqlUrl } from '../src/testing.js'
+import { isolation, mysqlUrl } from '@tickets/testkit'
 
 const iso = isolation(import.meta.url)
 const url = mysqlUrl(iso.database('migrate'))

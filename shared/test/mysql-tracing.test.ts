@@ -5,7 +5,7 @@ import { createConnection } from 'mariadb'
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
 import { parseMysqlUrl } from '../src/migrate.js'
 import { createPool, describeStatement, untracedPool } from '../src/mysql.js'
-import { isolation, mysqlUrl } from '../src/testing.js'
+import { isolation, mysqlUrl } from '@tickets/testkit'
 
 const exporter = new InMemorySpanExporter()
 const sdk = new NodeSDK({ serviceName: 'mysql-tracing', spanProcessors: [new SimpleSpanProcessor(exporter)], instrumentations: [], resourceDetectors: [] })

@@ -4,12 +4,12 @@ import { InMemorySpanExporter, SimpleSpanProcessor } from '@opentelemetry/sdk-tr
 import { createConnection } from 'mariadb'
 import pino from 'pino'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { anEnvelope, SUBJECTS } from '../src/events.js'
+import { anEnvelope, SUBJECTS } from '@tickets/contracts/events'
 import { parseMysqlUrl } from '../src/migrate.js'
 import { createPool, untracedPool } from '../src/mysql.js'
 import { connectNats, ensureStream, type NatsBus } from '../src/nats.js'
 import { insertOutboxEvents, OUTBOX_TABLE_SQL, startOutboxRelay, type OutboxRelay } from '../src/outbox.js'
-import { isolation, mysqlUrl } from '../src/testing.js'
+import { isolation, mysqlUrl } from '@tickets/testkit'
 
 const exporter = new InMemorySpanExporter()
 const sdk = new NodeSDK({ serviceName: 'outbox-tracing', spanProcessors: [new SimpleSpanProcessor(exporter)], instrumentations: [], resourceDetectors: [] })

@@ -2,7 +2,7 @@ import { Histogram, Registry, Gauge } from 'prom-client'
 import { afterAll, describe, expect, it, vi } from 'vitest'
 import { p95OfDelta, PRESSURE_KEY, readPressure, startPressureReporter } from '../src/pressure.js'
 import { createRedis, whenRedisReady } from '../src/redis.js'
-import { isolation } from '../src/testing.js'
+import { isolation } from '@tickets/testkit'
 
 const iso = isolation(import.meta.url)
 const redis = createRedis(process.env.REDIS_URL ?? 'redis://127.0.0.1:6379', iso.redisPrefix)

@@ -1,7 +1,7 @@
 import Fastify from 'fastify'
 import { Type } from 'typebox'
 import { afterAll, describe, expect, it } from 'vitest'
-import { AppError } from '../src/errors.js'
+import { AppError } from '@tickets/contracts/errors'
 import { problemDetails, serverOptions } from '../src/http.js'
 
 const app = Fastify({ ...serverOptions({ service: 'test', logLevel: 'silent', bodyLimit: 1024 }) })

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import { createRedis, whenRedisReady } from '../src/redis.js'
-import { freePort, isolation } from '../src/testing.js'
+import { freePort, isolation } from '@tickets/testkit'
 
 const iso = isolation(import.meta.url)
 

@@ -6,7 +6,7 @@ import { createPool } from '../src/mysql.js'
 import { connectNats, DEAD_LETTER_MAX_AGE_MS, ensureStream, EVENT_STREAM_MAX_AGE_MS, type NatsBus } from '../src/nats.js'
 import { OUTBOX_TABLE_SQL } from '../src/outbox.js'
 import { OUTBOX_RETENTION, PROCESSED_EVENTS_RETENTION, purgeExpiredRows, startRetention } from '../src/retention.js'
-import { isolation, mysqlUrl } from '../src/testing.js'
+import { isolation, mysqlUrl } from '@tickets/testkit'
 
 const iso = isolation(import.meta.url)
 const url = mysqlUrl(iso.database('retention'))

@@ -5,7 +5,7 @@ import pino from 'pino'
 import { afterAll, beforeEach, describe, expect, it } from 'vitest'
 import type { BackgroundWork } from '../src/background.js'
 import { connectNats, requestTraced, serveRpc } from '../src/nats.js'
-import { isolation } from '../src/testing.js'
+import { isolation } from '@tickets/testkit'
 
 const exporter = new InMemorySpanExporter()
 const sdk = new NodeSDK({ serviceName: 'rpc-tracing', spanProcessors: [new SimpleSpanProcessor(exporter)], instrumentations: [], resourceDetectors: [] })

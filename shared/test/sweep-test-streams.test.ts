@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { connectNats, ensureStream, type NatsBus } from '../src/nats.js'
-import { startThrowawayNats, sweepStaleTestStreams } from '../src/testing.js'
+import { startThrowawayNats, sweepStaleTestStreams } from '@tickets/testkit'
 
 let nats: Awaited<ReturnType<typeof startThrowawayNats>>
 let bus: NatsBus

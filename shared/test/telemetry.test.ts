@@ -2,7 +2,7 @@ import { execFile, spawn } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
 import { promisify } from 'node:util'
 import { afterAll, describe, expect, it } from 'vitest'
-import { freePort, isolation, startOtlpReceiver } from '../src/testing.js'
+import { freePort, isolation, startOtlpReceiver } from '@tickets/testkit'
 
 const run = promisify(execFile)
 const receiver = await startOtlpReceiver()

@@ -1,12 +1,12 @@
 import type { Pool } from 'mariadb'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { AppError } from '../src/errors.js'
-import { anEnvelope, SUBJECTS } from '../src/events.js'
+import { AppError } from '@tickets/contracts/errors'
+import { anEnvelope, SUBJECTS } from '@tickets/contracts/events'
 import { createDatabase, dropDatabase } from '../src/migrate.js'
 import { createPool } from '../src/mysql.js'
 import { insertOutboxEvents, OUTBOX_TABLE_SQL } from '../src/outbox.js'
 import { markProcessed } from '../src/processed-events.js'
-import { freePort, isolation, mysqlUrl } from '../src/testing.js'
+import { freePort, isolation, mysqlUrl } from '@tickets/testkit'
 import { Rollback, withTransaction } from '../src/transaction.js'
 
 const iso = isolation(import.meta.url)

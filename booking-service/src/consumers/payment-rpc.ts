@@ -1,4 +1,4 @@
-import { PaymentRpcRequestSchema, RPC, type PaymentRpcReply, type PaymentRpcRequest } from '@tickets/shared/events'
+import { PaymentRpcRequestSchema, RPC, type PaymentRpcReply, type PaymentRpcRequest } from '@tickets/contracts/events'
 import type { BackgroundWork } from '@tickets/shared/background'
 import { serveRpc, type NatsBus } from '@tickets/shared/nats'
 import type { FastifyBaseLogger } from 'fastify'

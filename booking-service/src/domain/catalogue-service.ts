@@ -1,4 +1,4 @@
-import { AppError } from '@tickets/shared/errors'
+import { AppError } from '@tickets/contracts/errors'
 import type { CachedReader } from './cached-reader.js'
 import type { CatalogueStore, Clock, RankingStore, ScheduleDates, ScheduleSummary, SeatStore } from './ports.js'
 

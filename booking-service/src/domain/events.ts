@@ -1,4 +1,4 @@
-import { anEnvelope, SUBJECTS, type Envelope, type SubjectName } from '@tickets/shared/events'
+import { anEnvelope, SUBJECTS, type Envelope, type SubjectName } from '@tickets/contracts/events'
 import { uuidv7 } from 'uuidv7'
 import type { Reservation } from './ports.js'
 

@@ -1,5 +1,5 @@
-import type { ErrorCode } from '@tickets/shared/errors'
-import type { ConcertInventoryReply, PaymentCompleted, PaymentRefunded, PaymentRpcReply, PaymentRpcRequest } from '@tickets/shared/events'
+import type { ErrorCode } from '@tickets/contracts/errors'
+import type { ConcertInventoryReply, PaymentCompleted, PaymentRefunded, PaymentRpcReply, PaymentRpcRequest } from '@tickets/contracts/events'
 import type { BookingMetrics, Clock, EventRelay, PaymentOutcome, PaymentRefusal, SeatStore } from './ports.js'
 
 export interface PaymentProtocolDeps {
@@ -49,7 +49,7 @@ export const COMPLETED_CONSUMER = 'booking-payment-completed'
 export const REFUNDED_CONSUMER = 'booking-payment-refunded'
 
 /**
- * Booking's side of the payment hand-off (see RPC in @tickets/shared/events). Every step is
+ * Booking's side of the payment hand-off (see RPC in @tickets/contracts/events). Every step is
  * idempotent by paymentId, and a reservation of another user is "not found".
  */
 export function createPaymentProtocol({ seats, clock, events, metrics, payingTtlSeconds }: PaymentProtocolDeps) {

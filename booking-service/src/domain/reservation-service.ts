@@ -1,4 +1,4 @@
-import { AppError } from '@tickets/shared/errors'
+import { AppError } from '@tickets/contracts/errors'
 import { uuidv7 } from 'uuidv7'
 import type { BookingMetrics, Clock, EventRelay, Reservation, ScheduleInfo, SeatStore } from './ports.js'
 

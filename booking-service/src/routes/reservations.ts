@@ -1,5 +1,5 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
-import { QUEUE_CONCERT_HEADER } from '@tickets/shared/auth'
+import { QUEUE_CONCERT_HEADER } from '@tickets/contracts/auth'
 import { problemResponses, userIdOf } from '@tickets/shared/http'
 import { Type } from 'typebox'
 import type { ReservationService } from '../domain/reservation-service.js'

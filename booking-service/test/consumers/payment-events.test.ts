@@ -1,4 +1,4 @@
-import { anEnvelope, SUBJECTS, type PaymentCompleted, type PaymentRefunded } from '@tickets/shared/events'
+import { anEnvelope, SUBJECTS, type PaymentCompleted, type PaymentRefunded } from '@tickets/contracts/events'
 import { publishEvent } from '@tickets/shared/nats'
 import { describe, expect, it } from 'vitest'
 import { createMariadbSeatStore } from '../../src/adapters/mariadb-seat-store.js'

@@ -1,4 +1,4 @@
-import { RPC } from '@tickets/shared/events'
+import { RPC } from '@tickets/contracts/events'
 import type { FastifyInstance } from 'fastify'
 
 export async function rpc(app: FastifyInstance, step: keyof typeof RPC, body: unknown) {

@@ -1,5 +1,5 @@
 import { createRedis, createRedisGuard } from '@tickets/shared/redis'
-import { freePort, startThrowawayRedis } from '@tickets/shared/testing'
+import { freePort, startThrowawayRedis } from '@tickets/testkit'
 import { afterAll, describe, expect, it } from 'vitest'
 import { createRedisCache } from '../../src/adapters/redis-cache.js'
 import { createCachedReader } from '../../src/domain/cached-reader.js'

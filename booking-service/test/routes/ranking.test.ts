@@ -1,4 +1,4 @@
-import { anEnvelope, SUBJECTS, type PaymentRefunded } from '@tickets/shared/events'
+import { anEnvelope, SUBJECTS, type PaymentRefunded } from '@tickets/contracts/events'
 import { publishEvent } from '@tickets/shared/nats'
 import { describe, expect, it } from 'vitest'
 import { aClock, aConcert, hold } from '../helpers/factories.js'

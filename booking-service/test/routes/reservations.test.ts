@@ -1,4 +1,4 @@
-import { SUBJECTS } from '@tickets/shared/events'
+import { SUBJECTS } from '@tickets/contracts/events'
 import { describe, expect, it } from 'vitest'
 import { aClock, aConcert, hold, seatRow } from '../helpers/factories.js'
 import { buildTestApp } from '../helpers/build-test-app.js'

@@ -1,4 +1,4 @@
-import { FAST_503, fast503Shape, isolation, startServiceProcess, startThrowawayMariadb, type TimedAnswer } from '@tickets/shared/testing'
+import { FAST_503, fast503Shape, isolation, startServiceProcess, startThrowawayMariadb, type TimedAnswer } from '@tickets/testkit'
 import { afterAll, describe, expect, it } from 'vitest'
 import { migrate, seedDemoCatalogue } from '../../src/ops.js'
 

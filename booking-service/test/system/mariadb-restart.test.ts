@@ -1,6 +1,6 @@
 import { spawn } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
-import { freePort, isolation, startThrowawayMariadb } from '@tickets/shared/testing'
+import { freePort, isolation, startThrowawayMariadb } from '@tickets/testkit'
 import { afterAll, describe, expect, it } from 'vitest'
 import { migrate } from '../../src/ops.js'
 

@@ -1,4 +1,4 @@
-import { LINE_SUMMARY_FIELDS, parseLineSummary, queueLineSummaryKey, type LineSummary } from '@tickets/shared/queue-line'
+import { LINE_SUMMARY_FIELDS, parseLineSummary, queueLineSummaryKey, type LineSummary } from '@tickets/contracts/queue-line'
 import type { RedisGuard } from '@tickets/shared/redis'
 import type { Redis } from 'ioredis'
 

@@ -1,4 +1,4 @@
-import { estimateWait, retryAfterSeconds, type LineSummary, type WaitReason } from '@tickets/shared/queue-line'
+import { estimateWait, retryAfterSeconds, type LineSummary, type WaitReason } from '@tickets/contracts/queue-line'
 
 /**
  * Most polls on opening day come from fans far back in line, and their answer is the same few

@@ -1,5 +1,5 @@
-import { AppError } from '@tickets/shared/errors'
-import { timeClaimsProblem, verifyHs256, type JwtPayload } from '@tickets/shared/hs256'
+import { AppError } from '@tickets/contracts/errors'
+import { timeClaimsProblem, verifyHs256, type JwtPayload } from '@tickets/contracts/hs256'
 import type { FastifyInstance, FastifyRequest } from 'fastify'
 import fp from 'fastify-plugin'
 import { TwoGenerationCache } from '../domain/two-generation-cache.js'
@@ -53,7 +53,7 @@ export default fp(
     const invalid = () => new AppError('AUTH_INVALID_TOKEN', 'Token signature or claims are not valid', INVALID)
     const audienceMatches = (aud: unknown) => aud === opts.audience || (Array.isArray(aud) && aud.includes(opts.audience))
 
-    /** HS256 on node:crypto, synchronously (shared/src/hs256.ts): the claims checks are jose's. */
+    /** HS256 on node:crypto, synchronously (contracts/src/hs256.ts): the claims checks are jose's. */
     function verifyHmac(token: string): { payload: JwtPayload } {
       const payload = verifyHs256(hmacKey, token)
       if (!payload || typeof payload.exp !== 'number' || payload.sub === undefined) throw invalid()

@@ -1,5 +1,5 @@
-import { AppError } from '@tickets/shared/errors'
-import { QUEUE_TOKEN_HEADER, queueRevocationKey, queueTokenKey, verifyQueueToken } from '@tickets/shared/queue-token'
+import { AppError } from '@tickets/contracts/errors'
+import { QUEUE_TOKEN_HEADER, queueRevocationKey, queueTokenKey, verifyQueueToken } from '@tickets/contracts/queue-token'
 import type { FastifyInstance, FastifyRequest } from 'fastify'
 import fp from 'fastify-plugin'
 import { Counter, type Registry } from 'prom-client'

@@ -1,5 +1,5 @@
 import underPressure from '@fastify/under-pressure'
-import { AppError } from '@tickets/shared/errors'
+import { AppError } from '@tickets/contracts/errors'
 import type { FastifyInstance, FastifyRequest } from 'fastify'
 import fp from 'fastify-plugin'
 import { Counter } from 'prom-client'

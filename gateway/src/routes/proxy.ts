@@ -1,6 +1,6 @@
 import proxy from '@fastify/http-proxy'
-import { QUEUE_CONCERT_HEADER, USER_ID_HEADER } from '@tickets/shared/auth'
-import { AppError } from '@tickets/shared/errors'
+import { QUEUE_CONCERT_HEADER, USER_ID_HEADER } from '@tickets/contracts/auth'
+import { AppError } from '@tickets/contracts/errors'
 import { correlationTraceparent, tracingOn } from '@tickets/shared/http'
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import fp from 'fastify-plugin'

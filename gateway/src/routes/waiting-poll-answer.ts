@@ -1,4 +1,4 @@
-import { QUEUE_TOKEN_HEADER, queueTokenKey, verifyQueueToken } from '@tickets/shared/queue-token'
+import { QUEUE_TOKEN_HEADER, queueTokenKey, verifyQueueToken } from '@tickets/contracts/queue-token'
 import type { FastifyReply, FastifyRequest } from 'fastify'
 import { Counter, type Registry } from 'prom-client'
 import type { LineSummaries } from '../adapters/redis-line-summaries.js'

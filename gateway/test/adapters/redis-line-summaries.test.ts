@@ -1,6 +1,6 @@
-import { queueLineSummaryKey } from '@tickets/shared/queue-line'
+import { queueLineSummaryKey } from '@tickets/contracts/queue-line'
 import { createRedis, createRedisGuard, whenRedisReady } from '@tickets/shared/redis'
-import { isolation } from '@tickets/shared/testing'
+import { isolation } from '@tickets/testkit'
 import { afterAll, describe, expect, it } from 'vitest'
 import { createRedisLineSummaries } from '../../src/adapters/redis-line-summaries.js'
 

@@ -1,6 +1,6 @@
-import { queueActivityKey } from '@tickets/shared/queue-token'
+import { queueActivityKey } from '@tickets/contracts/queue-token'
 import { createRedis, whenRedisReady } from '@tickets/shared/redis'
-import { isolation } from '@tickets/shared/testing'
+import { isolation } from '@tickets/testkit'
 import { afterAll, describe, expect, it } from 'vitest'
 import { createRedisSightings } from '../../src/adapters/redis-sightings.js'
 

@@ -1,4 +1,4 @@
-import { isolation } from '@tickets/shared/testing'
+import { isolation } from '@tickets/testkit'
 import { Redis } from 'ioredis'
 import { afterAll, describe, expect, it } from 'vitest'
 import { SyncedWindows } from '../../src/adapters/synced-rate-windows.js'

@@ -1,4 +1,4 @@
-import type { LineSummary } from '@tickets/shared/queue-line'
+import type { LineSummary } from '@tickets/contracts/queue-line'
 import { describe, expect, it } from 'vitest'
 import { answerFarBack, estimatedPosition, MIN_NEAR_PLACES } from '../../src/domain/far-back-polls.js'
 

@@ -1,6 +1,6 @@
 import { loadConfig } from '@tickets/shared/config'
-import { queueTokenKey, signQueueToken } from '@tickets/shared/queue-token'
-import { isolation } from '@tickets/shared/testing'
+import { queueTokenKey, signQueueToken } from '@tickets/contracts/queue-token'
+import { isolation } from '@tickets/testkit'
 import { afterAll } from 'vitest'
 import { buildApp, type BuildOptions } from '../../src/app.js'
 import { ConfigSchema, type Config } from '../../src/config.js'

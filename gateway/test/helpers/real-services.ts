@@ -6,7 +6,7 @@ import { ConfigSchema as PaymentConfigSchema } from '@tickets/payment-service/co
 import { migrate as migratePayment, seedDemoWallets } from '@tickets/payment-service/ops'
 import { loadConfig } from '@tickets/shared/config'
 import { dropDatabase } from '@tickets/shared/migrate'
-import { isolation, mysqlUrl } from '@tickets/shared/testing'
+import { isolation, mysqlUrl } from '@tickets/testkit'
 import { afterAll } from 'vitest'
 import { TEST_SECRET } from './build-test-app.js'
 

@@ -1,4 +1,4 @@
-import { signUserToken } from '@tickets/shared/auth'
+import { signUserToken } from '@tickets/contracts/auth'
 import type { Scenario } from '../scenarios.js'
 import { createClient } from './client.js'
 import { runJourney, type JourneyContext } from './journeys.js'

@@ -1,9 +1,9 @@
 import { once } from 'node:events'
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http'
 import type { AddressInfo } from 'node:net'
-import { secretKey } from '@tickets/shared/auth'
-import { verifyHs256 } from '@tickets/shared/hs256'
-import { queueTokenKey, signQueueToken, verifyQueueToken } from '@tickets/shared/queue-token'
+import { secretKey } from '@tickets/contracts/auth'
+import { verifyHs256 } from '@tickets/contracts/hs256'
+import { queueTokenKey, signQueueToken, verifyQueueToken } from '@tickets/contracts/queue-token'
 
 export interface RecordedRequest {
   at: number

@@ -1,5 +1,5 @@
 import type { Action, Env } from '../action.js'
-import { isQueueId } from '@tickets/shared/queue-token'
+import { isQueueId } from '@tickets/contracts/queue-token'
 import { lineControls } from '@tickets/queue-service/ops'
 import { Redis } from 'ioredis'
 

@@ -5,7 +5,7 @@ import { spawn } from 'node:child_process'
 import { readdirSync, readFileSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
 import { dropDatabase } from '@tickets/shared/migrate'
-import { freePort, isolation, mysqlUrl } from '@tickets/shared/testing'
+import { freePort, isolation, mysqlUrl } from '@tickets/testkit'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 
 const root = fileURLToPath(new URL('../../../', import.meta.url))

@@ -1,5 +1,5 @@
 import { duplicateKeyName, isDuplicateKey } from '@tickets/shared/db-errors'
-import type { Envelope, SubjectName } from '@tickets/shared/events'
+import type { Envelope, SubjectName } from '@tickets/contracts/events'
 import { insertOutboxEvents } from '@tickets/shared/outbox'
 import { markProcessed } from '@tickets/shared/processed-events'
 import { Rollback, withTransaction } from '@tickets/shared/transaction'

@@ -1,4 +1,4 @@
-import { PaymentRpcReplySchema, RPC, type PaymentRpcRequest } from '@tickets/shared/events'
+import { PaymentRpcReplySchema, RPC, type PaymentRpcRequest } from '@tickets/contracts/events'
 import { requestTraced, type NatsBus } from '@tickets/shared/nats'
 import { Value } from 'typebox/value'
 import type { BookingAnswer, BookingGateway } from '../domain/ports.js'

@@ -1,5 +1,5 @@
-import { AppError, ERROR_CODES, type ErrorCode } from '@tickets/shared/errors'
-import { anEnvelope, SUBJECTS, type PaymentCompleted, type PaymentRefunded, type PaymentRpcRequest } from '@tickets/shared/events'
+import { AppError, ERROR_CODES, type ErrorCode } from '@tickets/contracts/errors'
+import { anEnvelope, SUBJECTS, type PaymentCompleted, type PaymentRefunded, type PaymentRpcRequest } from '@tickets/contracts/events'
 import { derivedId } from './ids.js'
 import type { BookingAnswer, BookingGateway, EventNotifier, Payment, PaymentMetrics, PaymentStore, ProcessedMarker } from './ports.js'
 

@@ -1,4 +1,4 @@
-import { AppError } from '@tickets/shared/errors'
+import { AppError } from '@tickets/contracts/errors'
 import { derivedId } from './ids.js'
 import type { WalletStore } from './ports.js'
 

@@ -1,4 +1,4 @@
-import type { Envelope, PaymentRpcReply, PaymentRpcRequest } from '@tickets/shared/events'
+import type { Envelope, PaymentRpcReply, PaymentRpcRequest } from '@tickets/contracts/events'
 
 export type ChargeResult = { ok: true; balance: number } | { ok: false; reason: 'BALANCE_LIMIT'; balance: number }
 
@@ -56,7 +56,7 @@ export interface PaymentStore {
 
 export type BookingAnswer = { kind: 'answered'; reply: PaymentRpcReply } | { kind: 'unreachable'; reason: string }
 
-/** Request/reply to booking (RPC in shared/src/events.ts); every call idempotent by paymentId. */
+/** Request/reply to booking (RPC in contracts/src/events.ts); every call idempotent by paymentId. */
 export interface BookingGateway {
   beginPayment(request: PaymentRpcRequest): Promise<BookingAnswer>
   confirmPayment(request: PaymentRpcRequest): Promise<BookingAnswer>

@@ -1,5 +1,5 @@
 import { createHash, randomUUID } from 'node:crypto'
-import { AppError } from '@tickets/shared/errors'
+import { AppError } from '@tickets/contracts/errors'
 import { userIdOf } from '@tickets/shared/http'
 import { repeat, type BackgroundWork } from '@tickets/shared/background'
 import type { FastifyBaseLogger, FastifyInstance, FastifyRequest } from 'fastify'

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto'
-import { anEnvelope, SUBJECTS } from '@tickets/shared/events'
+import { anEnvelope, SUBJECTS } from '@tickets/contracts/events'
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import { createMariadbPaymentStore } from '../../src/adapters/mariadb-payment-store.js'

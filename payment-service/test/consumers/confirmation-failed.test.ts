@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto'
-import { anEnvelope, durableName, SUBJECTS, type Envelope, type ReservationConfirmationFailed } from '@tickets/shared/events'
+import { anEnvelope, durableName, SUBJECTS, type Envelope, type ReservationConfirmationFailed } from '@tickets/contracts/events'
 import { createPool } from '@tickets/shared/mysql'
 import { connectNats, publishEvent, startConsumer } from '@tickets/shared/nats'
 import { describe, expect, it } from 'vitest'

@@ -1,6 +1,6 @@
 import { createConnection } from 'mariadb'
 import { parseMysqlUrl } from '@tickets/shared/migrate'
-import { startThrowawayNats } from '@tickets/shared/testing'
+import { startThrowawayNats } from '@tickets/testkit'
 import { afterAll, describe, expect, it } from 'vitest'
 import { balanceOf, charge, ledgerSum, pay, waitFor } from '../helpers/payments.js'
 import { aConcert, aHold, buildBookingAndPayment, reservationStatus, seatStatus } from '../helpers/with-booking.js'

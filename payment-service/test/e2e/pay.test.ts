@@ -1,4 +1,4 @@
-import { SUBJECTS } from '@tickets/shared/events'
+import { SUBJECTS } from '@tickets/contracts/events'
 import { describe, expect, it } from 'vitest'
 import { balanceOf, charge, ledgerEntries, ledgerSum, metricValue, pay, waitFor } from '../helpers/payments.js'
 import { aConcert, aHold, buildBookingAndPayment, reservationStatus, seatStatus } from '../helpers/with-booking.js'

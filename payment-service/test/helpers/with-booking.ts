@@ -4,7 +4,7 @@ import { ConfigSchema as BookingConfigSchema } from '@tickets/booking-service/co
 import { migrate as migrateBooking } from '@tickets/booking-service/ops'
 import { loadConfig } from '@tickets/shared/config'
 import { dropDatabase } from '@tickets/shared/migrate'
-import { isolation, mysqlUrl } from '@tickets/shared/testing'
+import { isolation, mysqlUrl } from '@tickets/testkit'
 import type { FastifyInstance } from 'fastify'
 import { afterAll } from 'vitest'
 import { buildTestApp } from './build-test-app.js'

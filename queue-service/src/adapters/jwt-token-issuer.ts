@@ -1,4 +1,4 @@
-import { queueTokenKey, signQueueToken, verifyQueueToken } from '@tickets/shared/queue-token'
+import { queueTokenKey, signQueueToken, verifyQueueToken } from '@tickets/contracts/queue-token'
 import type { TokenIssuer } from '../domain/ports.js'
 
 /** HS256 with a key derived for this purpose from AUTH_JWT_SECRET (the gateway derives the same). */

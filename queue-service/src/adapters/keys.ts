@@ -1,5 +1,5 @@
-import { queueLineSummaryKey, queueWaitingSeenKey } from '@tickets/shared/queue-line'
-import { queueActivityKey, queueKeyTag, queueRevocationKey } from '@tickets/shared/queue-token'
+import { queueLineSummaryKey, queueWaitingSeenKey } from '@tickets/contracts/queue-line'
+import { queueActivityKey, queueKeyTag, queueRevocationKey } from '@tickets/contracts/queue-token'
 
 /**
  * Every key of one concert's line carries the hash tag `{q:<concertId>}`, so each Lua script touches

@@ -1,4 +1,4 @@
-import { ConcertStatusReplySchema, RPC } from '@tickets/shared/events'
+import { ConcertStatusReplySchema, RPC } from '@tickets/contracts/events'
 import { requestTraced, type NatsBus } from '@tickets/shared/nats'
 import type { FastifyBaseLogger } from 'fastify'
 import { Value } from 'typebox/value'

@@ -1,4 +1,4 @@
-import { ConcertInventoryReplySchema, RPC } from '@tickets/shared/events'
+import { ConcertInventoryReplySchema, RPC } from '@tickets/contracts/events'
 import { requestTraced, type NatsBus } from '@tickets/shared/nats'
 import { Value } from 'typebox/value'
 import type { InventorySource } from '../domain/ports.js'

@@ -1,4 +1,4 @@
-import { AppError } from '@tickets/shared/errors'
+import { AppError } from '@tickets/contracts/errors'
 import type { Redis } from 'ioredis'
 import type { WaitReason } from '../domain/admission.js'
 import type { ConcertSettings, InventoryStore, LineInfo, LineStore, Place, StepState } from '../domain/ports.js'

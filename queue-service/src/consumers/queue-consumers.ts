@@ -1,4 +1,4 @@
-import { SUBJECTS } from '@tickets/shared/events'
+import { SUBJECTS } from '@tickets/contracts/events'
 import type { EventConsumer } from '@tickets/shared/nats'
 import type { InventoryKeeper } from '../domain/inventory-keeper.js'
 import type { QueueService } from '../domain/queue-service.js'

@@ -1,4 +1,4 @@
-import type { WaitReason } from '@tickets/shared/queue-line'
+import type { WaitReason } from '@tickets/contracts/queue-line'
 import type { EmergencyMode } from './ports.js'
 
 /** Why a waiting fan is not moving forward, when the line knows (the queue's contract with the gateway). */

@@ -1,5 +1,5 @@
-import { AppError } from '@tickets/shared/errors'
-import { estimateWait, retryAfterSeconds } from '@tickets/shared/queue-line'
+import { AppError } from '@tickets/contracts/errors'
+import { estimateWait, retryAfterSeconds } from '@tickets/contracts/queue-line'
 import { decideAdmission, type WaitReason } from './admission.js'
 import type { InventoryKeeper } from './inventory-keeper.js'
 import type { AdmissionHealth, Clock, ConcertDirectory, LineDefaults, LineStore, Place, QueueEvents, TokenIssuer } from './ports.js'

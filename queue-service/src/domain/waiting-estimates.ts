@@ -1,4 +1,4 @@
-import { retryAfterSeconds } from '@tickets/shared/queue-line'
+import { retryAfterSeconds } from '@tickets/contracts/queue-line'
 
 // A hold's seat counts as free only after booking's sweeper released it and the next step ran.
 const RELEASE_LAG_S = 2

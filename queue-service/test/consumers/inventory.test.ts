@@ -1,6 +1,6 @@
-import { anEnvelope, RPC, SUBJECTS, type ConcertInventoryReply, type ReservationConfirmed, type ReservationHeld, type ReservationReleased } from '@tickets/shared/events'
+import { anEnvelope, RPC, SUBJECTS, type ConcertInventoryReply, type ReservationConfirmed, type ReservationHeld, type ReservationReleased } from '@tickets/contracts/events'
 import { publishEvent, serveRpc } from '@tickets/shared/nats'
-import { isolation } from '@tickets/shared/testing'
+import { isolation } from '@tickets/testkit'
 import { afterAll, describe, expect, it, vi } from 'vitest'
 import { lineControls } from '../../src/ops.js'
 import { aConcertId, buildTestApp, join, leave, manualClock, poll } from '../helpers/build-test-app.js'

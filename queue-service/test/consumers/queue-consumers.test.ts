@@ -1,6 +1,6 @@
-import { anEnvelope, SUBJECTS, type PaymentCompleted, type ReservationConfirmed, type ReservationReleased } from '@tickets/shared/events'
+import { anEnvelope, SUBJECTS, type PaymentCompleted, type ReservationConfirmed, type ReservationReleased } from '@tickets/contracts/events'
 import { publishEvent } from '@tickets/shared/nats'
-import { isolation } from '@tickets/shared/testing'
+import { isolation } from '@tickets/testkit'
 import { describe, expect, it, vi } from 'vitest'
 import { lineControls } from '../../src/ops.js'
 import { aConcertId, buildTestApp, join, manualClock, poll } from '../helpers/build-test-app.js'

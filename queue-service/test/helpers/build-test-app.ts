@@ -1,5 +1,5 @@
 import { loadConfig } from '@tickets/shared/config'
-import { isolation } from '@tickets/shared/testing'
+import { isolation } from '@tickets/testkit'
 import type { FastifyInstance } from 'fastify'
 import { afterAll } from 'vitest'
 import { buildApp, type BuildOptions } from '../../src/app.js'

@@ -1,4 +1,4 @@
-import { isolation } from '@tickets/shared/testing'
+import { isolation } from '@tickets/testkit'
 import { describe, expect, it } from 'vitest'
 import { lineControls } from '../../src/ops.js'
 import { aConcertId, buildTestApp, join, leave, manualClock, poll } from '../helpers/build-test-app.js'

@@ -1,4 +1,4 @@
-import { isolation } from '@tickets/shared/testing'
+import { isolation } from '@tickets/testkit'
 import { describe, expect, it } from 'vitest'
 import { aConcertId, buildTestApp, join } from '../helpers/build-test-app.js'
 

@@ -1,4 +1,4 @@
-import { isolation, startThrowawayRedis } from '@tickets/shared/testing'
+import { isolation, startThrowawayRedis } from '@tickets/testkit'
 import { afterAll, describe, expect, it, vi } from 'vitest'
 import { aConcertId, buildTestApp, join, poll } from '../helpers/build-test-app.js'
 

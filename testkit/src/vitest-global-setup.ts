@@ -1,4 +1,4 @@
-import { requireServices } from './testing.js'
+import { requireServices } from './index.js'
 
 export default async function setup() {
   await requireServices()

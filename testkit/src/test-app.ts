@@ -1,6 +1,6 @@
 import type { FastifyInstance } from 'fastify'
 import { afterAll } from 'vitest'
-import { isolation, mysqlUrl } from './testing.js'
+import { isolation, mysqlUrl } from './index.js'
 
 export type Isolation = ReturnType<typeof isolation>
 
