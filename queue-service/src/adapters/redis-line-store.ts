@@ -116,6 +116,9 @@ export function createRedisLineStore(redis: Redis, opts: { timeoutMs: number }):
   }
   const cmd = redis as unknown as LineCommands
   const registered = new Map<string, number>()
+  // A new connection may be to a Redis that lost its data (killed, restarted empty): the lines must
+  // be registered again by the next join, or nobody is admitted until the memo runs out (drill 3.3.1).
+  redis.on('ready', () => registered.clear())
 
   async function guarded<T>(what: string, run: () => Promise<T>): Promise<T> {
     const unavailable = (cause?: unknown) =>

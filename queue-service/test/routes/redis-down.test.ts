@@ -1,5 +1,6 @@
 import { isolation, startThrowawayRedis } from '@tickets/shared/testing'
 import { afterAll, describe, expect, it, vi } from 'vitest'
+import { CONCERTS_KEY } from '../../src/adapters/keys.js'
 import { aConcertId, buildTestApp, join, poll } from '../helpers/build-test-app.js'
 
 const redis = await startThrowawayRedis()
@@ -46,5 +47,17 @@ describe('when Redis stops', () => {
     } finally {
       redis.resume()
     }
+  })
+
+  it('then a Redis that comes back empty (killed, its data lost) has the line registered again by the next join, so admissions resume at once', async () => {
+    const concertId = aConcertId()
+    await vi.waitFor(async () => expect((await join(app, 'first', concertId)).statusCode).toBe(201), { timeout: 10_000, interval: 100 })
+    const lines = () => app.redis.smembers(CONCERTS_KEY)
+    expect(await lines()).toContain(concertId)
+
+    await redis.stop()
+    await redis.restart()
+    await vi.waitFor(async () => expect((await join(app, 'again', concertId)).statusCode).toBe(201), { timeout: 10_000, interval: 100 })
+    expect(await lines()).toContain(concertId)
   })
 })
