@@ -1,7 +1,7 @@
 import { context, SpanKind, SpanStatusCode, trace, type Attributes } from '@opentelemetry/api'
 import * as mariadb from 'mariadb'
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client'
-import { DB_DEADLINE, databaseUnavailable } from './db-errors.js'
+import { DB_DEADLINE, DB_UNREACHABLE, databaseTrouble, databaseUnavailable } from './db-errors.js'
 import { parseMysqlUrl } from './migrate.js'
 
 export interface PoolSettings {
@@ -21,6 +21,14 @@ export interface PoolSettings {
 
 /** Past the server's own max_statement_time, how long the client still waits for its answer. */
 const STATEMENT_GRACE_MS = 250
+
+/**
+ * Once the server gave no connection (refused, or none could be made within the acquire timeout) or
+ * did not answer a statement at all, every caller is answered at once for this long instead of each
+ * waiting the acquire timeout (a 1 s wait per request while MariaDB is down; drill 3.2.1). The first
+ * caller after it tries again, as the Redis guard does.
+ */
+const DOWN_RETRY_MS = 1_000
 
 /**
  * The service's one MariaDB pool: Prisma's adapter runs on it, hot paths run single statements on
@@ -54,7 +62,12 @@ export function createPool(settings: PoolSettings): mariadb.Pool {
   pool.on('connection', (conn) => {
     ;(conn as unknown as NodeJS.EventEmitter).on('error', () => undefined)
   })
-  const guard: Guard = { deadlineMs: settings.statementTimeoutMs ? settings.statementTimeoutMs + STATEMENT_GRACE_MS : 0, acquireTimeoutMs: settings.acquireTimeoutMs }
+  const guard: Guard = {
+    deadlineMs: settings.statementTimeoutMs ? settings.statementTimeoutMs + STATEMENT_GRACE_MS : 0,
+    acquireTimeoutMs: settings.acquireTimeoutMs,
+    connectionLimit: settings.connectionLimit,
+    downUntil: 0,
+  }
   const guarded = guardPool(pool, guard)
   const traced = tracePool(guarded, { database: t.database, host: t.host, port: t.port })
   guards.set(traced, guard)
@@ -65,6 +78,9 @@ interface Guard {
   /** Client-side wait for one statement's answer; 0: unbounded. */
   deadlineMs: number
   acquireTimeoutMs: number
+  connectionLimit: number
+  /** Until then the database is known down: acquire() rejects at once (DOWN_RETRY_MS). */
+  downUntil: number
   observe?: (operation: string, seconds: number) => void
 }
 const guards = new WeakMap<object, Guard>()
@@ -91,6 +107,8 @@ function guarded<T>(guard: Guard, sql: string, conn: mariadb.PoolConnection, run
       const timer = setTimeout(() => {
         // The statement's own promise rejects once the connection is gone: nobody waits for it now.
         work.catch(() => undefined)
+        // Not even max_statement_time's error came back: the server is silent (paused, cut off).
+        guard.downUntil = Date.now() + DOWN_RETRY_MS
         reject(deadlineError(guard.deadlineMs))
         conn.destroy()
       }, guard.deadlineMs)
@@ -122,15 +140,27 @@ function guarded<T>(guard: Guard, sql: string, conn: mariadb.PoolConnection, run
 }
 
 /**
- * pool.getConnection() within `timeoutMs`, all included. The pool's own acquireTimeout counts only
- * the wait in its queue: before that it pings each idle connection it would lend (up to pingTimeout,
- * 250 ms, each), and against a paused server that alone took 2 s for 8 idle connections.
+ * pool.getConnection() within the acquire timeout, all included. The pool's own acquireTimeout counts
+ * only the wait in its queue: before that it pings each idle connection it would lend (up to
+ * pingTimeout, 250 ms, each), and against a paused server that alone took 2 s for 8 idle connections.
+ * A timeout while fewer than connectionLimit connections are lent out, or a connection error, means
+ * the server cannot be reached (a busy pool has every connection lent): the guard then answers the
+ * next callers at once.
  */
-function acquire(pool: mariadb.Pool, timeoutMs: number): Promise<mariadb.PoolConnection> {
+function acquire(pool: mariadb.Pool, guard: Guard): Promise<mariadb.PoolConnection> {
+  if (Date.now() < guard.downUntil) {
+    return Promise.reject(Object.assign(new Error(`the database failed within the last ${DOWN_RETRY_MS} ms; not asked`), { code: DB_UNREACHABLE }))
+  }
+  const timeoutMs = guard.acquireTimeoutMs
   return new Promise((resolve, reject) => {
     let late = false
     const timer = setTimeout(() => {
       late = true
+      if (pool.activeConnections() < guard.connectionLimit) {
+        guard.downUntil = Date.now() + DOWN_RETRY_MS
+        reject(Object.assign(new Error(`no database connection could be made within ${timeoutMs} ms`), { code: DB_UNREACHABLE }))
+        return
+      }
       reject(Object.assign(new Error(`no database connection within ${timeoutMs} ms`), { errno: 45028, code: 'ER_GET_CONNECTION_TIMEOUT', sqlState: 'HY000' }))
     }, timeoutMs)
     pool.getConnection().then(
@@ -142,6 +172,7 @@ function acquire(pool: mariadb.Pool, timeoutMs: number): Promise<mariadb.PoolCon
       },
       (err: unknown) => {
         clearTimeout(timer)
+        if (databaseTrouble(err) === 'down') guard.downUntil = Date.now() + DOWN_RETRY_MS
         if (!late) reject(err)
       },
     )
@@ -168,7 +199,7 @@ function guardConnection(conn: mariadb.PoolConnection, guard: Guard): mariadb.Po
  * dropped). Prisma's adapter runs on this layer; tracePool adds spans on top for everything else.
  */
 function guardPool(pool: mariadb.Pool, guard: Guard): mariadb.Pool {
-  const getConnection = async () => guardConnection(await acquire(pool, guard.acquireTimeoutMs), guard)
+  const getConnection = async () => guardConnection(await acquire(pool, guard), guard)
   const onConnection =
     (method: 'query' | 'execute' | 'batch') =>
     async (sql: unknown, values?: unknown): Promise<unknown> => {
