@@ -152,16 +152,17 @@ function acquire(pool: mariadb.Pool, guard: Guard): Promise<mariadb.PoolConnecti
     return Promise.reject(Object.assign(new Error(`the database failed within the last ${DOWN_RETRY_MS} ms; not asked`), { code: DB_UNREACHABLE }))
   }
   const timeoutMs = guard.acquireTimeoutMs
+  // No connection in time while the pool was not full of lent ones: the server is the trouble.
+  const unreachable = () => {
+    if (pool.activeConnections() >= guard.connectionLimit) return undefined
+    guard.downUntil = Date.now() + DOWN_RETRY_MS
+    return Object.assign(new Error(`no database connection could be made within ${timeoutMs} ms`), { code: DB_UNREACHABLE })
+  }
   return new Promise((resolve, reject) => {
     let late = false
     const timer = setTimeout(() => {
       late = true
-      if (pool.activeConnections() < guard.connectionLimit) {
-        guard.downUntil = Date.now() + DOWN_RETRY_MS
-        reject(Object.assign(new Error(`no database connection could be made within ${timeoutMs} ms`), { code: DB_UNREACHABLE }))
-        return
-      }
-      reject(Object.assign(new Error(`no database connection within ${timeoutMs} ms`), { errno: 45028, code: 'ER_GET_CONNECTION_TIMEOUT', sqlState: 'HY000' }))
+      reject(unreachable() ?? Object.assign(new Error(`no database connection within ${timeoutMs} ms`), { errno: 45028, code: 'ER_GET_CONNECTION_TIMEOUT', sqlState: 'HY000' }))
     }, timeoutMs)
     pool.getConnection().then(
       (conn) => {
@@ -172,8 +173,11 @@ function acquire(pool: mariadb.Pool, guard: Guard): Promise<mariadb.PoolConnecti
       },
       (err: unknown) => {
         clearTimeout(timer)
-        if (databaseTrouble(err) === 'down') guard.downUntil = Date.now() + DOWN_RETRY_MS
-        if (!late) reject(err)
+        if (late) return
+        const trouble = databaseTrouble(err)
+        if (trouble === 'down') guard.downUntil = Date.now() + DOWN_RETRY_MS
+        // The pool's own timeout (it may fire before ours) is the same verdict as ours.
+        reject((trouble === 'busy' && unreachable()) || err)
       },
     )
   })
