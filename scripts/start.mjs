@@ -129,6 +129,10 @@ function shutdown(code) {
 }
 process.on('SIGINT', () => shutdown(0))
 process.on('SIGTERM', () => shutdown(0))
+// `kill -HUP <pid>`: start again the instances left down after a crash loop, once their cause is fixed.
+process.on('SIGHUP', () => {
+  if (supervisor.revive().length === 0) console.error('SIGHUP: no instance is down')
+})
 
 const deadline = Date.now() + 60_000
 for (const p of plan) {
@@ -156,5 +160,6 @@ All services are UP.
   Readiness         ${gateway[0]}/health/ready
   Metrics           ${plan.map((p) => `${p.url}/metrics`).join('\n                    ')}
   A user token      npm run token -- --user 1
-An instance that exits is started again; Ctrl-C stops everything.`)
+An instance that exits is started again; one left down after a crash loop starts again on
+\`kill -HUP ${process.pid}\`; Ctrl-C stops everything.`)
 }
