@@ -1,3 +1,4 @@
+import { spawn, type ChildProcess } from 'node:child_process'
 import { readFile } from 'node:fs/promises'
 import type { DrillContext, DrillMode } from './run.js'
 
@@ -171,12 +172,12 @@ export const INCIDENTS: Incident[] = [
       const info = await redisCli(ctx, 'info', 'memory')
       const used = Number(/used_memory:(\d+)/.exec(info.output)?.[1])
       if (!(used > 0)) throw new Error(`redis-cli info memory gave no used_memory: ${info.output}`)
-      // A little room left: the line fills it within seconds and then every write is refused (noeviction).
-      const max = used + 256 * 1024
+      // maxmemory at what Redis uses now: reached, so every write that needs memory is refused (noeviction).
+      const max = used
       await redisCli(ctx, 'config', 'set', 'maxmemory-policy', 'noeviction')
       const set = await redisCli(ctx, 'config', 'set', 'maxmemory', String(max))
       if (set.exitCode !== 0) throw new Error(`config set maxmemory failed: ${set.output}`)
-      return `Redis maxmemory set to ${max} bytes (used_memory ${used} + 256 KiB), policy noeviction`
+      return `Redis maxmemory set to ${max} bytes, its used_memory at that moment (policy noeviction)`
     },
     mitigation: 'raise maxmemory: `redis-cli CONFIG SET maxmemory 1gb` (keeping noeviction), then `redis-cli INFO memory`',
     async mitigate(ctx) {
@@ -190,8 +191,101 @@ export const INCIDENTS: Incident[] = [
   },
 ]
 
+/** A client session of the drill's own, as an operator's or a batch job's would be. */
+function mariadbSession(ctx: DrillContext, user: string, sql: string): ChildProcess {
+  const child = spawn('mariadb', ['--host=127.0.0.1', `--port=${ctx.stack.mariadb.port}`, `--user=${user}`, 'tickets_booking'], { stdio: ['pipe', 'ignore', 'ignore'] })
+  child.stdin!.write(sql)
+  return child
+}
+const mariadbExec = (ctx: DrillContext, sql: string) => ctx.sh('mariadb', ['--host=127.0.0.1', `--port=${ctx.stack.mariadb.port}`, '--user=root', '--batch', '-e', sql])
+let lockHolder: ChildProcess | undefined
+
+const slowQuery: Incident = {
+  id: '3.2.2',
+  section: '3.2.2',
+  title: 'A slow query: a long-held lock (a dump without --single-transaction holds LOCK TABLES seats READ)',
+  runbook: 'slow-queries',
+  alert: { name: 'SlowQueries', labels: { service: 'booking-service' } },
+  expects503: false,
+  alertWithinMs: firesWithin(300),
+  resolveWithinMs: resolvesWithin(600),
+  async inject(ctx) {
+    await mariadbExec(ctx, "CREATE USER IF NOT EXISTS 'nightly_dump'@'127.0.0.1'; GRANT SELECT, LOCK TABLES ON tickets_booking.* TO 'nightly_dump'@'127.0.0.1'")
+    // The session keeps its lock while its stdin stays open.
+    lockHolder = mariadbSession(ctx, 'nightly_dump', 'LOCK TABLES seats READ;\n')
+    await new Promise((r) => setTimeout(r, 500))
+    return 'a session of user nightly_dump holds LOCK TABLES seats READ (reads go on; every write to seats waits for it)'
+  },
+  async whileFiring(ctx) {
+    const list = await mariadbExec(ctx, 'SHOW FULL PROCESSLIST')
+    const waiting = list.output.split('\n').filter((l) => /Waiting for table/i.test(l)).length
+    return `SHOW FULL PROCESSLIST: ${waiting} statements waiting for the table lock`
+  },
+  mitigation: '`SHOW FULL PROCESSLIST` names the session that holds the lock (statements wait for "table metadata lock"); `KILL <its id>`',
+  async mitigate(ctx) {
+    const list = await mariadbExec(ctx, "SELECT id FROM information_schema.PROCESSLIST WHERE user = 'nightly_dump'")
+    const id = Number(list.output.split('\n')[1])
+    if (!(id > 0)) return { ok: false, detail: `no session of nightly_dump in the process list: ${list.output}` }
+    const kill = await mariadbExec(ctx, `KILL ${id}`)
+    const after = await mariadbExec(ctx, "SELECT COUNT(*) FROM information_schema.PROCESSLIST WHERE state LIKE 'Waiting for table%'")
+    lockHolder?.kill()
+    const waiting = Number(after.output.split('\n')[1])
+    return { ok: kill.exitCode === 0 && waiting === 0, detail: `KILL ${id} exit ${kill.exitCode}; ${waiting} statements still waiting for a table lock` }
+  },
+  recovery: { withinMs: 3_000, why: 'runbook slow-queries: no statement runs longer than MYSQL_STATEMENT_TIMEOUT_MS (3 s), so the last one waiting ends within 3 s' },
+}
+INCIDENTS.push(slowQuery)
+
+const instanceDown: Incident = {
+  id: '3.1.1',
+  section: '3.1.1',
+  title: 'An instance down: booking-2 (of 2) killed under load again and again until the supervisor leaves it down',
+  runbook: 'service-down',
+  alert: { name: 'ServiceDown', labels: { job: 'booking-service' } },
+  expects503: false,
+  scale: { booking: 2 },
+  alertWithinMs: firesWithin(60),
+  resolveWithinMs: resolvesWithin(0),
+  async inject(ctx) {
+    const given = () => ctx.stack.output.some((l) => l.includes('booking-2 exited') && l.includes('leaving it down'))
+    let kills = 0
+    const deadline = Date.now() + 90_000
+    while (!given() && Date.now() < deadline) {
+      const [pid] = await ctx.stack.pidsOf('booking-2')
+      if (pid) {
+        process.kill(pid, 'SIGKILL')
+        kills++
+      }
+      await new Promise((r) => setTimeout(r, 200))
+    }
+    if (!given()) throw new Error(`the supervisor did not leave booking-2 down after ${kills} kills`)
+    return `booking-2 killed with SIGKILL ${kills} times, each time it came back; the supervisor left it down ("${ctx.stack.output.find((l) => l.includes('booking-2 exited') && l.includes('leaving it down'))}")`
+  },
+  mitigation: "once the cause is fixed, `kill -HUP <npm start pid>` starts the instances left down again (the pid is in npm start's banner)",
+  async mitigate(ctx) {
+    const hup = await ctx.sh('kill', ['-HUP', String(ctx.stack.supervisorPid)])
+    const url = `http://127.0.0.1:${ctx.stack.ports.booking + 10}/health/ready`
+    const started = Date.now()
+    let ready = false
+    while (!ready && Date.now() - started < 30_000) {
+      ready = await fetch(url, { signal: AbortSignal.timeout(1_000) }).then(
+        (r) => r.ok,
+        () => false,
+      )
+      if (!ready) await new Promise((r) => setTimeout(r, 200))
+    }
+    const line = ctx.stack.output.find((l) => l.includes('booking-2 started again'))
+    return {
+      ok: hup.exitCode === 0 && ready && line !== undefined,
+      detail: `kill -HUP exit ${hup.exitCode}; npm start said "${line ?? 'nothing'}"; booking-2 ${ready ? `ready ${((Date.now() - started) / 1000).toFixed(1)} s later` : 'not ready after 30 s'}`,
+    }
+  },
+  recovery: { withinMs: 15_000, why: 'runbook service-down: an instance started again is ready within 15 s' },
+}
+INCIDENTS.push(instanceDown)
+
 export function findIncidents(name: string): Incident[] {
-  if (name === 'all') return INCIDENTS
+  if (name === 'all') return [...INCIDENTS].sort((a, b) => a.section.localeCompare(b.section))
   const found = INCIDENTS.filter((i) => i.id === name || i.section === name)
   return found
 }

@@ -1,4 +1,5 @@
 import { spawn } from 'node:child_process'
+import { readFile } from 'node:fs/promises'
 import { createConcert } from '@tickets/booking-service/ops'
 import { readPaymentFacts } from '@tickets/payment-service/ops'
 import { readBookingFacts } from '../actions/booking-facts.js'
@@ -68,6 +69,11 @@ export interface DrillResult {
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
 const WARM_UP_MS = 10_000
+
+/** The 1-minute load average: latencies on a shared 2-core machine mean little without it. */
+async function loadAverage(): Promise<string> {
+  return (await readFile('/proc/loadavg', 'utf8').catch(() => '?')).split(' ')[0]!
+}
 
 export function runCommand(command: string, args: string[], env: Record<string, string> = {}, timeoutMs = 60_000): Promise<CommandRun> {
   const at = Date.now()
@@ -155,7 +161,7 @@ export async function runDrill(incident: Incident, mode: DrillMode, log: (line: 
 
     const firingBefore = (await prometheus.alerts()).filter((a) => a.state === 'firing').map((a) => a.labels.alertname)
     const faultAt = Date.now()
-    note(`fault injected: ${await incident.inject(ctx)}`)
+    note(`fault injected: ${await incident.inject(ctx)} (machine load average ${await loadAverage()})`)
     const alertWithinMs = incident.alertWithinMs(mode)
     const alert = await waitFor(async () => (await prometheus!.alerts()).find((a) => matches(a, incident) && a.state === 'firing'), alertWithinMs, 500)
     const alertAt = alert ? Date.now() : undefined
@@ -187,7 +193,7 @@ export async function runDrill(incident: Incident, mode: DrillMode, log: (line: 
     if (resolved) note(`alert resolved: ${incident.alert.name} no longer pending or firing`)
     await sleep(mode.calmMs)
     await probe.stop()
-    note(`probe stopped: ${probe.outcomes.length} requests, ${probe.paid.length} payments answered 201`)
+    note(`probe stopped: ${probe.outcomes.length} requests, ${probe.paid.length} payments answered 201 (machine load average ${await loadAverage()})`)
 
     const money = await checkMoney(ctx, probe)
     note(`reconcile: ${money.reconcile.exitCode === 0 ? 'clean' : 'VIOLATIONS'}`)

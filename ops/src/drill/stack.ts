@@ -14,6 +14,10 @@ export type Throwaway = Awaited<ReturnType<typeof startThrowawayRedis>>
 
 export interface DrillStack {
   gateway: string
+  /** Each service's base port (instance i listens on it + 10·(i-1)). */
+  ports: { gateway: number; queue: number; booking: number; payment: number }
+  /** The pid of scripts/start.mjs (the supervisor): `kill -HUP` starts instances left down again. */
+  supervisorPid: number
   mariadb: Mariadb
   redis: Throwaway
   nats: Throwaway
@@ -123,6 +127,8 @@ export async function startDrillStack(opts: { scale?: Record<string, number>; ex
 
   return {
     gateway: `http://127.0.0.1:${ports.GATEWAY_PORT}`,
+    ports: { gateway: ports.GATEWAY_PORT, queue: ports.QUEUE_PORT, booking: ports.BOOKING_PORT, payment: ports.PAYMENT_PORT },
+    supervisorPid: child.pid!,
     mariadb,
     redis,
     nats,
