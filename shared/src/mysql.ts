@@ -24,11 +24,12 @@ const STATEMENT_GRACE_MS = 250
 
 /**
  * Once the server gave no connection (refused, or none could be made within the acquire timeout) or
- * did not answer a statement at all, every caller is answered at once for this long instead of each
- * waiting the acquire timeout (a 1 s wait per request while MariaDB is down; drill 3.2.1). The first
- * caller after it tries again, as the Redis guard does.
+ * did not answer a statement at all, every caller is answered at once (a 1 s wait per request while
+ * MariaDB was down; drill 3.2.1) and a background probe asks the pool for a connection every
+ * DOWN_RETRY_MS until one comes: no request pays for finding out whether it is back.
  */
 const DOWN_RETRY_MS = 1_000
+const POOL_CLOSED = 45027
 
 /**
  * The service's one MariaDB pool: Prisma's adapter runs on it, hot paths run single statements on
@@ -66,7 +67,25 @@ export function createPool(settings: PoolSettings): mariadb.Pool {
     deadlineMs: settings.statementTimeoutMs ? settings.statementTimeoutMs + STATEMENT_GRACE_MS : 0,
     acquireTimeoutMs: settings.acquireTimeoutMs,
     connectionLimit: settings.connectionLimit,
-    downUntil: 0,
+    down: false,
+    markDown: () => undefined,
+  }
+  guard.markDown = () => {
+    if (guard.down) return
+    guard.down = true
+    const probe = () =>
+      setTimeout(() => {
+        pool.getConnection().then(
+          (conn) => {
+            void conn.release().catch(() => undefined)
+            guard.down = false
+          },
+          (err: unknown) => {
+            if ((err as { errno?: number }).errno !== POOL_CLOSED) probe()
+          },
+        )
+      }, DOWN_RETRY_MS).unref()
+    probe()
   }
   const guarded = guardPool(pool, guard)
   const traced = tracePool(guarded, { database: t.database, host: t.host, port: t.port })
@@ -79,8 +98,9 @@ interface Guard {
   deadlineMs: number
   acquireTimeoutMs: number
   connectionLimit: number
-  /** Until then the database is known down: acquire() rejects at once (DOWN_RETRY_MS). */
-  downUntil: number
+  /** The database is known down: acquire() rejects at once until the probe gets a connection. */
+  down: boolean
+  markDown: () => void
   observe?: (operation: string, seconds: number) => void
 }
 const guards = new WeakMap<object, Guard>()
@@ -108,7 +128,7 @@ function guarded<T>(guard: Guard, sql: string, conn: mariadb.PoolConnection, run
         // The statement's own promise rejects once the connection is gone: nobody waits for it now.
         work.catch(() => undefined)
         // Not even max_statement_time's error came back: the server is silent (paused, cut off).
-        guard.downUntil = Date.now() + DOWN_RETRY_MS
+        guard.markDown()
         reject(deadlineError(guard.deadlineMs))
         conn.destroy()
       }, guard.deadlineMs)
@@ -148,14 +168,12 @@ function guarded<T>(guard: Guard, sql: string, conn: mariadb.PoolConnection, run
  * next callers at once.
  */
 function acquire(pool: mariadb.Pool, guard: Guard): Promise<mariadb.PoolConnection> {
-  if (Date.now() < guard.downUntil) {
-    return Promise.reject(Object.assign(new Error(`the database failed within the last ${DOWN_RETRY_MS} ms; not asked`), { code: DB_UNREACHABLE }))
-  }
+  if (guard.down) return Promise.reject(Object.assign(new Error('the database is down (a probe asks again every second); not asked'), { code: DB_UNREACHABLE }))
   const timeoutMs = guard.acquireTimeoutMs
   // No connection in time while the pool was not full of lent ones: the server is the trouble.
   const unreachable = () => {
     if (pool.activeConnections() >= guard.connectionLimit) return undefined
-    guard.downUntil = Date.now() + DOWN_RETRY_MS
+    guard.markDown()
     return Object.assign(new Error(`no database connection could be made within ${timeoutMs} ms`), { code: DB_UNREACHABLE })
   }
   return new Promise((resolve, reject) => {
@@ -175,7 +193,7 @@ function acquire(pool: mariadb.Pool, guard: Guard): Promise<mariadb.PoolConnecti
         clearTimeout(timer)
         if (late) return
         const trouble = databaseTrouble(err)
-        if (trouble === 'down') guard.downUntil = Date.now() + DOWN_RETRY_MS
+        if (trouble === 'down') guard.markDown()
         // The pool's own timeout (it may fire before ours) is the same verdict as ours.
         reject((trouble === 'busy' && unreachable()) || err)
       },
