@@ -35,7 +35,7 @@ describe('when Redis stops', () => {
     expect((await join(app, 'after', concertId)).json().position).toBe(1)
   })
 
-  it('then a Redis that hangs (paused) still gives 503 within 200 ms instead of a hung request', async () => {
+  it('then a Redis that hangs (paused) still gives 503 within 200 ms instead of a hung request, and the next joins are refused at once', async () => {
     const concertId = aConcertId()
     await vi.waitFor(async () => expect((await join(app, 'warm', concertId)).statusCode).toBe(201), { timeout: 10_000, interval: 100 })
     redis.pause()
@@ -44,6 +44,8 @@ describe('when Redis stops', () => {
       expect(result.statusCode).toBe(503)
       expect(result.json().code).toBe('QUEUE_UNAVAILABLE')
       expect(ms).toBeLessThan(200)
+      const next = await Promise.all(['hung-2', 'hung-3', 'hung-4'].map((user) => timed(() => join(app, user, concertId))))
+      expect(next.map((n) => ({ status: n.result.statusCode, atOnce: n.ms < 50 }))).toEqual(Array(3).fill({ status: 503, atOnce: true }))
     } finally {
       redis.resume()
     }
