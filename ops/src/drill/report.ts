@@ -16,7 +16,7 @@ function impactTable(outcomes: Outcome[], from: number, to: number): string[] {
   return [`| step | requests | ${statuses.map(label).join(' | ')} | p99 ms | max ms |`, `| --- | --: | ${statuses.map(() => '--:').join(' | ')} | --: | --: |`, ...rows]
 }
 
-const clock = (t: number, t0: number) => `${new Date(t).toISOString().slice(11, 23)} (+${((t - t0) / 1000).toFixed(1)} s)`
+const clock = (t: number, t0: number) => `${new Date(t).toISOString().slice(11, 23)} (${t >= t0 ? '+' : '-'}${(Math.abs(t - t0) / 1000).toFixed(1)} s)`
 
 /** A drill's report in the shape of the manual's post-mortem (section 7): summary, timeline, impact, cause, actions. */
 export function renderReport(r: DrillResult, command: string): string {
