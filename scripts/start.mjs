@@ -11,8 +11,9 @@ import { ensureStack } from './stack.mjs'
 import { supervise } from './supervisor.mjs'
 
 // --tag WORD: added to each child's command line as WORD/<instance>, so `ps` tells one stack from another.
+// --skip-build: the caller built just before (npm run drill), so no second turbo run.
 const { values } = parseArgs({
-  options: { scale: { type: 'string', multiple: true, default: [] }, tag: { type: 'string' } },
+  options: { scale: { type: 'string', multiple: true, default: [] }, tag: { type: 'string' }, 'skip-build': { type: 'boolean', default: false } },
   allowPositionals: false,
 })
 const scale = { queue: 1, booking: 1, payment: 1, gateway: 1 }
@@ -47,7 +48,7 @@ const ports = {
 // Instance i of a service listens on its base port + 10 * i.
 const urlsOf = (name) => Array.from({ length: scale[name] }, (_, i) => `http://${host}:${ports[name] + 10 * i}`)
 
-ensureBuilt()
+if (!values['skip-build']) ensureBuilt()
 try {
   await ensureStack(env)
 } catch (err) {
@@ -85,7 +86,8 @@ for (const [name, dir, extra] of [
 
 // Prometheus (deploy/prometheus/prometheus.yml) finds every instance this run started, scaled ones
 // included, through file service discovery: one target file per job, rewritten on each start.
-const targetsDir = join(root, '.data', 'prometheus-targets')
+// PROMETHEUS_TARGETS_DIR: elsewhere, for a second stack (a drill) that must not take the first's place.
+const targetsDir = env.PROMETHEUS_TARGETS_DIR ? resolve(env.PROMETHEUS_TARGETS_DIR) : join(root, '.data', 'prometheus-targets')
 mkdirSync(targetsDir, { recursive: true })
 for (const [job, dir] of [
   ['gateway', 'gateway'],
@@ -127,6 +129,10 @@ function shutdown(code) {
 }
 process.on('SIGINT', () => shutdown(0))
 process.on('SIGTERM', () => shutdown(0))
+// `kill -HUP <pid>`: start again the instances left down after a crash loop, once their cause is fixed.
+process.on('SIGHUP', () => {
+  if (supervisor.revive().length === 0) console.error('SIGHUP: no instance is down')
+})
 
 const deadline = Date.now() + 60_000
 for (const p of plan) {
@@ -154,5 +160,6 @@ All services are UP.
   Readiness         ${gateway[0]}/health/ready
   Metrics           ${plan.map((p) => `${p.url}/metrics`).join('\n                    ')}
   A user token      npm run token -- --user 1
-An instance that exits is started again; Ctrl-C stops everything.`)
+An instance that exits is started again; one left down after a crash loop starts again on
+\`kill -HUP ${process.pid}\`; Ctrl-C stops everything.`)
 }

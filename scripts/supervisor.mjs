@@ -85,6 +85,21 @@ export function supervise({ plan, start, log, policy = {}, now = Date.now }) {
     status() {
       return Object.fromEntries([...instances].map(([id, i]) => [id, { running: Boolean(i.child), restarts: i.restarts, down: i.down }]))
     },
+    /**
+     * Starts again every instance that was left down, each with a fresh policy (after its cause was
+     * fixed; npm start does it on SIGHUP); returns their ids.
+     */
+    revive() {
+      if (stopping) return []
+      const revived = [...instances.values()].filter((i) => i.down)
+      for (const i of revived) {
+        i.down = false
+        i.policy = createRestartPolicy(policy)
+        log(`${i.spec.id} started again (it had been left down)`)
+        run(i)
+      }
+      return revived.map((i) => i.spec.id)
+    },
     /** SIGTERM to every running instance (they drain), SIGKILL to any still running after graceMs. */
     stop(graceMs = 15_000) {
       if (!stopping) {

@@ -74,7 +74,7 @@ describe('supervise', () => {
     }
   })
 
-  it('when an instance crash-loops, then it is left down with one line and the others keep running', async () => {
+  it('when an instance crash-loops, then it is left down with one line and the others keep running, until revive() starts it again with a fresh policy', async () => {
     vi.useFakeTimers()
     try {
       const started: Record<string, FakeChild[]> = { a: [], b: [] }
@@ -99,6 +99,15 @@ describe('supervise', () => {
       expect(sup.status().b).toMatchObject({ running: true, restarts: 0 })
       await vi.advanceTimersByTimeAsync(120_000)
       expect(started.a).toHaveLength(5)
+
+      expect(sup.revive()).toEqual(['a'])
+      expect(started.a).toHaveLength(6)
+      expect(log.at(-1)).toBe('a started again (it had been left down)')
+      expect(sup.status().a).toMatchObject({ running: true, down: false })
+      started.a!.at(-1)!.emit('exit', 1, null)
+      await vi.advanceTimersByTimeAsync(500)
+      expect(started.a).toHaveLength(7)
+      expect(sup.revive()).toEqual([])
     } finally {
       vi.useRealTimers()
     }

@@ -23,10 +23,12 @@ const UNAVAILABLE_ERRNO = new Set([
   2006,
   2013,
 ])
-const NETWORK_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'EHOSTUNREACH', 'ENOTFOUND', 'DB_DEADLINE'])
+const NETWORK_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'EHOSTUNREACH', 'ENOTFOUND', 'DB_DEADLINE', 'DB_UNREACHABLE'])
 
 /** The code a statement that got no answer within its deadline rejects with (see mysql.ts). */
 export const DB_DEADLINE = 'DB_DEADLINE'
+/** The code a request is refused with, unasked, while the database is known down (see mysql.ts). */
+export const DB_UNREACHABLE = 'DB_UNREACHABLE'
 
 type Shape = { errno?: unknown; code?: unknown; sqlState?: unknown; kind?: unknown; cause?: unknown; meta?: { driverAdapterError?: unknown } }
 

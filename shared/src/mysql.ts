@@ -1,7 +1,7 @@
 import { context, SpanKind, SpanStatusCode, trace, type Attributes } from '@opentelemetry/api'
 import * as mariadb from 'mariadb'
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client'
-import { DB_DEADLINE, databaseUnavailable } from './db-errors.js'
+import { DB_DEADLINE, DB_UNREACHABLE, databaseTrouble, databaseUnavailable } from './db-errors.js'
 import { parseMysqlUrl } from './migrate.js'
 
 export interface PoolSettings {
@@ -21,6 +21,15 @@ export interface PoolSettings {
 
 /** Past the server's own max_statement_time, how long the client still waits for its answer. */
 const STATEMENT_GRACE_MS = 250
+
+/**
+ * Once the server gave no connection (refused, or none could be made within the acquire timeout) or
+ * did not answer a statement at all, every caller is answered at once (a 1 s wait per request while
+ * MariaDB was down; drill 3.2.1) and a background probe asks the pool for a connection every
+ * DOWN_RETRY_MS until one comes: no request pays for finding out whether it is back.
+ */
+const DOWN_RETRY_MS = 1_000
+const POOL_CLOSED = 45027
 
 /**
  * The service's one MariaDB pool: Prisma's adapter runs on it, hot paths run single statements on
@@ -54,7 +63,30 @@ export function createPool(settings: PoolSettings): mariadb.Pool {
   pool.on('connection', (conn) => {
     ;(conn as unknown as NodeJS.EventEmitter).on('error', () => undefined)
   })
-  const guard: Guard = { deadlineMs: settings.statementTimeoutMs ? settings.statementTimeoutMs + STATEMENT_GRACE_MS : 0, acquireTimeoutMs: settings.acquireTimeoutMs }
+  const guard: Guard = {
+    deadlineMs: settings.statementTimeoutMs ? settings.statementTimeoutMs + STATEMENT_GRACE_MS : 0,
+    acquireTimeoutMs: settings.acquireTimeoutMs,
+    connectionLimit: settings.connectionLimit,
+    down: false,
+    markDown: () => undefined,
+  }
+  guard.markDown = () => {
+    if (guard.down) return
+    guard.down = true
+    const probe = () =>
+      setTimeout(() => {
+        pool.getConnection().then(
+          (conn) => {
+            void conn.release().catch(() => undefined)
+            guard.down = false
+          },
+          (err: unknown) => {
+            if ((err as { errno?: number }).errno !== POOL_CLOSED) probe()
+          },
+        )
+      }, DOWN_RETRY_MS).unref()
+    probe()
+  }
   const guarded = guardPool(pool, guard)
   const traced = tracePool(guarded, { database: t.database, host: t.host, port: t.port })
   guards.set(traced, guard)
@@ -65,6 +97,10 @@ interface Guard {
   /** Client-side wait for one statement's answer; 0: unbounded. */
   deadlineMs: number
   acquireTimeoutMs: number
+  connectionLimit: number
+  /** The database is known down: acquire() rejects at once until the probe gets a connection. */
+  down: boolean
+  markDown: () => void
   observe?: (operation: string, seconds: number) => void
 }
 const guards = new WeakMap<object, Guard>()
@@ -91,6 +127,8 @@ function guarded<T>(guard: Guard, sql: string, conn: mariadb.PoolConnection, run
       const timer = setTimeout(() => {
         // The statement's own promise rejects once the connection is gone: nobody waits for it now.
         work.catch(() => undefined)
+        // Not even max_statement_time's error came back: the server is silent (paused, cut off).
+        guard.markDown()
         reject(deadlineError(guard.deadlineMs))
         conn.destroy()
       }, guard.deadlineMs)
@@ -122,16 +160,27 @@ function guarded<T>(guard: Guard, sql: string, conn: mariadb.PoolConnection, run
 }
 
 /**
- * pool.getConnection() within `timeoutMs`, all included. The pool's own acquireTimeout counts only
- * the wait in its queue: before that it pings each idle connection it would lend (up to pingTimeout,
- * 250 ms, each), and against a paused server that alone took 2 s for 8 idle connections.
+ * pool.getConnection() within the acquire timeout, all included. The pool's own acquireTimeout counts
+ * only the wait in its queue: before that it pings each idle connection it would lend (up to
+ * pingTimeout, 250 ms, each), and against a paused server that alone took 2 s for 8 idle connections.
+ * A timeout while fewer than connectionLimit connections are lent out, or a connection error, means
+ * the server cannot be reached (a busy pool has every connection lent): the guard then answers the
+ * next callers at once.
  */
-function acquire(pool: mariadb.Pool, timeoutMs: number): Promise<mariadb.PoolConnection> {
+function acquire(pool: mariadb.Pool, guard: Guard): Promise<mariadb.PoolConnection> {
+  if (guard.down) return Promise.reject(Object.assign(new Error('the database is down (a probe asks again every second); not asked'), { code: DB_UNREACHABLE }))
+  const timeoutMs = guard.acquireTimeoutMs
+  // No connection in time while the pool was not full of lent ones: the server is the trouble.
+  const unreachable = () => {
+    if (pool.activeConnections() >= guard.connectionLimit) return undefined
+    guard.markDown()
+    return Object.assign(new Error(`no database connection could be made within ${timeoutMs} ms`), { code: DB_UNREACHABLE })
+  }
   return new Promise((resolve, reject) => {
     let late = false
     const timer = setTimeout(() => {
       late = true
-      reject(Object.assign(new Error(`no database connection within ${timeoutMs} ms`), { errno: 45028, code: 'ER_GET_CONNECTION_TIMEOUT', sqlState: 'HY000' }))
+      reject(unreachable() ?? Object.assign(new Error(`no database connection within ${timeoutMs} ms`), { errno: 45028, code: 'ER_GET_CONNECTION_TIMEOUT', sqlState: 'HY000' }))
     }, timeoutMs)
     pool.getConnection().then(
       (conn) => {
@@ -142,7 +191,11 @@ function acquire(pool: mariadb.Pool, timeoutMs: number): Promise<mariadb.PoolCon
       },
       (err: unknown) => {
         clearTimeout(timer)
-        if (!late) reject(err)
+        if (late) return
+        const trouble = databaseTrouble(err)
+        if (trouble === 'down') guard.markDown()
+        // The pool's own timeout (it may fire before ours) is the same verdict as ours.
+        reject((trouble === 'busy' && unreachable()) || err)
       },
     )
   })
@@ -168,7 +221,7 @@ function guardConnection(conn: mariadb.PoolConnection, guard: Guard): mariadb.Po
  * dropped). Prisma's adapter runs on this layer; tracePool adds spans on top for everything else.
  */
 function guardPool(pool: mariadb.Pool, guard: Guard): mariadb.Pool {
-  const getConnection = async () => guardConnection(await acquire(pool, guard.acquireTimeoutMs), guard)
+  const getConnection = async () => guardConnection(await acquire(pool, guard), guard)
   const onConnection =
     (method: 'query' | 'execute' | 'batch') =>
     async (sql: unknown, values?: unknown): Promise<unknown> => {

@@ -1,6 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
-import { chmod, mkdtemp, rm } from 'node:fs/promises'
+import { chmod, mkdtemp, readFile, rm } from 'node:fs/promises'
 import { createConnection, createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { basename, join } from 'node:path'
@@ -99,6 +99,8 @@ export async function sweepStaleTestStreams(url = SHARED_SERVICES.find((s) => s.
 export interface ThrowawayServer {
   url: string
   port: number
+  /** The server's own pid file: a drill that starts it again by a runbook command finds it there. */
+  pidFile: string
   /** SIGSTOP: the server hangs (accepts nothing, answers nothing). */
   pause(): void
   resume(): void
@@ -128,6 +130,7 @@ function stopChild(child: ChildProcess | undefined): Promise<void> {
 
 async function throwaway(opts: {
   what: string
+  pidFile: (port: number) => string
   url: (port: number) => string
   command: string
   args: (port: number) => string[]
@@ -145,11 +148,14 @@ async function throwaway(opts: {
   return {
     url: opts.url(port),
     port,
+    pidFile: opts.pidFile(port),
     pause: () => child?.kill('SIGSTOP'),
     resume: () => child?.kill('SIGCONT'),
     async stop() {
       await stopChild(child)
       child = undefined
+      // Started again by someone else (a drill running the runbook's command): stopped by its pid file.
+      await stopByPidFile(opts.pidFile(port), opts.what)
     },
     async restart() {
       await stopChild(child)
@@ -158,10 +164,30 @@ async function throwaway(opts: {
   }
 }
 
+async function stopByPidFile(pidFile: string, comm: string): Promise<void> {
+  const pid = Number((await readFile(pidFile, 'utf8').catch(() => '')).trim())
+  // A stale file may name a pid that another program has since been given.
+  if (!(pid > 0) || (await readFile(`/proc/${pid}/comm`, 'utf8').catch(() => '')).trim() !== comm) return
+  const alive = () => {
+    try {
+      process.kill(pid, 0)
+      return true
+    } catch {
+      return false
+    }
+  }
+  if (!alive()) return
+  process.kill(pid, 'SIGCONT')
+  process.kill(pid, 'SIGTERM')
+  for (let i = 0; i < 60 && alive(); i++) await new Promise((r) => setTimeout(r, 50))
+  if (alive()) process.kill(pid, 'SIGKILL')
+}
+
 /** A private Redis on a free port, for tests that stop, pause or fill it. */
 export async function startThrowawayRedis(): Promise<ThrowawayServer & { dispose(): Promise<void> }> {
   const server = await throwaway({
     what: 'redis-server',
+    pidFile: (port) => join(tmpdir(), `tickets-throwaway-redis-${port}.pid`),
     command: 'redis-server',
     args: (port) => ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--pidfile', join(tmpdir(), `tickets-throwaway-redis-${port}.pid`)],
     url: (port) => `redis://127.0.0.1:${port}`,
@@ -174,8 +200,9 @@ export async function startThrowawayNats(): Promise<ThrowawayServer & { dispose(
   const dir = await mkdtemp(join(tmpdir(), 'tickets-throwaway-nats-'))
   const server = await throwaway({
     what: 'nats-server',
+    pidFile: () => join(dir, 'nats-server.pid'),
     command: process.env.NATS_SERVER_BIN ?? (await which(['nats-server', '/usr/sbin/nats-server'])),
-    args: (port) => ['-a', '127.0.0.1', '-p', String(port), '-js', '-sd', dir],
+    args: (port) => ['-a', '127.0.0.1', '-p', String(port), '-js', '-sd', dir, '-P', join(dir, 'nats-server.pid')],
     url: (port) => `nats://127.0.0.1:${port}`,
   })
   return {
@@ -188,29 +215,33 @@ export async function startThrowawayNats(): Promise<ThrowawayServer & { dispose(
 }
 
 /** A private MariaDB on a free port with its own data directory (about a second to start). */
-export async function startThrowawayMariadb(): Promise<ThrowawayServer & { dispose(): Promise<void> }> {
+export async function startThrowawayMariadb(): Promise<ThrowawayServer & { dispose(): Promise<void>; binary: string; args: string[] }> {
   const dir = await mkdtemp(join(tmpdir(), 'tickets-throwaway-mariadb-'))
   // mariadbd drops to the mysql user, which must be able to enter the directory.
   await chmod(dir, 0o755)
   const install = spawn('mariadb-install-db', ['--user=mysql', `--datadir=${dir}/data`, '--skip-test-db', '--auth-root-authentication-method=normal'], { stdio: 'ignore' })
   await new Promise<void>((resolve, reject) => install.once('exit', (code) => (code === 0 ? resolve() : reject(new Error(`mariadb-install-db exited ${code}`)))))
   const mariadbd = await which(['mariadbd', '/usr/sbin/mariadbd'])
+  const args = (port: number) => [
+    '--no-defaults',
+    '--user=mysql',
+    `--datadir=${dir}/data`,
+    `--socket=${dir}/data/mysqld.sock`,
+    `--port=${port}`,
+    '--bind-address=127.0.0.1',
+    `--pid-file=${dir}/data/mysqld.pid`,
+  ]
   const server = await throwaway({
     what: 'mariadbd',
+    pidFile: () => `${dir}/data/mysqld.pid`,
     command: mariadbd,
-    args: (port) => [
-      '--no-defaults',
-      '--user=mysql',
-      `--datadir=${dir}/data`,
-      `--socket=${dir}/data/mysqld.sock`,
-      `--port=${port}`,
-      '--bind-address=127.0.0.1',
-      `--pid-file=${dir}/data/mysqld.pid`,
-    ],
+    args,
     url: (port) => `mysql://root@127.0.0.1:${port}`,
   })
   return {
     ...server,
+    binary: mariadbd,
+    args: args(server.port),
     async dispose() {
       await server.stop()
       await rm(dir, { recursive: true, force: true })

@@ -50,3 +50,18 @@ describe('a seat row locked for a moment', () => {
     expect(res.statusCode, res.body).toBe(201)
   })
 })
+
+describe('the seats table locked by another session', () => {
+  it('when a dump without --single-transaction holds LOCK TABLES seats READ, then a hold answers 409 within 500 ms instead of waiting out the statement bound, and gets the seat once the lock is gone', async () => {
+    const { scheduleId } = await aConcert(app, { seats: 5 })
+    await stuck.query('LOCK TABLES seats READ')
+    try {
+      const started = performance.now()
+      const res = await hold(app, 'during-dump', scheduleId, 4)
+      expect({ status: res.statusCode, code: res.json().code, fast: performance.now() - started < 500 }).toEqual({ status: 409, code: 'BOOKING_SEAT_TAKEN', fast: true })
+    } finally {
+      await stuck.query('UNLOCK TABLES')
+    }
+    expect((await hold(app, 'after-dump', scheduleId, 4)).statusCode).toBe(201)
+  })
+})

@@ -42,6 +42,7 @@ const ENDED_MEMORY_MS = 24 * 3_600_000
 // Bounds one script run (Redis is single-threaded): at most this many admissions, expiries and drop-outs per tick.
 export const STEP_BATCH_LIMIT = 5_000
 const REGISTER_EVERY_MS = 30_000
+const SILENT_RETRY_MS = 1_000
 const ENDED_SET: Record<'CONFIRMED' | 'RELEASED' | 'REFUNDED', number> = { CONFIRMED: 5, RELEASED: 6, REFUNDED: 7 }
 
 function base(concertId: string) {
@@ -116,11 +117,19 @@ export function createRedisLineStore(redis: Redis, opts: { timeoutMs: number }):
   }
   const cmd = redis as unknown as LineCommands
   const registered = new Map<string, number>()
+  // A new connection may be to a Redis that lost its data (killed, restarted empty): the lines must
+  // be registered again by the next join, or nobody is admitted until the memo runs out (drill 3.3.1).
+  redis.on('ready', () => registered.clear())
+
+  // After a command got no answer at all (a hung Redis keeps its connection open), the next calls
+  // are refused at once for a second instead of each waiting the timeout (drill 3.3.1-paused: every
+  // join and poll waited 150 ms, some past 250 ms with the gateway's share); as shared's Redis guard.
+  let silentUntil = 0
 
   async function guarded<T>(what: string, run: () => Promise<T>): Promise<T> {
     const unavailable = (cause?: unknown) =>
       new AppError('QUEUE_UNAVAILABLE', `The waiting room cannot reach its store (${what}); retry in a moment`, { cause, headers: { 'retry-after': RETRY_AFTER_S } })
-    if (redis.status !== 'ready') throw unavailable()
+    if (redis.status !== 'ready' || Date.now() < silentUntil) throw unavailable()
     let timer: NodeJS.Timeout | undefined
     try {
       return await Promise.race([
@@ -128,7 +137,14 @@ export function createRedisLineStore(redis: Redis, opts: { timeoutMs: number }):
         new Promise<never>((_, reject) => {
           // setImmediate runs after the poll phase: a reply that arrived while the event loop was busy
           // is read first, so only a Redis that really did not answer counts as a timeout.
-          timer = setTimeout(() => setImmediate(() => reject(new Error(`no answer within ${opts.timeoutMs} ms`))), opts.timeoutMs)
+          timer = setTimeout(
+            () =>
+              setImmediate(() => {
+                silentUntil = Date.now() + SILENT_RETRY_MS
+                reject(new Error(`no answer within ${opts.timeoutMs} ms`))
+              }),
+            opts.timeoutMs,
+          )
         }),
       ])
     } catch (err) {

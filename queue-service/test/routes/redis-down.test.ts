@@ -1,5 +1,6 @@
 import { isolation, startThrowawayRedis } from '@tickets/testkit'
 import { afterAll, describe, expect, it, vi } from 'vitest'
+import { CONCERTS_KEY } from '../../src/adapters/keys.js'
 import { aConcertId, buildTestApp, join, poll } from '../helpers/build-test-app.js'
 
 const redis = await startThrowawayRedis()
@@ -34,7 +35,7 @@ describe('when Redis stops', () => {
     expect((await join(app, 'after', concertId)).json().position).toBe(1)
   })
 
-  it('then a Redis that hangs (paused) still gives 503 within 200 ms instead of a hung request', async () => {
+  it('then a Redis that hangs (paused) still gives 503 within 200 ms instead of a hung request, and the next joins are refused at once', async () => {
     const concertId = aConcertId()
     await vi.waitFor(async () => expect((await join(app, 'warm', concertId)).statusCode).toBe(201), { timeout: 10_000, interval: 100 })
     redis.pause()
@@ -43,8 +44,22 @@ describe('when Redis stops', () => {
       expect(result.statusCode).toBe(503)
       expect(result.json().code).toBe('QUEUE_UNAVAILABLE')
       expect(ms).toBeLessThan(200)
+      const next = await Promise.all(['hung-2', 'hung-3', 'hung-4'].map((user) => timed(() => join(app, user, concertId))))
+      expect(next.map((n) => ({ status: n.result.statusCode, atOnce: n.ms < 50 }))).toEqual(Array(3).fill({ status: 503, atOnce: true }))
     } finally {
       redis.resume()
     }
+  })
+
+  it('then a Redis that comes back empty (killed, its data lost) has the line registered again by the next join, so admissions resume at once', async () => {
+    const concertId = aConcertId()
+    await vi.waitFor(async () => expect((await join(app, 'first', concertId)).statusCode).toBe(201), { timeout: 10_000, interval: 100 })
+    const lines = () => app.redis.smembers(CONCERTS_KEY)
+    expect(await lines()).toContain(concertId)
+
+    await redis.stop()
+    await redis.restart()
+    await vi.waitFor(async () => expect((await join(app, 'again', concertId)).statusCode).toBe(201), { timeout: 10_000, interval: 100 })
+    expect(await lines()).toContain(concertId)
   })
 })

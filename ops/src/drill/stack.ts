@@ -1,0 +1,153 @@
+import { spawn, type ChildProcess } from 'node:child_process'
+import { randomBytes } from 'node:crypto'
+import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { signUserToken } from '@tickets/shared/auth'
+import { freePort, startThrowawayMariadb, startThrowawayNats, startThrowawayRedis } from '@tickets/shared/testing'
+
+export const repoRoot = fileURLToPath(new URL('../../../', import.meta.url))
+
+export type Mariadb = Awaited<ReturnType<typeof startThrowawayMariadb>>
+export type Throwaway = Awaited<ReturnType<typeof startThrowawayRedis>>
+
+export interface DrillStack {
+  gateway: string
+  /** Each service's base port (instance i listens on it + 10·(i-1)). */
+  ports: { gateway: number; queue: number; booking: number; payment: number }
+  /** The pid of scripts/start.mjs (the supervisor): `kill -HUP` starts instances left down again. */
+  supervisorPid: number
+  mariadb: Mariadb
+  redis: Throwaway
+  nats: Throwaway
+  /** Env for `node ops/dist/cli.js <action>` against this stack (what the runbook's `npm run ops --` reads). */
+  opsEnv: Record<string, string>
+  bookingDb: string
+  paymentDb: string
+  targetsDir: string
+  tracesFile: string
+  /** Every line `npm start` and its services wrote (JSON log lines and the supervisor's). */
+  output: string[]
+  userToken(userId: string): Promise<string>
+  /** Pids of this stack's instance (`booking-1`), found by the tag on their command line. */
+  pidsOf(instance: string): Promise<number[]>
+  stop(): Promise<void>
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
+
+/**
+ * What `npm start` runs, on throw-away MariaDB, Redis and NATS on free ports: scripts/start.mjs with
+ * its env pointing at them, its own service ports, secrets and Prometheus target files, and a tag on
+ * every child's command line so that only this stack's processes are ever signalled.
+ */
+export async function startDrillStack(opts: { scale?: Record<string, number>; extraEnv?: Record<string, string>; log?: (line: string) => void } = {}): Promise<DrillStack> {
+  const work = await mkdtemp(join(tmpdir(), 'tickets-drill-'))
+  const [mariadb, redis, nats] = await Promise.all([startThrowawayMariadb(), startThrowawayRedis(), startThrowawayNats()])
+  const tag = `tickets-drill-${randomBytes(3).toString('hex')}`
+  const secret = randomBytes(32).toString('base64url')
+  const operatorSecret = randomBytes(32).toString('base64url')
+  const ports = { GATEWAY_PORT: await freePort(), QUEUE_PORT: await freePort(), BOOKING_PORT: await freePort(), PAYMENT_PORT: await freePort(), OPERATOR_PORT: await freePort() }
+  const bookingDb = `${mariadb.url}/tickets_booking`
+  const paymentDb = `${mariadb.url}/tickets_payment`
+  const targetsDir = join(work, 'prometheus-targets')
+  const tracesFile = join(work, 'traces.jsonl')
+  const env: Record<string, string> = {
+    ...(process.env as Record<string, string>),
+    ...Object.fromEntries(Object.entries(ports).map(([k, v]) => [k, String(v)])),
+    MYSQL_URL: mariadb.url,
+    REDIS_URL: redis.url,
+    NATS_URL: nats.url,
+    AUTH_JWT_SECRET: secret,
+    OPERATOR_SECRET: operatorSecret,
+    // One machine plays every fan, each from its own X-Forwarded-For address.
+    TRUSTED_PROXIES: '127.0.0.1',
+    PROMETHEUS_TARGETS_DIR: targetsDir,
+    TRACES_FILE: tracesFile,
+    LOG_LEVEL: 'warn',
+    SHUTDOWN_GRACE_MS: '3000',
+    ...opts.extraEnv,
+  }
+  const scaleArgs = Object.entries(opts.scale ?? {}).flatMap(([name, n]) => ['--scale', `${name}=${n}`])
+  const output: string[] = []
+  const child: ChildProcess = spawn(process.execPath, ['scripts/start.mjs', '--tag', tag, '--skip-build', ...scaleArgs], {
+    cwd: repoRoot,
+    detached: true,
+    env,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  })
+  for (const s of [child.stdout!, child.stderr!]) {
+    let rest = ''
+    s.on('data', (chunk: Buffer) => {
+      const lines = (rest + chunk.toString('utf8')).split('\n')
+      rest = lines.pop() ?? ''
+      for (const line of lines) {
+        output.push(line)
+        if (!line.startsWith('{')) opts.log?.(line)
+      }
+      if (output.length > 20_000) output.splice(0, output.length - 20_000)
+    })
+  }
+
+  const pidsOf = async (instance: string) => {
+    const pids: number[] = []
+    for (const d of await readdir('/proc')) {
+      if (!/^\d+$/.test(d)) continue
+      const cmdline = await readFile(`/proc/${d}/cmdline`, 'utf8').catch(() => '')
+      if (cmdline.split('\0').includes(`${tag}/${instance}`)) pids.push(Number(d))
+    }
+    return pids
+  }
+
+  const stop = async () => {
+    if (child.exitCode === null && child.signalCode === null) {
+      const exited = new Promise((r) => child.once('exit', r))
+      child.kill('SIGTERM')
+      await Promise.race([exited, sleep(20_000)])
+    }
+    for (const name of ['gateway', 'queue', 'booking', 'payment']) {
+      for (let i = 1; i <= 8; i++) for (const pid of await pidsOf(`${name}-${i}`)) process.kill(pid, 'SIGKILL')
+    }
+    if (child.exitCode === null && child.signalCode === null) process.kill(-child.pid!, 'SIGKILL')
+    await Promise.all([mariadb.dispose(), redis.dispose(), nats.dispose()])
+    await rm(work, { recursive: true, force: true })
+  }
+
+  const deadline = Date.now() + 120_000
+  while (!output.some((l) => l.includes('All services are UP'))) {
+    if (child.exitCode !== null || Date.now() > deadline) {
+      await stop()
+      throw new Error(
+        `the drill's stack did not come up (npm start ${child.exitCode === null ? 'not ready after 120 s' : `exited ${child.exitCode}`}):\n${output.slice(-40).join('\n')}`,
+      )
+    }
+    await sleep(250)
+  }
+
+  return {
+    gateway: `http://127.0.0.1:${ports.GATEWAY_PORT}`,
+    ports: { gateway: ports.GATEWAY_PORT, queue: ports.QUEUE_PORT, booking: ports.BOOKING_PORT, payment: ports.PAYMENT_PORT },
+    supervisorPid: child.pid!,
+    mariadb,
+    redis,
+    nats,
+    opsEnv: {
+      BOOKING_MYSQL_URL: bookingDb,
+      PAYMENT_MYSQL_URL: paymentDb,
+      REDIS_URL: redis.url,
+      NATS_URL: nats.url,
+      OPERATOR_SECRET: operatorSecret,
+      GATEWAY_OPERATOR_URL: `http://127.0.0.1:${ports.OPERATOR_PORT}`,
+      TRACES_FILE: tracesFile,
+    },
+    bookingDb,
+    paymentDb,
+    targetsDir,
+    tracesFile,
+    output,
+    userToken: (userId) => signUserToken({ secret, userId, ttlSeconds: 3_600 }),
+    pidsOf,
+    stop,
+  }
+}

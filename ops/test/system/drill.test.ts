@@ -1,0 +1,23 @@
+// Two of the manual's incidents rehearsed end to end in fast mode (npm run drill -- <id> --fast): each
+// on its own throw-away MariaDB, Redis and NATS, npm start's services and a real Prometheus. A check
+// that fails (a 5xx, a hang, a slow 503, an alert that does not fire or resolve, a mitigation that
+// does not work, money or seats that do not add up) fails the test, naming the check.
+import { describe, expect, it } from 'vitest'
+import { findIncidents } from '../../src/drill/incidents.js'
+import { MODES, runDrill } from '../../src/drill/run.js'
+
+const failedChecks = async (id: string) => {
+  const [incident] = findIncidents(id)
+  const result = await runDrill(incident!, MODES.fast)
+  return result.checks.filter((c) => !c.ok).map((c) => `${c.name}: ${c.detail}`)
+}
+
+describe('npm run drill --fast', () => {
+  it('when Redis hangs under load (3.3.1-paused), then every check of the drill passes', async () => {
+    expect(await failedChecks('3.3.1-paused')).toEqual([])
+  }, 240_000)
+
+  it('when Redis reaches maxmemory under load (3.3.2), then every check of the drill passes', async () => {
+    expect(await failedChecks('3.3.2')).toEqual([])
+  }, 240_000)
+})

@@ -1,0 +1,65 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { databaseTrouble } from '../src/db-errors.js'
+import { createPool } from '../src/mysql.js'
+import { startThrowawayMariadb, type ThrowawayServer } from '../src/testing.js'
+
+let mariadb: ThrowawayServer & { dispose(): Promise<void> }
+beforeAll(async () => {
+  mariadb = await startThrowawayMariadb()
+})
+afterAll(async () => {
+  await mariadb?.dispose()
+})
+
+async function timed(run: () => Promise<unknown>) {
+  const started = performance.now()
+  const outcome = await run().then(
+    () => 'ok' as const,
+    (err: unknown) => databaseTrouble(err) ?? 'other',
+  )
+  return { outcome, ms: performance.now() - started }
+}
+
+describe('a pool whose database is down', () => {
+  it('when every connection is lent out (a busy pool, not a down database), then each caller still waits the acquire timeout and is told busy', async () => {
+    const pool = createPool({ url: `${mariadb.url}/mysql`, connectionLimit: 1, acquireTimeoutMs: 300, statementTimeoutMs: 3_000 })
+    pool.on('error', () => undefined)
+    try {
+      const held = await pool.getConnection()
+      const waits = [await timed(() => pool.query('SELECT 1')), await timed(() => pool.query('SELECT 1'))]
+      expect(waits.map((w) => ({ outcome: w.outcome, waited: w.ms >= 250 }))).toEqual([
+        { outcome: 'busy', waited: true },
+        { outcome: 'busy', waited: true },
+      ])
+      await held.release()
+      expect((await timed(() => pool.query('SELECT 1'))).outcome).toBe('ok')
+    } finally {
+      await pool.end().catch(() => undefined)
+    }
+  }, 30_000)
+  it('when MariaDB stops, then one caller waits the acquire timeout, the next ones are refused at once however long it lasts, all told down, and it serves again once MariaDB is back', async () => {
+    const pool = createPool({ url: `${mariadb.url}/mysql`, connectionLimit: 4, acquireTimeoutMs: 800, statementTimeoutMs: 3_000 })
+    pool.on('error', () => undefined)
+    try {
+      expect((await timed(() => pool.query('SELECT 1'))).outcome).toBe('ok')
+      await mariadb.stop()
+      const first = await timed(() => pool.query('SELECT 1'))
+      expect(first.outcome).toBe('down')
+      const next = await Promise.all(Array.from({ length: 5 }, () => timed(() => pool.query('SELECT 1'))))
+      expect(next.map((n) => ({ outcome: n.outcome, fast: n.ms < 50 }))).toEqual(Array(5).fill({ outcome: 'down', fast: true }))
+      // Seconds later, still down: the pool's own probe finds out, no caller waits for it.
+      await new Promise((r) => setTimeout(r, 2_500))
+      const later = await timed(() => pool.query('SELECT 1'))
+      expect({ outcome: later.outcome, fast: later.ms < 50 }).toEqual({ outcome: 'down', fast: true })
+      await mariadb.restart()
+      let back = false
+      for (let i = 0; i < 40 && !back; i++) {
+        back = (await timed(() => pool.query('SELECT 1'))).outcome === 'ok'
+        if (!back) await new Promise((r) => setTimeout(r, 100))
+      }
+      expect(back).toBe(true)
+    } finally {
+      await pool.end().catch(() => undefined)
+    }
+  }, 30_000)
+})
