@@ -2,7 +2,7 @@ import { spawn, spawnSync } from 'node:child_process'
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { freePort } from '@tickets/shared/testing'
+import { freePort } from '@tickets/testkit'
 import { repoRoot } from './stack.js'
 
 export const RULES_FILE = join(repoRoot, 'deploy', 'prometheus', 'alerts.yml')

@@ -9,7 +9,7 @@ import { startPrometheus, type DrillPrometheus, type PrometheusAlert } from './p
 import { repoRoot, startDrillStack, type DrillStack } from './stack.js'
 
 export interface DrillMode {
-  name: 'fast' | 'full'
+  name: 'fast' | 'full' | 'ci'
   /** How many times the alert rules' time is compressed (1 in full mode: the real rules). */
   timeFactor: number
   scrapeSeconds: number
@@ -17,13 +17,22 @@ export interface DrillMode {
   calmMs: number
   fans: number
   readers: number
+  /** An answer slower than this is a hang; a 503 slower than `fast503Ms` is not a fast refusal. */
+  hangMs: number
+  fast503Ms: number
 }
 
-export const MODES: Record<'fast' | 'full', DrillMode> = {
+const MANUAL_BOUNDS = { hangMs: 1_000, fast503Ms: 250 }
+
+export const MODES: Record<'fast' | 'full' | 'ci', DrillMode> = {
   // Scrapes every 2 s at the least: a scrape asks every dependency for readiness (HEALTH_TIMEOUT_MS, 1 s)
   // and a scrape timeout under that loses the dependency_up sample whenever one hangs.
-  fast: { name: 'fast', timeFactor: 12, scrapeSeconds: 2, calmMs: 8_000, fans: 6, readers: 2 },
-  full: { name: 'full', timeFactor: 1, scrapeSeconds: 5, calmMs: 30_000, fans: 8, readers: 2 },
+  fast: { name: 'fast', timeFactor: 12, scrapeSeconds: 2, calmMs: 8_000, fans: 6, readers: 2, ...MANUAL_BOUNDS },
+  full: { name: 'full', timeFactor: 1, scrapeSeconds: 5, calmMs: 30_000, fans: 8, readers: 2, ...MANUAL_BOUNDS },
+  // npm test: fast mode while other packages' tests share the two cores. Scheduling alone then adds
+  // hundreds of ms to a fast answer, so the latency bounds are four times the manual's; every other
+  // check (5xx, alert, mitigation, recovery, money and seats) is the same. `npm run drill` keeps the manual's.
+  ci: { name: 'ci', timeFactor: 12, scrapeSeconds: 2, calmMs: 8_000, fans: 6, readers: 2, hangMs: 4_000, fast503Ms: 1_000 },
 }
 
 export interface CommandRun {
@@ -200,6 +209,7 @@ export async function runDrill(incident: Incident, mode: DrillMode, log: (line: 
 
     const checks = judge({
       incident,
+      mode,
       outcomes: probe.outcomes,
       faultAt,
       recoveredAt,
@@ -238,6 +248,7 @@ export async function runDrill(incident: Incident, mode: DrillMode, log: (line: 
 
 interface Judged {
   incident: Incident
+  mode: DrillMode
   outcomes: Outcome[]
   faultAt: number
   mitigationAt: number
@@ -254,10 +265,11 @@ interface Judged {
 function judge(j: Judged): Check[] {
   const { incident, outcomes } = j
   const errors = outcomes.filter((o) => o.status >= 500 && o.status !== 503)
-  const hung = outcomes.filter((o) => o.status === 0 || o.ms >= 1_000)
+  const { hangMs, fast503Ms } = j.mode
+  const hung = outcomes.filter((o) => o.status === 0 || o.ms >= hangMs)
   const during = (o: Outcome) => o.at >= j.faultAt && o.at <= (j.recoveredAt ?? Infinity)
   const dependency503 = outcomes.filter((o) => o.status === 503 && during(o))
-  const slow503 = dependency503.filter((o) => o.ms >= 250 || !(Number(o.retryAfter) > 0))
+  const slow503 = dependency503.filter((o) => o.ms >= fast503Ms || !(Number(o.retryAfter) > 0))
   const worst = (list: Outcome[]) =>
     list
       .map((o) => `${o.step} ${o.status || o.error} in ${Math.round(o.ms)} ms`)
@@ -266,22 +278,22 @@ function judge(j: Judged): Check[] {
   const checks: Check[] = [
     { name: 'no 500 or 502 (no 5xx but 503)', ok: errors.length === 0, detail: errors.length === 0 ? `none in ${outcomes.length} requests` : `${errors.length}: ${worst(errors)}` },
     {
-      name: 'no hang: every answer within 1 s',
+      name: `no hang: every answer within ${hangMs / 1000} s`,
       ok: hung.length === 0,
       detail:
         hung.length === 0
           ? `slowest ${Math.round(Math.max(...outcomes.map((o) => o.ms)))} ms`
-          : `${hung.length} over 1 s or unanswered: ${worst(hung.sort((a, b) => b.ms - a.ms))}`,
+          : `${hung.length} over ${hangMs / 1000} s or unanswered: ${worst(hung.sort((a, b) => b.ms - a.ms))}`,
     },
     {
-      name: 'the dependency failure answered 503 with Retry-After within 250 ms',
+      name: `the dependency failure answered 503 with Retry-After within ${fast503Ms} ms`,
       ok: slow503.length === 0 && (dependency503.length > 0 || !incident.expects503),
       detail:
         dependency503.length === 0
           ? incident.expects503
             ? 'no 503 seen: the fault did not reach a request'
             : 'no 503 needed'
-          : `${dependency503.length} answered 503 during the fault; ${slow503.length} took 250 ms or more or had no Retry-After${slow503.length ? `: ${worst(slow503.sort((a, b) => b.ms - a.ms))}` : ''}`,
+          : `${dependency503.length} answered 503 during the fault; ${slow503.length} took ${fast503Ms} ms or more or had no Retry-After${slow503.length ? `: ${worst(slow503.sort((a, b) => b.ms - a.ms))}` : ''}`,
     },
     {
       name: `alert ${incident.alert.name} fired in Prometheus`,

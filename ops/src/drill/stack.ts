@@ -4,8 +4,8 @@ import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { signUserToken } from '@tickets/shared/auth'
-import { freePort, startThrowawayMariadb, startThrowawayNats, startThrowawayRedis } from '@tickets/shared/testing'
+import { signUserToken } from '@tickets/contracts/auth'
+import { freePort, startThrowawayMariadb, startThrowawayNats, startThrowawayRedis } from '@tickets/testkit'
 
 export const repoRoot = fileURLToPath(new URL('../../../', import.meta.url))
 
