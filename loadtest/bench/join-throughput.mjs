@@ -86,7 +86,7 @@ function cycling(pool, extra = () => ({})) {
 
 // Fans in line whose polls are measured: they joined first, and each keeps its own waiting token.
 // A join shed on a busy machine (503 + Retry-After) is asked again: every poller needs a real token.
-async function joined(i) {
+async function tokenOfNewFan(i) {
   for (;;) {
     const res = await fetch(`${stack.gateway}/api/queue/token`, { method: 'POST', headers: { ...json, ...fan(i) }, body })
     if (res.status === 201) return (await res.json()).token
@@ -95,7 +95,7 @@ async function joined(i) {
   }
 }
 const queueTokens = []
-for (let i = 0; i < POLLERS; i += 100) queueTokens.push(...(await Promise.all(Array.from({ length: 100 }, (_, j) => joined(i + j)))))
+for (let i = 0; i < POLLERS; i += 100) queueTokens.push(...(await Promise.all(Array.from({ length: 100 }, (_, j) => tokenOfNewFan(i + j)))))
 // Far back in a line that moves at 50 a second: the polls are answered WAITING, as most are on opening day.
 const polls = () => cycling(POLLERS, (i) => ({ 'x-queue-token': queueTokens[i] }))
 
