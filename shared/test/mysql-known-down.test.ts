@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { databaseTrouble } from '../src/db-errors.js'
 import { createPool } from '../src/mysql.js'
-import { startThrowawayMariadb, type ThrowawayServer } from '../src/testing.js'
+import { startThrowawayMariadb, type ThrowawayServer } from '@tickets/testkit'
 
 let mariadb: ThrowawayServer & { dispose(): Promise<void> }
 beforeAll(async () => {
