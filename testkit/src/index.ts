@@ -185,14 +185,24 @@ async function stopByPidFile(pidFile: string, comm: string): Promise<void> {
 
 /** A private Redis on a free port, for tests that stop, pause or fill it. */
 export async function startThrowawayRedis(): Promise<ThrowawayServer & { dispose(): Promise<void> }> {
+  // Its own directory for the pid file: a file named by the port alone could be another test's
+  // server by the time this one is disposed (ports are reused), and stop() would end that one.
+  const dir = await mkdtemp(join(tmpdir(), 'tickets-throwaway-redis-'))
+  const pidFile = join(dir, 'redis.pid')
   const server = await throwaway({
     what: 'redis-server',
-    pidFile: (port) => join(tmpdir(), `tickets-throwaway-redis-${port}.pid`),
+    pidFile: () => pidFile,
     command: 'redis-server',
-    args: (port) => ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--pidfile', join(tmpdir(), `tickets-throwaway-redis-${port}.pid`)],
+    args: (port) => ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir, '--pidfile', pidFile],
     url: (port) => `redis://127.0.0.1:${port}`,
   })
-  return { ...server, dispose: () => server.stop() }
+  return {
+    ...server,
+    async dispose() {
+      await server.stop()
+      await rm(dir, { recursive: true, force: true })
+    },
+  }
 }
 
 /** A private NATS with JetStream on a free port and its own store directory. */
