@@ -75,14 +75,16 @@ export interface RedisGuard {
  * A deadline for the Redis calls a request can do without. A paused or cut-off Redis answers no
  * command, and the client's own commandTimeout (1 s) is far too long for a request to wait: past
  * `timeoutMs` the call rejects, and for `retryMs` after that every call rejects at once, so only
- * one request a second pays the timeout while Redis stays silent.
+ * one request a second pays the timeout while Redis stays silent. `pauseOn: 'silence'` pauses only
+ * after a call got no answer: a command Redis refused (a script error, OOM) fails alone.
  */
-export function createRedisGuard(redis: Redis, opts: { timeoutMs: number; retryMs?: number; onFailure?: (err: unknown) => void }): RedisGuard {
+export function createRedisGuard(redis: Redis, opts: { timeoutMs: number; retryMs?: number; pauseOn?: 'failure' | 'silence'; onFailure?: (err: unknown) => void }): RedisGuard {
   const retryMs = opts.retryMs ?? 1_000
+  const pauseOnErrors = (opts.pauseOn ?? 'failure') === 'failure'
   let downUntil = 0
   const usable = () => redis.status === 'ready' && Date.now() >= downUntil
-  const failed = (err: unknown) => {
-    downUntil = Date.now() + retryMs
+  const failed = (err: unknown, pause: boolean) => {
+    if (pause) downUntil = Date.now() + retryMs
     opts.onFailure?.(err)
     return err
   }
@@ -91,15 +93,30 @@ export function createRedisGuard(redis: Redis, opts: { timeoutMs: number; retryM
     run<T>(fn: () => Promise<T>): Promise<T> {
       if (!usable()) return Promise.reject(new Error(`redis is ${redis.status === 'ready' ? 'failing' : redis.status}; not asked`))
       return new Promise<T>((resolve, reject) => {
-        const timer = setTimeout(() => reject(failed(new Error(`redis did not answer within ${opts.timeoutMs} ms`))), opts.timeoutMs)
+        let settled = false
+        // setImmediate runs after the poll phase: a reply that arrived while the event loop was busy is
+        // read first, so only a Redis that really did not answer counts as silent.
+        const timer = setTimeout(
+          () =>
+            setImmediate(() => {
+              if (settled) return
+              settled = true
+              reject(failed(new Error(`redis did not answer within ${opts.timeoutMs} ms`), true))
+            }),
+          opts.timeoutMs,
+        )
         fn().then(
           (value) => {
             clearTimeout(timer)
+            if (settled) return
+            settled = true
             resolve(value)
           },
           (err: unknown) => {
             clearTimeout(timer)
-            reject(failed(err))
+            if (settled) return
+            settled = true
+            reject(failed(err, pauseOnErrors))
           },
         )
       })

@@ -1,4 +1,5 @@
 import { AppError } from '@tickets/contracts/errors'
+import { createRedisGuard } from '@tickets/shared/redis'
 import type { Redis } from 'ioredis'
 import type { WaitReason } from '../domain/admission.js'
 import type { ConcertSettings, InventoryStore, LineInfo, LineStore, Place, StepState } from '../domain/ports.js'
@@ -42,7 +43,6 @@ const ENDED_MEMORY_MS = 24 * 3_600_000
 // Bounds one script run (Redis is single-threaded): at most this many admissions, expiries and drop-outs per tick.
 export const STEP_BATCH_LIMIT = 5_000
 const REGISTER_EVERY_MS = 30_000
-const SILENT_RETRY_MS = 1_000
 const ENDED_SET: Record<'CONFIRMED' | 'RELEASED' | 'REFUNDED', number> = { CONFIRMED: 5, RELEASED: 6, REFUNDED: 7 }
 
 function base(concertId: string) {
@@ -122,35 +122,14 @@ export function createRedisLineStore(redis: Redis, opts: { timeoutMs: number }):
   redis.on('ready', () => registered.clear())
 
   // After a command got no answer at all (a hung Redis keeps its connection open), the next calls
-  // are refused at once for a second instead of each waiting the timeout (drill 3.3.1-paused: every
-  // join and poll waited 150 ms, some past 250 ms with the gateway's share); as shared's Redis guard.
-  let silentUntil = 0
+  // are refused at once for a second instead of each waiting the timeout (drill 3.3.1-paused).
+  const guard = createRedisGuard(redis, { timeoutMs: opts.timeoutMs, pauseOn: 'silence' })
 
   async function guarded<T>(what: string, run: () => Promise<T>): Promise<T> {
-    const unavailable = (cause?: unknown) =>
-      new AppError('QUEUE_UNAVAILABLE', `The waiting room cannot reach its store (${what}); retry in a moment`, { cause, headers: { 'retry-after': RETRY_AFTER_S } })
-    if (redis.status !== 'ready' || Date.now() < silentUntil) throw unavailable()
-    let timer: NodeJS.Timeout | undefined
     try {
-      return await Promise.race([
-        run(),
-        new Promise<never>((_, reject) => {
-          // setImmediate runs after the poll phase: a reply that arrived while the event loop was busy
-          // is read first, so only a Redis that really did not answer counts as a timeout.
-          timer = setTimeout(
-            () =>
-              setImmediate(() => {
-                silentUntil = Date.now() + SILENT_RETRY_MS
-                reject(new Error(`no answer within ${opts.timeoutMs} ms`))
-              }),
-            opts.timeoutMs,
-          )
-        }),
-      ])
-    } catch (err) {
-      throw unavailable(err)
-    } finally {
-      clearTimeout(timer)
+      return await guard.run(run)
+    } catch (cause) {
+      throw new AppError('QUEUE_UNAVAILABLE', `The waiting room cannot reach its store (${what}); retry in a moment`, { cause, headers: { 'retry-after': RETRY_AFTER_S } })
     }
   }
 
