@@ -3,6 +3,7 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import { healthRoutes } from '@tickets/shared/health'
 import { problemDetails, serverOptions } from '@tickets/shared/http'
 import { metricsPlugin } from '@tickets/shared/metrics'
+import { stopBeforeClose } from '@tickets/shared/background'
 import { createRedisGuard, pingRedis, redisPlugin } from '@tickets/shared/redis'
 import { queueWaitingSeenKey } from '@tickets/contracts/queue-line'
 import { queueActivityKey } from '@tickets/contracts/queue-token'
@@ -111,16 +112,14 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
     })
   const activity = sightingsOf('ACTIVE fans seen', queueActivityKey)
   const waitingSeen = sightingsOf('polls answered here', queueWaitingSeenKey)
-  app.addHook('preClose', async () => {
-    await Promise.all([activity.close(), waitingSeen.close()])
-  })
   const summaries = createRedisLineSummaries(app.redis, {
     refreshMs: config.LINE_SUMMARY_REFRESH_MS,
     maxAgeMs: config.LINE_SUMMARY_MAX_AGE_MS,
     guard: createRedisGuard(app.redis, { timeoutMs: config.REDIS_TIMEOUT_MS }),
     onError: (err) => app.log.debug({ err }, 'line summaries not refreshed; polls go to the queue service'),
   })
-  app.addHook('onClose', async () => summaries.close())
+  // Stopped before onClose closes Redis: the last sightings still reach the waiting room.
+  stopBeforeClose(app, [activity, waitingSeen, summaries])
   await app.register(queueGate, { secret: config.AUTH_JWT_SECRET, activity })
   const waitingRoom: Gate = async (request, route) => {
     if (!route.queue) return

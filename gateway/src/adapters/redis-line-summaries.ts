@@ -1,4 +1,5 @@
 import { LINE_SUMMARY_FIELDS, parseLineSummary, queueLineSummaryKey, type LineSummary } from '@tickets/contracts/queue-line'
+import { repeat } from '@tickets/shared/background'
 import type { RedisGuard } from '@tickets/shared/redis'
 import type { Redis } from 'ioredis'
 
@@ -19,7 +20,6 @@ export function createRedisLineSummaries(redis: Redis, opts: { refreshMs: number
   const entries = new Map<string, Entry>()
   // A concert nobody polled for this long is no longer read.
   const forgetAfterMs = Math.max(30_000, opts.maxAgeMs * 10)
-  let reading = false
 
   async function refresh(): Promise<void> {
     const now = Date.now()
@@ -43,16 +43,7 @@ export function createRedisLineSummaries(redis: Redis, opts: { refreshMs: number
     })
   }
 
-  const timer = setInterval(() => {
-    if (reading) return
-    reading = true
-    refresh()
-      .catch((err: unknown) => opts.onError?.(err))
-      .finally(() => {
-        reading = false
-      })
-  }, opts.refreshMs)
-  timer.unref()
+  const work = repeat(() => refresh().catch((err: unknown) => opts.onError?.(err)), { intervalMs: opts.refreshMs })
 
   return {
     /** The concert's current summary, or null (not read yet, or not current): then the queue service answers. */
@@ -69,9 +60,7 @@ export function createRedisLineSummaries(redis: Redis, opts: { refreshMs: number
     },
     /** Reads now (in tests, and to start without waiting for the first interval). */
     refresh,
-    close(): void {
-      clearInterval(timer)
-    },
+    stop: () => work.stop(),
   }
 }
 

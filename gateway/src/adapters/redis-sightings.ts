@@ -1,3 +1,4 @@
+import { repeat } from '@tickets/shared/background'
 import type { Redis } from 'ioredis'
 
 /**
@@ -11,7 +12,6 @@ export function createRedisSightings(redis: Redis, opts: { keyOf: (concertId: st
   const maxPerFlush = opts.maxPerFlush ?? 200_000
   let pending = new Map<string, Set<string>>()
   let size = 0
-  let flushing: Promise<void> | undefined
 
   async function flush(): Promise<void> {
     if (size === 0 || redis.status !== 'ready') return
@@ -30,15 +30,8 @@ export function createRedisSightings(redis: Redis, opts: { keyOf: (concertId: st
     if (failed) throw failed[0]
   }
 
-  const timer = setInterval(() => {
-    if (flushing) return
-    flushing = flush()
-      .catch((err: unknown) => opts.onError?.(err))
-      .finally(() => {
-        flushing = undefined
-      })
-  }, opts.flushMs)
-  timer.unref()
+  const reported = () => flush().catch((err: unknown) => opts.onError?.(err))
+  const work = repeat(reported, { intervalMs: opts.flushMs })
 
   return {
     seen(concertId: string, userId: string): void {
@@ -51,14 +44,12 @@ export function createRedisSightings(redis: Redis, opts: { keyOf: (concertId: st
       users.add(userId)
       size += 1
     },
-    /** Sends what is pending now (on close, and in tests). */
-    async flush(): Promise<void> {
-      await flushing
-      await flush().catch((err: unknown) => opts.onError?.(err))
-    },
-    async close(): Promise<void> {
-      clearInterval(timer)
-      await this.flush()
+    /** Sends what is pending now (in tests). A flush takes the pending set at once, so two never send the same sightings. */
+    flush: reported,
+    /** Stops the interval and sends what is left. */
+    async stop(): Promise<void> {
+      await work.stop()
+      await reported()
     },
   }
 }

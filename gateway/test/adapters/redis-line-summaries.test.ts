@@ -8,8 +8,8 @@ const iso = isolation(import.meta.url)
 const redis = createRedis(process.env.REDIS_URL ?? 'redis://127.0.0.1:6379', iso.redisPrefix)
 await whenRedisReady(redis, 2_000)
 const summaries = createRedisLineSummaries(redis, { refreshMs: 60_000, maxAgeMs: 300, guard: createRedisGuard(redis, { timeoutMs: 500 }) })
-afterAll(() => {
-  summaries.close()
+afterAll(async () => {
+  await summaries.stop()
   redis.disconnect()
 })
 

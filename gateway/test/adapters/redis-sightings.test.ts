@@ -9,7 +9,7 @@ const redis = createRedis(process.env.REDIS_URL ?? 'redis://127.0.0.1:6379', iso
 await whenRedisReady(redis, 2_000)
 const log = createRedisSightings(redis, { keyOf: queueActivityKey, flushMs: 60_000 })
 afterAll(async () => {
-  await log.close()
+  await log.stop()
   redis.disconnect()
 })
 
@@ -33,7 +33,7 @@ describe('createRedisSightings', () => {
     const offline = createRedis('redis://127.0.0.1:1', iso.redisPrefix)
     const dead = createRedisSightings(offline, { keyOf: queueActivityKey, flushMs: 60_000 })
     dead.seen('c1', 'u1')
-    await expect(dead.close()).resolves.toBeUndefined()
+    await expect(dead.stop()).resolves.toBeUndefined()
     offline.disconnect()
   })
 })
