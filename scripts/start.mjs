@@ -3,17 +3,18 @@
 // (several instances with --scale name=N), wait for readiness, print the URLs. An instance that
 // exits is started again (scripts/supervisor.mjs); only Ctrl-C or SIGTERM stops them all.
 import { spawn, spawnSync } from 'node:child_process'
-import { mkdirSync, writeFileSync } from 'node:fs'
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { join, resolve } from 'node:path'
-import { parseArgs } from 'node:util'
+import { parseArgs, parseEnv } from 'node:util'
 import { ensureBuilt, root } from './ensure-built.mjs'
 import { ensureStack } from './stack.mjs'
 import { supervise } from './supervisor.mjs'
 
-// --tag WORD: added to each child's command line as WORD/<instance>, so `ps` tells one stack from another.
+// --tag WORD: added to each child's command line as WORD/<instance> (default tickets/<instance>), so
+// `ps` tells one stack from another and `pkill -f 'tickets/booking-1$'` restarts one instance.
 // --skip-build: the caller built just before (npm run drill), so no second turbo run.
 const { values } = parseArgs({
-  options: { scale: { type: 'string', multiple: true, default: [] }, tag: { type: 'string' }, 'skip-build': { type: 'boolean', default: false } },
+  options: { scale: { type: 'string', multiple: true, default: [] }, tag: { type: 'string', default: 'tickets' }, 'skip-build': { type: 'boolean', default: false } },
   allowPositionals: false,
 })
 const scale = { queue: 1, booking: 1, payment: 1, gateway: 1 }
@@ -107,14 +108,27 @@ const heapArgs = heapMb > 0 ? [`--max-old-space-size=${heapMb}`] : []
 // CPU_PROFILE_DIR=<dir>: every service process writes a V8 CPU profile there when it stops (where the µs go).
 const profileArgs = env.CPU_PROFILE_DIR ? ['--cpu-prof', `--cpu-prof-dir=${env.CPU_PROFILE_DIR}`] : []
 
+// Settings an operator changes without stopping the stack (a bigger MYSQL_POOL_SIZE, manual 3.2.3):
+// <SERVICE_ENV_DIR>/<service>.env (default .data/env/booking-service.env ...), read each time an
+// instance starts, so editing it and ending the instance (`pkill -f 'tickets/booking-1$'`; the
+// supervisor starts it again) applies it to that instance.
+const serviceEnvDir = resolve(env.SERVICE_ENV_DIR ?? join(root, '.data', 'env'))
+function serviceEnv(p) {
+  const file = join(serviceEnvDir, `${p.dir}.env`)
+  if (!existsSync(file)) return p.env
+  const overrides = parseEnv(readFileSync(file, 'utf8'))
+  if (Object.keys(overrides).length > 0) console.error(`${p.id}: ${Object.keys(overrides).join(', ')} from ${file}`)
+  return { ...p.env, ...overrides }
+}
+
 // Children write their JSON lines straight to this terminal: each line names its service and
 // instance, and no parent process reads and re-writes every line.
 const supervisor = supervise({
   plan,
   start: (p) =>
-    spawn(process.execPath, [...heapArgs, ...profileArgs, '--import', '@tickets/shared/telemetry/register', 'dist/server.js', ...(values.tag ? [`${values.tag}/${p.id}`] : [])], {
+    spawn(process.execPath, [...heapArgs, ...profileArgs, '--import', '@tickets/shared/telemetry/register', 'dist/server.js', `${values.tag}/${p.id}`], {
       cwd: `${root}/${p.dir}`,
-      env: p.env,
+      env: serviceEnv(p),
       stdio: ['ignore', 'inherit', 'inherit'],
     }),
   log: (line) => console.error(line),
@@ -160,6 +174,6 @@ All services are UP.
   Readiness         ${gateway[0]}/health/ready
   Metrics           ${plan.map((p) => `${p.url}/metrics`).join('\n                    ')}
   A user token      npm run token -- --user 1
-An instance that exits is started again; one left down after a crash loop starts again on
-\`kill -HUP ${process.pid}\`; Ctrl-C stops everything.`)
+An instance that exits is started again (reading ${serviceEnvDir}/<service>.env, if there is one);
+one left down after a crash loop starts again on \`kill -HUP ${process.pid}\`; Ctrl-C stops everything.`)
 }

@@ -45,6 +45,8 @@ export const mysqlConfigProperties = {
    * well under the gateway's UPSTREAM_TIMEOUT_MS, so a saturated or silent database is a fast 503.
    */
   MYSQL_ACQUIRE_TIMEOUT_MS: Type.Integer({ minimum: 100, default: 1_000 }),
+  /** Requests that may wait for a connection while all are lent out; the next gets 503 at once. 0: twice MYSQL_POOL_SIZE. */
+  MYSQL_MAX_WAITING: Type.Integer({ minimum: 0, default: 0 }),
   /** Every statement's bound (MariaDB max_statement_time; the client gives up shortly after); 0: none. */
   MYSQL_STATEMENT_TIMEOUT_MS: Type.Integer({ minimum: 0, default: 3_000 }),
   /** innodb_lock_wait_timeout of the service's sessions: a row lock held longer is a 503, not a 50-second wait. */

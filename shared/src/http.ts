@@ -122,6 +122,8 @@ interface ProblemInput {
 
 export function sendProblem(request: FastifyRequest, reply: FastifyReply, p: ProblemInput): FastifyReply {
   if (p.headers) reply.headers(p.headers)
+  // Every 503 says when to come back: one nobody gave a time for (a dependency's failure passed on) says 1 s.
+  if (p.status === 503 && !reply.hasHeader('retry-after')) reply.header('retry-after', '1')
   return reply
     .code(p.status)
     .type(PROBLEM_CONTENT_TYPE)

@@ -10,6 +10,12 @@ export interface PoolSettings {
   /** How long a caller waits for a free connection before the pool gives up (a 503, see db-errors). */
   acquireTimeoutMs: number
   /**
+   * Callers that may wait for a connection while every one is lent out; the next is refused at once
+   * (a 503, see db-errors). Absent: twice connectionLimit. A line longer than the pool can serve
+   * within the acquire timeout only turns fast refusals into slow ones (drill 3.2.3).
+   */
+  maxWaiting?: number
+  /**
    * Bound on every statement: MariaDB's session max_statement_time kills one that runs longer, and
    * the client stops waiting (and drops the connection) STATEMENT_GRACE_MS after that, for a server
    * that does not answer at all (paused, cut off). 0 or absent: unbounded (ops scripts, migrations).
@@ -67,6 +73,8 @@ export function createPool(settings: PoolSettings): mariadb.Pool {
     deadlineMs: settings.statementTimeoutMs ? settings.statementTimeoutMs + STATEMENT_GRACE_MS : 0,
     acquireTimeoutMs: settings.acquireTimeoutMs,
     connectionLimit: settings.connectionLimit,
+    maxWaiting: settings.maxWaiting ?? 2 * settings.connectionLimit,
+    waiting: 0,
     down: false,
     markDown: () => undefined,
   }
@@ -98,6 +106,9 @@ interface Guard {
   deadlineMs: number
   acquireTimeoutMs: number
   connectionLimit: number
+  maxWaiting: number
+  /** Callers waiting now for a connection while every one is lent out. */
+  waiting: number
   /** The database is known down: acquire() rejects at once until the probe gets a connection. */
   down: boolean
   markDown: () => void
@@ -112,6 +123,11 @@ export function observeStatements(pool: mariadb.Pool, observe: (operation: strin
 }
 
 type Method = (...args: unknown[]) => Promise<unknown>
+
+/** The pool's own timeout error (errno 45028), which databaseTrouble calls busy. */
+function poolBusy(message: string): Error {
+  return Object.assign(new Error(message), { errno: 45028, code: 'ER_GET_CONNECTION_TIMEOUT', sqlState: 'HY000' })
+}
 
 function deadlineError(ms: number): Error {
   return Object.assign(new Error(`the database did not answer within ${ms} ms`), { code: DB_DEADLINE })
@@ -170,27 +186,38 @@ function guarded<T>(guard: Guard, sql: string, conn: mariadb.PoolConnection, run
 function acquire(pool: mariadb.Pool, guard: Guard): Promise<mariadb.PoolConnection> {
   if (guard.down) return Promise.reject(Object.assign(new Error('the database is down (a probe asks again every second); not asked'), { code: DB_UNREACHABLE }))
   const timeoutMs = guard.acquireTimeoutMs
+  const full = pool.idleConnections() === 0 && pool.activeConnections() >= guard.connectionLimit
+  if (full && guard.waiting >= guard.maxWaiting) return Promise.reject(poolBusy(`every connection is lent out and ${guard.waiting} callers already wait for one`))
   // No connection in time while the pool was not full of lent ones: the server is the trouble.
   const unreachable = () => {
     if (pool.activeConnections() >= guard.connectionLimit) return undefined
     guard.markDown()
     return Object.assign(new Error(`no database connection could be made within ${timeoutMs} ms`), { code: DB_UNREACHABLE })
   }
+  if (full) guard.waiting++
+  let counted = full
+  const done = () => {
+    if (counted) guard.waiting--
+    counted = false
+  }
   return new Promise((resolve, reject) => {
     let late = false
     const timer = setTimeout(() => {
       late = true
-      reject(unreachable() ?? Object.assign(new Error(`no database connection within ${timeoutMs} ms`), { errno: 45028, code: 'ER_GET_CONNECTION_TIMEOUT', sqlState: 'HY000' }))
+      done()
+      reject(unreachable() ?? poolBusy(`no database connection within ${timeoutMs} ms`))
     }, timeoutMs)
     pool.getConnection().then(
       (conn) => {
         clearTimeout(timer)
+        done()
         // Nobody waits for it any more: back to the pool.
         if (late) void conn.release().catch(() => undefined)
         else resolve(conn)
       },
       (err: unknown) => {
         clearTimeout(timer)
+        done()
         if (late) return
         const trouble = databaseTrouble(err)
         if (trouble === 'down') guard.markDown()

@@ -8,6 +8,7 @@ export interface DbOptions {
   url: string
   poolSize: number
   acquireTimeoutMs: number
+  maxWaiting?: number
   statementTimeoutMs?: number
   lockWaitTimeoutSeconds?: number
   slowQueryMs?: number
@@ -18,6 +19,7 @@ export function dbOptionsOf(config: {
   MYSQL_URL: string
   MYSQL_POOL_SIZE: number
   MYSQL_ACQUIRE_TIMEOUT_MS: number
+  MYSQL_MAX_WAITING: number
   MYSQL_STATEMENT_TIMEOUT_MS: number
   MYSQL_LOCK_WAIT_TIMEOUT_SECONDS: number
   DB_SLOW_QUERY_MS: number
@@ -26,6 +28,7 @@ export function dbOptionsOf(config: {
     url: config.MYSQL_URL,
     poolSize: config.MYSQL_POOL_SIZE,
     acquireTimeoutMs: config.MYSQL_ACQUIRE_TIMEOUT_MS,
+    maxWaiting: config.MYSQL_MAX_WAITING || undefined,
     statementTimeoutMs: config.MYSQL_STATEMENT_TIMEOUT_MS,
     lockWaitTimeoutSeconds: config.MYSQL_LOCK_WAIT_TIMEOUT_SECONDS,
     slowQueryMs: config.DB_SLOW_QUERY_MS,
@@ -56,6 +59,7 @@ export function prismaPoolPlugin<Client extends { $disconnect(): Promise<void> }
         url: opts.url,
         connectionLimit: opts.poolSize,
         acquireTimeoutMs: opts.acquireTimeoutMs,
+        maxWaiting: opts.maxWaiting,
         statementTimeoutMs: opts.statementTimeoutMs,
         lockWaitTimeoutSeconds: opts.lockWaitTimeoutSeconds,
       })

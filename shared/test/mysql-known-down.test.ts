@@ -37,6 +37,22 @@ describe('a pool whose database is down', () => {
       await pool.end().catch(() => undefined)
     }
   }, 30_000)
+  it('when every connection is lent out and the waiting line is full, then the next caller is told busy at once, and those in line are served as connections come back', async () => {
+    const pool = createPool({ url: `${mariadb.url}/mysql`, connectionLimit: 1, acquireTimeoutMs: 2_000, maxWaiting: 2, statementTimeoutMs: 3_000 })
+    pool.on('error', () => undefined)
+    try {
+      const held = await pool.getConnection()
+      const inLine = [timed(() => pool.query('SELECT 1')), timed(() => pool.query('SELECT 1'))]
+      const refused = await timed(() => pool.query('SELECT 1'))
+      expect({ outcome: refused.outcome, fast: refused.ms < 50 }).toEqual({ outcome: 'busy', fast: true })
+      await held.release()
+      expect((await Promise.all(inLine)).map((w) => w.outcome)).toEqual(['ok', 'ok'])
+      // The line is empty again: the next caller gets a connection.
+      expect((await timed(() => pool.query('SELECT 1'))).outcome).toBe('ok')
+    } finally {
+      await pool.end().catch(() => undefined)
+    }
+  }, 30_000)
   it('when MariaDB stops, then one caller waits the acquire timeout, the next ones are refused at once however long it lasts, all told down, and it serves again once MariaDB is back', async () => {
     const pool = createPool({ url: `${mariadb.url}/mysql`, connectionLimit: 4, acquireTimeoutMs: 800, statementTimeoutMs: 3_000 })
     pool.on('error', () => undefined)

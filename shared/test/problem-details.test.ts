@@ -14,6 +14,12 @@ app.post(
 app.get('/taken', async () => {
   throw new AppError('BOOKING_SEAT_TAKEN', 'Seat 7 is already held', { headers: { 'retry-after': '3' } })
 })
+app.get('/booking-down', async () => {
+  throw new AppError('PAYMENT_BOOKING_UNAVAILABLE', 'The booking service did not answer')
+})
+app.get('/db-down', async () => {
+  throw new AppError('COMMON_DEPENDENCY_DOWN', 'The database did not answer', { headers: { 'retry-after': '5' } })
+})
 app.get('/boom', async () => {
   throw new Error('database password is hunter2')
 })
@@ -53,6 +59,13 @@ describe('problem details', () => {
     expect(res.statusCode).toBe(409)
     expect(res.headers['retry-after']).toBe('3')
     expect(res.json()).toMatchObject({ code: 'BOOKING_SEAT_TAKEN', title: 'Seat is already held or sold', detail: 'Seat 7 is already held' })
+  })
+
+  it('when a 503 is thrown without a time to come back, then it says Retry-After 1; one that names a time keeps it', async () => {
+    const bare = await app.inject({ method: 'GET', url: '/booking-down' })
+    expect({ status: bare.statusCode, retryAfter: bare.headers['retry-after'] }).toEqual({ status: 503, retryAfter: '1' })
+    const named = await app.inject({ method: 'GET', url: '/db-down' })
+    expect({ status: named.statusCode, retryAfter: named.headers['retry-after'] }).toEqual({ status: 503, retryAfter: '5' })
   })
 
   it('when something unexpected throws, then 500 without the internal message', async () => {

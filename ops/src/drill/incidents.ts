@@ -1,6 +1,9 @@
 import { spawn, type ChildProcess } from 'node:child_process'
-import { readFile } from 'node:fs/promises'
-import type { DrillContext, DrillMode } from './run.js'
+import { mkdir, mkdtemp, readdir, readFile, writeFile } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import type { Check, DrillContext, DrillMode } from './run.js'
+import { repoRoot } from './stack.js'
 
 export interface Incident {
   /** The manual's number plus a variant: `3.2.1-stopped`. */
@@ -12,9 +15,19 @@ export interface Incident {
   alert: { name: string; labels?: Record<string, string> }
   /** The fault is in a dependency: requests that need it must get a fast 503 with Retry-After. */
   expects503: boolean
+  /**
+   * When slowness is the incident itself (3.1.2), an answer is a hang only past this (the gateway's
+   * upstream deadline) instead of the mode's bound.
+   */
+  hangMs?: number
   scale?: Record<string, number>
   env?(mode: DrillMode): Record<string, string>
   fans?(mode: DrillMode): number
+  /** Storm clients who join and leave the line over and over (see the probe). */
+  joiners?(mode: DrillMode): number
+  readers?(mode: DrillMode): number
+  /** Steady traffic before the fault, when the alert needs more history than the mode's calm period. */
+  calmMs?(mode: DrillMode): number
   alertWithinMs(mode: DrillMode): number
   resolveWithinMs(mode: DrillMode): number
   /** Breaks something; returns what it did, in words. */
@@ -23,9 +36,14 @@ export interface Incident {
   whileFiring?(ctx: DrillContext): Promise<string | undefined>
   /** The runbook's mitigation, as the report names it. */
   mitigation: string
-  /** Runs it for real and says whether it did what the runbook says. */
-  mitigate(ctx: DrillContext): Promise<{ ok: boolean; detail: string }>
+  /**
+   * Runs it for real and says whether it did what the runbook says; `fixedAt`, when the cause was
+   * removed after other steps (recovery counts from there; else from the mitigation's start).
+   */
+  mitigate(ctx: DrillContext): Promise<{ ok: boolean; detail: string; fixedAt?: number }>
   recovery: { withinMs: number; why: string }
+  /** Checks of the incident's own, once the probe stopped (a load run's verdict, say). */
+  finish?(ctx: DrillContext): Promise<Check[]>
 }
 
 /** Time for an alert with this `for:` to be seen firing: the compressed `for:` plus a few scrapes and evaluations. */
@@ -283,6 +301,247 @@ const instanceDown: Incident = {
   recovery: { withinMs: 15_000, why: 'runbook service-down: an instance started again is ready within 15 s' },
 }
 INCIDENTS.push(instanceDown)
+
+const tokenRouteErrors: Incident = {
+  id: '3.1.3',
+  section: '3.1.3',
+  title: 'Token-route errors: Redis hangs (SIGSTOP) during a join storm',
+  runbook: 'token-route-errors',
+  alert: { name: 'TokenRouteErrors' },
+  expects503: true,
+  joiners: () => 20,
+  alertWithinMs: firesWithin(60),
+  resolveWithinMs: resolvesWithin(300),
+  async inject(ctx) {
+    ctx.stack.redis.pause()
+    return `redis-server (port ${ctx.stack.redis.port}) paused with SIGSTOP while 20 storm clients join and leave the line`
+  },
+  async whileFiring(ctx) {
+    // The runbook's first check; a hung Redis never answers, hence `timeout`.
+    const stats = await ctx.sh('timeout', ['2', 'redis-cli', '-h', '127.0.0.1', '-p', String(ctx.stack.redis.port), 'INFO', 'stats'])
+    return `timeout 2 redis-cli INFO stats: ${stats.exitCode === 0 ? 'answered' : `no answer within 2 s (exit ${stats.exitCode})`}`
+  },
+  mitigation:
+    'the token limit first (`npm run ops -- gateway:token-limit 5`), then Redis: `redis-cli ping` gets no answer and the process is there, so `kill -CONT <pid>`; the token limit again once Redis answers, and `npm run ops -- gateway:switches`',
+  async mitigate(ctx) {
+    // The switches live in Redis: while it hangs the gateway refuses the change, and says so.
+    const early = await ctx.ops(['gateway:token-limit', '5'])
+    const cont = await ctx.sh('kill', ['-CONT', String(await pidFrom(ctx.stack.redis.pidFile))])
+    const fixedAt = Date.now()
+    const pong = await redisPong(ctx)
+    const limit = await ctx.ops(['gateway:token-limit', '5'])
+    const shown = await ctx.ops(['gateway:switches'])
+    const applied = shown.exitCode === 0 && shown.output.includes('5/s per address')
+    return {
+      fixedAt,
+      ok: cont.exitCode === 0 && pong.ok && limit.exitCode === 0 && applied,
+      detail: `token limit while Redis hung: exit ${early.exitCode} (${early.output.split('\n')[0]}); kill -CONT exit ${cont.exitCode}; ${pong.detail}; token limit after: exit ${limit.exitCode}; gateway:switches says "${shown.output}"`,
+    }
+  },
+  recovery: { withinMs: 5_000, why: 'runbook dependency-down: everything resumes by itself within 5 s of Redis answering' },
+}
+INCIDENTS.push(tokenRouteErrors)
+
+/** The opening day's crowd: `npm run load -- ticket-open` (the Node runner) against the drill's gateway. */
+const SPIKE = { users: 1_000, rampSeconds: 20 }
+let spike: { child: ChildProcess; out: string; exited: Promise<number>; concertId: string } | undefined
+
+const trafficSpike: Incident = {
+  id: '3.4.1',
+  section: '3.4.1',
+  title: `The ticket-opening spike: ${SPIKE.users} fans arrive for a new concert within ${SPIKE.rampSeconds} s`,
+  runbook: 'ticket-opening',
+  alert: { name: 'TrafficSpike' },
+  expects503: false,
+  // The runbook: abandoned holds end sooner with a shorter HOLD_TTL_SECONDS; the fast drill's crowd
+  // then does not wait five minutes for the last of them.
+  env: (mode): Record<string, string> => (mode.timeFactor > 1 ? { HOLD_TTL_SECONDS: '60' } : {}),
+  // A quiet usual under the alert's floor of 10 requests a second (two fans buying, nobody browsing),
+  // so that only the opening can fire it.
+  fans: () => 2,
+  readers: () => 0,
+  // The alert compares with the rate of the hour before the last ten minutes: that history must exist.
+  calmMs: (mode) => ((10 * 60) / mode.timeFactor + 20) * 1_000,
+  alertWithinMs: firesWithin(60 + 2 * 60),
+  resolveWithinMs: (mode) => SPIKE.rampSeconds * 1_000 + resolvesWithin(2 * 60)(mode),
+  async inject(ctx) {
+    const out = await mkdtemp(join(tmpdir(), 'tickets-drill-spike-'))
+    const args = ['loadtest/dist/runner/cli.js', 'ticket-open', '--users', String(SPIKE.users), '--ramp', `${SPIKE.rampSeconds}s`]
+    args.push('--base-url', ctx.stack.gateway, '--metrics', '', '--warmup', '0', '--no-reconcile', '--out', out)
+    const child = spawn(process.execPath, args, { cwd: repoRoot, env: { ...process.env, ...ctx.stack.opsEnv }, stdio: ['ignore', 'ignore', 'pipe'] })
+    const lines: string[] = []
+    child.stderr!.on('data', (c: Buffer) => lines.push(...c.toString('utf8').split('\n').filter(Boolean)))
+    const exited = new Promise<number>((resolve) => child.on('close', (code) => resolve(code ?? 1)))
+    const started = Date.now()
+    const onSale = () => lines.map((l) => /concert (\S+) put on sale/.exec(l)?.[1]).find(Boolean)
+    while (!onSale() && Date.now() - started < 30_000) await new Promise((r) => setTimeout(r, 100))
+    const concertId = onSale()
+    if (!concertId) throw new Error(`the load run put no concert on sale within 30 s: ${lines.slice(-5).join(' | ')}`)
+    spike = { child, out, exited, concertId }
+    return `\`npm run load -- ${args.slice(1).join(' ')}\` started, for concert ${concertId}`
+  },
+  mitigation:
+    "the runbook's during-the-opening steps: `npm run ops -- queue:status <concertId>` (the line holds the crowd), then the non-core ranking off: `npm run ops -- gateway:ranking off`; it goes on again after the spike",
+  async mitigate(ctx) {
+    const status = await ctx.ops(['queue:status', spike?.concertId ?? ''])
+    const off = await ctx.ops(['gateway:ranking', 'off'])
+    const ranking = await fetch(`${ctx.stack.gateway}/api/concerts/ranking`, { headers: { 'x-forwarded-for': '10.80.0.1' }, signal: AbortSignal.timeout(2_000) }).then(
+      (r) => r.status,
+      () => 0,
+    )
+    const waiting = Number(/waiting\s+(\d+)/.exec(status.output)?.[1] ?? NaN)
+    return {
+      ok: status.exitCode === 0 && off.exitCode === 0 && off.output.includes('ranking off') && ranking !== 200,
+      detail: `queue:status exit ${status.exitCode} (${status.output.split('\n').slice(0, 6).join('; ')}${Number.isNaN(waiting) ? '' : `; ${waiting} waiting`}); gateway:ranking off: "${off.output}"; GET /api/ranking then answered ${ranking}`,
+    }
+  },
+  recovery: { withinMs: 10_000, why: 'runbook ticket-opening: the line protects the booking tier by itself, so the fans already buying go on buying' },
+  async finish(ctx) {
+    await ctx.ops(['gateway:ranking', 'on'])
+    if (!spike) return [{ name: 'the spike ran', ok: false, detail: 'no load run' }]
+    const { child, out, exited } = spike
+    const timer = setTimeout(() => child.kill('SIGKILL'), 600_000)
+    const code = await exited
+    clearTimeout(timer)
+    const file = (await readdir(out)).find((f) => f.endsWith('.json'))
+    const report = file ? (JSON.parse(await readFile(join(out, file), 'utf8')) as SpikeReport) : undefined
+    const unexpected = report?.unexpected
+    return [
+      {
+        name: "the spike's own fans got no unexpected answer (no 5xx but shed 503s, no lost request)",
+        ok: report !== undefined && unexpected === 0,
+        detail: report
+          ? `load run exit ${code}: ${report.requests} requests, ${unexpected} unexpected, ${report.expectedRejections} expected rejections; ${report.sold} seats sold in ${Math.round(report.durationSeconds)} s`
+          : `no report (exit ${code})`,
+      },
+    ]
+  },
+}
+INCIDENTS.push(trafficSpike)
+
+/** What the Node runner's JSON report says (loadtest/src/runner/report.ts). */
+interface SpikeReport {
+  durationSeconds: number
+  requests: number
+  unexpected: number
+  expectedRejections: number
+  sold: number
+}
+
+const LINK_DELAY_MS = 150
+const UPSTREAM_TIMEOUT_MS = 10_000
+
+/** Prometheus' answer to an instant query, as `label=value: number` lines. */
+async function promQuery(ctx: DrillContext, expr: string, label: string): Promise<string> {
+  const res = await fetch(`${ctx.prometheus.url}/api/v1/query?query=${encodeURIComponent(expr)}`, { signal: AbortSignal.timeout(5_000) })
+  const body = (await res.json()) as { data?: { result?: { metric: Record<string, string>; value: [number, string] }[] } }
+  return (body.data?.result ?? []).map((r) => `${r.metric[label] ?? '?'} ${(Number(r.value[1]) * 1000).toFixed(0)} ms`).join(', ')
+}
+
+const slowResponses: Incident = {
+  id: '3.1.2',
+  section: '3.1.2',
+  title: `Slow responses: the link to MariaDB adds ${LINK_DELAY_MS} ms to every answer`,
+  runbook: 'slow-responses',
+  alert: { name: 'SlowResponses' },
+  expects503: false,
+  hangMs: UPSTREAM_TIMEOUT_MS,
+  alertWithinMs: firesWithin(300),
+  resolveWithinMs: resolvesWithin(300),
+  async inject(ctx) {
+    ctx.stack.mariadbLink.setDelay(LINK_DELAY_MS)
+    return `every answer from MariaDB to the services delayed by ${LINK_DELAY_MS} ms on the link (a congested or re-routed network; MariaDB itself is as fast as ever)`
+  },
+  async whileFiring(ctx) {
+    // The runbook's steps 1 and 2: which service is slow, then which hop inside it.
+    const window = `${Math.max(10, Math.round(300 / ctx.mode.timeFactor))}s`
+    const services = await promQuery(ctx, `histogram_quantile(0.95, sum by (service, le) (rate(http_request_duration_seconds_bucket[${window}])))`, 'service')
+    const sql = await promQuery(ctx, `histogram_quantile(0.95, sum by (operation, le) (rate(db_query_duration_seconds_bucket[${window}])))`, 'operation')
+    const running = await mariadbExec(ctx, "SELECT COUNT(*) FROM information_schema.PROCESSLIST WHERE command = 'Query' AND time >= 1")
+    return `p95 by service: ${services}; SQL p95 by operation as the services time it: ${sql}; statements running 1 s or more inside MariaDB: ${running.output.split('\n')[1] ?? '?'} (so the time is spent between the services and the server)`
+  },
+  mitigation:
+    'the slow hop is the database link (every SQL operation slow in the services, nothing slow inside MariaDB): its owner repairs or re-routes it (the drill takes the delay away), then a round trip is timed: `mariadb -e "SELECT 1"` through the link',
+  async mitigate(ctx) {
+    ctx.stack.mariadbLink.setDelay(0)
+    const started = performance.now()
+    const trip = await ctx.sh('mariadb', ['--host=127.0.0.1', `--port=${ctx.stack.mariadbLink.port}`, '--user=root', '--batch', '-e', 'SELECT 1'])
+    const ms = performance.now() - started
+    return { ok: trip.exitCode === 0 && ms < 250, detail: `link delay now ${ctx.stack.mariadbLink.delayMs()} ms; a connection and SELECT 1 through it took ${ms.toFixed(0)} ms` }
+  },
+  recovery: { withinMs: 5_000, why: 'runbook slow-responses: once the slow hop is fixed, answers are fast at once (nothing queued behind it)' },
+}
+INCIDENTS.push(slowResponses)
+
+const SMALL_POOL = 3
+const RIGHT_POOL = 20
+const BUSY_LINK_MS = 50
+
+/** `db_pool_*` lines of each booking and payment instance's /metrics (the runbook's first step). */
+async function poolMetrics(ctx: DrillContext): Promise<string> {
+  const lines: string[] = []
+  for (const [name, port] of [
+    ['booking', ctx.stack.ports.booking],
+    ['payment', ctx.stack.ports.payment],
+  ] as const) {
+    const text = await fetch(`http://127.0.0.1:${port}/metrics`, { signal: AbortSignal.timeout(2_000) }).then(
+      (r) => r.text(),
+      () => '',
+    )
+    const pick = (re: RegExp) => re.exec(text)?.[1] ?? '?'
+    lines.push(
+      `${name}: active ${pick(/^db_pool_connections\{[^}]*state="active"[^}]*\} (\S+)/m)}, idle ${pick(/^db_pool_connections\{[^}]*state="idle"[^}]*\} (\S+)/m)}, pending ${pick(/^db_pool_pending_requests(?:\{[^}]*\})? (\S+)/m)}, max ${pick(/^db_pool_max_connections(?:\{[^}]*\})? (\S+)/m)}`,
+    )
+  }
+  return lines.join('; ')
+}
+
+const poolExhausted: Incident = {
+  id: '3.2.3',
+  section: '3.2.3',
+  title: `The connection pool exhausted: pools of ${SMALL_POOL} (the manual's old setting) when the database answers ${BUSY_LINK_MS} ms slower`,
+  runbook: 'db-pool-exhausted',
+  alert: { name: 'DbPoolSaturated' },
+  expects503: true,
+  env: () => ({ MYSQL_POOL_SIZE: String(SMALL_POOL) }),
+  fans: () => 24,
+  alertWithinMs: firesWithin(120),
+  resolveWithinMs: resolvesWithin(0),
+  async inject(ctx) {
+    ctx.stack.mariadbLink.setDelay(BUSY_LINK_MS)
+    return `every answer from MariaDB delayed by ${BUSY_LINK_MS} ms (a busy database host): each transaction holds its connection longer, and ${SMALL_POOL} connections per service no longer serve 24 fans`
+  },
+  whileFiring: async (ctx) => `\`curl -s <service>/metrics | grep ^db_pool\`: ${await poolMetrics(ctx)}`,
+  mitigation: `raise MYSQL_POOL_SIZE to ${RIGHT_POOL} (the manual's fix; a restart is needed): write it to each service's env file, then end the instance (\`pkill -f '<tag>/booking-1$'\`) for the supervisor to start it again with the file read`,
+  async mitigate(ctx) {
+    await mkdir(ctx.stack.serviceEnvDir, { recursive: true })
+    const steps: string[] = []
+    let ok = true
+    for (const [dir, instance, port] of [
+      ['booking-service', 'booking-1', ctx.stack.ports.booking],
+      ['payment-service', 'payment-1', ctx.stack.ports.payment],
+    ] as const) {
+      await writeFile(join(ctx.stack.serviceEnvDir, `${dir}.env`), `MYSQL_POOL_SIZE=${RIGHT_POOL}\n`)
+      const end = await ctx.sh('pkill', ['-TERM', '-f', `${ctx.stack.tag}/${instance}$`])
+      const started = Date.now()
+      let max = ''
+      while (Date.now() - started < 30_000) {
+        const text = await fetch(`http://127.0.0.1:${port}/metrics`, { signal: AbortSignal.timeout(1_000) }).then(
+          (r) => (r.ok ? r.text() : ''),
+          () => '',
+        )
+        max = /^db_pool_max_connections(?:\{[^}]*\})? (\S+)/m.exec(text)?.[1] ?? ''
+        if (max === String(RIGHT_POOL)) break
+        await new Promise((r) => setTimeout(r, 200))
+      }
+      ok &&= end.exitCode === 0 && max === String(RIGHT_POOL)
+      steps.push(`${instance}: pkill exit ${end.exitCode}, back with db_pool_max_connections ${max || 'unknown'} after ${((Date.now() - started) / 1000).toFixed(1)} s`)
+    }
+    return { ok, detail: `${steps.join('; ')}; now ${await poolMetrics(ctx)}` }
+  },
+  recovery: { withinMs: 20_000, why: 'runbook db-pool-exhausted: each instance restarted with the bigger pool is ready within 10 s, one after the other' },
+}
+INCIDENTS.push(poolExhausted)
 
 export function findIncidents(name: string): Incident[] {
   if (name === 'all') return [...INCIDENTS].sort((a, b) => a.section.localeCompare(b.section))

@@ -31,6 +31,8 @@ export interface ProbeOptions {
   concertId: string
   fans: number
   readers: number
+  /** Clients who join the line and leave it again at once, over and over (a join storm); 0 by default. */
+  joiners?: number
   userToken(userId: string): Promise<string>
   /** A request with no answer within this is recorded as a hang (status 0). */
   timeoutMs?: number
@@ -134,6 +136,20 @@ export function startProbe(opts: ProbeOptions): Probe {
     }
   }
 
+  // Each storm client is its own fan at its own address: the per-address token limit applies to each.
+  async function joiner(i: number) {
+    const h = { authorization: `Bearer ${await opts.userToken(`drill-joiner-${i}`)}`, 'x-forwarded-for': `10.79.${Math.floor(i / 250)}.${(i % 250) + 1}` }
+    while (running) {
+      const joined = await call('join', 'POST', '/api/queue/token', h, { concertId: opts.concertId })
+      if (joined.status !== 201 && joined.status !== 200) {
+        await backOff(joined)
+        continue
+      }
+      await call('leave', 'DELETE', '/api/queue/token', { ...h, 'x-queue-token': String(joined.json.token ?? '') })
+      await sleep(100)
+    }
+  }
+
   async function reader(i: number) {
     const h = { 'x-forwarded-for': `10.78.0.${i + 1}` }
     while (running) {
@@ -143,7 +159,11 @@ export function startProbe(opts: ProbeOptions): Probe {
     }
   }
 
-  const workers = [...Array.from({ length: opts.fans }, (_, i) => fan(i + 1)), ...Array.from({ length: opts.readers }, (_, i) => reader(i))]
+  const workers = [
+    ...Array.from({ length: opts.fans }, (_, i) => fan(i + 1)),
+    ...Array.from({ length: opts.readers }, (_, i) => reader(i)),
+    ...Array.from({ length: opts.joiners ?? 0 }, (_, i) => joiner(i + 1)),
+  ]
   return {
     outcomes,
     paid,

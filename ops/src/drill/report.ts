@@ -65,6 +65,9 @@ export function renderReport(r: DrillResult, command: string): string {
     ...(r.traces.length === 0
       ? ['No request carried a trace id.', '']
       : r.traces.flatMap((t) => [`Trace \`${t.traceId}\`, ${t.why}:`, '', '```', t.waterfall || '(no spans of it reached the traces file)', '```', ''])),
+    ...(r.errorLines.length === 0
+      ? ['No service logged an error (level 50) during the run.', '']
+      : [`The first of ${r.errorLines.length} error lines (level 50) the services logged:`, '', '```', ...r.errorLines.slice(0, 5).map((l) => l.slice(0, 1_500)), '```', '']),
     '## 5. Commands run',
     '',
     '```',

@@ -70,6 +70,8 @@ export interface DrillResult {
   checks: Check[]
   alert?: PrometheusAlert
   traces: { traceId: string; why: string; waterfall: string }[]
+  /** The JSON lines the services logged at level 50 (error), in order. */
+  errorLines: string[]
   startedAt: number
   faultAt: number
   recoveredAt?: number
@@ -158,14 +160,17 @@ export async function runDrill(incident: Incident, mode: DrillMode, log: (line: 
     if (!ready) throw new Error('Prometheus did not scrape every instance of the drill stack within 60 s')
     note(`Prometheus scrapes ${stack.targetsDir} every ${mode.scrapeSeconds} s; rules: ${prometheus.rulesNote}`)
 
-    probe = startProbe({ gateway: stack.gateway, concertId, fans: incident.fans?.(mode) ?? mode.fans, readers: mode.readers, userToken: stack.userToken })
-    note(`probe started: ${incident.fans?.(mode) ?? mode.fans} fans (join, poll, dates, seat map, hold, pay) and ${mode.readers} catalogue readers`)
+    const fans = incident.fans?.(mode) ?? mode.fans
+    const readers = incident.readers?.(mode) ?? mode.readers
+    const joiners = incident.joiners?.(mode) ?? 0
+    probe = startProbe({ gateway: stack.gateway, concertId, fans, readers, joiners, userToken: stack.userToken })
+    note(`probe started: ${fans} fans (join, poll, dates, seat map, hold, pay), ${readers} catalogue readers${joiners ? ` and ${joiners} storm clients (join, leave, again)` : ''}`)
     // Fresh processes compile and connect on their first requests (a second or more on 2 busy cores);
     // a production stack is warm, so the probe's first seconds are not judged.
     await sleep(WARM_UP_MS)
     probe.outcomes.splice(0, probe.outcomes.length)
     note(`warm-up over (${WARM_UP_MS / 1000} s, not judged): from here every request counts`)
-    await sleep(mode.calmMs)
+    await sleep(incident.calmMs?.(mode) ?? mode.calmMs)
     const paidBefore = probe.paid.length
 
     const firingBefore = (await prometheus.alerts()).filter((a) => a.state === 'firing').map((a) => a.labels.alertname)
@@ -184,16 +189,18 @@ export async function runDrill(incident: Incident, mode: DrillMode, log: (line: 
     const mitigated = await incident.mitigate(ctx)
     note(`mitigation ${mitigated.ok ? 'did what the runbook says' : 'FAILED'}: ${mitigated.detail}`)
 
+    const fixedAt = mitigated.fixedAt ?? mitigationAt
     const recoveredAt = await waitFor(
       async () => {
         const ready = await fetch(`${stack.gateway}/health/ready`, { signal: AbortSignal.timeout(2_000) }).then((r) => r.ok)
-        const sold = probe!.outcomes.some((o) => o.step === 'hold' && o.status === 201 && o.at >= mitigationAt)
+        const sold = probe!.outcomes.some((o) => o.step === 'hold' && o.status === 201 && o.at >= fixedAt)
         return ready && sold ? Date.now() : undefined
       },
       Math.max(incident.recovery.withinMs * 3, 30_000),
       100,
     )
-    if (recoveredAt) note(`recovered: the gateway ready and a seat held again, ${((recoveredAt - mitigationAt) / 1000).toFixed(1)} s after the mitigation`)
+    const since = mitigated.fixedAt ? 'the cause was removed' : 'the mitigation'
+    if (recoveredAt) note(`recovered: the gateway ready and a seat held again, ${((recoveredAt - fixedAt) / 1000).toFixed(1)} s after ${since}`)
     else note('NOT recovered: no readiness and no seat held')
 
     const resolved = alert
@@ -204,6 +211,7 @@ export async function runDrill(incident: Incident, mode: DrillMode, log: (line: 
     await probe.stop()
     note(`probe stopped: ${probe.outcomes.length} requests, ${probe.paid.length} payments answered 201 (machine load average ${await loadAverage()})`)
 
+    const own = (await incident.finish?.(ctx)) ?? []
     const money = await checkMoney(ctx, probe)
     note(`reconcile: ${money.reconcile.exitCode === 0 ? 'clean' : 'VIOLATIONS'}`)
 
@@ -214,6 +222,7 @@ export async function runDrill(incident: Incident, mode: DrillMode, log: (line: 
       faultAt,
       recoveredAt,
       mitigationAt,
+      fixedAt,
       alert,
       alertAt,
       resolved,
@@ -222,7 +231,7 @@ export async function runDrill(incident: Incident, mode: DrillMode, log: (line: 
       paidAfter: probe.paid.length,
       firingBefore,
     })
-    checks.push(...money.checks)
+    checks.push(...own, ...money.checks)
     const traces = await pickTraces(ctx, probe.outcomes, faultAt)
     return {
       incident,
@@ -234,6 +243,7 @@ export async function runDrill(incident: Incident, mode: DrillMode, log: (line: 
       checks,
       alert,
       traces,
+      errorLines: stack.output.filter((l) => l.includes('"level":50')),
       startedAt,
       faultAt,
       recoveredAt,
@@ -252,6 +262,8 @@ interface Judged {
   outcomes: Outcome[]
   faultAt: number
   mitigationAt: number
+  /** When the cause was removed (the mitigation's start unless it said otherwise): recovery counts from here. */
+  fixedAt: number
   recoveredAt: number | undefined
   alert: PrometheusAlert | undefined
   alertAt: number | undefined
@@ -265,7 +277,8 @@ interface Judged {
 function judge(j: Judged): Check[] {
   const { incident, outcomes } = j
   const errors = outcomes.filter((o) => o.status >= 500 && o.status !== 503)
-  const { hangMs, fast503Ms } = j.mode
+  const { fast503Ms } = j.mode
+  const hangMs = Math.max(j.mode.hangMs, incident.hangMs ?? 0)
   const hung = outcomes.filter((o) => o.status === 0 || o.ms >= hangMs)
   const during = (o: Outcome) => o.at >= j.faultAt && o.at <= (j.recoveredAt ?? Infinity)
   const dependency503 = outcomes.filter((o) => o.status === 503 && during(o))
@@ -308,8 +321,10 @@ function judge(j: Judged): Check[] {
     { name: "the runbook's mitigation did what the runbook says", ok: j.mitigated.ok, detail: j.mitigated.detail },
     {
       name: `recovered within ${incident.recovery.withinMs / 1000} s (${incident.recovery.why})`,
-      ok: j.recoveredAt !== undefined && j.recoveredAt - j.mitigationAt <= incident.recovery.withinMs,
-      detail: j.recoveredAt ? `${((j.recoveredAt - j.mitigationAt) / 1000).toFixed(1)} s after the mitigation` : 'never',
+      ok: j.recoveredAt !== undefined && j.recoveredAt - j.fixedAt <= incident.recovery.withinMs,
+      detail: j.recoveredAt
+        ? `${((j.recoveredAt - j.fixedAt) / 1000).toFixed(1)} s after ${j.fixedAt === j.mitigationAt ? 'the mitigation' : 'the cause was removed (a step of the mitigation)'}`
+        : 'never',
     },
     {
       name: 'sales went on before the fault and after recovery',

@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { signUserToken } from '@tickets/contracts/auth'
+import { startDelayProxy, type DelayProxy } from './delay-proxy.js'
 import { freePort, startThrowawayMariadb, startThrowawayNats, startThrowawayRedis } from '@tickets/testkit'
 
 export const repoRoot = fileURLToPath(new URL('../../../', import.meta.url))
@@ -19,6 +20,8 @@ export interface DrillStack {
   /** The pid of scripts/start.mjs (the supervisor): `kill -HUP` starts instances left down again. */
   supervisorPid: number
   mariadb: Mariadb
+  /** The services reach MariaDB through it (the drill's own reads go straight): it can slow the link. */
+  mariadbLink: DelayProxy
   redis: Throwaway
   nats: Throwaway
   /** Env for `node ops/dist/cli.js <action>` against this stack (what the runbook's `npm run ops --` reads). */
@@ -30,6 +33,10 @@ export interface DrillStack {
   /** Every line `npm start` and its services wrote (JSON log lines and the supervisor's). */
   output: string[]
   userToken(userId: string): Promise<string>
+  /** Where npm start reads each service's overrides (<dir>/booking-service.env) when an instance starts. */
+  serviceEnvDir: string
+  /** What npm start put on each child's command line before `/<instance>` (`pkill -f '<tag>/booking-1$'`). */
+  tag: string
   /** Pids of this stack's instance (`booking-1`), found by the tag on their command line. */
   pidsOf(instance: string): Promise<number[]>
   stop(): Promise<void>
@@ -45,6 +52,7 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
 export async function startDrillStack(opts: { scale?: Record<string, number>; extraEnv?: Record<string, string>; log?: (line: string) => void } = {}): Promise<DrillStack> {
   const work = await mkdtemp(join(tmpdir(), 'tickets-drill-'))
   const [mariadb, redis, nats] = await Promise.all([startThrowawayMariadb(), startThrowawayRedis(), startThrowawayNats()])
+  const mariadbLink = await startDelayProxy({ host: '127.0.0.1', port: new URL(mariadb.url).port ? Number(new URL(mariadb.url).port) : 3306 })
   const tag = `tickets-drill-${randomBytes(3).toString('hex')}`
   const secret = randomBytes(32).toString('base64url')
   const operatorSecret = randomBytes(32).toString('base64url')
@@ -53,10 +61,11 @@ export async function startDrillStack(opts: { scale?: Record<string, number>; ex
   const paymentDb = `${mariadb.url}/tickets_payment`
   const targetsDir = join(work, 'prometheus-targets')
   const tracesFile = join(work, 'traces.jsonl')
+  const serviceEnvDir = join(work, 'env')
   const env: Record<string, string> = {
     ...(process.env as Record<string, string>),
     ...Object.fromEntries(Object.entries(ports).map(([k, v]) => [k, String(v)])),
-    MYSQL_URL: mariadb.url,
+    MYSQL_URL: `mysql://root@127.0.0.1:${mariadbLink.port}`,
     REDIS_URL: redis.url,
     NATS_URL: nats.url,
     AUTH_JWT_SECRET: secret,
@@ -65,6 +74,7 @@ export async function startDrillStack(opts: { scale?: Record<string, number>; ex
     TRUSTED_PROXIES: '127.0.0.1',
     PROMETHEUS_TARGETS_DIR: targetsDir,
     TRACES_FILE: tracesFile,
+    SERVICE_ENV_DIR: serviceEnvDir,
     LOG_LEVEL: 'warn',
     SHUTDOWN_GRACE_MS: '3000',
     ...opts.extraEnv,
@@ -110,6 +120,7 @@ export async function startDrillStack(opts: { scale?: Record<string, number>; ex
       for (let i = 1; i <= 8; i++) for (const pid of await pidsOf(`${name}-${i}`)) process.kill(pid, 'SIGKILL')
     }
     if (child.exitCode === null && child.signalCode === null) process.kill(-child.pid!, 'SIGKILL')
+    await mariadbLink.close()
     await Promise.all([mariadb.dispose(), redis.dispose(), nats.dispose()])
     await rm(work, { recursive: true, force: true })
   }
@@ -130,6 +141,7 @@ export async function startDrillStack(opts: { scale?: Record<string, number>; ex
     ports: { gateway: ports.GATEWAY_PORT, queue: ports.QUEUE_PORT, booking: ports.BOOKING_PORT, payment: ports.PAYMENT_PORT },
     supervisorPid: child.pid!,
     mariadb,
+    mariadbLink,
     redis,
     nats,
     opsEnv: {
@@ -138,6 +150,8 @@ export async function startDrillStack(opts: { scale?: Record<string, number>; ex
       REDIS_URL: redis.url,
       NATS_URL: nats.url,
       OPERATOR_SECRET: operatorSecret,
+      // Load runs sign their fans' tokens with it.
+      AUTH_JWT_SECRET: secret,
       GATEWAY_OPERATOR_URL: `http://127.0.0.1:${ports.OPERATOR_PORT}`,
       TRACES_FILE: tracesFile,
     },
@@ -146,6 +160,8 @@ export async function startDrillStack(opts: { scale?: Record<string, number>; ex
     targetsDir,
     tracesFile,
     output,
+    serviceEnvDir,
+    tag,
     userToken: (userId) => signUserToken({ secret, userId, ttlSeconds: 3_600 }),
     pidsOf,
     stop,

@@ -2,7 +2,9 @@
 // namespace): booking is killed with SIGKILL under a steady stream of reads through the gateway.
 // Nothing may fail but with a fast 503, and booking must be back (gateway ready) within 10 s.
 import { spawn } from 'node:child_process'
-import { readdirSync, readFileSync } from 'node:fs'
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { dropDatabase } from '@tickets/shared/migrate'
 import { freePort, isolation, mysqlUrl } from '@tickets/testkit'
@@ -16,6 +18,8 @@ const paymentDb = mysqlUrl(iso.database('payment'))
 const tag = `tickets-throwaway-${iso.id}`
 const output: string[] = []
 let gateway = ''
+// Where npm start reads each service's overrides when an instance starts.
+const serviceEnvDir = join(mkdtempSync(join(tmpdir(), 'tickets-throwaway-env-')), 'env')
 
 const ports = { GATEWAY_PORT: await freePort(), QUEUE_PORT: await freePort(), BOOKING_PORT: await freePort(), PAYMENT_PORT: await freePort(), OPERATOR_PORT: await freePort() }
 const stack = spawn(process.execPath, ['scripts/start.mjs', '--tag', tag], {
@@ -30,13 +34,18 @@ const stack = spawn(process.execPath, ['scripts/start.mjs', '--tag', tag], {
     NATS_NAMESPACE: iso.natsNamespace,
     LOG_LEVEL: 'warn',
     SHUTDOWN_GRACE_MS: '3000',
+    SERVICE_ENV_DIR: serviceEnvDir,
   },
   stdio: ['ignore', 'pipe', 'pipe'],
 })
+// The supervisor's own lines (not the services' JSON lines, of which only the last are kept).
+const said: string[] = []
 for (const s of [stack.stdout, stack.stderr]) {
   s.on('data', (chunk: Buffer) => {
-    output.push(chunk.toString('utf8'))
+    const text = chunk.toString('utf8')
+    output.push(text)
     if (output.length > 400) output.shift()
+    said.push(...text.split('\n').filter((l) => l && !l.startsWith('{')))
   })
 }
 
@@ -82,6 +91,7 @@ afterAll(async () => {
   if (stack.exitCode === null) process.kill(-stack.pid!, 'SIGKILL')
   await dropDatabase(bookingDb)
   await dropDatabase(paymentDb)
+  rmSync(join(serviceEnvDir, '..'), { recursive: true, force: true })
 }, 60_000)
 
 interface Outcome {
@@ -141,7 +151,7 @@ describe('npm start supervises its processes', () => {
     sending = false
     await sender
 
-    const log = output.join('')
+    const log = said.join('\n')
     expect(log).toContain('booking-1 exited (SIGKILL); restarting in 0.5 s (restart 1)')
     expect(log.match(/booking-1 exited/g)).toHaveLength(1)
     expect(backAfterMs).toBeGreaterThan(0)
@@ -160,4 +170,26 @@ describe('npm start supervises its processes', () => {
     expect((await fetch(urls[1]!)).status).toBe(200)
     expect(stack.exitCode).toBeNull()
   }, 60_000)
+
+  it('when an operator writes a setting to booking-service.env and ends booking-1, then the supervisor starts it again with the setting', async () => {
+    const poolSize = async () => {
+      const text = await fetch(`http://127.0.0.1:${ports.BOOKING_PORT}/metrics`).then(
+        (r) => r.text(),
+        () => '',
+      )
+      return /^db_pool_max_connections(?:\{[^}]*\})? (\S+)/m.exec(text)?.[1]
+    }
+    expect(await poolSize()).toBe('10')
+    mkdirSync(serviceEnvDir, { recursive: true })
+    writeFileSync(join(serviceEnvDir, 'booking-service.env'), '# raised for the opening\nMYSQL_POOL_SIZE=17\n')
+    const [pid] = pidsWithArg(`${tag}/booking-1`)
+    process.kill(pid!, 'SIGTERM')
+    let size: string | undefined
+    const deadline = Date.now() + 20_000
+    while (Date.now() < deadline && (size = await poolSize()) !== '17') await sleep(200)
+    expect(size).toBe('17')
+    expect(said.join('\n')).toContain(`booking-1: MYSQL_POOL_SIZE from ${join(serviceEnvDir, 'booking-service.env')}`)
+    // The other services did not restart.
+    expect(said.join('\n').match(/(queue|payment|gateway)-1 exited/g)).toBeNull()
+  }, 40_000)
 })
