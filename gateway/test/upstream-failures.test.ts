@@ -55,6 +55,16 @@ describe('one instance of a service', async () => {
     expect((await app.inject({ method: 'GET', url: '/api/queue/token', headers: { authorization: await bearer('2') } })).json().upstream).toBe('queue')
   })
 
+  it('when it answers a bare 503 while it shuts down, then the fan is still told when to come back', async () => {
+    payment.mode = 'closing'
+    try {
+      const res = await app.inject({ method: 'GET', url: '/api/points', headers: { authorization: await bearer('4') } })
+      expect({ status: res.statusCode, retryAfter: res.headers['retry-after'] }).toEqual({ status: 503, retryAfter: '3' })
+    } finally {
+      payment.mode = 'answer'
+    }
+  })
+
   it('when it dies while answering a POST, then 503 problem, not a raw 502', async () => {
     booking.mode = 'hang'
     const pending = app.inject({

@@ -131,6 +131,18 @@ export async function proxyRoutes(app: FastifyInstance, opts: ProxyOptions) {
     for (const gate of opts.gates) await gate(request, route)
   }
 
+  // A service instance that is shutting down answers requests already on its connections with
+  // Fastify's bare 503 (no problem body, no Retry-After; seen in drill 3.2.3's restarts): the fan is
+  // still told when to come back, and the instance is skipped for the ejection time.
+  app.addHook('onSend', (request, reply, payload, done) => {
+    if (reply.statusCode === 503 && !reply.hasHeader('retry-after')) {
+      reply.header('retry-after', String(opts.retryAfterSeconds))
+      const attempt = request.proxyAttempt
+      if (attempt && request.publicRoute) opts.pools[request.publicRoute.service].markFailed(attempt.upstream)
+    }
+    done(null, payload)
+  })
+
   // reply-from reads its options as plain properties, so each request's own (the body) sit on an
   // object whose prototype holds the options that never change: nothing is copied per request.
   const ownOptions = {

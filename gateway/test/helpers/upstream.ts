@@ -12,8 +12,8 @@ export interface TestUpstream {
   url: string
   port: number
   received: RecordedRequest[]
-  /** `hang`: accept requests and never answer. */
-  mode: 'answer' | 'hang'
+  /** `hang`: accept requests and never answer; `closing`: answer as a Fastify server that is shutting down (a bare 503). */
+  mode: 'answer' | 'hang' | 'closing'
   stop(): Promise<void>
   /** Listens again on the same port. */
   start(): Promise<void>
@@ -36,9 +36,10 @@ export async function anUpstream(name: string): Promise<TestUpstream> {
       app = Fastify({ forceCloseConnections: true })
       app.addContentTypeParser('*', { parseAs: 'string' }, (_req, body, done) => done(null, body))
       app.get('/health/ready', async () => ({ status: 'UP' }))
-      app.all('/*', async (request) => {
+      app.all('/*', async (request, reply) => {
         upstream.received.push({ method: request.method, url: request.url, headers: request.headers, body: request.body })
         if (upstream.mode === 'hang') await new Promise(() => undefined)
+        if (upstream.mode === 'closing') return reply.code(503).send({ error: 'Service Unavailable', message: 'Service Unavailable', statusCode: 503 })
         return { upstream: name, url: request.url, userId: request.headers['x-user-id'] ?? null, body: request.body ?? null }
       })
       await app.listen({ port, host: '127.0.0.1' })
