@@ -163,7 +163,9 @@ export async function runDrill(incident: Incident, mode: DrillMode, log: (line: 
     const fans = incident.fans?.(mode) ?? mode.fans
     const readers = incident.readers?.(mode) ?? mode.readers
     const joiners = incident.joiners?.(mode) ?? 0
-    probe = startProbe({ gateway: stack.gateway, concertId, fans, readers, joiners, userToken: stack.userToken })
+    // The probe waits longer than the hang bound, so that a slow answer is measured, not cut off.
+    const timeoutMs = Math.max(5_000, (incident.hangMs ?? 0) + 1_000)
+    probe = startProbe({ gateway: stack.gateway, concertId, fans, readers, joiners, userToken: stack.userToken, timeoutMs })
     note(`probe started: ${fans} fans (join, poll, dates, seat map, hold, pay), ${readers} catalogue readers${joiners ? ` and ${joiners} storm clients (join, leave, again)` : ''}`)
     // Fresh processes compile and connect on their first requests (a second or more on 2 busy cores);
     // a production stack is warm, so the probe's first seconds are not judged.
