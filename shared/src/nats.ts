@@ -20,6 +20,7 @@ import { Counter, Gauge, type Registry } from 'prom-client'
 import type { TSchema } from 'typebox'
 import { Value } from 'typebox/value'
 import type { BackgroundWork } from './background.js'
+import { databaseTrouble } from './db-errors.js'
 import { durableName, EVENT_SCHEMAS, natsNames, streamOf, type Envelope, type EventData, type NatsNames, type StreamName, type SubjectName } from '@tickets/contracts/events'
 
 export interface NatsBus {
@@ -442,7 +443,10 @@ export function serveRpc(bus: NatsBus, subject: string, handler: (data: unknown)
           } catch (err) {
             span.recordException(err as Error)
             span.setStatus({ code: SpanStatusCode.ERROR })
-            log.error({ err, subject }, 'rpc handler failed')
+            // A database that cannot serve now is overload or an outage, answered as such (onError):
+            // not a bug, so not an error line (as the HTTP side logs only COMMON_INTERNAL at error).
+            if (databaseTrouble(err)) log.warn({ err, subject }, 'rpc handler: the database could not serve it')
+            else log.error({ err, subject }, 'rpc handler failed')
             const answer = opts.onError?.(err)
             // No reply: the caller times out and treats the outcome as unknown, never as success.
             if (answer !== undefined) m.respond(JSON.stringify(answer))

@@ -2,6 +2,7 @@ import { createHash, randomUUID } from 'node:crypto'
 import { AppError } from '@tickets/contracts/errors'
 import { userIdOf } from '@tickets/shared/http'
 import { repeat, type BackgroundWork } from '@tickets/shared/background'
+import { databaseTrouble } from '@tickets/shared/db-errors'
 import type { FastifyBaseLogger, FastifyInstance, FastifyRequest } from 'fastify'
 import fp from 'fastify-plugin'
 import type { IdempotencyStore, KeyRef } from '../adapters/mariadb-idempotency-store.js'
@@ -91,7 +92,9 @@ export const idempotencyPlugin = fp(
         else await store.complete(ref, { status: reply.statusCode, contentType: String(reply.getHeader('content-type') ?? 'application/json'), body: payload.toString() })
       } catch (err) {
         // The answer still goes out; the key's lease runs out and a retry re-runs the (idempotent) work.
-        log.error({ err, key: ref.key }, 'idempotency record not saved')
+        // A database too busy or down to take it is the outage the 503s already report, not a bug.
+        if (databaseTrouble(err)) log.warn({ err, key: ref.key }, 'idempotency record not saved: the database could not take it')
+        else log.error({ err, key: ref.key }, 'idempotency record not saved')
       }
       return payload
     })
