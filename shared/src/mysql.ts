@@ -74,7 +74,6 @@ export function createPool(settings: PoolSettings): mariadb.Pool {
     acquireTimeoutMs: settings.acquireTimeoutMs,
     connectionLimit: settings.connectionLimit,
     maxWaiting: settings.maxWaiting ?? 2 * settings.connectionLimit,
-    waiting: 0,
     down: false,
     markDown: () => undefined,
   }
@@ -107,8 +106,6 @@ interface Guard {
   acquireTimeoutMs: number
   connectionLimit: number
   maxWaiting: number
-  /** Callers waiting now for a connection while every one is lent out. */
-  waiting: number
   /** The database is known down: acquire() rejects at once until the probe gets a connection. */
   down: boolean
   markDown: () => void
@@ -186,38 +183,32 @@ function guarded<T>(guard: Guard, sql: string, conn: mariadb.PoolConnection, run
 function acquire(pool: mariadb.Pool, guard: Guard): Promise<mariadb.PoolConnection> {
   if (guard.down) return Promise.reject(Object.assign(new Error('the database is down (a probe asks again every second); not asked'), { code: DB_UNREACHABLE }))
   const timeoutMs = guard.acquireTimeoutMs
-  const full = pool.idleConnections() === 0 && pool.activeConnections() >= guard.connectionLimit
-  if (full && guard.waiting >= guard.maxWaiting) return Promise.reject(poolBusy(`every connection is lent out and ${guard.waiting} callers already wait for one`))
+  // The pool's own queue is the line; one that waits while connections are still being made is not refused.
+  const waiting = pool.taskQueueSize()
+  if (waiting >= guard.maxWaiting && pool.activeConnections() >= guard.connectionLimit) {
+    return Promise.reject(poolBusy(`every connection is lent out and ${waiting} callers already wait for one`))
+  }
   // No connection in time while the pool was not full of lent ones: the server is the trouble.
   const unreachable = () => {
     if (pool.activeConnections() >= guard.connectionLimit) return undefined
     guard.markDown()
     return Object.assign(new Error(`no database connection could be made within ${timeoutMs} ms`), { code: DB_UNREACHABLE })
   }
-  if (full) guard.waiting++
-  let counted = full
-  const done = () => {
-    if (counted) guard.waiting--
-    counted = false
-  }
   return new Promise((resolve, reject) => {
     let late = false
     const timer = setTimeout(() => {
       late = true
-      done()
       reject(unreachable() ?? poolBusy(`no database connection within ${timeoutMs} ms`))
     }, timeoutMs)
     pool.getConnection().then(
       (conn) => {
         clearTimeout(timer)
-        done()
         // Nobody waits for it any more: back to the pool.
         if (late) void conn.release().catch(() => undefined)
         else resolve(conn)
       },
       (err: unknown) => {
         clearTimeout(timer)
-        done()
         if (late) return
         const trouble = databaseTrouble(err)
         if (trouble === 'down') guard.markDown()

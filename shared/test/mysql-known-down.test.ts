@@ -53,6 +53,16 @@ describe('a pool whose database is down', () => {
       await pool.end().catch(() => undefined)
     }
   }, 30_000)
+  it('when a burst arrives while the pool is still making its connections, then everyone in it waits and is served, however long the line', async () => {
+    const pool = createPool({ url: `${mariadb.url}/mysql`, connectionLimit: 2, acquireTimeoutMs: 2_000, maxWaiting: 1, statementTimeoutMs: 3_000 })
+    pool.on('error', () => undefined)
+    try {
+      const burst = await Promise.all(Array.from({ length: 6 }, () => timed(() => pool.query('SELECT SLEEP(0.05)'))))
+      expect(burst.map((b) => b.outcome)).toEqual(Array(6).fill('ok'))
+    } finally {
+      await pool.end().catch(() => undefined)
+    }
+  }, 30_000)
   it('when MariaDB stops, then one caller waits the acquire timeout, the next ones are refused at once however long it lasts, all told down, and it serves again once MariaDB is back', async () => {
     const pool = createPool({ url: `${mariadb.url}/mysql`, connectionLimit: 4, acquireTimeoutMs: 800, statementTimeoutMs: 3_000 })
     pool.on('error', () => undefined)
