@@ -56,12 +56,29 @@ async function pidFrom(file: string): Promise<number> {
   return pid
 }
 
-const redisCli = (ctx: DrillContext, ...args: string[]) => ctx.sh('redis-cli', ['-h', '127.0.0.1', '-p', String(ctx.stack.redis.port), ...args])
+// As the runbook types it: a hung Redis never answers, so no redis-cli waits longer than 2 s.
+const redisCli = (ctx: DrillContext, ...args: string[]) => ctx.sh('timeout', ['2', 'redis-cli', '-h', '127.0.0.1', '-p', String(ctx.stack.redis.port), ...args])
 
 async function redisPong(ctx: DrillContext) {
   const ping = await redisCli(ctx, 'ping')
   return { ok: ping.exitCode === 0 && ping.output === 'PONG', detail: `redis-cli ping answered "${ping.output}"` }
 }
+
+/** The runbook's step for a hung Redis: `kill -CONT <pid>`, then `redis-cli ping`; `fixedAt`, when it was resumed. */
+async function resumeRedis(ctx: DrillContext) {
+  const cont = await ctx.sh('kill', ['-CONT', String(await pidFrom(ctx.stack.redis.pidFile))])
+  const fixedAt = Date.now()
+  const pong = await redisPong(ctx)
+  return { ok: cont.exitCode === 0 && pong.ok, detail: `kill -CONT exit ${cont.exitCode}; ${pong.detail}`, fixedAt }
+}
+
+/** A service instance's /metrics as text ('' when it does not answer), and one sample of it. */
+const metricsOf = (port: number) =>
+  fetch(`http://127.0.0.1:${port}/metrics`, { signal: AbortSignal.timeout(2_000) }).then(
+    (r) => (r.ok ? r.text() : ''),
+    () => '',
+  )
+const sample = (text: string, name: string, label = '') => new RegExp(`^${name}(?:\\{[^}]*${label}[^}]*\\})? (\\S+)`, 'm').exec(text)?.[1]
 
 async function mariadbPing(ctx: DrillContext) {
   // --wait: retry the connection while the server starts.
@@ -171,9 +188,8 @@ export const INCIDENTS: Incident[] = [
     },
     mitigation: 'a hung Redis (`redis-cli ping` gets no answer, the process is there): `kill -CONT <pid>` if it was stopped, then `redis-cli ping`',
     async mitigate(ctx) {
-      const cont = await ctx.sh('kill', ['-CONT', String(await pidFrom(ctx.stack.redis.pidFile))])
-      const pong = await redisPong(ctx)
-      return { ok: cont.exitCode === 0 && pong.ok, detail: `kill -CONT exit ${cont.exitCode}; ${pong.detail}` }
+      const { ok, detail } = await resumeRedis(ctx)
+      return { ok, detail }
     },
     recovery: { withinMs: 5_000, why: 'runbook dependency-down: everything resumes by itself within 5 s of Redis answering' },
   },
@@ -317,8 +333,7 @@ const tokenRouteErrors: Incident = {
     return `redis-server (port ${ctx.stack.redis.port}) paused with SIGSTOP while 20 storm clients join and leave the line`
   },
   async whileFiring(ctx) {
-    // The runbook's first check; a hung Redis never answers, hence `timeout`.
-    const stats = await ctx.sh('timeout', ['2', 'redis-cli', '-h', '127.0.0.1', '-p', String(ctx.stack.redis.port), 'INFO', 'stats'])
+    const stats = await redisCli(ctx, 'INFO', 'stats')
     return `timeout 2 redis-cli INFO stats: ${stats.exitCode === 0 ? 'answered' : `no answer within 2 s (exit ${stats.exitCode})`}`
   },
   mitigation:
@@ -326,16 +341,14 @@ const tokenRouteErrors: Incident = {
   async mitigate(ctx) {
     // The switches live in Redis: while it hangs the gateway refuses the change, and says so.
     const early = await ctx.ops(['gateway:token-limit', '5'])
-    const cont = await ctx.sh('kill', ['-CONT', String(await pidFrom(ctx.stack.redis.pidFile))])
-    const fixedAt = Date.now()
-    const pong = await redisPong(ctx)
+    const resumed = await resumeRedis(ctx)
     const limit = await ctx.ops(['gateway:token-limit', '5'])
     const shown = await ctx.ops(['gateway:switches'])
     const applied = shown.exitCode === 0 && shown.output.includes('5/s per address')
     return {
-      fixedAt,
-      ok: cont.exitCode === 0 && pong.ok && limit.exitCode === 0 && applied,
-      detail: `token limit while Redis hung: exit ${early.exitCode} (${early.output.split('\n')[0]}); kill -CONT exit ${cont.exitCode}; ${pong.detail}; token limit after: exit ${limit.exitCode}; gateway:switches says "${shown.output}"`,
+      fixedAt: resumed.fixedAt,
+      ok: resumed.ok && limit.exitCode === 0 && applied,
+      detail: `token limit while Redis hung: exit ${early.exitCode} (${early.output.split('\n')[0]}); ${resumed.detail}; token limit after: exit ${limit.exitCode}; gateway:switches says "${shown.output}"`,
     }
   },
   recovery: { withinMs: 5_000, why: 'runbook dependency-down: everything resumes by itself within 5 s of Redis answering' },
@@ -384,15 +397,22 @@ const trafficSpike: Incident = {
     "the runbook's during-the-opening steps: `npm run ops -- queue:status <concertId>` (the line holds the crowd), then the non-core ranking off: `npm run ops -- gateway:ranking off`; it goes on again after the spike",
   async mitigate(ctx) {
     const status = await ctx.ops(['queue:status', spike?.concertId ?? ''])
+    // queue:status prints the line as one JSON object.
+    const line = (() => {
+      try {
+        return JSON.parse(status.output.split('\n').at(-1) ?? '') as { waiting?: number; limitedBy?: string }
+      } catch {
+        return undefined
+      }
+    })()
     const off = await ctx.ops(['gateway:ranking', 'off'])
     const ranking = await fetch(`${ctx.stack.gateway}/api/concerts/ranking`, { headers: { 'x-forwarded-for': '10.80.0.1' }, signal: AbortSignal.timeout(2_000) }).then(
       (r) => r.status,
       () => 0,
     )
-    const waiting = Number(/waiting\s+(\d+)/.exec(status.output)?.[1] ?? NaN)
     return {
-      ok: status.exitCode === 0 && off.exitCode === 0 && off.output.includes('ranking off') && ranking !== 200,
-      detail: `queue:status exit ${status.exitCode} (${status.output.split('\n').slice(0, 6).join('; ')}${Number.isNaN(waiting) ? '' : `; ${waiting} waiting`}); gateway:ranking off: "${off.output}"; GET /api/ranking then answered ${ranking}`,
+      ok: status.exitCode === 0 && line?.limitedBy !== undefined && off.exitCode === 0 && off.output.includes('ranking off') && ranking !== 200,
+      detail: `queue:status exit ${status.exitCode}: ${line ? `${line.waiting} waiting, limited by ${line.limitedBy}` : 'no status'} (${status.output}); gateway:ranking off: "${off.output}"; GET /api/concerts/ranking then answered ${ranking}`,
     }
   },
   recovery: { withinMs: 10_000, why: 'runbook ticket-opening: the line protects the booking tier by itself, so the fans already buying go on buying' },
@@ -477,20 +497,17 @@ const SMALL_POOL = 3
 const RIGHT_POOL = 20
 const BUSY_LINK_MS = 50
 
-/** `db_pool_*` lines of each booking and payment instance's /metrics (the runbook's first step). */
+/** `db_pool_*` of each booking and payment instance's /metrics (the runbook's first step). */
 async function poolMetrics(ctx: DrillContext): Promise<string> {
   const lines: string[] = []
   for (const [name, port] of [
     ['booking', ctx.stack.ports.booking],
     ['payment', ctx.stack.ports.payment],
   ] as const) {
-    const text = await fetch(`http://127.0.0.1:${port}/metrics`, { signal: AbortSignal.timeout(2_000) }).then(
-      (r) => r.text(),
-      () => '',
-    )
-    const pick = (re: RegExp) => re.exec(text)?.[1] ?? '?'
+    const text = await metricsOf(port)
+    const pick = (metric: string, label?: string) => sample(text, metric, label) ?? '?'
     lines.push(
-      `${name}: active ${pick(/^db_pool_connections\{[^}]*state="active"[^}]*\} (\S+)/m)}, idle ${pick(/^db_pool_connections\{[^}]*state="idle"[^}]*\} (\S+)/m)}, pending ${pick(/^db_pool_pending_requests(?:\{[^}]*\})? (\S+)/m)}, max ${pick(/^db_pool_max_connections(?:\{[^}]*\})? (\S+)/m)}`,
+      `${name}: active ${pick('db_pool_connections', 'state="active"')}, idle ${pick('db_pool_connections', 'state="idle"')}, pending ${pick('db_pool_pending_requests')}, max ${pick('db_pool_max_connections')}`,
     )
   }
   return lines.join('; ')
@@ -524,13 +541,9 @@ const poolExhausted: Incident = {
       await writeFile(join(ctx.stack.serviceEnvDir, `${dir}.env`), `MYSQL_POOL_SIZE=${RIGHT_POOL}\n`)
       const end = await ctx.sh('pkill', ['-TERM', '-f', `${ctx.stack.tag}/${instance}$`])
       const started = Date.now()
-      let max = ''
+      let max: string | undefined
       while (Date.now() - started < 30_000) {
-        const text = await fetch(`http://127.0.0.1:${port}/metrics`, { signal: AbortSignal.timeout(1_000) }).then(
-          (r) => (r.ok ? r.text() : ''),
-          () => '',
-        )
-        max = /^db_pool_max_connections(?:\{[^}]*\})? (\S+)/m.exec(text)?.[1] ?? ''
+        max = sample(await metricsOf(port), 'db_pool_max_connections')
         if (max === String(RIGHT_POOL)) break
         await new Promise((r) => setTimeout(r, 200))
       }

@@ -52,7 +52,7 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
 export async function startDrillStack(opts: { scale?: Record<string, number>; extraEnv?: Record<string, string>; log?: (line: string) => void } = {}): Promise<DrillStack> {
   const work = await mkdtemp(join(tmpdir(), 'tickets-drill-'))
   const [mariadb, redis, nats] = await Promise.all([startThrowawayMariadb(), startThrowawayRedis(), startThrowawayNats()])
-  const mariadbLink = await startDelayProxy({ host: '127.0.0.1', port: new URL(mariadb.url).port ? Number(new URL(mariadb.url).port) : 3306 })
+  const mariadbLink = await startDelayProxy({ host: '127.0.0.1', port: mariadb.port })
   const tag = `tickets-drill-${randomBytes(3).toString('hex')}`
   const secret = randomBytes(32).toString('base64url')
   const operatorSecret = randomBytes(32).toString('base64url')
