@@ -119,6 +119,26 @@ describe('two instances of a service', async () => {
     }
   })
 
+  it('when one answers a bare 503 while it shuts down, then that fan is told when to come back and the instance is skipped after', async () => {
+    const { app } = await buildTestApp(import.meta.url, { ...settings, UPSTREAM_EJECT_MS: '60000', UPSTREAM_RETRY_AFTER_SECONDS: '3' })
+    a.mode = 'closing'
+    try {
+      const answers: { status: number; retryAfter: unknown; upstream?: string }[] = []
+      for (let i = 0; i < 6; i++) {
+        const res = await app.inject({ method: 'GET', url: '/api/concerts' })
+        answers.push({ status: res.statusCode, retryAfter: res.headers['retry-after'], upstream: res.statusCode === 200 ? res.json().upstream : undefined })
+      }
+      const refused = answers.findIndex((r) => r.status === 503)
+      expect(refused).toBeGreaterThanOrEqual(0)
+      expect(refused).toBeLessThan(2)
+      expect(answers[refused]!.retryAfter).toBe('3')
+      expect(answers.filter((r) => r.status === 503)).toHaveLength(1)
+      expect(answers.slice(refused + 1).map((r) => r.upstream)).toEqual(Array(5 - refused).fill('booking-b'))
+    } finally {
+      a.mode = 'answer'
+    }
+  })
+
   it('when a failed instance returns, then it gets requests again after the ejection time', async () => {
     const { app } = await buildTestApp(import.meta.url, { ...settings, UPSTREAM_EJECT_MS: '300' })
     await a.stop()
