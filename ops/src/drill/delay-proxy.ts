@@ -12,6 +12,10 @@ export interface DelayProxy {
  * A TCP hop in front of a server that can add latency to its answers, as a congested or far-away
  * link would: each chunk the server sends is passed on `delay` ms after it arrived, never before the
  * chunk ahead of it. The drills put it between the services and MariaDB.
+ *
+ * One queue and one timer per connection: a timer per chunk let two chunks due in the same
+ * millisecond leave in either order (the timers' durations differ by a rounding), and the client
+ * then read a garbled protocol stream, which no real link does.
  */
 export async function startDelayProxy(target: { host: string; port: number }): Promise<DelayProxy> {
   let delay = 0
@@ -19,24 +23,37 @@ export async function startDelayProxy(target: { host: string; port: number }): P
   const server = createServer((client) => {
     const upstream = createConnection(target)
     sockets.add(client).add(upstream)
-    let nextAt = 0
-    upstream.on('data', (chunk: Buffer) => {
-      if (delay === 0 && nextAt <= Date.now()) {
-        client.write(chunk)
-        return
+    const queue: { at: number; chunk: Buffer }[] = []
+    let timer: NodeJS.Timeout | undefined
+    let upstreamClosed = false
+    const drain = () => {
+      timer = undefined
+      const now = performance.now()
+      while (queue.length > 0 && queue[0]!.at <= now) {
+        if (client.writable) client.write(queue.shift()!.chunk)
+        else queue.shift()
       }
-      nextAt = Math.max(Date.now() + delay, nextAt)
-      setTimeout(() => client.writable && client.write(chunk), nextAt - Date.now())
+      if (queue.length > 0) timer = setTimeout(drain, Math.max(0, queue[0]!.at - now))
+      else if (upstreamClosed) end()
+    }
+    upstream.on('data', (chunk: Buffer) => {
+      // Never before the chunk ahead of it, even when the delay was just lowered.
+      queue.push({ at: Math.max(performance.now() + delay, queue.at(-1)?.at ?? 0), chunk })
+      if (!timer) drain()
     })
     client.pipe(upstream)
     const end = () => {
+      if (timer) clearTimeout(timer)
       client.destroy()
       upstream.destroy()
       sockets.delete(client)
       sockets.delete(upstream)
     }
     client.on('error', end).on('close', end)
-    upstream.on('error', end).on('close', () => setTimeout(end, Math.max(0, nextAt - Date.now())))
+    upstream.on('error', end).on('close', () => {
+      upstreamClosed = true
+      if (!timer) end()
+    })
   })
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
   const address = server.address()
