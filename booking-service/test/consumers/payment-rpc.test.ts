@@ -99,6 +99,25 @@ describe('CONFIRM_PAYMENT', () => {
     const mine = events.map((e) => JSON.parse(e.payload).data).filter((d) => ids.includes(d.reservationId))
     expect(mine.map((d) => d.concertSoldOut).sort()).toEqual([false, false, true])
   })
+  it('when seats of the concert are still for sale, then a confirmation takes no lock on the concert (another transaction holding its row does not hold the sale up)', async () => {
+    const { reservationId, concertId } = await aHold('busy', 5)
+    await rpc(app, 'BEGIN_PAYMENT', { reservationId, userId: 'busy', paymentId: 'nolock' })
+    const holder = await app.pool.getConnection()
+    try {
+      await holder.beginTransaction()
+      await holder.query('SELECT id FROM concerts WHERE id = ? FOR UPDATE', [concertId])
+      const started = performance.now()
+      const answer = await Promise.race([
+        rpc(app, 'CONFIRM_PAYMENT', { reservationId, userId: 'busy', paymentId: 'nolock' }),
+        new Promise((resolve) => setTimeout(() => resolve('still waiting after 2 s'), 2_000)),
+      ])
+      expect(answer).toMatchObject({ ok: true, reservation: { status: 'CONFIRMED' } })
+      expect(performance.now() - started).toBeLessThan(2_000)
+    } finally {
+      await holder.rollback()
+      await holder.release()
+    }
+  })
 })
 
 describe('ABORT_PAYMENT', () => {
