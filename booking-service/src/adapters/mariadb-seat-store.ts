@@ -72,16 +72,18 @@ export function createMariadbSeatStore(pool: Pool): SeatStore {
   /**
    * Runs `fn` with the reservation's seat row locked (FOR UPDATE) and the reservation read after
    * the lock: every writer of a reservation holds its seat's lock, so what `fn` sees is current.
+   * One transaction on one connection: the first read (which seat) leaves with its start.
    */
   async function withSeatLocked<T>(
     reservationId: string,
     fn: (conn: PoolConnection, r: Reservation, seat: LockedSeat) => Promise<T | Rollback<T>>,
     missing: T,
-    readBefore?: Reservation,
+    /** When there is no such reservation at all; by default `missing`, rolled back. */
+    none: (conn: PoolConnection) => Promise<T | Rollback<T>> = async () => new Rollback(missing),
   ): Promise<T> {
-    const found = readBefore ?? (await findReservation(reservationId))
-    if (!found) return missing
     return withTransaction(pool, async (conn) => {
+      const found = await findReservation(reservationId, conn)
+      if (!found) return none(conn)
       // Pipelined in this order: the reservation is read again once the seat's lock is held.
       const [[seat], r] = await Promise.all([
         conn.query<SeatRow[]>('SELECT status, reservation_id FROM seats WHERE schedule_id = ? AND seat_number = ? FOR UPDATE', [found.scheduleId, found.seatNumber]),
@@ -347,14 +349,6 @@ export function createMariadbSeatStore(pool: Pool): SeatStore {
         await insertOutboxEvents(conn, [reservationConfirmationFailed({ reservationId: step.reservationId, userId: step.userId, paymentId: step.paymentId, reason }, step.now)])
         return { ok: false as const, reason }
       }
-      const found = await findReservation(step.reservationId)
-      if (!found) {
-        // Nothing to confirm: tell payment (once) so that it refunds.
-        return withTransaction<Confirmed>(pool, async (conn) => {
-          if (!(await markProcessed(conn, step.processed))) return new Rollback<Confirmed>({ ok: false, reason: 'DUPLICATE' })
-          return refuse(conn, 'NOT_FOUND')
-        })
-      }
       return withSeatLocked<Confirmed>(
         step.reservationId,
         async (conn, r, seat) => {
@@ -370,7 +364,11 @@ export function createMariadbSeatStore(pool: Pool): SeatStore {
           return ok(confirmed, true)
         },
         { ok: false, reason: 'NOT_FOUND' },
-        found,
+        // Nothing to confirm: tell payment (once) so that it refunds.
+        async (conn) => {
+          if (!(await markProcessed(conn, step.processed))) return new Rollback<Confirmed>({ ok: false, reason: 'DUPLICATE' })
+          return refuse(conn, 'NOT_FOUND')
+        },
       )
     },
 
@@ -389,11 +387,7 @@ export function createMariadbSeatStore(pool: Pool): SeatStore {
     },
 
     async refund({ reservationId, paymentId, now, processed }) {
-      const found = await findReservation(reservationId)
-      if (!found) {
-        return withTransaction(pool, async (conn) => ((await markProcessed(conn, processed)) ? 'NOTHING_TO_RELEASE' : new Rollback('DUPLICATE' as const)))
-      }
-      return withSeatLocked(
+      return withSeatLocked<'RELEASED' | 'NOTHING_TO_RELEASE' | 'DUPLICATE'>(
         reservationId,
         async (conn, r, seat) => {
           if (!(await markProcessed(conn, processed))) return new Rollback('DUPLICATE' as const)
@@ -404,7 +398,7 @@ export function createMariadbSeatStore(pool: Pool): SeatStore {
           return 'RELEASED' as const
         },
         'NOTHING_TO_RELEASE' as const,
-        found,
+        async (conn) => ((await markProcessed(conn, processed)) ? 'NOTHING_TO_RELEASE' : new Rollback('DUPLICATE' as const)),
       )
     },
 

@@ -18,6 +18,7 @@ interface PaymentRow {
   created_at: Date
   refunded_at: Date | null
   refund_reason: string | null
+  standing_reservation_id?: string | null
 }
 
 interface Affected {
@@ -53,6 +54,15 @@ export function createMariadbPaymentStore(pool: Pool): PaymentStore {
   return {
     findPayment: (paymentId) => one(pool, 'id', paymentId),
     findStandingPayment: (reservationId) => one(pool, 'standing_reservation_id', reservationId),
+    async findEarlierAndStanding(paymentId, reservationId) {
+      const rows = await pool.query<PaymentRow[]>(`SELECT ${COLUMNS}, standing_reservation_id FROM payments WHERE id = ? OR standing_reservation_id = ?`, [
+        paymentId,
+        reservationId,
+      ])
+      const earlier = rows.find((r) => r.id === paymentId)
+      const standing = rows.find((r) => r.standing_reservation_id === reservationId)
+      return { earlier: earlier ? toPayment(earlier) : null, standing: standing ? toPayment(standing) : null }
+    },
 
     async completePayment({ payment: p, event }): Promise<CompletePaymentResult> {
       const outcome = await withTransaction<Payment | 'EXISTS' | 'ALREADY_PAID' | 'INSUFFICIENT_POINTS'>(pool, async (conn) => {

@@ -95,7 +95,7 @@ export function createPaymentService({ payments, booking, events, metrics, log }
       const request: PaymentRpcRequest = { reservationId, userId, paymentId, ...(concertId ? { concertId } : {}) }
 
       // A re-run of a request that already charged (its first run died before answering).
-      const [earlier, standing] = await Promise.all([payments.findPayment(paymentId), payments.findStandingPayment(reservationId)])
+      const { earlier, standing } = await payments.findEarlierAndStanding(paymentId, reservationId)
       if (earlier) {
         if (earlier.userId !== userId || earlier.reservationId !== reservationId)
           throw new AppError('PAYMENT_RESERVATION_NOT_PAYABLE', 'This request key already paid another reservation')

@@ -40,6 +40,8 @@ export type RefundResult = { outcome: 'REFUNDED' | 'ALREADY_REFUNDED' | 'DUPLICA
 export interface PaymentStore {
   findPayment(paymentId: string): Promise<Payment | null>
   findStandingPayment(reservationId: string): Promise<Payment | null>
+  /** Both at once (one statement): the payment this request key made, and the reservation's standing one. */
+  findEarlierAndStanding(paymentId: string, reservationId: string): Promise<{ earlier: Payment | null; standing: Payment | null }>
   /**
    * One transaction: the payment row (at most one standing per reservation), the conditional
    * debit (never below zero), the PAYMENT ledger entry and the completed event in the outbox.
