@@ -62,6 +62,10 @@ export function createPool(settings: PoolSettings): mariadb.Pool {
     decimalAsNumber: false,
     dateStrings: false,
     ...(session.length > 0 ? { initSql: `SET SESSION ${session.join(', ')}` } : {}),
+    // The check of a connection idle for longer is one round trip; at the driver's default (250 ms)
+    // a link slower than that had every idle connection thrown away and the database called down.
+    // (The driver reads this option; its type declarations leave it out.)
+    ...{ pingTimeout: 500 },
   })
   // The pool listens for a connection's first error only; a second fatal event on the same
   // connection (its socket ending after MariaDB went away) is then thrown and would crash the
@@ -175,7 +179,7 @@ function guarded<T>(guard: Guard, sql: string, conn: mariadb.PoolConnection, run
 /**
  * pool.getConnection() within the acquire timeout, all included. The pool's own acquireTimeout counts
  * only the wait in its queue: before that it pings each idle connection it would lend (up to
- * pingTimeout, 250 ms, each), and against a paused server that alone took 2 s for 8 idle connections.
+ * pingTimeout, 500 ms, each), and against a paused server that alone took 2 s for 8 idle connections.
  * A timeout while fewer than connectionLimit connections are lent out, or a connection error, means
  * the server cannot be reached (a busy pool has every connection lent): the guard then answers the
  * next callers at once.

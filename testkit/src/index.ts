@@ -409,3 +409,4 @@ export async function startServiceProcess(serverJs: URL, env: Record<string, str
     stop: () => void child.kill('SIGTERM'),
   }
 }
+export { startDelayProxy, type DelayProxy } from './delay-proxy.js'

@@ -5,8 +5,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { signUserToken } from '@tickets/contracts/auth'
-import { startDelayProxy, type DelayProxy } from './delay-proxy.js'
-import { freePort, startThrowawayMariadb, startThrowawayNats, startThrowawayRedis } from '@tickets/testkit'
+import { freePort, startDelayProxy, startThrowawayMariadb, startThrowawayNats, startThrowawayRedis, type DelayProxy } from '@tickets/testkit'
 
 export const repoRoot = fileURLToPath(new URL('../../../', import.meta.url))
 

@@ -1,7 +1,7 @@
 import { once } from 'node:events'
 import { createConnection, createServer, type Server, type Socket } from 'node:net'
 import { afterEach, expect, it } from 'vitest'
-import { startDelayProxy, type DelayProxy } from '../../src/drill/delay-proxy.js'
+import { startDelayProxy, type DelayProxy } from '@tickets/testkit'
 
 let server: Server | undefined
 let proxy: DelayProxy | undefined
