@@ -12,6 +12,7 @@ const UNAVAILABLE_ERRNO = new Set([
   45012, // connect timeout
   45026, // socket timeout
   45027, // pool closed
+  45037, // pool ending (the service is shutting down)
   45042, // ping timeout
   1040, // too many connections
   1053, // server shutdown in progress

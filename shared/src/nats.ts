@@ -424,10 +424,13 @@ export interface ServeRpcOptions {
 export function serveRpc(bus: NatsBus, subject: string, handler: (data: unknown) => Promise<unknown>, log: FastifyBaseLogger, opts: ServeRpcOptions = {}): BackgroundWork {
   const wire = bus.names.subject(subject)
   const sub = bus.nc.subscribe(wire, { queue: opts.queue ?? bus.names.durable(subject.replace(/\./g, '_')) })
+  // Requests being answered: stop() waits for them, so that none loses its database or its reply
+  // to a shutdown (drill 3.2.3's restarts left payment waiting out its RPC timeout).
+  const inFlight = new Set<Promise<unknown>>()
   const done = (async () => {
     for await (const m of sub) {
       const parent = contextFromHeaders(m.headers)
-      void tracer.startActiveSpan(
+      const answering = tracer.startActiveSpan(
         `${subject} process`,
         { kind: SpanKind.SERVER, attributes: { 'messaging.system': 'nats', 'messaging.destination.name': wire } },
         parent,
@@ -455,12 +458,15 @@ export function serveRpc(bus: NatsBus, subject: string, handler: (data: unknown)
           }
         },
       )
+      inFlight.add(answering)
+      void answering.finally(() => inFlight.delete(answering))
     }
   })()
   return {
     async stop() {
       await sub.drain().catch(() => undefined)
       await done.catch(() => undefined)
+      await Promise.allSettled([...inFlight])
     },
   }
 }

@@ -54,4 +54,27 @@ describe('core-NATS request/reply with the trace in the headers', () => {
     expect(exporter.getFinishedSpans().find((s) => s.kind === SpanKind.SERVER)?.status.code).toBe(SpanStatusCode.ERROR)
     await expect(requestTraced(bus, 'rpc.test.silent', {}, { timeoutMs: 300 })).rejects.toThrow(/timeout/i)
   })
+
+  it('when the responder is stopped while it answers, then stop() waits for the answer, and the caller gets it', async () => {
+    let finished = false
+    let started!: () => void
+    const handling = new Promise<void>((resolve) => (started = resolve))
+    const server = serveRpc(
+      bus,
+      'rpc.test.slow',
+      async () => {
+        started()
+        await new Promise((resolve) => setTimeout(resolve, 300))
+        finished = true
+        return { done: true }
+      },
+      log,
+    )
+    await bus.nc.flush()
+    const answer = requestTraced(bus, 'rpc.test.slow', {}, { timeoutMs: 2_000 })
+    await handling
+    await server.stop()
+    expect(finished).toBe(true)
+    expect(await answer).toEqual({ done: true })
+  })
 })
