@@ -84,7 +84,10 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
       : undefined,
     config.SWEEP_INTERVAL_MS > 0 ? startExpirySweeper(reservations, { intervalMs: config.SWEEP_INTERVAL_MS, log: app.log.child({ component: 'expiry-sweeper' }) }) : undefined,
     config.CONSUMERS_ENABLED
-      ? await startConsumers({ bus: app.nats, service: 'booking', log: app.log, metrics: app.metrics }, [...paymentEventConsumers(payments), ...rankingConsumers(catalogue)])
+      ? await startConsumers({ bus: app.nats, service: 'booking', log: app.log, metrics: app.metrics }, [
+          ...paymentEventConsumers(payments, { settleMs: config.PAYMENT_EVENT_SETTLE_MS }),
+          ...rankingConsumers(catalogue),
+        ])
       : undefined,
     startPaymentResponders(app.nats, payments, app.log.child({ component: 'payment-rpc' })),
   ])

@@ -22,6 +22,12 @@ export const ConfigSchema = Type.Object({
   CATALOGUE_CACHE_TTL_SECONDS: Type.Integer({ minimum: 1, default: 600 }),
   /** availableSeats is cached this long, so it is never more than a second behind the seats. */
   AVAILABILITY_CACHE_TTL_MS: Type.Integer({ minimum: 50, maximum: 1_000, default: 800 }),
+  /**
+   * payment.payment.completed is handled no sooner than this after it occurred: payment's CONFIRM,
+   * sent at the same moment, has usually confirmed the reservation by then, and the event needs no
+   * transaction (instead of a second one queued on the seat's lock).
+   */
+  PAYMENT_EVENT_SETTLE_MS: Type.Integer({ minimum: 0, maximum: 10_000, default: 1_000 }),
   /** Consumers of payment and reservation events (off in tests that drive one piece alone). */
   CONSUMERS_ENABLED: Type.Boolean({ default: true }),
 })

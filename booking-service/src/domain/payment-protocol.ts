@@ -92,6 +92,10 @@ export function createPaymentProtocol({ seats, clock, events, metrics, payingTtl
 
     /** payment.payment.completed: confirm if CONFIRM did not get through; if the seat is gone, say so (payment refunds). */
     async onPaymentCompleted(eventId: string, data: PaymentCompleted) {
+      // Usually CONFIRM got there first: a reservation this payment already confirmed needs no
+      // transaction, and no wait for its seat's lock.
+      const seen = await seats.findReservation(data.reservationId)
+      if (seen?.status === 'CONFIRMED' && seen.paymentId === data.paymentId && seen.userId === data.userId) return 'ALREADY_CONFIRMED'
       const outcome = await seats.confirmPayment({
         reservationId: data.reservationId,
         userId: data.userId,

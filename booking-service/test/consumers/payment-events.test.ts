@@ -7,7 +7,8 @@ import { buildTestApp } from '../helpers/build-test-app.js'
 import { rpc } from '../helpers/rpc.js'
 
 const clock = aClock()
-const { app } = await buildTestApp(import.meta.url, { SWEEP_INTERVAL_MS: '0', HOLD_TTL_SECONDS: '300', PAYING_TTL_SECONDS: '120' }, { clock })
+// No settling time: these tests publish the events themselves, with no CONFIRM racing them.
+const { app } = await buildTestApp(import.meta.url, { SWEEP_INTERVAL_MS: '0', HOLD_TTL_SECONDS: '300', PAYING_TTL_SECONDS: '120', PAYMENT_EVENT_SETTLE_MS: '0' }, { clock })
 const bus = app.nats
 
 function listen(subject: string) {
@@ -31,6 +32,34 @@ describe('payment.payment.completed', () => {
     await publishEvent(bus, SUBJECTS.PAYMENT_COMPLETED, completed({ paymentId: 'pay-1', reservationId, userId: 'u1', concertId, amount: 165_000 }))
     await expect.poll(async () => (await seatRow(app, scheduleId, 1)).status, { timeout: 5_000 }).toBe('SOLD')
     expect((await app.db.reservation.findUniqueOrThrow({ where: { id: reservationId } })).status).toBe('CONFIRMED')
+  })
+
+  it('when CONFIRM got there first, then the event takes no lock: a seat still locked by someone else does not hold up the next event', async () => {
+    const first = await aPaying('u9', 'pay-9')
+    await rpc(app, 'CONFIRM_PAYMENT', { reservationId: first.reservationId, userId: 'u9', paymentId: 'pay-9' })
+    const second = await aPaying('u10', 'pay-10')
+    const holder = await app.pool.getConnection()
+    try {
+      await holder.beginTransaction()
+      await holder.query('SELECT status FROM seats WHERE schedule_id = ? AND seat_number = 1 FOR UPDATE', [first.scheduleId])
+      const started = performance.now()
+      await publishEvent(
+        bus,
+        SUBJECTS.PAYMENT_COMPLETED,
+        completed({ paymentId: 'pay-9', reservationId: first.reservationId, userId: 'u9', concertId: first.concertId, amount: 165_000 }),
+      )
+      await publishEvent(
+        bus,
+        SUBJECTS.PAYMENT_COMPLETED,
+        completed({ paymentId: 'pay-10', reservationId: second.reservationId, userId: 'u10', concertId: second.concertId, amount: 165_000 }),
+      )
+      await expect.poll(async () => (await seatRow(app, second.scheduleId, 1)).status, { timeout: 5_000 }).toBe('SOLD')
+      // Waiting for the first seat's lock would have taken the lock wait timeout (2 s) first.
+      expect(performance.now() - started).toBeLessThan(1_500)
+    } finally {
+      await holder.rollback()
+      await holder.release()
+    }
   })
 
   it('when the same event is delivered twice, then it is applied once', async () => {
