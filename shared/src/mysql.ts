@@ -70,8 +70,11 @@ export function createPool(settings: PoolSettings): mariadb.Pool {
   // The pool listens for a connection's first error only; a second fatal event on the same
   // connection (its socket ending after MariaDB went away) is then thrown and would crash the
   // process. The pool already drops and replaces a failed connection: the later events are noise.
+  // A connection lost to the network or a shutdown makes the server a suspect: see suspect below.
   pool.on('connection', (conn) => {
-    ;(conn as unknown as NodeJS.EventEmitter).on('error', () => undefined)
+    ;(conn as unknown as NodeJS.EventEmitter).on('error', (err: unknown) => {
+      if (databaseTrouble(err) === 'down') suspect()
+    })
   })
   const guard: Guard = {
     deadlineMs: settings.statementTimeoutMs ? settings.statementTimeoutMs + STATEMENT_GRACE_MS : 0,
@@ -80,10 +83,34 @@ export function createPool(settings: PoolSettings): mariadb.Pool {
     maxWaiting: settings.maxWaiting ?? 2 * settings.connectionLimit,
     down: false,
     markDown: () => undefined,
+    onDown: new Set(),
+  }
+  /**
+   * One connection of our own, outside the pool, asks whether the server is there: refused, or not
+   * made within the acquire timeout (the verdict acquire() would reach), it is down now. The pool
+   * itself keeps trying to connect until the acquire timeout, so the callers of the moment MariaDB
+   * stopped each waited a whole second (drill 3.2.1).
+   */
+  let suspecting = false
+  const suspect = () => {
+    if (guard.down || suspecting) return
+    suspecting = true
+    mariadb
+      .createConnection({ host: t.host, port: t.port, user: t.user, password: t.password, connectTimeout: settings.acquireTimeoutMs })
+      .then(
+        (conn) => conn.end().catch(() => undefined),
+        (err: unknown) => {
+          if (databaseTrouble(err) === 'down') guard.markDown()
+        },
+      )
+      .finally(() => {
+        suspecting = false
+      })
   }
   guard.markDown = () => {
     if (guard.down) return
     guard.down = true
+    for (const waiting of guard.onDown) waiting()
     const probe = () =>
       setTimeout(() => {
         pool.getConnection().then(
@@ -113,6 +140,8 @@ interface Guard {
   /** The database is known down: acquire() rejects at once until the probe gets a connection. */
   down: boolean
   markDown: () => void
+  /** Callers waiting for a connection, told at once when the database is found down. */
+  onDown: Set<() => void>
   observe?: (operation: string, seconds: number) => void
 }
 const guards = new WeakMap<object, Guard>()
@@ -200,20 +229,32 @@ function acquire(pool: mariadb.Pool, guard: Guard): Promise<mariadb.PoolConnecti
   }
   return new Promise((resolve, reject) => {
     let late = false
-    const timer = setTimeout(() => {
+    const settle = () => {
       late = true
+      clearTimeout(timer)
+      guard.onDown.delete(wentDown)
+    }
+    const timer = setTimeout(() => {
+      settle()
       reject(unreachable() ?? poolBusy(`no database connection within ${timeoutMs} ms`))
     }, timeoutMs)
+    const wentDown = () => {
+      settle()
+      reject(Object.assign(new Error('the database was found down while this caller waited for a connection'), { code: DB_UNREACHABLE }))
+    }
+    guard.onDown.add(wentDown)
     pool.getConnection().then(
       (conn) => {
-        clearTimeout(timer)
         // Nobody waits for it any more: back to the pool.
         if (late) void conn.release().catch(() => undefined)
-        else resolve(conn)
+        else {
+          settle()
+          resolve(conn)
+        }
       },
       (err: unknown) => {
-        clearTimeout(timer)
         if (late) return
+        settle()
         const trouble = databaseTrouble(err)
         if (trouble === 'down') guard.markDown()
         // The pool's own timeout (it may fire before ours) is the same verdict as ours.
