@@ -177,7 +177,7 @@ describe('when Redis is down', async () => {
     const { app: joins } = await buildTestApp(import.meta.url, { ...urls, REDIS_URL: redis.url, RATE_LIMIT_TOKEN_PER_SECOND: '10', RATE_LIMIT_TOKEN_SYNC_MS: '5' })
     const remoteAddress = newAddress()
     const join = async () => joins.inject({ method: 'POST', url: '/api/queue/token', remoteAddress, headers: { authorization: await bearer('1') }, payload: { concertId: 'c1' } })
-    redis.pause()
+    await redis.pause()
     try {
       const first = await Promise.all(Array.from({ length: 6 }, join))
       // Long enough for a sync to be sent to the paused Redis and still be waiting on it.
@@ -196,7 +196,7 @@ describe('when Redis is down', async () => {
     const warm = await headersOf('warm-user')
     expect((await holds.inject({ method: 'POST', url: '/api/reservations', remoteAddress: newAddress(), headers: warm, payload: {} })).statusCode).toBe(200)
     const headers = await headersOf('paused-user')
-    redis.pause()
+    await redis.pause()
     try {
       const statuses = []
       for (let i = 0; i < 4; i++) {

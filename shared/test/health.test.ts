@@ -46,7 +46,7 @@ describe('GET /health/ready', () => {
 
   it('when Redis hangs, then the ping times out as DOWN instead of hanging readiness', async () => {
     await waitForStatus(200)
-    redisServer.pause()
+    await redisServer.pause()
     try {
       const started = Date.now()
       const res = await app.inject({ method: 'GET', url: '/health/ready' })

@@ -22,7 +22,7 @@ describe('createRedisGuard', () => {
 
   it('when Redis does not answer, then the call fails within the timeout and the next calls fail at once, asking nothing', async () => {
     const guard = createRedisGuard(redis, { timeoutMs: 100, retryMs: 60_000, pauseOn: 'silence' })
-    server.pause()
+    await server.pause()
     try {
       const started = Date.now()
       await expect(guard.run(() => redis.get('k'))).rejects.toThrow(/did not answer within 100 ms/)

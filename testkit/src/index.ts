@@ -1,6 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
-import { chmod, mkdtemp, readFile, rm } from 'node:fs/promises'
+import { chmod, mkdtemp, readdir, readFile, rm } from 'node:fs/promises'
 import { createConnection, createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { basename, join } from 'node:path'
@@ -101,8 +101,8 @@ export interface ThrowawayServer {
   port: number
   /** The server's own pid file: a drill that starts it again by a runbook command finds it there. */
   pidFile: string
-  /** SIGSTOP: the server hangs (accepts nothing, answers nothing). */
-  pause(): void
+  /** SIGSTOP: the server hangs (accepts nothing, answers nothing); resolves once every thread has stopped. */
+  pause(): Promise<void>
   resume(): void
   stop(): Promise<void>
   /** Starts it again on the same port (and data directory) after stop(). */
@@ -149,7 +149,11 @@ async function throwaway(opts: {
     url: opts.url(port),
     port,
     pidFile: opts.pidFile(port),
-    pause: () => child?.kill('SIGSTOP'),
+    async pause() {
+      if (!child?.pid) return
+      child.kill('SIGSTOP')
+      await stoppedForSure(child.pid)
+    },
     resume: () => child?.kill('SIGCONT'),
     async stop() {
       await stopChild(child)
@@ -161,6 +165,22 @@ async function throwaway(opts: {
       await stopChild(child)
       await start()
     },
+  }
+}
+
+/**
+ * SIGSTOP takes hold only when a thread of the process next runs: on busy cores a thread woken by a
+ * request could still answer it first (a "paused" MariaDB served a query in CI). Waits until every
+ * thread is in the stopped state, for at most two seconds.
+ */
+async function stoppedForSure(pid: number): Promise<void> {
+  const deadline = Date.now() + 2_000
+  while (Date.now() < deadline) {
+    const tasks = await readdir(`/proc/${pid}/task`).catch(() => [] as string[])
+    const states = await Promise.all(tasks.map((t) => readFile(`/proc/${pid}/task/${t}/stat`, 'utf8').catch(() => '')))
+    // The state is the field after the command name, which is in parentheses and may hold spaces.
+    if (states.every((st) => /\) [Tt] /.test(st))) return
+    await new Promise((r) => setTimeout(r, 5))
   }
 }
 

@@ -80,7 +80,7 @@ describe('the catalogue cache', () => {
   it('when Redis is paused, then the catalogue, the dates, the seat map and a hold answer from the database within 250 ms', async () => {
     const { concertId, scheduleId } = await aConcert(app, { seats: 5 })
     expect((await schedulesOf(concertId))[0]!.availableSeats).toBe(5)
-    redis.pause()
+    await redis.pause()
     try {
       const requests = [
         () => app.inject({ method: 'GET', url: '/api/concerts' }),

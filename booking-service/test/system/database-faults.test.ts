@@ -41,7 +41,7 @@ describe('booking-service while MariaDB is paused or stopped', () => {
     expect((await hold('before', scheduleId, 1)).status).toBe(201)
     // Longer than the availability cache (800 ms): the dates then need the database.
     await new Promise((r) => setTimeout(r, 900))
-    mariadb.pause()
+    await mariadb.pause()
     try {
       expectFast503(await call(`/api/concerts/${concert}/schedules`))
       expectFast503(await hold('paused-1', scheduleId, 2))

@@ -124,7 +124,7 @@ export const INCIDENTS: Incident[] = [
     alertWithinMs: firesWithin(60),
     resolveWithinMs: resolvesWithin(0),
     async inject(ctx) {
-      ctx.stack.mariadb.pause()
+      await ctx.stack.mariadb.pause()
       return `mariadbd (port ${ctx.stack.mariadb.port}) paused with SIGSTOP`
     },
     mitigation: 'a hung server (`mariadb-admin ping` gets no answer, the process is there): `kill -CONT <pid>` if it was stopped, then `mariadb-admin ping`',
@@ -183,7 +183,7 @@ export const INCIDENTS: Incident[] = [
     alertWithinMs: firesWithin(60),
     resolveWithinMs: resolvesWithin(0),
     async inject(ctx) {
-      ctx.stack.redis.pause()
+      await ctx.stack.redis.pause()
       return `redis-server (port ${ctx.stack.redis.port}) paused with SIGSTOP`
     },
     mitigation: 'a hung Redis (`redis-cli ping` gets no answer, the process is there): `kill -CONT <pid>` if it was stopped, then `redis-cli ping`',
@@ -329,7 +329,7 @@ const tokenRouteErrors: Incident = {
   alertWithinMs: firesWithin(60),
   resolveWithinMs: resolvesWithin(300),
   async inject(ctx) {
-    ctx.stack.redis.pause()
+    await ctx.stack.redis.pause()
     return `redis-server (port ${ctx.stack.redis.port}) paused with SIGSTOP while 20 storm clients join and leave the line`
   },
   async whileFiring(ctx) {

@@ -47,7 +47,7 @@ describe('payment-service without its database', () => {
   })
 
   it('when MariaDB is paused, then the balance and a charge are a 503 within ~1 s', async () => {
-    mariadb.pause()
+    await mariadb.pause()
     try {
       expectFast503(await balance())
       expectFast503(await charge('while-paused'))

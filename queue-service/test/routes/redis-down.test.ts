@@ -38,7 +38,7 @@ describe('when Redis stops', () => {
   it('then a Redis that hangs (paused) still gives 503 within 200 ms instead of a hung request, and the next joins are refused at once', async () => {
     const concertId = aConcertId()
     await vi.waitFor(async () => expect((await join(app, 'warm', concertId)).statusCode).toBe(201), { timeout: 10_000, interval: 100 })
-    redis.pause()
+    await redis.pause()
     try {
       const { result, ms } = await timed(() => join(app, 'hung', concertId))
       expect(result.statusCode).toBe(503)
