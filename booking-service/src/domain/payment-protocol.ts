@@ -1,6 +1,7 @@
 import type { ErrorCode } from '@tickets/contracts/errors'
 import type { ConcertInventoryReply, PaymentCompleted, PaymentRefunded, PaymentRpcReply, PaymentRpcRequest } from '@tickets/contracts/events'
 import type { BookingMetrics, Clock, EventRelay, PaymentOutcome, PaymentRefusal, SeatStore } from './ports.js'
+import { isConfirmedBy } from './reservation-rules.js'
 
 export interface PaymentProtocolDeps {
   seats: SeatStore
@@ -95,7 +96,7 @@ export function createPaymentProtocol({ seats, clock, events, metrics, payingTtl
       // Usually CONFIRM got there first: a reservation this payment already confirmed needs no
       // transaction, and no wait for its seat's lock.
       const seen = await seats.findReservation(data.reservationId)
-      if (seen?.status === 'CONFIRMED' && seen.paymentId === data.paymentId && seen.userId === data.userId) return 'ALREADY_CONFIRMED'
+      if (seen && isConfirmedBy(seen, data)) return 'ALREADY_CONFIRMED'
       const outcome = await seats.confirmPayment({
         reservationId: data.reservationId,
         userId: data.userId,

@@ -50,6 +50,11 @@ function misaddressed(r: Reservation, step: Pick<Step, 'userId' | 'concertId'>):
   return undefined
 }
 
+/** This payment already confirmed `r`, for this caller: confirming again changes nothing, whatever the seat row says. */
+export function isConfirmedBy(r: Reservation, step: Step): boolean {
+  return r.status === 'CONFIRMED' && r.paymentId === step.paymentId && !misaddressed(r, step)
+}
+
 /** The fan lets a HELD seat go; one whose hold already ran out ends EXPIRED rather than CANCELLED. */
 export function decideCancel(r: Reservation, seat: LockedSeat, step: { userId: string; now: Date }): Refusal<'NOT_FOUND' | 'NOT_HELD' | 'ALREADY_ENDED'> | Change {
   if (r.userId !== step.userId) return refuse('NOT_FOUND')
@@ -77,7 +82,7 @@ export function decideBeginPayment(r: Reservation, seat: LockedSeat, step: Step 
 export function decideConfirmPayment(r: Reservation, seat: LockedSeat, step: Step & { now: Date }): Refusal<PaymentRefusal> | Unchanged | Change {
   const wrong = misaddressed(r, step)
   if (wrong) return refuse(wrong)
-  if (r.status === 'CONFIRMED') return r.paymentId === step.paymentId ? UNCHANGED : refuse('ALREADY_PAID')
+  if (r.status === 'CONFIRMED') return isConfirmedBy(r, step) ? UNCHANGED : refuse('ALREADY_PAID')
   const seatIsOurs = holdsItsSeat(r, seat) && (seat.status === 'HELD' || seat.status === 'PAYING')
   const samePayment = r.paymentId === null || r.paymentId === step.paymentId
   const live = isLive(r) && seatIsOurs && samePayment
