@@ -53,7 +53,6 @@ const insertOutbox = (conn: PoolConnection, event: Envelope) => insertOutboxEven
 export function createMariadbPaymentStore(pool: Pool): PaymentStore {
   return {
     findPayment: (paymentId) => one(pool, 'id', paymentId),
-    findStandingPayment: (reservationId) => one(pool, 'standing_reservation_id', reservationId),
     async findEarlierAndStanding(paymentId, reservationId) {
       const rows = await pool.query<PaymentRow[]>(`SELECT ${COLUMNS}, standing_reservation_id FROM payments WHERE id = ? OR standing_reservation_id = ?`, [
         paymentId,

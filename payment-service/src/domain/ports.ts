@@ -39,7 +39,6 @@ export type RefundResult = { outcome: 'REFUNDED' | 'ALREADY_REFUNDED' | 'DUPLICA
 
 export interface PaymentStore {
   findPayment(paymentId: string): Promise<Payment | null>
-  findStandingPayment(reservationId: string): Promise<Payment | null>
   /** Both at once (one statement): the payment this request key made, and the reservation's standing one. */
   findEarlierAndStanding(paymentId: string, reservationId: string): Promise<{ earlier: Payment | null; standing: Payment | null }>
   /**

@@ -50,7 +50,7 @@ describe('booking.reservation.confirmation_failed consumer', () => {
     expect(await refundedEvents(p.paymentId)).toBe(1)
     expect(await metricValue(app, 'payment_refunds_total', { source: 'confirmation_failed_event' })).toBeGreaterThanOrEqual(1)
     // The reservation has no standing payment any more.
-    expect(await store.findStandingPayment(p.reservationId)).toBeNull()
+    expect((await store.findEarlierAndStanding(p.paymentId, p.reservationId)).standing).toBeNull()
   })
 
   it('when the same event arrives twice (a new msgID, as after a relay retry past the window), then it refunds once', async () => {
