@@ -187,10 +187,7 @@ export const INCIDENTS: Incident[] = [
       return `redis-server (port ${ctx.stack.redis.port}) paused with SIGSTOP`
     },
     mitigation: 'a hung Redis (`redis-cli ping` gets no answer, the process is there): `kill -CONT <pid>` if it was stopped, then `redis-cli ping`',
-    async mitigate(ctx) {
-      const { ok, detail } = await resumeRedis(ctx)
-      return { ok, detail }
-    },
+    mitigate: resumeRedis,
     recovery: { withinMs: 5_000, why: 'runbook dependency-down: everything resumes by itself within 5 s of Redis answering' },
   },
   {
