@@ -63,6 +63,26 @@ describe('a pool whose database is down', () => {
       await pool.end().catch(() => undefined)
     }
   }, 30_000)
+  it('when one pooled connection is killed (KILL, as the runbook does to a stuck transaction) while MariaDB runs, then the pool does not call it down: the next callers are served', async () => {
+    const pool = createPool({ url: `${mariadb.url}/mysql`, connectionLimit: 2, acquireTimeoutMs: 800, statementTimeoutMs: 3_000 })
+    pool.on('error', () => undefined)
+    const dbaPool = createPool({ url: `${mariadb.url}/mysql`, connectionLimit: 1, acquireTimeoutMs: 800 })
+    const dba = await dbaPool.getConnection()
+    try {
+      const victim = await pool.getConnection()
+      const [{ id }] = await victim.query<{ id: bigint }[]>('SELECT CONNECTION_ID() AS id')
+      await victim.release()
+      await dba.query(`KILL ${id}`)
+      // Long enough for the lost connection's error to reach the pool and its check of the server to end.
+      await new Promise((r) => setTimeout(r, 300))
+      const after = await Promise.all(Array.from({ length: 4 }, () => timed(() => pool.query('SELECT 1'))))
+      expect(after.map((a) => a.outcome)).toEqual(['ok', 'ok', 'ok', 'ok'])
+    } finally {
+      await dba.release()
+      await dbaPool.end().catch(() => undefined)
+      await pool.end().catch(() => undefined)
+    }
+  }, 30_000)
   it('when MariaDB stops, then every caller is refused at once (the first too: the lost connections make the pool ask the server itself) however long it lasts, all told down, and it serves again once MariaDB is back', async () => {
     const pool = createPool({ url: `${mariadb.url}/mysql`, connectionLimit: 4, acquireTimeoutMs: 800, statementTimeoutMs: 3_000 })
     pool.on('error', () => undefined)
