@@ -171,7 +171,7 @@ async function throwaway(opts: {
 /**
  * SIGSTOP takes hold only when a thread of the process next runs: on busy cores a thread woken by a
  * request could still answer it first (a "paused" MariaDB served a query in CI). Waits until every
- * thread is in the stopped state, for at most two seconds.
+ * thread is in the stopped state; after two seconds the test is told so rather than left to guess.
  */
 async function stoppedForSure(pid: number): Promise<void> {
   const deadline = Date.now() + 2_000
@@ -182,6 +182,7 @@ async function stoppedForSure(pid: number): Promise<void> {
     if (states.every((st) => /\) [Tt] /.test(st))) return
     await new Promise((r) => setTimeout(r, 5))
   }
+  throw new Error(`pid ${pid} was sent SIGSTOP but not every thread had stopped 2 s later`)
 }
 
 async function stopByPidFile(pidFile: string, comm: string): Promise<void> {
