@@ -18,6 +18,25 @@ async function waitFor<T>(get: () => T | undefined | Promise<T | undefined>, wha
   throw new Error(`timed out waiting for ${what}`)
 }
 
+interface FixtureAnswer {
+  workTrace: string
+  failBody: { status: number; traceId: string }
+  failTrace: string
+}
+
+/** The fixture's answer: its one stdout line with workTrace (its logger, pino on stdout, may write after it as it shuts down). */
+function answerOf(stdout: string): FixtureAnswer {
+  for (const line of stdout.trim().split('\n')) {
+    try {
+      const o = JSON.parse(line) as Partial<FixtureAnswer>
+      if (o && typeof o === 'object' && 'workTrace' in o) return o as FixtureAnswer
+    } catch {
+      // not a JSON line
+    }
+  }
+  throw new Error(`the fixture printed no answer line:\n${stdout}`)
+}
+
 describe('the telemetry bootstrap (node --import @tickets/shared/telemetry/register)', () => {
   it('makes one trace of a request: server span, Redis, the JetStream publish and the consumer, parented correctly', async () => {
     const { stdout } = await run(process.execPath, ['--import', '@tickets/shared/telemetry/register', fileURLToPath(new URL('./fixtures/traced-app.mjs', import.meta.url))], {
@@ -31,7 +50,7 @@ describe('the telemetry bootstrap (node --import @tickets/shared/telemetry/regis
       },
       timeout: 20_000,
     })
-    const out = JSON.parse(stdout.trim().split('\n').at(-1)!)
+    const out = answerOf(stdout)
     const traceId: string = out.workTrace
     expect(traceId).toMatch(/^[0-9a-f]{32}$/)
     const consumer = await waitFor(() => receiver.spans.find((s) => s.traceId === traceId && s.name.endsWith('process')), 'the consumer span')
@@ -65,7 +84,7 @@ describe('the telemetry bootstrap (node --import @tickets/shared/telemetry/regis
       },
       timeout: 20_000,
     })
-    const out = JSON.parse(stdout.trim().split('\n').at(-1)!)
+    const out = answerOf(stdout)
     expect(out.failBody.status).toBe(500)
     expect(out.failBody.traceId).toBe(out.failTrace)
     const failed = await waitFor(() => receiver.spans.find((s) => s.traceId === out.failBody.traceId && s.attributes['tickets.error'] === true), 'the failing span')
