@@ -2,7 +2,11 @@ import type { Cache } from './ports.js'
 
 export interface CachedReaderOptions {
   cache: Cache
-  /** How long a process waits for another one filling the same cold key before asking the database itself. */
+  /**
+   * How long a process waits for another one filling the same cold key before asking the database
+   * itself. Short on purpose: a lease holder that lost Redis after taking the lease (3.3.1) never
+   * fills the key, and every reader of it would wait this long until the lease expires.
+   */
   fillWaitMs?: number
   pollMs?: number
   onCacheError?: (err: unknown) => void
@@ -18,12 +22,18 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
  * promise; across processes, one lease holder fills a cold key while the others poll the cache.
  * Any cache failure (Redis down, slow) falls through to the loader: reads never fail because of it.
  */
-export function createCachedReader({ cache, fillWaitMs = 1_000, pollMs = 20, onCacheError }: CachedReaderOptions) {
+export function createCachedReader({ cache, fillWaitMs = 250, pollMs = 20, onCacheError }: CachedReaderOptions) {
   const inFlight = new Map<string, Promise<unknown>>()
 
   async function fromCache<T>(key: string): Promise<{ hit: true; value: T } | { hit: false }> {
     const raw = await cache.get(key)
     return raw === null ? { hit: false } : { hit: true, value: JSON.parse(raw) as T }
+  }
+
+  async function loadAndFill<T>(key: string, ttl: Ttl<T>, load: () => Promise<T>): Promise<T> {
+    const value = await load()
+    await cache.set(key, JSON.stringify(value), typeof ttl === 'function' ? ttl(value) : ttl).catch((err: unknown) => onCacheError?.(err))
+    return value
   }
 
   async function readThrough<T>(key: string, ttl: Ttl<T>, load: () => Promise<T>): Promise<T> {
@@ -36,7 +46,7 @@ export function createCachedReader({ cache, fillWaitMs = 1_000, pollMs = 20, onC
     }
     let leased = false
     try {
-      leased = await cache.tryLock(`lock:${key}`, Math.max(fillWaitMs * 2, 500))
+      leased = await cache.tryLock(`lock:${key}`, Math.max(fillWaitMs * 4, 1_000))
     } catch (err) {
       onCacheError?.(err)
       return load()
@@ -50,15 +60,14 @@ export function createCachedReader({ cache, fillWaitMs = 1_000, pollMs = 20, onC
           if (cached.hit) return cached.value
         } catch (err) {
           onCacheError?.(err)
-          break
+          return load()
         }
       }
-      return load()
+      // The holder is slow or gone: the value read now is as fresh as its would be, so it fills the key.
+      return loadAndFill(key, ttl, load)
     }
     try {
-      const value = await load()
-      await cache.set(key, JSON.stringify(value), typeof ttl === 'function' ? ttl(value) : ttl).catch((err: unknown) => onCacheError?.(err))
-      return value
+      return await loadAndFill(key, ttl, load)
     } finally {
       await cache.unlock(`lock:${key}`).catch(() => undefined)
     }

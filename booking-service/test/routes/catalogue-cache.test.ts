@@ -46,6 +46,24 @@ describe('the catalogue cache', () => {
     for (const c of clients) c.disconnect()
   })
 
+  it('when the holder of a cold key\'s lease never fills it (it lost Redis after taking the lease), then a reader waits at most 250 ms and fills the key itself', async () => {
+    const client = createRedis(redis.url, iso.redisPrefix)
+    await new Promise((r) => client.once('ready', r))
+    await client.set('lock:orphan:key', 'a process that lost Redis', 'PX', 5_000)
+    const reader = createCachedReader({ cache: createRedisCache(client, createRedisGuard(client, { timeoutMs: 1_000 })) })
+    let loads = 0
+    const load = async () => {
+      loads++
+      return { value: 7 }
+    }
+    const started = performance.now()
+    expect(await reader.read('orphan:key', 10_000, load)).toEqual({ value: 7 })
+    expect(performance.now() - started).toBeLessThan(400)
+    expect(await reader.read('orphan:key', 10_000, load)).toEqual({ value: 7 })
+    expect(loads).toBe(1)
+    client.disconnect()
+  })
+
   it('when warm-cache runs, then the list and every date are in Redis before anyone asks', async () => {
     const { concertId } = await aConcert(app)
     const result = await warmCatalogueCache({ mysqlUrl: url, redisUrl: redis.url, redisPrefix: iso.redisPrefix, ttlSeconds: 60 })
