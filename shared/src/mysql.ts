@@ -1,7 +1,7 @@
 import { context, SpanKind, SpanStatusCode, trace, type Attributes } from '@opentelemetry/api'
 import * as mariadb from 'mariadb'
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client'
-import { DB_DEADLINE, DB_UNREACHABLE, databaseTrouble, databaseUnavailable } from './db-errors.js'
+import { DB_DEADLINE, DB_UNREACHABLE, databaseTrouble, databaseUnavailable, isLockWaitTimeout } from './db-errors.js'
 import { parseMysqlUrl } from './migrate.js'
 
 export interface PoolSettings {
@@ -23,6 +23,8 @@ export interface PoolSettings {
   statementTimeoutMs?: number
   /** The sessions' innodb_lock_wait_timeout in seconds (the server's default is 50). */
   lockWaitTimeoutSeconds?: number
+  /** The sessions' lock_wait_timeout in seconds, for table and metadata locks (0: none; the server's default is a day). */
+  tableLockWaitSeconds?: number
 }
 
 /** Past the server's own max_statement_time, how long the client still waits for its answer. */
@@ -38,6 +40,20 @@ const DOWN_RETRY_MS = 1_000
 const POOL_CLOSED = 45027
 
 /**
+ * A stall: work waited on the server (a connection or a statement) and nothing at all was answered
+ * for STALL_FACTOR × the usual answer time (at least STALL_MIN_MS). A hung server (SIGSTOP, a frozen
+ * VM) accepts connections in its kernel and answers nothing, so without this the first callers each
+ * waited the whole acquire timeout (drill 3.2.1-paused). A stall only makes the pool ask the server
+ * with a connection of its own; it is down if that fails and still nothing was answered meanwhile.
+ */
+const STALL_FACTOR = 3
+const STALL_MIN_MS = 30
+const PROBE_MIN_MS = 120
+/** After the server passed a check, the next one waits this long (a long lock wait is silence too). */
+const PROBE_AGAIN_MS = 250
+const WATCH_EVERY_MS = 20
+
+/**
  * The service's one MariaDB pool: Prisma's adapter runs on it, hot paths run single statements on
  * it directly, and its counters feed the pool metrics (the manual's hikaricp active/pending checks).
  */
@@ -46,6 +62,7 @@ export function createPool(settings: PoolSettings): mariadb.Pool {
   const session: string[] = []
   if (settings.statementTimeoutMs) session.push(`max_statement_time = ${settings.statementTimeoutMs / 1000}`)
   if (settings.lockWaitTimeoutSeconds) session.push(`innodb_lock_wait_timeout = ${Math.max(1, Math.round(settings.lockWaitTimeoutSeconds))}`)
+  if (settings.tableLockWaitSeconds !== undefined) session.push(`lock_wait_timeout = ${Math.max(0, Math.round(settings.tableLockWaitSeconds))}`)
   const pool = mariadb.createPool({
     host: t.host,
     port: t.port,
@@ -84,47 +101,88 @@ export function createPool(settings: PoolSettings): mariadb.Pool {
     down: false,
     markDown: () => undefined,
     onDown: new Set(),
+    liveness: { waiting: 0, busySince: 0, answeredAt: 0, answerMs: undefined },
   }
+  const { liveness } = guard
+  /** How long the server usually takes to answer, times STALL_FACTOR; unknown before its first answer. */
+  const usual = (min: number, unknown: number) => (liveness.answerMs === undefined ? unknown : Math.min(Math.max(STALL_FACTOR * liveness.answerMs, min), settings.acquireTimeoutMs))
   /**
-   * One connection of our own, outside the pool, asks whether the server is there: refused, or not
-   * made within the acquire timeout (the verdict acquire() would reach), it is down now. The pool
+   * One connection of our own, outside the pool, asks whether the server is there. Refused, or not
+   * made within the usual answer time while the pool got no answer either, it is down now: the pool
    * itself keeps trying to connect until the acquire timeout, so the callers of the moment MariaDB
-   * stopped each waited a whole second (drill 3.2.1).
+   * stopped or hung each waited a whole second (drill 3.2.1). Made later after all, the server is
+   * up and slower than it was (a link that became slow): the pool learns its new pace from it.
    */
   let suspecting = false
+  let passedAt = -Infinity
   const suspect = () => {
     if (guard.down || suspecting) return
     suspecting = true
+    const since = performance.now()
+    const verdict = setTimeout(
+      () => {
+        if (liveness.answeredAt < since) guard.markDown()
+      },
+      usual(PROBE_MIN_MS, settings.acquireTimeoutMs),
+    )
     mariadb
       .createConnection({ host: t.host, port: t.port, user: t.user, password: t.password, connectTimeout: settings.acquireTimeoutMs })
       .then(
-        (conn) => conn.end().catch(() => undefined),
+        (conn) => {
+          clearTimeout(verdict)
+          // A handshake is about two answers from the server: a link that became slow is learnt at once.
+          const answerMs = (performance.now() - since) / 2
+          liveness.answeredAt = performance.now()
+          liveness.answerMs = Math.max(liveness.answerMs ?? 0, answerMs)
+          passedAt = liveness.answeredAt
+          guard.down = false
+          return conn.end().catch(() => undefined)
+        },
         (err: unknown) => {
-          if (databaseTrouble(err) === 'down') guard.markDown()
+          clearTimeout(verdict)
+          if (databaseTrouble(err) === 'down' && liveness.answeredAt < since) guard.markDown()
         },
       )
       .finally(() => {
         suspecting = false
       })
   }
+  let probing = false
   guard.markDown = () => {
     if (guard.down) return
     guard.down = true
     for (const waiting of guard.onDown) waiting()
+    if (probing) return
+    probing = true
     const probe = () =>
       setTimeout(() => {
+        if (!guard.down) {
+          probing = false
+          return
+        }
         pool.getConnection().then(
           (conn) => {
             void conn.release().catch(() => undefined)
             guard.down = false
+            probing = false
           },
           (err: unknown) => {
             if ((err as { errno?: number }).errno !== POOL_CLOSED) probe()
+            else probing = false
           },
         )
       }, DOWN_RETRY_MS).unref()
     probe()
   }
+  guard.suspect = suspect
+  const watch = guard.deadlineMs
+    ? setInterval(() => {
+        if (liveness.waiting === 0 || guard.down || performance.now() - passedAt < PROBE_AGAIN_MS) return
+        const silentMs = performance.now() - Math.max(liveness.answeredAt, liveness.busySince)
+        if (silentMs >= usual(STALL_MIN_MS, settings.acquireTimeoutMs / 2)) suspect()
+      }, WATCH_EVERY_MS).unref()
+    : undefined
+  guard.stop = () => clearInterval(watch)
   const guarded = guardPool(pool, guard)
   const traced = tracePool(guarded, { database: t.database, host: t.host, port: t.port })
   guards.set(traced, guard)
@@ -140,14 +198,53 @@ interface Guard {
   /** The database is known down: acquire() rejects at once until the probe gets a connection. */
   down: boolean
   markDown: () => void
-  /** Callers waiting for a connection, told at once when the database is found down. */
+  /** Callers waiting for a connection or a statement's answer, told at once when the database is found down. */
   onDown: Set<() => void>
-  observe?: (operation: string, seconds: number) => void
+  /** What a stall is judged by (see STALL_FACTOR). */
+  liveness: Liveness
+  /** Asks the server with a connection of its own; marks it down if that fails while nothing is answered. */
+  suspect?: () => void
+  stop?: () => void
+  observe?: StatementObserver
+}
+
+/**
+ * Told of every statement: its operation, how long it took, and whether it gave up waiting for a
+ * lock another session holds (errno 1205; not for a statement that sets its own lock wait, such as
+ * the hold's NOWAIT, which expects to give up).
+ */
+export type StatementObserver = (operation: string, seconds: number, gaveUpOnLock: boolean) => void
+
+interface Liveness {
+  /** Acquires and statements waiting on the server now. */
+  waiting: number
+  /** When `waiting` last rose from 0. */
+  busySince: number
+  /** When the server last answered a statement (a result or a server error). */
+  answeredAt: number
+  /** The usual statement time (a moving average), raised at once by a slow handshake of the pool's own check. */
+  answerMs: number | undefined
+}
+
+function beginWait(l: Liveness): void {
+  if (l.waiting++ === 0) l.busySince = performance.now()
+}
+
+/** A result or an error from the server itself (not one of the driver's 45xxx, not a deadline). */
+function serverAnswered(l: Liveness, startedAt: number, err?: unknown): void {
+  if (err !== undefined) {
+    const errno = (err as { errno?: unknown } | null)?.errno
+    if (typeof errno !== 'number' || errno >= 45_000) return
+  }
+  const now = performance.now()
+  const ms = now - startedAt
+  l.answeredAt = now
+  l.answerMs = l.answerMs === undefined ? ms : 0.8 * l.answerMs + 0.2 * ms
 }
 const guards = new WeakMap<object, Guard>()
 
 /** Reports every statement run on `pool` (created by createPool), Prisma's included: operation and duration. */
-export function observeStatements(pool: mariadb.Pool, observe: (operation: string, seconds: number) => void): void {
+export function observeStatements(pool: mariadb.Pool, observe: StatementObserver): void {
   const guard = guards.get(pool)
   if (guard) guard.observe = observe
 }
@@ -163,28 +260,50 @@ function deadlineError(ms: number): Error {
   return Object.assign(new Error(`the database did not answer within ${ms} ms`), { code: DB_DEADLINE })
 }
 
-/** One statement, timed and bounded; on the deadline the connection is destroyed (the driver also KILLs the query). */
+/**
+ * One statement, timed and bounded: on the deadline, or once the server is found down while it
+ * waits, the connection is destroyed (the driver also KILLs the query) and the statement rejects.
+ */
 function guarded<T>(guard: Guard, sql: string, conn: mariadb.PoolConnection, run: () => Promise<T>): Promise<T> {
-  const start = guard.observe ? performance.now() : 0
+  const start = performance.now()
   let p = run()
   if (guard.deadlineMs > 0) {
     const work = p
+    const { liveness } = guard
+    beginWait(liveness)
     p = new Promise<T>((resolve, reject) => {
-      const timer = setTimeout(() => {
+      let settled = false
+      const settle = () => {
+        if (settled) return false
+        settled = true
+        clearTimeout(timer)
+        guard.onDown.delete(wentDown)
+        liveness.waiting--
+        return true
+      }
+      const giveUp = (err: Error) => {
+        if (!settle()) return
         // The statement's own promise rejects once the connection is gone: nobody waits for it now.
         work.catch(() => undefined)
-        // Not even max_statement_time's error came back: the server is silent (paused, cut off).
-        guard.markDown()
-        reject(deadlineError(guard.deadlineMs))
+        reject(err)
         conn.destroy()
+      }
+      // Not even max_statement_time's error came back: the server may be silent (paused, cut off).
+      const timer = setTimeout(() => {
+        guard.suspect?.()
+        giveUp(deadlineError(guard.deadlineMs))
       }, guard.deadlineMs)
+      const wentDown = () => giveUp(Object.assign(new Error('the database was found down while this statement waited for its answer'), { code: DB_UNREACHABLE }))
+      guard.onDown.add(wentDown)
       work.then(
         (v) => {
-          clearTimeout(timer)
+          if (!settle()) return
+          serverAnswered(liveness, start)
           resolve(v)
         },
         (err: unknown) => {
-          clearTimeout(timer)
+          if (!settle()) return
+          serverAnswered(liveness, start, err)
           reject(err)
         },
       )
@@ -192,14 +311,17 @@ function guarded<T>(guard: Guard, sql: string, conn: mariadb.PoolConnection, run
   }
   if (!guard.observe) return p
   const observe = guard.observe
-  const done = () => observe(describeStatement(sql).operation, (performance.now() - start) / 1000)
+  const done = (gaveUpOnLock: boolean) => {
+    const { operation, ownLockWait } = describeStatement(sql)
+    observe(operation, (performance.now() - start) / 1000, gaveUpOnLock && !ownLockWait)
+  }
   return p.then(
     (v) => {
-      done()
+      done(false)
       return v
     },
     (err: unknown) => {
-      done()
+      done(isLockWaitTimeout(err))
       throw err
     },
   )
@@ -227,12 +349,14 @@ function acquire(pool: mariadb.Pool, guard: Guard): Promise<mariadb.PoolConnecti
     guard.markDown()
     return Object.assign(new Error(`no database connection could be made within ${timeoutMs} ms`), { code: DB_UNREACHABLE })
   }
+  beginWait(guard.liveness)
   return new Promise((resolve, reject) => {
     let late = false
     const settle = () => {
       late = true
       clearTimeout(timer)
       guard.onDown.delete(wentDown)
+      guard.liveness.waiting--
     }
     const timer = setTimeout(() => {
       settle()
@@ -296,7 +420,11 @@ function guardPool(pool: mariadb.Pool, guard: Guard): mariadb.Pool {
         if (conn.isValid()) await conn.release().catch(() => undefined)
       }
     }
-  const overrides: Record<PropertyKey, unknown> = { getConnection, query: onConnection('query'), execute: onConnection('execute'), batch: onConnection('batch') }
+  const end = () => {
+    guard.stop?.()
+    return pool.end()
+  }
+  const overrides: Record<PropertyKey, unknown> = { getConnection, query: onConnection('query'), execute: onConnection('execute'), batch: onConnection('batch'), end }
   return bindingProxy(pool, overrides)
 }
 
@@ -320,20 +448,23 @@ function bindingProxy(pool: mariadb.Pool, overrides: Record<PropertyKey, unknown
 
 const tracer = trace.getTracer('@tickets/shared/mysql')
 const STATEMENT_MAX = 200
-const statements = new Map<string, { operation: string; statement: string }>()
+const statements = new Map<string, { operation: string; statement: string; ownLockWait: boolean }>()
 
 /**
- * The operation (first keyword) and the statement with whitespace collapsed, cut to ~200 chars.
+ * The operation (first keyword) and the statement with whitespace collapsed, cut to ~200 chars;
+ * `ownLockWait` when it sets its own lock wait (`SET STATEMENT ... lock_wait_timeout = ... FOR`).
  * Only the SQL text is ever read: values travel apart as placeholders and never reach a span.
  */
-export function describeStatement(sql: string): { operation: string; statement: string } {
+export function describeStatement(sql: string): { operation: string; statement: string; ownLockWait: boolean } {
   let d = statements.get(sql)
   if (!d) {
     const flat = sql.replace(/\s+/g, ' ').trim()
     // `SET STATEMENT var = value FOR <statement>` is the statement, with a per-statement setting.
-    const body = flat.replace(/^SET STATEMENT .*? FOR /i, '')
+    const setting = /^SET STATEMENT (.*?) FOR /i.exec(flat)
+    const body = setting ? flat.slice(setting[0].length) : flat
     const operation = (/^\(?\s*([A-Za-z]+)/.exec(body)?.[1] ?? 'QUERY').toUpperCase()
-    d = { operation, statement: flat.length > STATEMENT_MAX ? `${flat.slice(0, STATEMENT_MAX - 1)}…` : flat }
+    const ownLockWait = !!setting && /lock_wait_timeout/i.test(setting[1]!)
+    d = { operation, ownLockWait, statement: flat.length > STATEMENT_MAX ? `${flat.slice(0, STATEMENT_MAX - 1)}…` : flat }
     // The hot paths use a few dozen constant statements; a bound keeps a misuse from growing it.
     if (statements.size < 500) statements.set(sql, d)
   }
@@ -457,12 +588,22 @@ export function registerPoolMetrics(registry: Registry, pool: mariadb.Pool, max:
     labelNames: ['operation'],
     registers: [registry],
   })
+  const lockGaveUp = new Counter({
+    name: 'db_lock_wait_timeouts_total',
+    help: 'SQL statements that gave up waiting for a lock another session holds (a row past MYSQL_LOCK_WAIT_TIMEOUT_SECONDS, a locked table at once), by operation',
+    labelNames: ['operation'],
+    registers: [registry],
+  })
   const slowSeconds = (opts.slowQueryMs ?? 500) / 1000
   // Zero series from the start, so a rate() over them exists before the first slow statement.
-  for (const operation of ['SELECT', 'INSERT', 'UPDATE', 'DELETE']) slow.inc({ operation }, 0)
-  observeStatements(pool, (operation, seconds) => {
+  for (const operation of ['SELECT', 'INSERT', 'UPDATE', 'DELETE']) {
+    slow.inc({ operation }, 0)
+    lockGaveUp.inc({ operation }, 0)
+  }
+  observeStatements(pool, (operation, seconds, gaveUpOnLock) => {
     duration.observe({ operation }, seconds)
     if (seconds >= slowSeconds) slow.inc({ operation })
+    if (gaveUpOnLock) lockGaveUp.inc({ operation })
   })
   new Gauge({
     name: 'db_pool_connections',

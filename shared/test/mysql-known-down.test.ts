@@ -83,6 +83,65 @@ describe('a pool whose database is down', () => {
       await pool.end().catch(() => undefined)
     }
   }, 30_000)
+  it('when a statement waits long on a quiet pool (a lock wait), then the pool checks the server a few times a second at most and never calls it down', async () => {
+    const pool = createPool({ url: `${mariadb.url}/mysql`, connectionLimit: 2, acquireTimeoutMs: 1_000, statementTimeoutMs: 3_000 })
+    pool.on('error', () => undefined)
+    const connections = async () => Number((await pool.query<{ Value: string }[]>("SHOW GLOBAL STATUS LIKE 'Connections'"))[0]!.Value)
+    try {
+      for (let i = 0; i < 5; i++) await pool.query('SELECT 1')
+      const before = await connections()
+      expect((await timed(() => pool.query('SELECT SLEEP(1.5)'))).outcome).toBe('ok')
+      // Each check is one connection of the pool's own: at most one per 250 ms of silence.
+      expect((await connections()) - before).toBeLessThanOrEqual(7)
+      expect((await timed(() => pool.query('SELECT 1'))).outcome).toBe('ok')
+    } finally {
+      await pool.end().catch(() => undefined)
+    }
+  }, 30_000)
+  it('when MariaDB hangs (SIGSTOP: its kernel still takes connections, it answers nothing), then a statement already waiting and the first new callers are told down within 250 ms, and it serves again once MariaDB resumes', async () => {
+    const pool = createPool({ url: `${mariadb.url}/mysql`, connectionLimit: 4, acquireTimeoutMs: 1_000, statementTimeoutMs: 3_000 })
+    pool.on('error', () => undefined)
+    try {
+      // The pool learns how fast this server answers.
+      for (let i = 0; i < 5; i++) expect((await timed(() => pool.query('SELECT 1'))).outcome).toBe('ok')
+      // Idle past the pool's validation delay, as a quiet service is: the next borrow pings.
+      await new Promise((r) => setTimeout(r, 300))
+      await mariadb.pause()
+      try {
+        const callers = await Promise.all(Array.from({ length: 3 }, () => timed(() => pool.query('SELECT 1'))))
+        expect(callers.map((c) => ({ outcome: c.outcome, fast: c.ms < 250 }))).toEqual(Array(3).fill({ outcome: 'down', fast: true }))
+        const next = await timed(() => pool.query('SELECT 1'))
+        expect({ outcome: next.outcome, fast: next.ms < 50 }).toEqual({ outcome: 'down', fast: true })
+      } finally {
+        mariadb.resume()
+      }
+      let back = false
+      for (let i = 0; i < 40 && !back; i++) {
+        back = (await timed(() => pool.query('SELECT 1'))).outcome === 'ok'
+        if (!back) await new Promise((r) => setTimeout(r, 100))
+      }
+      expect(back).toBe(true)
+    } finally {
+      await pool.end().catch(() => undefined)
+    }
+  }, 30_000)
+  it('when a statement is on its way while MariaDB hangs, then it is told down within 250 ms, not at its 3 s deadline', async () => {
+    const pool = createPool({ url: `${mariadb.url}/mysql`, connectionLimit: 2, acquireTimeoutMs: 1_000, statementTimeoutMs: 3_000 })
+    pool.on('error', () => undefined)
+    try {
+      for (let i = 0; i < 5; i++) expect((await timed(() => pool.query('SELECT 1'))).outcome).toBe('ok')
+      const conn = await pool.getConnection()
+      await mariadb.pause()
+      try {
+        const waiting = await timed(() => conn.query('SELECT 1'))
+        expect({ outcome: waiting.outcome, fast: waiting.ms < 250 }).toEqual({ outcome: 'down', fast: true })
+      } finally {
+        mariadb.resume()
+      }
+    } finally {
+      await pool.end().catch(() => undefined)
+    }
+  }, 30_000)
   it('when MariaDB stops, then every caller is refused at once (the first too: the lost connections make the pool ask the server itself) however long it lasts, all told down, and it serves again once MariaDB is back', async () => {
     const pool = createPool({ url: `${mariadb.url}/mysql`, connectionLimit: 4, acquireTimeoutMs: 800, statementTimeoutMs: 3_000 })
     pool.on('error', () => undefined)
