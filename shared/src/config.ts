@@ -51,6 +51,13 @@ export const mysqlConfigProperties = {
   MYSQL_STATEMENT_TIMEOUT_MS: Type.Integer({ minimum: 0, default: 3_000 }),
   /** innodb_lock_wait_timeout of the service's sessions: a row lock held longer is a 503, not a 50-second wait. */
   MYSQL_LOCK_WAIT_TIMEOUT_SECONDS: Type.Integer({ minimum: 1, maximum: 50, default: 2 }),
+  /**
+   * lock_wait_timeout (whole-table and metadata locks: LOCK TABLES, a dump without
+   * --single-transaction, DDL) of the service's sessions. 0: a write on a table someone locked is a
+   * 503 at once instead of a wait up to the statement bound (drill 3.2.2). Plain reads and writes never
+   * wait on each other for these locks, only on DDL and LOCK TABLES.
+   */
+  MYSQL_TABLE_LOCK_WAIT_SECONDS: Type.Integer({ minimum: 0, maximum: 50, default: 0 }),
   /** A statement at least this slow counts in db_slow_queries_total (manual 3.2.2). */
   DB_SLOW_QUERY_MS: Type.Integer({ minimum: 1, default: 500 }),
   /** How often published outbox rows and old dedup records are deleted (retention.ts); 0 turns it off. */

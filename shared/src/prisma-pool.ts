@@ -11,6 +11,7 @@ export interface DbOptions {
   maxWaiting?: number
   statementTimeoutMs?: number
   lockWaitTimeoutSeconds?: number
+  tableLockWaitSeconds?: number
   slowQueryMs?: number
 }
 
@@ -22,6 +23,7 @@ export function dbOptionsOf(config: {
   MYSQL_MAX_WAITING: number
   MYSQL_STATEMENT_TIMEOUT_MS: number
   MYSQL_LOCK_WAIT_TIMEOUT_SECONDS: number
+  MYSQL_TABLE_LOCK_WAIT_SECONDS: number
   DB_SLOW_QUERY_MS: number
 }): DbOptions {
   return {
@@ -31,6 +33,7 @@ export function dbOptionsOf(config: {
     maxWaiting: config.MYSQL_MAX_WAITING || undefined,
     statementTimeoutMs: config.MYSQL_STATEMENT_TIMEOUT_MS,
     lockWaitTimeoutSeconds: config.MYSQL_LOCK_WAIT_TIMEOUT_SECONDS,
+    tableLockWaitSeconds: config.MYSQL_TABLE_LOCK_WAIT_SECONDS,
     slowQueryMs: config.DB_SLOW_QUERY_MS,
   }
 }
@@ -62,6 +65,7 @@ export function prismaPoolPlugin<Client extends { $disconnect(): Promise<void> }
         maxWaiting: opts.maxWaiting,
         statementTimeoutMs: opts.statementTimeoutMs,
         lockWaitTimeoutSeconds: opts.lockWaitTimeoutSeconds,
+        tableLockWaitSeconds: opts.tableLockWaitSeconds,
       })
       const db = createClient(pool)
       app.decorate('pool', pool)

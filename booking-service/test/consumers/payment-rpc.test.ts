@@ -118,6 +118,29 @@ describe('CONFIRM_PAYMENT', () => {
       await holder.release()
     }
   })
+  it('when the seats table is locked by a dump (LOCK TABLES seats READ, as a dump without --single-transaction takes it), then a payment is refused at once as unavailable, not after the 3 s statement bound', async () => {
+    const { reservationId } = await aHold('dumped', 5)
+    const refusedOnLock = async () => {
+      const metrics = (await app.inject({ method: 'GET', url: '/metrics' })).body
+      return Number(/^db_lock_wait_timeouts_total\{operation="SELECT",service="booking-service"\} (\d+)/m.exec(metrics)?.[1])
+    }
+    const before = await refusedOnLock()
+    expect(before).toBeGreaterThanOrEqual(0)
+    const dump = await app.pool.getConnection()
+    try {
+      await dump.query('LOCK TABLES seats READ')
+      const started = performance.now()
+      const answer = await rpc(app, 'BEGIN_PAYMENT', { reservationId, userId: 'dumped', paymentId: 'during-dump' })
+      expect(answer).toMatchObject({ ok: false, code: 'COMMON_DEPENDENCY_DOWN' })
+      expect(performance.now() - started).toBeLessThan(250)
+      // What the LocksHeld alert counts.
+      expect(await refusedOnLock()).toBe(before + 1)
+    } finally {
+      await dump.query('UNLOCK TABLES')
+      await dump.release()
+    }
+    expect(await rpc(app, 'BEGIN_PAYMENT', { reservationId, userId: 'dumped', paymentId: 'after-dump' })).toMatchObject({ ok: true })
+  })
 })
 
 describe('ABORT_PAYMENT', () => {
