@@ -20,6 +20,8 @@ import {
 
 const LOCKED_SEAT_ATTEMPTS = 5
 const LOCKED_SEAT_PAUSE_MS = 25
+/** Locks no row but needs the seats table for writing: fails (1205) while another session has LOCK TABLES on it. */
+const TABLE_WRITABLE = 'SELECT 1 FROM seats WHERE FALSE FOR UPDATE'
 
 interface ReservationRow {
   id: string
@@ -191,9 +193,10 @@ export function createMariadbSeatStore(pool: Pool): SeatStore {
         // It does not wait for the row's lock (innodb_lock_wait_timeout = 0: MariaDB's NOWAIT, which
         // UPDATE has no keyword for), nor for a lock on the whole table (lock_wait_timeout = 0: a dump
         // without --single-transaction held LOCK TABLES seats READ and every hold waited out the 3 s
-        // statement bound, drill 3.2.2). Whoever holds that lock is taking, paying for or releasing this
-        // seat, or is stuck: either way the seat is not free now, and waiting would keep a pooled
-        // connection for the lock's whole life: 12 fans on one stuck seat once drained the pool.
+        // statement bound, drill 3.2.2; that one is told apart below and is a 503). Whoever holds the
+        // row's lock is taking, paying for or releasing this seat, or is stuck: either way the seat is
+        // not free now, and waiting would keep a pooled connection for the lock's whole life: 12 fans
+        // on one stuck seat once drained the pool.
         // The one answer this gets wrong, a competitor that rolls back, is a lost race to the fan.
         // A lock held for a few milliseconds (the sweeper releasing an expired hold, a cancel) is
         // tried again a few times over ~100 ms, so the seat it frees goes to this fan.
@@ -206,6 +209,10 @@ export function createMariadbSeatStore(pool: Pool): SeatStore {
             )
           } catch (err) {
             if (!isLockWaitTimeout(err)) throw err
+            // A lock on the whole table (a dump) is not a taken seat: this takes no row but needs the
+            // table, so it gives up the same way (a 503, counted for LocksHeld) only then. The fan was
+            // told "seat taken" for every free seat while a dump held the table (drill 3.2.2).
+            if (attempt === 1) await conn.query(TABLE_WRITABLE)
             if (attempt >= LOCKED_SEAT_ATTEMPTS) return new Rollback<HoldOutcome>({ ok: false, reason: 'SEAT_TAKEN' })
             await new Promise((r) => setTimeout(r, LOCKED_SEAT_PAUSE_MS))
           }
