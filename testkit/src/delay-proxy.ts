@@ -20,8 +20,10 @@ export interface DelayProxy {
 export async function startDelayProxy(target: { host: string; port: number }): Promise<DelayProxy> {
   let delay = 0
   const sockets = new Set<Socket>()
-  const server = createServer((client) => {
-    const upstream = createConnection(target)
+  // No Nagle on either side, as the client and the server each set on their own sockets: with it,
+  // a statement pipelined behind another waited for a delayed ACK, 40 ms, at any delay (even 0).
+  const server = createServer({ noDelay: true }, (client) => {
+    const upstream = createConnection({ ...target, noDelay: true })
     sockets.add(client).add(upstream)
     const queue: { at: number; chunk: Buffer }[] = []
     let timer: NodeJS.Timeout | undefined

@@ -53,3 +53,34 @@ it('adds the delay it is set to', async () => {
   expect(performance.now() - started).toBeGreaterThanOrEqual(115)
   client.destroy()
 })
+
+it('passes a message written right behind another on at once (no Nagle: a pipelined statement once waited 40 ms for a delayed ACK)', async () => {
+  // Answers once it has both halves of a request: the second half is what Nagle would hold back.
+  server = createServer((socket: Socket) => {
+    let received = 0
+    socket.setNoDelay(true)
+    socket.on('data', (c: Buffer) => {
+      received += c.length
+      if (received >= 2) {
+        received -= 2
+        socket.write('k')
+      }
+    })
+  })
+  server.listen(0, '127.0.0.1')
+  await once(server, 'listening')
+  proxy = await startDelayProxy({ host: '127.0.0.1', port: (server.address() as { port: number }).port })
+  const client = createConnection({ host: '127.0.0.1', port: proxy.port, noDelay: true })
+  await once(client, 'connect')
+  const rounds: number[] = []
+  for (let i = 0; i < 20; i++) {
+    const started = performance.now()
+    client.write('a')
+    await new Promise((r) => setTimeout(r, 1))
+    client.write('b')
+    await once(client, 'data')
+    rounds.push(performance.now() - started)
+  }
+  client.destroy()
+  expect(Math.max(...rounds)).toBeLessThan(25)
+})
