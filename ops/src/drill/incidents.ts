@@ -405,10 +405,18 @@ const trafficSpike: Incident = {
       }
     })()
     const off = await ctx.ops(['gateway:ranking', 'off'])
-    const ranking = await fetch(`${ctx.stack.gateway}/api/concerts/ranking`, { headers: { 'x-forwarded-for': '10.80.0.1' }, signal: AbortSignal.timeout(2_000) }).then(
-      (r) => r.status,
-      () => 0,
-    )
+    // Every gateway reads the switches every SWITCH_CACHE_MS (500 ms): the runbook's "within a second".
+    const rankingStatus = () =>
+      fetch(`${ctx.stack.gateway}/api/concerts/ranking`, { headers: { 'x-forwarded-for': '10.80.0.1' }, signal: AbortSignal.timeout(2_000) }).then(
+        (r) => r.status,
+        () => 0,
+      )
+    const offBy = Date.now() + 1_000
+    let ranking = await rankingStatus()
+    while (ranking === 200 && Date.now() < offBy) {
+      await new Promise((r) => setTimeout(r, 100))
+      ranking = await rankingStatus()
+    }
     return {
       ok: status.exitCode === 0 && line?.limitedBy !== undefined && off.exitCode === 0 && off.output.includes('ranking off') && ranking !== 200,
       detail: `queue:status exit ${status.exitCode}: ${line ? `${line.waiting} waiting, limited by ${line.limitedBy}` : 'no status'} (${status.output}); gateway:ranking off: "${off.output}"; GET /api/concerts/ranking then answered ${ranking}`,
