@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { databaseTrouble } from '../src/db-errors.js'
+import type { Pool } from 'mariadb'
 import { createPool } from '../src/mysql.js'
 import { startThrowawayMariadb, type ThrowawayServer } from '@tickets/testkit'
 
@@ -18,6 +19,31 @@ async function timed(run: () => Promise<unknown>) {
     (err: unknown) => databaseTrouble(err) ?? 'other',
   )
   return { outcome, ms: performance.now() - started }
+}
+
+/** A pool as the services make it (3 s statement bound) on the throw-away server, ended after `use`. */
+async function withPool(settings: { connectionLimit: number; acquireTimeoutMs: number }, use: (pool: Pool) => Promise<void>) {
+  const pool = createPool({ url: `${mariadb.url}/mysql`, statementTimeoutMs: 3_000, ...settings })
+  pool.on('error', () => undefined)
+  try {
+    await use(pool)
+  } finally {
+    await pool.end().catch(() => undefined)
+  }
+}
+
+/** A few quick statements: the pool learns how fast this server answers. */
+async function learnThePace(pool: Pool) {
+  for (let i = 0; i < 5; i++) expect((await timed(() => pool.query('SELECT 1'))).outcome).toBe('ok')
+}
+
+/** True once a statement is served again, within about 4 s. */
+async function servedAgain(pool: Pool) {
+  for (let i = 0; i < 40; i++) {
+    if ((await timed(() => pool.query('SELECT 1'))).outcome === 'ok') return true
+    await new Promise((r) => setTimeout(r, 100))
+  }
+  return false
 }
 
 describe('a pool whose database is down', () => {
@@ -84,26 +110,19 @@ describe('a pool whose database is down', () => {
     }
   }, 30_000)
   it('when a statement waits long on a quiet pool (a lock wait), then the pool checks the server a few times a second at most and never calls it down', async () => {
-    const pool = createPool({ url: `${mariadb.url}/mysql`, connectionLimit: 2, acquireTimeoutMs: 1_000, statementTimeoutMs: 3_000 })
-    pool.on('error', () => undefined)
-    const connections = async () => Number((await pool.query<{ Value: string }[]>("SHOW GLOBAL STATUS LIKE 'Connections'"))[0]!.Value)
-    try {
-      for (let i = 0; i < 5; i++) await pool.query('SELECT 1')
+    await withPool({ connectionLimit: 2, acquireTimeoutMs: 1_000 }, async (pool) => {
+      const connections = async () => Number((await pool.query<{ Value: string }[]>("SHOW GLOBAL STATUS LIKE 'Connections'"))[0]!.Value)
+      await learnThePace(pool)
       const before = await connections()
       expect((await timed(() => pool.query('SELECT SLEEP(1.5)'))).outcome).toBe('ok')
       // Each check is one connection of the pool's own: at most one per 250 ms of silence.
       expect((await connections()) - before).toBeLessThanOrEqual(7)
       expect((await timed(() => pool.query('SELECT 1'))).outcome).toBe('ok')
-    } finally {
-      await pool.end().catch(() => undefined)
-    }
+    })
   }, 30_000)
-  it('when MariaDB hangs (SIGSTOP: its kernel still takes connections, it answers nothing), then a statement already waiting and the first new callers are told down within 250 ms, and it serves again once MariaDB resumes', async () => {
-    const pool = createPool({ url: `${mariadb.url}/mysql`, connectionLimit: 4, acquireTimeoutMs: 1_000, statementTimeoutMs: 3_000 })
-    pool.on('error', () => undefined)
-    try {
-      // The pool learns how fast this server answers.
-      for (let i = 0; i < 5; i++) expect((await timed(() => pool.query('SELECT 1'))).outcome).toBe('ok')
+  it('when MariaDB hangs (SIGSTOP: its kernel still takes connections, it answers nothing), then the first new callers are told down within 250 ms, and it serves again once MariaDB resumes', async () => {
+    await withPool({ connectionLimit: 4, acquireTimeoutMs: 1_000 }, async (pool) => {
+      await learnThePace(pool)
       // Idle past the pool's validation delay, as a quiet service is: the next borrow pings.
       await new Promise((r) => setTimeout(r, 300))
       await mariadb.pause()
@@ -115,21 +134,12 @@ describe('a pool whose database is down', () => {
       } finally {
         mariadb.resume()
       }
-      let back = false
-      for (let i = 0; i < 40 && !back; i++) {
-        back = (await timed(() => pool.query('SELECT 1'))).outcome === 'ok'
-        if (!back) await new Promise((r) => setTimeout(r, 100))
-      }
-      expect(back).toBe(true)
-    } finally {
-      await pool.end().catch(() => undefined)
-    }
+      expect(await servedAgain(pool)).toBe(true)
+    })
   }, 30_000)
   it('when a statement is on its way while MariaDB hangs, then it is told down within 250 ms, not at its 3 s deadline', async () => {
-    const pool = createPool({ url: `${mariadb.url}/mysql`, connectionLimit: 2, acquireTimeoutMs: 1_000, statementTimeoutMs: 3_000 })
-    pool.on('error', () => undefined)
-    try {
-      for (let i = 0; i < 5; i++) expect((await timed(() => pool.query('SELECT 1'))).outcome).toBe('ok')
+    await withPool({ connectionLimit: 2, acquireTimeoutMs: 1_000 }, async (pool) => {
+      await learnThePace(pool)
       const conn = await pool.getConnection()
       await mariadb.pause()
       try {
@@ -138,9 +148,8 @@ describe('a pool whose database is down', () => {
       } finally {
         mariadb.resume()
       }
-    } finally {
-      await pool.end().catch(() => undefined)
-    }
+      expect(await servedAgain(pool)).toBe(true)
+    })
   }, 30_000)
   it('when MariaDB stops, then every caller is refused at once (the first too: the lost connections make the pool ask the server itself) however long it lasts, all told down, and it serves again once MariaDB is back', async () => {
     const pool = createPool({ url: `${mariadb.url}/mysql`, connectionLimit: 4, acquireTimeoutMs: 800, statementTimeoutMs: 3_000 })
@@ -157,12 +166,7 @@ describe('a pool whose database is down', () => {
       const later = await timed(() => pool.query('SELECT 1'))
       expect({ outcome: later.outcome, fast: later.ms < 50 }).toEqual({ outcome: 'down', fast: true })
       await mariadb.restart()
-      let back = false
-      for (let i = 0; i < 40 && !back; i++) {
-        back = (await timed(() => pool.query('SELECT 1'))).outcome === 'ok'
-        if (!back) await new Promise((r) => setTimeout(r, 100))
-      }
-      expect(back).toBe(true)
+      expect(await servedAgain(pool)).toBe(true)
     } finally {
       await pool.end().catch(() => undefined)
     }
