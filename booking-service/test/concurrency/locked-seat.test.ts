@@ -10,9 +10,18 @@ const t = parseMysqlUrl(url)
 const stuck = await mariadb.createConnection({ host: t.host, port: t.port, user: t.user, password: t.password, database: t.database })
 afterAll(() => stuck.end())
 
+/** db_lock_wait_timeouts_total of every operation: what the LocksHeld alert counts. */
+async function refusedOnLocks() {
+  const metrics = (await app.inject({ method: 'GET', url: '/metrics' })).body
+  const counts = [...metrics.matchAll(/^db_lock_wait_timeouts_total\{[^}]*\} (\d+)/gm)].map((m) => Number(m[1]))
+  expect(counts.length).toBeGreaterThan(0)
+  return counts.reduce((a, b) => a + b, 0)
+}
+
 describe('a seat row locked by a stuck transaction', () => {
   it('when 12 fans hold that seat, then each gets 409 BOOKING_SEAT_TAKEN within 1.5 s, the seat map of the date answers 200, and the pool is not drained', async () => {
     const { concertId, scheduleId } = await aConcert(app, { seats: 5 })
+    const refusedBefore = await refusedOnLocks()
     await stuck.beginTransaction()
     await stuck.query('SELECT seat_number FROM seats WHERE schedule_id = ? AND seat_number = 1 FOR UPDATE', [scheduleId])
     try {
@@ -25,6 +34,8 @@ describe('a seat row locked by a stuck transaction', () => {
         expect(res.json().code).toBe('BOOKING_SEAT_TAKEN')
       }
       expect(seatMap.statusCode).toBe(200)
+      // A seat someone is taking is the race, not a held lock: nothing for LocksHeld to page about.
+      expect(await refusedOnLocks()).toBe(refusedBefore)
 
       const one = performance.now()
       expect((await hold(app, 'one-more', scheduleId, 1)).statusCode).toBe(409)
@@ -54,6 +65,7 @@ describe('a seat row locked for a moment', () => {
 describe('the seats table locked by another session', () => {
   it('when a dump locks the whole seats table (LOCK TABLES seats READ), then a hold on a free seat is 503 with Retry-After at once, not 409 seat taken, and goes through once the lock is gone', async () => {
     const { scheduleId } = await aConcert(app, { seats: 5 })
+    const refusedBefore = await refusedOnLocks()
     await stuck.query('LOCK TABLES seats READ')
     try {
       const started = performance.now()
@@ -61,6 +73,7 @@ describe('the seats table locked by another session', () => {
       expect(performance.now() - started).toBeLessThan(250)
       expect(res.statusCode, res.body).toBe(503)
       expect(res.headers['retry-after']).toBeDefined()
+      expect(await refusedOnLocks()).toBe(refusedBefore + 1)
     } finally {
       await stuck.query('UNLOCK TABLES')
     }
