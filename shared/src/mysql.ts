@@ -93,17 +93,18 @@ export function createPool(settings: PoolSettings): mariadb.Pool {
       if (databaseTrouble(err) === 'down') suspect()
     })
   })
+  const liveness: Liveness = { waiting: 0, busySince: 0, answeredAt: 0, answerMs: undefined }
   const guard: Guard = {
     deadlineMs: settings.statementTimeoutMs ? settings.statementTimeoutMs + STATEMENT_GRACE_MS : 0,
     acquireTimeoutMs: settings.acquireTimeoutMs,
     connectionLimit: settings.connectionLimit,
     maxWaiting: settings.maxWaiting ?? 2 * settings.connectionLimit,
     down: false,
-    markDown: () => undefined,
+    markDown,
+    suspect,
     onDown: new Set(),
-    liveness: { waiting: 0, busySince: 0, answeredAt: 0, answerMs: undefined },
+    liveness,
   }
-  const { liveness } = guard
   /** How long the server usually takes to answer, times STALL_FACTOR; unknown before its first answer. */
   const usual = (min: number, unknown: number) => (liveness.answerMs === undefined ? unknown : Math.min(Math.max(STALL_FACTOR * liveness.answerMs, min), settings.acquireTimeoutMs))
   /**
@@ -115,13 +116,13 @@ export function createPool(settings: PoolSettings): mariadb.Pool {
    */
   let suspecting = false
   let passedAt = -Infinity
-  const suspect = () => {
+  function suspect() {
     if (guard.down || suspecting) return
     suspecting = true
     const since = performance.now()
     const verdict = setTimeout(
       () => {
-        if (liveness.answeredAt < since) guard.markDown()
+        if (liveness.answeredAt < since) markDown()
       },
       usual(PROBE_MIN_MS, settings.acquireTimeoutMs),
     )
@@ -140,7 +141,7 @@ export function createPool(settings: PoolSettings): mariadb.Pool {
         },
         (err: unknown) => {
           clearTimeout(verdict)
-          if (databaseTrouble(err) === 'down' && liveness.answeredAt < since) guard.markDown()
+          if (databaseTrouble(err) === 'down' && liveness.answeredAt < since) markDown()
         },
       )
       .finally(() => {
@@ -148,7 +149,7 @@ export function createPool(settings: PoolSettings): mariadb.Pool {
       })
   }
   let probing = false
-  guard.markDown = () => {
+  function markDown() {
     if (guard.down) return
     guard.down = true
     for (const waiting of guard.onDown) waiting()
@@ -174,7 +175,6 @@ export function createPool(settings: PoolSettings): mariadb.Pool {
       }, DOWN_RETRY_MS).unref()
     probe()
   }
-  guard.suspect = suspect
   const watch = guard.deadlineMs
     ? setInterval(() => {
         if (liveness.waiting === 0 || guard.down || performance.now() - passedAt < PROBE_AGAIN_MS) return
@@ -182,8 +182,7 @@ export function createPool(settings: PoolSettings): mariadb.Pool {
         if (silentMs >= usual(STALL_MIN_MS, settings.acquireTimeoutMs / 2)) suspect()
       }, WATCH_EVERY_MS).unref()
     : undefined
-  guard.stop = () => clearInterval(watch)
-  const guarded = guardPool(pool, guard)
+  const guarded = guardPool(pool, guard, () => clearInterval(watch))
   const traced = tracePool(guarded, { database: t.database, host: t.host, port: t.port })
   guards.set(traced, guard)
   return traced
@@ -203,8 +202,7 @@ interface Guard {
   /** What a stall is judged by (see STALL_FACTOR). */
   liveness: Liveness
   /** Asks the server with a connection of its own; marks it down if that fails while nothing is answered. */
-  suspect?: () => void
-  stop?: () => void
+  suspect: () => void
   observe?: StatementObserver
 }
 
@@ -290,7 +288,7 @@ function guarded<T>(guard: Guard, sql: string, conn: mariadb.PoolConnection, run
       }
       // Not even max_statement_time's error came back: the server may be silent (paused, cut off).
       const timer = setTimeout(() => {
-        guard.suspect?.()
+        guard.suspect()
         giveUp(deadlineError(guard.deadlineMs))
       }, guard.deadlineMs)
       const wentDown = () => giveUp(Object.assign(new Error('the database was found down while this statement waited for its answer'), { code: DB_UNREACHABLE }))
@@ -407,7 +405,7 @@ function guardConnection(conn: mariadb.PoolConnection, guard: Guard): mariadb.Po
  * (whose query/execute/batch borrow a connection here, so that a silent server's connection can be
  * dropped). Prisma's adapter runs on this layer; tracePool adds spans on top for everything else.
  */
-function guardPool(pool: mariadb.Pool, guard: Guard): mariadb.Pool {
+function guardPool(pool: mariadb.Pool, guard: Guard, onEnd: () => void): mariadb.Pool {
   const getConnection = async () => guardConnection(await acquire(pool, guard), guard)
   const onConnection =
     (method: 'query' | 'execute' | 'batch') =>
@@ -421,7 +419,7 @@ function guardPool(pool: mariadb.Pool, guard: Guard): mariadb.Pool {
       }
     }
   const end = () => {
-    guard.stop?.()
+    onEnd()
     return pool.end()
   }
   const overrides: Record<PropertyKey, unknown> = { getConnection, query: onConnection('query'), execute: onConnection('execute'), batch: onConnection('batch'), end }
