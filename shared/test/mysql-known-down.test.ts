@@ -37,6 +37,17 @@ async function learnThePace(pool: Pool) {
   for (let i = 0; i < 5; i++) expect((await timed(() => pool.query('SELECT 1'))).outcome).toBe('ok')
 }
 
+/** `during` runs while MariaDB hangs (SIGSTOP); then it resumes and the pool must serve again. */
+async function whileHung(pool: Pool, during: () => Promise<void>) {
+  await mariadb.pause()
+  try {
+    await during()
+  } finally {
+    mariadb.resume()
+  }
+  expect(await servedAgain(pool)).toBe(true)
+}
+
 /** True once a statement is served again, within about 4 s. */
 async function servedAgain(pool: Pool) {
   for (let i = 0; i < 40; i++) {
@@ -125,30 +136,22 @@ describe('a pool whose database is down', () => {
       await learnThePace(pool)
       // Idle past the pool's validation delay, as a quiet service is: the next borrow pings.
       await new Promise((r) => setTimeout(r, 300))
-      await mariadb.pause()
-      try {
+      await whileHung(pool, async () => {
         const callers = await Promise.all(Array.from({ length: 3 }, () => timed(() => pool.query('SELECT 1'))))
         expect(callers.map((c) => ({ outcome: c.outcome, fast: c.ms < 250 }))).toEqual(Array(3).fill({ outcome: 'down', fast: true }))
         const next = await timed(() => pool.query('SELECT 1'))
         expect({ outcome: next.outcome, fast: next.ms < 50 }).toEqual({ outcome: 'down', fast: true })
-      } finally {
-        mariadb.resume()
-      }
-      expect(await servedAgain(pool)).toBe(true)
+      })
     })
   }, 30_000)
   it('when a statement is on its way while MariaDB hangs, then it is told down within 250 ms, not at its 3 s deadline', async () => {
     await withPool({ connectionLimit: 2, acquireTimeoutMs: 1_000 }, async (pool) => {
       await learnThePace(pool)
       const conn = await pool.getConnection()
-      await mariadb.pause()
-      try {
+      await whileHung(pool, async () => {
         const waiting = await timed(() => conn.query('SELECT 1'))
         expect({ outcome: waiting.outcome, fast: waiting.ms < 250 }).toEqual({ outcome: 'down', fast: true })
-      } finally {
-        mariadb.resume()
-      }
-      expect(await servedAgain(pool)).toBe(true)
+      })
     })
   }, 30_000)
   it('when MariaDB stops, then every caller is refused at once (the first too: the lost connections make the pool ask the server itself) however long it lasts, all told down, and it serves again once MariaDB is back', async () => {
