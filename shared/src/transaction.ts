@@ -38,6 +38,12 @@ export interface TransactionOptions {
  *
  * The isolation level, START TRANSACTION and the first statement of `fn` leave in one pipelined
  * write (the driver keeps their order), which saves two round trips on the hot paths.
+ *
+ * The transaction runs with autocommit off, so that `fn` may pipeline writes safely: when InnoDB
+ * rolls the transaction back in the middle of a pipeline (a deadlock victim), the statements already
+ * sent behind the failed one would otherwise each commit on their own (a debit, an outbox event of a
+ * payment that never happened). With autocommit off they open a new transaction, which the ROLLBACK
+ * here discards. Autocommit is on again, in the same round trip as COMMIT or ROLLBACK.
  */
 export async function withTransaction<T>(pool: Pool, fn: (conn: PoolConnection) => Promise<T | Rollback<T>>, options: TransactionOptions = {}): Promise<T> {
   const isolation = options.isolation ?? 'READ COMMITTED'
@@ -45,19 +51,19 @@ export async function withTransaction<T>(pool: Pool, fn: (conn: PoolConnection) 
   for (let attempt = 1; ; attempt++) {
     const conn = await connectionFrom(pool)
     try {
-      const setup = Promise.all([conn.query(`SET TRANSACTION ISOLATION LEVEL ${isolation}`), conn.beginTransaction()])
+      const setup = Promise.all([conn.query(`SET TRANSACTION ISOLATION LEVEL ${isolation}`), conn.query('SET autocommit = 0'), conn.beginTransaction()])
       const [ready, work] = await Promise.allSettled([setup, fn(conn)])
       if (ready.status === 'rejected') throw ready.reason
       if (work.status === 'rejected') throw work.reason
       const result = work.value
       if (result instanceof Rollback) {
-        await conn.rollback()
+        await end(conn, 'rollback')
         return result.value
       }
-      await conn.commit()
+      await end(conn, 'commit')
       return result
     } catch (err) {
-      await conn.rollback().catch(() => undefined)
+      await end(conn, 'rollback').catch(() => conn.destroy())
       if (isDeadlock(err)) {
         if (attempt < attempts) continue
         throw new AppError('COMMON_OVERLOADED', 'The database kept picking this change as a deadlock victim; retry shortly', { cause: err, headers: { 'retry-after': '1' } })
@@ -68,4 +74,9 @@ export async function withTransaction<T>(pool: Pool, fn: (conn: PoolConnection) 
       await conn.release().catch(() => undefined)
     }
   }
+}
+
+/** COMMIT or ROLLBACK, and autocommit back on for whoever borrows the connection next (pipelined: one round trip). */
+async function end(conn: PoolConnection, how: 'commit' | 'rollback'): Promise<void> {
+  await Promise.all([how === 'commit' ? conn.commit() : conn.rollback(), conn.query('SET autocommit = 1')])
 }

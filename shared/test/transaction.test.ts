@@ -132,6 +132,52 @@ describe('withTransaction', () => {
     expect([await valueOf(a), await valueOf(b)]).toEqual([1, 1])
   })
 
+  it('when a deadlock victim had writes pipelined behind the failed statement, then none of them is committed on its own', async () => {
+    const [a, b, behind] = [await aCounter(), await aCounter(), await aCounter()]
+    const bump = 'UPDATE counters SET n = n + 1 WHERE id = ?'
+    const aLocked = aLatch()
+    const bLocked = aLatch()
+    // The other transaction has written more (a heavier rollback), so InnoDB picks the pipeline's.
+    const padding = await Promise.all(Array.from({ length: 20 }, () => aCounter()))
+    const other = withTransaction(pool, async (conn) => {
+      await conn.query(`UPDATE counters SET n = n + 1 WHERE id IN (?)`, [padding])
+      await conn.query(bump, [b])
+      bLocked.open()
+      await aLocked.opened
+      // Waits for the pipeline's lock on `a` until InnoDB breaks the cycle.
+      await conn.query(bump, [a])
+      return 'other'
+    })
+    const pipelined = withTransaction(
+      pool,
+      async (conn) => {
+        await conn.query(bump, [a])
+        await bLocked.opened
+        aLocked.open()
+        await new Promise((r) => setTimeout(r, 100))
+        // The first waits for `b` and dies as the victim; the second was already sent behind it.
+        await Promise.all([conn.query(bump, [b]), conn.query(bump, [behind])])
+        return 'pipelined'
+      },
+      { attempts: 1 },
+    )
+    const [otherResult, pipelinedResult] = await Promise.allSettled([other, pipelined])
+    expect(otherResult).toEqual({ status: 'fulfilled', value: 'other' })
+    expect(pipelinedResult).toMatchObject({ status: 'rejected', reason: { code: 'COMMON_OVERLOADED' } })
+    expect(await valueOf(behind)).toBe(0)
+    expect([await valueOf(a), await valueOf(b)]).toEqual([1, 1])
+  })
+
+  it('when a transaction ends, then the connection goes back with autocommit on', async () => {
+    const id = await aCounter()
+    await withTransaction(pool, async (conn) => conn.query('UPDATE counters SET n = 1 WHERE id = ?', [id]))
+    await withTransaction(pool, async () => new Rollback(undefined))
+    const conns = await Promise.all(Array.from({ length: 4 }, () => pool.getConnection()))
+    const modes = await Promise.all(conns.map(async (c) => (await c.query<{ on: number }[]>('SELECT @@autocommit AS `on`'))[0]!.on))
+    await Promise.all(conns.map((c) => c.release()))
+    expect(modes.map(Number)).toEqual([1, 1, 1, 1])
+  })
+
   it('by default reads what others committed meanwhile (READ COMMITTED); with REPEATABLE READ it keeps its first snapshot', async () => {
     const id = await aCounter(1)
     const readTwice = (isolation?: 'REPEATABLE READ') =>
