@@ -3,16 +3,21 @@ import * as mariadb from 'mariadb'
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client'
 import { DB_DEADLINE, DB_UNREACHABLE, databaseTrouble, databaseUnavailable, isLockWaitTimeout } from './db-errors.js'
 import { parseMysqlUrl } from './migrate.js'
+import { createConnectionLine, currentClaim, type ConnectionLine, type Turn } from './connection-line.js'
 
 export interface PoolSettings {
   url: string
   connectionLimit: number
-  /** How long a caller waits for a free connection before the pool gives up (a 503, see db-errors). */
+  /**
+   * How long a caller waits for a free connection before the pool gives up (a 503, see db-errors).
+   * New work that would expect to wait more than a quarter of it is refused at once (NEW_WORK_SHARE).
+   */
   acquireTimeoutMs: number
   /**
-   * Callers that may wait for a connection while every one is lent out; the next is refused at once
-   * (a 503, see db-errors). Absent: twice connectionLimit. A line longer than the pool can serve
-   * within the acquire timeout only turns fast refusals into slow ones (drill 3.2.3).
+   * New callers that may wait for a connection while every one is lent out; the next is refused at
+   * once (a 503, see db-errors). Absent: twice connectionLimit. Work under way is not counted. A
+   * line longer than the pool can serve within the acquire timeout only turns fast refusals into
+   * slow ones (drill 3.2.3).
    */
   maxWaiting?: number
   /**
@@ -52,6 +57,14 @@ const PROBE_MIN_MS = 120
 /** After the server passed a check, the next one waits this long (a long lock wait is silence too). */
 const PROBE_AGAIN_MS = 250
 const WATCH_EVERY_MS = 20
+
+/**
+ * New work (a request's first connection) that expects to wait longer than this share of the
+ * acquire timeout is refused at once: the rest is for its statements and its later steps, which go
+ * before new work. Under pools of 3 on a slow database (drill 3.2.3), half let admitted requests
+ * wait about 550 ms for their first connection and answer after 1 s.
+ */
+const NEW_WORK_SHARE = 0.25
 
 /**
  * The service's one MariaDB pool: Prisma's adapter runs on it, hot paths run single statements on
@@ -97,8 +110,8 @@ export function createPool(settings: PoolSettings): mariadb.Pool {
   const guard: Guard = {
     deadlineMs: settings.statementTimeoutMs ? settings.statementTimeoutMs + STATEMENT_GRACE_MS : 0,
     acquireTimeoutMs: settings.acquireTimeoutMs,
-    connectionLimit: settings.connectionLimit,
-    maxWaiting: settings.maxWaiting ?? 2 * settings.connectionLimit,
+    database: t.database,
+    line: createConnectionLine(settings.connectionLimit, settings.maxWaiting ?? 2 * settings.connectionLimit),
     down: false,
     markDown,
     suspect,
@@ -153,6 +166,7 @@ export function createPool(settings: PoolSettings): mariadb.Pool {
     if (guard.down) return
     guard.down = true
     for (const waiting of guard.onDown) waiting()
+    guard.line.refuseAll('the database was found down while this caller waited for a connection')
     if (probing) return
     probing = true
     const probe = () =>
@@ -192,8 +206,9 @@ interface Guard {
   /** Client-side wait for one statement's answer; 0: unbounded. */
   deadlineMs: number
   acquireTimeoutMs: number
-  connectionLimit: number
-  maxWaiting: number
+  database: string
+  /** Who gets the next connection (work under way first), and who is refused at once. */
+  line: ConnectionLine
   /** The database is known down: acquire() rejects at once until the probe gets a connection. */
   down: boolean
   markDown: () => void
@@ -326,27 +341,84 @@ function guarded<T>(guard: Guard, sql: string, conn: mariadb.PoolConnection, run
 }
 
 /**
- * pool.getConnection() within the acquire timeout, all included. The pool's own acquireTimeout counts
- * only the wait in its queue: before that it pings each idle connection it would lend (up to
- * pingTimeout, 500 ms, each), and against a paused server that alone took 2 s for 8 idle connections.
- * A timeout while fewer than connectionLimit connections are lent out, or a connection error, means
- * the server cannot be reached (a busy pool has every connection lent): the guard then answers the
- * next callers at once.
+ * A connection: first a turn in the line (connection-line: work under way first, new work refused
+ * at once when it could not be served in time), then pool.getConnection() within what is left of
+ * the wait. The pool's own acquireTimeout counts only the wait in its queue: before that it pings
+ * each idle connection it would lend (up to pingTimeout, 500 ms, each), and against a paused server
+ * that alone took 2 s for 8 idle connections. With a turn in hand, no connection within the whole
+ * acquire timeout, or a connection error, means the server cannot be reached: the guard then
+ * answers the next callers at once.
  */
-function acquire(pool: mariadb.Pool, guard: Guard): Promise<mariadb.PoolConnection> {
-  if (guard.down) return Promise.reject(Object.assign(new Error('the database is down (a probe asks again every second); not asked'), { code: DB_UNREACHABLE }))
+async function acquire(pool: mariadb.Pool, guard: Guard): Promise<mariadb.PoolConnection> {
+  if (guard.down) throw downError('the database is down (a probe asks again every second); not asked')
+  const claim = currentClaim()
+  const underWay = claim?.underWay ?? false
+  const enteredAt = performance.now()
+  const waitMs = Math.min(guard.acquireTimeoutMs, claim?.until === undefined ? Infinity : claim.until - enteredAt)
+  let turn: Turn
+  try {
+    turn = await guard.line.enter({ underWay, waitMs, expectWithinMs: guard.acquireTimeoutMs * NEW_WORK_SHARE })
+  } catch (err) {
+    recordWait(guard, enteredAt, performance.now(), underWay, err)
+    if (guard.down) throw downError('the database was found down while this caller waited for a connection')
+    throw poolBusy((err as Error).message)
+  }
+  const turnAt = performance.now()
+  try {
+    const conn = await connect(pool, guard, waitMs - (turnAt - enteredAt))
+    turn.lent()
+    recordWait(guard, enteredAt, turnAt, underWay)
+    // Admitted: the rest of this request is work under way.
+    if (claim) claim.underWay = true
+    return lendOnce(conn, turn)
+  } catch (err) {
+    turn.giveBack()
+    recordWait(guard, enteredAt, turnAt, underWay, err)
+    throw err
+  }
+}
+
+/**
+ * A span for a caller that waited for a connection (a millisecond or more), in the trace of the
+ * request that waited: an exhausted pool (3.2.3) shows in the waterfall as this gap before each
+ * statement, with how much of it was the line and how much the driver making a connection.
+ */
+function recordWait(guard: Guard, enteredAt: number, turnAt: number, underWay: boolean, err?: unknown): void {
+  const now = performance.now()
+  if (now - enteredAt < 1 || !trace.getSpan(context.active())?.isRecording()) return
+  const span = tracer.startSpan(`wait for connection ${guard.database}`, {
+    kind: SpanKind.INTERNAL,
+    startTime: performance.timeOrigin + enteredAt,
+    // No db.system: this is the pool's wait, not a statement (queries that count statements stay exact).
+    attributes: {
+      'db.pool.database': guard.database,
+      'db.pool.line_ms': Math.round(turnAt - enteredAt),
+      'db.pool.connect_ms': Math.round(now - turnAt),
+      'db.pool.under_way': underWay,
+    },
+  })
+  if (err !== undefined) span.setStatus({ code: SpanStatusCode.ERROR, message: (err as Error)?.message })
+  span.end(performance.timeOrigin + now)
+}
+
+function downError(message: string): Error {
+  return Object.assign(new Error(message), { code: DB_UNREACHABLE })
+}
+
+/** The driver's connection for a caller holding a turn: within `waitMs`, and at once if the server is found down meanwhile. */
+function connect(pool: mariadb.Pool, guard: Guard, waitMs: number): Promise<mariadb.PoolConnection> {
   const timeoutMs = guard.acquireTimeoutMs
-  // The pool's own queue is the line; one that waits while connections are still being made is not refused.
-  const waiting = pool.taskQueueSize()
-  if (waiting >= guard.maxWaiting && pool.activeConnections() >= guard.connectionLimit) {
-    return Promise.reject(poolBusy(`every connection is lent out and ${waiting} callers already wait for one`))
-  }
-  // No connection in time while the pool was not full of lent ones: the server is the trouble.
-  const unreachable = () => {
-    if (pool.activeConnections() >= guard.connectionLimit) return undefined
+  // The whole acquire timeout passed while a turn was in hand: the server is the trouble. A caller's
+  // own shorter time proves nothing; the stall check asks the server.
+  const unreachable = (waitedMs: number) => {
+    if (waitedMs < timeoutMs) {
+      guard.suspect()
+      return poolBusy(`no database connection within the caller's ${Math.round(waitedMs)} ms`)
+    }
     guard.markDown()
-    return Object.assign(new Error(`no database connection could be made within ${timeoutMs} ms`), { code: DB_UNREACHABLE })
+    return downError(`no database connection could be made within ${timeoutMs} ms`)
   }
+  const startedAt = performance.now()
   beginWait(guard.liveness)
   return new Promise((resolve, reject) => {
     let late = false
@@ -356,13 +428,16 @@ function acquire(pool: mariadb.Pool, guard: Guard): Promise<mariadb.PoolConnecti
       guard.onDown.delete(wentDown)
       guard.liveness.waiting--
     }
-    const timer = setTimeout(() => {
-      settle()
-      reject(unreachable() ?? poolBusy(`no database connection within ${timeoutMs} ms`))
-    }, timeoutMs)
+    const timer = setTimeout(
+      () => {
+        settle()
+        reject(unreachable(performance.now() - startedAt))
+      },
+      Math.max(0, waitMs),
+    )
     const wentDown = () => {
       settle()
-      reject(Object.assign(new Error('the database was found down while this caller waited for a connection'), { code: DB_UNREACHABLE }))
+      reject(downError('the database was found down while this caller waited for a connection'))
     }
     guard.onDown.add(wentDown)
     pool.getConnection().then(
@@ -380,10 +455,23 @@ function acquire(pool: mariadb.Pool, guard: Guard): Promise<mariadb.PoolConnecti
         const trouble = databaseTrouble(err)
         if (trouble === 'down') guard.markDown()
         // The pool's own timeout (it may fire before ours) is the same verdict as ours.
-        reject((trouble === 'busy' && unreachable()) || err)
+        reject(trouble === 'busy' ? unreachable(performance.now() - startedAt) : err)
       },
     )
   })
+}
+
+/** The connection gives its turn back once, however it leaves the caller: released, ended or destroyed. */
+function lendOnce(conn: mariadb.PoolConnection, turn: Turn): mariadb.PoolConnection {
+  const c = conn as unknown as Record<string, (...args: unknown[]) => unknown>
+  for (const method of ['release', 'end', 'destroy'] as const) {
+    const original = c[method]!
+    c[method] = (...args: unknown[]) => {
+      turn.giveBack()
+      return original.apply(conn, args)
+    }
+  }
+  return conn
 }
 
 function guardConnection(conn: mariadb.PoolConnection, guard: Guard): mariadb.PoolConnection {
@@ -415,7 +503,8 @@ function guardPool(pool: mariadb.Pool, guard: Guard, onEnd: () => void): mariadb
       try {
         return await (conn[method] as Method).call(conn, sql, values)
       } finally {
-        if (conn.isValid()) await conn.release().catch(() => undefined)
+        // A connection that died is dropped by release too; either way its turn comes back.
+        await conn.release().catch(() => undefined)
       }
     }
   const end = () => {
@@ -618,7 +707,7 @@ export function registerPoolMetrics(registry: Registry, pool: mariadb.Pool, max:
     help: 'Requests waiting for a MariaDB connection',
     registers: [registry],
     collect() {
-      this.set(pool.taskQueueSize())
+      this.set((guards.get(pool)?.line.waiting() ?? 0) + pool.taskQueueSize())
     },
   })
   new Gauge({ name: 'db_pool_max_connections', help: 'MariaDB pool size', registers: [registry] }).set(max)

@@ -20,6 +20,7 @@ import { Counter, Gauge, type Registry } from 'prom-client'
 import type { TSchema } from 'typebox'
 import { Value } from 'typebox/value'
 import type { BackgroundWork } from './background.js'
+import { forCallerWithin } from './connection-line.js'
 import { databaseTrouble } from './db-errors.js'
 import { durableName, EVENT_SCHEMAS, natsNames, streamOf, type Envelope, type EventData, type NatsNames, type StreamName, type SubjectName } from '@tickets/contracts/events'
 
@@ -402,10 +403,15 @@ export const natsPlugin = fp(
 export async function requestTraced<T>(bus: NatsBus, subject: string, data: unknown, opts: { timeoutMs: number }): Promise<T> {
   const wire = bus.names.subject(subject)
   return inClientSpan(`${subject} request`, { kind: SpanKind.CLIENT, attributes: { 'messaging.system': 'nats', 'messaging.destination.name': wire } }, async () => {
-    const reply = await bus.nc.request(wire, JSON.stringify(data), { timeout: opts.timeoutMs, headers: traceHeaders() })
+    const headers = traceHeaders()
+    headers.set(ANSWER_WITHIN_HEADER, String(Math.max(0, Math.round(opts.timeoutMs))))
+    const reply = await bus.nc.request(wire, JSON.stringify(data), { timeout: opts.timeoutMs, headers })
     return reply.json<T>()
   })
 }
+
+/** How long the caller of a request still listens, in ms: the responder waits for no connection past it. */
+const ANSWER_WITHIN_HEADER = 'Answer-Within-Ms'
 
 export interface ServeRpcOptions {
   /** The queue group (one member answers each request); by default one derived from the subject. */
@@ -415,6 +421,11 @@ export interface ServeRpcOptions {
    * undefined for no reply at all: the caller then times out and treats the outcome as unknown.
    */
   onError?: (err: unknown) => unknown
+  /**
+   * The request continues work its caller has under way (a payment between its steps): its
+   * database connections are lent before new work's (connection-line).
+   */
+  underWay?: boolean
 }
 
 /**
@@ -442,7 +453,9 @@ export function serveRpc(bus: NatsBus, subject: string, handler: (data: unknown)
             } catch {
               data = undefined
             }
-            m.respond(JSON.stringify(await handler(data)))
+            const within = Number(m.headers?.get(ANSWER_WITHIN_HEADER))
+            const answer = await forCallerWithin(within > 0 ? within : Infinity, () => handler(data), { underWay: opts.underWay })
+            m.respond(JSON.stringify(answer))
           } catch (err) {
             span.recordException(err as Error)
             span.setStatus({ code: SpanStatusCode.ERROR })

@@ -1,4 +1,5 @@
 import Fastify, { type FastifyInstance, type FastifyPluginAsync } from 'fastify'
+import { claimForRequest } from './connection-line.js'
 import { healthRoutes, type DependencyCheck } from './health.js'
 import { problemDetails, serverOptions } from './http.js'
 import { metricsPlugin } from './metrics.js'
@@ -44,6 +45,9 @@ export interface ServiceAppOptions {
 export async function createServiceApp(opts: ServiceAppOptions): Promise<FastifyInstance> {
   const { config } = opts
   const app = Fastify(serverOptions({ service: opts.service, logLevel: config.LOG_LEVEL, instance: config.INSTANCE_ID }))
+  // Each request's own claim on the database pool: once it has one connection, its next ones go
+  // before those of requests that have none yet (connection-line).
+  app.addHook('onRequest', (_request, _reply, done) => claimForRequest(done))
   await app.register(metricsPlugin, { service: opts.service, defaultMetrics: opts.defaultMetrics ?? true })
   await app.register(problemDetails)
   await app.register(openapiPlugin, { service: opts.service })

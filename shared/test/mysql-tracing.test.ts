@@ -70,6 +70,28 @@ describe('database spans on the shared MariaDB pool', () => {
     expect(spans.every((s) => s.spanContext().traceId === spans[0]?.spanContext().traceId)).toBe(true)
   })
 
+  it('when a statement waits for a connection, then the wait is a span of its own in the request, with its time in the line', async () => {
+    // As the services make it (statements bounded): every borrow goes through the pool's line.
+    const bounded = createPool({ url: mysqlUrl(database), connectionLimit: 1, acquireTimeoutMs: 2_000, statementTimeoutMs: 3_000 })
+    const held = await bounded.getConnection()
+    exporter.reset()
+    await tracer.startActiveSpan('request', async (parent) => {
+      const waiting = bounded.query('SELECT 1')
+      await new Promise((r) => setTimeout(r, 60))
+      await held.release()
+      await waiting
+      parent.end()
+    })
+    await bounded.end()
+    const request = exporter.getFinishedSpans().find((s) => s.name === 'request')!
+    const waits = exporter.getFinishedSpans().filter((s) => s.name === `wait for connection ${database}`)
+    expect(waits).toHaveLength(1)
+    expect(waits[0]!.parentSpanContext?.spanId ?? (waits[0] as unknown as { parentSpanId?: string }).parentSpanId).toBe(request.spanContext().spanId)
+    expect(waits[0]!.attributes['db.pool.line_ms']).toBeGreaterThanOrEqual(50)
+    expect(waits[0]!.attributes['db.pool.under_way']).toBe(false)
+    expect(dbSpans().map((s) => s.attributes['db.operation'])).toEqual(['SELECT'])
+  })
+
   it('when no span is active (sweeper, relay polling, metrics), then statements make no span', async () => {
     await pool.query('SELECT 1')
     const conn = await pool.getConnection()

@@ -38,7 +38,8 @@ export function startPaymentResponders(bus: NatsBus, protocol: PaymentProtocol, 
           return step(req)
         },
         log,
-        { queue: RPC_QUEUE_GROUP, onError: dependencyDown },
+        // A payment between its steps: booking's part goes before new reads and holds (connection-line).
+        { queue: RPC_QUEUE_GROUP, onError: dependencyDown, underWay: true },
       ),
     )
   }

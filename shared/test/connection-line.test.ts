@@ -1,0 +1,201 @@
+import { describe, expect, it } from 'vitest'
+import Fastify from 'fastify'
+import { claimForRequest, createConnectionLine, currentClaim, forCallerWithin, type Claim, type ConnectionLine, type Turn } from '../src/connection-line.js'
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
+
+/** The line learns that a connection is usually held about `ms`. */
+async function learnHold(line: ConnectionLine, ms: number) {
+  const turn = await lend(line.enter({ underWay: false, waitMs: 1_000, expectWithinMs: 500 }))
+  await sleep(ms)
+  turn.giveBack()
+}
+
+/** A turn whose connection the driver gave. */
+async function lend(entered: Promise<Turn>) {
+  const turn = await entered
+  turn.lent()
+  return turn
+}
+
+/** Settles to 'ok' (with the turn) or 'refused', and when. */
+function watch(entered: Promise<Turn>) {
+  const started = performance.now()
+  const result: { outcome?: 'ok' | 'refused'; ms?: number; turn?: Turn; order?: number } = {}
+  const settled = entered.then(
+    (turn) => Object.assign(result, { outcome: 'ok', turn, ms: performance.now() - started }),
+    () => Object.assign(result, { outcome: 'refused', ms: performance.now() - started }),
+  )
+  return { result, settled }
+}
+
+describe('the wait for a connection', () => {
+  it('when work under way and new work both wait, then the connection given back goes to the work under way first', async () => {
+    const line = createConnectionLine(1, 10)
+    const held = await lend(line.enter({ underWay: false, waitMs: 1_000, expectWithinMs: 500 }))
+    const order: string[] = []
+    const newer = line.enter({ underWay: false, waitMs: 1_000, expectWithinMs: 500 }).then((t) => (order.push('new'), t))
+    const underWay = line.enter({ underWay: true, waitMs: 1_000, expectWithinMs: 500 }).then((t) => (order.push('under way'), t))
+    expect(line.waiting()).toBe(2)
+    held.giveBack()
+    ;(await underWay).giveBack()
+    ;(await newer).giveBack()
+    expect(order).toEqual(['under way', 'new'])
+    expect(line.waiting()).toBe(0)
+  })
+
+  it('when the usual hold says new work could not be served within its expected wait, then it is refused at once, not after waiting', async () => {
+    const line = createConnectionLine(1, 100)
+    await learnHold(line, 100)
+    const held = await lend(line.enter({ underWay: false, waitMs: 1_000, expectWithinMs: 450 }))
+    // Places 1 to 4 expect about 100 to 400 ms and are admitted; the 5th expects about 500.
+    const admitted = Array.from({ length: 4 }, () => watch(line.enter({ underWay: false, waitMs: 1_000, expectWithinMs: 450 })))
+    const fifth = watch(line.enter({ underWay: false, waitMs: 1_000, expectWithinMs: 450 }))
+    await fifth.settled
+    expect(fifth.result.outcome).toBe('refused')
+    expect(fifth.result.ms).toBeLessThan(20)
+    expect(line.waiting()).toBe(4)
+    held.giveBack()
+    for (const w of admitted) {
+      await w.settled
+      expect(w.result.outcome).toBe('ok')
+      w.result.turn!.giveBack()
+    }
+  })
+
+  it('when work under way passes new work that then could not be served in time, then the new work is refused at that moment, not at its timeout', async () => {
+    const line = createConnectionLine(1, 100)
+    await learnHold(line, 100)
+    const held = await lend(line.enter({ underWay: false, waitMs: 1_000, expectWithinMs: 450 }))
+    const fresh = Array.from({ length: 4 }, () => watch(line.enter({ underWay: false, waitMs: 1_000, expectWithinMs: 450 })))
+    // Two payments' next steps go ahead: the 3rd and 4th new callers now expect about 500 and 600 ms.
+    const underWay = [0, 1].map(() => watch(line.enter({ underWay: true, waitMs: 1_000, expectWithinMs: 450 })))
+    for (const w of fresh.slice(2)) {
+      await w.settled
+      expect(w.result.outcome).toBe('refused')
+      expect(w.result.ms).toBeLessThan(20)
+    }
+    expect(line.waiting()).toBe(4)
+    held.giveBack()
+    for (const w of [...underWay, ...fresh.slice(0, 2)]) {
+      await w.settled
+      expect(w.result.outcome).toBe('ok')
+      w.result.turn!.giveBack()
+    }
+  })
+
+  it('when work under way has waited longer than a usual hold, then new work is refused at once until it is served', async () => {
+    const line = createConnectionLine(1, 100)
+    await learnHold(line, 30)
+    const held = await lend(line.enter({ underWay: false, waitMs: 1_000, expectWithinMs: 1_000 }))
+    const underWay = watch(line.enter({ underWay: true, waitMs: 2_000, expectWithinMs: 1_000 }))
+    const early = watch(line.enter({ underWay: false, waitMs: 2_000, expectWithinMs: 1_000 }))
+    await sleep(60)
+    const late = watch(line.enter({ underWay: false, waitMs: 2_000, expectWithinMs: 1_000 }))
+    await late.settled
+    expect(late.result.outcome).toBe('refused')
+    expect(late.result.ms).toBeLessThan(20)
+    held.giveBack()
+    for (const w of [underWay, early]) {
+      await w.settled
+      expect(w.result.outcome).toBe('ok')
+      w.result.turn!.lent()
+      w.result.turn!.giveBack()
+    }
+    // Caught up: new work is admitted again.
+    const again = await line.enter({ underWay: false, waitMs: 100, expectWithinMs: 100 })
+    again.giveBack()
+  })
+
+  it('when the line of new work is full, then work under way still waits its turn', async () => {
+    const line = createConnectionLine(1, 2)
+    const held = await lend(line.enter({ underWay: false, waitMs: 1_000, expectWithinMs: 500 }))
+    const fresh = [0, 1].map(() => watch(line.enter({ underWay: false, waitMs: 1_000, expectWithinMs: 500 })))
+    const third = watch(line.enter({ underWay: false, waitMs: 1_000, expectWithinMs: 500 }))
+    const underWay = watch(line.enter({ underWay: true, waitMs: 1_000, expectWithinMs: 500 }))
+    await third.settled
+    expect(third.result.outcome).toBe('refused')
+    held.giveBack()
+    for (const w of [underWay, ...fresh]) {
+      await w.settled
+      expect(w.result.outcome).toBe('ok')
+      w.result.turn!.giveBack()
+    }
+  })
+
+  it('when the driver is still making the connections, then a burst of new work waits for them instead of being refused', async () => {
+    const line = createConnectionLine(1, 1)
+    await learnHold(line, 100)
+    const connecting = await line.enter({ underWay: false, waitMs: 1_000, expectWithinMs: 450 })
+    const burst = Array.from({ length: 6 }, () => watch(line.enter({ underWay: false, waitMs: 2_000, expectWithinMs: 450 })))
+    connecting.lent()
+    connecting.giveBack()
+    for (const w of burst) {
+      await w.settled
+      expect(w.result.outcome).toBe('ok')
+      w.result.turn!.giveBack()
+    }
+  })
+
+  it('when a caller has no time left, or its wait runs out, or everyone is refused, then it is told and its place is free', async () => {
+    const line = createConnectionLine(1, 10)
+    const held = await lend(line.enter({ underWay: false, waitMs: 1_000, expectWithinMs: 500 }))
+    const none = watch(line.enter({ underWay: true, waitMs: 0, expectWithinMs: 500 }))
+    const short = watch(line.enter({ underWay: true, waitMs: 50, expectWithinMs: 500 }))
+    await none.settled
+    await short.settled
+    expect(none.result).toMatchObject({ outcome: 'refused' })
+    expect(short.result.outcome).toBe('refused')
+    expect(short.result.ms).toBeGreaterThanOrEqual(45)
+    const waiting = [0, 1].map(() => watch(line.enter({ underWay: false, waitMs: 1_000, expectWithinMs: 1_000 })))
+    line.refuseAll('down')
+    for (const w of waiting) {
+      await w.settled
+      expect(w.result.outcome).toBe('refused')
+    }
+    expect(line.waiting()).toBe(0)
+    held.giveBack()
+    held.giveBack()
+    // Given back once only: one free connection, so a second caller waits.
+    const first = await line.enter({ underWay: false, waitMs: 100, expectWithinMs: 100 })
+    const second = watch(line.enter({ underWay: false, waitMs: 30, expectWithinMs: 100 }))
+    await second.settled
+    expect(second.result.outcome).toBe('refused')
+    first.giveBack()
+  })
+
+  it('when work runs for a caller with a deadline inside another, then the nearer deadline wins and under way carries over', async () => {
+    expect(currentClaim()).toBeUndefined()
+    await forCallerWithin(
+      1_000,
+      async () => {
+        await sleep(1)
+        const outer = currentClaim()!
+        expect(outer.underWay).toBe(true)
+        await forCallerWithin(5_000, async () => {
+          expect(currentClaim()).toEqual({ underWay: true, until: outer.until })
+        })
+      },
+      { underWay: true },
+    )
+    await forCallerWithin(100, async () => expect(currentClaim()!.underWay).toBe(false))
+  })
+
+  it('when requests reach a Fastify app with the claim hook, then each handler sees a claim of its own, kept across awaits', async () => {
+    const app = Fastify()
+    app.addHook('onRequest', (_request, _reply, done) => claimForRequest(done))
+    const seen: (Claim | undefined)[] = []
+    app.get('/', async () => {
+      await sleep(5)
+      const claim = currentClaim()
+      seen.push(claim)
+      if (claim) claim.underWay = true
+      return 'ok'
+    })
+    await Promise.all([app.inject('/'), app.inject('/')])
+    await app.close()
+    expect(seen).toHaveLength(2)
+    expect(seen[0]).toBeDefined()
+    expect(seen[0]).not.toBe(seen[1])
+  })
+})
