@@ -48,6 +48,11 @@ export async function insertOutboxEvents(conn: PoolConnection, events: readonly 
   )
 }
 
+/** Rewrites an event this transaction wrote to the outbox (same id), with what the transaction learnt after writing it. */
+export async function rewriteOutboxEvent(conn: PoolConnection, { subject, event }: { subject: SubjectName; event: Envelope }): Promise<void> {
+  await conn.query('UPDATE outbox_events SET payload = ? WHERE id = ?', [outboxRow(subject, event).payload, event.id])
+}
+
 export interface OutboxRelayOptions {
   pool: Pool
   bus: NatsBus

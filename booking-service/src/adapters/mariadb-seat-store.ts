@@ -1,5 +1,5 @@
 import { isLockWaitTimeout } from '@tickets/shared/db-errors'
-import { insertOutboxEvents } from '@tickets/shared/outbox'
+import { insertOutboxEvents, rewriteOutboxEvent } from '@tickets/shared/outbox'
 import { markProcessed } from '@tickets/shared/processed-events'
 import { Rollback, withTransaction } from '@tickets/shared/transaction'
 import type { Pool, PoolConnection, UpsertResult } from 'mariadb'
@@ -62,6 +62,11 @@ interface SeatRow {
   reservation_id: string | null
 }
 
+// Each key column through its own scalar subquery: the seat is then a primary-key lookup (a row
+// comparison with one subquery scanned every seat, and FOR UPDATE would have locked them all).
+const SEAT_OF_RESERVATION_FOR_UPDATE =
+  'SELECT status, reservation_id FROM seats WHERE schedule_id = (SELECT schedule_id FROM reservations WHERE id = ?) AND seat_number = (SELECT seat_number FROM reservations WHERE id = ?) FOR UPDATE'
+
 // A seat is free when AVAILABLE, or when its HELD or PAYING deadline (hold_until) has passed.
 const FREE_SEAT = `(status = 'AVAILABLE' OR (status IN ('HELD', 'PAYING') AND hold_until <= ?))`
 
@@ -74,7 +79,9 @@ export function createMariadbSeatStore(pool: Pool): SeatStore {
   /**
    * Runs `fn` with the reservation's seat row locked (FOR UPDATE) and the reservation read after
    * the lock: every writer of a reservation holds its seat's lock, so what `fn` sees is current.
-   * One transaction on one connection: the first read (which seat) leaves with its start.
+   * One transaction on one connection, and one round trip with its start: the seat is found through
+   * the reservation inside the locking read (which locks the seat row only), and the reservation is
+   * read again behind it (pipelined in order). A reservation's seat never changes.
    */
   async function withSeatLocked<T>(
     reservationId: string,
@@ -84,14 +91,9 @@ export function createMariadbSeatStore(pool: Pool): SeatStore {
     none: (conn: PoolConnection) => Promise<T | Rollback<T>> = async () => new Rollback(missing),
   ): Promise<T> {
     return withTransaction(pool, async (conn) => {
-      const found = await findReservation(reservationId, conn)
-      if (!found) return none(conn)
-      // Pipelined in this order: the reservation is read again once the seat's lock is held.
-      const [[seat], r] = await Promise.all([
-        conn.query<SeatRow[]>('SELECT status, reservation_id FROM seats WHERE schedule_id = ? AND seat_number = ? FOR UPDATE', [found.scheduleId, found.seatNumber]),
-        findReservation(reservationId, conn),
-      ])
-      if (!seat || !r) return new Rollback(missing)
+      const [[seat], r] = await Promise.all([conn.query<SeatRow[]>(SEAT_OF_RESERVATION_FOR_UPDATE, [reservationId, reservationId]), findReservation(reservationId, conn)])
+      if (!r) return none(conn)
+      if (!seat) return new Rollback(missing)
       return fn(conn, r, { status: seat.status, reservationId: seat.reservation_id })
     })
   }
@@ -365,9 +367,14 @@ export function createMariadbSeatStore(pool: Pool): SeatStore {
           // Committed: the processed marker stays, a redelivery is a duplicate.
           if (decision.kind === 'unchanged') return ok(r, false)
           const confirmed = decision.reservation
-          // The sell-out look runs after the seat is marked SOLD (pipelined in order).
-          const soldOut = await concertSoldOut(conn, confirmed.concertId, writeChange(conn, decision, step.now))
-          await insertOutboxEvents(conn, [reservationConfirmed(confirmed, step.paymentId, soldOut, step.now)])
+          // One round trip: the sale, its event and the sell-out look behind them (pipelined in
+          // order). The event says seats are left, as it nearly always is; the last sale rewrites it.
+          const event = reservationConfirmed(confirmed, step.paymentId, false, step.now)
+          const soldOut = await concertSoldOut(conn, confirmed.concertId, Promise.all([writeChange(conn, decision, step.now), insertOutboxEvents(conn, [event])]))
+          if (soldOut) {
+            const last = reservationConfirmed(confirmed, step.paymentId, true, step.now)
+            await rewriteOutboxEvent(conn, { ...last, event: { ...last.event, id: event.event.id } })
+          }
           return ok(confirmed, true)
         },
         { ok: false, reason: 'NOT_FOUND' },

@@ -65,30 +65,27 @@ export function createMariadbPaymentStore(pool: Pool): PaymentStore {
 
     async completePayment({ payment: p, event }): Promise<CompletePaymentResult> {
       const outcome = await withTransaction<Payment | 'EXISTS' | 'ALREADY_PAID' | 'INSUFFICIENT_POINTS'>(pool, async (conn) => {
-        // The payment row first: a second payment for the reservation stops here, before it
-        // queues on the wallet row.
-        try {
-          await conn.query(
+        // Every statement leaves in one round trip with the transaction's start (the connection
+        // pipelines them in this order); what they found decides between COMMIT and ROLLBACK. A
+        // failed insert or debit leaves the statements behind it to be rolled back with it. Sent one
+        // after another, they cost three more round trips, each with the wallet row locked.
+        const settled = await Promise.allSettled([
+          conn.query(
             "INSERT INTO payments (id, reservation_id, standing_reservation_id, user_id, concert_id, amount, status, confirmation) VALUES (?, ?, ?, ?, ?, ?, 'COMPLETED', 'PENDING')",
             [p.paymentId, p.reservationId, p.reservationId, p.userId, p.concertId, p.amount],
-          )
-        } catch (err) {
-          if (isDuplicateKey(err)) return new Rollback(duplicateKeyName(err) === 'PRIMARY' ? 'EXISTS' : 'ALREADY_PAID')
-          throw err
-        }
-        const debited = await conn.query<Affected>('UPDATE wallets SET balance = balance - ?, updated_at = NOW(3) WHERE user_id = ? AND balance >= ?', [
-          p.amount,
-          p.userId,
-          p.amount,
-        ])
-        if (debited.affectedRows !== 1) return new Rollback('INSUFFICIENT_POINTS')
-        // Sent together (the connection pipelines them, in this order): one round trip, not three.
-        const [, , payment] = await Promise.all([
+          ),
+          conn.query<Affected>('UPDATE wallets SET balance = balance - ?, updated_at = NOW(3) WHERE user_id = ? AND balance >= ?', [p.amount, p.userId, p.amount]),
           conn.query("INSERT INTO ledger_entries (id, user_id, kind, amount, reference) VALUES (?, ?, 'PAYMENT', ?, ?)", [uuidv7(), p.userId, -p.amount, p.paymentId]),
           insertOutbox(conn, event),
           one(conn, 'id', p.paymentId),
         ])
-        return payment!
+        const [inserted, debited, , , payment] = settled
+        // A payment already there (this one, or another for the reservation): nothing behind it counts.
+        if (inserted.status === 'rejected' && isDuplicateKey(inserted.reason)) return new Rollback(duplicateKeyName(inserted.reason) === 'PRIMARY' ? 'EXISTS' : 'ALREADY_PAID')
+        const failed = settled.find((s): s is PromiseRejectedResult => s.status === 'rejected')
+        if (failed) throw failed.reason
+        if (debited.status === 'fulfilled' && debited.value.affectedRows !== 1) return new Rollback('INSUFFICIENT_POINTS')
+        return (payment as PromiseFulfilledResult<Payment | null>).value!
       })
       if (outcome === 'EXISTS') return { ok: true, payment: (await one(pool, 'id', p.paymentId))!, created: false }
       if (outcome === 'ALREADY_PAID') return { ok: false, reason: 'ALREADY_PAID', standing: await one(pool, 'standing_reservation_id', p.reservationId) }
