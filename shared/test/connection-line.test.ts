@@ -29,6 +29,23 @@ function watch(entered: Promise<Turn>) {
   return { result, settled }
 }
 
+/** Each waiter gets its turn, uses the connection and gives it back. */
+async function allServed(waiters: ReturnType<typeof watch>[]) {
+  for (const w of waiters) {
+    await w.settled
+    expect(w.result.outcome).toBe('ok')
+    w.result.turn!.lent()
+    w.result.turn!.giveBack()
+  }
+}
+
+/** Refused at once, not after a wait. */
+async function refusedAtOnce(waiter: ReturnType<typeof watch>) {
+  await waiter.settled
+  expect(waiter.result.outcome).toBe('refused')
+  expect(waiter.result.ms).toBeLessThan(20)
+}
+
 describe('the wait for a connection', () => {
   it('when work under way and new work both wait, then the connection given back goes to the work under way first', async () => {
     const line = createConnectionLine(1, 10)
@@ -51,16 +68,10 @@ describe('the wait for a connection', () => {
     // Places 1 to 4 expect about 100 to 400 ms and are admitted; the 5th expects about 500.
     const admitted = Array.from({ length: 4 }, () => watch(line.enter({ underWay: false, waitMs: 1_000, expectWithinMs: 450 })))
     const fifth = watch(line.enter({ underWay: false, waitMs: 1_000, expectWithinMs: 450 }))
-    await fifth.settled
-    expect(fifth.result.outcome).toBe('refused')
-    expect(fifth.result.ms).toBeLessThan(20)
+    await refusedAtOnce(fifth)
     expect(line.waiting()).toBe(4)
     held.giveBack()
-    for (const w of admitted) {
-      await w.settled
-      expect(w.result.outcome).toBe('ok')
-      w.result.turn!.giveBack()
-    }
+    await allServed(admitted)
   })
 
   it('when work under way passes new work that then could not be served in time, then the new work is refused at that moment, not at its timeout', async () => {
@@ -70,18 +81,10 @@ describe('the wait for a connection', () => {
     const fresh = Array.from({ length: 4 }, () => watch(line.enter({ underWay: false, waitMs: 1_000, expectWithinMs: 450 })))
     // Two payments' next steps go ahead: the 3rd and 4th new callers now expect about 500 and 600 ms.
     const underWay = [0, 1].map(() => watch(line.enter({ underWay: true, waitMs: 1_000, expectWithinMs: 450 })))
-    for (const w of fresh.slice(2)) {
-      await w.settled
-      expect(w.result.outcome).toBe('refused')
-      expect(w.result.ms).toBeLessThan(20)
-    }
+    for (const w of fresh.slice(2)) await refusedAtOnce(w)
     expect(line.waiting()).toBe(4)
     held.giveBack()
-    for (const w of [...underWay, ...fresh.slice(0, 2)]) {
-      await w.settled
-      expect(w.result.outcome).toBe('ok')
-      w.result.turn!.giveBack()
-    }
+    await allServed([...underWay, ...fresh.slice(0, 2)])
   })
 
   it('when work under way has waited longer than a usual hold, then new work is refused at once until it is served', async () => {
@@ -92,16 +95,9 @@ describe('the wait for a connection', () => {
     const early = watch(line.enter({ underWay: false, waitMs: 2_000, expectWithinMs: 1_000 }))
     await sleep(60)
     const late = watch(line.enter({ underWay: false, waitMs: 2_000, expectWithinMs: 1_000 }))
-    await late.settled
-    expect(late.result.outcome).toBe('refused')
-    expect(late.result.ms).toBeLessThan(20)
+    await refusedAtOnce(late)
     held.giveBack()
-    for (const w of [underWay, early]) {
-      await w.settled
-      expect(w.result.outcome).toBe('ok')
-      w.result.turn!.lent()
-      w.result.turn!.giveBack()
-    }
+    await allServed([underWay, early])
     // Caught up: new work is admitted again.
     const again = await line.enter({ underWay: false, waitMs: 100, expectWithinMs: 100 })
     again.giveBack()
@@ -116,11 +112,7 @@ describe('the wait for a connection', () => {
     await third.settled
     expect(third.result.outcome).toBe('refused')
     held.giveBack()
-    for (const w of [underWay, ...fresh]) {
-      await w.settled
-      expect(w.result.outcome).toBe('ok')
-      w.result.turn!.giveBack()
-    }
+    await allServed([underWay, ...fresh])
   })
 
   it('when the driver is still making the connections, then a burst of new work waits for them instead of being refused', async () => {
@@ -130,11 +122,7 @@ describe('the wait for a connection', () => {
     const burst = Array.from({ length: 6 }, () => watch(line.enter({ underWay: false, waitMs: 2_000, expectWithinMs: 450 })))
     connecting.lent()
     connecting.giveBack()
-    for (const w of burst) {
-      await w.settled
-      expect(w.result.outcome).toBe('ok')
-      w.result.turn!.giveBack()
-    }
+    await allServed(burst)
   })
 
   it('when a caller has no time left, or its wait runs out, or everyone is refused, then it is told and its place is free', async () => {
