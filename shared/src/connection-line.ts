@@ -45,11 +45,11 @@ interface Waiter {
 export interface ConnectionLine {
   /**
    * A turn for one connection within `waitMs`, or a refusal (the reason) when none can come in
-   * time. New work waits at most `expectWithinMs`, and while every connection is lent out it is
-   * refused at once when `maxWaiting` new callers already wait, or when it would expect to wait
-   * longer; work under way is never refused for the line's length.
+   * time. While every connection is lent out, new work is refused at once when `maxWaiting` new
+   * callers already wait, or when it would expect to wait longer than `waitMs`; work under way is
+   * never refused for the line's length.
    */
-  enter(entry: { underWay: boolean; waitMs: number; expectWithinMs: number }): Promise<Turn>
+  enter(entry: { underWay: boolean; waitMs: number }): Promise<Turn>
   /** Every caller in the line refused now (the database was found down). */
   refuseAll(why: string): void
   /** Callers waiting for a turn. */
@@ -125,7 +125,7 @@ export function createConnectionLine(size: number, maxWaiting: number): Connecti
   }
 
   return {
-    enter({ underWay: urgent, waitMs, expectWithinMs }) {
+    enter({ underWay: urgent, waitMs }) {
       if (free > 0) {
         free--
         return Promise.resolve(turn())
@@ -137,14 +137,12 @@ export function createConnectionLine(size: number, maxWaiting: number): Connecti
           return Promise.reject(new Error(`every connection is lent out and work under way already waits ${Math.round(behind)} ms for one`))
         if (fresh.length >= maxWaiting) return Promise.reject(new Error(`every connection is lent out and ${fresh.length + underWay.length} callers already wait for one`))
         const expected = expectedWaitMs(underWay.length + fresh.length + 1)
-        if (expected > Math.min(waitMs, expectWithinMs))
+        if (expected > waitMs)
           return Promise.reject(
             new Error(`every connection is lent out and ${fresh.length + underWay.length} callers wait ahead, about ${Math.round(expected)} ms at the usual hold`),
           )
       }
       const line = urgent ? underWay : fresh
-      // New work waits no longer than it expected to: past that, it would answer too late anyway.
-      const maxWaitMs = urgent ? waitMs : Math.min(waitMs, expectWithinMs)
       return new Promise<Turn>((resolve, reject) => {
         const leave = () => {
           clearTimeout(timer)
@@ -153,7 +151,7 @@ export function createConnectionLine(size: number, maxWaiting: number): Connecti
         }
         const waiter: Waiter = {
           since: performance.now(),
-          until: performance.now() + maxWaitMs,
+          until: performance.now() + waitMs,
           grant(t) {
             clearTimeout(timer)
             resolve(t)
@@ -163,7 +161,7 @@ export function createConnectionLine(size: number, maxWaiting: number): Connecti
             reject(new Error(why))
           },
         }
-        const timer = setTimeout(() => waiter.refuse(`no connection within ${Math.round(maxWaitMs)} ms`), maxWaitMs)
+        const timer = setTimeout(() => waiter.refuse(`no connection within ${Math.round(waitMs)} ms`), waitMs)
         line.push(waiter)
         if (urgent) refuseHopeless()
       })

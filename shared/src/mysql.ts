@@ -357,7 +357,8 @@ async function acquire(pool: mariadb.Pool, guard: Guard): Promise<mariadb.PoolCo
   const waitMs = Math.min(guard.acquireTimeoutMs, claim?.until === undefined ? Infinity : claim.until - enteredAt)
   let turn: Turn
   try {
-    turn = await guard.line.enter({ underWay, waitMs, expectWithinMs: guard.acquireTimeoutMs * NEW_WORK_SHARE })
+    // New work waits no longer than its share: past that, it would answer too late anyway.
+    turn = await guard.line.enter({ underWay, waitMs: underWay ? waitMs : Math.min(waitMs, guard.acquireTimeoutMs * NEW_WORK_SHARE) })
   } catch (err) {
     recordWait(guard, enteredAt, performance.now(), underWay, err)
     if (guard.down) throw downError('the database was found down while this caller waited for a connection')
@@ -409,12 +410,9 @@ function downError(message: string): Error {
 function connect(pool: mariadb.Pool, guard: Guard, waitMs: number): Promise<mariadb.PoolConnection> {
   const timeoutMs = guard.acquireTimeoutMs
   // The whole acquire timeout passed while a turn was in hand: the server is the trouble. A caller's
-  // own shorter time proves nothing; the stall check asks the server.
+  // own shorter time proves nothing (the stall check watches this wait like any other).
   const unreachable = (waitedMs: number) => {
-    if (waitedMs < timeoutMs) {
-      guard.suspect()
-      return poolBusy(`no database connection within the caller's ${Math.round(waitedMs)} ms`)
-    }
+    if (waitedMs < timeoutMs) return poolBusy(`no database connection within the caller's ${Math.round(waitedMs)} ms`)
     guard.markDown()
     return downError(`no database connection could be made within ${timeoutMs} ms`)
   }

@@ -396,6 +396,9 @@ export const natsPlugin = fp(
   { name: 'nats', fastify: '5.x' },
 )
 
+/** How long the caller of a request still listens, in ms: the responder waits for no connection past it. */
+const ANSWER_WITHIN_HEADER = 'Answer-Within-Ms'
+
 /**
  * Core-NATS request with the trace context in the headers: the responder's span becomes a child of
  * this CLIENT span. Throws on timeout or when nobody answers (`NoRespondersError`).
@@ -409,9 +412,6 @@ export async function requestTraced<T>(bus: NatsBus, subject: string, data: unkn
     return reply.json<T>()
   })
 }
-
-/** How long the caller of a request still listens, in ms: the responder waits for no connection past it. */
-const ANSWER_WITHIN_HEADER = 'Answer-Within-Ms'
 
 export interface ServeRpcOptions {
   /** The queue group (one member answers each request); by default one derived from the subject. */

@@ -6,7 +6,7 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
 
 /** The line learns that a connection is usually held about `ms`. */
 async function learnHold(line: ConnectionLine, ms: number) {
-  const turn = await lend(line.enter({ underWay: false, waitMs: 1_000, expectWithinMs: 500 }))
+  const turn = await lend(line.enter({ underWay: false, waitMs: 500 }))
   await sleep(ms)
   turn.giveBack()
 }
@@ -49,10 +49,10 @@ async function refusedAtOnce(waiter: ReturnType<typeof watch>) {
 describe('the wait for a connection', () => {
   it('when work under way and new work both wait, then the connection given back goes to the work under way first', async () => {
     const line = createConnectionLine(1, 10)
-    const held = await lend(line.enter({ underWay: false, waitMs: 1_000, expectWithinMs: 500 }))
+    const held = await lend(line.enter({ underWay: false, waitMs: 500 }))
     const order: string[] = []
-    const newer = line.enter({ underWay: false, waitMs: 1_000, expectWithinMs: 500 }).then((t) => (order.push('new'), t))
-    const underWay = line.enter({ underWay: true, waitMs: 1_000, expectWithinMs: 500 }).then((t) => (order.push('under way'), t))
+    const newer = line.enter({ underWay: false, waitMs: 500 }).then((t) => (order.push('new'), t))
+    const underWay = line.enter({ underWay: true, waitMs: 1_000 }).then((t) => (order.push('under way'), t))
     expect(line.waiting()).toBe(2)
     held.giveBack()
     ;(await underWay).giveBack()
@@ -64,10 +64,10 @@ describe('the wait for a connection', () => {
   it('when the usual hold says new work could not be served within its expected wait, then it is refused at once, not after waiting', async () => {
     const line = createConnectionLine(1, 100)
     await learnHold(line, 100)
-    const held = await lend(line.enter({ underWay: false, waitMs: 1_000, expectWithinMs: 450 }))
+    const held = await lend(line.enter({ underWay: false, waitMs: 450 }))
     // Places 1 to 4 expect about 100 to 400 ms and are admitted; the 5th expects about 500.
-    const admitted = Array.from({ length: 4 }, () => watch(line.enter({ underWay: false, waitMs: 1_000, expectWithinMs: 450 })))
-    const fifth = watch(line.enter({ underWay: false, waitMs: 1_000, expectWithinMs: 450 }))
+    const admitted = Array.from({ length: 4 }, () => watch(line.enter({ underWay: false, waitMs: 450 })))
+    const fifth = watch(line.enter({ underWay: false, waitMs: 450 }))
     await refusedAtOnce(fifth)
     expect(line.waiting()).toBe(4)
     held.giveBack()
@@ -77,10 +77,10 @@ describe('the wait for a connection', () => {
   it('when work under way passes new work that then could not be served in time, then the new work is refused at that moment, not at its timeout', async () => {
     const line = createConnectionLine(1, 100)
     await learnHold(line, 100)
-    const held = await lend(line.enter({ underWay: false, waitMs: 1_000, expectWithinMs: 450 }))
-    const fresh = Array.from({ length: 4 }, () => watch(line.enter({ underWay: false, waitMs: 1_000, expectWithinMs: 450 })))
+    const held = await lend(line.enter({ underWay: false, waitMs: 450 }))
+    const fresh = Array.from({ length: 4 }, () => watch(line.enter({ underWay: false, waitMs: 450 })))
     // Two payments' next steps go ahead: the 3rd and 4th new callers now expect about 500 and 600 ms.
-    const underWay = [0, 1].map(() => watch(line.enter({ underWay: true, waitMs: 1_000, expectWithinMs: 450 })))
+    const underWay = [0, 1].map(() => watch(line.enter({ underWay: true, waitMs: 1_000 })))
     for (const w of fresh.slice(2)) await refusedAtOnce(w)
     expect(line.waiting()).toBe(4)
     held.giveBack()
@@ -90,25 +90,25 @@ describe('the wait for a connection', () => {
   it('when work under way has waited longer than a usual hold, then new work is refused at once until it is served', async () => {
     const line = createConnectionLine(1, 100)
     await learnHold(line, 30)
-    const held = await lend(line.enter({ underWay: false, waitMs: 1_000, expectWithinMs: 1_000 }))
-    const underWay = watch(line.enter({ underWay: true, waitMs: 2_000, expectWithinMs: 1_000 }))
-    const early = watch(line.enter({ underWay: false, waitMs: 2_000, expectWithinMs: 1_000 }))
+    const held = await lend(line.enter({ underWay: false, waitMs: 1_000 }))
+    const underWay = watch(line.enter({ underWay: true, waitMs: 2_000 }))
+    const early = watch(line.enter({ underWay: false, waitMs: 1_000 }))
     await sleep(60)
-    const late = watch(line.enter({ underWay: false, waitMs: 2_000, expectWithinMs: 1_000 }))
+    const late = watch(line.enter({ underWay: false, waitMs: 1_000 }))
     await refusedAtOnce(late)
     held.giveBack()
     await allServed([underWay, early])
     // Caught up: new work is admitted again.
-    const again = await line.enter({ underWay: false, waitMs: 100, expectWithinMs: 100 })
+    const again = await line.enter({ underWay: false, waitMs: 100 })
     again.giveBack()
   })
 
   it('when the line of new work is full, then work under way still waits its turn', async () => {
     const line = createConnectionLine(1, 2)
-    const held = await lend(line.enter({ underWay: false, waitMs: 1_000, expectWithinMs: 500 }))
-    const fresh = [0, 1].map(() => watch(line.enter({ underWay: false, waitMs: 1_000, expectWithinMs: 500 })))
-    const third = watch(line.enter({ underWay: false, waitMs: 1_000, expectWithinMs: 500 }))
-    const underWay = watch(line.enter({ underWay: true, waitMs: 1_000, expectWithinMs: 500 }))
+    const held = await lend(line.enter({ underWay: false, waitMs: 500 }))
+    const fresh = [0, 1].map(() => watch(line.enter({ underWay: false, waitMs: 500 })))
+    const third = watch(line.enter({ underWay: false, waitMs: 500 }))
+    const underWay = watch(line.enter({ underWay: true, waitMs: 1_000 }))
     await third.settled
     expect(third.result.outcome).toBe('refused')
     held.giveBack()
@@ -118,8 +118,8 @@ describe('the wait for a connection', () => {
   it('when the driver is still making the connections, then a burst of new work waits for them instead of being refused', async () => {
     const line = createConnectionLine(1, 1)
     await learnHold(line, 100)
-    const connecting = await line.enter({ underWay: false, waitMs: 1_000, expectWithinMs: 450 })
-    const burst = Array.from({ length: 6 }, () => watch(line.enter({ underWay: false, waitMs: 2_000, expectWithinMs: 450 })))
+    const connecting = await line.enter({ underWay: false, waitMs: 450 })
+    const burst = Array.from({ length: 6 }, () => watch(line.enter({ underWay: false, waitMs: 450 })))
     connecting.lent()
     connecting.giveBack()
     await allServed(burst)
@@ -127,15 +127,15 @@ describe('the wait for a connection', () => {
 
   it('when a caller has no time left, or its wait runs out, or everyone is refused, then it is told and its place is free', async () => {
     const line = createConnectionLine(1, 10)
-    const held = await lend(line.enter({ underWay: false, waitMs: 1_000, expectWithinMs: 500 }))
-    const none = watch(line.enter({ underWay: true, waitMs: 0, expectWithinMs: 500 }))
-    const short = watch(line.enter({ underWay: true, waitMs: 50, expectWithinMs: 500 }))
+    const held = await lend(line.enter({ underWay: false, waitMs: 500 }))
+    const none = watch(line.enter({ underWay: true, waitMs: 0 }))
+    const short = watch(line.enter({ underWay: true, waitMs: 50 }))
     await none.settled
     await short.settled
     expect(none.result).toMatchObject({ outcome: 'refused' })
     expect(short.result.outcome).toBe('refused')
     expect(short.result.ms).toBeGreaterThanOrEqual(45)
-    const waiting = [0, 1].map(() => watch(line.enter({ underWay: false, waitMs: 1_000, expectWithinMs: 1_000 })))
+    const waiting = [0, 1].map(() => watch(line.enter({ underWay: false, waitMs: 1_000 })))
     line.refuseAll('down')
     for (const w of waiting) {
       await w.settled
@@ -145,8 +145,8 @@ describe('the wait for a connection', () => {
     held.giveBack()
     held.giveBack()
     // Given back once only: one free connection, so a second caller waits.
-    const first = await line.enter({ underWay: false, waitMs: 100, expectWithinMs: 100 })
-    const second = watch(line.enter({ underWay: false, waitMs: 30, expectWithinMs: 100 }))
+    const first = await line.enter({ underWay: false, waitMs: 100 })
+    const second = watch(line.enter({ underWay: false, waitMs: 30 }))
     await second.settled
     expect(second.result.outcome).toBe('refused')
     first.giveBack()

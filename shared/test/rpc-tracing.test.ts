@@ -4,6 +4,7 @@ import { InMemorySpanExporter, SimpleSpanProcessor } from '@opentelemetry/sdk-tr
 import pino from 'pino'
 import { afterAll, beforeEach, describe, expect, it } from 'vitest'
 import type { BackgroundWork } from '../src/background.js'
+import { currentClaim } from '../src/connection-line.js'
 import { connectNats, requestTraced, serveRpc } from '../src/nats.js'
 import { isolation } from '@tickets/testkit'
 
@@ -37,6 +38,25 @@ describe('core-NATS request/reply with the trace in the headers', () => {
     expect(client.parentSpanContext?.spanId).toBe(caller.spanId)
     expect(server.parentSpanContext?.spanId).toBe(client.spanContext().spanId)
     expect(server.spanContext().traceId).toBe(caller.traceId)
+  })
+
+  it('when a request is answered, then the handler runs with what the pool may claim: until when its caller listens, and whether it is work under way', async () => {
+    const seen = () => {
+      const claim = currentClaim()
+      return { underWay: claim?.underWay, leftMs: claim?.until === undefined ? undefined : claim.until - performance.now() }
+    }
+    servers.push(
+      serveRpc(bus, 'rpc.test.claim', async () => seen(), log),
+      serveRpc(bus, 'rpc.test.claim-under-way', async () => seen(), log, { underWay: true }),
+    )
+    const plain = await requestTraced<{ underWay: boolean; leftMs: number }>(bus, 'rpc.test.claim', {}, { timeoutMs: 600 })
+    const underWay = await requestTraced<{ underWay: boolean; leftMs: number }>(bus, 'rpc.test.claim-under-way', {}, { timeoutMs: 600 })
+    expect(plain.underWay).toBe(false)
+    expect(underWay.underWay).toBe(true)
+    for (const { leftMs } of [plain, underWay]) {
+      expect(leftMs).toBeGreaterThan(0)
+      expect(leftMs).toBeLessThanOrEqual(600)
+    }
   })
 
   it('when two responders share a queue group, then each request is answered by exactly one of them', async () => {
