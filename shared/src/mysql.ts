@@ -133,17 +133,14 @@ export function createPool(settings: PoolSettings): mariadb.Pool {
     if (guard.down || suspecting) return
     suspecting = true
     const since = performance.now()
-    const verdict = setTimeout(
-      () => {
-        if (liveness.answeredAt < since) markDown()
-      },
-      usual(PROBE_MIN_MS, settings.acquireTimeoutMs),
-    )
+    const cancelVerdict = afterLoopTime(usual(PROBE_MIN_MS, settings.acquireTimeoutMs), () => {
+      if (liveness.answeredAt < since) markDown()
+    })
     mariadb
       .createConnection({ host: t.host, port: t.port, user: t.user, password: t.password, connectTimeout: settings.acquireTimeoutMs })
       .then(
         (conn) => {
-          clearTimeout(verdict)
+          cancelVerdict()
           // A handshake is about two answers from the server: a link that became slow is learnt at once.
           const answerMs = (performance.now() - since) / 2
           liveness.answeredAt = performance.now()
@@ -153,7 +150,7 @@ export function createPool(settings: PoolSettings): mariadb.Pool {
           return conn.end().catch(() => undefined)
         },
         (err: unknown) => {
-          clearTimeout(verdict)
+          cancelVerdict()
           if (databaseTrouble(err) === 'down' && liveness.answeredAt < since) markDown()
         },
       )
@@ -200,6 +197,30 @@ export function createPool(settings: PoolSettings): mariadb.Pool {
   const traced = tracePool(guarded, { database: t.database, host: t.host, port: t.port })
   guards.set(traced, guard)
   return traced
+}
+
+/**
+ * Runs `judge` once the event loop has had `ms` to itself, after the I/O that came in meanwhile is
+ * read. A timer that fires late (the loop was busy, or the process got no CPU) starts over, and the
+ * judgement waits for setImmediate, which runs after the loop has read its sockets. Judged from the
+ * timer itself after a busy spell longer than `ms`, the server was called down while its answers
+ * sat unread (drill 3.1.3, a join storm on two cores). Returns the cancel.
+ */
+function afterLoopTime(ms: number, judge: () => void): () => void {
+  let timer: NodeJS.Timeout | undefined
+  let immediate: NodeJS.Immediate | undefined
+  const arm = () => {
+    const due = performance.now() + ms
+    timer = setTimeout(() => {
+      if (performance.now() - due > ms / 2) arm()
+      else immediate = setImmediate(judge)
+    }, ms)
+  }
+  arm()
+  return () => {
+    clearTimeout(timer)
+    clearImmediate(immediate)
+  }
 }
 
 interface Guard {
@@ -302,10 +323,17 @@ function guarded<T>(guard: Guard, sql: string, conn: mariadb.PoolConnection, run
         conn.destroy()
       }
       // Not even max_statement_time's error came back: the server may be silent (paused, cut off).
-      const timer = setTimeout(() => {
-        guard.suspect()
-        giveUp(deadlineError(guard.deadlineMs))
-      }, guard.deadlineMs)
+      // From setImmediate, after the loop has read its sockets: an answer that came while the loop
+      // was busy settles first (see afterLoopTime).
+      const timer = setTimeout(
+        () =>
+          setImmediate(() => {
+            if (settled) return
+            guard.suspect()
+            giveUp(deadlineError(guard.deadlineMs))
+          }),
+        guard.deadlineMs,
+      )
       const wentDown = () => giveUp(Object.assign(new Error('the database was found down while this statement waited for its answer'), { code: DB_UNREACHABLE }))
       guard.onDown.add(wentDown)
       work.then(

@@ -155,6 +155,24 @@ describe('a pool whose database is down', () => {
       })
     })
   }, 30_000)
+  it('when the service is starved of CPU while the pool checks a silent server (the server answers, the answers wait unread behind the blocked event loop), then the server is not called down and the statement waiting is served', async () => {
+    await withPool({ connectionLimit: 2, acquireTimeoutMs: 1_000 }, async (pool) => {
+      await learnThePace(pool)
+      await mariadb.pause()
+      const waiting = timed(() => pool.query('SELECT 1'))
+      // Long enough for the silence to start the pool's check, shorter than the check's verdict (120 ms at least).
+      await new Promise((r) => setTimeout(r, 80))
+      // A join storm on two cores: the event loop is busy in a callback for a while, past the verdict's
+      // time, and the server answers meanwhile (from setImmediate: the loop's next turn starts with the
+      // timers, before any I/O is read).
+      await new Promise((r) => setImmediate(r))
+      mariadb.resume()
+      const blockedUntil = performance.now() + 400
+      while (performance.now() < blockedUntil);
+      expect((await waiting).outcome).toBe('ok')
+      expect((await timed(() => pool.query('SELECT 1'))).outcome).toBe('ok')
+    })
+  }, 30_000)
   it('when MariaDB stops, then every caller is refused at once (the first too: the lost connections make the pool ask the server itself) however long it lasts, all told down, and it serves again once MariaDB is back', async () => {
     const pool = createPool({ url: `${mariadb.url}/mysql`, connectionLimit: 4, acquireTimeoutMs: 800, statementTimeoutMs: 3_000 })
     pool.on('error', () => undefined)
