@@ -3,16 +3,17 @@ import type { EventConsumer } from '@tickets/shared/nats'
 import type { PaymentService } from '../domain/payment-service.js'
 
 /**
- * The names these consumers' processed_events rows are written under: their durables' names before
- * the `<service>-<entity>-<event>` convention. Kept, so that a message handled before the rename and
- * delivered again after it is still recognised.
+ * These consumers' durables' names before the `<service>-<entity>-<event>` convention. The refunds'
+ * processed_events rows are still written under theirs, so that a message handled before the rename
+ * and delivered again after it is still recognised.
  */
 export const REFUND_PROCESSED_KEY = 'payment_refunds'
 export const CONFIRMATION_PROCESSED_KEY = 'payment_confirmations'
 
 /**
- * Booking's verdicts on payments: confirmation_failed refunds, confirmed records the confirmation.
- * Each effect and its processed-event row commit together, so a redelivery changes nothing.
+ * Booking's verdicts on payments: confirmation_failed refunds (the refund and its processed-event row
+ * commit together), confirmed records the confirmation (one statement that a redelivery repeats to
+ * no effect). Either way a redelivery changes nothing.
  */
 export function bookingEventConsumers(opts: { payments: PaymentService; ackWaitMs: number }): EventConsumer[] {
   const { payments, ackWaitMs } = opts
@@ -33,7 +34,7 @@ export function bookingEventConsumers(opts: { payments: PaymentService; ackWaitM
       formerDurables: [CONFIRMATION_PROCESSED_KEY],
       ackWaitMs,
       async handle(event) {
-        await payments.markConfirmed({ paymentId: event.data.paymentId, processed: { consumer: CONFIRMATION_PROCESSED_KEY, eventId: event.id } })
+        await payments.markConfirmed(event.data.paymentId)
       },
     },
   ]

@@ -181,8 +181,8 @@ export function createPaymentService({ payments, booking, events, metrics, log }
     },
 
     /** booking.reservation.confirmed: the confirmation that a PENDING payment waited for. */
-    markConfirmed(input: { paymentId: string; processed: ProcessedMarker }) {
-      return payments.markConfirmation({ paymentId: input.paymentId, confirmation: 'CONFIRMED', processed: input.processed })
+    markConfirmed(paymentId: string) {
+      return payments.markConfirmation({ paymentId, confirmation: 'CONFIRMED' })
     },
   }
 }

@@ -51,8 +51,11 @@ export interface PaymentStore {
    * the outbox, and (from a consumer) the processed-event row. Idempotent by payment and by event.
    */
   refundPayment(input: { paymentId: string; reason: string; event: (payment: Payment) => Envelope; processed?: ProcessedMarker }): Promise<RefundResult>
-  /** Records what booking said; returns false when the event was already processed. */
-  markConfirmation(input: { paymentId: string; confirmation: Confirmation; processed?: ProcessedMarker }): Promise<boolean>
+  /**
+   * Records what booking said, on a completed payment: one statement, and doing it again changes
+   * nothing (a redelivered event needs no processed-event row).
+   */
+  markConfirmation(input: { paymentId: string; confirmation: Confirmation }): Promise<void>
 }
 
 export type BookingAnswer = { kind: 'answered'; reply: PaymentRpcReply } | { kind: 'unreachable'; reason: string }
