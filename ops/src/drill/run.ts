@@ -290,6 +290,15 @@ function judge(j: Judged): Check[] {
       .map((o) => `${o.step} ${o.status || o.error} in ${Math.round(o.ms)} ms`)
       .slice(0, 5)
       .join('; ')
+  /** How many of each step and answer, most first: "pay 201 × 12, hold 503 × 3". */
+  const tally = (list: Outcome[]) => {
+    const counts = new Map<string, number>()
+    for (const o of list) counts.set(`${o.step} ${o.status || o.error}`, (counts.get(`${o.step} ${o.status || o.error}`) ?? 0) + 1)
+    return [...counts]
+      .sort((a, b) => b[1] - a[1])
+      .map(([what, n]) => `${what} × ${n}`)
+      .join(', ')
+  }
   const checks: Check[] = [
     { name: 'no 500 or 502 (no 5xx but 503)', ok: errors.length === 0, detail: errors.length === 0 ? `none in ${outcomes.length} requests` : `${errors.length}: ${worst(errors)}` },
     {
@@ -298,7 +307,7 @@ function judge(j: Judged): Check[] {
       detail:
         hung.length === 0
           ? `slowest ${Math.round(Math.max(...outcomes.map((o) => o.ms)))} ms`
-          : `${hung.length} over ${hangMs / 1000} s or unanswered: ${worst(hung.sort((a, b) => b.ms - a.ms))}`,
+          : `${hung.length} over ${hangMs / 1000} s or unanswered (${tally(hung)}); the slowest: ${worst(hung.sort((a, b) => b.ms - a.ms))}`,
     },
     {
       name: `the dependency failure answered 503 with Retry-After within ${fast503Ms} ms`,
@@ -308,7 +317,7 @@ function judge(j: Judged): Check[] {
           ? incident.expects503
             ? 'no 503 seen: the fault did not reach a request'
             : 'no 503 needed'
-          : `${dependency503.length} answered 503 during the fault; ${slow503.length} took ${fast503Ms} ms or more or had no Retry-After${slow503.length ? `: ${worst(slow503.sort((a, b) => b.ms - a.ms))}` : ''}`,
+          : `${dependency503.length} answered 503 during the fault; ${slow503.length} took ${fast503Ms} ms or more or had no Retry-After${slow503.length ? ` (${tally(slow503)}); the slowest: ${worst(slow503.sort((a, b) => b.ms - a.ms))}` : ''}`,
     },
     {
       name: `alert ${incident.alert.name} fired in Prometheus`,
