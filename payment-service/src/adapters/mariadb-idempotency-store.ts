@@ -8,7 +8,8 @@ export interface StoredResponse {
   body: string
 }
 
-export type Claim = { kind: 'claimed'; requestId: string } | { kind: 'mismatch' } | { kind: 'in_progress' } | { kind: 'done'; response: StoredResponse }
+/** `firstRun`: the key's use was never run before (a new or expired key), so nothing it made can exist yet. */
+export type Claim = { kind: 'claimed'; requestId: string; firstRun: boolean } | { kind: 'mismatch' } | { kind: 'in_progress' } | { kind: 'done'; response: StoredResponse }
 
 export interface KeyRef {
   userId: string
@@ -47,7 +48,7 @@ export function createMariadbIdempotencyStore(pool: Pool, opts: { ttlSeconds: nu
            VALUES (?, ?, ?, ?, 'IN_PROGRESS', ?, NOW(3) + INTERVAL ? MICROSECOND, NOW(3) + INTERVAL ? SECOND)`,
           [ref.userId, ref.key, requestHash, requestId, ref.owner, leaseMicros, opts.ttlSeconds],
         )
-        return { kind: 'claimed', requestId }
+        return { kind: 'claimed', requestId, firstRun: true }
       } catch (err) {
         if (!isDuplicateKey(err)) throw err
       }
@@ -66,7 +67,7 @@ export function createMariadbIdempotencyStore(pool: Pool, opts: { ttlSeconds: nu
             WHERE user_id = ? AND idem_key = ? AND expires_at <= NOW(3)`,
           [requestHash, requestId, ref.owner, leaseMicros, opts.ttlSeconds, ref.userId, ref.key],
         )
-        if (took.affectedRows === 1) return { kind: 'claimed', requestId }
+        if (took.affectedRows === 1) return { kind: 'claimed', requestId, firstRun: true }
         continue
       }
       if (row.request_hash !== requestHash) return { kind: 'mismatch' }
@@ -81,7 +82,7 @@ export function createMariadbIdempotencyStore(pool: Pool, opts: { ttlSeconds: nu
           WHERE user_id = ? AND idem_key = ? AND state = 'IN_PROGRESS' AND locked_until <= NOW(3)`,
         [ref.owner, leaseMicros, ref.userId, ref.key],
       )
-      if (took.affectedRows === 1) return { kind: 'claimed', requestId: row.request_id }
+      if (took.affectedRows === 1) return { kind: 'claimed', requestId: row.request_id, firstRun: false }
     }
     return { kind: 'in_progress' }
   }

@@ -18,6 +18,12 @@ export interface PayInput {
   concertId?: string | undefined
   /** Names this use of an Idempotency-Key: a re-run after a crash is the same payment. */
   requestKey: string
+  /**
+   * This use of the key never ran before, so it made no payment yet: booking is asked at once, and
+   * the reservation's standing payment is looked up only when booking refuses (one round trip less
+   * on the way of every payment). Unknown, a payment made by an earlier run is looked for first.
+   */
+  firstRun?: boolean
 }
 
 export interface PaymentView {
@@ -94,18 +100,24 @@ export function createPaymentService({ payments, booking, events, metrics, log }
       const paymentId = derivedId('payment', userId, input.requestKey)
       const request: PaymentRpcRequest = { reservationId, userId, paymentId, ...(concertId ? { concertId } : {}) }
 
-      // A re-run of a request that already charged (its first run died before answering).
-      const { earlier, standing } = await payments.findEarlierAndStanding(paymentId, reservationId)
-      if (earlier) {
-        if (earlier.userId !== userId || earlier.reservationId !== reservationId)
-          throw new AppError('PAYMENT_RESERVATION_NOT_PAYABLE', 'This request key already paid another reservation')
-        if (earlier.status === 'COMPLETED' && earlier.confirmation === 'PENDING') return confirm(earlier, request)
-        return viewOf(earlier)
-      }
-      if (standing) {
+      /** Another payment of this reservation stands: it is paid (or, for another user, not there). */
+      const refuseIfPaid = (standing: Payment | null) => {
+        if (!standing) return
         metrics.outcome('already_paid')
         if (standing.userId !== userId) throw new AppError('BOOKING_RESERVATION_NOT_FOUND', 'No such reservation')
         throw new AppError('PAYMENT_ALREADY_PAID', `Reservation ${reservationId} is already paid (${standing.paymentId})`, { extra: { paymentId: standing.paymentId } })
+      }
+
+      if (!input.firstRun) {
+        // A re-run of a request that already charged (its first run died before answering).
+        const { earlier, standing } = await payments.findEarlierAndStanding(paymentId, reservationId)
+        if (earlier) {
+          if (earlier.userId !== userId || earlier.reservationId !== reservationId)
+            throw new AppError('PAYMENT_RESERVATION_NOT_PAYABLE', 'This request key already paid another reservation')
+          if (earlier.status === 'COMPLETED' && earlier.confirmation === 'PENDING') return confirm(earlier, request)
+          return viewOf(earlier)
+        }
+        refuseIfPaid(standing)
       }
 
       const begun = await booking.beginPayment(request)
@@ -115,6 +127,10 @@ export function createPaymentService({ payments, booking, events, metrics, log }
         throw new AppError('PAYMENT_BOOKING_UNAVAILABLE', 'The booking service did not answer; nothing was charged')
       }
       if (!begun.reply.ok) {
+        // Paid by another payment, booking says "already paid", "not held" (its confirmation is still
+        // on the way) or "expired" (it is being refunded): the standing payment is the answer.
+        // (A database too busy to tell leaves booking's own refusal as the answer.)
+        if (input.firstRun) refuseIfPaid((await payments.findEarlierAndStanding(paymentId, reservationId).catch(() => ({ standing: null }))).standing)
         metrics.outcome('rejected')
         throw refusal(begun.reply.code, begun.reply.detail)
       }

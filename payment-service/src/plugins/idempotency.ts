@@ -13,7 +13,7 @@ declare module 'fastify' {
     idempotent?: boolean
   }
   interface FastifyRequest {
-    idempotency?: KeyRef & { requestId: string }
+    idempotency?: KeyRef & IdempotentRun
   }
 }
 
@@ -39,13 +39,21 @@ export function requestHash(request: FastifyRequest): string {
     .digest('hex')
 }
 
-/**
- * Names the use of the Idempotency-Key being run (routes marked idempotent only): the same across
- * a re-run after a crash, new once an expired key is used again. Derive business ids from it.
- */
-export function idempotentRequestId(request: FastifyRequest): string {
+export interface IdempotentRun {
+  /**
+   * Names the use of the Idempotency-Key being run: the same across a re-run after a crash, new
+   * once an expired key is used again. Derive business ids from it.
+   */
+  requestId: string
+  /** Never run before: nothing derived from requestId exists yet (false for a re-run after a crash). */
+  firstRun: boolean
+}
+
+/** The use of the Idempotency-Key being run (routes marked idempotent only). */
+export function idempotentRun(request: FastifyRequest): IdempotentRun {
   if (!request.idempotency) throw new Error('route is not marked idempotent')
-  return request.idempotency.requestId
+  const { requestId, firstRun } = request.idempotency
+  return { requestId, firstRun }
 }
 
 export interface IdempotencyOptions {
@@ -80,7 +88,7 @@ export const idempotencyPlugin = fp(
         opts.onReplay?.(request.routeOptions.url ?? 'unmatched')
         return reply.code(claim.response.status).type(claim.response.contentType).header('idempotent-replayed', 'true').send(claim.response.body)
       }
-      request.idempotency = { ...ref, requestId: claim.requestId }
+      request.idempotency = { ...ref, requestId: claim.requestId, firstRun: claim.firstRun }
     })
 
     app.addHook('onSend', async (request, reply, payload) => {

@@ -3,7 +3,7 @@ import { QUEUE_CONCERT_HEADER } from '@tickets/contracts/auth'
 import { problemResponses, userIdOf } from '@tickets/shared/http'
 import { Type } from 'typebox'
 import type { PaymentService } from '../domain/payment-service.js'
-import { idempotentRequestId } from '../plugins/idempotency.js'
+import { idempotentRun } from '../plugins/idempotency.js'
 
 const PaymentSchema = Type.Object({
   paymentId: Type.String(),
@@ -31,11 +31,13 @@ export const paymentRoutes: FastifyPluginAsyncTypebox<{ payments: PaymentService
     },
     async (request, reply) => {
       const concert = request.headers[QUEUE_CONCERT_HEADER]
+      const run = idempotentRun(request)
       const payment = await payments.pay({
         userId: userIdOf(request),
         reservationId: request.body.reservationId,
         concertId: typeof concert === 'string' && concert.length > 0 ? concert : undefined,
-        requestKey: idempotentRequestId(request),
+        requestKey: run.requestId,
+        firstRun: run.firstRun,
       })
       return reply.code(201).send(payment)
     },

@@ -2,7 +2,7 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { problemResponses, userIdOf } from '@tickets/shared/http'
 import { Type } from 'typebox'
 import { MAX_CHARGE, MIN_CHARGE, type PointsService } from '../domain/points-service.js'
-import { idempotentRequestId } from '../plugins/idempotency.js'
+import { idempotentRun } from '../plugins/idempotency.js'
 
 const BalanceSchema = Type.Object({ balance: Type.Integer() })
 const IdempotencyHeaders = Type.Object({ 'idempotency-key': Type.Optional(Type.String({ description: '1 to 64 visible characters naming this request' })) })
@@ -24,6 +24,6 @@ export const pointsRoutes: FastifyPluginAsyncTypebox<{ points: PointsService }> 
         response: { 200: BalanceSchema, ...problemResponses(400, 401, 409, 422, 503) },
       },
     },
-    async (request) => points.charge({ userId: userIdOf(request), amount: request.body.amount, requestKey: idempotentRequestId(request) }),
+    async (request) => points.charge({ userId: userIdOf(request), amount: request.body.amount, requestKey: idempotentRun(request).requestId }),
   )
 }

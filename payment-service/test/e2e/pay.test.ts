@@ -101,6 +101,33 @@ describe('POST /api/payments with the real booking service', () => {
     expect(await reservationStatus(booking, reservationId)).toBe('CONFIRMED')
   })
 
+  it('when a paid reservation is paid again with a new key, then 409 PAYMENT_ALREADY_PAID names the standing payment, and nothing more is charged', async () => {
+    await charge(app, 'u10', 300_000, 'topup')
+    const { reservationId } = await aHold(booking, 'u10', scheduleId, nextSeat())
+    const first = await pay(app, 'u10', reservationId, 'first')
+    expect(first.statusCode).toBe(201)
+    const again = await pay(app, 'u10', reservationId, 'second')
+    expect(again.statusCode).toBe(409)
+    expect(again.json()).toMatchObject({ code: 'PAYMENT_ALREADY_PAID', paymentId: first.json().paymentId })
+    expect(await balanceOf(app, 'u10')).toBe(200_000)
+  })
+
+  it('when the request that paid died before its answer was saved (its lease ran out), then the same request answers that payment again and charges once', async () => {
+    await charge(app, 'u11', 300_000, 'topup')
+    const { reservationId } = await aHold(booking, 'u11', scheduleId, nextSeat())
+    const first = await pay(app, 'u11', reservationId, 'died')
+    expect(first.statusCode).toBe(201)
+    await app.pool.query(
+      "UPDATE idempotency_keys SET state = 'IN_PROGRESS', response_status = NULL, response_body = NULL, locked_until = NOW(3) - INTERVAL 1 SECOND WHERE user_id = 'u11' AND idem_key = 'died'",
+    )
+    const rerun = await pay(app, 'u11', reservationId, 'died')
+    expect(rerun.statusCode).toBe(201)
+    expect(rerun.json()).toMatchObject({ paymentId: first.json().paymentId, status: 'COMPLETED', confirmation: 'CONFIRMED' })
+    expect(rerun.headers['idempotent-replayed']).toBeUndefined()
+    expect(await ledgerEntries(app, 'u11', 'PAYMENT')).toBe(1)
+    expect(await balanceOf(app, 'u11')).toBe(200_000)
+  })
+
   it("when the reservation is another user's, then 404 and nothing is charged; the owner's hold stays", async () => {
     await charge(app, 'thief', 500_000, 'topup')
     const { reservationId } = await aHold(booking, 'owner', scheduleId, nextSeat())
