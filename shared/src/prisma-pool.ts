@@ -2,7 +2,7 @@ import { PrismaMariaDb } from '@prisma/adapter-mariadb'
 import type { FastifyInstance } from 'fastify'
 import fp from 'fastify-plugin'
 import type { Pool } from 'mariadb'
-import { createPool, registerPoolMetrics, untracedPool } from './mysql.js'
+import { createPool, fillPool, registerPoolMetrics, untracedPool } from './mysql.js'
 
 export interface DbOptions {
   url: string
@@ -53,6 +53,7 @@ declare module 'fastify' {
 /**
  * The db plugin of a service on MariaDB: one pool for Prisma and for the single-statement hot paths
  * (`app.pool`), the service's Prisma client (`app.db`), pool metrics; both closed with the app.
+ * The service takes no work before its pool is full, or for at most the acquire timeout (fillPool).
  * Each service declares the type of its `db` on FastifyInstance itself.
  */
 export function prismaPoolPlugin<Client extends { $disconnect(): Promise<void> }>(createClient: (pool: Pool) => Client) {
@@ -75,6 +76,8 @@ export function prismaPoolPlugin<Client extends { $disconnect(): Promise<void> }
         await db.$disconnect()
         await pool.end()
       })
+      const filled = await fillPool(pool, opts.poolSize, opts.acquireTimeoutMs)
+      if (filled < opts.poolSize) app.log.warn({ connections: filled, poolSize: opts.poolSize }, 'starting before the database pool is full')
     },
     { name: 'db', dependencies: ['metrics'] },
   )
