@@ -42,7 +42,7 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
   const points = createPointsService({ wallets: createMariadbWalletStore(app.pool), maxBalance: config.POINTS_MAX_BALANCE })
   const payments = createPaymentService({
     payments: createMariadbPaymentStore(app.pool),
-    booking: createNatsBookingGateway(app.nats, config.BOOKING_RPC_TIMEOUT_MS),
+    booking: createNatsBookingGateway(app.nats, { timeoutMs: config.BOOKING_RPC_TIMEOUT_MS, attemptMs: config.BOOKING_RPC_ATTEMPT_MS }),
     events: relay,
     metrics: metrics.metrics,
     log: app.log.child({ component: 'payments' }),

@@ -12,6 +12,8 @@ export const ConfigSchema = Type.Object({
   POINTS_MAX_BALANCE: Type.Integer({ minimum: 1, default: 100_000_000 }),
   /** How long payment waits for booking to answer BEGIN/CONFIRM/ABORT over NATS. */
   BOOKING_RPC_TIMEOUT_MS: Type.Integer({ minimum: 50, default: 3_000 }),
+  /** A BEGIN/CONFIRM/ABORT unanswered this long is sent once more (the booking instance that took it may have died). */
+  BOOKING_RPC_ATTEMPT_MS: Type.Integer({ minimum: 50, default: 700 }),
   /** Idempotency keys are kept at least 24 hours (the public contract). */
   IDEMPOTENCY_TTL_SECONDS: Type.Integer({ minimum: 86_400, default: 86_400 }),
   /** A request holding a key longer than this is presumed dead and its key may be taken over. */
