@@ -113,6 +113,33 @@ async function waitFor<T>(what: () => Promise<T | undefined>, timeoutMs: number,
   return undefined
 }
 
+/**
+ * When the gateway answered ready, polled from now until stop(). The mitigation's steps after the
+ * cause is removed (an ops command after `kill -CONT`, each a Node start-up of a second or more on a
+ * busy machine) then do not count as the system's time to recover.
+ */
+function watchReadiness(gateway: string) {
+  const readyAt: number[] = []
+  let stopped = false
+  const done = (async () => {
+    while (!stopped) {
+      const ok = await fetch(`${gateway}/health/ready`, { signal: AbortSignal.timeout(2_000) }).then(
+        (r) => r.ok,
+        () => false,
+      )
+      if (ok) readyAt.push(Date.now())
+      await sleep(100)
+    }
+  })()
+  return {
+    firstSince: (t: number) => readyAt.find((at) => at >= t),
+    stop: async () => {
+      stopped = true
+      await done
+    },
+  }
+}
+
 const matches = (a: PrometheusAlert, incident: Incident) =>
   a.labels.alertname === incident.alert.name && Object.entries(incident.alert.labels ?? {}).every(([k, v]) => a.labels[k] === v)
 
@@ -188,19 +215,23 @@ export async function runDrill(incident: Incident, mode: DrillMode, log: (line: 
 
     const mitigationAt = Date.now()
     note(`mitigation (runbook ${incident.runbook}): ${incident.mitigation}`)
+    const readiness = watchReadiness(stack.gateway)
     const mitigated = await incident.mitigate(ctx)
     note(`mitigation ${mitigated.ok ? 'did what the runbook says' : 'FAILED'}: ${mitigated.detail}`)
 
+    // Recovered: the gateway answered ready, and a hold sent after the fix was answered 201, both
+    // from the fix on (whichever came last), even while the mitigation's later steps still ran.
     const fixedAt = mitigated.fixedAt ?? mitigationAt
     const recoveredAt = await waitFor(
       async () => {
-        const ready = await fetch(`${stack.gateway}/health/ready`, { signal: AbortSignal.timeout(2_000) }).then((r) => r.ok)
-        const sold = probe!.outcomes.some((o) => o.step === 'hold' && o.status === 201 && o.at >= fixedAt)
-        return ready && sold ? Date.now() : undefined
+        const readyAt = readiness.firstSince(fixedAt)
+        const heldAt = probe!.outcomes.filter((o) => o.step === 'hold' && o.status === 201 && o.at >= fixedAt).map((o) => o.at + o.ms)
+        return readyAt !== undefined && heldAt.length > 0 ? Math.max(readyAt, Math.min(...heldAt)) : undefined
       },
       Math.max(incident.recovery.withinMs * 3, 30_000),
       100,
     )
+    await readiness.stop()
     const since = mitigated.fixedAt ? 'the cause was removed' : 'the mitigation'
     if (recoveredAt) note(`recovered: the gateway ready and a seat held again, ${((recoveredAt - fixedAt) / 1000).toFixed(1)} s after ${since}`)
     else note('NOT recovered: no readiness and no seat held')
