@@ -4,6 +4,7 @@ import { Counter, Gauge, Histogram, type Registry } from 'prom-client'
 import { DB_DEADLINE, DB_UNREACHABLE, databaseTrouble, databaseUnavailable, isLockWaitTimeout } from './db-errors.js'
 import { parseMysqlUrl } from './migrate.js'
 import { createConnectionLine, currentClaim, type ConnectionLine, type Turn } from './connection-line.js'
+import { afterIoDeadline } from './deadline.js'
 
 export interface PoolSettings {
   url: string
@@ -203,26 +204,18 @@ export function createPool(settings: PoolSettings): mariadb.Pool {
 
 /**
  * Runs `judge` once the event loop has had `ms` to itself, after the I/O that came in meanwhile is
- * read. A timer that fires late (the loop was busy, or the process got no CPU) starts over, and the
- * judgement waits for setImmediate, which runs after the loop has read its sockets. Judged from the
- * timer itself after a busy spell longer than `ms`, the server was called down while its answers
- * sat unread (drill 3.1.3, a join storm on two cores). Returns the cancel.
+ * read (afterIoDeadline). A deadline that expires late (the loop was busy, or the process got no
+ * CPU) starts over: the server had no fair chance to be heard, and the check's own connection may
+ * need another answer after the one that sat unread. Returns the cancel.
  */
 function afterLoopTime(ms: number, judge: () => void): () => void {
-  let timer: NodeJS.Timeout | undefined
-  let immediate: NodeJS.Immediate | undefined
+  let cancel = () => {}
   const arm = () => {
     const due = performance.now() + ms
-    timer = setTimeout(() => {
-      if (performance.now() - due > ms / 2) arm()
-      else immediate = setImmediate(judge)
-    }, ms)
+    cancel = afterIoDeadline(ms, () => (performance.now() - due > ms / 2 ? arm() : judge()))
   }
   arm()
-  return () => {
-    clearTimeout(timer)
-    clearImmediate(immediate)
-  }
+  return () => cancel()
 }
 
 interface Guard {
@@ -312,7 +305,7 @@ function guarded<T>(guard: Guard, sql: string, conn: mariadb.PoolConnection, run
       const settle = () => {
         if (settled) return false
         settled = true
-        clearTimeout(timer)
+        cancelDeadline()
         guard.onDown.delete(wentDown)
         liveness.waiting--
         return true
@@ -325,17 +318,12 @@ function guarded<T>(guard: Guard, sql: string, conn: mariadb.PoolConnection, run
         conn.destroy()
       }
       // Not even max_statement_time's error came back: the server may be silent (paused, cut off).
-      // From setImmediate, after the loop has read its sockets: an answer that came while the loop
-      // was busy settles first (see afterLoopTime).
-      const timer = setTimeout(
-        () =>
-          setImmediate(() => {
-            if (settled) return
-            guard.suspect()
-            giveUp(deadlineError(guard.deadlineMs))
-          }),
-        guard.deadlineMs,
-      )
+      // An answer that came while the loop was busy settles first.
+      const cancelDeadline = afterIoDeadline(guard.deadlineMs, () => {
+        if (settled) return
+        guard.suspect()
+        giveUp(deadlineError(guard.deadlineMs))
+      })
       const wentDown = () => giveUp(Object.assign(new Error('the database was found down while this statement waited for its answer'), { code: DB_UNREACHABLE }))
       guard.onDown.add(wentDown)
       work.then(
@@ -685,10 +673,6 @@ export async function pingPool(pool: mariadb.Pool): Promise<void> {
   await pool.query('SELECT 1')
 }
 
-/**
- * The pool's gauges (the manual's hikaricp active/pending checks, 3.2.3) and every statement's
- * duration by operation, with a count of those over `slowQueryMs` (the manual's slow query log, 3.2.2).
- */
 const FILL_POLL_MS = 10
 
 /**
@@ -705,6 +689,10 @@ export async function fillPool(pool: mariadb.Pool, connections: number, withinMs
   return pool.totalConnections()
 }
 
+/**
+ * The pool's gauges (the manual's hikaricp active/pending checks, 3.2.3) and every statement's
+ * duration by operation, with a count of those over `slowQueryMs` (the manual's slow query log, 3.2.2).
+ */
 export function registerPoolMetrics(registry: Registry, pool: mariadb.Pool, max: number, opts: { slowQueryMs?: number } = {}): void {
   const duration = new Histogram({
     name: 'db_query_duration_seconds',

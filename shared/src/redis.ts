@@ -2,6 +2,7 @@ import type { FastifyInstance } from 'fastify'
 import fp from 'fastify-plugin'
 import { Redis } from 'ioredis'
 import { Gauge, type Registry } from 'prom-client'
+import { afterIoDeadline } from './deadline.js'
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -94,26 +95,22 @@ export function createRedisGuard(redis: Redis, opts: { timeoutMs: number; retryM
       if (!usable()) return Promise.reject(new Error(`redis is ${redis.status === 'ready' ? 'failing' : redis.status}; not asked`))
       return new Promise<T>((resolve, reject) => {
         let settled = false
-        // setImmediate runs after the poll phase: a reply that arrived while the event loop was busy is
-        // read first, so only a Redis that really did not answer counts as silent.
-        const timer = setTimeout(
-          () =>
-            setImmediate(() => {
-              if (settled) return
-              settled = true
-              reject(failed(new Error(`redis did not answer within ${opts.timeoutMs} ms`), true))
-            }),
-          opts.timeoutMs,
-        )
+        // A reply that arrived while the event loop was busy is read first, so only a Redis that
+        // really did not answer counts as silent.
+        const cancel = afterIoDeadline(opts.timeoutMs, () => {
+          if (settled) return
+          settled = true
+          reject(failed(new Error(`redis did not answer within ${opts.timeoutMs} ms`), true))
+        })
         fn().then(
           (value) => {
-            clearTimeout(timer)
+            cancel()
             if (settled) return
             settled = true
             resolve(value)
           },
           (err: unknown) => {
-            clearTimeout(timer)
+            cancel()
             if (settled) return
             settled = true
             reject(failed(err, pauseOnErrors))

@@ -316,15 +316,16 @@ function judge(j: Judged): Check[] {
   const during = (o: Outcome) => o.at >= j.faultAt && o.at <= (j.recoveredAt ?? Infinity)
   const dependency503 = outcomes.filter((o) => o.status === 503 && during(o))
   const slow503 = dependency503.filter((o) => o.ms >= fast503Ms || !(Number(o.retryAfter) > 0))
+  const label = (o: Outcome) => `${o.step} ${o.status || o.error}`
   const worst = (list: Outcome[]) =>
     list
-      .map((o) => `${o.step} ${o.status || o.error} in ${Math.round(o.ms)} ms`)
+      .map((o) => `${label(o)} in ${Math.round(o.ms)} ms`)
       .slice(0, 5)
       .join('; ')
   /** How many of each step and answer, most first: "pay 201 × 12, hold 503 × 3". */
   const tally = (list: Outcome[]) => {
     const counts = new Map<string, number>()
-    for (const o of list) counts.set(`${o.step} ${o.status || o.error}`, (counts.get(`${o.step} ${o.status || o.error}`) ?? 0) + 1)
+    for (const o of list) counts.set(label(o), (counts.get(label(o)) ?? 0) + 1)
     return [...counts]
       .sort((a, b) => b[1] - a[1])
       .map(([what, n]) => `${what} × ${n}`)
