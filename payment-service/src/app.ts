@@ -16,6 +16,7 @@ import { createPointsService } from './domain/points-service.js'
 import dbPlugin from './plugins/db.js'
 import { idempotencyPlugin, startIdempotencySweeper } from './plugins/idempotency.js'
 import { createPaymentMetrics } from './plugins/payment-metrics.js'
+import { paymentsUnderWayPlugin } from './plugins/payments-under-way.js'
 import { paymentRoutes } from './routes/payments.js'
 import { pointsRoutes } from './routes/points.js'
 
@@ -37,6 +38,7 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
 
   const metrics = createPaymentMetrics(app.metrics)
   const idempotencyKeys = createMariadbIdempotencyStore(app.pool, { ttlSeconds: config.IDEMPOTENCY_TTL_SECONDS, leaseMs: config.IDEMPOTENCY_LEASE_MS })
+  await app.register(paymentsUnderWayPlugin, { max: config.PAYMENTS_UNDER_WAY_MAX || config.MYSQL_POOL_SIZE, registry: app.metrics })
   await app.register(idempotencyPlugin, { store: idempotencyKeys, onReplay: metrics.replay })
 
   const points = createPointsService({ wallets: createMariadbWalletStore(app.pool), maxBalance: config.POINTS_MAX_BALANCE })

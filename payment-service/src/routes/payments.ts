@@ -20,7 +20,7 @@ export const paymentRoutes: FastifyPluginAsyncTypebox<{ payments: PaymentService
   app.post(
     '/',
     {
-      config: { idempotent: true },
+      config: { idempotent: true, payment: true },
       schema: {
         tags: ['payments'],
         summary: 'Pays a held reservation with points (idempotent by Idempotency-Key)',
