@@ -120,6 +120,7 @@ export function createPool(settings: PoolSettings): mariadb.Pool {
     suspect,
     onDown: new Set(),
     liveness,
+    busyRefusals: 0,
   }
   /** How long the server usually takes to answer, times STALL_FACTOR; unknown before its first answer. */
   const usual = (min: number, unknown: number) => (liveness.answerMs === undefined ? unknown : Math.min(Math.max(STALL_FACTOR * liveness.answerMs, min), settings.acquireTimeoutMs))
@@ -235,6 +236,8 @@ interface Guard {
   /** Asks the server with a connection of its own; marks it down if that fails while nothing is answered. */
   suspect: () => void
   observe?: StatementObserver
+  /** Callers refused a connection because every one was lent out (the database answering). */
+  busyRefusals: number
 }
 
 /**
@@ -380,6 +383,7 @@ async function acquire(pool: mariadb.Pool, guard: Guard): Promise<mariadb.PoolCo
   } catch (err) {
     recordWait(guard, enteredAt, performance.now(), underWay, err)
     if (guard.down) throw downError('the database was found down while this caller waited for a connection')
+    guard.busyRefusals++
     throw poolBusy((err as Error).message)
   }
   const turnAt = performance.now()
@@ -430,7 +434,10 @@ function connect(pool: mariadb.Pool, guard: Guard, waitMs: number): Promise<mari
   // The whole acquire timeout passed while a turn was in hand: the server is the trouble. A caller's
   // own shorter time proves nothing (the stall check watches this wait like any other).
   const unreachable = (waitedMs: number) => {
-    if (waitedMs < timeoutMs) return poolBusy(`no database connection within the caller's ${Math.round(waitedMs)} ms`)
+    if (waitedMs < timeoutMs) {
+      guard.busyRefusals++
+      return poolBusy(`no database connection within the caller's ${Math.round(waitedMs)} ms`)
+    }
     guard.markDown()
     return downError(`no database connection could be made within ${timeoutMs} ms`)
   }
@@ -740,6 +747,17 @@ export function registerPoolMetrics(registry: Registry, pool: mariadb.Pool, max:
     registers: [registry],
     collect() {
       this.set((guards.get(pool)?.line.waiting() ?? 0) + pool.taskQueueSize())
+    },
+  })
+  let refusalsSeen = 0
+  new Counter({
+    name: 'db_pool_refused_total',
+    help: 'Requests refused a MariaDB connection (503 COMMON_OVERLOADED) because every one was lent out',
+    registers: [registry],
+    collect() {
+      const refusals = guards.get(pool)?.busyRefusals ?? 0
+      this.inc(refusals - refusalsSeen)
+      refusalsSeen = refusals
     },
   })
   new Gauge({ name: 'db_pool_max_connections', help: 'MariaDB pool size', registers: [registry] }).set(max)

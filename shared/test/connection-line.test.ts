@@ -115,6 +115,42 @@ describe('the wait for a connection', () => {
     await allServed([underWay, ...fresh])
   })
 
+  it('when work under way came in the last second, then new work leaves one connection free for it, and takes every one again once it stops coming', async () => {
+    const line = createConnectionLine(3, 10)
+    ;(await lend(line.enter({ underWay: true, waitMs: 500 }))).giveBack()
+    const reads = [await lend(line.enter({ underWay: false, waitMs: 500 })), await lend(line.enter({ underWay: false, waitMs: 500 }))]
+    const third = watch(line.enter({ underWay: false, waitMs: 500 }))
+    await sleep(20)
+    expect(third.result.outcome).toBeUndefined()
+    // The next step of a payment finds the connection kept for it, without waiting out a read.
+    const step = watch(line.enter({ underWay: true, waitMs: 500 }))
+    await sleep(0)
+    expect(step.result.outcome).toBe('ok')
+    step.result.turn!.lent()
+    step.result.turn!.giveBack()
+    // A read given back lets the waiting one in: one connection is still free behind it.
+    reads[0]!.giveBack()
+    await third.settled
+    expect(third.result.outcome).toBe('ok')
+    third.result.turn!.lent()
+    for (const t of [reads[1]!, third.result.turn!]) t.giveBack()
+
+    await sleep(1_050)
+    const all = [0, 1, 2].map(() => watch(line.enter({ underWay: false, waitMs: 500 })))
+    await sleep(0)
+    expect(all.map((w) => w.result.outcome)).toEqual(['ok', 'ok', 'ok'])
+    for (const w of all) w.result.turn!.giveBack()
+  })
+
+  it('when the pool has one connection, then new work takes it even while work under way comes in', async () => {
+    const line = createConnectionLine(1, 10)
+    ;(await lend(line.enter({ underWay: true, waitMs: 500 }))).giveBack()
+    const read = watch(line.enter({ underWay: false, waitMs: 500 }))
+    await sleep(0)
+    expect(read.result.outcome).toBe('ok')
+    read.result.turn!.giveBack()
+  })
+
   it('when the driver is still making the connections, then a burst of new work waits for them instead of being refused', async () => {
     const line = createConnectionLine(1, 1)
     await learnHold(line, 100)

@@ -1,13 +1,17 @@
 import { mysqlUrl } from '@tickets/testkit'
 import type { Pool } from 'mariadb'
+import { Registry } from 'prom-client'
 import { afterAll, describe, expect, it } from 'vitest'
 import { claimForRequest, forCallerWithin } from '../src/connection-line.js'
 import { databaseTrouble } from '../src/db-errors.js'
-import { createPool } from '../src/mysql.js'
+import { createPool, registerPoolMetrics } from '../src/mysql.js'
 
 // One connection on the shared MariaDB: statements only sleep, nothing is stopped or written.
 const pool: Pool = createPool({ url: mysqlUrl('mysql'), connectionLimit: 1, acquireTimeoutMs: 2_000, statementTimeoutMs: 3_000 })
 afterAll(() => pool.end())
+const registry = new Registry()
+registerPoolMetrics(registry, pool, 1)
+const refusals = async () => (await registry.getSingleMetric('db_pool_refused_total')!.get()).values[0]?.value
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
 
@@ -25,6 +29,7 @@ function inRequest<T>(work: () => Promise<T>): Promise<T> {
 describe('whose turn a pool of one gives next', () => {
   it('when new requests wait and a request that already had a connection asks for its next, then it is served before them', async () => {
     await pool.query('SELECT 1')
+    expect(await refusals()).toBe(0)
     const order: string[] = []
     const admitted = latch()
     const goOn = latch()
@@ -56,6 +61,7 @@ describe('whose turn a pool of one gives next', () => {
     const ms = performance.now() - started
     await busy
     expect({ outcome, withinDeadline: ms < 200 }).toEqual({ outcome: 'busy', withinDeadline: true })
+    expect(await refusals()).toBe(1)
     // Its place was given up: the pool serves the next caller.
     expect(await pool.query('SELECT 1 AS one')).toEqual([{ one: 1 }])
   })
