@@ -38,7 +38,7 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
 
   const metrics = createPaymentMetrics(app.metrics)
   const idempotencyKeys = createMariadbIdempotencyStore(app.pool, { ttlSeconds: config.IDEMPOTENCY_TTL_SECONDS, leaseMs: config.IDEMPOTENCY_LEASE_MS })
-  await app.register(paymentsUnderWayPlugin, { max: config.PAYMENTS_UNDER_WAY_MAX || config.MYSQL_POOL_SIZE, registry: app.metrics })
+  await app.register(paymentsUnderWayPlugin, { max: config.PAYMENTS_UNDER_WAY_MAX || 4 * config.MYSQL_POOL_SIZE, registry: app.metrics })
   await app.register(idempotencyPlugin, { store: idempotencyKeys, onReplay: metrics.replay })
 
   const points = createPointsService({ wallets: createMariadbWalletStore(app.pool), maxBalance: config.POINTS_MAX_BALANCE })

@@ -14,7 +14,10 @@ export const ConfigSchema = Type.Object({
   BOOKING_RPC_TIMEOUT_MS: Type.Integer({ minimum: 50, default: 3_000 }),
   /** A BEGIN/CONFIRM/ABORT unanswered this long is sent once more (the booking instance that took it may have died). */
   BOOKING_RPC_ATTEMPT_MS: Type.Integer({ minimum: 50, default: 700 }),
-  /** Payments one instance runs at once; the next is a 503 at once. 0: MYSQL_POOL_SIZE. */
+  /**
+   * Payments one instance runs at once; the next is a 503 at once. 0: four times MYSQL_POOL_SIZE (at
+   * once the pool size, the ticket-open run refused 11 payments in its opening burst).
+   */
   PAYMENTS_UNDER_WAY_MAX: Type.Integer({ minimum: 0, default: 0 }),
   /** Idempotency keys are kept at least 24 hours (the public contract). */
   IDEMPOTENCY_TTL_SECONDS: Type.Integer({ minimum: 86_400, default: 86_400 }),

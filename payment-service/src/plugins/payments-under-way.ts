@@ -18,10 +18,10 @@ export interface PaymentsUnderWayOptions {
 /**
  * At most `max` payments under way in this instance; the next is answered 503 with Retry-After
  * before it takes a connection or claims its Idempotency-Key. A payment is eleven round trips over
- * two pools, and each of its steps waits its turn for a connection: admitted beyond what the pools
- * serve at once, payments waited in every step's line (drill 3.2.3, pools of 3 on a link 50 ms
- * slower: 430 ms of a 1.05-s payment was waiting for connections), where a fan told at once may
- * retry a second later.
+ * two pools and an RPC to booking: when the database or booking slows down, payments pile up in
+ * every step's line (each holding a fan's charge) instead of the newest being told at once that it
+ * may retry a second later. The bound is a few times what the pool serves at once: at the pool's
+ * size, the ticket-open run refused payments in its opening burst on a healthy database.
  */
 export const paymentsUnderWayPlugin = fp(
   async (app: FastifyInstance, { max, registry }: PaymentsUnderWayOptions) => {
