@@ -283,8 +283,9 @@ export function observeStatements(pool: mariadb.Pool, observe: StatementObserver
 
 type Method = (...args: unknown[]) => Promise<unknown>
 
-/** The pool's own timeout error (errno 45028), which databaseTrouble calls busy. */
-function poolBusy(message: string): Error {
+/** The pool's own timeout error (errno 45028), which databaseTrouble calls busy; counted for db_pool_refused_total. */
+function poolBusy(guard: Guard, message: string): Error {
+  guard.busyRefusals++
   return Object.assign(new Error(message), { errno: 45028, code: 'ER_GET_CONNECTION_TIMEOUT', sqlState: 'HY000' })
 }
 
@@ -383,8 +384,7 @@ async function acquire(pool: mariadb.Pool, guard: Guard): Promise<mariadb.PoolCo
   } catch (err) {
     recordWait(guard, enteredAt, performance.now(), underWay, err)
     if (guard.down) throw downError('the database was found down while this caller waited for a connection')
-    guard.busyRefusals++
-    throw poolBusy((err as Error).message)
+    throw poolBusy(guard, (err as Error).message)
   }
   const turnAt = performance.now()
   try {
@@ -434,10 +434,7 @@ function connect(pool: mariadb.Pool, guard: Guard, waitMs: number): Promise<mari
   // The whole acquire timeout passed while a turn was in hand: the server is the trouble. A caller's
   // own shorter time proves nothing (the stall check watches this wait like any other).
   const unreachable = (waitedMs: number) => {
-    if (waitedMs < timeoutMs) {
-      guard.busyRefusals++
-      return poolBusy(`no database connection within the caller's ${Math.round(waitedMs)} ms`)
-    }
+    if (waitedMs < timeoutMs) return poolBusy(guard, `no database connection within the caller's ${Math.round(waitedMs)} ms`)
     guard.markDown()
     return downError(`no database connection could be made within ${timeoutMs} ms`)
   }
