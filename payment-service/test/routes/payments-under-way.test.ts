@@ -1,3 +1,4 @@
+import { request as httpRequest } from 'node:http'
 import { RPC } from '@tickets/contracts/events'
 import { describe, expect, it } from 'vitest'
 import { buildTestApp } from '../helpers/build-test-app.js'
@@ -30,6 +31,22 @@ describe('POST /api/payments while PAYMENTS_UNDER_WAY_MAX payments are under way
     expect((await second).json().code).toBe('PAYMENT_BOOKING_UNAVAILABLE')
     expect(await metricValue(app, 'payments_under_way')).toBe(0)
     expect((await pay(app, 'w1', 'r-3', 'k-3')).json().code).toBe('PAYMENT_BOOKING_UNAVAILABLE')
+  })
+
+  it('when a fan goes away while the payment is under way, then its place is given back once, and two payments are taken again', async () => {
+    await charge(app, 'w3', 50_000, 'seed')
+    const address = await app.listen({ port: 0, host: '127.0.0.1' })
+    const gone = httpRequest(`${address}/api/payments`, { method: 'POST', headers: { 'x-user-id': 'w3', 'idempotency-key': 'gone', 'content-type': 'application/json' } })
+    gone.on('error', () => {})
+    gone.end(JSON.stringify({ reservationId: 'r-gone' }))
+    await new Promise((r) => setTimeout(r, 100))
+    expect(await metricValue(app, 'payments_under_way')).toBe(1)
+    gone.destroy()
+    // The abandoned payment's work still ends with booking's silence; the count stays right after it.
+    await new Promise((r) => setTimeout(r, 700))
+    expect(await metricValue(app, 'payments_under_way')).toBe(0)
+    const both = await Promise.all([pay(app, 'w3', 'r-4', 'k-4'), pay(app, 'w3', 'r-5', 'k-5')])
+    expect(both.map((r) => r.json().code)).toEqual(['PAYMENT_BOOKING_UNAVAILABLE', 'PAYMENT_BOOKING_UNAVAILABLE'])
   })
 
   it('when requests that are not payments run, then they are not counted', async () => {
