@@ -224,11 +224,34 @@ export const accessLog = fp(
   { name: 'access-log', fastify: '5.x' },
 )
 
-/** One error and 404 handler for every service (RFC 9457 problem+json with the trace id), and the X-Request-Id echo. */
+/**
+ * Fastify's JSON parser, except that an empty body is no body instead of 400 COMMON_BAD_JSON:
+ * common clients (k6 among them) send `Content-Type: application/json` on a DELETE without one,
+ * and the gateway forwards that header to the service. A route whose schema requires a body still
+ * refuses the request (400 COMMON_VALIDATION); malformed JSON is still 400 COMMON_BAD_JSON.
+ */
+export const emptyJsonBody = fp(
+  async (app: FastifyInstance) => {
+    const { onProtoPoisoning = 'error', onConstructorPoisoning = 'error' } = app.initialConfig
+    const parseJson = app.getDefaultJsonParser(onProtoPoisoning, onConstructorPoisoning)
+    app.addContentTypeParser('application/json', { parseAs: 'string' }, (request, body: string, done) => {
+      if (body.length === 0) done(null, undefined)
+      else parseJson(request, body, done)
+    })
+  },
+  { name: 'empty-json-body', fastify: '5.x' },
+)
+
+/**
+ * One error and 404 handler for every service (RFC 9457 problem+json with the trace id), the
+ * X-Request-Id echo, and the JSON parser that takes an empty body as none. Registered before the
+ * routes: a route plugin registered earlier keeps Fastify's parser.
+ */
 export const problemDetails = fp(
   async (app: FastifyInstance) => {
     app.addSchema(ProblemSchema)
     await app.register(accessLog)
+    await app.register(emptyJsonBody)
     // Callback-style hooks here and in the other per-request plumbing: an async hook costs every
     // request a promise and a microtask for work that never waits.
     app.addHook('onSend', (request, reply, payload, done) => {

@@ -11,6 +11,7 @@ app.post(
   { schema: { body: Type.Object({ name: Type.String({ minLength: 1 }), count: Type.Integer({ minimum: 1 }) }, { additionalProperties: false }) } },
   async (request) => request.body,
 )
+app.delete('/things/:id', async (_request, reply) => reply.code(204).send())
 app.get('/taken', async () => {
   throw new AppError('BOOKING_SEAT_TAKEN', 'Seat 7 is already held', { headers: { 'retry-after': '3' } })
 })
@@ -46,6 +47,17 @@ describe('problem details', () => {
     const res = await app.inject({ method: 'POST', url: '/things', payload: '{"name":', headers: { 'content-type': 'application/json' } })
     expect(res.statusCode).toBe(400)
     expect(res.json().code).toBe('COMMON_BAD_JSON')
+  })
+
+  it('when a DELETE without a body says Content-Type application/json, then it is served', async () => {
+    const res = await app.inject({ method: 'DELETE', url: '/things/1', headers: { 'content-type': 'application/json' } })
+    expect(res.statusCode).toBe(204)
+  })
+
+  it('when a route that requires a body gets an empty one as JSON, then 400 COMMON_VALIDATION', async () => {
+    const res = await app.inject({ method: 'POST', url: '/things', payload: '', headers: { 'content-type': 'application/json; charset=utf-8' } })
+    expect(res.statusCode).toBe(400)
+    expect(res.json()).toMatchObject({ code: 'COMMON_VALIDATION', errors: [{ path: 'body' }] })
   })
 
   it('when the body is over the limit, then 413', async () => {
