@@ -1,5 +1,5 @@
-import { queueLineSummaryKey, queueWaitingSeenKey } from '@tickets/contracts/queue-line'
-import { queueActivityKey, queueKeyTag, queueRevocationKey } from '@tickets/contracts/queue-token'
+import { queueLineSummaryKey, queueWaitingSeenKey } from './queue-line.js'
+import { queueActivityKey, queueKeyTag, queueRevocationKey } from './queue-token.js'
 
 /**
  * Every key of one concert's line carries the hash tag `{q:<concertId>}`, so each Lua script touches

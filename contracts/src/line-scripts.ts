@@ -21,10 +21,11 @@ local function place_of(uid, now)
 end
 -- What a poll says about the line besides the place: measured rate and deviation, effective rate,
 -- the operator's rate, and why the line stands still (with the holds that could come back).
+-- The last two are the seats the line may still sell (free and held, '' until booking was asked).
 local function line_info()
-  local s = redis.call('HMGET', KEYS[8], 'rate', 'dev', 'eff', 'reason', 'onhold', 'nextrel')
+  local s = redis.call('HMGET', KEYS[8], 'rate', 'dev', 'eff', 'reason', 'onhold', 'nextrel', 'free', 'held')
   local cfg_rate = redis.call('HGET', KEYS[6], 'rate')
-  return {s[1] or '', s[2] or '', s[3] or '', cfg_rate or '', s[4] or '', s[5] or '', s[6] or ''}
+  return {s[1] or '', s[2] or '', s[3] or '', cfg_rate or '', s[4] or '', s[5] or '', s[6] or '', s[7] or '', s[8] or ''}
 end
 -- While every seat is held, the earliest moment this place could be admitted: the deadline of the
 -- k-th hold to end, k = position / overbook (the last hold's when the place is beyond them all).
@@ -49,7 +50,7 @@ local function reply(p, created, overbook)
 end
 `
 
-/** ARGV: userId, now, activeTtlMs, overbook. -> status, seq, joinedAt, activeUntil, position, ...line_info, created, releaseFor */
+/** ARGV: userId, now, activeTtlMs, overbook. -> status, seq, joinedAt, activeUntil, position, ...line_info (9), created, releaseFor */
 export const JOIN = `${PLACE}
 local uid, now, ttl, overbook = ARGV[1], tonumber(ARGV[2]), tonumber(ARGV[3]), tonumber(ARGV[4])
 if redis.call('HGET', KEYS[7], 'soldOut') == '1' then return {'SOLD_OUT'} end
@@ -191,7 +192,9 @@ return {'1', tostring(#expired), tostring(#idle_waiters), tostring(released),
 /**
  * The second half: admits the decided number from the front of the line and records what polls
  * report. ARGV: n, now, activeTtlMs, tickMs, cap (-1: none), carry, effectiveRate, why, reason,
- * onHold, nextReleaseAt, health (why the rate is backed off). KEYS[14] = the line's summary.
+ * onHold, nextReleaseAt, health (why the rate is backed off), then the line's settings fans' answers
+ * need: free and held seats ('' unknown), overbook, the default rate, activeTtlMs again and the
+ * waiting token's lifetime (s). KEYS[14] = the line's summary.
  * -> admitted, waiting, active. The cap is checked again: joins and leaves may have run since the first half.
  */
 export const STEP_ADMIT = `
@@ -210,7 +213,8 @@ if n > 0 then
     redis.call('ZREM', KEYS[3], popped[i])
   end
 end
-redis.call('HSET', KEYS[8], 'carry', ARGV[6], 'eff', ARGV[7], 'why', ARGV[8], 'reason', ARGV[9], 'onhold', ARGV[10], 'nextrel', ARGV[11], 'health', ARGV[12])
+redis.call('HSET', KEYS[8], 'carry', ARGV[6], 'eff', ARGV[7], 'why', ARGV[8], 'reason', ARGV[9], 'onhold', ARGV[10], 'nextrel', ARGV[11], 'health', ARGV[12],
+  'free', ARGV[13], 'held', ARGV[14])
 -- measured only while people wait: an empty line says nothing about how fast it moves
 if waiting > 0 then
   local measured = n * 1000 / tick_ms
@@ -227,7 +231,8 @@ local head = redis.call('ZRANGE', KEYS[2], 0, 0, 'WITHSCORES')
 local s = redis.call('HMGET', KEYS[8], 'rate', 'dev')
 local open = (ARGV[8] == 'let-all' or ARGV[8] == 'sold-out') and '1' or '0'
 redis.call('HSET', KEYS[14], 'at', ARGV[2], 'head', head[2] or '', 'tail', redis.call('GET', KEYS[1]) or '0',
-  'waiting', tostring(waiting - n), 'rate', s[1] or '', 'dev', s[2] or '', 'eff', ARGV[7], 'reason', ARGV[9], 'open', open)
+  'waiting', tostring(waiting - n), 'rate', s[1] or '', 'dev', s[2] or '', 'eff', ARGV[7], 'reason', ARGV[9], 'open', open,
+  'free', ARGV[13], 'held', ARGV[14], 'ob', ARGV[15], 'dr', ARGV[16], 'ttl', ARGV[3], 'wttl', ARGV[17])
 redis.call('PEXPIRE', KEYS[14], 60000)
 return {tostring(n), tostring(waiting - n), tostring(active + n)}
 `

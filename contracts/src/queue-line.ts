@@ -82,10 +82,15 @@ export interface LineSummary {
   reason: WaitReason | null
   /** The step let everyone in, or the concert sold out: a poll needs the line itself. */
   open: boolean
+  /** Seats neither sold nor held, and seats held; null before booking was asked. */
+  free: number | null
+  held: number | null
+  /** The queue service's settings that fans' answers depend on, so every gateway gives the same ones. */
+  settings: { overbook: number; fallbackRate: number; activeTtlMs: number; waitingTokenTtlMs: number } | null
 }
 
 /** The hash fields, in the order the admission step writes them. */
-export const LINE_SUMMARY_FIELDS = ['at', 'head', 'tail', 'waiting', 'rate', 'dev', 'eff', 'reason', 'open'] as const
+export const LINE_SUMMARY_FIELDS = ['at', 'head', 'tail', 'waiting', 'rate', 'dev', 'eff', 'reason', 'open', 'free', 'held', 'ob', 'dr', 'ttl', 'wttl'] as const
 
 const REASONS: ReadonlySet<string> = new Set<WaitReason>(['ALL_SEATS_HELD', 'PAUSED', 'NOT_OPEN_YET'])
 
@@ -97,7 +102,7 @@ function numberOrNull(value: string | null | undefined): number | null {
 
 /** Values as HMGET returns them for LINE_SUMMARY_FIELDS; null when the step never wrote one. */
 export function parseLineSummary(values: readonly (string | null)[]): LineSummary | null {
-  const [at, head, tail, waiting, rate, dev, eff, reason, open] = values
+  const [at, head, tail, waiting, rate, dev, eff, reason, open, free, held, ob, dr, ttl, wttl] = values
   const atMs = numberOrNull(at)
   const tailSeq = numberOrNull(tail)
   const count = numberOrNull(waiting)
@@ -110,5 +115,13 @@ export function parseLineSummary(values: readonly (string | null)[]): LineSummar
     rates: { measuredRate: numberOrNull(rate), deviation: numberOrNull(dev), effectiveRate: numberOrNull(eff) },
     reason: reason && REASONS.has(reason) ? (reason as WaitReason) : null,
     open: open === '1',
+    free: numberOrNull(free),
+    held: numberOrNull(held),
+    settings: settingsOf(numberOrNull(ob), numberOrNull(dr), numberOrNull(ttl), numberOrNull(wttl)),
   }
+}
+
+function settingsOf(overbook: number | null, fallbackRate: number | null, activeTtlMs: number | null, waitingTokenTtlS: number | null): LineSummary['settings'] {
+  if (overbook === null || fallbackRate === null || activeTtlMs === null || waitingTokenTtlS === null) return null
+  return { overbook, fallbackRate, activeTtlMs, waitingTokenTtlMs: waitingTokenTtlS * 1000 }
 }

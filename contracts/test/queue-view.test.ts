@@ -1,18 +1,102 @@
+import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
-import { retryAfterWhileHeld } from '../../src/domain/waiting-estimates.js'
+import type { LineInfo } from '../src/line-commands.js'
+import { MAX_RETRY_S } from '../src/queue-line.js'
+import { placesInReach, retryAfterWhileHeld, viewOfPlace, waitingView } from '../src/queue-view.js'
+
+const NOW = Date.UTC(2026, 11, 7, 20)
+const settings = { fallbackRate: 50, overbook: 1.5, waitingTokenTtlMs: 86_400_000 }
+const line = (over: Partial<LineInfo> = {}): LineInfo => ({
+  measuredRate: 50,
+  deviation: 5,
+  effectiveRate: 50,
+  rate: null,
+  reason: null,
+  seatsOnHold: null,
+  nextReleaseAt: null,
+  releaseForPosition: null,
+  free: 1_000,
+  held: 0,
+  ...over,
+})
 
 describe('retryAfterWhileHeld', () => {
-  const held = { estimatedWaitSeconds: 8, seatsOnHold: 4, overbook: 1.5, secondsToRelease: 200 }
+  it('when the hold that could free the seat ends later, then the fan comes back just after it, never past the longest hint', () => {
+    expect(retryAfterWhileHeld({ estimatedWaitSeconds: 8, secondsToRelease: 20 })).toBe(22)
+    expect(retryAfterWhileHeld({ estimatedWaitSeconds: 8, secondsToRelease: 0 })).toBe(2)
+    expect(retryAfterWhileHeld({ estimatedWaitSeconds: 8, secondsToRelease: 200 })).toBe(MAX_RETRY_S)
+  })
+})
 
-  it('when the fan is within reach of the held seats, then not before the hold that could free their seat has ended (plus the release lag)', () => {
-    expect(retryAfterWhileHeld({ ...held, position: 6 })).toBe(202)
-    expect(retryAfterWhileHeld({ ...held, position: 6, secondsToRelease: 0 })).toBe(2)
+describe('placesInReach', () => {
+  it('is the free and held seats times the overbook, and unknown until the line knows its seats', () => {
+    expect(placesInReach({ free: 10, held: 4 }, 1.5)).toBe(21)
+    expect(placesInReach({ free: 0, held: 0 }, 1.5)).toBe(0)
+    expect(placesInReach({ free: null, held: 3 }, 1.5)).toBeNull()
+  })
+})
+
+describe('waitingView', () => {
+  it('when the fan is beyond what the seats left can reach, then says OUT_OF_REACH with the seats left and the longest hint', () => {
+    const view = waitingView(2_000, line({ free: 900, held: 100 }), settings, NOW)
+    expect(view).toMatchObject({ reason: 'OUT_OF_REACH', seatsLeft: 1_000, retryAfterSeconds: MAX_RETRY_S, position: 2_000 })
   })
 
-  it('when the fan is behind every held seat, then after the last hold and time for the fans ahead to buy, spread by position', () => {
-    expect(retryAfterWhileHeld({ ...held, position: 7 })).toBe(200 + 10)
-    expect(retryAfterWhileHeld({ ...held, position: 20_006 })).toBe(200 + 10 + 20)
-    expect(retryAfterWhileHeld({ ...held, position: 5_000_000 })).toBe(200 + 10 + 120)
-    expect(retryAfterWhileHeld({ ...held, position: 7, estimatedWaitSeconds: 10_000 })).toBe(210)
+  it('when the fan is within reach, then gives the usual estimate and hint', () => {
+    const view = waitingView(1_500, line({ free: 900, held: 100 }), settings, NOW)
+    expect(view.reason).toBeUndefined()
+    expect(view.retryAfterSeconds).toBe(8)
+  })
+
+  it('when every seat is held, then only fans within reach of the holds are brought back when a hold ends', () => {
+    const held = line({ free: 0, held: 4, reason: 'ALL_SEATS_HELD', seatsOnHold: 4, nextReleaseAt: NOW + 20_000, releaseForPosition: NOW + 30_000 })
+    expect(waitingView(6, held, settings, NOW)).toMatchObject({ reason: 'ALL_SEATS_HELD', retryAfterSeconds: 32, seatsOnHold: 4 })
+    expect(waitingView(7, held, settings, NOW)).toMatchObject({ reason: 'OUT_OF_REACH', seatsLeft: 4, retryAfterSeconds: MAX_RETRY_S })
+  })
+
+  it('when the line is paused or not open yet, then says so, whatever the reach', () => {
+    expect(waitingView(5_000, line({ free: 10, reason: 'PAUSED' }), settings, NOW).reason).toBe('PAUSED')
+    expect(waitingView(5_000, line({ free: 10, reason: 'NOT_OPEN_YET' }), settings, NOW).reason).toBe('NOT_OPEN_YET')
+  })
+
+  it('never tells a waiting fan to come back later than the longest hint, so a sell-out reaches everyone within it', () => {
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 1, max: 1_000_000 }),
+        fc.record({
+          free: fc.option(fc.integer({ min: 0, max: 50_000 })),
+          held: fc.option(fc.integer({ min: 0, max: 50_000 })),
+          measuredRate: fc.option(fc.double({ min: 0, max: 5_000, noNaN: true })),
+          reason: fc.constantFrom(null, 'ALL_SEATS_HELD' as const, 'PAUSED' as const, 'NOT_OPEN_YET' as const),
+          seatsOnHold: fc.option(fc.integer({ min: 0, max: 50_000 })),
+          nextReleaseAt: fc.option(fc.integer({ min: NOW - 60_000, max: NOW + 3_600_000 })),
+        }),
+        (position, over) => {
+          const view = waitingView(position, line(over), settings, NOW)
+          expect(view.retryAfterSeconds).toBeGreaterThanOrEqual(1)
+          expect(view.retryAfterSeconds).toBeLessThanOrEqual(MAX_RETRY_S)
+        },
+      ),
+    )
+  })
+})
+
+describe('viewOfPlace', () => {
+  const who = { concertId: 'c1', userId: 'u1' }
+
+  it('gives a waiting place a WAITING token that lives as long as the settings say', () => {
+    const { view, claims } = viewOfPlace({ status: 'WAITING', seq: 7, joinedAt: NOW, position: 3, line: line(), created: true }, who, settings, NOW)
+    expect(view.status).toBe('WAITING')
+    expect(claims).toEqual({ ...who, status: 'WAITING', seq: 7, issuedAt: NOW / 1000, expiresAt: NOW / 1000 + 86_400 })
+  })
+
+  it('gives an ACTIVE place a token that ends with the admission, and an ended place none', () => {
+    const { view, claims } = viewOfPlace({ status: 'ACTIVE', seq: 7, joinedAt: NOW, activeUntil: NOW + 600_000, line: line(), created: false }, who, settings, NOW)
+    expect(view).toMatchObject({ status: 'ACTIVE', activeUntil: new Date(NOW + 600_000).toISOString() })
+    expect(claims?.expiresAt).toBe(NOW / 1000 + 600)
+    expect(viewOfPlace({ status: 'SOLD_OUT' }, who, settings, NOW)).toEqual({
+      view: { status: 'SOLD_OUT', position: 0, estimatedWaitSeconds: 0, estimatedWaitRangeSeconds: [0, 0] },
+      claims: null,
+    })
   })
 })

@@ -5,6 +5,7 @@ import { problemDetails, serverOptions } from '@tickets/shared/http'
 import { metricsPlugin } from '@tickets/shared/metrics'
 import { stopBeforeClose } from '@tickets/shared/background'
 import { createRedisGuard, pingRedis, redisPlugin } from '@tickets/shared/redis'
+import { fanMoves } from '@tickets/contracts/line-commands'
 import { queueWaitingSeenKey } from '@tickets/contracts/queue-line'
 import { queueActivityKey } from '@tickets/contracts/queue-token'
 import { pressurePlugin } from '@tickets/shared/pressure'
@@ -21,7 +22,7 @@ import rateLimits from './plugins/rate-limits.js'
 import securityHeaders from './plugins/security-headers.js'
 import shedding from './plugins/shedding.js'
 import { proxyRoutes, routeMatching, type Gate } from './routes/proxy.js'
-import { waitingPollAnswer } from './routes/waiting-poll-answer.js'
+import { waitingRoomAnswers } from './routes/waiting-room.js'
 import { PUBLIC_ROUTES, type ServiceName } from './domain/route-table.js'
 
 export interface BuildOptions {
@@ -136,7 +137,16 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
     switches,
     gates: [waitingRoom, ...(options.gates ?? [])],
     localAnswers:
-      config.LINE_SUMMARY_MAX_AGE_MS > 0 ? { 'waiting-poll': waitingPollAnswer({ secret: config.AUTH_JWT_SECRET, summaries, sightings: waitingSeen, registry: app.metrics }) } : {},
+      config.LINE_SUMMARY_MAX_AGE_MS > 0
+        ? waitingRoomAnswers({
+            secret: config.AUTH_JWT_SECRET,
+            summaries,
+            sightings: waitingSeen,
+            moves: fanMoves(app.redis),
+            guard: createRedisGuard(app.redis, { timeoutMs: config.QUEUE_REDIS_TIMEOUT_MS, pauseOn: 'silence' }),
+            registry: app.metrics,
+          })
+        : {},
   })
   return app
 }

@@ -20,10 +20,12 @@ export const ConfigSchema = Type.Object({
   /** How often the summaries of the lines fans poll are read from Redis (one pipeline for every such concert). */
   LINE_SUMMARY_REFRESH_MS: Type.Integer({ minimum: 50, maximum: 5_000, default: 250 }),
   /**
-   * A line summary no admission step changed for this long is not used: polls go to the queue service.
-   * Above ADMISSION_TICK_MS of the queue service; 0 sends every poll to the queue service.
+   * A line summary no admission step changed for this long is not used: joins, polls and leaves go to
+   * the queue service. Above ADMISSION_TICK_MS of the queue service; 0 sends every one to it.
    */
   LINE_SUMMARY_MAX_AGE_MS: Type.Integer({ minimum: 0, default: 3_000 }),
+  /** How long a join, poll or leave answered here may wait for the line's script before a 503 (as the queue service's). */
+  QUEUE_REDIS_TIMEOUT_MS: Type.Integer({ minimum: 10, default: 150 }),
   UPSTREAM_TIMEOUT_MS: Type.Integer({ minimum: 100, default: 10_000 }),
   /** How long an instance that just failed (refused, reset, timed out) is skipped. */
   UPSTREAM_EJECT_MS: Type.Integer({ minimum: 0, default: 2_000 }),

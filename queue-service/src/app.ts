@@ -88,8 +88,8 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
       activeIdleMs: config.ACTIVE_IDLE_SECONDS * 1000,
       tickMs: config.ADMISSION_TICK_MS,
       overbook: config.ADMISSION_OVERBOOK,
+      waitingTokenTtlMs: config.WAITING_TOKEN_TTL_SECONDS * 1000,
     },
-    waitingTokenTtlMs: config.WAITING_TOKEN_TTL_SECONDS * 1000,
   })
   app.decorate('queue', queue)
   app.decorate('queueInventory', inventory)

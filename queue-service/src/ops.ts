@@ -1,5 +1,5 @@
 import type { Redis } from 'ioredis'
-import { CONCERTS_KEY, lineKeys } from './adapters/keys.js'
+import { CONCERTS_KEY, lineKeys } from '@tickets/contracts/line-keys'
 import type { EmergencyMode } from './domain/ports.js'
 
 /**

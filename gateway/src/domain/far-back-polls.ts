@@ -1,25 +1,18 @@
-import { estimateWait, retryAfterSeconds, type LineSummary, type WaitReason } from '@tickets/contracts/queue-line'
+import type { LineInfo } from '@tickets/contracts/line-commands'
+import type { LineSummary } from '@tickets/contracts/queue-line'
+import { waitingView, type WaitingView } from '@tickets/contracts/queue-view'
 
 /**
  * Most polls on opening day come from fans far back in line, and their answer is the same few
  * numbers for everyone: the gateway gives it from the summary the queue's last admission step left,
- * without a hop to the queue service. Near the front, when the line does not move for reasons only
- * the line knows (every seat held, everyone let in, sold out), or when the summary is old, the queue
- * service answers as before.
+ * without a Redis call. Near the front, when the line does not move for reasons only the line knows
+ * (every seat held, everyone let in, sold out), or when the summary is old, the line answers.
  */
 
 /** Fans within this many seconds of admissions at the allowed rate ask the queue service itself. */
 export const NEAR_SECONDS = 10
 /** ...and never fewer places than this: the summary is up to a few steps old. */
 export const MIN_NEAR_PLACES = 100
-
-export interface FarBackAnswer {
-  position: number
-  estimatedWaitSeconds: number
-  estimatedWaitRangeSeconds: [number, number]
-  reason?: WaitReason
-  retryAfterSeconds: number
-}
 
 /**
  * Where the fan with arrival number `seq` stands: the summary knows how many wait between the
@@ -34,20 +27,19 @@ export function estimatedPosition(seq: number, line: Pick<LineSummary, 'head' | 
   return Math.min(line.waiting, Math.max(1, 1 + Math.round(share * (line.waiting - 1))))
 }
 
-/** The answer to a WAITING poll far back in line, or null when the queue service must answer it. */
-export function answerFarBack(seq: number, line: LineSummary): FarBackAnswer | null {
-  if (line.open || line.reason === 'ALL_SEATS_HELD') return null
+/**
+ * The answer to a WAITING poll far back in line, or null when the line itself must answer it. A fan
+ * beyond what the seats left can reach is told so from the summary, wherever the line stands.
+ */
+export function answerFarBack(seq: number, line: LineSummary, now: number): WaitingView | null {
+  if (line.open || !line.settings) return null
   const position = estimatedPosition(seq, line)
   if (position === null) return null
   const allowed = line.rates.effectiveRate ?? 0
+  const info: LineInfo = { ...line.rates, rate: null, reason: line.reason, seatsOnHold: null, nextReleaseAt: null, releaseForPosition: null, free: line.free, held: line.held }
+  const view = waitingView(position, info, { ...line.settings, fallbackRate: allowed }, now)
+  if (view.reason === 'OUT_OF_REACH') return view
+  if (line.reason === 'ALL_SEATS_HELD') return null
   if (position <= Math.max(MIN_NEAR_PLACES, Math.ceil(allowed * NEAR_SECONDS))) return null
-  const estimate = estimateWait(position, line.rates, allowed)
-  const answer: FarBackAnswer = {
-    position,
-    estimatedWaitSeconds: estimate.seconds,
-    estimatedWaitRangeSeconds: estimate.range,
-    retryAfterSeconds: retryAfterSeconds(estimate.seconds),
-  }
-  if (line.reason) answer.reason = line.reason
-  return answer
+  return view
 }

@@ -27,8 +27,8 @@ export interface PublicRoute {
   retryable: boolean
   /** A non-core feature operators can switch off at run time. */
   feature?: 'ranking'
-  /** A request the gateway may answer itself, without the service: `waiting-poll`, a poll far back in line. */
-  gatewayAnswers?: 'waiting-poll'
+  /** A waiting-room move the gateway may answer itself, on the line's own scripts, without the service. */
+  gatewayAnswers?: 'join' | 'poll' | 'leave'
 }
 
 const route = (r: Omit<PublicRoute, 'queue' | 'idempotent' | 'shed' | 'retryable'> & Partial<PublicRoute>): PublicRoute => ({
@@ -40,9 +40,9 @@ const route = (r: Omit<PublicRoute, 'queue' | 'idempotent' | 'shed' | 'retryable
 })
 
 export const PUBLIC_ROUTES: readonly PublicRoute[] = [
-  route({ method: 'POST', path: '/api/queue/token', service: 'queue', access: 'user', rateLimit: 'token', shed: 'join' }),
-  route({ method: 'GET', path: '/api/queue/token', service: 'queue', access: 'user', gatewayAnswers: 'waiting-poll' }),
-  route({ method: 'DELETE', path: '/api/queue/token', service: 'queue', access: 'user' }),
+  route({ method: 'POST', path: '/api/queue/token', service: 'queue', access: 'user', rateLimit: 'token', shed: 'join', gatewayAnswers: 'join' }),
+  route({ method: 'GET', path: '/api/queue/token', service: 'queue', access: 'user', gatewayAnswers: 'poll' }),
+  route({ method: 'DELETE', path: '/api/queue/token', service: 'queue', access: 'user', gatewayAnswers: 'leave' }),
 
   route({ method: 'GET', path: '/api/concerts', service: 'booking', access: 'public' }),
   route({ method: 'GET', path: '/api/concerts/ranking', service: 'booking', access: 'public', feature: 'ranking' }),

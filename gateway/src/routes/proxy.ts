@@ -7,7 +7,7 @@ import fp from 'fastify-plugin'
 import { Counter } from 'prom-client'
 import type { SwitchBoard } from '../adapters/redis-switches.js'
 import type { UpstreamPool } from '../domain/upstream-pool.js'
-import type { LocalAnswer } from './waiting-poll-answer.js'
+import type { LocalAnswer } from './waiting-room.js'
 import { createRouteMatcher, prefixesOf, type PublicRoute, type RouteMatch, type ServiceName } from '../domain/route-table.js'
 
 declare module 'fastify' {

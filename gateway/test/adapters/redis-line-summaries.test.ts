@@ -13,7 +13,24 @@ afterAll(async () => {
   redis.disconnect()
 })
 
-const step = (at: number) => redis.hset(queueLineSummaryKey('c1'), { at, head: 11, tail: 40, waiting: 20, rate: '2.5', dev: '', eff: '5', reason: 'PAUSED', open: '0' })
+const step = (at: number) =>
+  redis.hset(queueLineSummaryKey('c1'), {
+    at,
+    head: 11,
+    tail: 40,
+    waiting: 20,
+    rate: '2.5',
+    dev: '',
+    eff: '5',
+    reason: 'PAUSED',
+    open: '0',
+    free: '7',
+    held: '3',
+    ob: '1.5',
+    dr: '50',
+    ttl: '600000',
+    wttl: '86400',
+  })
 
 describe('createRedisLineSummaries', () => {
   it('when steps keep changing the summary, then it is current; once they stop for longer than the bound, it is not used', async () => {
@@ -32,6 +49,9 @@ describe('createRedisLineSummaries', () => {
       rates: { measuredRate: 2.5, deviation: null, effectiveRate: 5 },
       reason: 'PAUSED',
       open: false,
+      free: 7,
+      held: 3,
+      settings: { overbook: 1.5, fallbackRate: 50, activeTtlMs: 600_000, waitingTokenTtlMs: 86_400_000 },
     })
     await new Promise((r) => setTimeout(r, 400))
     await summaries.refresh()

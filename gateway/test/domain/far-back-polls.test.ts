@@ -10,8 +10,12 @@ const line = (over: Partial<LineSummary> = {}): LineSummary => ({
   rates: { measuredRate: 50, deviation: 0, effectiveRate: 50 },
   reason: null,
   open: false,
+  free: null,
+  held: null,
+  settings: { overbook: 1.5, fallbackRate: 50, activeTtlMs: 600_000, waitingTokenTtlMs: 86_400_000 },
   ...over,
 })
+const NOW = Date.UTC(2026, 11, 7, 20)
 
 describe('estimatedPosition', () => {
   it('when fans left the line, then the departures are spread evenly between the first and the last arrival still counted', () => {
@@ -30,21 +34,37 @@ describe('estimatedPosition', () => {
 
 describe('answerFarBack', () => {
   it('when the fan is far back, then the answer is the estimate the queue service would give for that place, and the hint a quarter of it', () => {
-    expect(answerFarBack(11_000, line())).toEqual({ position: 5_000, estimatedWaitSeconds: 100, estimatedWaitRangeSeconds: [100, 100], retryAfterSeconds: 25 })
-    expect(answerFarBack(21_000, line({ reason: 'PAUSED', rates: { measuredRate: 0, deviation: 0, effectiveRate: 0 } }))).toMatchObject({ reason: 'PAUSED', retryAfterSeconds: 60 })
+    expect(answerFarBack(11_000, line(), NOW)).toEqual({
+      status: 'WAITING',
+      position: 5_000,
+      estimatedWaitSeconds: 100,
+      estimatedWaitRangeSeconds: [100, 100],
+      retryAfterSeconds: 25,
+    })
+    expect(answerFarBack(21_000, line({ reason: 'PAUSED', rates: { measuredRate: 0, deviation: 0, effectiveRate: 0 } }), NOW)).toMatchObject({
+      reason: 'PAUSED',
+      retryAfterSeconds: 60,
+    })
   })
 
   it('when the fan is within ten seconds of admissions (and never fewer than the minimum places), then the queue service answers', () => {
     // 50 a second: the front 500 places ask the queue service.
-    expect(answerFarBack(1_001 + 2 * 499, line())).toBeNull()
-    expect(answerFarBack(1_001 + 2 * 501, line())).not.toBeNull()
+    expect(answerFarBack(1_001 + 2 * 499, line(), NOW)).toBeNull()
+    expect(answerFarBack(1_001 + 2 * 501, line(), NOW)).not.toBeNull()
     const slow = line({ rates: { measuredRate: 1, deviation: 0, effectiveRate: 1 } })
-    expect(answerFarBack(1_001 + 2 * (MIN_NEAR_PLACES - 1), slow)).toBeNull()
-    expect(answerFarBack(1_001 + 2 * (MIN_NEAR_PLACES + 1), slow)).not.toBeNull()
+    expect(answerFarBack(1_001 + 2 * (MIN_NEAR_PLACES - 1), slow, NOW)).toBeNull()
+    expect(answerFarBack(1_001 + 2 * (MIN_NEAR_PLACES + 1), slow, NOW)).not.toBeNull()
   })
 
   it('when every seat is held, or the line lets everyone in or sold out, then only the line can say, and the queue service answers', () => {
-    expect(answerFarBack(21_000, line({ reason: 'ALL_SEATS_HELD' }))).toBeNull()
-    expect(answerFarBack(21_000, line({ open: true }))).toBeNull()
+    expect(answerFarBack(21_000, line({ reason: 'ALL_SEATS_HELD' }), NOW)).toBeNull()
+    expect(answerFarBack(21_000, line({ open: true }), NOW)).toBeNull()
+    expect(answerFarBack(21_000, line({ settings: null }), NOW)).toBeNull()
+  })
+
+  it('when the fan is beyond what the seats left can reach, then says so from the summary, even while every seat is held', () => {
+    const few = line({ free: 0, held: 100, reason: 'ALL_SEATS_HELD' })
+    expect(answerFarBack(21_000, few, NOW)).toMatchObject({ reason: 'OUT_OF_REACH', seatsLeft: 100, retryAfterSeconds: 60 })
+    expect(answerFarBack(1_001 + 2 * 100, few, NOW)).toBeNull()
   })
 })

@@ -1,40 +1,9 @@
 import { AppError } from '@tickets/contracts/errors'
 import { createRedisGuard } from '@tickets/shared/redis'
 import type { Redis } from 'ioredis'
-import type { WaitReason } from '../domain/admission.js'
-import type { ConcertSettings, InventoryStore, LineInfo, LineStore, Place, StepState } from '../domain/ports.js'
-import { CONCERTS_KEY, lineKeys } from './keys.js'
-import { END_ACTIVE_ONCE, INVENTORY_ENDED, INVENTORY_HELD, INVENTORY_SNAPSHOT, JOIN, LEAVE, POLL, SET_SOLD_OUT, STEP_ADMIT, STEP_PREPARE } from './line-scripts.js'
-
-type Reply = string[]
-type Args = (string | number)[]
-interface LineCommands {
-  queueJoin(...args: Args): Promise<Reply>
-  queuePoll(...args: Args): Promise<Reply>
-  queueLeave(...args: Args): Promise<string>
-  queueEndActiveOnce(...args: Args): Promise<string>
-  queueStepPrepare(...args: Args): Promise<Reply>
-  queueStepAdmit(...args: Args): Promise<Reply>
-  queueSetSoldOut(...args: Args): Promise<number>
-  queueInventoryHeld(...args: Args): Promise<string>
-  queueInventoryEnded(...args: Args): Promise<string>
-  queueInventorySnapshot(...args: Args): Promise<number>
-}
-
-const LINE_KEYS = 13
-const INVENTORY_KEYS = 7
-const SCRIPTS: Record<keyof LineCommands, { numberOfKeys: number; lua: string }> = {
-  queueJoin: { numberOfKeys: LINE_KEYS, lua: JOIN },
-  queuePoll: { numberOfKeys: LINE_KEYS, lua: POLL },
-  queueLeave: { numberOfKeys: LINE_KEYS + 1, lua: LEAVE },
-  queueEndActiveOnce: { numberOfKeys: LINE_KEYS + 2, lua: END_ACTIVE_ONCE },
-  queueStepPrepare: { numberOfKeys: LINE_KEYS, lua: STEP_PREPARE },
-  queueStepAdmit: { numberOfKeys: LINE_KEYS + 1, lua: STEP_ADMIT },
-  queueSetSoldOut: { numberOfKeys: 1, lua: SET_SOLD_OUT },
-  queueInventoryHeld: { numberOfKeys: INVENTORY_KEYS, lua: INVENTORY_HELD },
-  queueInventoryEnded: { numberOfKeys: INVENTORY_KEYS, lua: INVENTORY_ENDED },
-  queueInventorySnapshot: { numberOfKeys: INVENTORY_KEYS, lua: INVENTORY_SNAPSHOT },
-}
+import { fanMoves, lineCommandsOf, lineScriptKeys as base } from '@tickets/contracts/line-commands'
+import { CONCERTS_KEY, lineKeys } from '@tickets/contracts/line-keys'
+import type { ConcertSettings, InventoryStore, LineStore, StepState } from '../domain/ports.js'
 
 const RETRY_AFTER_S = '2'
 const EVENT_DEDUP_MS = 7 * 24 * 3_600_000
@@ -44,11 +13,6 @@ const ENDED_MEMORY_MS = 24 * 3_600_000
 export const STEP_BATCH_LIMIT = 5_000
 const REGISTER_EVERY_MS = 30_000
 const ENDED_SET: Record<'CONFIRMED' | 'RELEASED' | 'REFUNDED', number> = { CONFIRMED: 5, RELEASED: 6, REFUNDED: 7 }
-
-function base(concertId: string) {
-  const k = lineKeys(concertId)
-  return [k.seq, k.waiting, k.seen, k.users, k.active, k.settings, k.soldOut, k.stats, k.seenActive, k.inventory, k.holds, k.holders, k.userHolds]
-}
 
 function inventoryKeys(concertId: string) {
   const k = lineKeys(concertId)
@@ -61,27 +25,7 @@ function num(value: string | undefined): number | null {
   return Number.isFinite(n) ? n : null
 }
 
-const REASONS: readonly WaitReason[] = ['ALL_SEATS_HELD', 'PAUSED', 'NOT_OPEN_YET']
-
-function placeOf(reply: Reply): Place {
-  const [status, seq, joinedAt, activeUntil, position, measured, dev, eff, rate, reason, onHold, nextRelease, created, releaseFor] = reply
-  if (status === 'SOLD_OUT') return { status: 'SOLD_OUT' }
-  if (status !== 'ACTIVE' && status !== 'WAITING') return { status: 'EXPIRED' }
-  const line: LineInfo = {
-    measuredRate: num(measured),
-    deviation: num(dev),
-    effectiveRate: num(eff),
-    rate: num(rate),
-    reason: REASONS.find((r) => r === reason) ?? null,
-    seatsOnHold: num(onHold),
-    nextReleaseAt: num(nextRelease),
-    releaseForPosition: num(releaseFor),
-  }
-  const common = { seq: Number(seq), joinedAt: Number(joinedAt), line, created: created === '1' }
-  return status === 'ACTIVE' ? { status, ...common, activeUntil: Number(activeUntil) } : { status, ...common, position: Number(position) }
-}
-
-function stepStateOf(reply: Reply): StepState | null {
+function stepStateOf(reply: string[]): StepState | null {
   if (reply[0] !== '1') return null
   const [, expired, droppedOut, idleReleased, waiting, active, holding, rate, cap, paused, mode, soldOut, carry, known, total, sold, opensAt, syncedAt, onHold, nextRelease] = reply
   const settings: ConcertSettings = { paused: paused === '1' }
@@ -112,10 +56,8 @@ function stepStateOf(reply: Reply): StepState | null {
  * next call after Redis returns simply works.
  */
 export function createRedisLineStore(redis: Redis, opts: { timeoutMs: number }): LineStore & InventoryStore {
-  for (const [name, def] of Object.entries(SCRIPTS)) {
-    if (!(name in redis)) redis.defineCommand(name, def)
-  }
-  const cmd = redis as unknown as LineCommands
+  const cmd = lineCommandsOf(redis)
+  const fans = fanMoves(redis)
   const registered = new Map<string, number>()
   // A new connection may be to a Redis that lost its data (killed, restarted empty): the lines must
   // be registered again by the next join, or nobody is admitted until the memo runs out (drill 3.3.1).
@@ -134,18 +76,9 @@ export function createRedisLineStore(redis: Redis, opts: { timeoutMs: number }):
   }
 
   return {
-    async join({ concertId, userId, now, activeTtlMs, overbook }) {
-      return placeOf(await guarded('join', () => cmd.queueJoin(...base(concertId), userId, now, activeTtlMs, overbook)))
-    },
-
-    async poll({ concertId, userId, seq, now, overbook }) {
-      return placeOf(await guarded('poll', () => cmd.queuePoll(...base(concertId), userId, seq, now, overbook)))
-    },
-
-    async leave({ concertId, userId, seq, now, activeTtlMs }) {
-      const keys = [...base(concertId), lineKeys(concertId).revoked(userId)]
-      return (await guarded('leave', () => cmd.queueLeave(...keys, userId, seq, now, activeTtlMs))) as 'LEFT' | 'ENDED' | 'NONE'
-    },
+    join: (move) => guarded('join', () => fans.join(move)),
+    poll: (move) => guarded('poll', () => fans.poll(move)),
+    leave: (move) => guarded('leave', () => fans.leave(move)),
 
     async endActiveOnce({ concertId, userId, eventId, now, activeTtlMs }) {
       const k = lineKeys(concertId)
@@ -174,6 +107,11 @@ export function createRedisLineStore(redis: Redis, opts: { timeoutMs: number }):
         held ? inventory.onHold : '',
         held && inventory.nextReleaseAt !== null ? inventory.nextReleaseAt : '',
         health,
+        inventory ? inventory.free : '',
+        inventory ? inventory.onHold : '',
+        defaults.overbook,
+        defaults.ratePerSecond,
+        Math.floor(defaults.waitingTokenTtlMs / 1000),
       ]
       const [admitted, waiting, active] = (await guarded('step', () => cmd.queueStepAdmit(...base(concertId), lineKeys(concertId).summary, ...args))).map(Number)
       return { admitted: admitted!, waiting: waiting!, active: active! }

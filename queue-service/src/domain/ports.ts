@@ -1,5 +1,6 @@
 /** What the waiting room needs from the outside world. Adapters implement these; app.ts wires them. */
-import type { AdmissionDecision, AdmissionLimit, InventoryView, WaitReason } from './admission.js'
+import type { Place } from '@tickets/contracts/line-commands'
+import type { AdmissionDecision, AdmissionLimit, InventoryView } from './admission.js'
 
 export interface Clock {
   now(): number
@@ -19,30 +20,11 @@ export interface LineDefaults {
   tickMs: number
   /** Non-holding ACTIVE fans per free seat. */
   overbook: number
+  /** How long a WAITING token is valid (a fan may keep polling with it). */
+  waitingTokenTtlMs: number
 }
 
-/** What the last admission step left for polls to read. */
-export interface LineInfo {
-  /** Admissions per second over recent steps (moving average) and its mean deviation. */
-  measuredRate: number | null
-  deviation: number | null
-  /** The rate the last step allowed (the ceiling times the health factor). */
-  effectiveRate: number | null
-  /** The operator's rate for this concert, if any. */
-  rate: number | null
-  reason: WaitReason | null
-  seatsOnHold: number | null
-  nextReleaseAt: number | null
-  /** While every seat is held: the earliest moment this place could be admitted (the deadline of the hold that would free its seat). */
-  releaseForPosition: number | null
-}
-
-/** A user's place as the line knows it. `seq` is the Redis-side arrival number (FIFO across instances). */
-export type Place =
-  | { status: 'WAITING'; seq: number; joinedAt: number; position: number; line: LineInfo; created: boolean }
-  | { status: 'ACTIVE'; seq: number; joinedAt: number; activeUntil: number; line: LineInfo; created: boolean }
-  | { status: 'SOLD_OUT' }
-  | { status: 'EXPIRED' }
+export type { LineInfo, Place } from '@tickets/contracts/line-commands'
 
 /** The line as the first half of a step found it, after expiring and releasing. */
 export interface StepState {

@@ -1,9 +1,8 @@
 import { AppError } from '@tickets/contracts/errors'
-import { estimateWait, retryAfterSeconds } from '@tickets/contracts/queue-line'
-import { decideAdmission, type WaitReason } from './admission.js'
+import { viewOfPlace, type PlaceView } from '@tickets/contracts/queue-view'
+import { decideAdmission } from './admission.js'
 import type { InventoryKeeper } from './inventory-keeper.js'
 import type { AdmissionHealth, Clock, ConcertDirectory, LineDefaults, LineStore, Place, QueueEvents, TokenIssuer } from './ports.js'
-import { retryAfterWhileHeld } from './waiting-estimates.js'
 
 export interface QueueServiceDeps {
   store: LineStore
@@ -14,83 +13,20 @@ export interface QueueServiceDeps {
   clock: Clock
   events: QueueEvents
   defaults: LineDefaults
-  waitingTokenTtlMs: number
   batchLimit: number
 }
 
-interface Waiting {
-  status: 'WAITING'
-  token: string
-  position: number
-  estimatedWaitSeconds: number
-  estimatedWaitRangeSeconds: [number, number]
-  reason?: WaitReason
-  seatsOnHold?: number
-  nextReleaseAt?: string
-  retryAfterSeconds: number
-}
-
-export type QueueView =
-  | Waiting
-  | { status: 'ACTIVE'; token: string; position: 0; estimatedWaitSeconds: 0; estimatedWaitRangeSeconds: [0, 0]; activeUntil: string; retryAfterSeconds: number }
-  | { status: 'EXPIRED' | 'SOLD_OUT'; position: 0; estimatedWaitSeconds: 0; estimatedWaitRangeSeconds: [0, 0] }
-
-// An ACTIVE fan has nothing to wait for; the hint only spaces out a client that polls anyway.
-const ACTIVE_RETRY_S = 15
+/** A place's view, with the token of a WAITING or ACTIVE place. */
+export type QueueView = PlaceView & { token?: string }
 
 export function createQueueService(deps: QueueServiceDeps) {
   const { store, tokens, concerts, clock, events, defaults } = deps
-
-  function waitingView(place: Extract<Place, { status: 'WAITING' }>, token: string): Waiting {
-    const { line, position } = place
-    const estimate = estimateWait(position, line, line.rate ?? defaults.ratePerSecond)
-    const view: Waiting = { status: 'WAITING', token, position, estimatedWaitSeconds: estimate.seconds, estimatedWaitRangeSeconds: estimate.range, retryAfterSeconds: 0 }
-    if (line.reason) view.reason = line.reason
-    if (line.reason !== 'ALL_SEATS_HELD' || line.seatsOnHold === null) {
-      view.retryAfterSeconds = retryAfterSeconds(estimate.seconds)
-      return view
-    }
-    // Nothing moves before a hold ends: the wait is at least until the one that could free this place's seat.
-    const releaseAt = line.releaseForPosition ?? line.nextReleaseAt
-    const secondsToRelease = releaseAt === null ? 0 : Math.max(0, (releaseAt - clock.now()) / 1000)
-    view.estimatedWaitSeconds = Math.max(estimate.seconds, Math.ceil(secondsToRelease))
-    view.estimatedWaitRangeSeconds = [Math.max(estimate.range[0], Math.ceil(secondsToRelease)), Math.max(estimate.range[1], view.estimatedWaitSeconds)]
-    view.seatsOnHold = line.seatsOnHold
-    if (line.nextReleaseAt !== null) view.nextReleaseAt = new Date(line.nextReleaseAt).toISOString()
-    view.retryAfterSeconds = retryAfterWhileHeld({
-      estimatedWaitSeconds: view.estimatedWaitSeconds,
-      position,
-      seatsOnHold: line.seatsOnHold,
-      overbook: defaults.overbook,
-      secondsToRelease,
-    })
-    return view
-  }
+  const viewSettings = { fallbackRate: defaults.ratePerSecond, overbook: defaults.overbook, waitingTokenTtlMs: defaults.waitingTokenTtlMs }
 
   async function view(concertId: string, userId: string, place: Place): Promise<QueueView> {
-    if (place.status === 'EXPIRED' || place.status === 'SOLD_OUT') return { status: place.status, position: 0, estimatedWaitSeconds: 0, estimatedWaitRangeSeconds: [0, 0] }
-    if (place.status === 'ACTIVE') {
-      const token = await tokens.issue({
-        userId,
-        concertId,
-        status: 'ACTIVE',
-        seq: place.seq,
-        issuedAt: Math.floor(place.joinedAt / 1000),
-        expiresAt: Math.floor(place.activeUntil / 1000),
-      })
-      return {
-        status: 'ACTIVE',
-        token,
-        position: 0,
-        estimatedWaitSeconds: 0,
-        estimatedWaitRangeSeconds: [0, 0],
-        activeUntil: new Date(place.activeUntil).toISOString(),
-        retryAfterSeconds: ACTIVE_RETRY_S,
-      }
-    }
-    const issuedAt = Math.floor(place.joinedAt / 1000)
-    const token = await tokens.issue({ userId, concertId, status: 'WAITING', seq: place.seq, issuedAt, expiresAt: issuedAt + Math.floor(deps.waitingTokenTtlMs / 1000) })
-    return waitingView(place, token)
+    const { view, claims } = viewOfPlace(place, { concertId, userId }, viewSettings, clock.now())
+    if (!claims) return view
+    return { ...view, token: await tokens.issue(claims) }
   }
 
   async function holderOf(token: string | undefined, userId: string) {

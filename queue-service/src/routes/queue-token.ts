@@ -10,8 +10,9 @@ const Id = Type.String({ pattern: '^[A-Za-z0-9_-]{1,64}$' })
 // What a waiting fan is told besides the place: how sure the estimate is, and why the line stands still.
 const WaitDetails = {
   estimatedWaitRangeSeconds: Type.Tuple([Type.Integer({ minimum: 0 }), Type.Integer({ minimum: 0 })]),
-  reason: Type.Optional(Type.Union([Type.Literal('ALL_SEATS_HELD'), Type.Literal('PAUSED'), Type.Literal('NOT_OPEN_YET')])),
+  reason: Type.Optional(Type.Union([Type.Literal('ALL_SEATS_HELD'), Type.Literal('PAUSED'), Type.Literal('NOT_OPEN_YET'), Type.Literal('OUT_OF_REACH')])),
   seatsOnHold: Type.Optional(Type.Integer({ minimum: 0 })),
+  seatsLeft: Type.Optional(Type.Integer({ minimum: 0 })),
   nextReleaseAt: Type.Optional(Type.String({ format: 'date-time' })),
 }
 const Joined = Type.Object({
@@ -66,9 +67,12 @@ export const queueTokenRoutes: FastifyPluginAsyncTypebox<{ queue: QueueService; 
     },
     async (request, reply) => {
       const view = await timed(opts.joinSeconds, () => queue.join(userIdOf(request), request.body.concertId))
-      if (!('token' in view)) throw new Error('a join never ends EXPIRED or SOLD_OUT')
-      const { retryAfterSeconds, ...body } = view
-      return reply.code(201).header('retry-after', String(retryAfterSeconds)).send(body)
+      const { body, retryAfter } = withoutHint(view)
+      if (!body.token || !retryAfter) throw new Error('a join never ends EXPIRED or SOLD_OUT')
+      return reply
+        .code(201)
+        .header('retry-after', retryAfter)
+        .send({ ...body, token: body.token })
     },
   )
 

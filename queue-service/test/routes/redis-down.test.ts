@@ -1,6 +1,6 @@
 import { isolation, startThrowawayRedis } from '@tickets/testkit'
 import { afterAll, describe, expect, it, vi } from 'vitest'
-import { CONCERTS_KEY } from '../../src/adapters/keys.js'
+import { CONCERTS_KEY } from '@tickets/contracts/line-keys'
 import { aConcertId, buildTestApp, join, poll } from '../helpers/build-test-app.js'
 
 const redis = await startThrowawayRedis()

@@ -1,0 +1,132 @@
+import { lineKeys } from './line-keys.js'
+import { END_ACTIVE_ONCE, INVENTORY_ENDED, INVENTORY_HELD, INVENTORY_SNAPSHOT, JOIN, LEAVE, POLL, SET_SOLD_OUT, STEP_ADMIT, STEP_PREPARE } from './line-scripts.js'
+import type { WaitReason } from './queue-line.js'
+
+/**
+ * The line's Lua scripts as commands of a Redis client, and the fan's three moves (join, poll,
+ * leave) with their replies decoded. The queue service and the gateway both call these: one set of
+ * scripts, one decoding. `ScriptHost` is the part of an ioredis client (or Cluster) used here.
+ */
+export interface ScriptHost {
+  defineCommand(name: string, definition: { numberOfKeys: number; lua: string }): void
+}
+
+type Reply = string[]
+type Args = (string | number)[]
+export interface LineCommands {
+  queueJoin(...args: Args): Promise<Reply>
+  queuePoll(...args: Args): Promise<Reply>
+  queueLeave(...args: Args): Promise<string>
+  queueEndActiveOnce(...args: Args): Promise<string>
+  queueStepPrepare(...args: Args): Promise<Reply>
+  queueStepAdmit(...args: Args): Promise<Reply>
+  queueSetSoldOut(...args: Args): Promise<number>
+  queueInventoryHeld(...args: Args): Promise<string>
+  queueInventoryEnded(...args: Args): Promise<string>
+  queueInventorySnapshot(...args: Args): Promise<number>
+}
+
+const LINE_KEYS = 13
+const INVENTORY_KEYS = 7
+const SCRIPTS: Record<keyof LineCommands, { numberOfKeys: number; lua: string }> = {
+  queueJoin: { numberOfKeys: LINE_KEYS, lua: JOIN },
+  queuePoll: { numberOfKeys: LINE_KEYS, lua: POLL },
+  queueLeave: { numberOfKeys: LINE_KEYS + 1, lua: LEAVE },
+  queueEndActiveOnce: { numberOfKeys: LINE_KEYS + 2, lua: END_ACTIVE_ONCE },
+  queueStepPrepare: { numberOfKeys: LINE_KEYS, lua: STEP_PREPARE },
+  queueStepAdmit: { numberOfKeys: LINE_KEYS + 1, lua: STEP_ADMIT },
+  queueSetSoldOut: { numberOfKeys: 1, lua: SET_SOLD_OUT },
+  queueInventoryHeld: { numberOfKeys: INVENTORY_KEYS, lua: INVENTORY_HELD },
+  queueInventoryEnded: { numberOfKeys: INVENTORY_KEYS, lua: INVENTORY_ENDED },
+  queueInventorySnapshot: { numberOfKeys: INVENTORY_KEYS, lua: INVENTORY_SNAPSHOT },
+}
+
+/** Defines every line script on the client (once: a client that has them keeps them). */
+export function lineCommandsOf(redis: ScriptHost): LineCommands {
+  for (const [name, def] of Object.entries(SCRIPTS)) {
+    if (!(name in redis)) redis.defineCommand(name, def)
+  }
+  return redis as unknown as LineCommands
+}
+
+/** KEYS 1..13 of the line scripts, in their order. */
+export function lineScriptKeys(concertId: string): string[] {
+  const k = lineKeys(concertId)
+  return [k.seq, k.waiting, k.seen, k.users, k.active, k.settings, k.soldOut, k.stats, k.seenActive, k.inventory, k.holds, k.holders, k.userHolds]
+}
+
+/** What the last admission step left for polls to read. */
+export interface LineInfo {
+  /** Admissions per second over recent steps (moving average) and its mean deviation. */
+  measuredRate: number | null
+  deviation: number | null
+  /** The rate the last step allowed (the ceiling times the health factor). */
+  effectiveRate: number | null
+  /** The operator's rate for this concert, if any. */
+  rate: number | null
+  reason: WaitReason | null
+  seatsOnHold: number | null
+  nextReleaseAt: number | null
+  /** While every seat is held: the earliest moment this place could be admitted (the deadline of the hold that would free its seat). */
+  releaseForPosition: number | null
+  /** Seats neither sold nor held, and seats held, at the last step; null before booking was asked. */
+  free: number | null
+  held: number | null
+}
+
+/** A user's place as the line knows it. `seq` is the Redis-side arrival number (FIFO across instances). */
+export type Place =
+  | { status: 'WAITING'; seq: number; joinedAt: number; position: number; line: LineInfo; created: boolean }
+  | { status: 'ACTIVE'; seq: number; joinedAt: number; activeUntil: number; line: LineInfo; created: boolean }
+  | { status: 'SOLD_OUT' }
+  | { status: 'EXPIRED' }
+
+function num(value: string | undefined): number | null {
+  if (value === undefined || value === '') return null
+  const n = Number(value)
+  return Number.isFinite(n) ? n : null
+}
+
+const REASONS: readonly WaitReason[] = ['ALL_SEATS_HELD', 'PAUSED', 'NOT_OPEN_YET']
+
+/** Decodes the reply of JOIN and POLL. */
+export function placeOf(reply: Reply): Place {
+  const [status, seq, joinedAt, activeUntil, position, measured, dev, eff, rate, reason, onHold, nextRelease, free, held, created, releaseFor] = reply
+  if (status === 'SOLD_OUT') return { status: 'SOLD_OUT' }
+  if (status !== 'ACTIVE' && status !== 'WAITING') return { status: 'EXPIRED' }
+  const line: LineInfo = {
+    measuredRate: num(measured),
+    deviation: num(dev),
+    effectiveRate: num(eff),
+    rate: num(rate),
+    reason: REASONS.find((r) => r === reason) ?? null,
+    seatsOnHold: num(onHold),
+    nextReleaseAt: num(nextRelease),
+    releaseForPosition: num(releaseFor),
+    free: num(free),
+    held: num(held),
+  }
+  const common = { seq: Number(seq), joinedAt: Number(joinedAt), line, created: created === '1' }
+  return status === 'ACTIVE' ? { status, ...common, activeUntil: Number(activeUntil) } : { status, ...common, position: Number(position) }
+}
+
+export type LeaveOutcome = 'LEFT' | 'ENDED' | 'NONE'
+
+/** A fan's three moves on the line, each one script call. */
+export function fanMoves(redis: ScriptHost) {
+  const cmd = lineCommandsOf(redis)
+  return {
+    async join(a: { concertId: string; userId: string; now: number; activeTtlMs: number; overbook: number }): Promise<Place> {
+      return placeOf(await cmd.queueJoin(...lineScriptKeys(a.concertId), a.userId, a.now, a.activeTtlMs, a.overbook))
+    },
+    async poll(a: { concertId: string; userId: string; seq: number; now: number; overbook: number }): Promise<Place> {
+      return placeOf(await cmd.queuePoll(...lineScriptKeys(a.concertId), a.userId, a.seq, a.now, a.overbook))
+    },
+    async leave(a: { concertId: string; userId: string; seq: number; now: number; activeTtlMs: number }): Promise<LeaveOutcome> {
+      const keys = [...lineScriptKeys(a.concertId), lineKeys(a.concertId).revoked(a.userId)]
+      return (await cmd.queueLeave(...keys, a.userId, a.seq, a.now, a.activeTtlMs)) as LeaveOutcome
+    },
+  }
+}
+
+export type FanMoves = ReturnType<typeof fanMoves>

@@ -1,0 +1,111 @@
+import type { LineInfo, Place } from './line-commands.js'
+import { estimateWait, MAX_RETRY_S, retryAfterSeconds, type WaitReason } from './queue-line.js'
+import type { QueueTokenClaims } from './queue-token.js'
+
+/**
+ * What a fan is told about their place: the one answer the queue service and the gateway both give
+ * to a join or a poll (`docs/api.md`, the waiting room), from a place the line's scripts returned.
+ */
+
+/** Why a fan is not moving forward: the line's reasons, and `OUT_OF_REACH` (more fans ahead than seats could come to). */
+export type FanReason = WaitReason | 'OUT_OF_REACH'
+
+export interface ViewSettings {
+  /** The admission rate assumed where the line measured none yet. */
+  fallbackRate: number
+  /** ACTIVE fans admitted per free seat. */
+  overbook: number
+  waitingTokenTtlMs: number
+}
+
+export interface WaitingView {
+  status: 'WAITING'
+  position: number
+  estimatedWaitSeconds: number
+  estimatedWaitRangeSeconds: [number, number]
+  reason?: FanReason
+  seatsOnHold?: number
+  nextReleaseAt?: string
+  /** With OUT_OF_REACH: the seats neither sold nor out of reach for good (free and held). */
+  seatsLeft?: number
+  retryAfterSeconds: number
+}
+
+export type PlaceView =
+  | WaitingView
+  | { status: 'ACTIVE'; position: 0; estimatedWaitSeconds: 0; estimatedWaitRangeSeconds: [0, 0]; activeUntil: string; retryAfterSeconds: number }
+  | { status: 'EXPIRED' | 'SOLD_OUT'; position: 0; estimatedWaitSeconds: 0; estimatedWaitRangeSeconds: [0, 0] }
+
+// An ACTIVE fan has nothing to wait for; the hint only spaces out a client that polls anyway.
+const ACTIVE_RETRY_S = 15
+// A hold's seat counts as free only after booking's sweeper released it and the next step ran.
+const RELEASE_LAG_S = 2
+
+/**
+ * How many places of the line the seats still on sale can reach: each free or held seat may be
+ * offered to `overbook` fans. Null while the line does not know its seats.
+ */
+export function placesInReach(line: Pick<LineInfo, 'free' | 'held'>, overbook: number): number | null {
+  if (line.free === null || line.held === null) return null
+  return Math.ceil((line.free + line.held) * Math.max(overbook, 1))
+}
+
+/**
+ * The answer to a fan beyond reach: the chance is small, how many seats are left, and the longest
+ * hint, so a line of 100,000 costs at most 1/60 of its length in polls a second; a sell-out still
+ * reaches every fan within that minute.
+ */
+function outOfReach(view: WaitingView, seatsLeft: number): WaitingView {
+  return { ...view, reason: 'OUT_OF_REACH', seatsLeft, retryAfterSeconds: MAX_RETRY_S }
+}
+
+/**
+ * While every unsold seat is on hold, nothing moves before a hold ends: a fan within reach is not
+ * brought back before the hold that could free a seat for them ended, nor later than the usual
+ * longest hint (a sell-out must reach them within it).
+ */
+export function retryAfterWhileHeld(input: { estimatedWaitSeconds: number; secondsToRelease: number }): number {
+  const usual = retryAfterSeconds(input.estimatedWaitSeconds)
+  return Math.min(MAX_RETRY_S, Math.max(usual, Math.ceil(input.secondsToRelease) + RELEASE_LAG_S))
+}
+
+export function waitingView(position: number, line: LineInfo, settings: ViewSettings, now: number): WaitingView {
+  const estimate = estimateWait(position, line, line.rate ?? settings.fallbackRate)
+  const view: WaitingView = {
+    status: 'WAITING',
+    position,
+    estimatedWaitSeconds: estimate.seconds,
+    estimatedWaitRangeSeconds: estimate.range,
+    retryAfterSeconds: retryAfterSeconds(estimate.seconds),
+  }
+  if (line.reason) view.reason = line.reason
+  const reach = placesInReach(line, settings.overbook)
+  if (line.reason !== 'PAUSED' && line.reason !== 'NOT_OPEN_YET' && reach !== null && position > reach) return outOfReach(view, line.free! + line.held!)
+  if (line.reason !== 'ALL_SEATS_HELD' || line.seatsOnHold === null) return view
+  const releaseAt = line.releaseForPosition ?? line.nextReleaseAt
+  const secondsToRelease = releaseAt === null ? 0 : Math.max(0, (releaseAt - now) / 1000)
+  view.estimatedWaitSeconds = Math.max(estimate.seconds, Math.ceil(secondsToRelease))
+  view.estimatedWaitRangeSeconds = [Math.max(estimate.range[0], Math.ceil(secondsToRelease)), Math.max(estimate.range[1], view.estimatedWaitSeconds)]
+  view.seatsOnHold = line.seatsOnHold
+  if (line.nextReleaseAt !== null) view.nextReleaseAt = new Date(line.nextReleaseAt).toISOString()
+  view.retryAfterSeconds = retryAfterWhileHeld({ estimatedWaitSeconds: view.estimatedWaitSeconds, secondsToRelease })
+  return view
+}
+
+const ended = () => ({ position: 0 as const, estimatedWaitSeconds: 0 as const, estimatedWaitRangeSeconds: [0, 0] as [0, 0] })
+
+/** The view of a place, and the claims of the token that goes with it (none for an ended place). */
+export function viewOfPlace(place: Place, who: { concertId: string; userId: string }, settings: ViewSettings, now: number): { view: PlaceView; claims: QueueTokenClaims | null } {
+  if (place.status === 'EXPIRED' || place.status === 'SOLD_OUT') return { view: { status: place.status, ...ended() }, claims: null }
+  const issuedAt = Math.floor(place.joinedAt / 1000)
+  if (place.status === 'ACTIVE') {
+    return {
+      view: { status: 'ACTIVE', ...ended(), activeUntil: new Date(place.activeUntil).toISOString(), retryAfterSeconds: ACTIVE_RETRY_S },
+      claims: { ...who, status: 'ACTIVE', seq: place.seq, issuedAt, expiresAt: Math.floor(place.activeUntil / 1000) },
+    }
+  }
+  return {
+    view: waitingView(place.position, place.line, settings, now),
+    claims: { ...who, status: 'WAITING', seq: place.seq, issuedAt, expiresAt: issuedAt + Math.floor(settings.waitingTokenTtlMs / 1000) },
+  }
+}
