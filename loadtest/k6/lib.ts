@@ -81,8 +81,13 @@ function record(step: Step, res: Res): Res {
   return res
 }
 
-function headers(user: { token: string; ip: string }, extra: Record<string, string> = {}) {
-  return { Authorization: `Bearer ${user.token}`, 'X-Forwarded-For': user.ip, 'Content-Type': 'application/json', ...extra }
+/** A fan's headers. No Content-Type: only a request with a body says what the body is (`withJson`). */
+function headers(user: { token: string; ip: string }, extra: Record<string, string> = {}): Record<string, string> {
+  return { Authorization: `Bearer ${user.token}`, 'X-Forwarded-For': user.ip, ...extra }
+}
+
+function withJson(h: Record<string, string>): Record<string, string> {
+  return { ...h, 'Content-Type': 'application/json' }
 }
 
 function think(s: Scenario) {
@@ -117,7 +122,7 @@ export function newFan() {
 export function waitInLine(s: Scenario, fan: ReturnType<typeof newFan>, maxSeconds = 900): string | null {
   const joined = record(
     'join',
-    politely(() => http.post(`${BASE_URL}/api/queue/token`, JSON.stringify({ concertId: CONCERT_ID }), { headers: headers(fan) })),
+    politely(() => http.post(`${BASE_URL}/api/queue/token`, JSON.stringify({ concertId: CONCERT_ID }), { headers: withJson(headers(fan)) })),
   )
   if (joined.status !== 201 && joined.status !== 200) return null
   const joinedAt = Date.now()
@@ -181,7 +186,7 @@ export function buy(s: Scenario, fan: ReturnType<typeof newFan>, activeToken: st
     const seat = free[Math.floor(Math.random() * free.length)]!
     const held = record(
       'hold',
-      politely(() => http.post(`${BASE_URL}/api/reservations`, JSON.stringify({ scheduleId: schedule.scheduleId, seatNumber: seat.seatNumber }), { headers: h })),
+      politely(() => http.post(`${BASE_URL}/api/reservations`, JSON.stringify({ scheduleId: schedule.scheduleId, seatNumber: seat.seatNumber }), { headers: withJson(h) })),
     )
     if (held.status === 409) continue
     if (held.status !== 201) return false
@@ -194,13 +199,13 @@ export function buy(s: Scenario, fan: ReturnType<typeof newFan>, activeToken: st
       record(
         'charge',
         politely(() =>
-          http.post(`${BASE_URL}/api/points/charge`, JSON.stringify({ amount: price - balance }), { headers: { ...h, 'Idempotency-Key': `charge-${reservationId}` } }),
+          http.post(`${BASE_URL}/api/points/charge`, JSON.stringify({ amount: price - balance }), { headers: withJson({ ...h, 'Idempotency-Key': `charge-${reservationId}` }) }),
         ),
       )
     }
     const paid = record(
       'pay',
-      politely(() => http.post(`${BASE_URL}/api/payments`, JSON.stringify({ reservationId }), { headers: { ...h, 'Idempotency-Key': `pay-${reservationId}` } })),
+      politely(() => http.post(`${BASE_URL}/api/payments`, JSON.stringify({ reservationId }), { headers: withJson({ ...h, 'Idempotency-Key': `pay-${reservationId}` }) })),
     )
     if (paid.status === 201) seatsSold.add(1)
     return paid.status === 201

@@ -110,6 +110,16 @@ describe('the k6 stand-in refuses what k6 refuses', () => {
     expect((await run(`import { sleep } from 'k6/timers-of-my-own'\nexport default function () { sleep(1) }\n`)).violations).toEqual([expect.stringContaining('not a k6 module')])
   })
 
+  it('a request without a body that says Content-Type', async () => {
+    for (const [call, method] of [
+      [`http.del('http://127.0.0.1:1/token', null, { headers: { 'Content-Type': 'application/json' } })`, 'DELETE'],
+      [`http.get('http://127.0.0.1:1/token', { headers: { 'content-type': 'application/json' } })`, 'GET'],
+    ]) {
+      const result = await run(`import http from 'k6/http'\nexport default function () { ${call} }\n`)
+      expect(result.violations).toEqual([`http ${method} http://127.0.0.1:1/token sends a Content-Type header without a body`])
+    }
+  })
+
   it('a request in the init context', async () => {
     const result = await run(`import http from 'k6/http'\nhttp.get('http://127.0.0.1:1/')\nexport default function () {}\n`)
     expect(result.initError).toContain('in the init context')

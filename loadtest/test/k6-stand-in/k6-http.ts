@@ -50,6 +50,10 @@ export function request(method: string, url: string, body?: Body, params: Params
   if (state.phase === 'init') violation(`http.${method.toLowerCase()}(${url}) in the init context: k6 makes no requests there`)
   if (body !== null && body !== undefined && typeof body !== 'string') violation('the k6 stand-in sends only string bodies')
   const headers = params.headers ?? {}
+  // A Content-Type describes a body: sent without one, a server that parses by it refuses the request.
+  if (!body && Object.keys(headers).some((h) => h.toLowerCase() === 'content-type')) {
+    violation(`http ${method} ${url} sends a Content-Type header without a body`)
+  }
   const reply = state.send({ method, url, headers, body: body ?? null })
   return responseOf(method, url, reply)
 }
