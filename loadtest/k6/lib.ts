@@ -7,7 +7,7 @@ import exec from 'k6/execution'
 import http, { type RefinedResponse, type ResponseType } from 'k6/http'
 import { Counter, Rate, Trend } from 'k6/metrics'
 import type { Options } from 'k6/options'
-import { isExpectedStatus, type Scenario } from '../src/scenarios.ts'
+import { isExpectedStatus, mostPresentAtOnce, type Scenario } from '../src/scenarios.ts'
 
 export const BASE_URL = __ENV.BASE_URL ?? 'http://127.0.0.1:8080'
 const SECRET = __ENV.AUTH_JWT_SECRET ?? ''
@@ -27,17 +27,37 @@ const waitInLineTime = new Trend('queue_wait', true)
 /** Poll answers that said why the line is not moving, tagged with the reason. */
 const pollReasons = new Counter('queue_poll_reasons')
 
-/** k6 options for a scenario: an open model (ramping-arrival-rate) and the manual's thresholds. */
+/** The longest one fan stays, in seconds: in line, then its visit (each fan is held to it). */
+export function longestStaySeconds(s: Scenario): number {
+  return s.stay.lineSeconds + s.stay.visitSeconds
+}
+
+// A fan sends no request once its time is up, but the answers it is still waiting for then take
+// up to k6's request timeout (60 s by default).
+const LAST_ANSWERS_SECONDS = 60
+
+/**
+ * k6 options for a scenario: an open model (ramping-arrival-rate) and the manual's thresholds.
+ * Each fan holds a VU from its arrival until it leaves, sleeping in line most of that time, so
+ * the executor needs as many VUs as fans can be there at once. All are allocated before the
+ * start (maxVUs = preAllocatedVUs): VUs allocated during the run load the machine that generates
+ * the load and skew its figures, as k6's documentation on arrival-rate VU allocation warns.
+ */
 export function optionsFor(s: Scenario): Options {
+  // k6 takes whole arrivals per second.
+  const stages = s.stages.map((st) => ({ ...st, targetRate: Math.ceil(st.targetRate) }))
+  const vus = mostPresentAtOnce(stages, longestStaySeconds(s))
   return {
     scenarios: {
       [s.name]: {
         executor: 'ramping-arrival-rate',
         startRate: 0,
         timeUnit: '1s',
-        preAllocatedVUs: 200,
-        maxVUs: 20_000,
-        stages: s.stages.map((st) => ({ duration: `${st.durationSeconds}s`, target: Math.ceil(st.targetRate) })),
+        preAllocatedVUs: vus,
+        maxVUs: vus,
+        stages: stages.map((st) => ({ duration: `${st.durationSeconds}s`, target: st.targetRate })),
+        // The last fans arrive as the stages end; k6 would cut them off 30 s later by default.
+        gracefulStop: `${longestStaySeconds(s) + LAST_ANSWERS_SECONDS}s`,
       },
     },
     thresholds: {
@@ -63,11 +83,25 @@ export function userToken(userId: string): string {
 
 type Res = RefinedResponse<ResponseType | undefined>
 
-/** After a 429 or 503 with Retry-After, wait and try again a few times, as a polite client does. */
-function politely(send: () => Res): Res {
+function secondsLeft(until: number): number {
+  return Math.max(0, (until - Date.now()) / 1000)
+}
+
+/** Sleeps, but not past `until` (a fan whose time is up leaves). */
+function pause(seconds: number, until: number): void {
+  sleep(Math.min(seconds, secondsLeft(until)))
+}
+
+/**
+ * After a 429 or 503 with Retry-After, wait and try again a few times, as a polite client does,
+ * unless the fan's time would be up first.
+ */
+function politely(send: () => Res, until: number): Res {
   let res = send()
   for (let i = 1; i < 5 && (res.status === 429 || res.status === 503) && res.headers['Retry-After'] !== undefined; i++) {
-    sleep(Math.min(Number(res.headers['Retry-After']) || 1, 15))
+    const wait = Math.min(Number(res.headers['Retry-After']) || 1, 15)
+    if (wait >= secondsLeft(until)) break
+    sleep(wait)
     res = send()
   }
   return res
@@ -90,8 +124,8 @@ function withJson(h: Record<string, string>): Record<string, string> {
   return { ...h, 'Content-Type': 'application/json' }
 }
 
-function think(s: Scenario) {
-  sleep((s.thinkMs.min + Math.random() * (s.thinkMs.max - s.thinkMs.min)) / 1000)
+function think(s: Scenario, until: number) {
+  pause((s.thinkMs.min + Math.random() * (s.thinkMs.max - s.thinkMs.min)) / 1000, until)
 }
 
 /** Retry-After in seconds, exactly as given (a fan far back is told up to a minute). */
@@ -110,19 +144,23 @@ export function fanAddress(): string {
   return `10.${(n >> 16) & 255}.${(n >> 8) & 255}.${n & 255}`
 }
 
-export function newFan() {
+/** A fan who arrives now: it gives up waiting in line at `lineUntil` and leaves at `leaveBy`. */
+export function newFan(s: Scenario) {
   const userId = `k6-${exec.scenario.name}-${exec.scenario.iterationInTest + 1}`
-  return { userId, token: userToken(userId), ip: fanAddress() }
+  const now = Date.now()
+  return { userId, token: userToken(userId), ip: fanAddress(), lineUntil: now + s.stay.lineSeconds * 1000, leaveBy: now + longestStaySeconds(s) * 1000 }
 }
+type Fan = ReturnType<typeof newFan>
 
 /**
  * Joins and polls as told by Retry-After; returns the ACTIVE token, or null (left, sold out,
- * expired). A fan told ALL_SEATS_HELD (or PAUSED, NOT_OPEN_YET) keeps polling; SOLD_OUT ends it.
+ * expired, or its time in line is up). A fan told ALL_SEATS_HELD (or PAUSED, NOT_OPEN_YET) keeps
+ * polling; SOLD_OUT ends it.
  */
-export function waitInLine(s: Scenario, fan: ReturnType<typeof newFan>, maxSeconds = 900): string | null {
+export function waitInLine(s: Scenario, fan: Fan): string | null {
   const joined = record(
     'join',
-    politely(() => http.post(`${BASE_URL}/api/queue/token`, JSON.stringify({ concertId: CONCERT_ID }), { headers: withJson(headers(fan)) })),
+    politely(() => http.post(`${BASE_URL}/api/queue/token`, JSON.stringify({ concertId: CONCERT_ID }), { headers: withJson(headers(fan)) }), fan.lineUntil),
   )
   if (joined.status !== 201 && joined.status !== 200) return null
   const joinedAt = Date.now()
@@ -135,8 +173,9 @@ export function waitInLine(s: Scenario, fan: ReturnType<typeof newFan>, maxSecon
     }
     const leaves = Math.random() < s.mix.abandonInLine
     let wait = retryAfter(joined, 1)
-    while (Date.now() - joinedAt < maxSeconds * 1000) {
-      sleep(wait)
+    for (;;) {
+      pause(wait, fan.lineUntil)
+      if (Date.now() >= fan.lineUntil) return null
       if (leaves && Date.now() - joinedAt > 3_000) {
         record('leave', http.del(`${BASE_URL}/api/queue/token`, null, { headers: headers(fan, { 'X-Queue-Token': queueToken }) }))
         return null
@@ -158,54 +197,57 @@ export function waitInLine(s: Scenario, fan: ReturnType<typeof newFan>, maxSecon
       queueToken = String(polled.json('token') ?? queueToken)
       wait = retryAfter(polled, 1)
     }
-    return null
   } finally {
     pollsPerFan.add(polls)
   }
 }
 
 /** Once ACTIVE: schedules, seat map, hold a free seat (another on 409), charge if short, pay. */
-export function buy(s: Scenario, fan: ReturnType<typeof newFan>, activeToken: string): boolean {
+export function buy(s: Scenario, fan: Fan, activeToken: string): boolean {
   const h = headers(fan, { 'X-Queue-Token': activeToken })
+  const until = fan.leaveBy
   const schedules = record(
     'schedules',
-    politely(() => http.get(`${BASE_URL}/api/concerts/${CONCERT_ID}/schedules`, { headers: h })),
+    politely(() => http.get(`${BASE_URL}/api/concerts/${CONCERT_ID}/schedules`, { headers: h }), until),
   )
   const list = (schedules.json('schedules') as { scheduleId: string; availableSeats: number }[] | undefined) ?? []
   const open = list.filter((x) => x.availableSeats > 0)
   if (open.length === 0) return false
   const schedule = open[Math.floor(Math.random() * open.length)]!
-  think(s)
-  for (let attempt = 0; attempt < s.holdAttempts; attempt++) {
+  think(s, until)
+  for (let attempt = 0; attempt < s.holdAttempts && Date.now() < until; attempt++) {
     const seats = record(
       'seats',
-      politely(() => http.get(`${BASE_URL}/api/concerts/${CONCERT_ID}/schedules/${schedule.scheduleId}/seats`, { headers: h })),
+      politely(() => http.get(`${BASE_URL}/api/concerts/${CONCERT_ID}/schedules/${schedule.scheduleId}/seats`, { headers: h }), until),
     )
     const free = ((seats.json('seats') as { seatNumber: number; status: string }[] | undefined) ?? []).filter((x) => x.status === 'AVAILABLE')
     if (free.length === 0) return false
     const seat = free[Math.floor(Math.random() * free.length)]!
     const held = record(
       'hold',
-      politely(() => http.post(`${BASE_URL}/api/reservations`, JSON.stringify({ scheduleId: schedule.scheduleId, seatNumber: seat.seatNumber }), { headers: withJson(h) })),
+      politely(() => http.post(`${BASE_URL}/api/reservations`, JSON.stringify({ scheduleId: schedule.scheduleId, seatNumber: seat.seatNumber }), { headers: withJson(h) }), until),
     )
     if (held.status === 409) continue
     if (held.status !== 201) return false
     if (Math.random() < s.mix.abandonHold) return false
     const reservationId = String(held.json('reservationId'))
     const price = Number(held.json('price'))
-    think(s)
+    think(s, until)
+    if (Date.now() >= until) return false
     const balance = Number(record('points', http.get(`${BASE_URL}/api/points`, { headers: h })).json('balance') ?? 0)
     if (balance < price) {
       record(
         'charge',
-        politely(() =>
-          http.post(`${BASE_URL}/api/points/charge`, JSON.stringify({ amount: price - balance }), { headers: withJson({ ...h, 'Idempotency-Key': `charge-${reservationId}` }) }),
+        politely(
+          () =>
+            http.post(`${BASE_URL}/api/points/charge`, JSON.stringify({ amount: price - balance }), { headers: withJson({ ...h, 'Idempotency-Key': `charge-${reservationId}` }) }),
+          until,
         ),
       )
     }
     const paid = record(
       'pay',
-      politely(() => http.post(`${BASE_URL}/api/payments`, JSON.stringify({ reservationId }), { headers: withJson({ ...h, 'Idempotency-Key': `pay-${reservationId}` }) })),
+      politely(() => http.post(`${BASE_URL}/api/payments`, JSON.stringify({ reservationId }), { headers: withJson({ ...h, 'Idempotency-Key': `pay-${reservationId}` }) }), until),
     )
     if (paid.status === 201) seatsSold.add(1)
     return paid.status === 201
@@ -214,21 +256,23 @@ export function buy(s: Scenario, fan: ReturnType<typeof newFan>, activeToken: st
 }
 
 /** Gives the ACTIVE slot back, as the site's "leave" button does, so the line moves on. */
-export function leave(fan: ReturnType<typeof newFan>, activeToken: string): void {
+export function leave(fan: Fan, activeToken: string): void {
   record('leave', http.del(`${BASE_URL}/api/queue/token`, null, { headers: headers(fan, { 'X-Queue-Token': activeToken }) }))
 }
 
+/** A visitor who reads the catalogue and one concert's dates, and leaves when its visit is over. */
 export function browseOnce(s: Scenario): void {
+  const until = Date.now() + s.stay.visitSeconds * 1000
   const params = { headers: { 'X-Forwarded-For': fanAddress() } }
   const concerts = record(
     'concerts',
-    politely(() => http.get(`${BASE_URL}/api/concerts`, params)),
+    politely(() => http.get(`${BASE_URL}/api/concerts`, params), until),
   )
   const ids = ((concerts.json('concerts') as { concertId: string }[] | undefined) ?? []).map((c) => c.concertId)
   const concertId = ids[Math.floor(Math.random() * ids.length)] ?? CONCERT_ID
-  think(s)
+  think(s, until)
   record(
     'schedules',
-    politely(() => http.get(`${BASE_URL}/api/concerts/${concertId}/schedules`, params)),
+    politely(() => http.get(`${BASE_URL}/api/concerts/${concertId}/schedules`, params), until),
   )
 }

@@ -7,7 +7,7 @@ export const options = optionsFor(scenario)
 
 export default function (): void {
   if (Math.random() < 0.5) return browseOnce(scenario)
-  const fan = newFan()
-  const active = waitInLine(scenario, fan, 300)
+  const fan = newFan(scenario)
+  const active = waitInLine(scenario, fan)
   if (active && !buy(scenario, fan, active)) leave(fan, active)
 }

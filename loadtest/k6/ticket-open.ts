@@ -8,7 +8,7 @@ const scenario = ticketOpen({ users: Number(__ENV.USERS ?? 20_000), rampSeconds:
 export const options = optionsFor(scenario)
 
 export default function (): void {
-  const fan = newFan()
+  const fan = newFan(scenario)
   const active = waitInLine(scenario, fan)
   if (active && !buy(scenario, fan, active)) leave(fan, active)
 }

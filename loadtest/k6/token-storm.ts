@@ -6,7 +6,7 @@ const scenario = tokenStorm({ rate: Number(__ENV.RATE ?? 2_000), durationSeconds
 export const options = optionsFor(scenario)
 
 export default function (): void {
-  const fan = newFan()
-  const active = waitInLine(scenario, fan, 30)
+  const fan = newFan(scenario)
+  const active = waitInLine(scenario, fan)
   if (active) leave(fan, active)
 }

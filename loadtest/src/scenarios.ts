@@ -40,6 +40,12 @@ export interface Scenario {
   thresholds: Thresholds
   /** The concert each run puts on sale (when none is given): a small house sells out, as on an opening day. */
   house: { dates: number; seatsPerDate: number }
+  /**
+   * The longest one arrival stays, in seconds: waiting in line before it gives up, then its visit
+   * (buying once admitted, giving the slot back, or browsing). The k6 scripts hold each fan to it
+   * and size their executor by it: every fan still there holds a k6 VU.
+   */
+  stay: { lineSeconds: number; visitSeconds: number }
 }
 
 export const MANUAL_THRESHOLDS: Thresholds = { p95Ms: 500, errorRate: 0.001 }
@@ -65,6 +71,8 @@ export function ticketOpen({ users = 20_000, rampSeconds = 60 }: ScenarioOptions
     journey: 'buy',
     thresholds: MANUAL_THRESHOLDS,
     house: { dates: 2, seatsPerDate: 50 },
+    // An admitted fan's slot lasts 10 minutes (the queue's ACTIVE_TTL_SECONDS).
+    stay: { lineSeconds: 900, visitSeconds: 600 },
   }
 }
 
@@ -83,6 +91,7 @@ export function tokenStorm({ rate = 2_000, durationSeconds = 60 }: ScenarioOptio
     journey: 'join-and-poll',
     thresholds: MANUAL_THRESHOLDS,
     house: { dates: 2, seatsPerDate: 50 },
+    stay: { lineSeconds: 30, visitSeconds: 10 },
   }
 }
 
@@ -101,6 +110,7 @@ export function browse({ rate = 200, durationSeconds = 60 }: ScenarioOptions = {
     journey: 'browse',
     thresholds: MANUAL_THRESHOLDS,
     house: { dates: 2, seatsPerDate: 50 },
+    stay: { lineSeconds: 0, visitSeconds: 10 },
   }
 }
 
@@ -121,6 +131,7 @@ export function soak({ rate = 20, durationSeconds = 30 * 60 }: ScenarioOptions =
     // Big enough not to sell out: a soak that sold out after a few minutes would spend the rest of
     // its time on refused joins and browsing (half the arrivals try to buy, one seat each).
     house: { dates: 20, seatsPerDate: Math.min(5_000, Math.max(50, Math.ceil((rate * durationSeconds) / 2 / 20))) },
+    stay: { lineSeconds: 300, visitSeconds: 600 },
   }
 }
 
@@ -141,6 +152,26 @@ export function rateAt(stages: Stage[], t: number): number {
 
 export function totalSeconds(stages: Stage[]): number {
   return stages.reduce((sum, s) => sum + s.durationSeconds, 0)
+}
+
+/** Arrivals over the whole run (the area under the rate, from 0). */
+export function totalArrivals(stages: Stage[]): number {
+  let from = 0
+  let sum = 0
+  for (const stage of stages) {
+    sum += ((from + stage.targetRate) / 2) * stage.durationSeconds
+    from = stage.targetRate
+  }
+  return sum
+}
+
+/**
+ * The most arrivals present at once when each stays at most `staySeconds`: the peak rate times the
+ * stay, and never more than every arrival of the run.
+ */
+export function mostPresentAtOnce(stages: Stage[], staySeconds: number): number {
+  const peak = Math.max(0, ...stages.map((s) => s.targetRate))
+  return Math.ceil(Math.min(totalArrivals(stages), peak * staySeconds))
 }
 
 /**

@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { soak, ticketOpen, tokenStorm } from '../src/scenarios.js'
 import { startFakeGateway, type FakeGateway } from './helpers/fake-gateway.js'
 import { runK6Script, type K6RunResult } from './k6-stand-in/run-k6-script.js'
 
@@ -31,7 +32,7 @@ describe('the k6 scripts, run against the k6 stand-in and a stand-in gateway', (
   afterAll(() => gateway.close())
 
   it('ticket-open: each fan joins, polls as told by Retry-After through ALL_SEATS_HELD, holds and pays, from its own address', async () => {
-    const result = await runK6Script(join(k6Dir, 'ticket-open.ts'), { env: env(), iterations: ITERATIONS })
+    const result = await runK6Script(join(k6Dir, 'ticket-open.ts'), { env: env(), iterations: ITERATIONS, seed: 4242 })
     expectNoBreach(result)
     const fans = [1, 2, 3].map((n) => `k6-ticket-open-${n}`)
     for (const fan of fans) {
@@ -72,6 +73,24 @@ describe('the k6 scripts, run against the k6 stand-in and a stand-in gateway', (
     const routes = gateway.requests.slice(before).map((r) => r.route)
     expect(routes).toContain('GET /api/concerts')
     expect(routes).toContain('POST /api/queue/token')
+  })
+})
+
+describe('the k6 scripts, when no fan is ever admitted', () => {
+  let gateway: FakeGateway
+  beforeAll(async () => {
+    gateway = await startFakeGateway({ secret, retryAfterOnJoin: 3, retryAfterWhileSeatsHeld: 60, neverAdmit: true })
+  })
+  afterAll(() => gateway.close())
+
+  it.each([
+    ['ticket-open.ts', ticketOpen().stay.lineSeconds],
+    ['token-storm.ts', tokenStorm().stay.lineSeconds],
+    ['soak.ts', soak().stay.lineSeconds],
+  ])('%s: each fan waits its whole time in line, and the executor holds every fan until the last leaves', async (script, lineSeconds) => {
+    const result = await runK6Script(join(k6Dir, script), { env: { BASE_URL: gateway.url, AUTH_JWT_SECRET: secret, CONCERT_ID: 'c1' }, iterations: ITERATIONS, seed: 5 })
+    expectNoBreach(result)
+    expect(Math.max(...result.iterationSeconds)).toBe(lineSeconds)
   })
 })
 
@@ -118,6 +137,32 @@ describe('the k6 stand-in refuses what k6 refuses', () => {
       const result = await run(`import http from 'k6/http'\nexport default function () { ${call} }\n`)
       expect(result.violations).toEqual([`http ${method} http://127.0.0.1:1/token sends a Content-Type header without a body`])
     }
+  })
+
+  // Fans arrive at 0 to 20 a second over 10 s (100 in all) and each stays 60 s: all 100 are there at once.
+  const line = (options: string) =>
+    `import { sleep } from 'k6'\nexport const options = { scenarios: { line: { executor: 'ramping-arrival-rate', timeUnit: '1s', stages: [{ duration: '10s', target: 20 }], ${options} } } }\nexport default function () { sleep(60) }\n`
+
+  it('an executor with fewer VUs than fans in line', async () => {
+    expect((await run(line(`preAllocatedVUs: 50, gracefulStop: '60s'`))).violations).toEqual([
+      'scenario "line": maxVUs 50 cannot hold the line: up to 100 fans are there at once (arrivals within 60 s, the longest iteration); k6 drops the others',
+    ])
+    expect((await run(line(`preAllocatedVUs: 50, maxVUs: 100, gracefulStop: '60s'`))).violations).toEqual([
+      'scenario "line": preAllocatedVUs 50 leaves k6 to allocate up to 100 VUs while fans arrive',
+    ])
+    expect((await run(line(`preAllocatedVUs: 100, gracefulStop: '60s'`))).violations).toEqual([])
+  })
+
+  it('a run that ends before its last fan leaves', async () => {
+    expect((await run(line(`preAllocatedVUs: 100`))).violations).toEqual([
+      'scenario "line": the run ends 30 s before its last fan leaves: gracefulStop 30 s after the stages, iterations last 60 s',
+    ])
+  })
+
+  it('an executor option k6 does not document', async () => {
+    expect((await run(line(`preAllocatedVUs: 100, gracefulStop: '60s', maxDuration: '20m'`))).violations).toEqual([
+      'scenario "line": "maxDuration" is not an option k6 documents for ramping-arrival-rate',
+    ])
   })
 
   it('a request in the init context', async () => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { arrivalTimes, isExpectedStatus, rateAt, ticketOpen, tokenStorm, totalSeconds } from '../src/scenarios.js'
+import { arrivalTimes, isExpectedStatus, mostPresentAtOnce, rateAt, soak, ticketOpen, tokenStorm, totalArrivals, totalSeconds } from '../src/scenarios.js'
 
 describe('scenarios', () => {
   it('ticket-open brings the asked number of fans over the ramp, slowly first', () => {
@@ -19,6 +19,14 @@ describe('scenarios', () => {
     expect(rateAt(s.stages, 5)).toBeCloseTo(25)
     expect(rateAt(s.stages, 15)).toBeCloseTo(75)
     expect(rateAt(s.stages, 25)).toBe(0)
+  })
+
+  it('fans present at once: the peak rate times the stay, never more than every arrival', () => {
+    const open = ticketOpen({ users: 3_000, rampSeconds: 60 })
+    expect(totalArrivals(open.stages)).toBe(3_000)
+    expect(mostPresentAtOnce(open.stages, 1_500)).toBe(3_000)
+    expect(mostPresentAtOnce(open.stages, 10)).toBe(1_000)
+    expect(mostPresentAtOnce(soak({ rate: 20, durationSeconds: 1_800 }).stages, 900)).toBe(18_000)
   })
 
   it('counts lost seat races, sold-out joins and limits with Retry-After as expected, not as errors', () => {

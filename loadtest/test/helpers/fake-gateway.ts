@@ -23,6 +23,8 @@ export interface FakeGatewayOptions {
   soldOut?: (seq: number) => boolean
   retryAfterOnJoin?: number
   retryAfterWhileSeatsHeld?: number
+  /** Every poll answers WAITING (ALL_SEATS_HELD): fans wait until they give up. */
+  neverAdmit?: boolean
 }
 
 const SEATS = 10
@@ -90,7 +92,7 @@ export async function startFakeGateway(opts: FakeGatewayOptions) {
     if (route === 'GET /api/queue/token') {
       const n = (polls.get(userId) ?? 0) + 1
       polls.set(userId, n)
-      if (n === 1) {
+      if (n === 1 || opts.neverAdmit) {
         const nextReleaseAt = new Date(Date.now() + 120_000).toISOString()
         return send(
           res,

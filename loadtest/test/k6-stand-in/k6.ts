@@ -3,6 +3,7 @@ import { state, violation } from './state.js'
 export function sleep(seconds: number): void {
   if (typeof seconds !== 'number' || !Number.isFinite(seconds) || seconds < 0) violation(`sleep(${String(seconds)}): not a duration in seconds`)
   state.sleeps.push(seconds)
+  state.clockMs += seconds * 1000
 }
 
 export function check<T>(value: T, sets: Record<string, (v: T) => unknown>, _tags?: Record<string, string>): boolean {

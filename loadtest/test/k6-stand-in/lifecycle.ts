@@ -1,9 +1,11 @@
 /**
  * The worker side: imported by the bundle before the script, so globals are in place for its init
- * context; then runs setup(), the default function a few times and teardown(), as one k6 VU would.
- * HTTP goes to the test's process and blocks (k6's http calls are synchronous) until it answers.
+ * context; then runs setup(), the default function a few times and teardown(), as one k6 VU would,
+ * and judges the script's executor by the longest iteration. HTTP goes to the test's process and
+ * blocks (k6's http calls are synchronous) until it answers.
  */
 import { MessageChannel, parentPort, receiveMessageOnPort, workerData } from 'node:worker_threads'
+import { executorProblems } from './executor.js'
 import { state, TestAborted, type HttpCall, type HttpReply } from './state.js'
 import { thresholdProblems } from './thresholds.js'
 
@@ -28,6 +30,9 @@ globals.__VU = 0
 globals.__ITER = 0
 // k6 is not Node: a script that used these would work here and fail there.
 for (const name of ['process', 'Buffer', 'fetch', 'setImmediate']) delete globals[name]
+// sleep() is recorded, not slept: Date.now() reads the stand-in's clock, which sleep() moves on.
+const startedAt = Date.now()
+Date.now = () => startedAt + state.clockMs
 
 // Scripts draw fans' choices from Math.random; a seed makes a test run repeatable.
 let seed = input.seed
@@ -65,11 +70,14 @@ export function runLifecycle(script: K6Script): void {
     for (let i = 0; i < input.iterations; i++) {
       state.iteration = i
       globals.__ITER = i
+      const began = state.clockMs
       try {
         script.default?.(data)
       } catch (err) {
         if (err instanceof TestAborted) throw err
         iterationErrors.push(`iteration ${i}: ${messageOf(err)}`)
+      } finally {
+        state.iterationSeconds.push((state.clockMs - began) / 1000)
       }
     }
     state.phase = 'teardown'
@@ -78,6 +86,10 @@ export function runLifecycle(script: K6Script): void {
     if (err instanceof TestAborted) aborted = err.message
     else iterationErrors.push(`${state.phase}: ${messageOf(err)}`)
   }
+  state.violations.push(...executorProblems(script.options?.scenarios, Math.max(0, ...state.iterationSeconds)))
   const metrics = Object.fromEntries([...state.metrics].map(([name, m]) => [name, { type: m.type, isTime: m.isTime, samples: m.samples }]))
-  port.postMessage({ kind: 'done', result: { violations: state.violations, iterationErrors, aborted, sleeps: state.sleeps, checks: state.checks, metrics } })
+  port.postMessage({
+    kind: 'done',
+    result: { violations: state.violations, iterationErrors, aborted, sleeps: state.sleeps, iterationSeconds: state.iterationSeconds, checks: state.checks, metrics },
+  })
 }

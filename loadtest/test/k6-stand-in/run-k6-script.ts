@@ -37,6 +37,8 @@ export interface K6RunResult {
   iterationErrors: string[]
   aborted: string | null
   sleeps: number[]
+  /** How long each iteration lasted on the stand-in's clock (moved only by sleep()), in seconds. */
+  iterationSeconds: number[]
   checks: { name: string; ok: boolean }[]
   metrics: Record<string, { type: MetricType; isTime: boolean; samples: { value: number; tags: Record<string, string> }[] }>
 }
@@ -77,7 +79,7 @@ async function answer(call: HttpCall): Promise<HttpReply> {
 /** Bundles a k6 script against the stand-in modules and runs it as one VU in a worker thread. */
 export async function runK6Script(scriptPath: string, opts: { env: Record<string, string>; iterations: number; seed?: number }): Promise<K6RunResult> {
   const dir = await mkdtemp(join(tmpdir(), 'k6-stand-in-'))
-  const empty: K6RunResult = { violations: [], initError: null, iterationErrors: [], aborted: null, sleeps: [], checks: [], metrics: {} }
+  const empty: K6RunResult = { violations: [], initError: null, iterationErrors: [], aborted: null, sleeps: [], iterationSeconds: [], checks: [], metrics: {} }
   try {
     const outfile = join(dir, 'script.mjs')
     const buildErrors = await bundle(scriptPath, outfile)

@@ -22,6 +22,10 @@ export interface HttpReply {
 export const state = {
   phase: 'init' as Phase,
   iteration: 0,
+  /** The stand-in's clock, in ms since the script started: only sleep() moves it (answers take no time). */
+  clockMs: 0,
+  /** How long each iteration lasted on that clock, in seconds. */
+  iterationSeconds: [] as number[],
   scenarioName: 'default',
   metrics: new Map<string, { type: MetricType; isTime: boolean; samples: { value: number; tags: Record<string, string> }[] }>(),
   violations: [] as string[],
