@@ -14,6 +14,7 @@ import { createRedisLineSummaries } from './adapters/redis-line-summaries.js'
 import { createRedisSightings } from './adapters/redis-sightings.js'
 import { createSwitchBoard } from './adapters/redis-switches.js'
 import { trustedProxies, urlList, type Config } from './config.js'
+import { createQueueTokenJudge } from './domain/queue-token-judge.js'
 import { createUpstreamPool, type UpstreamPool } from './domain/upstream-pool.js'
 import authPlugin from './plugins/auth.js'
 import docsPlugin from './plugins/docs.js'
@@ -121,7 +122,8 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
   })
   // Stopped before onClose closes Redis: the last sightings still reach the waiting room.
   stopBeforeClose(app, [activity, waitingSeen, summaries])
-  await app.register(queueGate, { secret: config.AUTH_JWT_SECRET, activity })
+  const judge = createQueueTokenJudge(config.AUTH_JWT_SECRET)
+  await app.register(queueGate, { judge, activity })
   const waitingRoom: Gate = async (request, route) => {
     if (!route.queue) return
     await app.queueGate(request, route)
@@ -140,6 +142,7 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
       config.LINE_SUMMARY_MAX_AGE_MS > 0
         ? waitingRoomAnswers({
             secret: config.AUTH_JWT_SECRET,
+            judge,
             summaries,
             sightings: waitingSeen,
             moves: fanMoves(app.redis),

@@ -1,7 +1,7 @@
 import { createHash, randomUUID } from 'node:crypto'
 import type { IncomingMessage } from 'node:http'
 import { trace } from '@opentelemetry/api'
-import { LogController, type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest, type FastifyServerOptions } from 'fastify'
+import { LogController, type FastifyBaseLogger, type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest, type FastifyServerOptions } from 'fastify'
 import fp from 'fastify-plugin'
 import { Type, type Static } from 'typebox'
 import { USER_ID_HEADER } from '@tickets/contracts/auth'
@@ -197,6 +197,19 @@ const UNLOGGED_ROUTES = new Set(['/health', '/health/live', '/health/ready', '/m
 // The problem a request was answered with, for its access line (kept on the request, like the correlation id).
 const PROBLEM = Symbol('tickets.problem')
 type WithProblem = { [PROBLEM]?: { code: string; detail: string } }
+const QUIET = Symbol('tickets.quietWhenFine')
+type Quiet = { [QUIET]?: true }
+/** A quiet request answered faster than this still gets its access line at info. */
+const QUIET_SLOW_MS = 1_000
+
+/**
+ * Marks a request whose access line is written at debug when it was answered well (below 400, within
+ * a second): the waiting room's joins and polls, which are most of opening day's requests and each
+ * counted in the metrics (docs/decisions/quiet-waiting-room-access-lines.md).
+ */
+export function quietWhenFine(request: FastifyRequest): void {
+  ;(request as Quiet)[QUIET] = true
+}
 
 /**
  * One line per request, when it is answered: method, route template, status and time, with the
@@ -207,7 +220,9 @@ export const accessLog = fp(
     app.addHook('onResponse', (request, reply, done) => {
       const route = request.routeOptions.url
       if (route !== undefined && UNLOGGED_ROUTES.has(route)) return done()
-      request.log.info(
+      const fine = (request as Quiet)[QUIET] === true && reply.statusCode < 400 && reply.elapsedTime < QUIET_SLOW_MS
+      if (fine && !(request.log as FastifyBaseLogger & { isLevelEnabled(level: string): boolean }).isLevelEnabled('debug')) return done()
+      request.log[fine ? 'debug' : 'info'](
         {
           method: request.method,
           route: route ?? null,

@@ -50,6 +50,10 @@ export class LazyRequestLogger {
 
   silent(): void {}
 
+  isLevelEnabled(level: string): boolean {
+    return (this.made ?? this.parent).isLevelEnabled(level)
+  }
+
   child(bindings: Record<string, unknown>, options?: object): FastifyBaseLogger {
     return this.real().child(bindings, options)
   }

@@ -1,9 +1,10 @@
 import { AppError } from '@tickets/contracts/errors'
 import { createRedisGuard } from '@tickets/shared/redis'
-import { QUEUE_TOKEN_HEADER, queueRevocationKey, queueTokenKey, verifyQueueToken } from '@tickets/contracts/queue-token'
+import { QUEUE_TOKEN_HEADER, queueRevocationKey } from '@tickets/contracts/queue-token'
 import type { FastifyInstance, FastifyRequest } from 'fastify'
 import fp from 'fastify-plugin'
 import { Counter, type Registry } from 'prom-client'
+import type { QueueTokenJudge } from '../domain/queue-token-judge.js'
 import type { PublicRoute } from '../domain/route-table.js'
 
 declare module 'fastify' {
@@ -18,7 +19,7 @@ declare module 'fastify' {
 }
 
 export interface QueueGateOptions {
-  secret: string
+  judge: QueueTokenJudge
   /** Where a fan's request with a valid ACTIVE token is noted as a sign of life. */
   activity?: { seen(concertId: string, userId: string): void }
   /** How long the revocation lookup may take before the signed token is trusted alone. */
@@ -46,7 +47,6 @@ function concertOf(request: FastifyRequest): string | null | undefined {
  */
 export default fp(
   async (app: FastifyInstance, opts: QueueGateOptions) => {
-    const key = queueTokenKey(opts.secret)
     const timeoutMs = opts.revocationTimeoutMs ?? 100
     const registry = (app as FastifyInstance & { metrics?: Registry }).metrics
     const registers = registry ? [registry] : []
@@ -86,7 +86,7 @@ export default fp(
       const pathConcert = concertOf(request)
       const header = request.headers[QUEUE_TOKEN_HEADER]
       if (typeof header !== 'string' || header.length === 0) reject('QUEUE_TOKEN_MISSING', 'This route needs X-Queue-Token: join the line with POST /api/queue/token')
-      const verdict = await verifyQueueToken(key, header)
+      const verdict = await opts.judge(header)
       if (!verdict.ok) {
         if (verdict.reason === 'expired') reject('QUEUE_TOKEN_EXPIRED', 'Your admission has expired: join the line again')
         reject('QUEUE_TOKEN_INVALID', 'Queue token signature or claims are not valid')

@@ -1,20 +1,23 @@
 import { AppError } from '@tickets/contracts/errors'
 import type { FanMoves, Place } from '@tickets/contracts/line-commands'
 import type { LineSummary } from '@tickets/contracts/queue-line'
-import { isQueueId, QUEUE_TOKEN_HEADER, queueTokenKey, signQueueToken, verifyQueueToken, type QueueTokenClaims } from '@tickets/contracts/queue-token'
+import { isQueueId, QUEUE_TOKEN_HEADER, queueTokenKey, signQueueToken, type QueueTokenClaims } from '@tickets/contracts/queue-token'
 import { viewOfPlace, type PlaceView } from '@tickets/contracts/queue-view'
+import { quietWhenFine } from '@tickets/shared/http'
 import type { RedisGuard } from '@tickets/shared/redis'
 import type { FastifyReply, FastifyRequest } from 'fastify'
 import { Counter, type Registry } from 'prom-client'
 import type { LineSummaries } from '../adapters/redis-line-summaries.js'
 import type { Sightings } from '../adapters/redis-sightings.js'
 import { answerFarBack } from '../domain/far-back-polls.js'
+import type { QueueTokenJudge } from '../domain/queue-token-judge.js'
 
 /** Answers a request at the gateway (true), or leaves it to the service (false). */
 export type LocalAnswer = (request: FastifyRequest, reply: FastifyReply) => Promise<boolean>
 
 export interface WaitingRoomOptions {
   secret: string
+  judge: QueueTokenJudge
   summaries: LineSummaries
   /** Where polls answered from the summary are noted as signs of life. */
   sightings: Sightings
@@ -64,7 +67,7 @@ export function waitingRoomAnswers(opts: WaitingRoomOptions): { join: LocalAnswe
   async function holder(request: FastifyRequest): Promise<QueueTokenClaims | null> {
     const header = request.headers[QUEUE_TOKEN_HEADER]
     if (typeof header !== 'string' || header.length === 0 || header.length > 2048 || !request.userId) return null
-    const verdict = await verifyQueueToken(key, header)
+    const verdict = await opts.judge(header)
     return verdict.ok && verdict.claims.userId === request.userId ? verdict.claims : null
   }
 
@@ -94,6 +97,7 @@ export function waitingRoomAnswers(opts: WaitingRoomOptions): { join: LocalAnswe
       }
       joins.inc({ concert: concertId, outcome: place.created ? 'new' : 'again' })
       answered.inc({ move: 'join', how: 'line' })
+      quietWhenFine(request)
       await send(reply, 201, place, { concertId, userId }, line)
       return true
     },
@@ -107,6 +111,7 @@ export function waitingRoomAnswers(opts: WaitingRoomOptions): { join: LocalAnswe
       if (farBack) {
         opts.sightings.seen(concertId, userId)
         answered.inc({ move: 'poll', how: 'summary' })
+        quietWhenFine(request)
         const { retryAfterSeconds, ...where } = farBack
         reply.header('retry-after', String(retryAfterSeconds))
         reply.send({ ...where, token: request.headers[QUEUE_TOKEN_HEADER], positionEstimated: true })
@@ -114,6 +119,7 @@ export function waitingRoomAnswers(opts: WaitingRoomOptions): { join: LocalAnswe
       }
       const place = await onLine('poll', () => opts.moves.poll({ concertId, userId, seq, now: Date.now(), overbook: line.settings.overbook }))
       answered.inc({ move: 'poll', how: 'line' })
+      quietWhenFine(request)
       await send(reply, 200, place, { concertId, userId }, line)
       return true
     },
