@@ -45,9 +45,9 @@ export const ConfigSchema = Type.Object({
   /** POST /api/queue/token per client address and second (manual 3.1.3: nginx limit_req 10r/s). Operators can change it at run time. */
   RATE_LIMIT_TOKEN_PER_SECOND: Count(10),
   /**
-   * The token route's counts live in each instance and are shared through Redis this often: a join
-   * costs no Redis call, and a client spread over N instances gets past its limit by at most what
-   * N - 1 instances let through in one interval.
+   * The token route's and the global limit's counts live in each instance and are shared through
+   * Redis this often: a join or a poll costs no Redis call for its limit, and a client spread over N
+   * instances gets past a limit by at most what N - 1 instances let through in one interval.
    */
   RATE_LIMIT_TOKEN_SYNC_MS: Type.Integer({ minimum: 1, maximum: 1_000, default: 20 }),
   RATE_LIMIT_HOLD_MAX: Count(10),

@@ -49,10 +49,10 @@ function rateLimited(retryAfterSeconds: number, detail: string): AppError {
  * nor lift the only brake on a client's flood (fully open); each instance still enforces the limit,
  * so a client gets at most N times it across N instances until Redis answers again. The global per-client limit runs on every request in
  * onRequest (404s included; health, metrics and the OpenAPI document are exempt by their route
- * config), except the token route, which has its own, stricter per-address limit instead (docs/api.md),
- * counted in memory and shared through Redis every few milliseconds: a join costs no Redis call and
- * no pass through the global limiter at all. The route classes run from the proxy once the route
- * (and user) is known.
+ * config), except the token route, which has its own, stricter per-address limit instead (docs/api.md).
+ * Both are counted in memory and shared through Redis every few milliseconds: a poll or a join costs
+ * no Redis call for its limit. The per-user classes (holds, payments) count in Redis on each request.
+ * The route classes run from the proxy once the route (and user) is known.
  */
 export default fp(
   async (app: FastifyInstance, opts: RateLimitOptions) => {
@@ -102,7 +102,9 @@ export default fp(
         keyGenerator: (request) => request.userId ?? clientAddress(request),
       } as Parameters<typeof app.createRateLimit>[0])
     const limiters: Record<RateLimitClass | 'global', ReturnType<typeof app.createRateLimit>> = {
+      // Every request of every client passes it: decided in memory and shared every tokenSyncMs too.
       global: app.createRateLimit({
+        counting: 'synced' satisfies CountingOption['counting'],
         nameSpace: 'rl:global:',
         max: opts.globalMax,
         timeWindow: opts.globalWindowMs,
