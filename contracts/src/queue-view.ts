@@ -51,12 +51,20 @@ export function placesInReach(line: Pick<LineInfo, 'free' | 'held'>, overbook: n
 }
 
 /**
- * The answer to a fan beyond reach: the chance is small, how many seats are left, and the longest
- * hint, so a line of 100,000 costs at most 1/60 of its length in polls a second; a sell-out still
- * reaches every fan within that minute.
+ * When a fan beyond reach polls next: once a minute, at the second of the minute their arrival number
+ * gives them (`seq` mod 60). However they arrived (an opening's ramp brings most in its last
+ * seconds), the polls of fans beyond reach are spread evenly over every minute: a line of 100,000
+ * costs 1/60 of its length in polls each second, never a wave, and a sell-out still reaches every
+ * fan within the minute. A fan answered late comes back on their own second again.
  */
-function outOfReach(view: WaitingView, seatsLeft: number): WaitingView {
-  return { ...view, reason: 'OUT_OF_REACH', seatsLeft, retryAfterSeconds: MAX_RETRY_S }
+export function retryAfterOutOfReach(seq: number, now: number): number {
+  const second = Math.floor(now / 1000) % MAX_RETRY_S
+  return ((((seq - second - 1) % MAX_RETRY_S) + MAX_RETRY_S) % MAX_RETRY_S) + 1
+}
+
+/** The answer to a fan beyond reach: the chance is small, how many seats are left, and their slot in the minute. */
+function outOfReach(view: WaitingView, seatsLeft: number, seq: number, now: number): WaitingView {
+  return { ...view, reason: 'OUT_OF_REACH', seatsLeft, retryAfterSeconds: retryAfterOutOfReach(seq, now) }
 }
 
 /**
@@ -69,7 +77,8 @@ export function retryAfterWhileHeld(input: { estimatedWaitSeconds: number; secon
   return Math.min(MAX_RETRY_S, Math.max(usual, Math.ceil(input.secondsToRelease) + RELEASE_LAG_S))
 }
 
-export function waitingView(position: number, line: LineInfo, settings: ViewSettings, now: number): WaitingView {
+/** `seq`: the fan's arrival number (it gives a fan beyond reach their second of the minute). */
+export function waitingView(position: number, seq: number, line: LineInfo, settings: ViewSettings, now: number): WaitingView {
   const estimate = estimateWait(position, line, line.rate ?? settings.fallbackRate)
   const view: WaitingView = {
     status: 'WAITING',
@@ -80,7 +89,7 @@ export function waitingView(position: number, line: LineInfo, settings: ViewSett
   }
   if (line.reason) view.reason = line.reason
   const reach = placesInReach(line, settings.overbook)
-  if (line.reason !== 'PAUSED' && line.reason !== 'NOT_OPEN_YET' && reach !== null && position > reach) return outOfReach(view, line.free! + line.held!)
+  if (line.reason !== 'PAUSED' && line.reason !== 'NOT_OPEN_YET' && reach !== null && position > reach) return outOfReach(view, line.free! + line.held!, seq, now)
   if (line.reason !== 'ALL_SEATS_HELD' || line.seatsOnHold === null) return view
   const releaseAt = line.releaseForPosition ?? line.nextReleaseAt
   const secondsToRelease = releaseAt === null ? 0 : Math.max(0, (releaseAt - now) / 1000)
@@ -105,7 +114,7 @@ export function viewOfPlace(place: Place, who: { concertId: string; userId: stri
     }
   }
   return {
-    view: waitingView(place.position, place.line, settings, now),
+    view: waitingView(place.position, place.seq, place.line, settings, now),
     claims: { ...who, status: 'WAITING', seq: place.seq, issuedAt, expiresAt: issuedAt + Math.floor(settings.waitingTokenTtlMs / 1000) },
   }
 }

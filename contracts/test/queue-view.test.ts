@@ -2,7 +2,7 @@ import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import type { LineInfo } from '../src/line-commands.js'
 import { MAX_RETRY_S } from '../src/queue-line.js'
-import { placesInReach, retryAfterWhileHeld, viewOfPlace, waitingView } from '../src/queue-view.js'
+import { placesInReach, retryAfterOutOfReach, retryAfterWhileHeld, viewOfPlace, waitingView } from '../src/queue-view.js'
 
 const NOW = Date.UTC(2026, 11, 7, 20)
 const settings = { fallbackRate: 50, overbook: 1.5, waitingTokenTtlMs: 86_400_000 }
@@ -28,6 +28,30 @@ describe('retryAfterWhileHeld', () => {
   })
 })
 
+describe('retryAfterOutOfReach', () => {
+  it('brings a fan back on the second of the minute their arrival number gives, within a minute', () => {
+    fc.assert(
+      fc.property(fc.integer({ min: 1, max: 10_000_000 }), fc.integer({ min: 0, max: 86_400_000 }), (seq, offset) => {
+        const now = NOW + offset
+        const retry = retryAfterOutOfReach(seq, now)
+        expect(retry).toBeGreaterThanOrEqual(1)
+        expect(retry).toBeLessThanOrEqual(MAX_RETRY_S)
+        expect((Math.floor(now / 1000) + retry) % 60).toBe(seq % 60)
+      }),
+    )
+  })
+
+  it('when a wave of fans is answered in the same second, then their next polls are spread evenly over the minute', () => {
+    const perSecond = new Map<number, number>()
+    for (let seq = 1; seq <= 60_000; seq++) {
+      const at = retryAfterOutOfReach(seq, NOW + 400)
+      perSecond.set(at, (perSecond.get(at) ?? 0) + 1)
+    }
+    expect([...perSecond.keys()].sort((a, b) => a - b)).toEqual(Array.from({ length: 60 }, (_, i) => i + 1))
+    expect(new Set(perSecond.values())).toEqual(new Set([1_000]))
+  })
+})
+
 describe('placesInReach', () => {
   it('is the free and held seats times the overbook, and unknown until the line knows its seats', () => {
     expect(placesInReach({ free: 10, held: 4 }, 1.5)).toBe(21)
@@ -37,26 +61,26 @@ describe('placesInReach', () => {
 })
 
 describe('waitingView', () => {
-  it('when the fan is beyond what the seats left can reach, then says OUT_OF_REACH with the seats left and the longest hint', () => {
-    const view = waitingView(2_000, line({ free: 900, held: 100 }), settings, NOW)
-    expect(view).toMatchObject({ reason: 'OUT_OF_REACH', seatsLeft: 1_000, retryAfterSeconds: MAX_RETRY_S, position: 2_000 })
+  it('when the fan is beyond what the seats left can reach, then says OUT_OF_REACH with the seats left and their second of the minute', () => {
+    const view = waitingView(2_000, 2_000, line({ free: 900, held: 100 }), settings, NOW)
+    expect(view).toMatchObject({ reason: 'OUT_OF_REACH', seatsLeft: 1_000, retryAfterSeconds: retryAfterOutOfReach(2_000, NOW), position: 2_000 })
   })
 
   it('when the fan is within reach, then gives the usual estimate and hint', () => {
-    const view = waitingView(1_500, line({ free: 900, held: 100 }), settings, NOW)
+    const view = waitingView(1_500, 1_500, line({ free: 900, held: 100 }), settings, NOW)
     expect(view.reason).toBeUndefined()
     expect(view.retryAfterSeconds).toBe(8)
   })
 
   it('when every seat is held, then only fans within reach of the holds are brought back when a hold ends', () => {
     const held = line({ free: 0, held: 4, reason: 'ALL_SEATS_HELD', seatsOnHold: 4, nextReleaseAt: NOW + 20_000, releaseForPosition: NOW + 30_000 })
-    expect(waitingView(6, held, settings, NOW)).toMatchObject({ reason: 'ALL_SEATS_HELD', retryAfterSeconds: 32, seatsOnHold: 4 })
-    expect(waitingView(7, held, settings, NOW)).toMatchObject({ reason: 'OUT_OF_REACH', seatsLeft: 4, retryAfterSeconds: MAX_RETRY_S })
+    expect(waitingView(6, 6, held, settings, NOW)).toMatchObject({ reason: 'ALL_SEATS_HELD', retryAfterSeconds: 32, seatsOnHold: 4 })
+    expect(waitingView(7, 7, held, settings, NOW)).toMatchObject({ reason: 'OUT_OF_REACH', seatsLeft: 4, retryAfterSeconds: 7 })
   })
 
   it('when the line is paused or not open yet, then says so, whatever the reach', () => {
-    expect(waitingView(5_000, line({ free: 10, reason: 'PAUSED' }), settings, NOW).reason).toBe('PAUSED')
-    expect(waitingView(5_000, line({ free: 10, reason: 'NOT_OPEN_YET' }), settings, NOW).reason).toBe('NOT_OPEN_YET')
+    expect(waitingView(5_000, 5_000, line({ free: 10, reason: 'PAUSED' }), settings, NOW).reason).toBe('PAUSED')
+    expect(waitingView(5_000, 5_000, line({ free: 10, reason: 'NOT_OPEN_YET' }), settings, NOW).reason).toBe('NOT_OPEN_YET')
   })
 
   it('never tells a waiting fan to come back later than the longest hint, so a sell-out reaches everyone within it', () => {
@@ -72,7 +96,7 @@ describe('waitingView', () => {
           nextReleaseAt: fc.option(fc.integer({ min: NOW - 60_000, max: NOW + 3_600_000 })),
         }),
         (position, over) => {
-          const view = waitingView(position, line(over), settings, NOW)
+          const view = waitingView(position, position, line(over), settings, NOW)
           expect(view.retryAfterSeconds).toBeGreaterThanOrEqual(1)
           expect(view.retryAfterSeconds).toBeLessThanOrEqual(MAX_RETRY_S)
         },

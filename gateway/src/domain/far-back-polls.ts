@@ -37,7 +37,7 @@ export function answerFarBack(seq: number, line: LineSummary, now: number): Wait
   if (position === null) return null
   const allowed = line.rates.effectiveRate ?? 0
   const info: LineInfo = { ...line.rates, rate: null, reason: line.reason, seatsOnHold: null, nextReleaseAt: null, releaseForPosition: null, free: line.free, held: line.held }
-  const view = waitingView(position, info, { ...line.settings, fallbackRate: allowed }, now)
+  const view = waitingView(position, seq, info, { ...line.settings, fallbackRate: allowed }, now)
   if (view.reason === 'OUT_OF_REACH') return view
   if (line.reason === 'ALL_SEATS_HELD') return null
   if (position <= Math.max(MIN_NEAR_PLACES, Math.ceil(allowed * NEAR_SECONDS))) return null

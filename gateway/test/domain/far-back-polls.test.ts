@@ -65,6 +65,7 @@ describe('answerFarBack', () => {
   it('when the fan is beyond what the seats left can reach, then says so from the summary, even while every seat is held', () => {
     const few = line({ free: 0, held: 100, reason: 'ALL_SEATS_HELD' })
     expect(answerFarBack(21_000, few, NOW)).toMatchObject({ reason: 'OUT_OF_REACH', seatsLeft: 100, retryAfterSeconds: 60 })
+    expect(answerFarBack(20_999, few, NOW)).toMatchObject({ reason: 'OUT_OF_REACH', retryAfterSeconds: 59 })
     expect(answerFarBack(1_001 + 2 * 100, few, NOW)).toBeNull()
   })
 })

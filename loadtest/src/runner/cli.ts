@@ -6,6 +6,7 @@ import { signUserToken } from '@tickets/contracts/auth'
 import { resolveJwtSecret } from '@tickets/ops/dev-secret'
 import { arrivalTimes, SCENARIOS, totalSeconds, type ScenarioName } from '../scenarios.js'
 import { createClient } from './client.js'
+import { startCpuMeter } from './cpu-meter.js'
 import { runId, runJourney, type JourneyContext } from './journeys.js'
 import { createConcert, ops } from './ops-commands.js'
 import { rehearse } from './rehearsal.js'
@@ -120,6 +121,7 @@ export async function main(argv: string[]): Promise<number> {
   const arrivals = arrivalTimes(scenario.stages)
   const random = mulberry32(Number(values.seed))
   const startedAt = new Date()
+  const cpuMeter = startCpuMeter()
   const deadline = Date.now() + (totalSeconds(scenario.stages) + (name === 'ticket-open' ? 600 : 30)) * 1000
   const ctx: JourneyContext = { scenario, client, stats, concertId, deadline, random }
   const memory = new Map<string, number>()
@@ -157,6 +159,7 @@ export async function main(argv: string[]): Promise<number> {
   if (tty) process.stderr.write('\n')
   await client.close()
   const durationSeconds = (Date.now() - stats.startedAt) / 1000
+  const cpu = cpuMeter.perRequest(stats.requests)
 
   const thresholdFailures: string[] = []
   for (const s of stats.stepSummary()) {
@@ -180,6 +183,7 @@ export async function main(argv: string[]): Promise<number> {
     thresholdFailures,
     reconcile,
     memory: [...memory.entries()].map(([target, rssMb]) => ({ target, rssMb })),
+    cpu,
     warmup: rehearsal,
     cacheWarmed: warmed.ok,
   }

@@ -42,8 +42,8 @@ export function createClient(baseUrl: string, stats: Stats, opts: { connections?
           parsed = text
         }
         return { status: res.statusCode, body: parsed, retryAfter: Number.isFinite(retryAfter) ? retryAfter : null }
-      } catch {
-        stats.request(step, 0, performance.now() - started, false)
+      } catch (err) {
+        stats.request(step, 0, performance.now() - started, false, (err as { code?: string }).code ?? 'error')
         return { status: 0, body: null, retryAfter: null }
       }
     },

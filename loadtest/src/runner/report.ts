@@ -1,4 +1,5 @@
 import type { Scenario } from '../scenarios.js'
+import type { CpuUse } from './cpu-meter.js'
 import type { LineSummary } from './line-ledger.js'
 import type { Stats } from './stats.js'
 
@@ -11,6 +12,8 @@ export interface RunResult {
   thresholdFailures: string[]
   reconcile: { ok: boolean; output: string } | null
   memory: { target: string; rssMb: number }[]
+  /** CPU per request of the runner itself and of the whole machine over the run (absent in older callers). */
+  cpu?: CpuUse
   /** The uncounted warm-up before the run (see rehearsal.ts); absent when there was none. */
   warmup?: { fans: number; sold: number; seconds: number } | null
   /** Whether `ops warm-cache` (the manual's D-1 cache warming) ran before the run. */
@@ -79,6 +82,11 @@ export function markdownReport(r: RunResult): string {
     `- Reconcile: ${r.reconcile === null ? 'not run' : r.reconcile.ok ? 'clean' : 'VIOLATIONS (see below)'}`,
     ...waitingRoomLines(r.stats.line.summary()),
     ...(r.memory.length ? [`- Peak resident memory: ${r.memory.map((m) => `${m.target} ${m.rssMb.toFixed(0)} MB`).join(', ')}`] : []),
+    ...(r.cpu
+      ? [
+          `- CPU per request: the runner ${r.cpu.runnerMicrosPerRequest.toFixed(0)} µs, the whole machine ${r.cpu.machineMicrosPerRequest === null ? 'unknown' : `${r.cpu.machineMicrosPerRequest.toFixed(0)} µs`} (the runner included; from /proc)`,
+        ]
+      : []),
     '',
     '| step | requests | p50 ms | p95 ms | p99 ms | max ms | statuses |',
     '| --- | ---: | ---: | ---: | ---: | ---: | --- |',
@@ -112,6 +120,7 @@ export function jsonReport(r: RunResult) {
     cacheWarmed: r.cacheWarmed ?? false,
     reconcile: r.reconcile === null ? null : { ok: r.reconcile.ok },
     memory: r.memory,
+    cpu: r.cpu ?? null,
     steps: r.stats.stepSummary(),
     waitingRoom: r.stats.line.summary(),
   }

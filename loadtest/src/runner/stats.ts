@@ -118,11 +118,12 @@ export class Stats {
     this.bucket().arrivals++
   }
 
-  request(step: string, status: number, ms: number, expected: boolean) {
+  /** `failure`: for a request that got no answer (status 0), what the client said (an error code). */
+  request(step: string, status: number, ms: number, expected: boolean, failure?: string) {
     this.requests++
     const b = this.bucket()
     b.requests++
-    const key = status === 0 ? 'network' : String(status)
+    const key = status === 0 ? (failure ? `network ${failure}` : 'network') : String(status)
     b.statuses[key] = (b.statuses[key] ?? 0) + 1
     const micros = toMicros(ms)
     let all = this.byStep.get(step)
