@@ -5,17 +5,12 @@ import { spawnSync } from 'node:child_process'
 import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { root } from './ensure-built.mjs'
+import { ensureTestTools } from './test-tools.mjs'
 
 const dir = join(root, 'deploy', 'prometheus')
-const has = () => spawnSync('sh', ['-c', 'command -v promtool'], { stdio: 'ignore' }).status === 0
 
 export function ensurePromtool() {
-  if (has()) return
-  if (process.getuid?.() === 0 && spawnSync('sh', ['-c', 'command -v apt-get'], { stdio: 'ignore' }).status === 0) {
-    console.log('installing promtool (apt-get install prometheus)...')
-    spawnSync('sh', ['-c', 'apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq prometheus >/dev/null'], { stdio: 'inherit' })
-  }
-  if (!has()) throw new Error("promtool is needed to test the alert rules: install Debian's `prometheus` package (apt-get install prometheus).")
+  if (ensureTestTools(['promtool']).length) throw new Error("promtool is needed to test the alert rules: install Debian's `prometheus` package (apt-get install prometheus).")
 }
 
 /** Returns the number of alert-rule test cases that passed (all or nothing, as promtool reports). */

@@ -5,8 +5,11 @@ import { spawn } from 'node:child_process'
 import { checkAlerts } from './check-alerts.mjs'
 import { ensureBuilt, root } from './ensure-built.mjs'
 import { ensureStack } from './stack.mjs'
+import { ensureTestTools } from './test-tools.mjs'
 
 ensureBuilt()
+// Before any test starts: the deployment checks and the drills run these while other packages test.
+ensureTestTools()
 try {
   await ensureStack(process.env)
 } catch (err) {

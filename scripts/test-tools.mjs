@@ -1,0 +1,28 @@
+// The tools `npm test` checks the deployment files with, from Debian's packages: installed when a
+// command is missing and we may (root, apt-get), otherwise each test that needs one says what to install.
+import { spawnSync } from 'node:child_process'
+
+/** command -> the Debian package that ships it */
+export const TEST_TOOLS = {
+  promtool: 'prometheus',
+  prometheus: 'prometheus',
+  amtool: 'prometheus-alertmanager',
+  'docker-compose': 'docker-compose',
+}
+
+export const hasCommand = (bin) => spawnSync('sh', ['-c', `command -v ${bin}`], { stdio: 'ignore' }).status === 0
+
+/** Installs the packages of the missing commands in one apt-get run; returns the commands still missing. */
+export function ensureTestTools(commands = Object.keys(TEST_TOOLS)) {
+  const missing = commands.filter((bin) => !hasCommand(bin))
+  if (missing.length === 0) return []
+  const packages = [...new Set(missing.map((bin) => TEST_TOOLS[bin]))]
+  if (process.getuid?.() === 0 && hasCommand('apt-get')) {
+    console.log(`installing what the deployment checks need: apt-get install ${packages.join(' ')}...`)
+    spawnSync('sh', ['-c', `apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq ${packages.join(' ')} >/dev/null`], { stdio: 'inherit' })
+  }
+  const still = missing.filter((bin) => !hasCommand(bin))
+  if (still.length)
+    console.warn(`not installed: ${still.join(', ')} (apt-get install ${[...new Set(still.map((bin) => TEST_TOOLS[bin]))].join(' ')}); the tests that need them will say so`)
+  return still
+}
