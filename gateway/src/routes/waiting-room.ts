@@ -27,6 +27,7 @@ export interface WaitingRoomOptions {
 }
 
 const RETRY_AFTER_S = '2'
+type RunningLine = LineSummary & { settings: NonNullable<LineSummary['settings']> }
 
 /**
  * The waiting room's edge: a fan's join, poll and leave answered here, in the process that already
@@ -57,21 +58,31 @@ export function waitingRoomAnswers(opts: WaitingRoomOptions): { join: LocalAnswe
     }
   }
 
-  /** The line's settings, while its admission steps run. */
-  function runningLine(concertId: string): (LineSummary & { settings: NonNullable<LineSummary['settings']> }) | null {
+  /** The line's summary with its settings, while its admission steps run. */
+  function runningLine(concertId: string): RunningLine | null {
     const line = opts.summaries.current(concertId)
-    return line?.settings ? (line as LineSummary & { settings: NonNullable<LineSummary['settings']> }) : null
+    return line?.settings ? (line as RunningLine) : null
   }
 
-  /** The fan's own valid queue token; null sends the request to the queue service (which words every refusal). */
-  async function holder(request: FastifyRequest): Promise<QueueTokenClaims | null> {
+  /**
+   * The fan's own valid queue token and the running line it is for; null sends the request to the
+   * queue service (which words every refusal).
+   */
+  async function holderInLine(request: FastifyRequest): Promise<{ claims: QueueTokenClaims; line: RunningLine } | null> {
     const header = request.headers[QUEUE_TOKEN_HEADER]
     if (typeof header !== 'string' || header.length === 0 || header.length > 2048 || !request.userId) return null
     const verdict = await opts.judge(header)
-    return verdict.ok && verdict.claims.userId === request.userId ? verdict.claims : null
+    if (!verdict.ok || verdict.claims.userId !== request.userId) return null
+    const line = runningLine(verdict.claims.concertId)
+    return line && { claims: verdict.claims, line }
   }
 
-  async function send(reply: FastifyReply, status: number, place: Place, who: { concertId: string; userId: string }, line: { settings: NonNullable<LineSummary['settings']> }) {
+  function answeredHere(request: FastifyRequest, move: 'join' | 'poll', how: 'line' | 'summary') {
+    answered.inc({ move, how })
+    quietWhenFine(request)
+  }
+
+  async function send(reply: FastifyReply, status: number, place: Place, who: { concertId: string; userId: string }, line: RunningLine) {
     const now = Date.now()
     const { view, claims } = viewOfPlace(place, who, { ...line.settings }, now)
     const body: PlaceView & { token?: string } = claims ? { ...view, token: await signQueueToken(key, claims) } : view
@@ -96,39 +107,36 @@ export function waitingRoomAnswers(opts: WaitingRoomOptions): { join: LocalAnswe
         throw new AppError('QUEUE_SOLD_OUT', `Concert ${concertId} is sold out`)
       }
       joins.inc({ concert: concertId, outcome: place.created ? 'new' : 'again' })
-      answered.inc({ move: 'join', how: 'line' })
-      quietWhenFine(request)
+      answeredHere(request, 'join', 'line')
       await send(reply, 201, place, { concertId, userId }, line)
       return true
     },
 
     async poll(request, reply) {
-      const claims = await holder(request)
-      const line = claims && runningLine(claims.concertId)
-      if (!claims || !line) return false
+      const held = await holderInLine(request)
+      if (!held) return false
+      const { claims, line } = held
       const { concertId, userId, seq } = claims
       const farBack = claims.status === 'WAITING' ? answerFarBack(seq, line, Date.now()) : null
       if (farBack) {
         opts.sightings.seen(concertId, userId)
-        answered.inc({ move: 'poll', how: 'summary' })
-        quietWhenFine(request)
+        answeredHere(request, 'poll', 'summary')
         const { retryAfterSeconds, ...where } = farBack
         reply.header('retry-after', String(retryAfterSeconds))
         reply.send({ ...where, token: request.headers[QUEUE_TOKEN_HEADER], positionEstimated: true })
         return true
       }
       const place = await onLine('poll', () => opts.moves.poll({ concertId, userId, seq, now: Date.now(), overbook: line.settings.overbook }))
-      answered.inc({ move: 'poll', how: 'line' })
-      quietWhenFine(request)
+      answeredHere(request, 'poll', 'line')
       await send(reply, 200, place, { concertId, userId }, line)
       return true
     },
 
     async leave(request, reply) {
-      const claims = await holder(request)
-      const line = claims && runningLine(claims.concertId)
-      if (!claims || !line) return false
-      const { concertId, userId, seq } = claims
+      const held = await holderInLine(request)
+      if (!held) return false
+      const { concertId, userId, seq } = held.claims
+      const line = held.line
       const outcome = await onLine('leave', () => opts.moves.leave({ concertId, userId, seq, now: Date.now(), activeTtlMs: line.settings.activeTtlMs }))
       if (outcome === 'NONE') throw new AppError('QUEUE_NOT_IN_LINE', 'This token no longer holds a place in line')
       if (outcome === 'ENDED') ended.inc({ concert: concertId, reason: 'left' })

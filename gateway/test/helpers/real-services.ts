@@ -4,6 +4,8 @@ import { migrate as migrateBooking, seedDemoCatalogue } from '@tickets/booking-s
 import { buildApp as buildPaymentApp } from '@tickets/payment-service/app'
 import { ConfigSchema as PaymentConfigSchema } from '@tickets/payment-service/config'
 import { migrate as migratePayment, seedDemoWallets } from '@tickets/payment-service/ops'
+import { buildApp as buildQueueApp } from '@tickets/queue-service/app'
+import { ConfigSchema as QueueConfigSchema } from '@tickets/queue-service/config'
 import { loadConfig } from '@tickets/shared/config'
 import { dropDatabase } from '@tickets/shared/migrate'
 import { isolation, mysqlUrl } from '@tickets/testkit'
@@ -30,4 +32,25 @@ export async function realServices(fileUrl: string) {
     await Promise.all([dropDatabase(bookingDb), dropDatabase(paymentDb)])
   })
   return { bookingUrl, paymentUrl, booking, payment }
+}
+
+/**
+ * The real booking and queue services behind one line (this file's own database, Redis prefix and
+ * NATS namespace), listening on ephemeral ports: `queueEnv` tunes the queue, `queueOptions` its
+ * background work. Closed, and the database dropped, after the file's tests.
+ */
+export async function realLine(fileUrl: string, queueEnv: Record<string, string>, queueOptions: { admissionLoop?: boolean } = {}) {
+  const iso = isolation(fileUrl)
+  const bookingDb = mysqlUrl(iso.database('booking'))
+  await migrateBooking(bookingDb)
+  const env = { REDIS_PREFIX: iso.redisPrefix, NATS_NAMESPACE: iso.natsNamespace, LOG_LEVEL: 'silent', AUTH_JWT_SECRET: TEST_SECRET }
+  const booking = await buildBookingApp(loadConfig(BookingConfigSchema, { ...env, MYSQL_URL: bookingDb }), { defaultMetrics: false })
+  const queue = await buildQueueApp(loadConfig(QueueConfigSchema, { ...env, ...queueEnv }), { defaultMetrics: false, ...queueOptions })
+  const bookingUrl = await booking.listen({ port: 0, host: '127.0.0.1' })
+  const queueUrl = await queue.listen({ port: 0, host: '127.0.0.1' })
+  afterAll(async () => {
+    await Promise.all([queue.close(), booking.close()])
+    await dropDatabase(bookingDb)
+  })
+  return { iso, bookingDb, bookingUrl, queueUrl, booking, queue }
 }

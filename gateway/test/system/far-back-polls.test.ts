@@ -1,40 +1,25 @@
 // Polls of fans far back in line, answered by the gateway from the line's summary, against the real
 // queue and booking services: the same answer as the queue service's but for an estimated position,
 // the poll still keeps the fan in line, and near the front the queue service answers exactly.
-import { buildApp as buildBookingApp } from '@tickets/booking-service/app'
-import { ConfigSchema as BookingConfigSchema } from '@tickets/booking-service/config'
-import { createConcert, migrate as migrateBooking } from '@tickets/booking-service/ops'
-import { buildApp as buildQueueApp } from '@tickets/queue-service/app'
-import { ConfigSchema as QueueConfigSchema } from '@tickets/queue-service/config'
+import { createConcert } from '@tickets/booking-service/ops'
 import { USER_ID_HEADER, signUserToken } from '@tickets/contracts/auth'
-import { loadConfig } from '@tickets/shared/config'
-import { dropDatabase } from '@tickets/shared/migrate'
 import { queueWaitingSeenKey } from '@tickets/contracts/queue-line'
-import { isolation, mysqlUrl } from '@tickets/testkit'
 import { afterAll, describe, expect, it, vi } from 'vitest'
 import { buildApp } from '../../src/app.js'
 import { testConfig, TEST_SECRET } from '../helpers/build-test-app.js'
+import { realLine } from '../helpers/real-services.js'
 
-const iso = isolation(import.meta.url)
-const bookingDb = mysqlUrl(iso.database('booking'))
-await migrateBooking(bookingDb)
-const env = { REDIS_PREFIX: iso.redisPrefix, NATS_NAMESPACE: iso.natsNamespace, LOG_LEVEL: 'silent', AUTH_JWT_SECRET: TEST_SECRET }
-const booking = await buildBookingApp(loadConfig(BookingConfigSchema, { ...env, MYSQL_URL: bookingDb }), { defaultMetrics: false })
 // One admission a second: the front 100 places (the minimum) ask the queue service, the rest the gateway.
-const queue = await buildQueueApp(loadConfig(QueueConfigSchema, { ...env, ADMISSION_TICK_MS: '200', ADMISSION_RATE_PER_SECOND: '1', INVENTORY_RESYNC_SECONDS: '3600' }), {
-  defaultMetrics: false,
+const { iso, bookingDb, bookingUrl, queueUrl, queue } = await realLine(import.meta.url, {
+  ADMISSION_TICK_MS: '200',
+  ADMISSION_RATE_PER_SECOND: '1',
+  INVENTORY_RESYNC_SECONDS: '3600',
 })
-const bookingUrl = await booking.listen({ port: 0, host: '127.0.0.1' })
-const queueUrl = await queue.listen({ port: 0, host: '127.0.0.1' })
 const gateway = await buildApp(
   testConfig(iso.redisPrefix, { QUEUE_URLS: queueUrl, BOOKING_URLS: bookingUrl, PAYMENT_URLS: bookingUrl, ACTIVITY_FLUSH_MS: '100', LINE_SUMMARY_REFRESH_MS: '50' }),
   { defaultMetrics: false },
 )
-afterAll(async () => {
-  await gateway.close()
-  await Promise.all([queue.close(), booking.close()])
-  await dropDatabase(bookingDb)
-})
+afterAll(() => gateway.close())
 
 const FANS = 400
 const { concertId } = await createConcert(bookingDb, { title: 'Far back', dates: 1, seatsPerSchedule: 1_000 })

@@ -1,41 +1,25 @@
 // Joins, polls and leaves answered by the gateway on the line's own scripts, against the real queue
 // and booking services: the same answers as the queue service's, on the same line.
-import { buildApp as buildBookingApp } from '@tickets/booking-service/app'
-import { ConfigSchema as BookingConfigSchema } from '@tickets/booking-service/config'
-import { createConcert, migrate as migrateBooking } from '@tickets/booking-service/ops'
-import { buildApp as buildQueueApp } from '@tickets/queue-service/app'
-import { ConfigSchema as QueueConfigSchema } from '@tickets/queue-service/config'
+import { createConcert } from '@tickets/booking-service/ops'
 import { USER_ID_HEADER, signUserToken } from '@tickets/contracts/auth'
-import { loadConfig } from '@tickets/shared/config'
-import { dropDatabase } from '@tickets/shared/migrate'
-import { isolation, mysqlUrl } from '@tickets/testkit'
 import { afterAll, describe, expect, it, vi } from 'vitest'
 import { buildApp } from '../../src/app.js'
 import { testConfig, TEST_SECRET } from '../helpers/build-test-app.js'
+import { realLine } from '../helpers/real-services.js'
 
-const iso = isolation(import.meta.url)
-const bookingDb = mysqlUrl(iso.database('booking'))
-await migrateBooking(bookingDb)
-const env = { REDIS_PREFIX: iso.redisPrefix, NATS_NAMESPACE: iso.natsNamespace, LOG_LEVEL: 'silent', AUTH_JWT_SECRET: TEST_SECRET }
-const booking = await buildBookingApp(loadConfig(BookingConfigSchema, { ...env, MYSQL_URL: bookingDb }), { defaultMetrics: false })
 // The line's steps run only when a test says (a manual tick): admissions happen exactly where the test wants them.
-const queue = await buildQueueApp(loadConfig(QueueConfigSchema, { ...env, ADMISSION_RATE_PER_SECOND: '5', ADMISSION_TICK_MS: '100', INVENTORY_RESYNC_SECONDS: '3600' }), {
-  defaultMetrics: false,
-  admissionLoop: false,
-})
-const bookingUrl = await booking.listen({ port: 0, host: '127.0.0.1' })
-const queueUrl = await queue.listen({ port: 0, host: '127.0.0.1' })
+const { iso, bookingDb, bookingUrl, queueUrl, queue } = await realLine(
+  import.meta.url,
+  { ADMISSION_RATE_PER_SECOND: '5', ADMISSION_TICK_MS: '100', INVENTORY_RESYNC_SECONDS: '3600' },
+  { admissionLoop: false },
+)
 const gateway = await buildApp(
   testConfig(iso.redisPrefix, { QUEUE_URLS: queueUrl, BOOKING_URLS: bookingUrl, PAYMENT_URLS: bookingUrl, LINE_SUMMARY_REFRESH_MS: '50', LINE_SUMMARY_MAX_AGE_MS: '60000' }),
   {
     defaultMetrics: false,
   },
 )
-afterAll(async () => {
-  await gateway.close()
-  await Promise.all([queue.close(), booking.close()])
-  await dropDatabase(bookingDb)
-})
+afterAll(() => gateway.close())
 
 const { concertId } = await createConcert(bookingDb, { title: 'At the edge', dates: 1, seatsPerSchedule: 100 })
 const auth = async (user: string) => `Bearer ${await signUserToken({ secret: TEST_SECRET, userId: user })}`
