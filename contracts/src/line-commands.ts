@@ -1,5 +1,7 @@
 import { lineKeys } from './line-keys.js'
-import { END_ACTIVE_ONCE, INVENTORY_ENDED, INVENTORY_HELD, INVENTORY_SNAPSHOT, JOIN, LEAVE, POLL, SET_SOLD_OUT, STEP_ADMIT, STEP_PREPARE } from './line-scripts.js'
+import { END_ACTIVE_ONCE, JOIN, LEAVE, POLL } from './line-fan-scripts.js'
+import { INVENTORY_ENDED, INVENTORY_HELD, INVENTORY_SNAPSHOT } from './line-inventory-scripts.js'
+import { SET_SOLD_OUT, STEP_ADMIT, STEP_PREPARE } from './line-step-scripts.js'
 import type { WaitReason } from './queue-line.js'
 
 /**

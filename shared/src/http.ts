@@ -1,13 +1,14 @@
 import { createHash, randomUUID } from 'node:crypto'
 import type { IncomingMessage } from 'node:http'
 import { trace } from '@opentelemetry/api'
-import { LogController, type FastifyBaseLogger, type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest, type FastifyServerOptions } from 'fastify'
+import { LogController, type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest, type FastifyServerOptions } from 'fastify'
 import fp from 'fastify-plugin'
 import { Type, type Static } from 'typebox'
 import { USER_ID_HEADER } from '@tickets/contracts/auth'
 import { databaseUnavailable } from './db-errors.js'
 import { AppError, ERROR_CODES, isAppError, problemType, type ErrorCode } from '@tickets/contracts/errors'
 import { loggerOptions } from './logging.js'
+import { accessLog, noteProblem } from './access-log.js'
 import { lazyRequestLogger } from './request-logger.js'
 import { tracingOn } from './tracing-gear.js'
 
@@ -89,7 +90,7 @@ export function serverOptions(opts: { service: string; logLevel: string; bodyLim
   return {
     logger: loggerOptions({ service: opts.service, level: opts.logLevel, instance: opts.instance }),
     // Fastify's own two lines per request ("incoming request", "request completed") are replaced
-    // by the one line of accessLog below.
+    // by the one line of accessLog (access-log.ts).
     logController: new LogController({ disableRequestLogging: true }),
     requestIdHeader: false,
     genReqId: requestIdFor,
@@ -193,52 +194,6 @@ export function toProblem(err: FastifyError | AppError | Error): ProblemInput {
   return byCode('COMMON_INTERNAL', 'Something went wrong on our side; the trace id identifies it')
 }
 
-const UNLOGGED_ROUTES = new Set(['/health', '/health/live', '/health/ready', '/metrics'])
-// The problem a request was answered with, for its access line (kept on the request, like the correlation id).
-const PROBLEM = Symbol('tickets.problem')
-type WithProblem = { [PROBLEM]?: { code: string; detail: string } }
-const QUIET = Symbol('tickets.quietWhenFine')
-type Quiet = { [QUIET]?: true }
-/** A quiet request answered faster than this still gets its access line at info. */
-const QUIET_SLOW_MS = 1_000
-
-/**
- * Marks a request whose access line is written at debug when it was answered well (below 400, within
- * a second): the waiting room's joins and polls, which are most of opening day's requests and each
- * counted in the metrics (docs/decisions/quiet-waiting-room-access-lines.md).
- */
-export function quietWhenFine(request: FastifyRequest): void {
-  ;(request as Quiet)[QUIET] = true
-}
-
-/**
- * One line per request, when it is answered: method, route template, status and time, with the
- * request's reqId and trace_id. Probes and scrapes write none: they would be most of the lines.
- */
-export const accessLog = fp(
-  async (app: FastifyInstance) => {
-    app.addHook('onResponse', (request, reply, done) => {
-      const route = request.routeOptions.url
-      if (route !== undefined && UNLOGGED_ROUTES.has(route)) return done()
-      const fine = (request as Quiet)[QUIET] === true && reply.statusCode < 400 && reply.elapsedTime < QUIET_SLOW_MS
-      if (fine && !(request.log as FastifyBaseLogger & { isLevelEnabled(level: string): boolean }).isLevelEnabled('debug')) return done()
-      request.log[fine ? 'debug' : 'info'](
-        {
-          method: request.method,
-          route: route ?? null,
-          url: route === undefined ? request.url.split('?', 1)[0] : undefined,
-          statusCode: reply.statusCode,
-          responseTime: Math.round(reply.elapsedTime * 10) / 10,
-          ...(request as WithProblem)[PROBLEM],
-        },
-        'request completed',
-      )
-      done()
-    })
-  },
-  { name: 'access-log', fastify: '5.x' },
-)
-
 /**
  * Fastify's JSON parser, except that an empty body is no body instead of 400 COMMON_BAD_JSON:
  * common clients (k6 among them) send `Content-Type: application/json` on a DELETE without one,
@@ -282,7 +237,7 @@ export const problemDetails = fp(
       // system protecting itself, counted in metrics: logging each at warn would flood the logs
       // exactly when the system is under the most pressure. Their code goes on the access line.
       if (problem.status >= 500 && problem.code === 'COMMON_INTERNAL') request.log.error({ err }, 'request failed')
-      else (request as WithProblem)[PROBLEM] = { code: problem.code, detail: problem.detail }
+      else noteProblem(request, { code: problem.code, detail: problem.detail })
       return sendProblem(request, reply, problem)
     })
     app.setNotFoundHandler((request, reply) => sendProblem(request, reply, byCode('COMMON_NOT_FOUND', `No route ${request.method} ${request.url.split('?')[0]}`)))
@@ -291,6 +246,7 @@ export const problemDetails = fp(
 )
 
 export { AppError }
+export { accessLog, quietWhenFine } from './access-log.js'
 
 const USER_ID = /^[A-Za-z0-9_-]{1,64}$/
 
