@@ -118,3 +118,12 @@ export function viewOfPlace(place: Place, who: { concertId: string; userId: stri
     claims: { ...who, status: 'WAITING', seq: place.seq, issuedAt, expiresAt: issuedAt + Math.floor(settings.waitingTokenTtlMs / 1000) },
   }
 }
+
+type WithoutHint<V> = V extends unknown ? Omit<V, 'retryAfterSeconds'> : never
+
+/** A view as sent: the body, and its hint for the `Retry-After` header (none for an ended place). */
+export function withoutHint<V extends object>(view: V): { body: WithoutHint<V>; retryAfter: string | undefined } {
+  if (!('retryAfterSeconds' in view)) return { body: view as unknown as WithoutHint<V>, retryAfter: undefined }
+  const { retryAfterSeconds, ...body } = view as V & { retryAfterSeconds: number }
+  return { body: body as WithoutHint<V>, retryAfter: String(retryAfterSeconds) }
+}

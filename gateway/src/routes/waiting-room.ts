@@ -2,7 +2,7 @@ import { AppError } from '@tickets/contracts/errors'
 import type { FanMoves, Place } from '@tickets/contracts/line-commands'
 import type { LineSummary } from '@tickets/contracts/queue-line'
 import { isQueueId, QUEUE_TOKEN_HEADER, queueTokenKey, signQueueToken, type QueueTokenClaims } from '@tickets/contracts/queue-token'
-import { viewOfPlace, type PlaceView } from '@tickets/contracts/queue-view'
+import { viewOfPlace, withoutHint, type PlaceView } from '@tickets/contracts/queue-view'
 import { quietWhenFine } from '@tickets/shared/http'
 import type { RedisGuard } from '@tickets/shared/redis'
 import type { FastifyReply, FastifyRequest } from 'fastify'
@@ -84,12 +84,9 @@ export function waitingRoomAnswers(opts: WaitingRoomOptions): { join: LocalAnswe
 
   async function send(reply: FastifyReply, status: number, place: Place, who: { concertId: string; userId: string }, line: RunningLine) {
     const now = Date.now()
-    const { view, claims } = viewOfPlace(place, who, { ...line.settings }, now)
-    const body: PlaceView & { token?: string } = claims ? { ...view, token: await signQueueToken(key, claims) } : view
-    if ('retryAfterSeconds' in body) {
-      const { retryAfterSeconds, ...rest } = body
-      return reply.code(status).header('retry-after', String(retryAfterSeconds)).send(rest)
-    }
+    const { view, claims } = viewOfPlace(place, who, line.settings, now)
+    const { body, retryAfter } = withoutHint<PlaceView & { token?: string }>(claims ? { ...view, token: await signQueueToken(key, claims) } : view)
+    if (retryAfter) reply.header('retry-after', retryAfter)
     return reply.code(status).send(body)
   }
 
@@ -121,9 +118,9 @@ export function waitingRoomAnswers(opts: WaitingRoomOptions): { join: LocalAnswe
       if (farBack) {
         opts.sightings.seen(concertId, userId)
         answeredHere(request, 'poll', 'summary')
-        const { retryAfterSeconds, ...where } = farBack
-        reply.header('retry-after', String(retryAfterSeconds))
-        reply.send({ ...where, token: request.headers[QUEUE_TOKEN_HEADER], positionEstimated: true })
+        const { body, retryAfter } = withoutHint(farBack)
+        reply.header('retry-after', retryAfter)
+        reply.send({ ...body, token: request.headers[QUEUE_TOKEN_HEADER], positionEstimated: true })
         return true
       }
       const place = await onLine('poll', () => opts.moves.poll({ concertId, userId, seq, now: Date.now(), overbook: line.settings.overbook }))

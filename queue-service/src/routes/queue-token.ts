@@ -3,8 +3,9 @@ import { isAppError } from '@tickets/contracts/errors'
 import { problemResponses, userIdOf } from '@tickets/shared/http'
 import { QUEUE_TOKEN_HEADER } from '@tickets/contracts/queue-token'
 import type { Histogram } from 'prom-client'
-import { Type } from 'typebox'
-import type { QueueService, QueueView } from '../domain/queue-service.js'
+import { Type, type Static } from 'typebox'
+import { withoutHint } from '@tickets/contracts/queue-view'
+import type { QueueService } from '../domain/queue-service.js'
 
 const Id = Type.String({ pattern: '^[A-Za-z0-9_-]{1,64}$' })
 // What a waiting fan is told besides the place: how sure the estimate is, and why the line stands still.
@@ -51,12 +52,6 @@ async function timed<T>(histogram: Histogram<'outcome'>, run: () => Promise<T>):
   }
 }
 
-function withoutHint(view: QueueView) {
-  if (!('retryAfterSeconds' in view)) return { body: view, retryAfter: undefined }
-  const { retryAfterSeconds, ...body } = view
-  return { body, retryAfter: String(retryAfterSeconds) }
-}
-
 export const queueTokenRoutes: FastifyPluginAsyncTypebox<{ queue: QueueService; joinSeconds: Histogram<'outcome'>; pollSeconds: Histogram<'outcome'> }> = async (app, opts) => {
   const { queue } = opts
 
@@ -72,7 +67,7 @@ export const queueTokenRoutes: FastifyPluginAsyncTypebox<{ queue: QueueService; 
       return reply
         .code(201)
         .header('retry-after', retryAfter)
-        .send({ ...body, token: body.token })
+        .send({ ...body, token: body.token } as Static<typeof Joined>)
     },
   )
 
