@@ -74,6 +74,8 @@ export interface LineInfo {
   /** Seats neither sold nor held, and seats held, at the last step; null before booking was asked. */
   free: number | null
   held: number | null
+  /** Seconds over which fans within reach spread their polls (`pollSpreadSeconds`); null before a step set it. */
+  spreadSeconds: number | null
 }
 
 /** A user's place as the line knows it. `seq` is the Redis-side arrival number (FIFO across instances). */
@@ -93,7 +95,7 @@ const REASONS: readonly WaitReason[] = ['ALL_SEATS_HELD', 'PAUSED', 'NOT_OPEN_YE
 
 /** Decodes the reply of JOIN and POLL. */
 export function placeOf(reply: Reply): Place {
-  const [status, seq, joinedAt, activeUntil, position, measured, dev, eff, rate, reason, onHold, nextRelease, free, held, created, releaseFor] = reply
+  const [status, seq, joinedAt, activeUntil, position, measured, dev, eff, rate, reason, onHold, nextRelease, free, held, created, releaseFor, spread] = reply
   if (status === 'SOLD_OUT') return { status: 'SOLD_OUT' }
   if (status !== 'ACTIVE' && status !== 'WAITING') return { status: 'EXPIRED' }
   const line: LineInfo = {
@@ -107,6 +109,7 @@ export function placeOf(reply: Reply): Place {
     releaseForPosition: num(releaseFor),
     free: num(free),
     held: num(held),
+    spreadSeconds: num(spread),
   }
   const common = { seq: Number(seq), joinedAt: Number(joinedAt), line, created: created === '1' }
   return status === 'ACTIVE' ? { status, ...common, activeUntil: Number(activeUntil) } : { status, ...common, position: Number(position) }

@@ -47,11 +47,12 @@ local function reply(p, created, overbook)
   -- A fan told to come back after a hold ends is not idle before then: the idle timeout counts from it.
   if release ~= '' then redis.call('ZADD', KEYS[3], 'XX', 'GT', release, ARGV[1]) end
   r[#r + 1] = release
+  r[#r + 1] = redis.call('HGET', KEYS[8], 'spread') or ''
   return r
 end
 `
 
-/** ARGV: userId, now, activeTtlMs, overbook. -> status, seq, joinedAt, activeUntil, position, ...line_info (9), created, releaseFor */
+/** ARGV: userId, now, activeTtlMs, overbook. -> status, seq, joinedAt, activeUntil, position, ...line_info (9), created, releaseFor, spread */
 export const JOIN = `${PLACE}
 local uid, now, ttl, overbook = ARGV[1], tonumber(ARGV[2]), tonumber(ARGV[3]), tonumber(ARGV[4])
 if redis.call('HGET', KEYS[7], 'soldOut') == '1' then return {'SOLD_OUT'} end

@@ -63,8 +63,9 @@ return {'1', tostring(#expired), tostring(#idle_waiters), tostring(released),
  * The second half: admits the decided number from the front of the line and records what polls
  * report. ARGV: n, now, activeTtlMs, tickMs, cap (-1: none), carry, effectiveRate, why, reason,
  * onHold, nextReleaseAt, health (why the rate is backed off), then the line's settings fans' answers
- * need: free and held seats ('' unknown), overbook, the default rate, activeTtlMs again and the
- * waiting token's lifetime (s). KEYS[14] = the line's summary.
+ * need: free and held seats ('' unknown), overbook, the default rate, activeTtlMs again, the
+ * waiting token's lifetime (s) and the seconds over which polls within reach are spread.
+ * KEYS[14] = the line's summary.
  * -> admitted, waiting, active. The cap is checked again: joins and leaves may have run since the first half.
  */
 export const STEP_ADMIT = `
@@ -84,7 +85,7 @@ if n > 0 then
   end
 end
 redis.call('HSET', KEYS[8], 'carry', ARGV[6], 'eff', ARGV[7], 'why', ARGV[8], 'reason', ARGV[9], 'onhold', ARGV[10], 'nextrel', ARGV[11], 'health', ARGV[12],
-  'free', ARGV[13], 'held', ARGV[14])
+  'free', ARGV[13], 'held', ARGV[14], 'spread', ARGV[18])
 -- measured only while people wait: an empty line says nothing about how fast it moves
 if waiting > 0 then
   local measured = n * 1000 / tick_ms
@@ -102,7 +103,7 @@ local s = redis.call('HMGET', KEYS[8], 'rate', 'dev')
 local open = (ARGV[8] == 'let-all' or ARGV[8] == 'sold-out') and '1' or '0'
 redis.call('HSET', KEYS[14], 'at', ARGV[2], 'head', head[2] or '', 'tail', redis.call('GET', KEYS[1]) or '0',
   'waiting', tostring(waiting - n), 'rate', s[1] or '', 'dev', s[2] or '', 'eff', ARGV[7], 'reason', ARGV[9], 'open', open,
-  'free', ARGV[13], 'held', ARGV[14], 'ob', ARGV[15], 'dr', ARGV[16], 'ttl', ARGV[3], 'wttl', ARGV[17])
+  'free', ARGV[13], 'held', ARGV[14], 'ob', ARGV[15], 'dr', ARGV[16], 'ttl', ARGV[3], 'wttl', ARGV[17], 'sp', ARGV[18])
 redis.call('PEXPIRE', KEYS[14], 60000)
 return {tostring(n), tostring(waiting - n), tostring(active + n)}
 `

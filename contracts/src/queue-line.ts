@@ -85,12 +85,14 @@ export interface LineSummary {
   /** Seats neither sold nor held, and seats held; null before booking was asked. */
   free: number | null
   held: number | null
+  /** Seconds over which fans within reach spread their polls; null from a step that set none. */
+  spreadSeconds: number | null
   /** The queue service's settings that fans' answers depend on, so every gateway gives the same ones. */
   settings: { overbook: number; fallbackRate: number; activeTtlMs: number; waitingTokenTtlMs: number } | null
 }
 
 /** The hash fields, in the order the admission step writes them. */
-export const LINE_SUMMARY_FIELDS = ['at', 'head', 'tail', 'waiting', 'rate', 'dev', 'eff', 'reason', 'open', 'free', 'held', 'ob', 'dr', 'ttl', 'wttl'] as const
+export const LINE_SUMMARY_FIELDS = ['at', 'head', 'tail', 'waiting', 'rate', 'dev', 'eff', 'reason', 'open', 'free', 'held', 'ob', 'dr', 'ttl', 'wttl', 'sp'] as const
 
 const REASONS: ReadonlySet<string> = new Set<WaitReason>(['ALL_SEATS_HELD', 'PAUSED', 'NOT_OPEN_YET'])
 
@@ -102,7 +104,7 @@ function numberOrNull(value: string | null | undefined): number | null {
 
 /** Values as HMGET returns them for LINE_SUMMARY_FIELDS; null when the step never wrote one. */
 export function parseLineSummary(values: readonly (string | null)[]): LineSummary | null {
-  const [at, head, tail, waiting, rate, dev, eff, reason, open, free, held, ob, dr, ttl, wttl] = values
+  const [at, head, tail, waiting, rate, dev, eff, reason, open, free, held, ob, dr, ttl, wttl, sp] = values
   const atMs = numberOrNull(at)
   const tailSeq = numberOrNull(tail)
   const count = numberOrNull(waiting)
@@ -117,6 +119,7 @@ export function parseLineSummary(values: readonly (string | null)[]): LineSummar
     open: open === '1',
     free: numberOrNull(free),
     held: numberOrNull(held),
+    spreadSeconds: numberOrNull(sp),
     settings: settingsOf(numberOrNull(ob), numberOrNull(dr), numberOrNull(ttl), numberOrNull(wttl)),
   }
 }

@@ -51,15 +51,41 @@ export function placesInReach(line: Pick<LineInfo, 'free' | 'held'>, overbook: n
 }
 
 /**
- * When a fan beyond reach polls next: once a minute, at the second of the minute their arrival number
- * gives them (`seq` mod 60). However they arrived (an opening's ramp brings most in its last
- * seconds), the polls of fans beyond reach are spread evenly over every minute: a line of 100,000
- * costs 1/60 of its length in polls each second, never a wave, and a sell-out still reaches every
- * fan within the minute. A fan answered late comes back on their own second again.
+ * The earliest hint of at least `hint` seconds that brings the fan back on their own second of a
+ * `period`-second cycle (the second their arrival number `seq` gives), never beyond the longest
+ * hint. Fans answered at any moment, in any shape of crowd, come back spread evenly over the
+ * cycle: `waiting / period` a second at most, never a wave.
+ */
+export function onOwnSlot(hint: number, seq: number, now: number, period: number): number {
+  const cycle = Math.max(1, Math.min(MAX_RETRY_S, Math.floor(period)))
+  const back = Math.floor(now / 1000) + hint
+  const wait = (((seq - back) % cycle) + cycle) % cycle
+  return Math.min(MAX_RETRY_S, hint + wait)
+}
+
+/**
+ * When a fan beyond reach polls next: once a minute, on their own second of it. A line of 100,000
+ * costs 1/60 of its length in polls each second, and a sell-out still reaches every fan within
+ * the minute.
  */
 export function retryAfterOutOfReach(seq: number, now: number): number {
-  const second = Math.floor(now / 1000) % MAX_RETRY_S
-  return ((((seq - second - 1) % MAX_RETRY_S) + MAX_RETRY_S) % MAX_RETRY_S) + 1
+  return onOwnSlot(1, seq, now, MAX_RETRY_S)
+}
+
+/**
+ * Over how many seconds the fans within reach must spread their polls so that the whole line asks
+ * no more than `pollsPerSecond` (the share of what the gateways measured they can answer): fans
+ * beyond reach poll once a minute, those within reach share what is left. 1 (no spreading) while
+ * no gateway measured anything; never more than the longest hint, since a sell-out must reach
+ * every fan within it.
+ */
+export function pollSpreadSeconds(input: { waiting: number; free: number | null; held: number | null; overbook: number; pollsPerSecond: number | null }): number {
+  if (input.pollsPerSecond === null || input.waiting <= 0) return 1
+  const reach = placesInReach(input, input.overbook) ?? input.waiting
+  const within = Math.min(input.waiting, reach)
+  const left = input.pollsPerSecond - (input.waiting - within) / MAX_RETRY_S
+  if (left * MAX_RETRY_S <= within) return MAX_RETRY_S
+  return Math.max(1, Math.ceil(within / left))
 }
 
 /** The answer to a fan beyond reach: the chance is small, how many seats are left, and their slot in the minute. */
@@ -90,7 +116,7 @@ export function waitingView(position: number, seq: number, line: LineInfo, setti
   if (line.reason) view.reason = line.reason
   const reach = placesInReach(line, settings.overbook)
   if (line.reason !== 'PAUSED' && line.reason !== 'NOT_OPEN_YET' && reach !== null && position > reach) return outOfReach(view, line.free! + line.held!, seq, now)
-  if (line.reason !== 'ALL_SEATS_HELD' || line.seatsOnHold === null) return view
+  if (line.reason !== 'ALL_SEATS_HELD' || line.seatsOnHold === null) return spread(view, seq, line, now)
   const releaseAt = line.releaseForPosition ?? line.nextReleaseAt
   const secondsToRelease = releaseAt === null ? 0 : Math.max(0, (releaseAt - now) / 1000)
   view.estimatedWaitSeconds = Math.max(estimate.seconds, Math.ceil(secondsToRelease))
@@ -98,6 +124,13 @@ export function waitingView(position: number, seq: number, line: LineInfo, setti
   view.seatsOnHold = line.seatsOnHold
   if (line.nextReleaseAt !== null) view.nextReleaseAt = new Date(line.nextReleaseAt).toISOString()
   view.retryAfterSeconds = retryAfterWhileHeld({ estimatedWaitSeconds: view.estimatedWaitSeconds, secondsToRelease })
+  return spread(view, seq, line, now)
+}
+
+/** A fan within reach comes back no sooner than their hint says, on their own second of the line's spread. */
+function spread(view: WaitingView, seq: number, line: LineInfo, now: number): WaitingView {
+  if (line.spreadSeconds === null || line.spreadSeconds <= 1) return view
+  view.retryAfterSeconds = onOwnSlot(view.retryAfterSeconds, seq, now, line.spreadSeconds)
   return view
 }
 

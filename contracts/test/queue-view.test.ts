@@ -17,6 +17,7 @@ const line = (over: Partial<LineInfo> = {}): LineInfo => ({
   releaseForPosition: null,
   free: 1_000,
   held: 0,
+  spreadSeconds: null,
   ...over,
 })
 
@@ -94,6 +95,7 @@ describe('waitingView', () => {
           reason: fc.constantFrom(null, 'ALL_SEATS_HELD' as const, 'PAUSED' as const, 'NOT_OPEN_YET' as const),
           seatsOnHold: fc.option(fc.integer({ min: 0, max: 50_000 })),
           nextReleaseAt: fc.option(fc.integer({ min: NOW - 60_000, max: NOW + 3_600_000 })),
+          spreadSeconds: fc.option(fc.integer({ min: 1, max: MAX_RETRY_S })),
         }),
         (position, over) => {
           const view = waitingView(position, position, line(over), settings, NOW)

@@ -10,6 +10,7 @@ import { queueWaitingSeenKey } from '@tickets/contracts/queue-line'
 import { queueActivityKey } from '@tickets/contracts/queue-token'
 import { pressurePlugin } from '@tickets/shared/pressure'
 import Fastify, { type FastifyInstance } from 'fastify'
+import { reportCapacity } from './adapters/redis-capacity-report.js'
 import { createRedisLineSummaries } from './adapters/redis-line-summaries.js'
 import { createRedisSightings } from './adapters/redis-sightings.js'
 import { createSwitchBoard } from './adapters/redis-switches.js'
@@ -120,8 +121,14 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
     guard: createRedisGuard(app.redis, { timeoutMs: config.REDIS_TIMEOUT_MS }),
     onError: (err) => app.log.debug({ err }, 'line summaries not refreshed; polls go to the queue service'),
   })
+  const capacity = reportCapacity(app, app.redis, {
+    instance: config.INSTANCE_ID,
+    intervalMs: config.CAPACITY_REPORT_MS,
+    guard: createRedisGuard(app.redis, { timeoutMs: config.REDIS_TIMEOUT_MS }),
+    onError: (err) => app.log.debug({ err }, 'answer capacity not reported'),
+  })
   // Stopped before onClose closes Redis: the last sightings still reach the waiting room.
-  stopBeforeClose(app, [activity, waitingSeen, summaries])
+  stopBeforeClose(app, [activity, waitingSeen, summaries, capacity])
   const judge = createQueueTokenJudge(config.AUTH_JWT_SECRET)
   await app.register(queueGate, { judge, activity })
   const waitingRoom: Gate = async (request, route) => {

@@ -24,6 +24,8 @@ export const ConfigSchema = Type.Object({
    * the queue service. Above ADMISSION_TICK_MS of the queue service; 0 sends every one to it.
    */
   LINE_SUMMARY_MAX_AGE_MS: Type.Integer({ minimum: 0, default: 3_000 }),
+  /** How often this gateway reports how many requests a second it measured it can answer (the queue spreads returning fans by it). */
+  CAPACITY_REPORT_MS: Type.Integer({ minimum: 100, default: 5_000 }),
   /** How long a join, poll or leave answered here may wait for the line's script before a 503 (as the queue service's). */
   QUEUE_REDIS_TIMEOUT_MS: Type.Integer({ minimum: 10, default: 150 }),
   UPSTREAM_TIMEOUT_MS: Type.Integer({ minimum: 100, default: 10_000 }),

@@ -6,6 +6,7 @@ import { createJwtTokenIssuer } from './adapters/jwt-token-issuer.js'
 import { createNatsConcertDirectory } from './adapters/nats-concert-directory.js'
 import { createNatsInventorySource } from './adapters/nats-inventory-source.js'
 import { createRedisAdmissionHealth } from './adapters/redis-admission-health.js'
+import { createRedisAnswerCapacity } from './adapters/redis-answer-capacity.js'
 import { createRedisLineStore, STEP_BATCH_LIMIT } from './adapters/redis-line-store.js'
 import type { Config } from './config.js'
 import { queueConsumers } from './consumers/queue-consumers.js'
@@ -71,6 +72,7 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
     store,
     inventory,
     health,
+    capacity: createRedisAnswerCapacity(app.redis, { share: config.POLL_CAPACITY_SHARE, refreshMs: 1_000, timeoutMs: config.QUEUE_REDIS_TIMEOUT_MS }),
     batchLimit: STEP_BATCH_LIMIT,
     tokens: createJwtTokenIssuer(config.AUTH_JWT_SECRET),
     concerts: createNatsConcertDirectory(app.nats, {

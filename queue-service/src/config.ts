@@ -32,6 +32,8 @@ export const ConfigSchema = Type.Object({
   BACKOFF_RECOVERY_PER_SECOND: Type.Number({ minimum: 0.001, maximum: 1, default: 0.1 }),
   /** A pressure report older than this is ignored (the instance stopped reporting). */
   PRESSURE_MAX_AGE_MS: Type.Integer({ minimum: 100, default: 5_000 }),
+  /** The share of what the gateways report they can answer that waiting fans' polls may use; the rest is for joins and buyers. */
+  POLL_CAPACITY_SHARE: Type.Number({ minimum: 0.05, maximum: 1, default: 0.5 }),
   /** A waiting user who has not polled (or re-joined) for this long drops out of line. */
   WAITING_IDLE_TIMEOUT_SECONDS: Type.Integer({ minimum: 5, default: 300 }),
   WAITING_TOKEN_TTL_SECONDS: Type.Integer({ minimum: 60, default: 86_400 }),

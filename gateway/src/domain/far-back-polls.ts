@@ -36,7 +36,17 @@ export function answerFarBack(seq: number, line: LineSummary, now: number): Wait
   const position = estimatedPosition(seq, line)
   if (position === null) return null
   const allowed = line.rates.effectiveRate ?? 0
-  const info: LineInfo = { ...line.rates, rate: null, reason: line.reason, seatsOnHold: null, nextReleaseAt: null, releaseForPosition: null, free: line.free, held: line.held }
+  const info: LineInfo = {
+    ...line.rates,
+    rate: null,
+    reason: line.reason,
+    seatsOnHold: null,
+    nextReleaseAt: null,
+    releaseForPosition: null,
+    free: line.free,
+    held: line.held,
+    spreadSeconds: line.spreadSeconds,
+  }
   const view = waitingView(position, seq, info, { ...line.settings, fallbackRate: allowed }, now)
   if (view.reason === 'OUT_OF_REACH') return view
   if (line.reason === 'ALL_SEATS_HELD') return null

@@ -26,6 +26,7 @@ const step = (at: number) =>
     open: '0',
     free: '7',
     held: '3',
+    sp: '12',
     ob: '1.5',
     dr: '50',
     ttl: '600000',
@@ -51,6 +52,7 @@ describe('createRedisLineSummaries', () => {
       open: false,
       free: 7,
       held: 3,
+      spreadSeconds: 12,
       settings: { overbook: 1.5, fallbackRate: 50, activeTtlMs: 600_000, waitingTokenTtlMs: 86_400_000 },
     })
     await new Promise((r) => setTimeout(r, 400))

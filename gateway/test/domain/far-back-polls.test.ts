@@ -12,6 +12,7 @@ const line = (over: Partial<LineSummary> = {}): LineSummary => ({
   open: false,
   free: null,
   held: null,
+  spreadSeconds: null,
   settings: { overbook: 1.5, fallbackRate: 50, activeTtlMs: 600_000, waitingTokenTtlMs: 86_400_000 },
   ...over,
 })

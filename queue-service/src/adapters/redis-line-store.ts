@@ -92,7 +92,7 @@ export function createRedisLineStore(redis: Redis, opts: { timeoutMs: number }):
       return stepStateOf(await guarded('step', () => cmd.queueStepPrepare(...base(concertId), ...args)))
     },
 
-    async admit({ concertId, now, defaults, decision, cap, inventory, health }) {
+    async admit({ concertId, now, defaults, decision, cap, inventory, health, spreadSeconds }) {
       const held = decision.reason === 'ALL_SEATS_HELD' && inventory
       const args = [
         decision.admit,
@@ -112,6 +112,7 @@ export function createRedisLineStore(redis: Redis, opts: { timeoutMs: number }):
         defaults.overbook,
         defaults.ratePerSecond,
         Math.floor(defaults.waitingTokenTtlMs / 1000),
+        spreadSeconds,
       ]
       const [admitted, waiting, active] = (await guarded('step', () => cmd.queueStepAdmit(...base(concertId), lineKeys(concertId).summary, ...args))).map(Number)
       return { admitted: admitted!, waiting: waiting!, active: active! }

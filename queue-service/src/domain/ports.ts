@@ -85,6 +85,8 @@ export interface LineStore {
     cap: number | null
     inventory: InventoryView | null
     health: string
+    /** Seconds over which fans within reach spread their polls (`pollSpreadSeconds`). */
+    spreadSeconds: number
   }): Promise<{ admitted: number; waiting: number; active: number }>
   /** Closes or reopens the line; an older change than the last one applied is ignored. */
   setSoldOut(input: { concertId: string; soldOut: boolean; at: number }): Promise<boolean>
@@ -118,6 +120,14 @@ export interface AdmissionHealth {
   /** Reads the services' latest reports; keeps the last state when they cannot be read. */
   refresh(): Promise<void>
   current(): { factor: number; why: string }
+}
+
+/** Polls a second the gateways can answer for the waiting lines, from what they measured they can answer. */
+export interface AnswerCapacity {
+  /** Reads the gateways' latest reports; keeps the last figure when they cannot be read. */
+  refresh(): Promise<void>
+  /** Null while no gateway reported a measurement. */
+  pollsPerSecond(): number | null
 }
 
 export type ConcertStatus = { exists: boolean; soldOut: boolean } | { unknown: true }

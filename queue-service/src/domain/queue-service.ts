@@ -1,8 +1,8 @@
 import { AppError } from '@tickets/contracts/errors'
-import { viewOfPlace, type PlaceView } from '@tickets/contracts/queue-view'
+import { pollSpreadSeconds, viewOfPlace, type PlaceView } from '@tickets/contracts/queue-view'
 import { decideAdmission } from './admission.js'
 import type { InventoryKeeper } from './inventory-keeper.js'
-import type { AdmissionHealth, Clock, ConcertDirectory, LineDefaults, LineStore, Place, QueueEvents, TokenIssuer } from './ports.js'
+import type { AdmissionHealth, AnswerCapacity, Clock, ConcertDirectory, LineDefaults, LineStore, Place, QueueEvents, TokenIssuer } from './ports.js'
 
 export interface QueueServiceDeps {
   store: LineStore
@@ -10,6 +10,7 @@ export interface QueueServiceDeps {
   concerts: ConcertDirectory
   inventory: InventoryKeeper
   health: AdmissionHealth
+  capacity: AnswerCapacity
   clock: Clock
   events: QueueEvents
   defaults: LineDefaults
@@ -43,11 +44,14 @@ export function createQueueService(deps: QueueServiceDeps) {
     return store.join({ concertId, userId, now: clock.now(), activeTtlMs: defaults.activeTtlMs, overbook: defaults.overbook })
   }
 
-  async function stepConcert(concertId: string, tick: number, now: number): Promise<number> {
+  // Lines with fans waiting at the last step share the gateways' poll capacity.
+  let waitingLines = 1
+
+  async function stepConcert(concertId: string, tick: number, now: number, pollsPerSecond: number | null): Promise<{ admitted: number; waiting: number }> {
     const state = await store.prepareStep({ concertId, tick, now, defaults })
     if (!state) {
       events.stepped(concertId, { ran: false, admitted: 0, expired: 0, droppedOut: 0, idleReleased: 0, waiting: 0, active: 0, effectiveRate: 0, limitedBy: null })
-      return 0
+      return { admitted: 0, waiting: 0 }
     }
     deps.inventory.checkFreshness(concertId, state.inventory, now)
     const cap = state.settings.activeCap ?? defaults.activeCap
@@ -69,7 +73,23 @@ export function createQueueService(deps: QueueServiceDeps) {
       overbook: defaults.overbook,
       batchLimit: deps.batchLimit,
     })
-    const result = await store.admit({ concertId, now, defaults, decision, cap: decision.limitedBy === 'let-all' ? null : cap, inventory: state.inventory, health: health.why })
+    const spreadSeconds = pollSpreadSeconds({
+      waiting: Math.max(0, state.waiting - decision.admit),
+      free: state.inventory?.free ?? null,
+      held: state.inventory?.onHold ?? null,
+      overbook: defaults.overbook,
+      pollsPerSecond,
+    })
+    const result = await store.admit({
+      concertId,
+      now,
+      defaults,
+      decision,
+      cap: decision.limitedBy === 'let-all' ? null : cap,
+      inventory: state.inventory,
+      health: health.why,
+      spreadSeconds,
+    })
     events.stepped(concertId, {
       ran: true,
       admitted: result.admitted,
@@ -81,7 +101,7 @@ export function createQueueService(deps: QueueServiceDeps) {
       effectiveRate: decision.effectiveRate,
       limitedBy: decision.limitedBy,
     })
-    return result.admitted
+    return { admitted: result.admitted, waiting: result.waiting }
   }
 
   return {
@@ -132,9 +152,17 @@ export function createQueueService(deps: QueueServiceDeps) {
     async tick(): Promise<Record<string, number>> {
       const now = clock.now()
       const tick = Math.floor(now / defaults.tickMs)
-      await deps.health.refresh()
+      await Promise.all([deps.health.refresh(), deps.capacity.refresh()])
+      const total = deps.capacity.pollsPerSecond()
+      const perLine = total === null ? null : total / waitingLines
       const admitted: Record<string, number> = {}
-      for (const concertId of await store.concerts()) admitted[concertId] = await stepConcert(concertId, tick, now)
+      let lines = 0
+      for (const concertId of await store.concerts()) {
+        const step = await stepConcert(concertId, tick, now, perLine)
+        admitted[concertId] = step.admitted
+        if (step.waiting > 0) lines++
+      }
+      waitingLines = Math.max(1, lines)
       return admitted
     },
   }
