@@ -193,11 +193,16 @@ export function arrivalTimes(stages: Stage[], limit = Number.POSITIVE_INFINITY):
   return times
 }
 
-/** Outcomes that are part of the contract under load, not failures: lost seat races, limits, shedding. */
-export function isExpectedStatus(step: string, status: number, hasRetryAfter: boolean): boolean {
+/**
+ * Outcomes that are part of the contract under load, not failures: lost seat races, limits,
+ * shedding. `retry`: the call repeats one answered 429 or 503, whose first attempt may still have
+ * been done (a leave whose answer missed its deadline), so a leave finding no place is the leave done.
+ */
+export function isExpectedStatus(step: string, status: number, hasRetryAfter: boolean, retry = false): boolean {
   if (status < 400) return true
   if (step === 'hold' && status === 409) return true
   if (step === 'join' && status === 409) return true // sold out
+  if (step === 'leave' && status === 404 && retry) return true
   if ((status === 429 || status === 503) && hasRetryAfter) return true
   return false
 }

@@ -21,7 +21,7 @@ export function createClient(baseUrl: string, stats: Stats, opts: { connections?
     bodyTimeout: opts.timeoutMs ?? 30_000,
   })
   return {
-    async call(step: string, method: 'GET' | 'POST' | 'DELETE', path: string, headers: Record<string, string>, body?: unknown): Promise<Reply> {
+    async call(step: string, method: 'GET' | 'POST' | 'DELETE', path: string, headers: Record<string, string>, body?: unknown, retry = false): Promise<Reply> {
       const started = performance.now()
       try {
         const res = await request(`${baseUrl}${path}`, {
@@ -34,7 +34,7 @@ export function createClient(baseUrl: string, stats: Stats, opts: { connections?
         const ms = performance.now() - started
         const retryAfterHeader = res.headers['retry-after']
         const retryAfter = retryAfterHeader === undefined ? null : Number(retryAfterHeader)
-        stats.request(step, res.statusCode, ms, isExpectedStatus(step, res.statusCode, retryAfter !== null))
+        stats.request(step, res.statusCode, ms, isExpectedStatus(step, res.statusCode, retryAfter !== null, retry))
         let parsed: unknown = null
         try {
           parsed = text ? JSON.parse(text) : null
@@ -55,7 +55,7 @@ export function createClient(baseUrl: string, stats: Stats, opts: { connections?
       let reply = await this.call(step, method, path, headers, body)
       for (let i = 1; i < attempts && (reply.status === 429 || reply.status === 503) && reply.retryAfter !== null; i++) {
         await new Promise((r) => setTimeout(r, Math.min(reply.retryAfter ?? 1, 15) * 1000 * (0.5 + Math.random())))
-        reply = await this.call(step, method, path, headers, body)
+        reply = await this.call(step, method, path, headers, body, true)
       }
       return reply
     },
