@@ -2,6 +2,7 @@
 // `npm test`: the same preparation as `npm start` (install, build, MariaDB/Redis/NATS up), then every
 // package's tests against the real services. Each test file isolates its own databases and names.
 import { spawn } from 'node:child_process'
+import { writeFileSync } from 'node:fs'
 import { checkAlerts } from './check-alerts.mjs'
 import { ensureBuilt, root } from './ensure-built.mjs'
 import { ensureStack } from './stack.mjs'
@@ -29,11 +30,13 @@ const child = spawn('npx', ['turbo', 'run', 'test', '--concurrency=2', '--contin
   stdio: ['ignore', 'pipe', 'inherit'],
 })
 
-// Adds up vitest's per-package "Tests  N passed | M failed" lines into one closing line.
+// Adds up vitest's per-package "Tests  N passed | M failed" lines into one closing line, and keeps
+// the files of failing tests (vitest's "FAIL  file > test" lines, under turbo's package prefix).
 let passed = 0
 let failed = 0
 let skipped = 0
 let pending = ''
+const failingFiles = new Set()
 child.stdout.on('data', (chunk) => {
   process.stdout.write(chunk)
   pending += chunk
@@ -41,6 +44,8 @@ child.stdout.on('data', (chunk) => {
   pending = lines.pop()
   for (const raw of lines) {
     const line = raw.replace(/\x1b\[[0-9;]*m/g, '')
+    const failure = /^(?:(@?[\w./-]+):test:)?\s*FAIL\s+(\S+)/.exec(line)
+    if (failure) failingFiles.add(`${failure[1] ?? ''} ${failure[2]}`.trim())
     const m = /\bTests\s+(.*)\(\d+\)\s*$/.exec(line)
     if (!m) continue
     passed += Number(/(\d+) passed/.exec(m[1])?.[1] ?? 0)
@@ -61,6 +66,8 @@ child.on('exit', (code) => {
     failed += 1
     alertsFailed = 1
   }
+  if (failingFiles.size > 0) console.log(`\nfailing test files:\n${[...failingFiles].map((f) => `  ${f}`).join('\n')}`)
+  if (process.env.TEST_FAILURES_FILE) writeFileSync(process.env.TEST_FAILURES_FILE, [...failingFiles].join('\n'))
   console.log(`\n${passed} passed, ${failed} failed${skipped ? `, ${skipped} skipped` : ''}`)
   process.exit(code || (alertsFailed ? 1 : 0))
 })
