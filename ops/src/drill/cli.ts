@@ -1,9 +1,11 @@
 import { mkdir, writeFile } from 'node:fs/promises'
 import { join, resolve } from 'node:path'
 import { parseArgs } from 'node:util'
+import { stopAllOnExit } from './cleanup.js'
 import { findIncidents, INCIDENTS } from './incidents.js'
 import { renderReport } from './report.js'
-import { MODES, runDrill } from './run.js'
+import { MODES } from './modes.js'
+import { runDrill } from './run.js'
 import { repoRoot } from './stack.js'
 
 const usage = `usage: npm run drill -- <incident>|all [--fast] [--reports DIR]
@@ -30,9 +32,17 @@ export async function main(argv: string[]): Promise<number> {
   const dir = resolve(repoRoot, parsed.values.reports ?? join('docs', 'drills'))
   await mkdir(dir, { recursive: true })
   const command = `npm run drill -- ${incidents.length === 1 ? incidents[0]!.id : name}${mode.name === 'fast' ? ' --fast' : ''}`
+  stopAllOnExit((line) => console.error(line))
   let failed = 0
   for (const incident of incidents) {
-    const result = await runDrill(incident, mode, (line) => console.error(line))
+    let result
+    try {
+      result = await runDrill(incident, mode, (line) => console.error(line))
+    } catch (err) {
+      failed++
+      console.log(`${incident.id}: FAIL (the drill could not run: ${(err as Error).message.split('\n')[0]})`)
+      continue
+    }
     const file = join(dir, `${incident.id}.md`)
     await writeFile(file, renderReport(result, command))
     const bad = result.checks.filter((c) => !c.ok)

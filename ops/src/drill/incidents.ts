@@ -2,7 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process'
 import { mkdir, mkdtemp, readdir, readFile, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import type { Check, DrillContext, DrillMode } from './run.js'
+import type { Check, DrillContext, DrillMode } from './modes.js'
 import { repoRoot } from './stack.js'
 
 export interface Incident {

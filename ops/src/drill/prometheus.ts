@@ -73,12 +73,16 @@ export async function startPrometheus(opts: { targetsDir: string; timeFactor: nu
   const url = `http://127.0.0.1:${port}`
   const deadline = Date.now() + 30_000
   while (
-    !(await fetch(`${url}/-/ready`).then(
+    !(await fetch(`${url}/-/ready`, { signal: AbortSignal.timeout(2_000) }).then(
       (r) => r.ok,
       () => false,
     ))
   ) {
-    if (child.exitCode !== null || Date.now() > deadline) throw new Error(`prometheus did not start: ${stderr.join('').slice(-2_000)}`)
+    if (child.exitCode !== null || Date.now() > deadline) {
+      child.kill('SIGKILL')
+      await rm(dir, { recursive: true, force: true })
+      throw new Error(`prometheus did not start: ${stderr.join('').slice(-2_000)}`)
+    }
     await new Promise((r) => setTimeout(r, 200))
   }
   return {

@@ -6,6 +6,7 @@ import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { signUserToken } from '@tickets/contracts/auth'
 import { freePort, startDelayProxy, startThrowawayMariadb, startThrowawayNats, startThrowawayRedis, type DelayProxy } from '@tickets/testkit'
+import { stopLater } from './cleanup.js'
 
 export const repoRoot = fileURLToPath(new URL('../../../', import.meta.url))
 
@@ -50,7 +51,14 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
  */
 export async function startDrillStack(opts: { scale?: Record<string, number>; extraEnv?: Record<string, string>; log?: (line: string) => void } = {}): Promise<DrillStack> {
   const work = await mkdtemp(join(tmpdir(), 'tickets-drill-'))
-  const [mariadb, redis, nats] = await Promise.all([startThrowawayMariadb(), startThrowawayRedis(), startThrowawayNats()])
+  const servers = await Promise.allSettled([startThrowawayMariadb(), startThrowawayRedis(), startThrowawayNats()])
+  const disposers = servers.flatMap((s, i) => (s.status === 'fulfilled' ? [stopLater(`throw-away ${['MariaDB', 'Redis', 'NATS'][i]}`, () => s.value.dispose())] : []))
+  const failed = servers.find((s): s is PromiseRejectedResult => s.status === 'rejected')
+  if (failed) {
+    await Promise.all(disposers.map((d) => d()))
+    throw failed.reason
+  }
+  const [mariadb, redis, nats] = servers.map((s) => (s as PromiseFulfilledResult<Throwaway>).value) as [Mariadb, Throwaway, Throwaway]
   const mariadbLink = await startDelayProxy({ host: '127.0.0.1', port: mariadb.port })
   const tag = `tickets-drill-${randomBytes(3).toString('hex')}`
   const secret = randomBytes(32).toString('base64url')
@@ -86,6 +94,17 @@ export async function startDrillStack(opts: { scale?: Record<string, number>; ex
     env,
     stdio: ['ignore', 'pipe', 'pipe'],
   })
+  const stopServices = stopLater(`npm start (${tag})`, async () => {
+    if (child.exitCode === null && child.signalCode === null) {
+      const exited = new Promise((r) => child.once('exit', r))
+      child.kill('SIGTERM')
+      await Promise.race([exited, sleep(20_000)])
+    }
+    for (const name of ['gateway', 'queue', 'booking', 'payment']) {
+      for (let i = 1; i <= 8; i++) for (const pid of await pidsOf(`${name}-${i}`)) process.kill(pid, 'SIGKILL')
+    }
+    if (child.exitCode === null && child.signalCode === null) process.kill(-child.pid!, 'SIGKILL')
+  })
   for (const s of [child.stdout!, child.stderr!]) {
     let rest = ''
     s.on('data', (chunk: Buffer) => {
@@ -110,17 +129,9 @@ export async function startDrillStack(opts: { scale?: Record<string, number>; ex
   }
 
   const stop = async () => {
-    if (child.exitCode === null && child.signalCode === null) {
-      const exited = new Promise((r) => child.once('exit', r))
-      child.kill('SIGTERM')
-      await Promise.race([exited, sleep(20_000)])
-    }
-    for (const name of ['gateway', 'queue', 'booking', 'payment']) {
-      for (let i = 1; i <= 8; i++) for (const pid of await pidsOf(`${name}-${i}`)) process.kill(pid, 'SIGKILL')
-    }
-    if (child.exitCode === null && child.signalCode === null) process.kill(-child.pid!, 'SIGKILL')
+    await stopServices()
     await mariadbLink.close()
-    await Promise.all([mariadb.dispose(), redis.dispose(), nats.dispose()])
+    await Promise.all(disposers.map((d) => d()))
     await rm(work, { recursive: true, force: true })
   }
 

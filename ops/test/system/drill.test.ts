@@ -5,7 +5,8 @@
 // does not work, money or seats that do not add up) fails the test, naming the check.
 import { describe, expect, it } from 'vitest'
 import { findIncidents } from '../../src/drill/incidents.js'
-import { MODES, runDrill } from '../../src/drill/run.js'
+import { MODES } from '../../src/drill/modes.js'
+import { runDrill } from '../../src/drill/run.js'
 
 const failedChecks = async (id: string) => {
   const [incident] = findIncidents(id)
