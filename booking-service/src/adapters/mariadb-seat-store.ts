@@ -1,10 +1,9 @@
-import { isLockWaitTimeout } from '@tickets/shared/db-errors'
 import { insertOutboxEvents, rewriteOutboxEvent } from '@tickets/shared/outbox'
 import { markProcessed } from '@tickets/shared/processed-events'
 import { Rollback, withTransaction } from '@tickets/shared/transaction'
-import type { Pool, PoolConnection, UpsertResult } from 'mariadb'
-import { reservationConfirmationFailed, reservationConfirmed, reservationHeld, reservationReleased } from '../domain/events.js'
-import type { HoldOutcome, PaymentOutcome, PaymentRefusal, Reservation, ReservationStatus, ScheduleInfo, SeatStatus, SeatStore, SeatView } from '../domain/ports.js'
+import type { Pool, PoolConnection } from 'mariadb'
+import { reservationConfirmationFailed, reservationConfirmed, reservationReleased } from '../domain/events.js'
+import type { PaymentOutcome, PaymentRefusal, Reservation, ScheduleInfo, SeatStatus, SeatStore, SeatView } from '../domain/ports.js'
 import {
   decideAbortPayment,
   decideBeginPayment,
@@ -17,58 +16,14 @@ import {
   type LockedSeat,
   type SeatChange,
 } from '../domain/reservation-rules.js'
-
-const LOCKED_SEAT_ATTEMPTS = 5
-const LOCKED_SEAT_PAUSE_MS = 25
-/** Locks no row but needs the seats table for writing: fails (1205) while another session has LOCK TABLES on it. */
-const TABLE_WRITABLE = 'SELECT 1 FROM seats WHERE FALSE FOR UPDATE'
-
-interface ReservationRow {
-  id: string
-  user_id: string
-  concert_id: string
-  schedule_id: string
-  seat_number: number
-  price: number
-  status: string
-  expires_at: Date
-  payment_id: string | null
-  paying_until: Date | null
-  created_at: Date
-  confirmed_at: Date | null
-}
-
-const RESERVATION_COLUMNS = 'id, user_id, concert_id, schedule_id, seat_number, price, status, expires_at, payment_id, paying_until, created_at, confirmed_at'
-
-function toReservation(r: ReservationRow): Reservation {
-  return {
-    reservationId: r.id,
-    userId: r.user_id,
-    concertId: r.concert_id,
-    scheduleId: r.schedule_id,
-    seatNumber: r.seat_number,
-    price: r.price,
-    status: r.status as ReservationStatus,
-    expiresAt: r.expires_at,
-    paymentId: r.payment_id,
-    payingUntil: r.paying_until,
-    createdAt: r.created_at,
-    confirmedAt: r.confirmed_at,
-  }
-}
-
-interface SeatRow {
-  status: LockedSeat['status']
-  reservation_id: string | null
-}
+import { mariadbConcertQueries } from './mariadb-concert-queries.js'
+import { holdSeat } from './mariadb-hold.js'
+import { RESERVATION_COLUMNS, toReservation, type ReservationRow, type SeatRow } from './reservation-rows.js'
 
 // Each key column through its own scalar subquery: the seat is then a primary-key lookup (a row
 // comparison with one subquery scanned every seat, and FOR UPDATE would have locked them all).
 const SEAT_OF_RESERVATION_FOR_UPDATE =
   'SELECT status, reservation_id FROM seats WHERE schedule_id = (SELECT schedule_id FROM reservations WHERE id = ?) AND seat_number = (SELECT seat_number FROM reservations WHERE id = ?) FOR UPDATE'
-
-// A seat is free when AVAILABLE, or when its HELD or PAYING deadline (hold_until) has passed.
-const FREE_SEAT = `(status = 'AVAILABLE' OR (status IN ('HELD', 'PAYING') AND hold_until <= ?))`
 
 export function createMariadbSeatStore(pool: Pool): SeatStore {
   async function findReservation(reservationId: string, conn: Pool | PoolConnection = pool): Promise<Reservation | null> {
@@ -189,104 +144,7 @@ export function createMariadbSeatStore(pool: Pool): SeatStore {
       })
     },
 
-    async holdSeat(input) {
-      return withTransaction<HoldOutcome>(pool, async (conn) => {
-        // The one statement that decides the winner: it touches the row only if the seat is free now.
-        // It does not wait for the row's lock (innodb_lock_wait_timeout = 0: MariaDB's NOWAIT, which
-        // UPDATE has no keyword for), nor for a lock on the whole table (lock_wait_timeout = 0: a dump
-        // without --single-transaction held LOCK TABLES seats READ and every hold waited out the 3 s
-        // statement bound, drill 3.2.2; that one is told apart below and is a 503). Whoever holds the
-        // row's lock is taking, paying for or releasing this seat, or is stuck: either way the seat is
-        // not free now, and waiting would keep a pooled connection for the lock's whole life: 12 fans
-        // on one stuck seat once drained the pool.
-        // The one answer this gets wrong, a competitor that rolls back, is a lost race to the fan.
-        // A lock held for a few milliseconds (the sweeper releasing an expired hold, a cancel) is
-        // tried again a few times over ~100 ms, so the seat it frees goes to this fan.
-        let won: UpsertResult | undefined
-        for (let attempt = 1; !won; attempt++) {
-          try {
-            won = await conn.query<UpsertResult>(
-              `SET STATEMENT innodb_lock_wait_timeout = 0, lock_wait_timeout = 0 FOR UPDATE seats SET status = 'HELD', reservation_id = ?, hold_until = ? WHERE schedule_id = ? AND seat_number = ? AND ${FREE_SEAT}`,
-              [input.reservationId, input.expiresAt, input.scheduleId, input.seatNumber, input.now],
-            )
-          } catch (err) {
-            if (!isLockWaitTimeout(err)) throw err
-            // A lock on the whole table (a dump) is not a taken seat: this takes no row but needs the
-            // table, so it gives up the same way (a 503, counted for LocksHeld) only then. The fan was
-            // told "seat taken" for every free seat while a dump held the table (drill 3.2.2).
-            if (attempt === 1) await conn.query(TABLE_WRITABLE)
-            if (attempt >= LOCKED_SEAT_ATTEMPTS) return new Rollback<HoldOutcome>({ ok: false, reason: 'SEAT_TAKEN' })
-            await new Promise((r) => setTimeout(r, LOCKED_SEAT_PAUSE_MS))
-          }
-        }
-        if (won.affectedRows !== 1) return new Rollback<HoldOutcome>({ ok: false, reason: 'SEAT_TAKEN' })
-
-        // The quota row serialises one user's holds on one schedule, so the count after it cannot
-        // be raced past the cap; other users never wait on it. Both leave in one pipelined write.
-        const [, live] = await Promise.all([
-          conn.query('INSERT INTO hold_quotas (schedule_id, user_id, updated_at) VALUES (?, ?, ?) ON DUPLICATE KEY UPDATE updated_at = VALUES(updated_at)', [
-            input.scheduleId,
-            input.userId,
-            input.now,
-          ]),
-          conn.query<{ n: bigint | number }[]>(
-            `SELECT COUNT(*) AS n FROM reservations WHERE user_id = ? AND schedule_id = ? AND status IN ('HELD', 'PAYING')
-               AND ((status = 'HELD' AND expires_at > ?) OR (status = 'PAYING' AND paying_until > ?))`,
-            [input.userId, input.scheduleId, input.now, input.now],
-          ),
-        ])
-        if (Number(live[0]?.n ?? 0) >= input.limit) return new Rollback<HoldOutcome>({ ok: false, reason: 'HOLD_LIMIT' })
-
-        const reservation: Reservation = {
-          reservationId: input.reservationId,
-          userId: input.userId,
-          concertId: input.concertId,
-          scheduleId: input.scheduleId,
-          seatNumber: input.seatNumber,
-          price: input.price,
-          status: 'HELD',
-          expiresAt: input.expiresAt,
-          paymentId: null,
-          payingUntil: null,
-          createdAt: input.now,
-          confirmedAt: null,
-        }
-        const [stale] = await Promise.all([
-          // A hold that ran out and is taken over here ends now, with its own released event.
-          conn.query<ReservationRow[]>(`SELECT ${RESERVATION_COLUMNS} FROM reservations WHERE schedule_id = ? AND seat_number = ? AND status IN ('HELD', 'PAYING') AND id <> ?`, [
-            input.scheduleId,
-            input.seatNumber,
-            input.reservationId,
-          ]),
-          conn.query(
-            `INSERT INTO reservations (id, user_id, concert_id, schedule_id, seat_number, price, status, expires_at, created_at) VALUES (?, ?, ?, ?, ?, ?, 'HELD', ?, ?)`,
-            [
-              reservation.reservationId,
-              reservation.userId,
-              reservation.concertId,
-              reservation.scheduleId,
-              reservation.seatNumber,
-              reservation.price,
-              reservation.expiresAt,
-              input.now,
-            ],
-          ),
-          insertOutboxEvents(conn, [reservationHeld(reservation, input.now)]),
-        ])
-        const ours: LockedSeat = { status: 'HELD', reservationId: input.reservationId }
-        const expired = stale.map(toReservation).filter((r) => decideExpiry(r, ours).kind === 'change')
-        if (expired.length > 0) {
-          await Promise.all([
-            conn.query(`UPDATE reservations SET status = 'EXPIRED', ended_at = ? WHERE id IN (?)`, [input.now, expired.map((r) => r.reservationId)]),
-            insertOutboxEvents(
-              conn,
-              expired.map((r) => reservationReleased(r, 'EXPIRED', input.now)),
-            ),
-          ])
-        }
-        return { ok: true as const, reservation, tookOverExpired: expired.length }
-      })
-    },
+    holdSeat: (input) => holdSeat(pool, input),
 
     findReservation: (id) => findReservation(id),
 
@@ -416,38 +274,6 @@ export function createMariadbSeatStore(pool: Pool): SeatStore {
       )
     },
 
-    async concertStatus(concertId) {
-      const [row] = await pool.query<{ concerts: bigint | number; open: bigint | number | null; total: bigint | number }[]>(
-        `SELECT (SELECT COUNT(*) FROM concerts WHERE id = ?) AS concerts,
-                SUM(t.status <> 'SOLD') AS open, COUNT(t.seat_number) AS total
-           FROM schedules s JOIN seats t ON t.schedule_id = s.id WHERE s.concert_id = ?`,
-        [concertId, concertId],
-      )
-      const exists = Number(row?.concerts ?? 0) > 0
-      return { exists, soldOut: exists && Number(row?.total ?? 0) > 0 && Number(row?.open ?? 1) === 0 }
-    },
-
-    async concertInventory(concertId, now) {
-      const [[concert], [dates], [counts], holds] = await Promise.all([
-        pool.query<{ n: bigint | number }[]>('SELECT COUNT(*) AS n FROM concerts WHERE id = ?', [concertId]),
-        pool.query<{ opens_at: Date | null }[]>('SELECT MIN(booking_opens_at) AS opens_at FROM schedules WHERE concert_id = ?', [concertId]),
-        pool.query<{ total: bigint | number; sold: bigint | number | null }[]>(
-          `SELECT COUNT(*) AS total, SUM(t.status = 'SOLD') AS sold FROM schedules s JOIN seats t ON t.schedule_id = s.id WHERE s.concert_id = ?`,
-          [concertId],
-        ),
-        pool.query<{ reservation_id: string; user_id: string; hold_until: Date }[]>(
-          `SELECT t.reservation_id, r.user_id, t.hold_until FROM schedules s JOIN seats t ON t.schedule_id = s.id JOIN reservations r ON r.id = t.reservation_id
-            WHERE s.concert_id = ? AND t.status IN ('HELD', 'PAYING') AND t.hold_until > ?`,
-          [concertId, now],
-        ),
-      ])
-      if (Number(concert?.n ?? 0) === 0) return null
-      return {
-        total: Number(counts?.total ?? 0),
-        sold: Number(counts?.sold ?? 0),
-        opensAt: dates?.opens_at ?? null,
-        holds: holds.map((h) => ({ reservationId: h.reservation_id, userId: h.user_id, until: h.hold_until })),
-      }
-    },
+    ...mariadbConcertQueries(pool),
   }
 }

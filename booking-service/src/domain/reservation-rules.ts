@@ -1,7 +1,7 @@
-import type { PaymentRefusal, Reservation, ReservationStatus } from './ports.js'
+import type { HoldInput, PaymentRefusal, Reservation, ReservationStatus } from './ports.js'
 
 /**
- * A reservation's life, as pure decisions: HELD → PAYING → CONFIRMED, PAYING → HELD (abort),
+ * A reservation's life, as pure decisions: a seat won → HELD (within the fan's hold limit), HELD → PAYING → CONFIRMED, PAYING → HELD (abort),
  * HELD → CANCELLED, HELD/PAYING → EXPIRED, PAYING/CONFIRMED → REFUNDED, and an EXPIRED one whose
  * payment went through while its seat stayed free → CONFIRMED. The seat store locks the seat row,
  * reads the reservation, asks one of these, and writes what it answers in the same transaction.
@@ -53,6 +53,29 @@ function misaddressed(r: Reservation, step: Pick<Step, 'userId' | 'concertId'>):
 /** This payment already confirmed `r`, for this caller: confirming again changes nothing, whatever the seat row says. */
 export function isConfirmedBy(r: Reservation, step: Step): boolean {
   return r.status === 'CONFIRMED' && r.paymentId === step.paymentId && !misaddressed(r, step)
+}
+
+/**
+ * The fan won the seat (the store's one conditional UPDATE decides that race): the hold is theirs
+ * unless they already hold `limit` live seats of this date, counted under their quota row's lock.
+ */
+export function decideHold(input: HoldInput, liveHolds: number): Refusal<'HOLD_LIMIT'> | Change {
+  if (liveHolds >= input.limit) return refuse('HOLD_LIMIT')
+  const reservation: Reservation = {
+    reservationId: input.reservationId,
+    userId: input.userId,
+    concertId: input.concertId,
+    scheduleId: input.scheduleId,
+    seatNumber: input.seatNumber,
+    price: input.price,
+    status: 'HELD',
+    expiresAt: input.expiresAt,
+    paymentId: null,
+    payingUntil: null,
+    createdAt: input.now,
+    confirmedAt: null,
+  }
+  return change(reservation, 'HELD')
 }
 
 /** The fan lets a HELD seat go; one whose hold already ran out ends EXPIRED rather than CANCELLED. */
