@@ -3,24 +3,23 @@ import { describe, expect, it } from 'vitest'
 import type { LineInfo } from '../src/line-commands.js'
 import { MAX_RETRY_S } from '../src/queue-line.js'
 import { onOwnSlot, pollSpreadSeconds, waitingView } from '../src/queue-view.js'
+import { aLine, NOW } from './line-fixtures.js'
 
-const NOW = Date.UTC(2026, 11, 7, 20)
 const settings = { fallbackRate: 50, overbook: 1, waitingTokenTtlMs: 86_400_000 }
 // Admissions fast enough that every fan's own estimate ends before the holds do.
-const heldLine = (over: Partial<LineInfo>): LineInfo => ({
-  measuredRate: 5_000,
-  deviation: 0,
-  effectiveRate: 5_000,
-  rate: null,
-  reason: 'ALL_SEATS_HELD',
-  seatsOnHold: 20_000,
-  nextReleaseAt: NOW + 10_000,
-  releaseForPosition: NOW + 10_000,
-  free: 0,
-  held: 20_000,
-  spreadSeconds: null,
-  ...over,
-})
+const heldLine = (over: Partial<LineInfo>): LineInfo =>
+  aLine({
+    measuredRate: 5_000,
+    deviation: 0,
+    effectiveRate: 5_000,
+    reason: 'ALL_SEATS_HELD',
+    seatsOnHold: 20_000,
+    nextReleaseAt: NOW + 10_000,
+    releaseForPosition: NOW + 10_000,
+    free: 0,
+    held: 20_000,
+    ...over,
+  })
 
 describe('onOwnSlot', () => {
   it('brings the fan back no sooner than the hint, on their own second of the cycle, never past the longest hint', () => {

@@ -1,25 +1,11 @@
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
-import type { LineInfo } from '../src/line-commands.js'
 import { MAX_RETRY_S } from '../src/queue-line.js'
 import { placesInReach, retryAfterOutOfReach, retryAfterWhileHeld, viewOfPlace, waitingView } from '../src/queue-view.js'
+import { aLine, NOW } from './line-fixtures.js'
 
-const NOW = Date.UTC(2026, 11, 7, 20)
 const settings = { fallbackRate: 50, overbook: 1.5, waitingTokenTtlMs: 86_400_000 }
-const line = (over: Partial<LineInfo> = {}): LineInfo => ({
-  measuredRate: 50,
-  deviation: 5,
-  effectiveRate: 50,
-  rate: null,
-  reason: null,
-  seatsOnHold: null,
-  nextReleaseAt: null,
-  releaseForPosition: null,
-  free: 1_000,
-  held: 0,
-  spreadSeconds: null,
-  ...over,
-})
+const line = aLine
 
 describe('retryAfterWhileHeld', () => {
   it('when the hold that could free the seat ends later, then the fan comes back just after it, never past the longest hint', () => {

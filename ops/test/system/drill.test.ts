@@ -15,19 +15,16 @@ const failedChecks = async (id: string) => {
 }
 
 describe('npm run drill --fast', () => {
-  it('when Redis hangs under load (3.3.1-paused), then every check of the drill passes', async () => {
-    expect(await failedChecks('3.3.1-paused')).toEqual([])
-  }, 240_000)
-
-  it('when Redis reaches maxmemory under load (3.3.2), then every check of the drill passes', async () => {
-    expect(await failedChecks('3.3.2')).toEqual([])
-  }, 240_000)
-
-  it('when Redis hangs during a join storm (3.1.3), then every check of the drill passes', async () => {
-    expect(await failedChecks('3.1.3')).toEqual([])
-  }, 300_000)
-
-  it('when every answer from MariaDB is 150 ms late (3.1.2), then every check of the drill passes', async () => {
-    expect(await failedChecks('3.1.2')).toEqual([])
-  }, 300_000)
+  it.each([
+    ['Redis hangs under load', '3.3.1-paused'],
+    ['Redis reaches maxmemory under load', '3.3.2'],
+    ['Redis hangs during a join storm', '3.1.3'],
+    ['every answer from MariaDB is 150 ms late', '3.1.2'],
+  ])(
+    'when %s (%s), then every check of the drill passes',
+    async (_what, id) => {
+      expect(await failedChecks(id)).toEqual([])
+    },
+    300_000,
+  )
 })
