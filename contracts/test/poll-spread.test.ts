@@ -53,7 +53,7 @@ describe('pollSpreadSeconds', () => {
     expect(pollSpreadSeconds({ waiting: 600, free: 1_000, held: 0, overbook: 1, pollsPerSecond: 2_000 })).toBe(1)
   })
 
-  it('spreads the fans within reach over what the measured capacity leaves after the once-a-minute polls of those beyond', () => {
+  it('spreads fans within reach over the capacity left after the once-a-minute polls of fans beyond reach', () => {
     // 10,000 within reach, 60,000 beyond: 1,000 polls a second go to those beyond, 500 are left.
     expect(pollSpreadSeconds({ waiting: 70_000, free: 6_000, held: 4_000, overbook: 1, pollsPerSecond: 1_500 })).toBe(20)
     // Those beyond take every poll the gateways have: the longest spread, a sell-out still reaches all within it.
@@ -82,7 +82,7 @@ describe('pollSpreadSeconds', () => {
 })
 
 describe('a wave when a hold ends', () => {
-  it('when 20,000 fans within reach wait for holds ending in 10 s, then none comes back before the release and no second gets more than its share', () => {
+  it('when 20,000 fans wait for holds ending in 10 s, then none returns before the release, no second above its share', () => {
     const spread = 20
     const perSecond = new Map<number, number>()
     for (let seq = 1; seq <= 20_000; seq++) {

@@ -8,7 +8,7 @@ const settings = { fallbackRate: 50, overbook: 1.5, waitingTokenTtlMs: 86_400_00
 const line = aLine
 
 describe('retryAfterWhileHeld', () => {
-  it('when the hold that could free the seat ends later, then the fan comes back just after it, never past the longest hint', () => {
+  it('when the hold that could free the seat ends later, then the fan returns just after it, never past the longest hint', () => {
     expect(retryAfterWhileHeld({ estimatedWaitSeconds: 8, secondsToRelease: 20 })).toBe(22)
     expect(retryAfterWhileHeld({ estimatedWaitSeconds: 8, secondsToRelease: 0 })).toBe(2)
     expect(retryAfterWhileHeld({ estimatedWaitSeconds: 8, secondsToRelease: 200 })).toBe(MAX_RETRY_S)
@@ -48,7 +48,7 @@ describe('placesInReach', () => {
 })
 
 describe('waitingView', () => {
-  it('when the fan is beyond what the seats left can reach, then says OUT_OF_REACH with the seats left and their second of the minute', () => {
+  it('when the fan is beyond reach of the seats left, then says OUT_OF_REACH, the seats left and their second of the minute', () => {
     const view = waitingView(2_000, 2_000, line({ free: 900, held: 100 }), settings, NOW)
     expect(view).toMatchObject({ reason: 'OUT_OF_REACH', seatsLeft: 1_000, retryAfterSeconds: retryAfterOutOfReach(2_000, NOW), position: 2_000 })
   })

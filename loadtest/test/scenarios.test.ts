@@ -39,7 +39,7 @@ describe('scenarios', () => {
     expect(isExpectedStatus('seats', 500, true)).toBe(false)
   })
 
-  it('when a leave answered 503 is retried and finds no place, then the first attempt left: expected, unlike a first leave answered 404', () => {
+  it('when a leave answered 503 is retried and finds no place, then that 404 is expected, unlike a first leave answered 404', () => {
     expect(isExpectedStatus('leave', 404, false, true)).toBe(true)
     expect(isExpectedStatus('leave', 404, false)).toBe(false)
     expect(isExpectedStatus('pay', 404, false, true)).toBe(false)

@@ -17,7 +17,7 @@ const input: HoldInput = {
 }
 
 describe('decideHold', () => {
-  it('when the fan holds fewer live seats of the date than the limit, then the seat is held for them until its deadline', () => {
+  it('when the fan holds fewer live seats of the date than the limit, then the seat is held for them until the deadline', () => {
     const { now, limit, ...asked } = input
     expect(limit).toBeGreaterThan(3)
     const held = { ...asked, status: 'HELD', createdAt: now, paymentId: null, payingUntil: null, confirmedAt: null }

@@ -23,7 +23,7 @@ afterAll(async () => {
 })
 
 describe('reportCapacity', () => {
-  it('when the gateway is busy answering, then it reports under its own name how many requests a second it could answer', async () => {
+  it('when the gateway is busy, then it reports under its own name how many requests a second it could answer', async () => {
     const busyUntil = Date.now() + 1_000
     while (Date.now() < busyUntil) await Promise.all(Array.from({ length: 20 }, () => app.inject({ url: '/work' })))
     await vi.waitFor(async () => expect(Object.keys(await redis.hgetall(GATEWAY_CAPACITY_KEY))).toHaveLength(1), { timeout: 3_000, interval: 100 })

@@ -21,7 +21,7 @@ describe('stopLater', () => {
 })
 
 describe('stopAllOnExit', () => {
-  it('when a drill process is interrupted with Ctrl-C, then the throw-away server it started is stopped before it exits', async () => {
+  it('when a drill is interrupted with Ctrl-C, then the throw-away server it started is stopped before it exits', async () => {
     const cleanup = new URL('../../dist/drill/cleanup.js', import.meta.url).href
     const script = `
       import { startThrowawayRedis } from '@tickets/testkit'

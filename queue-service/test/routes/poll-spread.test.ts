@@ -21,7 +21,7 @@ async function lineOf(n: number, prefix: string) {
 }
 
 describe('polls spread by the gateways measured capacity', () => {
-  it('when the gateways can answer 20 requests a second, then 300 fans within reach come back spread over 30 s, each on their own second', async () => {
+  it('when gateways can answer 20 requests a second, then 300 fans in reach return over 30 s, each on their own second', async () => {
     const { concertId, fans } = await lineOf(300, 's')
     await app.redis.hset(GATEWAY_CAPACITY_KEY, 'gateway-a@test:1', encodeCapacity(20, Date.now()))
     clock.advance(1_000)
