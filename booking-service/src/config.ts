@@ -7,7 +7,6 @@ export const ConfigSchema = Type.Object({
   ...pressureConfigProperties,
   ...mysqlConfigProperties,
   PORT: Type.Integer({ minimum: 0, maximum: 65535, default: 3002 }),
-  INSTANCE_ID: Type.String({ default: 'booking-1' }),
   /** How long a hold lasts before the seat goes back. */
   HOLD_TTL_SECONDS: Type.Integer({ minimum: 1, default: 300 }),
   /** How long a payment has, once begun, to confirm; the sweeper leaves a PAYING seat alone until then. */

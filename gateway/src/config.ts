@@ -10,7 +10,6 @@ export const ConfigSchema = Type.Object({
   ...pressureConfigProperties,
   ...authConfigProperties,
   PORT: Type.Integer({ minimum: 0, maximum: 65535, default: 8080 }),
-  INSTANCE_ID: Type.String({ default: 'gateway-1' }),
   /** Comma-separated instances of each service; requests are balanced across them. */
   QUEUE_URLS: UrlList('http://127.0.0.1:3001'),
   BOOKING_URLS: UrlList('http://127.0.0.1:3002'),

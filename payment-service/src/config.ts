@@ -7,7 +7,6 @@ export const ConfigSchema = Type.Object({
   ...pressureConfigProperties,
   ...mysqlConfigProperties,
   PORT: Type.Integer({ minimum: 0, maximum: 65535, default: 3003 }),
-  INSTANCE_ID: Type.String({ default: 'payment-1' }),
   /** No wallet may hold more than this; a charge that would pass it is refused. */
   POINTS_MAX_BALANCE: Type.Integer({ minimum: 1, default: 100_000_000 }),
   /** How long payment waits for booking to answer BEGIN/CONFIRM/ABORT over NATS. */

@@ -1,3 +1,4 @@
+import { hostname } from 'node:os'
 import envSchema from 'env-schema'
 import { Type, type Static, type TObject } from 'typebox'
 
@@ -23,6 +24,11 @@ export const commonConfigProperties = {
   NATS_NAMESPACE: Type.String({ default: '', pattern: '^[a-z0-9_]*$' }),
   /** How long a readiness ping may take before the dependency counts as DOWN. */
   HEALTH_TIMEOUT_MS: Type.Integer({ minimum: 50, default: 1_000 }),
+  /**
+   * This process among its service's replicas (logs, NATS client name, pressure reports): the host
+   * name unless set, so that replicas of a container or pod never share one.
+   */
+  INSTANCE_ID: Type.String({ minLength: 1, default: hostname() }),
 }
 
 export const redisConfigProperties = {

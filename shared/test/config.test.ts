@@ -1,3 +1,4 @@
+import { hostname } from 'node:os'
 import { Type } from 'typebox'
 import { describe, expect, it } from 'vitest'
 import { commonConfigProperties, loadConfig } from '../src/config.js'
@@ -10,6 +11,11 @@ describe('loadConfig', () => {
     expect(config.PORT).toBe(4000)
     expect(config.SHUTDOWN_GRACE_MS).toBe(10_000)
     expect(Object.isFrozen(config)).toBe(true)
+  })
+
+  it('when INSTANCE_ID is not set, then the replica is named by its host (a container or pod name), never a shared constant', () => {
+    expect(loadConfig(Schema, { MYSQL_URL: 'mysql://x/y' }).INSTANCE_ID).toBe(hostname())
+    expect(loadConfig(Schema, { MYSQL_URL: 'mysql://x/y', INSTANCE_ID: 'booking-2' }).INSTANCE_ID).toBe('booking-2')
   })
 
   it('when a required setting is missing, then it throws naming it', () => {
