@@ -39,6 +39,8 @@ RUN npm ci --omit=dev --omit=optional --ignore-scripts -w @tickets/ops && npm ca
 # The operator tasks, run as a job: migrate, seed, reconcile, warm-cache, the queue and gateway switches.
 #   docker run --rm -e BOOKING_MYSQL_URL=... -e PAYMENT_MYSQL_URL=... tickets/ops:<version> migrate
 FROM node:20-bookworm-slim
+# backup and restore run mariadb-dump and mariadb.
+RUN apt-get update && apt-get install -y --no-install-recommends mariadb-client && rm -rf /var/lib/apt/lists/*
 WORKDIR /app
 COPY --from=deps /app ./
 COPY --from=build /src/contracts/dist contracts/dist

@@ -1,5 +1,7 @@
 import { createHash, randomUUID } from 'node:crypto'
+import { readFileSync } from 'node:fs'
 import { readdir, readFile } from 'node:fs/promises'
+import type { SecureContextOptions } from 'node:tls'
 import { join } from 'node:path'
 import * as mariadb from 'mariadb'
 
@@ -9,20 +11,81 @@ export interface DbTarget {
   user: string
   password: string
   database: string
+  /** TLS to the server, from the URL's `ssl*` parameters; null: plain TCP. */
+  tls: DbTls | null
 }
 
+/** The URL parameters, named as the MariaDB client's own options (`mariadb --ssl-ca=...`). */
+export interface DbTls {
+  /** PEM files: the CA that signed the server's certificate, and the client's own certificate and key. */
+  ca?: string
+  cert?: string
+  key?: string
+  /** Check the server's certificate and name (default: yes). */
+  verifyServerCert: boolean
+}
+
+const TLS_PARAMS = ['ssl', 'ssl-ca', 'ssl-cert', 'ssl-key', 'ssl-verify-server-cert']
+
+function flag(value: string, name: string): boolean {
+  if (value === 'true' || value === '1' || value === '') return true
+  if (value === 'false' || value === '0') return false
+  throw new Error(`${name}=${value} in a MariaDB URL: say true or false`)
+}
+
+/** TLS from `?ssl=true&ssl-ca=/etc/db/ca.pem...`: any `ssl-*` parameter turns it on; `ssl=false` keeps it off. */
+function tlsOf(params: URLSearchParams): DbTls | null {
+  const given = (name: string) => params.get(name) ?? undefined
+  const on = params.has('ssl') ? flag(params.get('ssl')!, 'ssl') : TLS_PARAMS.some((p) => params.has(p))
+  if (!on) return null
+  const verify = params.has('ssl-verify-server-cert') ? flag(params.get('ssl-verify-server-cert')!, 'ssl-verify-server-cert') : true
+  return { ca: given('ssl-ca'), cert: given('ssl-cert'), key: given('ssl-key'), verifyServerCert: verify }
+}
+
+/**
+ * `mysql://user:password@host:port/database?ssl-ca=...`. Parameters other than the TLS ones are
+ * refused, not dropped: a setting an operator wrote must either apply or stop the service.
+ */
 export function parseMysqlUrl(url: string): DbTarget {
   const u = new URL(url)
   const database = decodeURIComponent(u.pathname.replace(/^\//, ''))
   if (!database) throw new Error(`database name missing in ${u.protocol}//${u.host}/`)
   if (!/^[A-Za-z0-9_]+$/.test(database)) throw new Error(`database name "${database}" may hold only letters, digits and _`)
+  const unknown = [...u.searchParams.keys()].filter((k) => !TLS_PARAMS.includes(k))
+  if (unknown.length > 0) throw new Error(`MariaDB URL parameters not supported: ${unknown.join(', ')} (supported: ${TLS_PARAMS.join(', ')})`)
   return {
     host: u.hostname || '127.0.0.1',
     port: Number(u.port || 3306),
     user: decodeURIComponent(u.username || 'root'),
     password: decodeURIComponent(u.password || ''),
     database,
+    tls: tlsOf(u.searchParams),
   }
+}
+
+/**
+ * The driver's `ssl` option for a target: the PEM files read once, when the pool or connection is
+ * made. `host`: the driver starts TLS on its open socket, and Node then checks the certificate's
+ * name against this (against "localhost" without it).
+ */
+export function driverTls(target: DbTarget): { ssl?: SecureContextOptions & { rejectUnauthorized: boolean; host: string } } {
+  const tls = target.tls
+  if (!tls) return {}
+  const pem = (file: string | undefined) => (file ? readFileSync(file, 'utf8') : undefined)
+  return { ssl: { ca: pem(tls.ca), cert: pem(tls.cert), key: pem(tls.key), rejectUnauthorized: tls.verifyServerCert, host: target.host } }
+}
+
+/** The same settings for the `mariadb` and `mariadb-dump` command lines. */
+export function clientTlsArgs(target: DbTarget): string[] {
+  const tls = target.tls
+  if (!tls) return []
+  return [
+    '--ssl',
+    ...(tls.ca ? [`--ssl-ca=${tls.ca}`] : []),
+    ...(tls.cert ? [`--ssl-cert=${tls.cert}`] : []),
+    ...(tls.key ? [`--ssl-key=${tls.key}`] : []),
+    ...(tls.verifyServerCert ? ['--ssl-verify-server-cert'] : []),
+  ]
 }
 
 async function serverConnection(target: DbTarget, database?: string) {
@@ -31,6 +94,7 @@ async function serverConnection(target: DbTarget, database?: string) {
     port: target.port,
     user: target.user,
     password: target.password,
+    ...driverTls(target),
     ...(database ? { database } : {}),
     multipleStatements: true,
     connectTimeout: 3_000,

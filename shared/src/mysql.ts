@@ -2,7 +2,7 @@ import { context, SpanKind, SpanStatusCode, trace, type Attributes } from '@open
 import * as mariadb from 'mariadb'
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client'
 import { DB_DEADLINE, DB_UNREACHABLE, databaseTrouble, databaseUnavailable, isLockWaitTimeout } from './db-errors.js'
-import { parseMysqlUrl } from './migrate.js'
+import { driverTls, parseMysqlUrl } from './migrate.js'
 import { createConnectionLine, currentClaim, type ConnectionLine, type Turn } from './connection-line.js'
 import { afterIoDeadline } from './deadline.js'
 
@@ -85,6 +85,7 @@ export function createPool(settings: PoolSettings): mariadb.Pool {
     user: t.user,
     password: t.password,
     database: t.database,
+    ...driverTls(t),
     connectionLimit: settings.connectionLimit,
     acquireTimeout: settings.acquireTimeoutMs,
     connectTimeout: 2_000,
@@ -141,7 +142,7 @@ export function createPool(settings: PoolSettings): mariadb.Pool {
       if (liveness.answeredAt < since) markDown()
     })
     mariadb
-      .createConnection({ host: t.host, port: t.port, user: t.user, password: t.password, connectTimeout: settings.acquireTimeoutMs })
+      .createConnection({ host: t.host, port: t.port, user: t.user, password: t.password, connectTimeout: settings.acquireTimeoutMs, ...driverTls(t) })
       .then(
         (conn) => {
           cancelVerdict()

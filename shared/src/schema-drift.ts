@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises'
 import { createRequire } from 'node:module'
 import * as mariadb from 'mariadb'
-import { parseMysqlUrl } from './migrate.js'
+import { driverTls, parseMysqlUrl } from './migrate.js'
 
 interface DmmfField {
   name: string
@@ -68,7 +68,14 @@ async function loadDmmf(schemaPath: string): Promise<{ models: DmmfModel[]; inde
 export async function findSchemaDrift(schemaPath: string, url: string): Promise<string[]> {
   const { models, indexes } = await loadDmmf(schemaPath)
   const target = parseMysqlUrl(url)
-  const conn = await mariadb.createConnection({ host: target.host, port: target.port, user: target.user, password: target.password, database: target.database })
+  const conn = await mariadb.createConnection({
+    host: target.host,
+    port: target.port,
+    user: target.user,
+    password: target.password,
+    database: target.database,
+    ...driverTls(target),
+  })
   const drift: string[] = []
   try {
     const columns = await conn.query<{ TABLE_NAME: string; COLUMN_NAME: string; IS_NULLABLE: string; DATA_TYPE: string; COLUMN_TYPE: string }[]>(

@@ -272,7 +272,8 @@ export async function startThrowawayNats(): Promise<ThrowawayServer & { dispose(
 }
 
 /** A private MariaDB on a free port with its own data directory (about a second to start). */
-export async function startThrowawayMariadb(): Promise<ThrowawayServer & { dispose(): Promise<void>; binary: string; args: string[] }> {
+/** `extraArgs`: more mariadbd options (TLS files, replication settings). */
+export async function startThrowawayMariadb(extraArgs: string[] = []): Promise<ThrowawayServer & { dispose(): Promise<void>; binary: string; args: string[] }> {
   const dir = await mkdtemp(join(tmpdir(), 'tickets-throwaway-mariadb-'))
   // mariadbd drops to the mysql user, which must be able to enter the directory.
   await chmod(dir, 0o755)
@@ -287,6 +288,7 @@ export async function startThrowawayMariadb(): Promise<ThrowawayServer & { dispo
     `--port=${port}`,
     '--bind-address=127.0.0.1',
     `--pid-file=${dir}/data/mysqld.pid`,
+    ...extraArgs,
   ]
   const server = await throwaway({
     what: 'mariadbd',

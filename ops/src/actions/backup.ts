@@ -4,7 +4,7 @@ import { closeSync, existsSync, openSync } from 'node:fs'
 import { mkdir, readFile, writeFile } from 'node:fs/promises'
 import { join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { createDatabase, dropDatabase, parseMysqlUrl, type DbTarget } from '@tickets/shared/migrate'
+import { clientTlsArgs, createDatabase, dropDatabase, parseMysqlUrl, type DbTarget } from '@tickets/shared/migrate'
 import { createPool } from '@tickets/shared/mysql'
 import { reconcileActions } from './reconcile.js'
 
@@ -28,7 +28,7 @@ const urls = (env: Env) => ({
 
 // The password goes in the environment, never on a command line that `ps` shows.
 function clientArgs(t: DbTarget): { args: string[]; env: NodeJS.ProcessEnv } {
-  return { args: [`--host=${t.host}`, `--port=${t.port}`, `--user=${t.user}`], env: { ...process.env, ...(t.password ? { MYSQL_PWD: t.password } : {}) } }
+  return { args: [`--host=${t.host}`, `--port=${t.port}`, `--user=${t.user}`, ...clientTlsArgs(t)], env: { ...process.env, ...(t.password ? { MYSQL_PWD: t.password } : {}) } }
 }
 
 /** Runs a MariaDB client with a file as its stdin or stdout (no copying through this process). */
