@@ -13,6 +13,8 @@ const RULES: { name: string; pattern: RegExp }[] = [
   { name: 'MODIFY COLUMN', pattern: /\bMODIFY\b/i },
   { name: 'CHANGE COLUMN', pattern: /\bCHANGE\b/i },
   { name: 'TRUNCATE', pattern: /\bTRUNCATE\b/i },
+  // CONVERT TO another collation of utf8mb4 keeps every value; another character set may not.
+  { name: 'CONVERT CHARACTER SET', pattern: /\bCONVERT\s+TO\s+CHARACTER\s+SET\s+(?!utf8mb4\b)/i },
 ]
 
 /** What in `sql` is not additive, by rule name (comments and string literals ignored). */

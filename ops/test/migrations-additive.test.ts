@@ -26,7 +26,7 @@ describe('the newest migration of each service', () => {
 })
 
 describe('nonAdditiveChanges', () => {
-  it('when a migration only adds tables, columns and indexes or drops an index, then nothing is reported', () => {
+  it('when a migration only adds, drops an index or changes a utf8mb4 collation, then nothing is reported', () => {
     const sql = [
       'CREATE TABLE `t` (`id` INT NOT NULL, PRIMARY KEY (`id`));',
       "ALTER TABLE `t` ADD COLUMN `note` VARCHAR(20) NOT NULL DEFAULT 'drop table rename';",
@@ -34,6 +34,7 @@ describe('nonAdditiveChanges', () => {
       'CREATE INDEX `t_note_idx` ON `t`(`note`);',
       'ALTER TABLE `t` DROP INDEX `old_idx`;',
       'DROP INDEX `older_idx` ON `t`;',
+      'ALTER TABLE `t` CONVERT TO CHARACTER SET utf8mb4 COLLATE utf8mb4_bin;',
     ].join('\n')
     expect(nonAdditiveChanges(sql)).toEqual([])
   })
@@ -46,5 +47,6 @@ describe('nonAdditiveChanges', () => {
     expect(nonAdditiveChanges('RENAME TABLE `a` TO `b`;')).toEqual(['RENAME'])
     expect(nonAdditiveChanges('ALTER TABLE `seats` MODIFY `grade` VARCHAR(2) NOT NULL;')).toEqual(['MODIFY COLUMN'])
     expect(nonAdditiveChanges('ALTER TABLE `seats` CHANGE COLUMN `grade` `grade` VARCHAR(2);')).toEqual(['CHANGE COLUMN'])
+    expect(nonAdditiveChanges('ALTER TABLE `seats` CONVERT TO CHARACTER SET latin1;')).toEqual(['CONVERT CHARACTER SET'])
   })
 })

@@ -105,7 +105,7 @@ export async function createDatabase(url: string): Promise<void> {
   const target = parseMysqlUrl(url)
   const conn = await serverConnection(target)
   try {
-    await conn.query(`CREATE DATABASE IF NOT EXISTS \`${target.database}\` CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci`)
+    await conn.query(`CREATE DATABASE IF NOT EXISTS \`${target.database}\` CHARACTER SET utf8mb4 COLLATE utf8mb4_bin`)
   } finally {
     await conn.end()
   }

@@ -23,6 +23,8 @@ interface DmmfIndex {
   fields: { name: string }[]
 }
 
+const EXACT_COLLATION = 'utf8mb4_bin'
+
 const DEFAULT_TYPES: Record<string, string> = {
   String: 'varchar(191)',
   Int: 'int',
@@ -62,7 +64,7 @@ async function loadDmmf(schemaPath: string): Promise<{ models: DmmfModel[]; inde
 
 /**
  * Compares `schema.prisma` with a database that the migration SQL built: tables, columns (type and
- * nullability) and indexes, both ways. Returns one line per disagreement; empty means they agree.
+ * nullability) and indexes, both ways; and every string column must compare byte for byte. Returns one line per disagreement; empty means they agree.
  * Prisma's own `migrate diff` needs the native schema engine, which this machine cannot install.
  */
 export async function findSchemaDrift(schemaPath: string, url: string): Promise<string[]> {
@@ -78,8 +80,8 @@ export async function findSchemaDrift(schemaPath: string, url: string): Promise<
   })
   const drift: string[] = []
   try {
-    const columns = await conn.query<{ TABLE_NAME: string; COLUMN_NAME: string; IS_NULLABLE: string; DATA_TYPE: string; COLUMN_TYPE: string }[]>(
-      `SELECT TABLE_NAME, COLUMN_NAME, IS_NULLABLE, DATA_TYPE, COLUMN_TYPE FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = ? AND TABLE_NAME <> '_prisma_migrations'`,
+    const columns = await conn.query<{ TABLE_NAME: string; COLUMN_NAME: string; IS_NULLABLE: string; DATA_TYPE: string; COLUMN_TYPE: string; COLLATION_NAME: string | null }[]>(
+      `SELECT TABLE_NAME, COLUMN_NAME, IS_NULLABLE, DATA_TYPE, COLUMN_TYPE, COLLATION_NAME FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = ? AND TABLE_NAME <> '_prisma_migrations'`,
       [target.database],
     )
     const stats = await conn.query<{ TABLE_NAME: string; INDEX_NAME: string; NON_UNIQUE: number | bigint; SEQ_IN_INDEX: number | bigint; COLUMN_NAME: string }[]>(
@@ -88,6 +90,9 @@ export async function findSchemaDrift(schemaPath: string, url: string): Promise<
     )
     const dbTables = new Map<string, Map<string, { nullable: boolean; type: string }>>()
     for (const c of columns) {
+      // Ids and keys compare byte for byte (docs/decisions/exact-identities.md); schema.prisma cannot say so.
+      if (c.COLLATION_NAME !== null && c.COLLATION_NAME !== EXACT_COLLATION)
+        drift.push(`column ${c.TABLE_NAME}.${c.COLUMN_NAME} compares as ${c.COLLATION_NAME}, not byte for byte (${EXACT_COLLATION})`)
       const table = dbTables.get(c.TABLE_NAME) ?? new Map()
       table.set(c.COLUMN_NAME, { nullable: c.IS_NULLABLE === 'YES', type: normaliseColumnType(c.COLUMN_TYPE, c.DATA_TYPE) })
       dbTables.set(c.TABLE_NAME, table)
