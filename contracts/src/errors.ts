@@ -9,6 +9,8 @@ export const ERROR_CODES = {
   COMMON_BODY_TOO_LARGE: { status: 413, title: 'Request body is too large' },
   COMMON_NOT_FOUND: { status: 404, title: 'Not found' },
   COMMON_URI_TOO_LONG: { status: 414, title: 'A path segment is too long' },
+  COMMON_REQUEST_TIMEOUT: { status: 408, title: 'The request did not arrive in time' },
+  COMMON_HEADERS_TOO_LARGE: { status: 431, title: 'Request headers are too large' },
   COMMON_METHOD_NOT_ALLOWED: { status: 405, title: 'Method not allowed' },
   COMMON_RATE_LIMITED: { status: 429, title: 'Too many requests' },
   COMMON_OVERLOADED: { status: 503, title: 'Service is overloaded, retry later' },

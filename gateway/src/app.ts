@@ -21,7 +21,7 @@ import authPlugin from './plugins/auth.js'
 import docsPlugin from './plugins/docs.js'
 import queueGate from './plugins/queue-gate.js'
 import rateLimits from './plugins/rate-limits.js'
-import securityHeaders from './plugins/security-headers.js'
+import securityHeaders, { SECURITY_HEADERS } from './plugins/security-headers.js'
 import shedding from './plugins/shedding.js'
 import { proxyRoutes, routeMatching, type Gate } from './routes/proxy.js'
 import { waitingRoomAnswers } from './routes/waiting-room.js'
@@ -43,7 +43,14 @@ function serverOptionsFor(config: Config) {
   // request.ip is the connection's address unless the connection comes from a trusted proxy:
   // then the right-most address of X-Forwarded-For that is not itself trusted.
   return {
-    ...serverOptions({ service: 'gateway', logLevel: config.LOG_LEVEL, bodyLimit: config.BODY_LIMIT_BYTES, instance: config.INSTANCE_ID }),
+    ...serverOptions({
+      service: 'gateway',
+      logLevel: config.LOG_LEVEL,
+      bodyLimit: config.BODY_LIMIT_BYTES,
+      instance: config.INSTANCE_ID,
+      timeouts: config,
+      clientErrorHeaders: SECURITY_HEADERS,
+    }),
     trustProxy: proxies.length ? proxies : false,
   }
 }

@@ -33,7 +33,7 @@ function digest(value: string): Buffer {
  */
 export async function buildOperatorApp(config: Config & { OPERATOR_SECRET: string }): Promise<FastifyInstance> {
   const app = Fastify(
-    serverOptions({ service: 'gateway-operator', logLevel: config.LOG_LEVEL, bodyLimit: 1_024, instance: config.INSTANCE_ID }),
+    serverOptions({ service: 'gateway-operator', logLevel: config.LOG_LEVEL, bodyLimit: 1_024, instance: config.INSTANCE_ID, timeouts: config }),
   ).withTypeProvider<TypeBoxTypeProvider>()
   await app.register(problemDetails)
   await app.register(redisPlugin, { url: config.REDIS_URL, keyPrefix: config.REDIS_PREFIX })

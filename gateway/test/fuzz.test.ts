@@ -27,6 +27,25 @@ const oddStrings = fc.oneof(
 const hugeNumbers = fc.constantFrom(1e308, -1e308, 2 ** 53 + 2, -(2 ** 63), Number.MAX_SAFE_INTEGER, Number.MIN_VALUE, 1.5, -0, 10_000_001)
 const anyValue = fc.oneof(oddStrings, hugeNumbers, fc.integer(), fc.boolean(), fc.constant(null), fc.jsonValue({ maxDepth: 3 }))
 
+/** Arrays and objects inside one another, from a little to far past any bound, sometimes left open. */
+function deep(field: string) {
+  return fc
+    .record({ depth: fc.integer({ min: 1, max: 6_000 }), open: fc.constantFrom('[', '{"a":', `{"${field}":`, '[{"b":'), closed: fc.boolean() })
+    .map(({ depth, open, closed }) => {
+      const close = open.startsWith('[') ? (open.length > 1 ? '}]' : ']') : '}'
+      return `${open.repeat(depth)}1${closed ? close.repeat(depth) : ''}`
+    })
+}
+
+/** Many keys or many elements side by side, up to past the body limit. */
+function wide(field: string) {
+  return fc
+    .record({ n: fc.integer({ min: 100, max: 5_000 }), asKeys: fc.boolean() })
+    .map(({ n, asKeys }) =>
+      asKeys ? JSON.stringify(Object.fromEntries(Array.from({ length: n }, (_, i) => [`${field}${i}`, i]))) : JSON.stringify({ [field]: Array.from({ length: n }, (_, i) => i) }),
+    )
+}
+
 function bodies(route: PublicRoute) {
   const fields = BODY_FIELDS[route.path] ?? ['id']
   const json = fc.oneof(
@@ -52,6 +71,8 @@ function bodies(route: PublicRoute) {
         .map(([payload, contentType]) => ({ payload, contentType })),
     },
     { weight: 1, arbitrary: fc.integer({ min: 5_000, max: 200_000 }).map((n) => ({ payload: JSON.stringify({ [fields[0]!]: 'x'.repeat(n) }), contentType: 'application/json' })) },
+    { weight: 2, arbitrary: deep(fields[0]!).map((payload) => ({ payload, contentType: 'application/json' })) },
+    { weight: 1, arbitrary: wide(fields[0]!).map((payload) => ({ payload, contentType: 'application/json' })) },
   )
 }
 
@@ -91,6 +112,25 @@ const headers = fc.record(
 function wireSafe(h: Record<string, string>): Record<string, string> {
   return Object.fromEntries(Object.entries(h).filter(([, v]) => /^[\x20-\x7e]*$/.test(v)))
 }
+
+describe('a body nested deeper than the bound', async () => {
+  const { app: withDefaultLimit } = await buildTestApp(import.meta.url, { QUEUE_URLS: queue.url, BOOKING_URLS: services.bookingUrl, PAYMENT_URLS: services.paymentUrl })
+  const nested = `${'['.repeat(5_000)}${']'.repeat(5_000)}`
+  for (const route of PUBLIC_ROUTES.filter((r) => r.method === 'POST' || r.method === 'PUT' || r.method === 'PATCH')) {
+    it(`when ${route.method} ${route.path} gets 5,000 nested arrays (10 KB), then 400 COMMON_BAD_JSON`, async () => {
+      const url = route.path.replace(/:\w+/g, 'x1')
+      const res = await withDefaultLimit.inject({
+        method: route.method,
+        url,
+        headers: { authorization: validToken, 'idempotency-key': 'deep', 'content-type': 'application/json' },
+        payload: nested,
+      })
+      expect(res.statusCode).toBe(400)
+      expect(res.headers['content-type']).toContain('application/problem+json')
+      expect(res.json()).toMatchObject({ code: 'COMMON_BAD_JSON', status: 400, traceId: expect.stringMatching(/^[0-9a-f]{32}$/) })
+    })
+  }
+})
 
 describe('fuzzing every public route through the gateway to the real services', () => {
   for (const route of PUBLIC_ROUTES) {

@@ -11,6 +11,18 @@ export function loadConfig<T extends TObject>(schema: T, source: Record<string, 
   return Object.freeze(config)
 }
 
+/** What a slow or silent client may hold on each listener (see serverOptions in http.ts). */
+export const httpTimeoutProperties = {
+  /** A request's headers must have arrived within this (408 otherwise). */
+  HTTP_HEADERS_TIMEOUT_MS: Type.Integer({ minimum: 100, default: 10_000 }),
+  /** A request's headers and body must have arrived within this (408 otherwise): a slow body is cut off. */
+  HTTP_REQUEST_TIMEOUT_MS: Type.Integer({ minimum: 100, default: 15_000 }),
+  /** A connection that neither sends nor reads anything for this long is closed (a stalled body, an answer left unread). */
+  HTTP_IDLE_TIMEOUT_MS: Type.Integer({ minimum: 100, default: 30_000 }),
+  /** An idle kept-alive connection is closed after this; above the 60 s idle timeout of common load balancers. */
+  HTTP_KEEP_ALIVE_TIMEOUT_MS: Type.Integer({ minimum: 100, default: 72_000 }),
+}
+
 /** Settings every process has. Spread into each service's own schema. */
 export const commonConfigProperties = {
   HOST: Type.String({ default: '127.0.0.1' }),
@@ -29,6 +41,7 @@ export const commonConfigProperties = {
    * name unless set, so that replicas of a container or pod never share one.
    */
   INSTANCE_ID: Type.String({ minLength: 1, default: hostname() }),
+  ...httpTimeoutProperties,
 }
 
 export const redisConfigProperties = {

@@ -1,12 +1,16 @@
 import { createHash, randomUUID } from 'node:crypto'
-import type { IncomingMessage } from 'node:http'
+import type { IncomingMessage, Server } from 'node:http'
 import { trace } from '@opentelemetry/api'
-import { LogController, type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest, type FastifyServerOptions } from 'fastify'
+import { LogController, type FastifyError, type FastifyInstance, type FastifyReply, type FastifyHttpOptions, type FastifyRequest } from 'fastify'
 import fp from 'fastify-plugin'
 import { Type, type Static } from 'typebox'
 import { USER_ID_HEADER } from '@tickets/contracts/auth'
 import { databaseUnavailable } from './db-errors.js'
 import { AppError, ERROR_CODES, isAppError, problemType, type ErrorCode } from '@tickets/contracts/errors'
+import { problemOnClientError } from './client-errors.js'
+import { httpTimeoutProperties, loadConfig } from './config.js'
+import { emptyJsonBody } from './json-body.js'
+import { strictBodyValidation } from './strict-bodies.js'
 import { loggerOptions } from './logging.js'
 import { accessLog, noteProblem } from './access-log.js'
 import { lazyRequestLogger } from './request-logger.js'
@@ -85,9 +89,44 @@ export function correlationTraceparent(raw: object, sent: unknown, requestId: st
   return `00-${correlationIdOf(raw, undefined, requestId)}-${randomUUID().slice(0, 8)}${randomUUID().slice(0, 8)}-00`
 }
 
-/** Fastify options shared by every service: logger, request ids, strict body validation. */
-export function serverOptions(opts: { service: string; logLevel: string; bodyLimit?: number; instance?: string | undefined }): FastifyServerOptions {
+/** How long each listener lets a client take (commonConfigProperties' HTTP_* settings). */
+export interface HttpTimeouts {
+  HTTP_HEADERS_TIMEOUT_MS: number
+  HTTP_REQUEST_TIMEOUT_MS: number
+  HTTP_IDLE_TIMEOUT_MS: number
+  HTTP_KEEP_ALIVE_TIMEOUT_MS: number
+}
+
+export interface ServerOptionsInput {
+  service: string
+  logLevel: string
+  /** The HTTP_* settings; their defaults when left out. */
+  timeouts?: HttpTimeouts
+  bodyLimit?: number
+  instance?: string | undefined
+  /** Headers on the answers Node gives before a request exists (the gateway's security headers). */
+  clientErrorHeaders?: Readonly<Record<string, string>>
+}
+
+const DEFAULT_TIMEOUTS: HttpTimeouts = loadConfig(Type.Object(httpTimeoutProperties), {})
+
+function timeoutOptions(t: HttpTimeouts): Partial<FastifyHttpOptions<Server>> {
+  const headersTimeout = Math.min(t.HTTP_HEADERS_TIMEOUT_MS, t.HTTP_REQUEST_TIMEOUT_MS)
   return {
+    requestTimeout: t.HTTP_REQUEST_TIMEOUT_MS,
+    connectionTimeout: t.HTTP_IDLE_TIMEOUT_MS,
+    keepAliveTimeout: t.HTTP_KEEP_ALIVE_TIMEOUT_MS,
+    // Node looks for requests past their time only this often (30 s by default): without it a slow
+    // client would keep its connection for up to 30 s longer than its timeout.
+    http: { headersTimeout, requestTimeout: t.HTTP_REQUEST_TIMEOUT_MS, connectionsCheckingInterval: Math.min(1_000, headersTimeout) },
+  }
+}
+
+/** Fastify options shared by every service: logger, request ids, timeouts, strict body validation. */
+export function serverOptions(opts: ServerOptionsInput): FastifyHttpOptions<Server> {
+  return {
+    ...timeoutOptions(opts.timeouts ?? DEFAULT_TIMEOUTS),
+    clientErrorHandler: problemOnClientError(opts.clientErrorHeaders),
     logger: loggerOptions({ service: opts.service, level: opts.logLevel, instance: opts.instance }),
     // Fastify's own two lines per request ("incoming request", "request completed") are replaced
     // by the one line of accessLog (access-log.ts).
@@ -108,7 +147,9 @@ export function serverOptions(opts: { service: string; logLevel: string; bodyLim
       return sendProblem(request, reply, byCode(code, code === 'COMMON_VALIDATION' ? 'The URL is not valid' : undefined))
     },
     // Unknown body fields are an error, not silently dropped: schemas say additionalProperties: false.
+    // coerceTypes reads numbers and lists from the path, query and headers only (strict-bodies.ts).
     ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', useDefaults: true, allErrors: true } },
+    schemaController: strictBodyValidation(),
   }
 }
 
@@ -193,24 +234,6 @@ export function toProblem(err: FastifyError | AppError | Error): ProblemInput {
   if (db) return { status: db.status, code: db.code, title: db.title, detail: db.message, headers: db.headers }
   return byCode('COMMON_INTERNAL', 'Something went wrong on our side; the trace id identifies it')
 }
-
-/**
- * Fastify's JSON parser, except that an empty body is no body instead of 400 COMMON_BAD_JSON:
- * common clients (k6 among them) send `Content-Type: application/json` on a DELETE without one,
- * and the gateway forwards that header to the service. A route whose schema requires a body still
- * refuses the request (400 COMMON_VALIDATION); malformed JSON is still 400 COMMON_BAD_JSON.
- */
-export const emptyJsonBody = fp(
-  async (app: FastifyInstance) => {
-    const { onProtoPoisoning = 'error', onConstructorPoisoning = 'error' } = app.initialConfig
-    const parseJson = app.getDefaultJsonParser(onProtoPoisoning, onConstructorPoisoning)
-    app.addContentTypeParser('application/json', { parseAs: 'string' }, (request, body: string, done) => {
-      if (body.length === 0) done(null, undefined)
-      else parseJson(request, body, done)
-    })
-  },
-  { name: 'empty-json-body', fastify: '5.x' },
-)
 
 /**
  * One error and 404 handler for every service (RFC 9457 problem+json with the trace id), the

@@ -1,7 +1,7 @@
 import Fastify, { type FastifyInstance, type FastifyPluginAsync } from 'fastify'
 import { claimForRequest } from './connection-line.js'
 import { healthRoutes, type DependencyCheck } from './health.js'
-import { problemDetails, serverOptions } from './http.js'
+import { problemDetails, serverOptions, type HttpTimeouts } from './http.js'
 import { metricsPlugin } from './metrics.js'
 import { pingPool } from './mysql.js'
 import { natsPlugin } from './nats.js'
@@ -17,7 +17,7 @@ import './redis.js'
 import './nats.js'
 
 /** The settings createServiceApp reads (commonConfigProperties and redisConfigProperties, and the instance id). */
-export interface ServiceAppConfig {
+export interface ServiceAppConfig extends HttpTimeouts {
   LOG_LEVEL: string
   INSTANCE_ID: string
   REDIS_URL: string
@@ -44,7 +44,7 @@ export interface ServiceAppOptions {
  */
 export async function createServiceApp(opts: ServiceAppOptions): Promise<FastifyInstance> {
   const { config } = opts
-  const app = Fastify(serverOptions({ service: opts.service, logLevel: config.LOG_LEVEL, instance: config.INSTANCE_ID }))
+  const app = Fastify(serverOptions({ service: opts.service, logLevel: config.LOG_LEVEL, instance: config.INSTANCE_ID, timeouts: config }))
   // Each request's own claim on the database pool: once it has one connection, its next ones go
   // before those of requests that have none yet (connection-line).
   app.addHook('onRequest', (_request, _reply, done) => claimForRequest(done))

@@ -6,7 +6,7 @@ import fp from 'fastify-plugin'
  * on JSON (the docs pages set their own), no cross-origin embedding rules that break API clients,
  * and none of the headers that only concern HTML documents or retired browsers.
  */
-const SECURITY_HEADERS: Readonly<Record<string, string>> = Object.freeze({
+export const SECURITY_HEADERS: Readonly<Record<string, string>> = Object.freeze({
   'strict-transport-security': 'max-age=31536000; includeSubDomains',
   'x-content-type-options': 'nosniff',
   'x-frame-options': 'SAMEORIGIN',
