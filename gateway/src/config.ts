@@ -41,6 +41,11 @@ export const ConfigSchema = Type.Object({
 
   /** Addresses or CIDRs (comma-separated) whose X-Forwarded-For is believed; none by default. */
   TRUSTED_PROXIES: Type.String({ default: '', pattern: '^[0-9A-Fa-f:.,/\\s]*$' }),
+  /**
+   * Open connections one client address may hold (trusted proxies excepted); 0: no bound. Room for a
+   * venue's or a carrier's many fans behind one address, far below what exhausts the gateway's sockets.
+   */
+  MAX_CONNECTIONS_PER_ADDRESS: Type.Integer({ minimum: 0, default: 256 }),
   RATE_LIMIT_GLOBAL_MAX: Count(200),
   RATE_LIMIT_GLOBAL_WINDOW_MS: Type.Integer({ minimum: 100, default: 1_000 }),
   /** POST /api/queue/token per client address and second (manual 3.1.3: nginx limit_req 10r/s). Operators can change it at run time. */

@@ -97,7 +97,8 @@ export async function proxyRoutes(app: FastifyInstance, opts: ProxyOptions) {
     registers: [app.metrics],
   })
 
-  async function admit(request: FastifyRequest, reply: FastifyReply) {
+  /** Which route and who is calling, decided before the body is read: a stranger's body is never waited for. */
+  async function admitCaller(request: FastifyRequest, reply: FastifyReply) {
     const match = request.routeMatch
     const path = request.url.split('?', 1)[0] ?? ''
     if (!match || match.kind === 'none') throw new AppError('COMMON_NOT_FOUND', `No route ${request.method} ${path}`)
@@ -113,6 +114,11 @@ export async function proxyRoutes(app: FastifyInstance, opts: ProxyOptions) {
     // Per address, before the token is even verified: a flood of joins is refused from memory.
     if (route.rateLimit === 'token') await app.checkRouteLimit(request, reply, 'token')
     if (route.access === 'user') await app.authenticate(request)
+  }
+
+  /** What needs the body or comes after the caller is known: the gates, per-user limits, local answers. */
+  async function admit(request: FastifyRequest, reply: FastifyReply) {
+    const route = request.publicRoute!
     if (route.rateLimit !== 'hold' && route.rateLimit !== 'payment') {
       await runGates(request, route)
       const local = route.gatewayAnswers && opts.localAnswers?.[route.gatewayAnswers]
@@ -130,6 +136,11 @@ export async function proxyRoutes(app: FastifyInstance, opts: ProxyOptions) {
   async function runGates(request: FastifyRequest, route: PublicRoute) {
     for (const gate of opts.gates) await gate(request, route)
   }
+
+  app.addHook('preParsing', async (request, reply, payload) => {
+    if (request.routeMatch) await admitCaller(request, reply)
+    return payload
+  })
 
   // A service instance that is shutting down answers requests already on its connections with
   // Fastify's bare 503 (no problem body, no Retry-After; seen in drill 3.2.3's restarts): the fan is
