@@ -19,6 +19,13 @@ function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
   return Promise.race([promise, timeout]).finally(() => clearTimeout(timer))
 }
 
+/** Why a check failed, in words that name no address, host or URL of ours (the answer may be public). */
+function reasonOf(err: unknown, timeoutMs: number): string {
+  if (err instanceof Error && err.message === `no answer within ${timeoutMs} ms`) return err.message
+  const code = (err as { code?: unknown }).code
+  return typeof code === 'string' && /^[A-Z][A-Z0-9_]*$/.test(code) ? code : 'not ready'
+}
+
 export async function checkDependencies(checks: Record<string, DependencyCheck>, timeoutMs: number) {
   const entries = await Promise.all(
     Object.entries(checks).map(async ([name, check]): Promise<[string, DependencyStatus]> => {
@@ -27,7 +34,7 @@ export async function checkDependencies(checks: Record<string, DependencyCheck>,
         await withTimeout(Promise.resolve().then(check), timeoutMs)
         return [name, { status: 'UP', latencyMs: Math.round(performance.now() - started) }]
       } catch (err) {
-        return [name, { status: 'DOWN', latencyMs: Math.round(performance.now() - started), error: (err as Error).message }]
+        return [name, { status: 'DOWN', latencyMs: Math.round(performance.now() - started), error: reasonOf(err, timeoutMs) }]
       }
     }),
   )
