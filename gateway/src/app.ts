@@ -115,6 +115,7 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
     issuer: config.AUTH_JWT_ISSUER,
     audience: config.AUTH_JWT_AUDIENCE,
     jwksTimeoutMs: config.HEALTH_TIMEOUT_MS,
+    maxLifetimeSeconds: config.AUTH_JWT_MAX_LIFETIME_SECONDS,
   })
   const sightingsOf = (what: string, keyOf: (concertId: string) => string) =>
     createRedisSightings(app.redis, {

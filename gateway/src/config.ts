@@ -38,6 +38,8 @@ export const ConfigSchema = Type.Object({
   AUTH_JWKS_URL: Type.Optional(Type.String({ pattern: '^https?://' })),
   AUTH_JWT_ISSUER: Type.Optional(Type.String({ minLength: 1 })),
   AUTH_JWT_AUDIENCE: Type.Optional(Type.String({ minLength: 1 })),
+  /** A user token whose exp is further ahead than this is refused: every token must run out. */
+  AUTH_JWT_MAX_LIFETIME_SECONDS: Type.Integer({ minimum: 60, default: 86_400 }),
 
   /** Addresses or CIDRs (comma-separated) whose X-Forwarded-For is believed; none by default. */
   TRUSTED_PROXIES: Type.String({ default: '', pattern: '^[0-9A-Fa-f:.,/\\s]*$' }),

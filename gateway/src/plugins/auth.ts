@@ -21,6 +21,8 @@ export interface AuthOptions {
   audience?: string | undefined
   /** How long a JWKS fetch may take. */
   jwksTimeoutMs?: number
+  /** The furthest ahead a token's exp may be. */
+  maxLifetimeSeconds: number
 }
 
 /**
@@ -86,7 +88,7 @@ export default fp(
       const alg = algorithmOf(token)
       if (alg && HMAC_ALGORITHMS.includes(alg)) return verifyHmac(token)
       if (alg && jwks && JWKS_ALGORITHMS.includes(alg)) return jwtVerify(token, jwks, { ...claims, algorithms: JWKS_ALGORITHMS })
-      throw new AppError('AUTH_INVALID_TOKEN', `Token algorithm ${alg ?? '(none)'} is not accepted`, INVALID)
+      throw new AppError('AUTH_INVALID_TOKEN', 'Token algorithm is not accepted', INVALID)
     }
 
     // Fans poll with the same token many times a minute: a token verified once is remembered (by its
@@ -110,6 +112,9 @@ export default fp(
       try {
         const { payload } = await verify(match[1])
         if (typeof payload.sub !== 'string' || !USER_ID.test(payload.sub)) throw new AppError('AUTH_INVALID_TOKEN', 'Token subject is not a valid user id', INVALID)
+        // A token that lives for ever cannot be taken back: its expiry must be within the bound.
+        if ((payload.exp as number) > Date.now() / 1000 + opts.maxLifetimeSeconds + CLOCK_TOLERANCE_S)
+          throw new AppError('AUTH_INVALID_TOKEN', `Token expiry is more than ${opts.maxLifetimeSeconds} s ahead`, INVALID)
         request.userId = payload.sub
         remember(match[1], payload.sub, payload.exp as number)
       } catch (err) {
