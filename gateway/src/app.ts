@@ -20,6 +20,7 @@ import { createUpstreamPool, type UpstreamPool } from './domain/upstream-pool.js
 import authPlugin from './plugins/auth.js'
 import connectionBound from './plugins/connection-bound.js'
 import docsPlugin from './plugins/docs.js'
+import ownRequestIds from './plugins/own-request-ids.js'
 import queueGate from './plugins/queue-gate.js'
 import rateLimits from './plugins/rate-limits.js'
 import securityHeaders, { SECURITY_HEADERS } from './plugins/security-headers.js'
@@ -61,6 +62,7 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
   await app.register(metricsPlugin, { service: 'gateway', defaultMetrics: options.defaultMetrics ?? true })
   await app.register(problemDetails)
   await app.register(securityHeaders)
+  await app.register(ownRequestIds)
   await app.register(connectionBound, { maxPerAddress: config.MAX_CONNECTIONS_PER_ADDRESS, trusted: trustedProxies(config.TRUSTED_PROXIES) })
   await app.register(redisPlugin, { url: config.REDIS_URL, keyPrefix: config.REDIS_PREFIX })
   const switches = await createSwitchBoard(app.redis, {

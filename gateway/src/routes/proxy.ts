@@ -146,6 +146,8 @@ export async function proxyRoutes(app: FastifyInstance, opts: ProxyOptions) {
   // Fastify's bare 503 (no problem body, no Retry-After; seen in drill 3.2.3's restarts): the fan is
   // still told when to come back, and the instance is skipped for the ejection time.
   app.addHook('onSend', (request, reply, payload, done) => {
+    // A fan's own data (points, payments, holds, place in line) is never kept by a shared cache or the browser.
+    if (request.publicRoute?.access === 'user') reply.header('cache-control', 'no-store')
     if (reply.statusCode === 503 && !reply.hasHeader('retry-after')) {
       reply.header('retry-after', String(opts.retryAfterSeconds))
       const attempt = request.proxyAttempt
