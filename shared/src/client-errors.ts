@@ -15,8 +15,8 @@ function codeOf(err: NodeJS.ErrnoException): { code: ErrorCode; detail: string }
 /**
  * What Node answers itself, before any request exists (malformed HTTP, headers too large, a request
  * too slow to arrive), as a problem like every other error, with `headers` (the gateway's security
- * headers). The trace id is a fresh one: there is no request to take it from.
- * @see https://nodejs.org/api/http.html#event-clienterror
+ * headers). The trace id is a fresh one: there is no request to take it from. Written to the socket
+ * by hand, as Node's `clientError` event requires: there is no response object yet.
  */
 export function problemOnClientError(headers: Readonly<Record<string, string>> = {}) {
   return function clientErrorHandler(this: FastifyInstance, err: NodeJS.ErrnoException, socket: Socket) {
