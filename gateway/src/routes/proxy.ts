@@ -138,7 +138,15 @@ export async function proxyRoutes(app: FastifyInstance, opts: ProxyOptions) {
   }
 
   app.addHook('preParsing', async (request, reply, payload) => {
-    if (request.routeMatch) await admitCaller(request, reply)
+    if (!request.routeMatch) return payload
+    try {
+      await admitCaller(request, reply)
+    } catch (err) {
+      // Refused before its body was read: the connection closes after the answer instead of
+      // reading (and waiting for) a body nobody will use.
+      if (request.headers['content-length'] !== undefined || request.headers['transfer-encoding'] !== undefined) reply.header('connection', 'close')
+      throw err
+    }
     return payload
   })
 
