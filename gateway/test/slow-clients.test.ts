@@ -67,7 +67,7 @@ function expectProblemAnswer(text: string, status: number, code: string) {
 }
 
 describe('slow clients at the gateway', () => {
-  it('when 30 signed-in clients send a body slowly, then each is cut off with 408 near its timeout while other fans are served', async () => {
+  it('when 30 signed-in clients send bodies slowly, then each gets 408 near its timeout while fans are served', async () => {
     const slow = Array.from({ length: 30 }, () => slowCharge(`Bearer ${token}`))
     const served = await Promise.all(Array.from({ length: 20 }, async () => (await fetch(`${address}/api/points`, { headers: { authorization: `Bearer ${token}` } })).status))
     expect(served.every((s) => s === 200)).toBe(true)
