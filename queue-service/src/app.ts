@@ -9,6 +9,7 @@ import { createNatsInventorySource } from './adapters/nats-inventory-source.js'
 import { createRedisAdmissionHealth } from './adapters/redis-admission-health.js'
 import { createRedisAnswerCapacity } from './adapters/redis-answer-capacity.js'
 import { createRedisDrawStore } from './adapters/redis-draw-store.js'
+import { createWorkerDrawComputer } from './adapters/worker-draw-order.js'
 import { createRedisLineStore, STEP_BATCH_LIMIT } from './adapters/redis-line-store.js'
 import type { Config } from './config.js'
 import { queueConsumers } from './consumers/queue-consumers.js'
@@ -42,7 +43,7 @@ declare module 'fastify' {
 
 const systemClock: Clock = { now: () => Date.now() }
 // Places per draw script call: each call stays a few milliseconds of Redis (docs/benchmarks.md, the draw).
-const DRAW_CHUNK = 2_000
+const DRAW_CHUNK = 1_000
 
 export async function buildApp(config: Config, options: BuildOptions = {}): Promise<FastifyInstance> {
   const app = await createServiceApp({
@@ -80,6 +81,7 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
   const drawLog = app.log.child({ component: 'draw' })
   const draws = createDrawKeeper({
     store: drawStore,
+    computer: createWorkerDrawComputer(),
     clock,
     events: metrics.events,
     owner: `${config.INSTANCE_ID}:${randomUUID()}`,

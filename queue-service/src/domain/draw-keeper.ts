@@ -1,8 +1,9 @@
-import { drawOrder, entryIdOf, newSeed } from '@tickets/contracts/draw'
-import type { Clock, DrawState, DrawStore, QueueEvents } from './ports.js'
+import { newSeed } from '@tickets/contracts/draw'
+import type { Clock, DrawComputer, DrawState, DrawStore, QueueEvents } from './ports.js'
 
 export interface DrawKeeperDeps {
   store: DrawStore
+  computer: DrawComputer
   clock: Clock
   events: QueueEvents
   /** This process's name on the draw's lock (unique among instances). */
@@ -50,8 +51,8 @@ export function createDrawKeeper(deps: DrawKeeperDeps) {
     if (!lock.locked) return 'BUSY'
     const entries = await store.frozenEntries(concertId)
     if (entries.length !== lock.entries) throw new Error(`the frozen pre-queue holds ${entries.length} entries, the draw counted ${lock.entries}`)
-    const byEntry = new Map(entries.map((e) => [entryIdOf(e.userId, e.salt), e]))
-    const { digest, order } = drawOrder(lock.seed, [...byEntry.keys()])
+    const { entryIds, digest, order } = await deps.computer.order(lock.seed, entries)
+    const byEntry = new Map(entryIds.map((entryId, i) => [entryId, entries[i]!]))
     let placed = 0
     for (let start = lock.applied; start < order.length; start += deps.chunkSize) {
       const places = order.slice(start, start + deps.chunkSize).map((entryId) => ({ entryId, userId: byEntry.get(entryId)!.userId, joinedAt: byEntry.get(entryId)!.joinedAt }))

@@ -200,6 +200,11 @@ export interface DrawStore {
   placeOf(input: { concertId: string; entryId: string }): Promise<number | null>
 }
 
+/** Computes a draw's order (contracts' drawOrder) and each entry's id, in the same order as `entries`. */
+export interface DrawComputer {
+  order(seed: string, entries: readonly { userId: string; salt: string }[]): Promise<{ entryIds: string[]; digest: string; order: string[] }>
+}
+
 export interface QueueEvents {
   joined(concertId: string, outcome: 'new' | 'again' | 'pre_queue' | 'not_open_yet' | 'sold_out' | 'unknown_concert'): void
   stepped(concertId: string, result: StepResult): void

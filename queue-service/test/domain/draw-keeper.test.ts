@@ -5,6 +5,7 @@ import { serveRpc } from '@tickets/shared/nats'
 import { isolation } from '@tickets/testkit'
 import { afterAll, describe, expect, it } from 'vitest'
 import { createRedisDrawStore } from '../../src/adapters/redis-draw-store.js'
+import { createWorkerDrawComputer } from '../../src/adapters/worker-draw-order.js'
 import { createDrawKeeper, type DrawKeeperDeps } from '../../src/domain/draw-keeper.js'
 import type { DrawStore } from '../../src/domain/ports.js'
 import { aConcertId, buildTestApp, join, manualClock, poll } from '../helpers/build-test-app.js'
@@ -26,6 +27,7 @@ const quiet = { stepped: () => undefined, joined: () => undefined, resynced: () 
 function aKeeper(owner: string, overrides: Partial<DrawKeeperDeps> = {}) {
   return createDrawKeeper({
     store,
+    computer: createWorkerDrawComputer(),
     clock,
     events: { ...quiet, drew: () => undefined },
     owner,
