@@ -100,14 +100,26 @@ export async function seedDemoCatalogue(url: string, opts: { now?: Date; seatsPe
   })
 }
 
-/** A new concert on sale now (for a load run or a rehearsal): fresh ids, every seat available. */
-export async function createConcert(url: string, opts: { title: string; dates?: number; seatsPerSchedule?: number; now?: Date }) {
+/**
+ * A new concert (for a load run or a rehearsal): fresh ids, every seat available, on sale from
+ * `opensAt` (default now).
+ */
+export async function createConcert(url: string, opts: { title: string; dates?: number; seatsPerSchedule?: number; now?: Date; opensAt?: Date }) {
   const id = uuidv7()
   const scheduleIds = Array.from({ length: opts.dates ?? 2 }, () => uuidv7())
   const seatsPerSchedule = opts.seatsPerSchedule ?? 50
   const now = opts.now ?? new Date()
-  await withDb(url, (db) => createConcertRows(db, { id, title: opts.title, artist: 'Load test', venue: 'Rehearsal hall', scheduleIds, seatsPerSchedule, now, opensAt: now }))
-  return { concertId: id, scheduleIds, seats: scheduleIds.length * seatsPerSchedule }
+  const opensAt = opts.opensAt ?? now
+  await withDb(url, (db) => createConcertRows(db, { id, title: opts.title, artist: 'Load test', venue: 'Rehearsal hall', scheduleIds, seatsPerSchedule, now, opensAt }))
+  return { concertId: id, scheduleIds, seats: scheduleIds.length * seatsPerSchedule, opensAt: opensAt.toISOString() }
+}
+
+/**
+ * Moves a concert's opening: every date's booking opens at `opensAt`. The waiting room learns it at
+ * its next resync with booking (INVENTORY_RESYNC_SECONDS). Returns the dates changed (0: no such concert).
+ */
+export async function setConcertOpening(url: string, concertId: string, opensAt: Date): Promise<number> {
+  return withDb(url, async (db) => (await db.schedule.updateMany({ where: { concertId }, data: { bookingOpensAt: opensAt } })).count)
 }
 
 /**

@@ -42,6 +42,10 @@ export const ERROR_CODES = {
   QUEUE_SOLD_OUT: { status: 409, title: 'Concert is sold out' },
   QUEUE_CONCERT_NOT_FOUND: { status: 404, title: 'Concert not found' },
   QUEUE_UNAVAILABLE: { status: 503, title: 'Waiting room is unavailable, retry later' },
+  QUEUE_NOT_OPEN_YET: { status: 409, title: 'The pre-queue for this concert is not open yet' },
+  QUEUE_DRAW_NOT_FOUND: { status: 404, title: 'This concert has no draw' },
+  QUEUE_DRAW_NOT_DRAWN: { status: 409, title: 'The draw has not been made yet' },
+  QUEUE_DRAW_ENTRY_NOT_FOUND: { status: 404, title: 'No such entry in the draw' },
 
   BOOKING_CONCERT_NOT_FOUND: { status: 404, title: 'Concert not found' },
   BOOKING_SCHEDULE_NOT_FOUND: { status: 404, title: 'Schedule not found' },

@@ -1,7 +1,9 @@
 import { lineKeys } from './line-keys.js'
+import { DRAW_APPLY, DRAW_COMMIT, DRAW_FINISH, DRAW_LOCK } from './line-draw-scripts.js'
 import { END_ACTIVE_ONCE, JOIN, LEAVE, POLL } from './line-fan-scripts.js'
 import { INVENTORY_ENDED, INVENTORY_HELD, INVENTORY_SNAPSHOT } from './line-inventory-scripts.js'
 import { SET_SOLD_OUT, STEP_ADMIT, STEP_PREPARE } from './line-step-scripts.js'
+import { newEntrySalt } from './draw.js'
 import type { WaitReason } from './queue-line.js'
 
 /**
@@ -26,9 +28,13 @@ export interface LineCommands {
   queueInventoryHeld(...args: Args): Promise<string>
   queueInventoryEnded(...args: Args): Promise<string>
   queueInventorySnapshot(...args: Args): Promise<number>
+  queueDrawCommit(...args: Args): Promise<string>
+  queueDrawLock(...args: Args): Promise<Reply>
+  queueDrawApply(...args: Args): Promise<Reply>
+  queueDrawFinish(...args: Args): Promise<string>
 }
 
-const LINE_KEYS = 13
+const LINE_KEYS = 17
 const INVENTORY_KEYS = 7
 const SCRIPTS: Record<keyof LineCommands, { numberOfKeys: number; lua: string }> = {
   queueJoin: { numberOfKeys: LINE_KEYS, lua: JOIN },
@@ -41,6 +47,10 @@ const SCRIPTS: Record<keyof LineCommands, { numberOfKeys: number; lua: string }>
   queueInventoryHeld: { numberOfKeys: INVENTORY_KEYS, lua: INVENTORY_HELD },
   queueInventoryEnded: { numberOfKeys: INVENTORY_KEYS, lua: INVENTORY_ENDED },
   queueInventorySnapshot: { numberOfKeys: INVENTORY_KEYS, lua: INVENTORY_SNAPSHOT },
+  queueDrawCommit: { numberOfKeys: 1, lua: DRAW_COMMIT },
+  queueDrawLock: { numberOfKeys: 2, lua: DRAW_LOCK },
+  queueDrawApply: { numberOfKeys: 7, lua: DRAW_APPLY },
+  queueDrawFinish: { numberOfKeys: 5, lua: DRAW_FINISH },
 }
 
 /** Defines every line script on the client (once: a client that has them keeps them). */
@@ -51,10 +61,13 @@ export function lineCommandsOf(redis: ScriptHost): LineCommands {
   return redis as unknown as LineCommands
 }
 
-/** KEYS 1..13 of the line scripts, in their order. */
+/** KEYS 1..17 of the line scripts, in their order. */
 export function lineScriptKeys(concertId: string): string[] {
   const k = lineKeys(concertId)
-  return [k.seq, k.waiting, k.seen, k.users, k.active, k.settings, k.soldOut, k.stats, k.seenActive, k.inventory, k.holds, k.holders, k.userHolds]
+  return [
+    ...[k.seq, k.waiting, k.seen, k.users, k.active, k.settings, k.soldOut, k.stats, k.seenActive, k.inventory, k.holds, k.holders, k.userHolds],
+    ...[k.draw, k.preQueue, k.preQueueFrozen, k.preQueueLeft],
+  ]
 }
 
 /** What the last admission step left for polls to read. */
@@ -78,12 +91,35 @@ export interface LineInfo {
   spreadSeconds: number | null
 }
 
-/** A user's place as the line knows it. `seq` is the Redis-side arrival number (FIFO across instances). */
+/** A fan in the pre-queue: their entry's salt, and the opening (ms) at which the draw places them. */
+export interface PreQueuePlace {
+  status: 'PRE_QUEUE'
+  salt: string
+  joinedAt: number
+  opensAt: number
+  /** The opening passed and the draw is being applied. */
+  drawing: boolean
+  created: boolean
+  /** Fans in the pre-queue (or in the draw, once frozen). */
+  preQueued: number
+}
+
+/**
+ * A user's place as the line knows it. `seq` is the Redis-side arrival number (FIFO across
+ * instances); a pre-queue place has none until the draw gives it one.
+ */
 export type Place =
   | { status: 'WAITING'; seq: number; joinedAt: number; position: number; line: LineInfo; created: boolean }
   | { status: 'ACTIVE'; seq: number; joinedAt: number; activeUntil: number; line: LineInfo; created: boolean }
+  | PreQueuePlace
   | { status: 'SOLD_OUT' }
   | { status: 'EXPIRED' }
+
+/**
+ * What a join may find besides a place: the pre-queue is not open yet (the times are null while the
+ * draw is not committed), or the line does not know its opening yet (the caller asks booking first).
+ */
+export type JoinOutcome = Place | { status: 'NOT_YET'; opensAt: number | null; preQueueOpensAt: number | null } | { status: 'UNSYNCED' }
 
 function num(value: string | undefined): number | null {
   if (value === undefined || value === '') return null
@@ -94,9 +130,12 @@ function num(value: string | undefined): number | null {
 const REASONS: readonly WaitReason[] = ['ALL_SEATS_HELD', 'PAUSED', 'NOT_OPEN_YET']
 
 /** Decodes the reply of JOIN and POLL. */
-export function placeOf(reply: Reply): Place {
+export function placeOf(reply: Reply): JoinOutcome {
   const [status, seq, joinedAt, activeUntil, position, measured, dev, eff, rate, reason, onHold, nextRelease, free, held, created, releaseFor, spread] = reply
   if (status === 'SOLD_OUT') return { status: 'SOLD_OUT' }
+  if (status === 'PRE_QUEUE') return preQueuePlaceOf(reply)
+  if (status === 'NOT_YET') return { status, opensAt: num(reply[1]), preQueueOpensAt: num(reply[2]) }
+  if (status === 'UNSYNCED') return { status }
   if (status !== 'ACTIVE' && status !== 'WAITING') return { status: 'EXPIRED' }
   const line: LineInfo = {
     measuredRate: num(measured),
@@ -115,17 +154,37 @@ export function placeOf(reply: Reply): Place {
   return status === 'ACTIVE' ? { status, ...common, activeUntil: Number(activeUntil) } : { status, ...common, position: Number(position) }
 }
 
+function preQueuePlaceOf(reply: Reply): PreQueuePlace {
+  const [, salt, joinedAt, opensAt, phase, created, count] = reply
+  return {
+    status: 'PRE_QUEUE',
+    salt: salt!,
+    joinedAt: Number(joinedAt),
+    opensAt: Number(opensAt),
+    drawing: phase === 'drawing',
+    created: created === '1',
+    preQueued: Number(count),
+  }
+}
+
+function asPlace(outcome: JoinOutcome): Place {
+  return outcome.status === 'NOT_YET' || outcome.status === 'UNSYNCED' ? { status: 'EXPIRED' } : outcome
+}
+
 export type LeaveOutcome = 'LEFT' | 'ENDED' | 'NONE'
 
 /** A fan's three moves on the line, each one script call. */
 export function fanMoves(redis: ScriptHost) {
   const cmd = lineCommandsOf(redis)
   return {
-    async join(a: { concertId: string; userId: string; now: number; activeTtlMs: number; overbook: number }): Promise<Place> {
-      return placeOf(await cmd.queueJoin(...lineScriptKeys(a.concertId), a.userId, a.now, a.activeTtlMs, a.overbook))
+    /** `needKnown`: answer UNSYNCED (changing nothing) while the line has not heard from booking. */
+    async join(a: { concertId: string; userId: string; now: number; activeTtlMs: number; overbook: number; needKnown: boolean }): Promise<JoinOutcome> {
+      const salt = newEntrySalt()
+      return placeOf(await cmd.queueJoin(...lineScriptKeys(a.concertId), a.userId, a.now, a.activeTtlMs, a.overbook, salt, a.needKnown ? '1' : '0'))
     },
+    /** seq 0: a pre-queue token. */
     async poll(a: { concertId: string; userId: string; seq: number; now: number; overbook: number }): Promise<Place> {
-      return placeOf(await cmd.queuePoll(...lineScriptKeys(a.concertId), a.userId, a.seq, a.now, a.overbook))
+      return asPlace(placeOf(await cmd.queuePoll(...lineScriptKeys(a.concertId), a.userId, a.seq, a.now, a.overbook)))
     },
     async leave(a: { concertId: string; userId: string; seq: number; now: number; activeTtlMs: number }): Promise<LeaveOutcome> {
       const keys = [...lineScriptKeys(a.concertId), lineKeys(a.concertId).revoked(a.userId)]

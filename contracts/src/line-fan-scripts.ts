@@ -1,9 +1,11 @@
+import { DRAW_LINE } from './line-draw-scripts.js'
+
 /**
  * The line's atomic operations as Lua: a fan's moves (join, poll, leave) and the end of an ACTIVE
- * slot. KEYS 1..13 of the line scripts are always, in this order: seq, waiting, seen, users,
- * active, settings, soldOut, stats, seenActive, inventory, holds, holders, userHolds (all under one
- * hash tag). Numbers are returned as strings: Redis truncates Lua
- * numbers to integers.
+ * slot. KEYS 1..17 of the line scripts are always, in this order: seq, waiting, seen, users,
+ * active, settings, soldOut, stats, seenActive, inventory, holds, holders, userHolds, draw,
+ * preQueue, preQueueFrozen, preQueueLeft (all under one hash tag). Numbers are returned as
+ * strings: Redis truncates Lua numbers to integers.
  */
 
 const PLACE = `
@@ -52,8 +54,13 @@ local function reply(p, created, overbook)
 end
 `
 
-/** ARGV: userId, now, activeTtlMs, overbook. -> status, seq, joinedAt, activeUntil, position, ...line_info (9), created, releaseFor, spread */
-export const JOIN = `${PLACE}
+/**
+ * ARGV: userId, now, activeTtlMs, overbook, salt (for a new pre-queue entry), needKnown ('1': refuse
+ * while the line does not know its opening). -> status, seq, joinedAt, activeUntil, position,
+ * ...line_info (9), created, releaseFor, spread; or PRE_QUEUE (see DRAW_LINE's pre_reply),
+ * NOT_YET opens from, UNSYNCED, SOLD_OUT.
+ */
+export const JOIN = `${PLACE}${DRAW_LINE}
 local uid, now, ttl, overbook = ARGV[1], tonumber(ARGV[2]), tonumber(ARGV[3]), tonumber(ARGV[4])
 if redis.call('HGET', KEYS[7], 'soldOut') == '1' then return {'SOLD_OUT'} end
 local p = place_of(uid, now)
@@ -66,6 +73,25 @@ if p then
   redis.call('ZREM', KEYS[5], uid)
   redis.call('ZREM', KEYS[9], uid)
   redis.call('HDEL', KEYS[4], uid)
+end
+local d = draw_now(now)
+local entry, phase = pre_entry(uid, d)
+if entry then return pre_reply(entry, d, phase, '0') end
+if d[1] == 'open' then
+  if now < tonumber(d[3]) then return {'NOT_YET', d[2], d[3]} end
+  entry = ARGV[5] .. ':' .. ARGV[2]
+  redis.call('HSET', KEYS[15], uid, entry)
+  return pre_reply(entry, d, 'open', '1')
+end
+if not d[1] then
+  -- Before the draw is committed nobody joins a line whose opening is ahead: they would stand
+  -- before every fan of the draw.
+  local inv = redis.call('HMGET', KEYS[10], 'known', 'opensAt')
+  if inv[1] ~= '1' then
+    if ARGV[6] == '1' then return {'UNSYNCED'} end
+  elseif inv[2] and inv[2] ~= '' and tonumber(inv[2]) > now then
+    return {'NOT_YET', inv[2], ''}
+  end
 end
 local seq = redis.call('INCR', KEYS[1])
 redis.call('HSET', KEYS[4], uid, seq .. ':' .. ARGV[2])
@@ -81,11 +107,23 @@ local rank = redis.call('ZRANK', KEYS[2], uid)
 return reply({'WAITING', tostring(seq), ARGV[2], '', tostring(rank + 1)}, '1', overbook)
 `
 
-/** ARGV: userId, seq, now, overbook. -> like JOIN, or EXPIRED / SOLD_OUT. A poll is a sign of life. */
-export const POLL = `${PLACE}
+/**
+ * ARGV: userId, seq, now, overbook. -> like JOIN, or EXPIRED / SOLD_OUT. A poll is a sign of life.
+ * seq 0 is a pre-queue token: PRE_QUEUE until the draw placed the fan, then the drawn place.
+ */
+export const POLL = `${PLACE}${DRAW_LINE}
 local uid, seq, now, overbook = ARGV[1], ARGV[2], tonumber(ARGV[3]), tonumber(ARGV[4])
 if redis.call('HGET', KEYS[7], 'soldOut') == '1' then return {'SOLD_OUT'} end
 local p = place_of(uid, now)
+if seq == '0' then
+  local d = draw_now(now)
+  if drawn_place(p, d) then
+    seq = p[2]
+  else
+    local entry, phase = pre_entry(uid, d)
+    if entry then return pre_reply(entry, d, phase, '0') end
+  end
+end
 if not p or p[2] ~= seq or (p[1] ~= 'ACTIVE' and p[1] ~= 'WAITING') then return {'EXPIRED'} end
 if p[1] == 'WAITING' then redis.call('ZADD', KEYS[3], 'XX', now, uid) end
 if p[1] == 'ACTIVE' then redis.call('ZADD', KEYS[9], 'XX', now, uid) end
@@ -106,13 +144,26 @@ local function end_active(uid, seq, rev_key, ttl)
 end
 `
 
-/** KEYS[14] = the user's revocation key. ARGV: userId, seq, now, activeTtlMs. -> LEFT | ENDED | NONE */
-export const LEAVE = `${PLACE}${END_ACTIVE}
+/**
+ * KEYS[18] = the user's revocation key. ARGV: userId, seq, now, activeTtlMs. -> LEFT | ENDED | NONE
+ * seq 0 leaves the pre-queue, or the place the draw gave.
+ */
+export const LEAVE = `${PLACE}${END_ACTIVE}${DRAW_LINE}
 local uid, seq, now, ttl = ARGV[1], ARGV[2], tonumber(ARGV[3]), tonumber(ARGV[4])
 local p = place_of(uid, now)
+if seq == '0' then
+  local d = redis.call('HMGET', KEYS[14], 'state', 'opens', 'from', 'base', 'n')
+  if drawn_place(p, d) then
+    seq = p[2]
+  elseif d[1] == 'open' and redis.call('HDEL', KEYS[15], uid) == 1 then
+    return 'LEFT'
+  elseif d[1] == 'frozen' and redis.call('HEXISTS', KEYS[16], uid) == 1 and redis.call('SADD', KEYS[17], uid) == 1 then
+    return 'LEFT'
+  end
+end
 if not p or p[2] ~= seq then return 'NONE' end
 if p[1] == 'ACTIVE' then
-  end_active(uid, seq, KEYS[14], ttl)
+  end_active(uid, seq, KEYS[18], ttl)
   return 'ENDED'
 end
 if p[1] == 'WAITING' then
@@ -124,12 +175,12 @@ end
 return 'NONE'
 `
 
-/** KEYS[14] = revocation key, KEYS[15] = the event's de-duplication key. ARGV: userId, now, activeTtlMs, dedupTtlMs. -> ENDED | NONE | DUPLICATE */
+/** KEYS[18] = revocation key, KEYS[19] = the event's de-duplication key. ARGV: userId, now, activeTtlMs, dedupTtlMs. -> ENDED | NONE | DUPLICATE */
 export const END_ACTIVE_ONCE = `${PLACE}${END_ACTIVE}
 local uid, now, ttl = ARGV[1], tonumber(ARGV[2]), tonumber(ARGV[3])
-if not redis.call('SET', KEYS[15], '1', 'NX', 'PX', ARGV[4]) then return 'DUPLICATE' end
+if not redis.call('SET', KEYS[19], '1', 'NX', 'PX', ARGV[4]) then return 'DUPLICATE' end
 local p = place_of(uid, now)
 if not p or p[1] ~= 'ACTIVE' then return 'NONE' end
-end_active(uid, p[2], KEYS[14], ttl)
+end_active(uid, p[2], KEYS[18], ttl)
 return 'ENDED'
 `

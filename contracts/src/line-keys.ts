@@ -43,6 +43,22 @@ export function lineKeys(concertId: string) {
     endedConfirmed: `${tag}:end:c`,
     endedReleased: `${tag}:end:e`,
     endedRefunded: `${tag}:end:r`,
+    /**
+     * HASH of the opening's draw: state (open | frozen | drawn), opens and from (the opening and the
+     * pre-queue's start, ms), seed (secret until drawn), seedHash, committedAt, frozenAt, n (entries),
+     * base (the arrival number before the first drawn place), applied (places applied), digest, drawnAt.
+     */
+    draw: `${tag}:draw`,
+    /** HASH userId -> "salt:joinedAtMs": the pre-queue while it is open. */
+    preQueue: `${tag}:pq`,
+    /** HASH: the pre-queue as the opening froze it (the draw's entries). */
+    preQueueFrozen: `${tag}:pq:frozen`,
+    /** SET of users who left the frozen pre-queue before the draw placed them. */
+    preQueueLeft: `${tag}:pq:left`,
+    /** ZSET entryId -> place (1..n): the published order. */
+    drawOrder: `${tag}:draw:order`,
+    /** STRING: the instance applying the draw. */
+    drawLock: `${tag}:draw:lock`,
     revoked: (userId: string) => queueRevocationKey(concertId, userId),
     event: (eventId: string) => `${tag}:evt:${eventId}`,
   }

@@ -1,22 +1,25 @@
+import { DRAW_LINE } from './line-draw-scripts.js'
 import { END_ACTIVE } from './line-fan-scripts.js'
 
-// The admission step's two halves and the sold-out flag; KEYS 1..13 as in line-fan-scripts.ts.
+// The admission step's two halves and the sold-out flag; KEYS 1..17 as in line-fan-scripts.ts.
 
 /**
  * The first half of an admission step. ARGV: tick, now, waitingIdleMs, activeIdleMs, batchLimit,
  * revocationKeyPrefix (with the client's prefix: the key is built here), activeTtlMs.
  * -> ran, expired, droppedOut, idleReleased, waiting, active, activeHolding, cfgRate, cfgCap,
- *    paused, mode, soldOut, carry, known, total, sold, opensAt, syncedAt, onHold, nextReleaseAt
+ *    paused, mode, soldOut, carry, known, total, sold, opensAt, syncedAt, onHold, nextReleaseAt,
+ *    drawState, drawOpens, drawFrom (the opening freezes the pre-queue here if nothing did before)
  * The tick number in stats makes this run once per tick however many instances call it. Costs
  * O(log n) per user expired or released, plus one look per holder, never a scan of the line.
  */
-export const STEP_PREPARE = `${END_ACTIVE}
+export const STEP_PREPARE = `${END_ACTIVE}${DRAW_LINE}
 local tick, now = tonumber(ARGV[1]), tonumber(ARGV[2])
 local wait_idle, active_idle, limit = tonumber(ARGV[3]), tonumber(ARGV[4]), tonumber(ARGV[5])
 local rev_prefix, ttl = ARGV[6], tonumber(ARGV[7])
 local last = tonumber(redis.call('HGET', KEYS[8], 'tick') or '-1')
 if tick <= last then return {'0'} end
 redis.call('HSET', KEYS[8], 'tick', ARGV[1])
+local draw = draw_now(now)
 
 local expired = redis.call('ZRANGEBYSCORE', KEYS[5], '-inf', now, 'LIMIT', 0, limit)
 for _, uid in ipairs(expired) do
@@ -56,7 +59,7 @@ return {'1', tostring(#expired), tostring(#idle_waiters), tostring(released),
   cfg[1] or '', cfg[2] or '', cfg[3] or '', cfg[4] or '', redis.call('HGET', KEYS[7], 'soldOut') or '0',
   redis.call('HGET', KEYS[8], 'carry') or '0',
   inv[1] or '0', inv[2] or '0', inv[3] or '0', inv[4] or '', inv[5] or '0',
-  tostring(redis.call('ZCARD', KEYS[11])), first[2] or ''}
+  tostring(redis.call('ZCARD', KEYS[11])), first[2] or '', draw[1] or '', draw[2] or '', draw[3] or ''}
 `
 
 /**
@@ -65,7 +68,7 @@ return {'1', tostring(#expired), tostring(#idle_waiters), tostring(released),
  * onHold, nextReleaseAt, health (why the rate is backed off), then the line's settings fans' answers
  * need: free and held seats ('' unknown), overbook, the default rate, activeTtlMs again, the
  * waiting token's lifetime (s) and the seconds over which polls within reach are spread.
- * KEYS[14] = the line's summary.
+ * KEYS[18] = the line's summary.
  * -> admitted, waiting, active. The cap is checked again: joins and leaves may have run since the first half.
  */
 export const STEP_ADMIT = `
@@ -101,10 +104,10 @@ end
 local head = redis.call('ZRANGE', KEYS[2], 0, 0, 'WITHSCORES')
 local s = redis.call('HMGET', KEYS[8], 'rate', 'dev')
 local open = (ARGV[8] == 'let-all' or ARGV[8] == 'sold-out') and '1' or '0'
-redis.call('HSET', KEYS[14], 'at', ARGV[2], 'head', head[2] or '', 'tail', redis.call('GET', KEYS[1]) or '0',
+redis.call('HSET', KEYS[18], 'at', ARGV[2], 'head', head[2] or '', 'tail', redis.call('GET', KEYS[1]) or '0',
   'waiting', tostring(waiting - n), 'rate', s[1] or '', 'dev', s[2] or '', 'eff', ARGV[7], 'reason', ARGV[9], 'open', open,
   'free', ARGV[13], 'held', ARGV[14], 'ob', ARGV[15], 'dr', ARGV[16], 'ttl', ARGV[3], 'wttl', ARGV[17], 'sp', ARGV[18])
-redis.call('PEXPIRE', KEYS[14], 60000)
+redis.call('PEXPIRE', KEYS[18], 60000)
 return {tostring(n), tostring(waiting - n), tostring(active + n)}
 `
 

@@ -11,7 +11,7 @@ export interface QueueTokenClaims {
   userId: string
   concertId: string
   status: QueueTokenStatus
-  /** The holder's place in the line's Redis-side sequence; revocation is "every token up to seq". */
+  /** The holder's place in the line's Redis-side sequence; revocation is "every token up to seq". 0: in the pre-queue. */
   seq: number
   /** Seconds since the epoch. */
   issuedAt: number
@@ -72,7 +72,8 @@ function claimsOf(payload: Record<string, unknown>): QueueTokenClaims | undefine
   const { sub, cid, st, seq, iat, exp } = payload
   if (!isQueueId(sub) || !isQueueId(cid)) return undefined
   if (st !== 'WAITING' && st !== 'ACTIVE') return undefined
-  if (!Number.isSafeInteger(seq) || (seq as number) < 1) return undefined
+  // seq 0 is a pre-queue token: WAITING for the place the draw will give.
+  if (!Number.isSafeInteger(seq) || (seq as number) < (st === 'WAITING' ? 0 : 1)) return undefined
   if (typeof iat !== 'number' || typeof exp !== 'number') return undefined
   return { userId: sub, concertId: cid, status: st, seq: seq as number, issuedAt: iat, expiresAt: exp }
 }

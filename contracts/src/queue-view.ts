@@ -1,4 +1,6 @@
-import type { LineInfo, Place } from './line-commands.js'
+import { entryIdOf } from './draw.js'
+import { AppError } from './errors.js'
+import type { LineInfo, Place, PreQueuePlace } from './line-commands.js'
 import { estimateWait, MAX_RETRY_S, retryAfterSeconds, type WaitReason } from './queue-line.js'
 import type { QueueTokenClaims } from './queue-token.js'
 
@@ -31,8 +33,25 @@ export interface WaitingView {
   retryAfterSeconds: number
 }
 
+/** A fan in the pre-queue: the opening, and the entry by which they find themselves in the published draw. */
+export interface PreQueueView {
+  status: 'PRE_QUEUE'
+  position: 0
+  /** Seconds to the opening. */
+  estimatedWaitSeconds: number
+  estimatedWaitRangeSeconds: [number, number]
+  opensAt: string
+  entryId: string
+  entrySalt: string
+  preQueued: number
+  /** The opening passed and the draw is being applied: the fan's place comes within seconds. */
+  drawing: boolean
+  retryAfterSeconds: number
+}
+
 export type PlaceView =
   | WaitingView
+  | PreQueueView
   | { status: 'ACTIVE'; position: 0; estimatedWaitSeconds: 0; estimatedWaitRangeSeconds: [0, 0]; activeUntil: string; retryAfterSeconds: number }
   | { status: 'EXPIRED' | 'SOLD_OUT'; position: 0; estimatedWaitSeconds: 0; estimatedWaitRangeSeconds: [0, 0] }
 
@@ -134,12 +153,68 @@ function spread(view: WaitingView, seq: number, line: LineInfo, now: number): Wa
   return view
 }
 
+/** A fan's second of the minute in the pre-queue, from their entry's salt (they have no arrival number yet). */
+function slotOf(salt: string): number {
+  return Number.parseInt(salt.slice(0, 8), 16) || 0
+}
+
+/**
+ * A pre-queued fan polls once a minute on their own second of it, so the polls of the pre-queue
+ * are spread evenly, and after the opening they come back over the first minute, not at its
+ * first second.
+ */
+export function preQueueView(place: PreQueuePlace, userId: string, now: number): PreQueueView {
+  const seconds = Math.max(0, Math.ceil((place.opensAt - now) / 1000))
+  return {
+    status: 'PRE_QUEUE',
+    position: 0,
+    estimatedWaitSeconds: seconds,
+    estimatedWaitRangeSeconds: [seconds, seconds],
+    opensAt: new Date(place.opensAt).toISOString(),
+    entryId: entryIdOf(userId, place.salt),
+    entrySalt: place.salt,
+    preQueued: place.preQueued,
+    drawing: place.drawing,
+    retryAfterSeconds: onOwnSlot(1, slotOf(place.salt), now, MAX_RETRY_S),
+  }
+}
+
+// The longest wait a join before the pre-queue is told; its Retry-After is never past the pre-queue's start.
+const MAX_NOT_YET_S = 3_600
+
+/** A user's second of the minute before they have an entry (FNV-1a of the id). */
+function userSlot(userId: string): number {
+  let h = 0x811c9dc5
+  for (let i = 0; i < userId.length; i++) h = Math.imul(h ^ userId.charCodeAt(i), 0x01000193)
+  return (h >>> 0) % MAX_RETRY_S
+}
+
+/**
+ * The refusal of a join before the pre-queue opens: the opening and the pre-queue's start when the
+ * draw is committed, and a Retry-After that brings the fan back at the start, on a second of the
+ * minute of their own (or in 2 s, while the draw is being committed).
+ */
+export function notOpenYet(input: { concertId: string; userId: string; opensAt: number | null; preQueueOpensAt: number | null }, now: number): AppError {
+  const extra: Record<string, unknown> = {}
+  if (input.opensAt !== null) extra.opensAt = new Date(input.opensAt).toISOString()
+  if (input.preQueueOpensAt !== null) extra.preQueueOpensAt = new Date(input.preQueueOpensAt).toISOString()
+  const toStart = input.preQueueOpensAt === null ? 2 : Math.ceil((input.preQueueOpensAt - now) / 1000) + userSlot(input.userId)
+  const retryAfter = Math.min(MAX_NOT_YET_S, Math.max(1, toStart))
+  const when = input.preQueueOpensAt === null ? 'in a moment' : `at ${extra.preQueueOpensAt as string}`
+  return new AppError('QUEUE_NOT_OPEN_YET', `The pre-queue for concert ${input.concertId} opens ${when}`, { extra, headers: { 'retry-after': String(retryAfter) } })
+}
+
 const ended = () => ({ position: 0 as const, estimatedWaitSeconds: 0 as const, estimatedWaitRangeSeconds: [0, 0] as [0, 0] })
 
 /** The view of a place, and the claims of the token that goes with it (none for an ended place). */
 export function viewOfPlace(place: Place, who: { concertId: string; userId: string }, settings: ViewSettings, now: number): { view: PlaceView; claims: QueueTokenClaims | null } {
   if (place.status === 'EXPIRED' || place.status === 'SOLD_OUT') return { view: { status: place.status, ...ended() }, claims: null }
   const issuedAt = Math.floor(place.joinedAt / 1000)
+  if (place.status === 'PRE_QUEUE') {
+    // seq 0: the token stands for the place the draw will give; the first poll after it trades it in.
+    const claims = { ...who, status: 'WAITING' as const, seq: 0, issuedAt, expiresAt: issuedAt + Math.floor(settings.waitingTokenTtlMs / 1000) }
+    return { view: preQueueView(place, who.userId, now), claims }
+  }
   if (place.status === 'ACTIVE') {
     return {
       view: { status: 'ACTIVE', ...ended(), activeUntil: new Date(place.activeUntil).toISOString(), retryAfterSeconds: ACTIVE_RETRY_S },

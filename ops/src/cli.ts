@@ -3,6 +3,7 @@ import { migrate as migrateBooking, seedDemoCatalogue } from '@tickets/booking-s
 import { migrate as migratePayment, seedDemoWallets } from '@tickets/payment-service/ops'
 import { backupActions } from './actions/backup.js'
 import { bookingActions } from './actions/booking.js'
+import { drawActions } from './actions/draw.js'
 import { gatewayActions } from './actions/gateway.js'
 import { queueActions } from './actions/queue.js'
 import { reconcileActions } from './actions/reconcile.js'
@@ -50,6 +51,7 @@ export function registerActions(group: Record<string, Action>) {
 
 registerActions(queueActions)
 registerActions(bookingActions)
+registerActions(drawActions)
 registerActions(gatewayActions)
 registerActions(reconcileActions)
 registerActions(backupActions)

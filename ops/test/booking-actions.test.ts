@@ -20,4 +20,10 @@ describe('npm run ops -- concert:create and warm-cache', () => {
     await expect(ops('concert:create', '--seats', '0')).rejects.toMatchObject({ code: 2, stderr: expect.stringContaining('--seats 1..5000') })
     await expect(ops('warm-cache', '--ttl-hours', '0')).rejects.toMatchObject({ code: 2, stderr: expect.stringContaining('positive') })
   })
+
+  it('when an opening is neither an ISO time nor +N s, m or h, then it exits 2 saying which forms it takes', async () => {
+    await expect(ops('concert:create', '--opens-at', 'tomorrow')).rejects.toMatchObject({ code: 2, stderr: expect.stringContaining('ISO-8601') })
+    await expect(ops('concert:open-at', 'c1', '+5d')).rejects.toMatchObject({ code: 2, stderr: expect.stringContaining('+N followed by s, m or h') })
+    await expect(ops('concert:open-at', '{c1}', '+5m')).rejects.toMatchObject({ code: 2, stderr: expect.stringContaining('usage') })
+  })
 })

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto'
 import { stopBeforeClose } from '@tickets/shared/background'
 import { startConsumers } from '@tickets/shared/nats'
 import { createServiceApp } from '@tickets/shared/service-app'
@@ -7,14 +8,19 @@ import { createNatsConcertDirectory } from './adapters/nats-concert-directory.js
 import { createNatsInventorySource } from './adapters/nats-inventory-source.js'
 import { createRedisAdmissionHealth } from './adapters/redis-admission-health.js'
 import { createRedisAnswerCapacity } from './adapters/redis-answer-capacity.js'
+import { createRedisDrawStore } from './adapters/redis-draw-store.js'
+import { createWorkerDrawComputer } from './adapters/worker-draw-order.js'
 import { createRedisLineStore, STEP_BATCH_LIMIT } from './adapters/redis-line-store.js'
 import type { Config } from './config.js'
 import { queueConsumers } from './consumers/queue-consumers.js'
 import type { Clock } from './domain/ports.js'
+import { createDrawKeeper, type DrawKeeper } from './domain/draw-keeper.js'
+import { createDrawPublication } from './domain/draw-publication.js'
 import { createInventoryKeeper, type InventoryKeeper } from './domain/inventory-keeper.js'
 import { createQueueService, type QueueService } from './domain/queue-service.js'
 import { startAdmissionLoop } from './plugins/admission-loop.js'
 import { createQueueMetrics } from './plugins/queue-metrics.js'
+import { drawRoutes } from './routes/draws.js'
 import { queueTokenRoutes } from './routes/queue-token.js'
 
 export interface BuildOptions {
@@ -31,10 +37,13 @@ declare module 'fastify' {
   interface FastifyInstance {
     queue: QueueService
     queueInventory: InventoryKeeper
+    queueDraws: DrawKeeper
   }
 }
 
 const systemClock: Clock = { now: () => Date.now() }
+// Places per draw script call: each call stays a few milliseconds of Redis (docs/benchmarks.md, the draw).
+const DRAW_CHUNK = 1_000
 
 export async function buildApp(config: Config, options: BuildOptions = {}): Promise<FastifyInstance> {
   const app = await createServiceApp({
@@ -68,9 +77,24 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
     retryMs: 5_000,
     onError: (err, concertId) => inventoryLog.warn({ err, concertId }, 'inventory resync failed; admitting by rate and cap until it succeeds'),
   })
+  const drawStore = createRedisDrawStore(app.redis, { timeoutMs: config.QUEUE_REDIS_TIMEOUT_MS })
+  const drawLog = app.log.child({ component: 'draw' })
+  const draws = createDrawKeeper({
+    store: drawStore,
+    computer: createWorkerDrawComputer(),
+    clock,
+    events: metrics.events,
+    owner: `${config.INSTANCE_ID}:${randomUUID()}`,
+    preQueueWindowMs: config.PRE_QUEUE_WINDOW_SECONDS * 1000,
+    chunkSize: DRAW_CHUNK,
+    lockTtlMs: 10_000,
+    retentionMs: config.DRAW_RETENTION_DAYS * 86_400_000,
+    onError: (err, concertId) => drawLog.error({ err, concertId }, 'draw failed; admission waits for it, retried every step'),
+  })
   const queue = createQueueService({
     store,
     inventory,
+    draws,
     health,
     capacity: createRedisAnswerCapacity(app.redis, { share: config.POLL_CAPACITY_SHARE, refreshMs: 1_000, timeoutMs: config.QUEUE_REDIS_TIMEOUT_MS }),
     batchLimit: STEP_BATCH_LIMIT,
@@ -95,7 +119,9 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
   })
   app.decorate('queue', queue)
   app.decorate('queueInventory', inventory)
+  app.decorate('queueDraws', draws)
   await app.register(queueTokenRoutes, { prefix: '/api/queue', queue, joinSeconds: metrics.joinSeconds, pollSeconds: metrics.pollSeconds })
+  await app.register(drawRoutes, { prefix: '/api/queue/draws', draws: createDrawPublication({ store: drawStore }) })
 
   stopBeforeClose(app, [
     (options.consumers ?? true) ? await startConsumers({ bus: app.nats, service: 'queue', log: app.log, metrics: app.metrics }, queueConsumers({ queue, inventory })) : undefined,

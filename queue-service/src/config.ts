@@ -36,6 +36,10 @@ export const ConfigSchema = Type.Object({
   /** A waiting user who has not polled (or re-joined) for this long drops out of line. */
   WAITING_IDLE_TIMEOUT_SECONDS: Type.Integer({ minimum: 5, default: 300 }),
   WAITING_TOKEN_TTL_SECONDS: Type.Integer({ minimum: 60, default: 86_400 }),
+  /** How long before a concert's opening its pre-queue opens: fans who join in it are placed by a draw at the opening. */
+  PRE_QUEUE_WINDOW_SECONDS: Type.Integer({ minimum: 0, default: 1_800 }),
+  /** How long a made draw (its seed, entries and order) stays published. */
+  DRAW_RETENTION_DAYS: Type.Integer({ minimum: 1, default: 30 }),
   /** A Redis call slower than this answers 503 QUEUE_UNAVAILABLE instead of hanging the request. */
   QUEUE_REDIS_TIMEOUT_MS: Type.Integer({ minimum: 10, default: 150 }),
   /** How long booking's answer about a concert (exists, sold out) is kept in memory. */

@@ -43,6 +43,9 @@ export const PUBLIC_ROUTES: readonly PublicRoute[] = [
   route({ method: 'POST', path: '/api/queue/token', service: 'queue', access: 'user', rateLimit: 'token', shed: 'join', gatewayAnswers: 'join' }),
   route({ method: 'GET', path: '/api/queue/token', service: 'queue', access: 'user', gatewayAnswers: 'poll' }),
   route({ method: 'DELETE', path: '/api/queue/token', service: 'queue', access: 'user', gatewayAnswers: 'leave' }),
+  route({ method: 'GET', path: '/api/queue/draws/:concertId', service: 'queue', access: 'public' }),
+  route({ method: 'GET', path: '/api/queue/draws/:concertId/entries', service: 'queue', access: 'public' }),
+  route({ method: 'GET', path: '/api/queue/draws/:concertId/entries/:entryId', service: 'queue', access: 'public' }),
 
   route({ method: 'GET', path: '/api/concerts', service: 'booking', access: 'public' }),
   route({ method: 'GET', path: '/api/concerts/ranking', service: 'booking', access: 'public', feature: 'ranking' }),

@@ -2,7 +2,7 @@ import { AppError } from '@tickets/contracts/errors'
 import type { FanMoves, Place } from '@tickets/contracts/line-commands'
 import type { LineSummary } from '@tickets/contracts/queue-line'
 import { isQueueId, QUEUE_TOKEN_HEADER, queueTokenKey, signQueueToken, type QueueTokenClaims } from '@tickets/contracts/queue-token'
-import { viewOfPlace, withoutHint, type PlaceView } from '@tickets/contracts/queue-view'
+import { notOpenYet, viewOfPlace, withoutHint, type PlaceView } from '@tickets/contracts/queue-view'
 import { quietWhenFine } from '@tickets/shared/http'
 import type { RedisGuard } from '@tickets/shared/redis'
 import type { FastifyReply, FastifyRequest } from 'fastify'
@@ -47,7 +47,12 @@ export function waitingRoomAnswers(opts: WaitingRoomOptions): { join: LocalAnswe
     registers,
   })
   // Named as the queue service's, so that a dashboard's sum counts every join wherever it was answered.
-  const joins = new Counter({ name: 'queue_joins_total', help: 'Join requests by outcome (new, again, sold_out, unknown_concert)', labelNames: ['concert', 'outcome'], registers })
+  const joins = new Counter({
+    name: 'queue_joins_total',
+    help: 'Join requests by outcome (new, pre_queue, again, not_open_yet, sold_out, unknown_concert)',
+    labelNames: ['concert', 'outcome'],
+    registers,
+  })
   const ended = new Counter({ name: 'queue_active_ended_total', help: 'ACTIVE slots ended by reason (expired, idle, left, paid)', labelNames: ['concert', 'reason'], registers })
 
   async function onLine<T>(what: string, run: () => Promise<T>): Promise<T> {
@@ -98,12 +103,22 @@ export function waitingRoomAnswers(opts: WaitingRoomOptions): { join: LocalAnswe
       const concertId = body.concertId
       const line = runningLine(concertId)
       if (!line) return false
-      const place = await onLine('join', () => opts.moves.join({ concertId, userId, now: Date.now(), activeTtlMs: line.settings.activeTtlMs, overbook: line.settings.overbook }))
+      // A running line heard from booking when its first join reached the queue service; if booking
+      // has not answered since, the gateway joins as the queue service would (first come, first served).
+      const place = await onLine('join', () =>
+        opts.moves.join({ concertId, userId, now: Date.now(), activeTtlMs: line.settings.activeTtlMs, overbook: line.settings.overbook, needKnown: false }),
+      )
+      // The draw of an opening ahead is not committed yet: the queue service commits it.
+      if (place.status === 'UNSYNCED' || (place.status === 'NOT_YET' && place.preQueueOpensAt === null)) return false
+      if (place.status === 'NOT_YET') {
+        joins.inc({ concert: concertId, outcome: 'not_open_yet' })
+        throw notOpenYet({ concertId, userId, ...place }, Date.now())
+      }
       if (place.status === 'SOLD_OUT' || place.status === 'EXPIRED') {
         joins.inc({ concert: concertId, outcome: 'sold_out' })
         throw new AppError('QUEUE_SOLD_OUT', `Concert ${concertId} is sold out`)
       }
-      joins.inc({ concert: concertId, outcome: place.created ? 'new' : 'again' })
+      joins.inc({ concert: concertId, outcome: !place.created ? 'again' : place.status === 'PRE_QUEUE' ? 'pre_queue' : 'new' })
       answeredHere(request, 'join', 'line')
       await send(reply, 201, place, { concertId, userId }, line)
       return true

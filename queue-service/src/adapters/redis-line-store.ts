@@ -3,7 +3,7 @@ import { createRedisGuard } from '@tickets/shared/redis'
 import type { Redis } from 'ioredis'
 import { fanMoves, lineCommandsOf, lineScriptKeys as base } from '@tickets/contracts/line-commands'
 import { CONCERTS_KEY, lineKeys } from '@tickets/contracts/line-keys'
-import type { ConcertSettings, InventoryStore, LineStore, StepState } from '../domain/ports.js'
+import type { ConcertSettings, DrawState, InventoryStore, LineStore, StepState } from '../domain/ports.js'
 
 const RETRY_AFTER_S = '2'
 const EVENT_DEDUP_MS = 7 * 24 * 3_600_000
@@ -27,7 +27,31 @@ function num(value: string | undefined): number | null {
 
 function stepStateOf(reply: string[]): StepState | null {
   if (reply[0] !== '1') return null
-  const [, expired, droppedOut, idleReleased, waiting, active, holding, rate, cap, paused, mode, soldOut, carry, known, total, sold, opensAt, syncedAt, onHold, nextRelease] = reply
+  const [
+    ,
+    expired,
+    droppedOut,
+    idleReleased,
+    waiting,
+    active,
+    holding,
+    rate,
+    cap,
+    paused,
+    mode,
+    soldOut,
+    carry,
+    known,
+    total,
+    sold,
+    opensAt,
+    syncedAt,
+    onHold,
+    nextRelease,
+    drawState,
+    drawOpens,
+    drawFrom,
+  ] = reply
   const settings: ConcertSettings = { paused: paused === '1' }
   if (num(rate) !== null) settings.ratePerSecond = num(rate)!
   if (num(cap) !== null) settings.activeCap = num(cap)!
@@ -47,8 +71,11 @@ function stepStateOf(reply: string[]): StepState | null {
       known === '1'
         ? { free: Math.max(0, Number(total) - Number(sold) - held), onHold: held, nextReleaseAt: num(nextRelease), opensAt: num(opensAt), syncedAt: Number(syncedAt) }
         : null,
+    draw: { state: DRAW_STATES.find((d) => d === drawState) ?? null, opensAt: num(drawOpens), preQueueFrom: num(drawFrom) },
   }
 }
+
+const DRAW_STATES: readonly NonNullable<DrawState['state']>[] = ['open', 'frozen', 'drawn']
 
 /**
  * The line on Redis. While Redis is down or slow every call fails within `timeoutMs` with 503

@@ -5,7 +5,7 @@ import type { EmergencyMode } from './ports.js'
 export type { WaitReason }
 
 /** What limited an admission step: the smallest of the bounds, or the reason nobody was admitted. */
-export type AdmissionLimit = 'rate' | 'cap' | 'inventory' | 'line' | 'batch' | 'paused' | 'not-open' | 'sold-out' | 'let-all'
+export type AdmissionLimit = 'rate' | 'cap' | 'inventory' | 'line' | 'batch' | 'paused' | 'not-open' | 'drawing' | 'sold-out' | 'let-all'
 
 /** What the line can still sell, as the waiting room knows it from booking's events. */
 export interface InventoryView {
@@ -35,6 +35,8 @@ export interface AdmissionInput {
   paused: boolean
   mode: EmergencyMode | null
   soldOut: boolean
+  /** The opening's draw is being applied: the drawn fans are not all in line yet. */
+  drawing: boolean
   /** Null until the inventory is known: then only rate and cap apply. */
   inventory: InventoryView | null
   /** How many non-holding ACTIVE fans each free seat may have. */
@@ -62,6 +64,7 @@ export function decideAdmission(input: AdmissionInput): AdmissionDecision {
   if (input.paused || input.mode === 'queue-all') return idle('paused', 'PAUSED')
   const inv = input.inventory
   if (inv?.opensAt != null && input.now < inv.opensAt) return idle('not-open', 'NOT_OPEN_YET')
+  if (input.drawing) return idle('drawing', 'NOT_OPEN_YET')
   if (input.mode === 'let-all') return { ...idle('let-all'), admit: Math.min(input.waiting, input.batchLimit) }
   if (inv && inv.free === 0 && inv.onHold > 0) return idle('inventory', 'ALL_SEATS_HELD')
   if (input.waiting <= 0) return idle('line')

@@ -73,6 +73,13 @@ export function createInventoryKeeper(deps: InventoryKeeperDeps) {
 
     /** Takes booking's snapshot now (or joins the one under way). Never throws. */
     resync,
+
+    /** Like resync, unless an attempt failed lately: a join does not wait on a booking that keeps failing. */
+    async resyncUnlessFailedLately(concertId: string): Promise<void> {
+      const last = lastAttempt.get(concertId)
+      if (!inFlight.has(concertId) && last !== undefined && clock.now() - last < deps.retryMs) return
+      await resync(concertId)
+    },
   }
 }
 

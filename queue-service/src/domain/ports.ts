@@ -1,5 +1,5 @@
 /** What the waiting room needs from the outside world. Adapters implement these; app.ts wires them. */
-import type { Place } from '@tickets/contracts/line-commands'
+import type { JoinOutcome, Place } from '@tickets/contracts/line-commands'
 import type { AdmissionDecision, AdmissionLimit, InventoryView } from './admission.js'
 
 export interface Clock {
@@ -24,7 +24,14 @@ export interface LineDefaults {
   waitingTokenTtlMs: number
 }
 
-export type { LineInfo, Place } from '@tickets/contracts/line-commands'
+export type { JoinOutcome, LineInfo, Place } from '@tickets/contracts/line-commands'
+
+/** Where the opening's draw stands, as the step's first half found it: null state before one was committed. */
+export interface DrawState {
+  state: 'open' | 'frozen' | 'drawn' | null
+  opensAt: number | null
+  preQueueFrom: number | null
+}
 
 /** The line as the first half of a step found it, after expiring and releasing. */
 export interface StepState {
@@ -39,6 +46,7 @@ export interface StepState {
   carry: number
   /** Null until a resync with booking succeeded. */
   inventory: (InventoryView & { syncedAt: number }) | null
+  draw: DrawState
 }
 
 export interface StepResult {
@@ -66,9 +74,12 @@ export interface ConcertSettings {
  * number of queue-service instances share one line without races.
  */
 export interface LineStore {
-  /** Joins at the back, or returns the place the user already has. */
-  join(input: { concertId: string; userId: string; now: number; activeTtlMs: number; overbook: number }): Promise<Place>
-  /** Where a user with this `seq` stands; counts as a sign of life for the idle timeout. */
+  /**
+   * Joins at the back (or the pre-queue, in its window), or returns the place the user already has.
+   * `needKnown`: UNSYNCED, changing nothing, while the line has not heard from booking.
+   */
+  join(input: { concertId: string; userId: string; now: number; activeTtlMs: number; overbook: number; needKnown: boolean }): Promise<JoinOutcome>
+  /** Where a user with this `seq` (0: a pre-queue token) stands; counts as a sign of life for the idle timeout. */
   poll(input: { concertId: string; userId: string; seq: number; now: number; overbook: number }): Promise<Place>
   /** Leaves the line or ends an ACTIVE slot (revoking its tokens). */
   leave(input: { concertId: string; userId: string; seq: number; now: number; activeTtlMs: number }): Promise<'LEFT' | 'ENDED' | 'NONE'>
@@ -148,9 +159,56 @@ export interface TokenIssuer {
   >
 }
 
+/** A draw's record as published: the seed only once drawn. */
+export interface DrawRecord {
+  state: 'open' | 'frozen' | 'drawn'
+  opensAt: number
+  preQueueFrom: number
+  seedHash: string
+  committedAt: number
+  /** The pre-queue's size while open; the draw's entries once frozen. */
+  entries: number
+  frozenAt: number | null
+  /** The arrival number before the first drawn place (places are base + 1 .. base + entries). */
+  base: number | null
+  applied: number
+  digest: string | null
+  seed: string | null
+  drawnAt: number | null
+}
+
+/** The opening's draw in the store; the apply steps are atomic and run at most once each. */
+export interface DrawStore {
+  commit(input: { concertId: string; now: number; opensAt: number; preQueueFrom: number; seed: string; seedHash: string }): Promise<string>
+  /** Takes the draw's lock when it is frozen and free (or held by `owner`). */
+  lock(input: { concertId: string; owner: string; ttlMs: number }): Promise<{ locked: false } | { locked: true; seed: string; base: number; entries: number; applied: number }>
+  frozenEntries(concertId: string): Promise<{ userId: string; salt: string; joinedAt: number }[]>
+  /** Places `places` from `start` + 1 on; anything but OK means another run has it, or had it. */
+  applyChunk(input: {
+    concertId: string
+    owner: string
+    start: number
+    now: number
+    ttlMs: number
+    digest: string
+    places: { userId: string; entryId: string; joinedAt: number }[]
+  }): Promise<'OK' | 'AT' | 'LOST' | 'DONE'>
+  finish(input: { concertId: string; owner: string; now: number; retentionMs: number; digest: string }): Promise<string>
+  record(concertId: string): Promise<DrawRecord | null>
+  /** Entry ids in drawn order from place offset + 1. */
+  orderPage(input: { concertId: string; offset: number; limit: number }): Promise<string[]>
+  placeOf(input: { concertId: string; entryId: string }): Promise<number | null>
+}
+
+/** Computes a draw's order (contracts' drawOrder) and each entry's id, in the same order as `entries`. */
+export interface DrawComputer {
+  order(seed: string, entries: readonly { userId: string; salt: string }[]): Promise<{ entryIds: string[]; digest: string; order: string[] }>
+}
+
 export interface QueueEvents {
-  joined(concertId: string, outcome: 'new' | 'again' | 'sold_out' | 'unknown_concert'): void
+  joined(concertId: string, outcome: 'new' | 'again' | 'pre_queue' | 'not_open_yet' | 'sold_out' | 'unknown_concert'): void
   stepped(concertId: string, result: StepResult): void
   resynced(concertId: string, outcome: 'ok' | 'unknown_concert' | 'failed'): void
   activeEnded(concertId: string, reason: 'left' | 'paid'): void
+  drew(concertId: string, result: { entries: number; placed: number; seconds: number }): void
 }

@@ -1,14 +1,16 @@
 import { AppError } from '@tickets/contracts/errors'
-import { pollSpreadSeconds, viewOfPlace, type PlaceView } from '@tickets/contracts/queue-view'
+import { notOpenYet, pollSpreadSeconds, viewOfPlace, type PlaceView } from '@tickets/contracts/queue-view'
 import { decideAdmission } from './admission.js'
+import type { DrawKeeper } from './draw-keeper.js'
 import type { InventoryKeeper } from './inventory-keeper.js'
-import type { AdmissionHealth, AnswerCapacity, Clock, ConcertDirectory, LineDefaults, LineStore, Place, QueueEvents, TokenIssuer } from './ports.js'
+import type { AdmissionHealth, AnswerCapacity, Clock, ConcertDirectory, JoinOutcome, LineDefaults, LineStore, Place, QueueEvents, TokenIssuer } from './ports.js'
 
 export interface QueueServiceDeps {
   store: LineStore
   tokens: TokenIssuer
   concerts: ConcertDirectory
   inventory: InventoryKeeper
+  draws: DrawKeeper
   health: AdmissionHealth
   capacity: AnswerCapacity
   clock: Clock
@@ -39,9 +41,27 @@ export function createQueueService(deps: QueueServiceDeps) {
     return { claims, expired: !verdict.ok }
   }
 
-  async function joinLine(concertId: string, userId: string): Promise<Place> {
+  async function joinOnce(concertId: string, userId: string, needKnown: boolean): Promise<JoinOutcome> {
     await store.register(concertId)
-    return store.join({ concertId, userId, now: clock.now(), activeTtlMs: defaults.activeTtlMs, overbook: defaults.overbook })
+    return store.join({ concertId, userId, now: clock.now(), activeTtlMs: defaults.activeTtlMs, overbook: defaults.overbook, needKnown })
+  }
+
+  /**
+   * A join, after what the line needs first: the concert's opening from booking (when booking
+   * answered that it exists), and the draw's commitment when the opening is ahead, so that no fan
+   * ever stands before the drawn ones.
+   */
+  async function joinLine(concertId: string, userId: string, bookingKnowsIt: boolean): Promise<JoinOutcome> {
+    let outcome = await joinOnce(concertId, userId, bookingKnowsIt)
+    if (outcome.status === 'UNSYNCED') {
+      await deps.inventory.resyncUnlessFailedLately(concertId)
+      outcome = await joinOnce(concertId, userId, false)
+    }
+    if (outcome.status === 'NOT_YET' && outcome.preQueueOpensAt === null && outcome.opensAt !== null) {
+      await deps.draws.commit(concertId, outcome.opensAt)
+      outcome = await joinOnce(concertId, userId, false)
+    }
+    return outcome
   }
 
   // Lines with fans waiting at the last step share the gateways' poll capacity.
@@ -54,6 +74,7 @@ export function createQueueService(deps: QueueServiceDeps) {
       return { admitted: 0, waiting: 0 }
     }
     deps.inventory.checkFreshness(concertId, state.inventory, now)
+    deps.draws.checkDue(concertId, state.draw, state.inventory?.opensAt ?? null, now)
     const cap = state.settings.activeCap ?? defaults.activeCap
     const health = deps.health.current()
     const decision = decideAdmission({
@@ -69,6 +90,7 @@ export function createQueueService(deps: QueueServiceDeps) {
       paused: state.settings.paused ?? false,
       mode: state.settings.emergency ?? null,
       soldOut: state.soldOut,
+      drawing: state.draw.state === 'frozen',
       inventory: state.inventory,
       overbook: defaults.overbook,
       batchLimit: deps.batchLimit,
@@ -112,19 +134,23 @@ export function createQueueService(deps: QueueServiceDeps) {
         throw new AppError('QUEUE_CONCERT_NOT_FOUND', `Concert ${concertId} does not exist`)
       }
       const soldOutByBooking = 'soldOut' in status && status.soldOut
-      const place = soldOutByBooking ? ({ status: 'SOLD_OUT' } as const) : await joinLine(concertId, userId)
-      if (place.status === 'SOLD_OUT') {
+      const place = soldOutByBooking ? ({ status: 'SOLD_OUT' } as const) : await joinLine(concertId, userId, 'exists' in status && status.exists)
+      if (place.status === 'NOT_YET') {
+        events.joined(concertId, 'not_open_yet')
+        throw notOpenYet({ concertId, userId, ...place }, clock.now())
+      }
+      if (place.status === 'SOLD_OUT' || place.status === 'EXPIRED' || place.status === 'UNSYNCED') {
         events.joined(concertId, 'sold_out')
         throw new AppError('QUEUE_SOLD_OUT', `Concert ${concertId} is sold out`)
       }
-      events.joined(concertId, 'created' in place && place.created ? 'new' : 'again')
+      events.joined(concertId, !place.created ? 'again' : place.status === 'PRE_QUEUE' ? 'pre_queue' : 'new')
       return view(concertId, userId, place)
     },
 
     async status(userId: string, token: string | undefined): Promise<QueueView> {
       const { claims, expired } = await holderOf(token, userId)
       const place = await store.poll({ concertId: claims.concertId, userId, seq: claims.seq, now: clock.now(), overbook: defaults.overbook })
-      if (expired && place.status !== 'SOLD_OUT' && place.status !== 'WAITING')
+      if (expired && place.status !== 'SOLD_OUT' && place.status !== 'WAITING' && place.status !== 'PRE_QUEUE')
         return { status: 'EXPIRED', position: 0, estimatedWaitSeconds: 0, estimatedWaitRangeSeconds: [0, 0] }
       return view(claims.concertId, userId, place)
     },

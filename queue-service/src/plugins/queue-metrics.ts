@@ -12,7 +12,19 @@ export function createQueueMetrics(registry: Registry, health: AdmissionHealth) 
   const registers = [registry]
   const lineLength = new Gauge({ name: 'queue_line_length', help: 'Users waiting in line, per concert', labelNames: ['concert'], registers })
   const activeUsers = new Gauge({ name: 'queue_active_users', help: 'Users ACTIVE at once, per concert', labelNames: ['concert'], registers })
-  const joins = new Counter({ name: 'queue_joins_total', help: 'Join requests by outcome (new, again, sold_out, unknown_concert)', labelNames: ['concert', 'outcome'], registers })
+  const joins = new Counter({
+    name: 'queue_joins_total',
+    help: 'Join requests by outcome (new, pre_queue, again, not_open_yet, sold_out, unknown_concert)',
+    labelNames: ['concert', 'outcome'],
+    registers,
+  })
+  const draws = new Histogram({
+    name: 'queue_draw_duration_seconds',
+    help: "An opening's draw, from taking its lock to its last place applied",
+    buckets: [0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10],
+    registers,
+  })
+  const drawnEntries = new Counter({ name: 'queue_draw_entries_total', help: 'Pre-queue entries drawn, and placed in line (not left before)', labelNames: ['how'], registers })
   const admissions = new Counter({ name: 'queue_admissions_total', help: 'Users admitted (WAITING -> ACTIVE)', labelNames: ['concert'], registers })
   const dropouts = new Counter({ name: 'queue_dropouts_total', help: 'Waiting users dropped for not polling', labelNames: ['concert'], registers })
   const ended = new Counter({ name: 'queue_active_ended_total', help: 'ACTIVE slots ended by reason (expired, idle, left, paid)', labelNames: ['concert', 'reason'], registers })
@@ -77,6 +89,11 @@ export function createQueueMetrics(registry: Registry, health: AdmissionHealth) 
     },
     activeEnded: (concert, reason) => ended.inc({ concert, reason }),
     resynced: (_concert, outcome) => resyncs.inc({ outcome }),
+    drew(_concert, r) {
+      draws.observe(r.seconds)
+      drawnEntries.inc({ how: 'drawn' }, r.entries)
+      drawnEntries.inc({ how: 'placed' }, r.placed)
+    },
   }
   return { events, joinSeconds, pollSeconds }
 }

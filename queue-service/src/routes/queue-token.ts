@@ -16,19 +16,29 @@ const WaitDetails = {
   seatsLeft: Type.Optional(Type.Integer({ minimum: 0 })),
   nextReleaseAt: Type.Optional(Type.String({ format: 'date-time' })),
 }
+// A fan in the pre-queue: the opening, and the entry by which they find themselves in the published draw.
+const PreQueueDetails = {
+  opensAt: Type.Optional(Type.String({ format: 'date-time' })),
+  entryId: Type.Optional(Type.String({ pattern: '^[0-9a-f]{64}$', description: 'SHA-256(userId ":" entrySalt): the entry in the published draw' })),
+  entrySalt: Type.Optional(Type.String({ pattern: '^[0-9a-f]{1,64}$' })),
+  preQueued: Type.Optional(Type.Integer({ minimum: 0, description: 'Fans in the pre-queue' })),
+  drawing: Type.Optional(Type.Boolean({ description: 'The opening passed and the draw is being applied' })),
+}
 const Joined = Type.Object({
   token: Type.String(),
-  status: Type.Union([Type.Literal('WAITING'), Type.Literal('ACTIVE')]),
+  status: Type.Union([Type.Literal('WAITING'), Type.Literal('ACTIVE'), Type.Literal('PRE_QUEUE')]),
   position: Type.Integer({ minimum: 0 }),
   estimatedWaitSeconds: Type.Integer({ minimum: 0 }),
   ...WaitDetails,
+  ...PreQueueDetails,
   activeUntil: Type.Optional(Type.String({ format: 'date-time' })),
 })
 const Status = Type.Object({
-  status: Type.Union([Type.Literal('WAITING'), Type.Literal('ACTIVE'), Type.Literal('EXPIRED'), Type.Literal('SOLD_OUT')]),
+  status: Type.Union([Type.Literal('WAITING'), Type.Literal('ACTIVE'), Type.Literal('PRE_QUEUE'), Type.Literal('EXPIRED'), Type.Literal('SOLD_OUT')]),
   position: Type.Integer({ minimum: 0 }),
   estimatedWaitSeconds: Type.Integer({ minimum: 0 }),
   ...WaitDetails,
+  ...PreQueueDetails,
   activeUntil: Type.Optional(Type.String({ format: 'date-time' })),
   token: Type.Optional(Type.String()),
   /** Set when the gateway answered a poll far back in line from the line's summary: the position is an estimate. */

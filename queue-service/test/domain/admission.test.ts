@@ -15,6 +15,7 @@ const base: AdmissionInput = {
   paused: false,
   mode: null,
   soldOut: false,
+  drawing: false,
   inventory: null,
   overbook: 1.5,
   batchLimit: 5_000,
@@ -52,6 +53,11 @@ describe('decideAdmission', () => {
     expect(decideAdmission({ ...base, inventory: stock(10, 0, { opensAt: base.now }) }).admit).toBe(15)
   })
 
+  it('while the opening draw is applied, then nobody is admitted, not even in let-all: late joiners would pass drawn fans', () => {
+    expect(decideAdmission({ ...base, drawing: true })).toMatchObject({ admit: 0, reason: 'NOT_OPEN_YET', limitedBy: 'drawing' })
+    expect(decideAdmission({ ...base, drawing: true, mode: 'let-all' })).toMatchObject({ admit: 0, limitedBy: 'drawing' })
+  })
+
   it('when an operator lets everyone in, then the whole line up to the batch bound, whatever the rate and cap', () => {
     expect(decideAdmission({ ...base, mode: 'let-all', waiting: 9_000, active: 500 })).toMatchObject({ admit: 5_000, limitedBy: 'let-all' })
   })
@@ -82,6 +88,7 @@ describe('decideAdmission', () => {
       paused: fc.boolean(),
       mode: fc.constantFrom(null, 'queue-all' as const, 'let-all' as const),
       soldOut: fc.boolean(),
+      drawing: fc.boolean(),
       inventory: fc.option(fc.record({ free: fc.nat(200), onHold: fc.nat(200), nextReleaseAt: fc.constant(null), opensAt: fc.constant(null) }), { nil: null }),
       overbook: fc.double({ min: 0, max: 3, noNaN: true }),
     })
@@ -92,7 +99,7 @@ describe('decideAdmission', () => {
         expect(d.admit).toBeGreaterThanOrEqual(0)
         expect(Number.isInteger(d.admit)).toBe(true)
         expect(d.admit).toBeLessThanOrEqual(Math.min(i.waiting, i.batchLimit))
-        if (i.soldOut || i.paused || i.mode === 'queue-all') expect(d.admit).toBe(0)
+        if (i.soldOut || i.paused || i.mode === 'queue-all' || i.drawing) expect(d.admit).toBe(0)
         if (i.mode === 'let-all' || d.admit === 0) return
         expect(d.admit).toBeLessThanOrEqual(i.cap - i.active)
         expect(d.admit).toBeLessThanOrEqual(i.ceilingRate * i.healthFactor + i.carry)

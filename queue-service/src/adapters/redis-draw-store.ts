@@ -1,0 +1,109 @@
+import { AppError } from '@tickets/contracts/errors'
+import { lineCommandsOf } from '@tickets/contracts/line-commands'
+import { lineKeys } from '@tickets/contracts/line-keys'
+import { createRedisGuard } from '@tickets/shared/redis'
+import type { Redis } from 'ioredis'
+import type { DrawRecord, DrawStore } from '../domain/ports.js'
+
+const RETRY_AFTER_S = '2'
+// Reading the frozen pre-queue: entries per HSCAN call.
+const SCAN_COUNT = 5_000
+// The draw's own calls run beside the admission loop, not on a fan's request: a chunk may take
+// longer than a fan's call is allowed to, and a chunk that timed out here is not applied twice.
+const DRAW_CALL_TIMEOUT_MS = 2_000
+
+function num(value: string | null | undefined): number | null {
+  if (value === null || value === undefined || value === '') return null
+  const n = Number(value)
+  return Number.isFinite(n) ? n : null
+}
+
+function recordOf(h: Record<string, string>, preQueued: number): DrawRecord | null {
+  const state = h.state
+  if (state !== 'open' && state !== 'frozen' && state !== 'drawn') return null
+  return {
+    state,
+    opensAt: Number(h.opens),
+    preQueueFrom: Number(h.from),
+    seedHash: h.seedHash ?? '',
+    committedAt: Number(h.committedAt),
+    entries: state === 'open' ? preQueued : Number(h.n ?? 0),
+    frozenAt: num(h.frozenAt),
+    base: num(h.base),
+    applied: Number(h.applied ?? 0),
+    digest: h.digest ?? null,
+    seed: state === 'drawn' ? (h.seed ?? null) : null,
+    drawnAt: num(h.drawnAt),
+  }
+}
+
+/** The opening's draw on Redis, under the line's hash tag. Failures are 503 QUEUE_UNAVAILABLE with Retry-After. */
+export function createRedisDrawStore(redis: Redis, opts: { timeoutMs: number }): DrawStore {
+  const cmd = lineCommandsOf(redis)
+  const reads = createRedisGuard(redis, { timeoutMs: opts.timeoutMs, pauseOn: 'silence' })
+  const work = createRedisGuard(redis, { timeoutMs: DRAW_CALL_TIMEOUT_MS, pauseOn: 'silence' })
+
+  async function guarded<T>(guard: typeof reads, what: string, run: () => Promise<T>): Promise<T> {
+    try {
+      return await guard.run(run)
+    } catch (cause) {
+      throw new AppError('QUEUE_UNAVAILABLE', `The waiting room cannot reach its store (${what}); retry in a moment`, { cause, headers: { 'retry-after': RETRY_AFTER_S } })
+    }
+  }
+
+  return {
+    async commit({ concertId, now, opensAt, preQueueFrom, seed, seedHash }) {
+      return guarded(work, 'draw', () => cmd.queueDrawCommit(lineKeys(concertId).draw, now, opensAt, preQueueFrom, seed, seedHash))
+    },
+
+    async lock({ concertId, owner, ttlMs }) {
+      const k = lineKeys(concertId)
+      const [outcome, , seed, base, entries, applied] = await guarded(work, 'draw', () => cmd.queueDrawLock(k.draw, k.drawLock, owner, ttlMs))
+      if (outcome !== 'LOCKED') return { locked: false }
+      return { locked: true, seed: seed!, base: Number(base), entries: Number(entries), applied: Number(applied) }
+    },
+
+    async frozenEntries(concertId) {
+      const key = lineKeys(concertId).preQueueFrozen
+      // HSCAN may return a field twice; the map keeps one entry per user.
+      const entries = new Map<string, { userId: string; salt: string; joinedAt: number }>()
+      let cursor = '0'
+      do {
+        const [next, fields] = await guarded(work, 'draw', () => redis.hscan(key, cursor, 'COUNT', SCAN_COUNT))
+        for (let i = 0; i < fields.length; i += 2) {
+          const [salt, joinedAt] = fields[i + 1]!.split(':')
+          entries.set(fields[i]!, { userId: fields[i]!, salt: salt!, joinedAt: Number(joinedAt) })
+        }
+        cursor = next
+      } while (cursor !== '0')
+      return [...entries.values()]
+    },
+
+    async applyChunk({ concertId, owner, start, now, ttlMs, digest, places }) {
+      const k = lineKeys(concertId)
+      const keys = [k.draw, k.users, k.waiting, k.seen, k.preQueueLeft, k.drawOrder, k.drawLock]
+      const args = places.flatMap((p) => [p.userId, p.entryId, p.joinedAt])
+      const [outcome] = await guarded(work, 'draw', () => cmd.queueDrawApply(...keys, owner, start, now, ttlMs, digest, ...args))
+      return outcome as 'OK' | 'AT' | 'LOST' | 'DONE'
+    },
+
+    async finish({ concertId, owner, now, retentionMs, digest }) {
+      const k = lineKeys(concertId)
+      return guarded(work, 'draw', () => cmd.queueDrawFinish(k.draw, k.preQueueFrozen, k.preQueueLeft, k.drawOrder, k.drawLock, owner, now, retentionMs, digest))
+    },
+
+    async record(concertId) {
+      const k = lineKeys(concertId)
+      const [h, preQueued] = await guarded(reads, 'draw', () => Promise.all([redis.hgetall(k.draw), redis.hlen(k.preQueue)]))
+      return recordOf(h, preQueued)
+    },
+
+    async orderPage({ concertId, offset, limit }) {
+      return guarded(reads, 'draw', () => redis.zrange(lineKeys(concertId).drawOrder, offset, offset + limit - 1))
+    },
+
+    async placeOf({ concertId, entryId }) {
+      return num(await guarded(reads, 'draw', () => redis.zscore(lineKeys(concertId).drawOrder, entryId)))
+    },
+  }
+}

@@ -1,0 +1,102 @@
+import { newSeed } from '@tickets/contracts/draw'
+import type { Clock, DrawComputer, DrawState, DrawStore, QueueEvents } from './ports.js'
+
+export interface DrawKeeperDeps {
+  store: DrawStore
+  computer: DrawComputer
+  clock: Clock
+  events: QueueEvents
+  /** This process's name on the draw's lock (unique among instances). */
+  owner: string
+  /** How long before the opening the pre-queue opens. */
+  preQueueWindowMs: number
+  /** Places applied per script call: one call never holds Redis for long. */
+  chunkSize: number
+  /** A lock not renewed for this long (its holder died) lets another instance redo the draw. */
+  lockTtlMs: number
+  /** How long the published draw is kept after it was made. */
+  retentionMs: number
+  onError?: (err: unknown, concertId: string) => void
+}
+
+export type DrawRun = 'DRAWN' | 'BUSY' | 'LOST' | 'NONE'
+
+/**
+ * The opening's draw for each concert with an opening ahead: commits a seed (by its hash) before
+ * the pre-queue opens, and once the opening froze the pre-queue, draws its order and applies it in
+ * chunks, beside the admission loop (a step only starts it, never waits for it). The order is a
+ * function of the seed and the entries alone, and each chunk applies once, so any instance can
+ * take over a draw whose instance died and finish it the same way.
+ */
+export function createDrawKeeper(deps: DrawKeeperDeps) {
+  const { store, clock } = deps
+  const inFlight = new Map<string, Promise<unknown>>()
+
+  function once<T>(key: string, run: () => Promise<T>): Promise<T> {
+    const running = inFlight.get(key) as Promise<T> | undefined
+    if (running) return running
+    const started = run().finally(() => inFlight.delete(key))
+    inFlight.set(key, started)
+    return started
+  }
+
+  async function commit(concertId: string, opensAt: number): Promise<void> {
+    const { seed, seedHash } = newSeed()
+    await store.commit({ concertId, now: clock.now(), opensAt, preQueueFrom: opensAt - deps.preQueueWindowMs, seed, seedHash })
+  }
+
+  async function draw(concertId: string): Promise<DrawRun> {
+    const started = performance.now()
+    const lock = await store.lock({ concertId, owner: deps.owner, ttlMs: deps.lockTtlMs })
+    if (!lock.locked) return 'BUSY'
+    const entries = await store.frozenEntries(concertId)
+    if (entries.length !== lock.entries) throw new Error(`the frozen pre-queue holds ${entries.length} entries, the draw counted ${lock.entries}`)
+    const { entryIds, digest, order } = await deps.computer.order(lock.seed, entries)
+    const byEntry = new Map(entryIds.map((entryId, i) => [entryId, entries[i]!]))
+    let placed = 0
+    for (let start = lock.applied; start < order.length; start += deps.chunkSize) {
+      const places = order.slice(start, start + deps.chunkSize).map((entryId) => ({ entryId, userId: byEntry.get(entryId)!.userId, joinedAt: byEntry.get(entryId)!.joinedAt }))
+      const outcome = await store.applyChunk({ concertId, owner: deps.owner, start, now: clock.now(), ttlMs: deps.lockTtlMs, digest, places })
+      if (outcome !== 'OK') return outcome === 'DONE' ? 'NONE' : 'LOST'
+      placed += places.length
+    }
+    const finished = await store.finish({ concertId, owner: deps.owner, now: clock.now(), retentionMs: deps.retentionMs, digest })
+    if (finished !== 'DRAWN') return 'LOST'
+    deps.events.drew(concertId, { entries: order.length, placed, seconds: (performance.now() - started) / 1000 })
+    return 'DRAWN'
+  }
+
+  function report<T>(concertId: string, work: Promise<T>): void {
+    work.catch((err: unknown) => deps.onError?.(err, concertId))
+  }
+
+  return {
+    /**
+     * Called by each admission step with what it found: commits a draw for an opening ahead (or
+     * moves a committed one), and draws a frozen pre-queue. Starts the work, never waits for it.
+     */
+    checkDue(concertId: string, state: DrawState, opensAt: number | null, now: number): void {
+      if (state.state === 'frozen')
+        return report(
+          concertId,
+          once(`draw:${concertId}`, () => draw(concertId)),
+        )
+      if (opensAt === null || state.state === 'drawn') return
+      const committable = state.state === null && opensAt > now
+      const moved = state.state === 'open' && (state.opensAt !== opensAt || state.preQueueFrom !== opensAt - deps.preQueueWindowMs)
+      if (committable || moved)
+        report(
+          concertId,
+          once(`commit:${concertId}`, () => commit(concertId, opensAt)),
+        )
+    },
+
+    /** Draws a frozen pre-queue now (or joins the run under way); tests and the benchmark await it. */
+    draw: (concertId: string): Promise<DrawRun> => once(`draw:${concertId}`, () => draw(concertId)),
+
+    /** Commits the draw for an opening ahead now. */
+    commit: (concertId: string, opensAt: number): Promise<void> => once(`commit:${concertId}`, () => commit(concertId, opensAt)),
+  }
+}
+
+export type DrawKeeper = ReturnType<typeof createDrawKeeper>
