@@ -14,7 +14,7 @@ import { createPool } from '@tickets/shared/mysql'
 import { connectNats } from '@tickets/shared/nats'
 import { freePort, isolation, mysqlUrl, startOtlpReceiver, type ReceivedSpan } from '@tickets/testkit'
 import { Redis } from 'ioredis'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
 import { QUIET_GATEWAY_SETTINGS, TEST_SECRET } from '../helpers/build-test-app.js'
 
 const SERVER = 2
@@ -275,8 +275,8 @@ describe('one trace across gateway, queue, booking and payment (four real proces
     }
 
     // And the consumer really ended the token.
-    const after = await api('GET', '/api/queue/token', { user: '1', queueToken: token })
-    expect(after.body.status).not.toBe('ACTIVE')
+    // (its span may be exported a moment before its Redis write lands on a busy machine)
+    await vi.waitFor(async () => expect((await api('GET', '/api/queue/token', { user: '1', queueToken: token })).body.status).not.toBe('ACTIVE'), { timeout: 5_000, interval: 100 })
   })
 
   it('when a request fails inside a service, then its problem body carries the id of the trace that holds the failing span', async () => {

@@ -33,7 +33,8 @@ function aKeeper(owner: string, overrides: Partial<DrawKeeperDeps> = {}) {
     owner,
     preQueueWindowMs: 1_800_000,
     chunkSize: 10,
-    lockTtlMs: 300,
+    // Long enough for a starved machine to compute the order and apply a chunk within one lock.
+    lockTtlMs: 3_000,
     retentionMs: 60_000,
     ...overrides,
   })
@@ -63,7 +64,7 @@ describe('the draw keeper', () => {
 
     await expect(aKeeper('A', { store: dyingAfterOneChunk() }).draw(concertId)).rejects.toThrow('the instance died')
     expect(await aKeeper('B').draw(concertId)).toBe('BUSY')
-    await new Promise((resolve) => setTimeout(resolve, 400))
+    await new Promise((resolve) => setTimeout(resolve, 3_100))
     expect(await aKeeper('B').draw(concertId)).toBe('DRAWN')
 
     const info = (await app.inject({ method: 'GET', url: `/api/queue/draws/${concertId}` })).json()
