@@ -85,10 +85,16 @@ export function checkProof(key: Uint8Array, proof: string, who: ChallengeSubject
   return { ok: true }
 }
 
-/** Finds the first counter that meets the nonce's difficulty; returns the X-Queue-Proof value. */
-export function solveChallenge(challenge: Pick<Challenge, 'nonce' | 'difficulty'>): string {
-  for (let counter = 0; ; counter++) {
+/** Tries the counters from `from` up to (not including) `to`; the X-Queue-Proof value of the first that meets the difficulty. */
+export function searchProof(challenge: Pick<Challenge, 'nonce' | 'difficulty'>, from: number, to: number): string | undefined {
+  for (let counter = from; counter < to; counter++) {
     const proof = `${challenge.nonce}:${counter}`
     if (hasLeadingZeroBits(sha256(proof), challenge.difficulty)) return proof
   }
+  return undefined
+}
+
+/** Finds the first counter that meets the nonce's difficulty, in one go; returns the X-Queue-Proof value. */
+export function solveChallenge(challenge: Pick<Challenge, 'nonce' | 'difficulty'>): string {
+  return searchProof(challenge, 0, Number.MAX_SAFE_INTEGER)!
 }

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto'
 import { describe, expect, it } from 'vitest'
-import { CHALLENGE_TTL_SECONDS, challengeKey, checkProof, hasLeadingZeroBits, issueChallenge, solveChallenge } from '../src/queue-challenge.js'
+import { CHALLENGE_TTL_SECONDS, challengeKey, checkProof, hasLeadingZeroBits, issueChallenge, searchProof, solveChallenge } from '../src/queue-challenge.js'
 
 const key = challengeKey('k'.repeat(32))
 const fan = { concertId: 'c-1', userId: 'u-1' }
@@ -39,6 +39,14 @@ describe('join challenge', () => {
     expect(proof.startsWith(`${challenge.nonce}:`)).toBe(true)
     expect(zeroBits(proof)).toBeGreaterThanOrEqual(12)
     expect(checkProof(key, proof, fan, 12, now)).toEqual({ ok: true })
+  })
+
+  it('searched in slices, finds the same first proof as in one go', () => {
+    const challenge = issueChallenge(key, fan, 10, now)
+    const proof = solveChallenge(challenge)
+    const counter = Number(proof.slice(proof.lastIndexOf(':') + 1))
+    expect(searchProof(challenge, 0, counter)).toBeUndefined()
+    expect(searchProof(challenge, counter, counter + 1)).toBe(proof)
   })
 
   it('refuses a counter whose work falls short', () => {
