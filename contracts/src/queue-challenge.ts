@@ -14,7 +14,7 @@ export const CHALLENGE_TTL_SECONDS = 120
 export const MIN_CHALLENGE_DIFFICULTY = 1
 export const MAX_CHALLENGE_DIFFICULTY = 28
 /** About a second of a browser's work (docs/decisions/join-challenge.md). */
-export const DEFAULT_CHALLENGE_DIFFICULTY = 18
+export const DEFAULT_CHALLENGE_DIFFICULTY = 19
 
 /** What a refused join tells the client: the problem body's `challenge` member. */
 export interface Challenge {

@@ -112,7 +112,7 @@ describe('npm run ops -- gateway:*', () => {
     expect(problem).toMatchObject({ code: 'QUEUE_CHALLENGE_REQUIRED', challenge: { difficulty: 6 } })
     expect((await join('c-pow', solveChallenge(problem.challenge))).status).toBe(200)
     expect((await join('c-other')).status).toBe(200)
-    expect((await ops(['queue:challenge', 'c-pow', 'on'])).out).toContain('c-pow (18 bits)')
+    expect((await ops(['queue:challenge', 'c-pow', 'on'])).out).toContain('c-pow (19 bits)')
     const off = await ops(['queue:challenge', 'c-pow', 'off'])
     expect(off.out).toContain('join challenge off everywhere')
     await vi.waitFor(async () => expect((await join('c-pow')).status).toBe(200), { timeout: 5_000, interval: 100 })
