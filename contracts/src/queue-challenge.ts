@@ -56,7 +56,7 @@ export function hasLeadingZeroBits(digest: Uint8Array, atLeast: number): boolean
   const whole = atLeast >> 3
   for (let i = 0; i < whole; i++) if (digest[i] !== 0) return false
   const rest = atLeast & 7
-  return rest === 0 || (digest[whole]! >> (8 - rest)) === 0
+  return rest === 0 || digest[whole]! >> (8 - rest) === 0
 }
 
 function sha256(text: string): Uint8Array {

@@ -71,8 +71,9 @@ function cycling(extra = () => ({})) {
 
 function cannon(opts) {
   return new Promise((resolve, reject) => {
-    const run = autocannon({ url: `${gateway.url}/api/queue/token`, method: 'POST', body, headers: { 'content-type': 'application/json' }, connections: CONNECTIONS, ...opts }, (err, result) =>
-      err ? reject(err) : resolve(result),
+    const run = autocannon(
+      { url: `${gateway.url}/api/queue/token`, method: 'POST', body, headers: { 'content-type': 'application/json' }, connections: CONNECTIONS, ...opts },
+      (err, result) => (err ? reject(err) : resolve(result)),
     )
     autocannon.track(run, { renderProgressBar: false, renderResultsTable: false, renderLatencyTable: false })
   })
@@ -112,7 +113,11 @@ for (let round = 1; round <= ROUNDS; round++) {
   await measured(`${round}: challenge on, joins without a proof (refused)`, '403', cycling())
   // Made now: a nonce is good for CHALLENGE_TTL_SECONDS (120 s), longer than the run.
   const proofs = users.map((userId) => solveChallenge(issueChallenge(key, { concertId: CONCERT, userId }, CHEAP_DIFFICULTY)))
-  await measured(`${round}: challenge on, joins with a proof`, '201', cycling((i) => ({ 'x-queue-proof': proofs[i] })))
+  await measured(
+    `${round}: challenge on, joins with a proof`,
+    '201',
+    cycling((i) => ({ 'x-queue-proof': proofs[i] })),
+  )
 }
 await challengeSwitch(null)
 
@@ -153,8 +158,14 @@ await challengeSwitch(null)
 
 const cpu = cpus()
 console.log(`join challenge cost, ${new Date().toISOString()}, ${cpu.length} x ${cpu[0]?.model.trim()}, Node ${process.version}`)
-console.log(`load average at start ${loadAtStart.map((l) => l.toFixed(1)).join(' ')}, at the end ${loadavg().map((l) => l.toFixed(1)).join(' ')} (1, 5, 15 min)`)
-console.log(`one gateway (as npm start runs it) in front of an upstream answering 201 at once; autocannon ${CONNECTIONS} connections, ${DURATION_S} s per run, ${FANS} fans from their own addresses`)
+console.log(
+  `load average at start ${loadAtStart.map((l) => l.toFixed(1)).join(' ')}, at the end ${loadavg()
+    .map((l) => l.toFixed(1))
+    .join(' ')} (1, 5, 15 min)`,
+)
+console.log(
+  `one gateway (as npm start runs it) in front of an upstream answering 201 at once; autocannon ${CONNECTIONS} connections, ${DURATION_S} s per run, ${FANS} fans from their own addresses`,
+)
 console.table(rows)
 console.log(`one client on one core, each join a new user from its own address, ${SOLO_S} s each (the gateway's per-address limit does not bind)`)
 console.table(soloRows)

@@ -89,7 +89,13 @@ function decorate(op: Json, route: PublicRoute): Json {
   if (route.challenge) {
     add('403', ref('ChallengeRefused'))
     if (!hasParameter(out, 'x-queue-proof')) {
-      parameters.push({ in: 'header', name: 'X-Queue-Proof', required: false, schema: { type: 'string' }, description: 'nonce:counter, when the join challenge is on for the concert' })
+      parameters.push({
+        in: 'header',
+        name: 'X-Queue-Proof',
+        required: false,
+        schema: { type: 'string' },
+        description: 'nonce:counter, when the join challenge is on for the concert',
+      })
     }
   }
   if (route.idempotent && !hasParameter(out, 'idempotency-key')) {

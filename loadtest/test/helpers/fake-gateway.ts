@@ -73,7 +73,15 @@ export async function startFakeGateway(opts: FakeGatewayOptions) {
     const claims = bearer ? verifyHs256(userKey, bearer) : undefined
     const userId = typeof claims?.sub === 'string' ? claims.sub : null
     const header = (name: string) => (typeof req.headers[name] === 'string' ? (req.headers[name] as string) : undefined)
-    requests.push({ at: Date.now(), method: req.method ?? '', route, userId, forwardedFor: header('x-forwarded-for'), idempotencyKey: header('idempotency-key'), proof: header('x-queue-proof') })
+    requests.push({
+      at: Date.now(),
+      method: req.method ?? '',
+      route,
+      userId,
+      forwardedFor: header('x-forwarded-for'),
+      idempotencyKey: header('idempotency-key'),
+      proof: header('x-queue-proof'),
+    })
 
     if (route === 'GET /api/concerts') return send(res, 200, { concerts: [{ concertId: 'c1', title: 'Fake', artist: 'Nobody' }] })
     if (route === 'GET /api/concerts/:id/schedules')
