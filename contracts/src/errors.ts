@@ -46,6 +46,8 @@ export const ERROR_CODES = {
   QUEUE_DRAW_NOT_FOUND: { status: 404, title: 'This concert has no draw' },
   QUEUE_DRAW_NOT_DRAWN: { status: 409, title: 'The draw has not been made yet' },
   QUEUE_DRAW_ENTRY_NOT_FOUND: { status: 404, title: 'No such entry in the draw' },
+  QUEUE_CHALLENGE_REQUIRED: { status: 403, title: 'Joining this line needs a proof of work' },
+  QUEUE_CHALLENGE_FAILED: { status: 403, title: 'The proof of work was not accepted' },
 
   BOOKING_CONCERT_NOT_FOUND: { status: 404, title: 'Concert not found' },
   BOOKING_SCHEDULE_NOT_FOUND: { status: 404, title: 'Schedule not found' },

@@ -27,6 +27,7 @@ import securityHeaders, { SECURITY_HEADERS } from './plugins/security-headers.js
 import shedding from './plugins/shedding.js'
 import { proxyRoutes, routeMatching, type Gate } from './routes/proxy.js'
 import { waitingRoomAnswers } from './routes/waiting-room.js'
+import { joinChallengeGate } from './routes/join-challenge.js'
 import { PUBLIC_ROUTES, type ServiceName } from './domain/route-table.js'
 
 export interface BuildOptions {
@@ -156,7 +157,8 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
     timeoutMs: config.UPSTREAM_TIMEOUT_MS,
     retryAfterSeconds: config.UPSTREAM_RETRY_AFTER_SECONDS,
     switches,
-    gates: [waitingRoom, ...(options.gates ?? [])],
+    // The challenge first: a join refused for its proof costs no Redis call.
+    gates: [joinChallengeGate({ secret: config.AUTH_JWT_SECRET, switches, registry: app.metrics }), waitingRoom, ...(options.gates ?? [])],
     localAnswers:
       config.LINE_SUMMARY_MAX_AGE_MS > 0
         ? waitingRoomAnswers({

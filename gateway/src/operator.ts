@@ -1,20 +1,28 @@
 import { createHash, timingSafeEqual } from 'node:crypto'
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import { AppError } from '@tickets/contracts/errors'
+import { MAX_CHALLENGE_DIFFICULTY, MIN_CHALLENGE_DIFFICULTY } from '@tickets/contracts/queue-challenge'
 import { problemDetails, serverOptions } from '@tickets/shared/http'
 import { redisPlugin } from '@tickets/shared/redis'
 import Fastify, { type FastifyInstance, type FastifyRequest } from 'fastify'
 import { Type } from 'typebox'
-import { readSwitches, writeSwitches } from './adapters/redis-switches.js'
+import { readSwitches, writeSwitches, type Switches } from './adapters/redis-switches.js'
 import type { Config } from './config.js'
 
 export const OPERATOR_SECRET_HEADER = 'x-operator-secret'
 
-const SwitchesSchema = Type.Object({ rankingEnabled: Type.Boolean(), tokenLimitPerSecond: Type.Union([Type.Integer(), Type.Null()]) })
+const SwitchesSchema = Type.Object({
+  rankingEnabled: Type.Boolean(),
+  tokenLimitPerSecond: Type.Union([Type.Integer(), Type.Null()]),
+  /** Difficulty (bits) by concert, for concerts whose joins need a proof of work. */
+  challenges: Type.Record(Type.String(), Type.Integer()),
+})
+const ConcertParams = Type.Object({ concertId: Type.String({ pattern: '^[A-Za-z0-9_-]{1,64}$' }) })
 
-async function viaRedis<T>(operation: () => Promise<T>): Promise<T> {
+async function viaRedis(operation: () => Promise<Switches>) {
   try {
-    return await operation()
+    const switches = await operation()
+    return { ...switches, challenges: Object.fromEntries(switches.challenges) }
   } catch (err) {
     throw new AppError('COMMON_DEPENDENCY_DOWN', 'Redis did not take the change; nothing was switched', { cause: err, headers: { 'retry-after': '1' } })
   }
@@ -49,6 +57,28 @@ export async function buildOperatorApp(config: Config & { OPERATOR_SECRET: strin
   })
 
   app.get('/switches', { schema: { response: { 200: SwitchesSchema } } }, async () => viaRedis(() => readSwitches(app.redis)))
+  app.put(
+    '/switches/challenge/:concertId',
+    {
+      schema: {
+        params: ConcertParams,
+        body: Type.Object({ difficulty: Type.Integer({ minimum: MIN_CHALLENGE_DIFFICULTY, maximum: MAX_CHALLENGE_DIFFICULTY }) }, { additionalProperties: false }),
+        response: { 200: SwitchesSchema },
+      },
+    },
+    async (request) => {
+      const challenge = { concertId: request.params.concertId, difficulty: request.body.difficulty }
+      const switches = await viaRedis(() => writeSwitches(app.redis, { challenge }))
+      request.log.warn({ challenge }, 'operator switched on the join challenge')
+      return switches
+    },
+  )
+  app.delete('/switches/challenge/:concertId', { schema: { params: ConcertParams, response: { 200: SwitchesSchema } } }, async (request) => {
+    const challenge = { concertId: request.params.concertId, difficulty: null }
+    const switches = await viaRedis(() => writeSwitches(app.redis, { challenge }))
+    request.log.warn({ challenge }, 'operator switched off the join challenge')
+    return switches
+  })
   app.put(
     '/switches/ranking',
     { schema: { body: Type.Object({ enabled: Type.Boolean() }, { additionalProperties: false }), response: { 200: SwitchesSchema } } },

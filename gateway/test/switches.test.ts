@@ -23,7 +23,7 @@ describe('operator switches', () => {
     expect((await ranking(a)).statusCode).toBe(200)
     expect((await ranking(b)).statusCode).toBe(200)
     const off = await operator.inject({ method: 'PUT', url: '/switches/ranking', headers: asOperator, payload: { enabled: false } })
-    expect(off.json()).toEqual({ rankingEnabled: false, tokenLimitPerSecond: null })
+    expect(off.json()).toEqual({ rankingEnabled: false, tokenLimitPerSecond: null, challenges: {} })
     await sleep(1_000)
     for (const app of [a, b]) {
       const res = await ranking(app)

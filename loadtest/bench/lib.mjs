@@ -35,6 +35,7 @@ export async function startService(dir, env, { telemetry = true } = {}) {
   }
   return {
     url,
+    pid: child.pid,
     stop: () =>
       new Promise((resolve) => {
         child.once('exit', resolve)

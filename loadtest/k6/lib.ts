@@ -8,6 +8,7 @@ import http, { type RefinedResponse, type ResponseType } from 'k6/http'
 import { Counter, Rate, Trend } from 'k6/metrics'
 import type { Options } from 'k6/options'
 import { isExpectedStatus, mostPresentAtOnce, type Scenario } from '../src/scenarios.ts'
+import { proofFor } from './challenge.ts'
 
 export const BASE_URL = __ENV.BASE_URL ?? 'http://127.0.0.1:8080'
 const SECRET = __ENV.AUTH_JWT_SECRET ?? ''
@@ -15,7 +16,7 @@ export const CONCERT_ID = __ENV.CONCERT_ID ?? '01936b2e-0000-7000-8000-000000000
 
 // k6 creates metrics only in the init context (this module's top level, run when a script imports
 // it), and a threshold on a metric that does not exist aborts the test: every metric is made here.
-const STEPS = ['join', 'poll', 'leave', 'schedules', 'seats', 'hold', 'points', 'charge', 'pay', 'concerts'] as const
+const STEPS = ['join', 'join_proof', 'poll', 'leave', 'schedules', 'seats', 'hold', 'points', 'charge', 'pay', 'concerts'] as const
 type Step = (typeof STEPS)[number]
 const stepDuration = Object.fromEntries(STEPS.map((step) => [step, new Trend(`step_${step}`, true)])) as Record<Step, Trend>
 export const unexpected = new Rate('unexpected_errors')
@@ -158,10 +159,12 @@ type Fan = ReturnType<typeof newFan>
  * polling; SOLD_OUT ends it.
  */
 export function waitInLine(s: Scenario, fan: Fan): string | null {
-  const joined = record(
-    'join',
-    politely(() => http.post(`${BASE_URL}/api/queue/token`, JSON.stringify({ concertId: CONCERT_ID }), { headers: withJson(headers(fan)) }), fan.lineUntil),
-  )
+  const join = (extra: Record<string, string> = {}) =>
+    politely(() => http.post(`${BASE_URL}/api/queue/token`, JSON.stringify({ concertId: CONCERT_ID }), { headers: withJson(headers(fan, extra)) }), fan.lineUntil)
+  let joined = record('join', join())
+  // The join challenge is on for the concert: solve it and join again with the proof.
+  const proof = proofFor(joined)
+  if (proof !== undefined) joined = record('join_proof', join({ 'X-Queue-Proof': proof }))
   if (joined.status !== 201 && joined.status !== 200) return null
   const joinedAt = Date.now()
   let polls = 0

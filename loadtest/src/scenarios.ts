@@ -193,6 +193,9 @@ export function arrivalTimes(stages: Stage[], limit = Number.POSITIVE_INFINITY):
   return times
 }
 
+/** The step of a join sent again with a solved challenge: refused again, it is a failure. */
+export const JOIN_WITH_PROOF = 'join_proof'
+
 /**
  * Outcomes that are part of the contract under load, not failures: lost seat races, limits,
  * shedding. `retry`: the call repeats one answered 429 or 503, whose first attempt may still have
@@ -201,7 +204,8 @@ export function arrivalTimes(stages: Stage[], limit = Number.POSITIVE_INFINITY):
 export function isExpectedStatus(step: string, status: number, hasRetryAfter: boolean, retry = false): boolean {
   if (status < 400) return true
   if (step === 'hold' && status === 409) return true
-  if (step === 'join' && status === 409) return true // sold out
+  if ((step === 'join' || step === JOIN_WITH_PROOF) && status === 409) return true // sold out
+  if (step === 'join' && status === 403) return true // the join challenge: the fan solves it and joins again with the proof
   if (step === 'leave' && status === 404 && retry) return true
   if ((status === 429 || status === 503) && hasRetryAfter) return true
   return false

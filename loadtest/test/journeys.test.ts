@@ -3,7 +3,7 @@ import { signUserToken } from '@tickets/contracts/auth'
 import { createClient } from '../src/runner/client.js'
 import { runJourney, type JourneyContext } from '../src/runner/journeys.js'
 import { Stats } from '../src/runner/stats.js'
-import { ticketOpen } from '../src/scenarios.js'
+import { ticketOpen, tokenStorm } from '../src/scenarios.js'
 import { startFakeGateway, type FakeGateway } from './helpers/fake-gateway.js'
 
 const secret = 'a-load-test-secret-of-32-characters!'
@@ -54,5 +54,39 @@ describe('the runner in the waiting room (against a stand-in gateway)', () => {
     expect(line.admissionOrder).toMatchObject({ tau: 0.6, fans: 4, pairs: 5 })
     expect(line.waitSeconds.max).toBeGreaterThanOrEqual(2.9)
     expect(line.waitSeconds.max).toBeLessThan(10)
+  })
+})
+
+describe('the runner when the join challenge is on (against a stand-in gateway)', () => {
+  let gateway: FakeGateway
+  const stats = new Stats()
+
+  beforeAll(async () => {
+    gateway = await startFakeGateway({ secret, challengeDifficulty: 10, retryAfterOnJoin: 0, retryAfterWhileSeatsHeld: 0 })
+    const client = createClient(gateway.url, stats, { connections: 4 })
+    const ctx: JourneyContext = { scenario: tokenStorm(), client, stats, concertId: 'c1', deadline: Date.now() + 30_000, random: () => 0.5 }
+    await Promise.all(
+      [1, 2].map(async (n) => {
+        const fan = { userId: `pow-${n}`, token: await signUserToken({ secret, userId: `pow-${n}` }), ip: `10.0.1.${n}` }
+        await runJourney(ctx, fan)
+      }),
+    )
+    await client.close()
+  }, 20_000)
+
+  afterAll(() => gateway.close())
+
+  it('solves the challenge the refused join carries and joins again with its proof, then waits in line as usual', () => {
+    for (const fan of ['pow-1', 'pow-2']) {
+      const joins = gateway.requests.filter((r) => r.userId === fan && r.route === 'POST /api/queue/token')
+      expect(joins.map((r) => r.proof === undefined)).toEqual([true, false])
+      expect(gateway.routesOf(fan)).toEqual(['POST /api/queue/token', 'POST /api/queue/token', 'GET /api/queue/token', 'GET /api/queue/token', 'DELETE /api/queue/token'])
+    }
+  })
+
+  it('counts the refusals as expected answers and the joins with a proof as their own step', () => {
+    expect(stats.unexpected).toBe(0)
+    expect(stats.statusByStep.get('join')).toEqual({ '403': 2 })
+    expect(stats.statusByStep.get('join_proof')).toEqual({ '201': 2 })
   })
 })

@@ -76,6 +76,27 @@ describe('the k6 scripts, run against the k6 stand-in and a stand-in gateway', (
   })
 })
 
+describe('the k6 scripts, when the join challenge is on', () => {
+  let gateway: FakeGateway
+  beforeAll(async () => {
+    gateway = await startFakeGateway({ secret, retryAfterOnJoin: 1, retryAfterWhileSeatsHeld: 1, challengeDifficulty: 10 })
+  })
+  afterAll(() => gateway.close())
+
+  it('token-storm: each fan solves the challenge its refused join carries, joins with the proof, and goes on as usual', async () => {
+    const result = await runK6Script(join(k6Dir, 'token-storm.ts'), { env: { BASE_URL: gateway.url, AUTH_JWT_SECRET: secret, CONCERT_ID: 'c1' }, iterations: ITERATIONS })
+    expectNoBreach(result)
+    for (const n of [1, 2, 3]) {
+      const fan = `k6-token-storm-${n}`
+      expect(gateway.routesOf(fan)).toEqual(['POST /api/queue/token', 'POST /api/queue/token', 'GET /api/queue/token', 'GET /api/queue/token', 'DELETE /api/queue/token'])
+      expect(gateway.requests.filter((r) => r.userId === fan && r.route === 'POST /api/queue/token').map((r) => r.proof === undefined)).toEqual([true, false])
+    }
+    expect(samples(result, 'challenge_solve').length).toBe(ITERATIONS)
+    expect(samples(result, 'step_join_proof').length).toBe(ITERATIONS)
+    expect(samples(result, 'unexpected_errors').every((s) => s.value === 0)).toBe(true)
+  })
+})
+
 describe('the k6 scripts, when no fan is ever admitted', () => {
   let gateway: FakeGateway
   beforeAll(async () => {

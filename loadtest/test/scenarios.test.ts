@@ -44,4 +44,12 @@ describe('scenarios', () => {
     expect(isExpectedStatus('leave', 404, false)).toBe(false)
     expect(isExpectedStatus('pay', 404, false, true)).toBe(false)
   })
+
+  it('when a join is refused for the join challenge, then expected; a join with its proof refused again is not', () => {
+    expect(isExpectedStatus('join', 403, false)).toBe(true)
+    expect(isExpectedStatus('join', 403, false, true)).toBe(true)
+    expect(isExpectedStatus('join_proof', 403, false)).toBe(false)
+    expect(isExpectedStatus('join_proof', 409, false)).toBe(true)
+    expect(isExpectedStatus('join_proof', 503, true)).toBe(true)
+  })
 })

@@ -5,16 +5,31 @@ export interface Switches {
   rankingEnabled: boolean
   /** Overrides RATE_LIMIT_TOKEN_PER_SECOND while set. */
   tokenLimitPerSecond: number | null
+  /** Concerts whose joins need a proof of work, with its difficulty in bits (`queue:challenge`). */
+  challenges: ReadonlyMap<string, number>
+}
+
+/** One concert's join challenge: a difficulty switches it on, null off. */
+export interface ChallengeSwitch {
+  concertId: string
+  difficulty: number | null
 }
 
 export const SWITCHES_KEY = 'gateway:switches'
-export const DEFAULT_SWITCHES: Switches = Object.freeze({ rankingEnabled: true, tokenLimitPerSecond: null })
+export const DEFAULT_SWITCHES: Switches = Object.freeze({ rankingEnabled: true, tokenLimitPerSecond: null, challenges: new Map<string, number>() })
+const CHALLENGE_FIELD = 'challenge:'
 
 function parse(hash: Record<string, string>): Switches {
   const limit = Number(hash.tokenLimit)
+  const challenges = new Map<string, number>()
+  for (const [field, value] of Object.entries(hash)) {
+    const difficulty = Number(value)
+    if (field.startsWith(CHALLENGE_FIELD) && Number.isInteger(difficulty) && difficulty > 0) challenges.set(field.slice(CHALLENGE_FIELD.length), difficulty)
+  }
   return {
     rankingEnabled: hash.ranking !== 'off',
     tokenLimitPerSecond: Number.isInteger(limit) && limit > 0 ? limit : null,
+    challenges,
   }
 }
 
@@ -22,12 +37,17 @@ export async function readSwitches(redis: Redis): Promise<Switches> {
   return parse(await redis.hgetall(SWITCHES_KEY))
 }
 
-export async function writeSwitches(redis: Redis, patch: Partial<Switches>): Promise<Switches> {
+export async function writeSwitches(redis: Redis, patch: Partial<Omit<Switches, 'challenges'>> & { challenge?: ChallengeSwitch }): Promise<Switches> {
   const multi = redis.multi()
   if (patch.rankingEnabled !== undefined) multi.hset(SWITCHES_KEY, 'ranking', patch.rankingEnabled ? 'on' : 'off')
   if (patch.tokenLimitPerSecond !== undefined) {
     if (patch.tokenLimitPerSecond === null) multi.hdel(SWITCHES_KEY, 'tokenLimit')
     else multi.hset(SWITCHES_KEY, 'tokenLimit', String(patch.tokenLimitPerSecond))
+  }
+  if (patch.challenge) {
+    const field = `${CHALLENGE_FIELD}${patch.challenge.concertId}`
+    if (patch.challenge.difficulty === null) multi.hdel(SWITCHES_KEY, field)
+    else multi.hset(SWITCHES_KEY, field, String(patch.challenge.difficulty))
   }
   multi.hgetall(SWITCHES_KEY)
   const results = await multi.exec()

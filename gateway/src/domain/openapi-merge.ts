@@ -36,6 +36,11 @@ export const GATEWAY_COMPONENTS = {
     }),
     Unavailable: problem('Overloaded (shed), switched off, or the service is unreachable', { 'Retry-After': header('Seconds to wait') }),
     GatewayTimeout: problem('The service did not answer in time'),
+    ChallengeRefused: problem(
+      'The join challenge is on for this concert and no proof (QUEUE_CHALLENGE_REQUIRED) or a wrong one (QUEUE_CHALLENGE_FAILED) came with the join. ' +
+        'The `challenge` member says what to solve: find a counter such that SHA-256 of `nonce:counter` starts with `difficulty` zero bits, ' +
+        'then send the join again with `X-Queue-Proof: nonce:counter` before `expiresAt`.',
+    ),
   },
 }
 
@@ -81,6 +86,18 @@ function decorate(op: Json, route: PublicRoute): Json {
   if (route.queue && !hasParameter(out, 'x-queue-token')) {
     parameters.push({ in: 'header', name: 'X-Queue-Token', required: true, schema: { type: 'string' }, description: 'ACTIVE waiting-room token' })
   }
+  if (route.challenge) {
+    add('403', ref('ChallengeRefused'))
+    if (!hasParameter(out, 'x-queue-proof')) {
+      parameters.push({
+        in: 'header',
+        name: 'X-Queue-Proof',
+        required: false,
+        schema: { type: 'string' },
+        description: 'nonce:counter, when the join challenge is on for the concert',
+      })
+    }
+  }
   if (route.idempotent && !hasParameter(out, 'idempotency-key')) {
     parameters.push({ in: 'header', name: 'Idempotency-Key', required: true, schema: { type: 'string', minLength: 1, maxLength: 64 } })
   }
@@ -89,6 +106,7 @@ function decorate(op: Json, route: PublicRoute): Json {
     (route.rateLimit === 'hold' || route.rateLimit === 'payment') && 'Rate limited per user.',
     route.shed === 'join' && 'Shed first under overload (503 with Retry-After).',
     route.feature && 'Non-core: operators can switch it off (503 COMMON_FEATURE_DISABLED).',
+    route.challenge && 'Operators can make it need a proof of work per concert (403 with a challenge to solve).',
   ].filter(Boolean)
   if (notes.length) out.description = [out.description, ...notes].filter(Boolean).join('\n\n')
   out.security = route.access === 'user' ? [route.queue ? { userToken: [], queueToken: [] } : { userToken: [] }] : []

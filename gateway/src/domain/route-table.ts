@@ -29,6 +29,8 @@ export interface PublicRoute {
   feature?: 'ranking'
   /** A waiting-room move the gateway may answer itself, on the line's own scripts, without the service. */
   gatewayAnswers?: 'join' | 'poll' | 'leave'
+  /** A join that operators can make cost a proof of work, per concert (`queue:challenge`). */
+  challenge?: boolean
 }
 
 const route = (r: Omit<PublicRoute, 'queue' | 'idempotent' | 'shed' | 'retryable'> & Partial<PublicRoute>): PublicRoute => ({
@@ -40,7 +42,7 @@ const route = (r: Omit<PublicRoute, 'queue' | 'idempotent' | 'shed' | 'retryable
 })
 
 export const PUBLIC_ROUTES: readonly PublicRoute[] = [
-  route({ method: 'POST', path: '/api/queue/token', service: 'queue', access: 'user', rateLimit: 'token', shed: 'join', gatewayAnswers: 'join' }),
+  route({ method: 'POST', path: '/api/queue/token', service: 'queue', access: 'user', rateLimit: 'token', shed: 'join', gatewayAnswers: 'join', challenge: true }),
   route({ method: 'GET', path: '/api/queue/token', service: 'queue', access: 'user', gatewayAnswers: 'poll' }),
   route({ method: 'DELETE', path: '/api/queue/token', service: 'queue', access: 'user', gatewayAnswers: 'leave' }),
   route({ method: 'GET', path: '/api/queue/draws/:concertId', service: 'queue', access: 'public' }),

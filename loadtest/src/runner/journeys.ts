@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto'
 import { setTimeout as sleep } from 'node:timers/promises'
 import type { Scenario } from '../scenarios.js'
 import type { Client, Reply } from './client.js'
+import { joinLine } from './join-challenge.js'
 import type { Stats } from './stats.js'
 
 export interface Fan {
@@ -35,13 +36,13 @@ function field<T>(reply: Reply, name: string): T | undefined {
 }
 
 /**
- * Joins the line and polls as told by Retry-After, however far off it is (a fan far back is told to
+ * Joins the line (solving the join challenge when the concert has it on) and polls as told by Retry-After, however far off it is (a fan far back is told to
  * come back in up to a minute). A fan told ALL_SEATS_HELD keeps polling; SOLD_OUT ends the wait.
  * Returns the ACTIVE token, or null.
  */
 export async function waitInLine(ctx: JourneyContext, fan: Fan): Promise<string | null> {
   const { client, stats } = ctx
-  const joined = await client.callPolitely('join', 'POST', '/api/queue/token', auth(fan), { concertId: ctx.concertId })
+  const joined = await joinLine(client, auth(fan), ctx.concertId)
   if (joined.status !== 201 && joined.status !== 200) return null
   let queueToken = field<string>(joined, 'token') ?? ''
   const inLine = stats.line.joined(queueToken)

@@ -3,6 +3,7 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { AddressInfo } from 'node:net'
 import { secretKey } from '@tickets/contracts/auth'
 import { verifyHs256 } from '@tickets/contracts/hs256'
+import { challengeKey, checkProof, issueChallenge } from '@tickets/contracts/queue-challenge'
 import { queueTokenKey, signQueueToken, verifyQueueToken } from '@tickets/contracts/queue-token'
 
 export interface RecordedRequest {
@@ -13,6 +14,8 @@ export interface RecordedRequest {
   userId: string | null
   forwardedFor: string | undefined
   idempotencyKey: string | undefined
+  /** X-Queue-Proof, on a join. */
+  proof: string | undefined
 }
 
 export interface FakeGatewayOptions {
@@ -25,6 +28,8 @@ export interface FakeGatewayOptions {
   retryAfterWhileSeatsHeld?: number
   /** Every poll answers WAITING (ALL_SEATS_HELD): fans wait until they give up. */
   neverAdmit?: boolean
+  /** The join challenge on at this difficulty, judged with the gateway's own functions. */
+  challengeDifficulty?: number
 }
 
 const SEATS = 10
@@ -38,6 +43,7 @@ const ACTIVE_MS = 600_000
  */
 export async function startFakeGateway(opts: FakeGatewayOptions) {
   const queueKey = queueTokenKey(opts.secret)
+  const proofKey = challengeKey(opts.secret)
   const userKey = secretKey(opts.secret)
   const admissionBase = Date.parse('2030-01-01T00:00:00Z')
   const requests: RecordedRequest[] = []
@@ -51,8 +57,8 @@ export async function startFakeGateway(opts: FakeGatewayOptions) {
     res.end(body === undefined ? undefined : JSON.stringify(body))
   }
 
-  function problem(res: ServerResponse, status: number, code: string) {
-    send(res, status, { type: `/errors/${code.toLowerCase()}`, title: code, status, code })
+  function problem(res: ServerResponse, status: number, code: string, extra: Record<string, unknown> = {}) {
+    send(res, status, { type: `/errors/${code.toLowerCase()}`, title: code, status, code, ...extra })
   }
 
   async function queueToken(userId: string, status: 'WAITING' | 'ACTIVE', seq: number) {
@@ -67,7 +73,15 @@ export async function startFakeGateway(opts: FakeGatewayOptions) {
     const claims = bearer ? verifyHs256(userKey, bearer) : undefined
     const userId = typeof claims?.sub === 'string' ? claims.sub : null
     const header = (name: string) => (typeof req.headers[name] === 'string' ? (req.headers[name] as string) : undefined)
-    requests.push({ at: Date.now(), method: req.method ?? '', route, userId, forwardedFor: header('x-forwarded-for'), idempotencyKey: header('idempotency-key') })
+    requests.push({
+      at: Date.now(),
+      method: req.method ?? '',
+      route,
+      userId,
+      forwardedFor: header('x-forwarded-for'),
+      idempotencyKey: header('idempotency-key'),
+      proof: header('x-queue-proof'),
+    })
 
     if (route === 'GET /api/concerts') return send(res, 200, { concerts: [{ concertId: 'c1', title: 'Fake', artist: 'Nobody' }] })
     if (route === 'GET /api/concerts/:id/schedules')
@@ -77,6 +91,14 @@ export async function startFakeGateway(opts: FakeGatewayOptions) {
     const queue = header('x-queue-token')
     const verdict = queue ? await verifyQueueToken(queueKey, queue, { nowMs: Date.now() }) : undefined
     if (route === 'POST /api/queue/token') {
+      const difficulty = opts.challengeDifficulty
+      if (difficulty !== undefined) {
+        const who = { concertId: (JSON.parse(body) as { concertId: string }).concertId, userId }
+        const proof = header('x-queue-proof')
+        if (!proof || !checkProof(proofKey, proof, who, difficulty).ok) {
+          return problem(res, 403, proof ? 'QUEUE_CHALLENGE_FAILED' : 'QUEUE_CHALLENGE_REQUIRED', { challenge: issueChallenge(proofKey, who, difficulty) })
+        }
+      }
       const seq = seqs.get(userId) ?? seqs.size + 1
       seqs.set(userId, seq)
       const waitRange = [seq, 3 * seq]

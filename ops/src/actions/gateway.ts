@@ -1,4 +1,6 @@
-import type { Action, Env } from '../action.js'
+import { DEFAULT_CHALLENGE_DIFFICULTY, MAX_CHALLENGE_DIFFICULTY, MIN_CHALLENGE_DIFFICULTY } from '@tickets/contracts/queue-challenge'
+import { isQueueId } from '@tickets/contracts/queue-token'
+import { parseOptions, usageErrorsExit2, UsageError, type Action, type Env } from '../action.js'
 import { resolveOperatorSecret } from '../dev-secret.js'
 
 const DEFAULT_OPERATOR_URL = 'http://127.0.0.1:9080'
@@ -6,6 +8,8 @@ const DEFAULT_OPERATOR_URL = 'http://127.0.0.1:9080'
 interface Switches {
   rankingEnabled: boolean
   tokenLimitPerSecond: number | null
+  /** Difficulty (bits) by concert. */
+  challenges: Record<string, number>
 }
 
 /**
@@ -33,7 +37,37 @@ async function callOperator(env: Env, method: 'GET' | 'PUT' | 'DELETE', path: st
 }
 
 function show(s: Switches): string {
-  return `ranking ${s.rankingEnabled ? 'on' : 'off'}; token-route limit ${s.tokenLimitPerSecond === null ? 'default (RATE_LIMIT_TOKEN_PER_SECOND)' : `${s.tokenLimitPerSecond}/s per address`}`
+  const challenges = Object.entries(s.challenges ?? {}).map(([concertId, bits]) => `${concertId} (${bits} bits)`)
+  return [
+    `ranking ${s.rankingEnabled ? 'on' : 'off'}`,
+    `token-route limit ${s.tokenLimitPerSecond === null ? 'default (RATE_LIMIT_TOKEN_PER_SECOND)' : `${s.tokenLimitPerSecond}/s per address`}`,
+    `join challenge ${challenges.length ? `on for ${challenges.join(', ')}` : 'off everywhere'}`,
+  ].join('; ')
+}
+
+const CHALLENGE_USAGE = `queue:challenge <concertId> on [--difficulty ${MIN_CHALLENGE_DIFFICULTY}..${MAX_CHALLENGE_DIFFICULTY}] | off`
+
+function challengeArgs(args: string[]): { concertId: string; difficulty: number | null } {
+  const usage = (why: string) => new UsageError(`${why}\nusage: npm run ops -- ${CHALLENGE_USAGE}`)
+  let parsed
+  try {
+    parsed = parseOptions(args, { difficulty: { type: 'string' } }, true)
+  } catch (err) {
+    throw usage((err as Error).message)
+  }
+  const [concertId, state, ...rest] = parsed.positionals
+  const given = parsed.values.difficulty
+  if (!isQueueId(concertId)) throw usage('concertId: 1-64 letters, digits, _ or -')
+  if ((state !== 'on' && state !== 'off') || rest.length > 0) throw usage('say on or off')
+  if (state === 'off') {
+    if (given !== undefined) throw usage('--difficulty goes with on')
+    return { concertId, difficulty: null }
+  }
+  const difficulty = given === undefined ? DEFAULT_CHALLENGE_DIFFICULTY : Number(given)
+  if (!/^\d+$/.test(given ?? '0') || difficulty < MIN_CHALLENGE_DIFFICULTY || difficulty > MAX_CHALLENGE_DIFFICULTY) {
+    throw usage(`--difficulty is a whole number of bits, ${MIN_CHALLENGE_DIFFICULTY} to ${MAX_CHALLENGE_DIFFICULTY}`)
+  }
+  return { concertId, difficulty }
 }
 
 export const gatewayActions: Record<string, Action> = {
@@ -65,6 +99,16 @@ export const gatewayActions: Record<string, Action> = {
       console.log(show(await callOperator(env, 'PUT', '/switches/token-limit', { perSecond: n })))
       return 0
     },
+  },
+  'queue:challenge': {
+    describe: `on|off: joins to one concert need a proof of work (default ${DEFAULT_CHALLENGE_DIFFICULTY} bits), on every gateway instance`,
+    run: (args, env) =>
+      usageErrorsExit2(async () => {
+        const { concertId, difficulty } = challengeArgs(args)
+        const path = `/switches/challenge/${concertId}`
+        console.log(show(await (difficulty === null ? callOperator(env, 'DELETE', path) : callOperator(env, 'PUT', path, { difficulty }))))
+        return 0
+      }),
   },
   'gateway:switches': {
     describe: 'show the gateway switches in force',
