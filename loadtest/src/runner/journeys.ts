@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto'
+import { nextPollSeconds } from '@tickets/contracts/poll-timing'
 import { setTimeout as sleep } from 'node:timers/promises'
 import type { Scenario } from '../scenarios.js'
 import type { Client, Reply } from './client.js'
@@ -36,8 +37,10 @@ function field<T>(reply: Reply, name: string): T | undefined {
 }
 
 /**
- * Joins the line (solving the join challenge when the concert has it on) and polls as told by Retry-After, however far off it is (a fan far back is told to
- * come back in up to a minute). A fan told ALL_SEATS_HELD keeps polling; SOLD_OUT ends the wait.
+ * Joins the line (solving the join challenge when the concert has it on) and polls as told by
+ * Retry-After, however far off it is (a fan far back is told to come back in up to a minute), by the
+ * fan's page's own rule (nextPollSeconds). A fan told
+ * ALL_SEATS_HELD keeps polling; SOLD_OUT ends the wait.
  * Returns the ACTIVE token, or null.
  */
 export async function waitInLine(ctx: JourneyContext, fan: Fan): Promise<string | null> {
@@ -53,7 +56,7 @@ export async function waitInLine(ctx: JourneyContext, fan: Fan): Promise<string 
   }
   stats.gauge({ inLine: stats.inLine + 1 })
   const leaves = ctx.random() < ctx.scenario.mix.abandonInLine
-  let wait = joined.retryAfter ?? 1
+  let wait = nextPollSeconds({ ok: true, retryAfter: joined.retryAfter })
   try {
     while (Date.now() < ctx.deadline) {
       await sleep(wait * 1000)
@@ -65,7 +68,7 @@ export async function waitInLine(ctx: JourneyContext, fan: Fan): Promise<string 
       stats.line.polled(inLine)
       const polled = await client.call('poll', 'GET', '/api/queue/token', auth(fan, { 'x-queue-token': queueToken }))
       if (polled.status !== 200) {
-        wait = polled.retryAfter ?? 2
+        wait = nextPollSeconds({ ok: false, retryAfter: polled.retryAfter })
         continue
       }
       stats.line.answered(polled.body)
@@ -77,7 +80,7 @@ export async function waitInLine(ctx: JourneyContext, fan: Fan): Promise<string 
       }
       if (status === 'SOLD_OUT' || status === 'EXPIRED') return null
       queueToken = field<string>(polled, 'token') ?? queueToken
-      wait = polled.retryAfter ?? 1
+      wait = nextPollSeconds({ ok: true, retryAfter: polled.retryAfter })
     }
     return null
   } finally {
