@@ -1,6 +1,6 @@
 import type { Action, Env } from '../action.js'
 import { isQueueId } from '@tickets/contracts/queue-token'
-import { lineControls } from '@tickets/queue-service/ops'
+import { EMERGENCY_MODES, lineControls } from '@tickets/contracts/line-controls'
 import { Redis } from 'ioredis'
 
 type Controls = ReturnType<typeof lineControls>
@@ -75,8 +75,6 @@ function numeric(name: string, describe: string, integer: boolean, apply: (contr
     },
   }
 }
-
-const EMERGENCY_MODES = ['queue-all', 'let-all', 'off'] as const
 
 export const queueActions: Record<string, Action> = {
   'queue:status': simple('queue:status <concertId>', "show a concert's line: waiting, active, settings, measured rate", async () => undefined),

@@ -1,12 +1,13 @@
 /** What the waiting room needs from the outside world. Adapters implement these; app.ts wires them. */
 import type { JoinOutcome, Place } from '@tickets/contracts/line-commands'
+import type { EmergencyMode } from '@tickets/contracts/line-controls'
 import type { AdmissionDecision, AdmissionLimit, InventoryView } from './admission.js'
 
 export interface Clock {
   now(): number
 }
 
-export type EmergencyMode = 'queue-all' | 'let-all'
+export type { EmergencyMode }
 
 /** Defaults the line falls back to where an operator set nothing for the concert. */
 export interface LineDefaults {
