@@ -80,7 +80,8 @@ for (const [name, dir, extra] of [
 ]) {
   urlsOf(name).forEach((url, i) => {
     const id = `${name}-${i + 1}`
-    const operatorEnv = name === 'gateway' ? { OPERATOR_SECRET: operator.secret, OPERATOR_PORT: String(operator.port + 10 * i) } : {}
+    // DEV_SIGN_IN: the fan's pages offer a sign-in as any user id; only ever set here, never in deploy/.
+    const operatorEnv = name === 'gateway' ? { OPERATOR_SECRET: operator.secret, OPERATOR_PORT: String(operator.port + 10 * i), DEV_SIGN_IN: 'true' } : {}
     plan.push({ id, dir, url, env: { ...common, ...extra, ...operatorEnv, PORT: String(ports[name] + 10 * i), INSTANCE_ID: id, OTEL_SERVICE_NAME: dir } })
   })
 }
@@ -170,6 +171,8 @@ if (!stopping) {
   console.log(`
 All services are UP.
   Public API        ${gateway.join(', ')}/api
+  Fan's pages       ${gateway[0]}/ (development sign-in: any user id)
+  Operator console  http://127.0.0.1:${operator.port}/console/ (its secret: .data/operator-secret)
   API docs          ${gateway[0]}/docs
   Readiness         ${gateway[0]}/health/ready
   Metrics           ${plan.map((p) => `${p.url}/metrics`).join('\n                    ')}

@@ -29,6 +29,9 @@ import { proxyRoutes, routeMatching, type Gate } from './routes/proxy.js'
 import { waitingRoomAnswers } from './routes/waiting-room.js'
 import { joinChallengeGate } from './routes/join-challenge.js'
 import { PUBLIC_ROUTES, type ServiceName } from './domain/route-table.js'
+import staticPages from './plugins/static-pages.js'
+import { devSignInRoutes } from './routes/dev-sign-in.js'
+import { fanPagesDir } from '@tickets/web/pages'
 
 export interface BuildOptions {
   defaultMetrics?: boolean
@@ -150,6 +153,8 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
     if (request.queueConcertId) request.upstreamHeaders = { ...request.upstreamHeaders, [QUEUE_CONCERT_HEADER]: request.queueConcertId }
   }
   await app.register(docsPlugin, { routes: PUBLIC_ROUTES, pools, cacheMs: config.DOCS_CACHE_MS, timeoutMs: config.HEALTH_TIMEOUT_MS })
+  await app.register(staticPages, { root: fanPagesDir, prefix: '/' })
+  if (config.DEV_SIGN_IN) await app.register(devSignInRoutes, { secret: config.AUTH_JWT_SECRET, issuer: config.AUTH_JWT_ISSUER })
 
   await proxyRoutes(app, {
     routes: PUBLIC_ROUTES,

@@ -83,6 +83,11 @@ export const ConfigSchema = Type.Object({
   OPERATOR_HOST: Type.String({ default: '127.0.0.1' }),
   OPERATOR_PORT: Type.Integer({ minimum: 0, maximum: 65535, default: 9080 }),
 
+  /**
+   * The development sign-in (`POST /dev/sign-in`: any user id gets a user token). `npm start` turns
+   * it on; nothing else should: with it, anyone who reaches the gateway can speak as any user.
+   */
+  DEV_SIGN_IN: Type.Boolean({ default: false }),
   /** How long the merged OpenAPI document is kept before the services are asked again. */
   DOCS_CACHE_MS: Type.Integer({ minimum: 0, default: 30_000 }),
 })
