@@ -1,7 +1,8 @@
 import { readFileSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
 import { describe, expect, it } from 'vitest'
-import { parseDuration, readSpans, renderSummaries, renderWaterfall, summarizeTraces } from '../src/actions/traces.js'
+import { readSpans, summarizeTraces } from '@tickets/shared/otlp-spans'
+import { parseDuration, renderSummaries, renderWaterfall } from '../src/actions/traces.js'
 
 const fixture = readFileSync(fileURLToPath(new URL('./fixtures/traces.jsonl', import.meta.url)), 'utf8')
 const A = 'a'.repeat(32)
