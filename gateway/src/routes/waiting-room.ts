@@ -53,6 +53,7 @@ export function waitingRoomAnswers(opts: WaitingRoomOptions): { join: LocalAnswe
     labelNames: ['concert', 'outcome'],
     registers,
   })
+  const polls = new Counter({ name: 'queue_polls_total', help: 'GET /api/queue/token answered, per concert', labelNames: ['concert'], registers })
   const ended = new Counter({ name: 'queue_active_ended_total', help: 'ACTIVE slots ended by reason (expired, idle, left, paid)', labelNames: ['concert', 'reason'], registers })
 
   async function onLine<T>(what: string, run: () => Promise<T>): Promise<T> {
@@ -133,6 +134,7 @@ export function waitingRoomAnswers(opts: WaitingRoomOptions): { join: LocalAnswe
       if (farBack) {
         opts.sightings.seen(concertId, userId)
         answeredHere(request, 'poll', 'summary')
+        polls.inc({ concert: concertId })
         const { body, retryAfter } = withoutHint(farBack)
         reply.header('retry-after', retryAfter)
         reply.send({ ...body, token: request.headers[QUEUE_TOKEN_HEADER], positionEstimated: true })
@@ -140,6 +142,7 @@ export function waitingRoomAnswers(opts: WaitingRoomOptions): { join: LocalAnswe
       }
       const place = await onLine('poll', () => opts.moves.poll({ concertId, userId, seq, now: Date.now(), overbook: line.settings.overbook }))
       answeredHere(request, 'poll', 'line')
+      polls.inc({ concert: concertId })
       await send(reply, 200, place, { concertId, userId }, line)
       return true
     },

@@ -212,4 +212,6 @@ export interface QueueEvents {
   resynced(concertId: string, outcome: 'ok' | 'unknown_concert' | 'failed'): void
   activeEnded(concertId: string, reason: 'left' | 'paid'): void
   drew(concertId: string, result: { entries: number; placed: number; seconds: number }): void
+  /** A waiting or ACTIVE fan asked where they stand (the console's polls per second). */
+  polled(concertId: string): void
 }

@@ -150,6 +150,7 @@ export function createQueueService(deps: QueueServiceDeps) {
     async status(userId: string, token: string | undefined): Promise<QueueView> {
       const { claims, expired } = await holderOf(token, userId)
       const place = await store.poll({ concertId: claims.concertId, userId, seq: claims.seq, now: clock.now(), overbook: defaults.overbook })
+      events.polled(claims.concertId)
       if (expired && place.status !== 'SOLD_OUT' && place.status !== 'WAITING' && place.status !== 'PRE_QUEUE')
         return { status: 'EXPIRED', position: 0, estimatedWaitSeconds: 0, estimatedWaitRangeSeconds: [0, 0] }
       return view(claims.concertId, userId, place)

@@ -27,6 +27,7 @@ export function createQueueMetrics(registry: Registry, health: AdmissionHealth) 
   const drawnEntries = new Counter({ name: 'queue_draw_entries_total', help: 'Pre-queue entries drawn, and placed in line (not left before)', labelNames: ['how'], registers })
   const admissions = new Counter({ name: 'queue_admissions_total', help: 'Users admitted (WAITING -> ACTIVE)', labelNames: ['concert'], registers })
   const dropouts = new Counter({ name: 'queue_dropouts_total', help: 'Waiting users dropped for not polling', labelNames: ['concert'], registers })
+  const polls = new Counter({ name: 'queue_polls_total', help: 'GET /api/queue/token answered, per concert', labelNames: ['concert'], registers })
   const ended = new Counter({ name: 'queue_active_ended_total', help: 'ACTIVE slots ended by reason (expired, idle, left, paid)', labelNames: ['concert', 'reason'], registers })
   const effectiveRate = new Gauge({
     name: 'queue_admission_rate_effective',
@@ -88,6 +89,7 @@ export function createQueueMetrics(registry: Registry, health: AdmissionHealth) 
       if (r.expired) ended.inc({ concert, reason: 'expired' }, r.expired)
     },
     activeEnded: (concert, reason) => ended.inc({ concert, reason }),
+    polled: (concert) => polls.inc({ concert }),
     resynced: (_concert, outcome) => resyncs.inc({ outcome }),
     drew(_concert, r) {
       draws.observe(r.seconds)
