@@ -29,3 +29,8 @@ export async function usageErrorsExit2(work: () => number | Promise<number>): Pr
     return 2
   }
 }
+
+/** Who the operator audit log names for a change made with `npm run ops`: OPERATOR_NAME, else the shell's user. */
+export function operatorName(env: Env): string {
+  return `${env.OPERATOR_NAME ?? env.USER ?? 'unknown'} (ops cli)`
+}

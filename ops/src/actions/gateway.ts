@@ -1,6 +1,6 @@
 import { DEFAULT_CHALLENGE_DIFFICULTY, MAX_CHALLENGE_DIFFICULTY, MIN_CHALLENGE_DIFFICULTY } from '@tickets/contracts/queue-challenge'
 import { isQueueId } from '@tickets/contracts/queue-token'
-import { parseOptions, usageErrorsExit2, UsageError, type Action, type Env } from '../action.js'
+import { operatorName, parseOptions, usageErrorsExit2, UsageError, type Action, type Env } from '../action.js'
 import { resolveOperatorSecret } from '../dev-secret.js'
 
 const DEFAULT_OPERATOR_URL = 'http://127.0.0.1:9080'
@@ -22,7 +22,7 @@ async function callOperator(env: Env, method: 'GET' | 'PUT' | 'DELETE', path: st
   try {
     res = await fetch(`${base}${path}`, {
       method,
-      headers: { 'x-operator-secret': resolveOperatorSecret(env), ...(body ? { 'content-type': 'application/json' } : {}) },
+      headers: { 'x-operator-secret': resolveOperatorSecret(env), 'x-operator-name': operatorName(env), ...(body ? { 'content-type': 'application/json' } : {}) },
       ...(body ? { body: JSON.stringify(body) } : {}),
       signal: AbortSignal.timeout(5_000),
     })

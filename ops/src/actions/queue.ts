@@ -1,6 +1,7 @@
-import type { Action, Env } from '../action.js'
+import { operatorName, type Action, type Env } from '../action.js'
 import { isQueueId } from '@tickets/contracts/queue-token'
 import { EMERGENCY_MODES, lineControls } from '@tickets/contracts/line-controls'
+import { recordChange } from '@tickets/contracts/operator-audit'
 import { Redis } from 'ioredis'
 
 type Controls = ReturnType<typeof lineControls>
@@ -9,7 +10,7 @@ type Controls = ReturnType<typeof lineControls>
  * Waiting-room controls. Each writes the concert's settings in Redis; every queue-service instance
  * reads them in its next admission step (within one tick), so one command reaches them all.
  */
-async function withControls(env: Env, run: (controls: Controls) => Promise<unknown>): Promise<number> {
+async function withControls(env: Env, run: (controls: Controls) => Promise<unknown>, change?: { action: string; target: string; value?: string | number }): Promise<number> {
   const redis = new Redis(env.REDIS_URL ?? 'redis://127.0.0.1:6379', {
     keyPrefix: env.REDIS_PREFIX ?? 'tickets:',
     lazyConnect: true,
@@ -20,6 +21,7 @@ async function withControls(env: Env, run: (controls: Controls) => Promise<unkno
     await redis.connect()
     const controls = lineControls(redis)
     await run(controls)
+    if (change) await recordChange(redis, { who: operatorName(env), ...change })
     return 0
   } finally {
     redis.disconnect()
@@ -49,10 +51,15 @@ function simple(usage: string, describe: string, apply: (controls: Controls, con
     async run(args, env) {
       const concertId = concertArg(args, usage)
       if (!concertId) return 2
-      return withControls(env, async (controls) => {
-        await apply(controls, concertId)
-        await printStatus(controls, concertId)
-      })
+      const action = usage.split(' ', 1)[0]!
+      return withControls(
+        env,
+        async (controls) => {
+          await apply(controls, concertId)
+          await printStatus(controls, concertId)
+        },
+        action === 'queue:status' ? undefined : { action, target: concertId },
+      )
     },
   }
 }
@@ -68,10 +75,14 @@ function numeric(name: string, describe: string, integer: boolean, apply: (contr
         if (concertId) console.error(`usage: npm run ops -- ${usage}   (n: a ${integer ? 'whole ' : ''}number >= 0)`)
         return 2
       }
-      return withControls(env, async (controls) => {
-        await apply(controls, concertId, n)
-        await printStatus(controls, concertId)
-      })
+      return withControls(
+        env,
+        async (controls) => {
+          await apply(controls, concertId, n)
+          await printStatus(controls, concertId)
+        },
+        { action: name, target: concertId, value: n },
+      )
     },
   }
 }
@@ -90,10 +101,14 @@ export const queueActions: Record<string, Action> = {
         if (concertId) console.error(`usage: npm run ops -- ${usage}`)
         return 2
       }
-      return withControls(env, async (controls) => {
-        await controls.emergency(concertId, mode)
-        await printStatus(controls, concertId)
-      })
+      return withControls(
+        env,
+        async (controls) => {
+          await controls.emergency(concertId, mode)
+          await printStatus(controls, concertId)
+        },
+        { action: 'queue:emergency', target: concertId, value: mode },
+      )
     },
   },
   'queue:set-rate': numeric('queue:set-rate', 'admissions per second for one concert (overrides ADMISSION_RATE_PER_SECOND)', false, (c, id, n) => c.setRate(id, n)),
