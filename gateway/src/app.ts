@@ -153,7 +153,7 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
     if (request.queueConcertId) request.upstreamHeaders = { ...request.upstreamHeaders, [QUEUE_CONCERT_HEADER]: request.queueConcertId }
   }
   await app.register(docsPlugin, { routes: PUBLIC_ROUTES, pools, cacheMs: config.DOCS_CACHE_MS, timeoutMs: config.HEALTH_TIMEOUT_MS })
-  await app.register(staticPages, { root: fanPagesDir, prefix: '/' })
+  await app.register(staticPages, { root: fanPagesDir, urlPrefix: '/' })
   if (config.DEV_SIGN_IN) await app.register(devSignInRoutes, { secret: config.AUTH_JWT_SECRET, issuer: config.AUTH_JWT_ISSUER })
 
   await proxyRoutes(app, {

@@ -82,6 +82,18 @@ export const ConfigSchema = Type.Object({
   OPERATOR_SECRET: Type.Optional(Type.String({ minLength: 32 })),
   OPERATOR_HOST: Type.String({ default: '127.0.0.1' }),
   OPERATOR_PORT: Type.Integer({ minimum: 0, maximum: 65535, default: 9080 }),
+  /** The file the services append their spans to (as for the telemetry): the operator console reads its end. */
+  TRACES_FILE: Type.Optional(Type.String({ minLength: 1 })),
+  /** How much of the end of TRACES_FILE the console reads for recent traces and a search by trace id. */
+  CONSOLE_TRACES_TAIL_BYTES: Type.Integer({ minimum: 65_536, default: 8 * 1024 * 1024 }),
+  /** A trace longer than this is listed as slow in the console. */
+  CONSOLE_SLOW_TRACE_MS: Type.Integer({ minimum: 1, default: 500 }),
+  /** How often the console refreshes; the overview it reads is shared for half of it, the traces file read at most once per it. */
+  CONSOLE_REFRESH_MS: Type.Integer({ minimum: 500, default: 2_000 }),
+  /** Alertmanager's base URL: the console lists the alerts firing. Unset: the console says there is none to ask. */
+  ALERTMANAGER_URL: Type.Optional(Type.String({ pattern: '^https?://' })),
+  /** Prometheus' base URL: the console's polls per second per concert (queue_polls_total). */
+  PROMETHEUS_URL: Type.Optional(Type.String({ pattern: '^https?://' })),
 
   /**
    * The development sign-in (`POST /dev/sign-in`: any user id gets a user token). `npm start` turns

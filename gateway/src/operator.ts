@@ -6,8 +6,13 @@ import { problemDetails, serverOptions } from '@tickets/shared/http'
 import { redisPlugin } from '@tickets/shared/redis'
 import Fastify, { type FastifyInstance, type FastifyRequest } from 'fastify'
 import { Type } from 'typebox'
+import { recordChange } from '@tickets/contracts/operator-audit'
+import { consolePagesDir } from '@tickets/web/pages'
 import { readSwitches, writeSwitches, type Switches } from './adapters/redis-switches.js'
 import type { Config } from './config.js'
+import { consoleRoutes, operatorOf } from './operator/console-routes.js'
+import { createTracesTail } from './operator/traces-tail.js'
+import staticPages from './plugins/static-pages.js'
 
 export const OPERATOR_SECRET_HEADER = 'x-operator-secret'
 
@@ -48,6 +53,8 @@ export async function buildOperatorApp(config: Config & { OPERATOR_SECRET: strin
   const expected = digest(config.OPERATOR_SECRET)
 
   app.addHook('onRequest', async (request: FastifyRequest) => {
+    // The console's page and scripts hold no data: the secret guards what they ask for.
+    if (request.url.startsWith('/console') && !request.url.startsWith('/console/api/')) return
     const given = request.headers[OPERATOR_SECRET_HEADER]
     // Compare digests in constant time: the secret's length and prefix must not leak through timing.
     if (typeof given !== 'string' || !timingSafeEqual(digest(given), expected)) {
@@ -55,6 +62,17 @@ export async function buildOperatorApp(config: Config & { OPERATOR_SECRET: strin
       throw new AppError('AUTH_OPERATOR_FORBIDDEN', `Send the operator secret in ${OPERATOR_SECRET_HEADER}`)
     }
   })
+
+  const switched = async (request: FastifyRequest, action: string, value: string | number | boolean | null, apply: () => Promise<Switches>) => {
+    const switches = await viaRedis(apply)
+    const change = await recordChange(app.redis, { who: operatorOf(request), action, target: 'gateway', value }).catch((err: unknown) => {
+      // Switched but not recorded: the log line below still says who did what.
+      request.log.error({ err }, 'operator change not recorded in the operator log')
+      return { who: operatorOf(request), action, value }
+    })
+    request.log.warn({ switches, change }, 'operator changed a gateway switch')
+    return switches
+  }
 
   app.get('/switches', { schema: { response: { 200: SwitchesSchema } } }, async () => viaRedis(() => readSwitches(app.redis)))
   app.put(
@@ -66,27 +84,17 @@ export async function buildOperatorApp(config: Config & { OPERATOR_SECRET: strin
         response: { 200: SwitchesSchema },
       },
     },
-    async (request) => {
+    (request) => {
       const challenge = { concertId: request.params.concertId, difficulty: request.body.difficulty }
-      const switches = await viaRedis(() => writeSwitches(app.redis, { challenge }))
-      request.log.warn({ challenge }, 'operator switched on the join challenge')
-      return switches
+      return switched(request, 'gateway:challenge', `${challenge.concertId} ${challenge.difficulty}`, () => writeSwitches(app.redis, { challenge }))
     },
   )
-  app.delete('/switches/challenge/:concertId', { schema: { params: ConcertParams, response: { 200: SwitchesSchema } } }, async (request) => {
+  app.delete('/switches/challenge/:concertId', { schema: { params: ConcertParams, response: { 200: SwitchesSchema } } }, (request) => {
     const challenge = { concertId: request.params.concertId, difficulty: null }
-    const switches = await viaRedis(() => writeSwitches(app.redis, { challenge }))
-    request.log.warn({ challenge }, 'operator switched off the join challenge')
-    return switches
+    return switched(request, 'gateway:challenge', `${challenge.concertId} off`, () => writeSwitches(app.redis, { challenge }))
   })
-  app.put(
-    '/switches/ranking',
-    { schema: { body: Type.Object({ enabled: Type.Boolean() }, { additionalProperties: false }), response: { 200: SwitchesSchema } } },
-    async (request) => {
-      const switches = await viaRedis(() => writeSwitches(app.redis, { rankingEnabled: request.body.enabled }))
-      request.log.warn({ switches }, 'operator changed the ranking switch')
-      return switches
-    },
+  app.put('/switches/ranking', { schema: { body: Type.Object({ enabled: Type.Boolean() }, { additionalProperties: false }), response: { 200: SwitchesSchema } } }, (request) =>
+    switched(request, 'gateway:ranking', request.body.enabled, () => writeSwitches(app.redis, { rankingEnabled: request.body.enabled })),
   )
   app.put(
     '/switches/token-limit',
@@ -96,17 +104,23 @@ export async function buildOperatorApp(config: Config & { OPERATOR_SECRET: strin
         response: { 200: SwitchesSchema },
       },
     },
-    async (request) => {
-      const switches = await viaRedis(() => writeSwitches(app.redis, { tokenLimitPerSecond: request.body.perSecond }))
-      request.log.warn({ switches }, 'operator changed the token-route limit')
-      return switches
-    },
+    (request) => switched(request, 'gateway:token-limit', request.body.perSecond, () => writeSwitches(app.redis, { tokenLimitPerSecond: request.body.perSecond })),
   )
   // Back to RATE_LIMIT_TOKEN_PER_SECOND. A separate route: with type coercion on, a `null` in the body would also accept 0 or "".
-  app.delete('/switches/token-limit', { schema: { response: { 200: SwitchesSchema } } }, async (request) => {
-    const switches = await viaRedis(() => writeSwitches(app.redis, { tokenLimitPerSecond: null }))
-    request.log.warn({ switches }, 'operator reset the token-route limit')
-    return switches
+  app.delete('/switches/token-limit', { schema: { response: { 200: SwitchesSchema } } }, (request) =>
+    switched(request, 'gateway:token-limit', null, () => writeSwitches(app.redis, { tokenLimitPerSecond: null })),
+  )
+
+  app.get('/console', { schema: { hide: true } }, (_request, reply) => reply.redirect('/console/'))
+  await app.register(staticPages, { root: consolePagesDir, urlPrefix: '/console/' })
+  await app.register(consoleRoutes, {
+    prefix: '/console/api',
+    traces: createTracesTail({ file: config.TRACES_FILE, tailBytes: config.CONSOLE_TRACES_TAIL_BYTES, minIntervalMs: config.CONSOLE_REFRESH_MS }),
+    alertmanagerUrl: config.ALERTMANAGER_URL,
+    prometheusUrl: config.PROMETHEUS_URL,
+    slowTraceMs: config.CONSOLE_SLOW_TRACE_MS,
+    overviewCacheMs: config.CONSOLE_REFRESH_MS / 2,
+    timeoutMs: config.HEALTH_TIMEOUT_MS,
   })
   return app
 }

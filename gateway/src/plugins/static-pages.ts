@@ -14,14 +14,15 @@ export const PAGE_CACHE = 'public, max-age=60'
 const PAGE_POLICY = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
 
 /**
- * Serves one built page set (index.html and assets/) from `root` under `prefix`, as static files
+ * Serves one built page set (index.html and assets/) from `root` under `urlPrefix` (not `prefix`,
+ * which Fastify would also apply to the plugin's routes), as static files
  * that a CDN could serve as well: long-lived for hashed assets, short for the page.
  */
 export default fp(
-  async (app: FastifyInstance, opts: { root: string; prefix: string }) => {
+  async (app: FastifyInstance, opts: { root: string; urlPrefix: string }) => {
     await app.register(fastifyStatic, {
       root: opts.root,
-      prefix: opts.prefix,
+      prefix: opts.urlPrefix,
       decorateReply: false,
       wildcard: false,
       index: ['index.html'],
