@@ -2,20 +2,16 @@
 // processes (`node --import @tickets/shared/telemetry/register dist/server.js`), exporting OTLP to
 // a receiver in this test. A fan joins, waits, holds and pays through the gateway; the pay request
 // must be ONE trace across all four processes, parented hop by hop.
-import { spawn, type ChildProcess } from 'node:child_process'
 import { randomUUID } from 'node:crypto'
-import { existsSync } from 'node:fs'
-import { fileURLToPath } from 'node:url'
 import { migrate as migrateBooking, seedDemoCatalogue } from '@tickets/booking-service/ops'
 import { migrate as migratePayment, seedDemoWallets } from '@tickets/payment-service/ops'
 import { signUserToken } from '@tickets/contracts/auth'
 import { dropDatabase } from '@tickets/shared/migrate'
 import { createPool } from '@tickets/shared/mysql'
-import { connectNats } from '@tickets/shared/nats'
 import { freePort, isolation, mysqlUrl, startOtlpReceiver, type ReceivedSpan } from '@tickets/testkit'
-import { Redis } from 'ioredis'
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
 import { QUIET_GATEWAY_SETTINGS, TEST_SECRET } from '../helpers/build-test-app.js'
+import { removeIsolatedState, startProcess as startTraced, stopProcess, type RunningProcess } from '../helpers/real-processes.js'
 
 const SERVER = 2
 const CLIENT = 3
@@ -23,80 +19,32 @@ const PRODUCER = 4
 const CONSUMER = 5
 const ERROR = 2
 
-const root = fileURLToPath(new URL('../../../', import.meta.url))
 const iso = isolation(import.meta.url)
 const bookingDb = mysqlUrl(iso.database('booking'))
 const paymentDb = mysqlUrl(iso.database('payment'))
 const receiver = await startOtlpReceiver()
 
-interface Running {
-  name: string
-  child: ChildProcess
-  url: string
-  output: string[]
-  tracing: boolean
-}
-const running: Running[] = []
+const running: RunningProcess[] = []
 let gateway = ''
 
-async function startProcess(name: string, dir: string, env: Record<string, string>, port: number): Promise<Running> {
-  if (!existsSync(`${root}${dir}/dist/server.js`)) throw new Error(`${dir}/dist/server.js is missing: build first (npm test builds everything)`)
-  const child = spawn(process.execPath, ['--import', '@tickets/shared/telemetry/register', 'dist/server.js'], {
-    cwd: `${root}${dir}`,
-    env: {
-      ...process.env,
-      TZ: 'UTC',
-      HOST: '127.0.0.1',
-      PORT: String(port),
-      LOG_LEVEL: 'warn',
+async function startProcess(name: string, dir: string, env: Record<string, string>, port: number): Promise<RunningProcess> {
+  const proc = await startTraced(
+    name,
+    dir,
+    {
       REDIS_PREFIX: iso.redisPrefix,
       NATS_NAMESPACE: iso.natsNamespace,
       AUTH_JWT_SECRET: TEST_SECRET,
       OTEL_SDK_DISABLED: 'false',
       OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url,
       OTEL_TRACES_SAMPLER_ARG: '1',
-      OTEL_SERVICE_NAME: name,
-      SHUTDOWN_GRACE_MS: '3000',
       ...env,
     },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  })
-  const proc: Running = { name, child, url: `http://127.0.0.1:${port}`, output: [], tracing: false }
-  const keep = (chunk: Buffer) => {
-    proc.output.push(chunk.toString('utf8'))
-    if (chunk.includes(': tracing on')) proc.tracing = true
-    if (proc.output.length > 200) proc.output.shift()
-  }
-  child.stdout?.on('data', keep)
-  child.stderr?.on('data', keep)
+    port,
+    { waitForTracing: true },
+  )
   running.push(proc)
-  const deadline = Date.now() + 45_000
-  for (;;) {
-    if (child.exitCode !== null) throw new Error(`${name} exited with ${child.exitCode}:\n${proc.output.join('').slice(-3_000)}`)
-    // Tracing engages once the first probe reaches the collector: a span made before would be lost.
-    if (
-      proc.tracing &&
-      (await fetch(`${proc.url}/health/ready`).then(
-        (r) => r.ok,
-        () => false,
-      ))
-    )
-      return proc
-    if (Date.now() > deadline) throw new Error(`${name} is not ready after 45 s:\n${proc.output.join('').slice(-3_000)}`)
-    await new Promise((r) => setTimeout(r, 200))
-  }
-}
-
-function stop(proc: Running): Promise<void> {
-  if (proc.child.exitCode !== null || proc.child.signalCode !== null) return Promise.resolve()
-  return new Promise((resolve) => {
-    const kill = setTimeout(() => proc.child.kill('SIGKILL'), 8_000)
-    proc.child.once('exit', () => {
-      clearTimeout(kill)
-      resolve()
-    })
-    proc.child.kill('SIGTERM')
-  })
+  return proc
 }
 
 beforeAll(async () => {
@@ -124,21 +72,9 @@ beforeAll(async () => {
 }, 120_000)
 
 afterAll(async () => {
-  await Promise.all(running.map(stop))
+  await Promise.all(running.map(stopProcess))
   await Promise.all([dropDatabase(bookingDb), dropDatabase(paymentDb)]).catch(() => undefined)
-  const bus = await connectNats({ url: process.env.TEST_NATS_URL ?? 'nats://127.0.0.1:4222', name: 'one-trace-cleanup', namespace: iso.natsNamespace })
-  for await (const s of bus.jsm.streams.list()) {
-    if (s.config.name.startsWith(`${iso.natsNamespace.toUpperCase()}_`)) await bus.jsm.streams.delete(s.config.name).catch(() => undefined)
-  }
-  await bus.close()
-  const redis = new Redis(process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379')
-  for (let cursor = '0'; ;) {
-    const [next, keys] = await redis.scan(cursor, 'MATCH', `${iso.redisPrefix}*`, 'COUNT', 500)
-    if (keys.length > 0) await redis.unlink(...keys)
-    cursor = next
-    if (cursor === '0') break
-  }
-  redis.disconnect()
+  await removeIsolatedState(iso, 'one-trace-cleanup')
   await receiver.close()
 }, 60_000)
 

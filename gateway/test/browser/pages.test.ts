@@ -1,0 +1,150 @@
+// The fan's pages and the operator's console in a real Chromium (Debian's, driven by playwright-core;
+// nothing downloads a browser), against the whole system running as real processes.
+import { existsSync } from 'node:fs'
+import { randomUUID } from 'node:crypto'
+import { chromium, type Browser, type Page } from 'playwright-core'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { CHROMIUM, DESKTOP, PHONE, shoot, startBrowserStack, type BrowserStack } from '../helpers/browser-stack.js'
+
+const FIRST_CONCERT = { id: '01936b2e-0000-7000-8000-000000000001', title: 'IU HEREH World Tour' }
+
+let stack: BrowserStack
+let browser: Browser
+
+async function signedIn(user: string, viewport = PHONE): Promise<Page> {
+  const context = await browser.newContext({ viewport })
+  const page = await context.newPage()
+  await page.goto(stack.gatewayUrl)
+  await page.locator('#user-id').fill(user)
+  await page.getByRole('button', { name: 'Sign in' }).click()
+  await page.locator('#view-concerts').waitFor()
+  return page
+}
+
+/** From the concert list, through the line, to a seat held: the hold view. */
+async function holdingASeat(page: Page, concertTitle = FIRST_CONCERT.title): Promise<void> {
+  await page.getByRole('link', { name: `Join the line for ${concertTitle}` }).click()
+  await page.locator('#view-seats').waitFor({ timeout: 30_000 })
+  await page.locator('#seat-map button:not([disabled])').first().click()
+  await page.locator('#view-hold').waitFor()
+}
+
+async function consoleSignedIn(): Promise<Page> {
+  const page = await (await browser.newContext({ viewport: DESKTOP })).newPage()
+  await page.goto(stack.consoleUrl)
+  await page.locator('#op-name').fill('Test operator')
+  await page.locator('#op-secret').fill(stack.operatorSecret)
+  await page.getByRole('button', { name: 'Open the console' }).click()
+  await page.locator('#live').getByText('Updated').waitFor()
+  return page
+}
+
+describe.skipIf(!existsSync(CHROMIUM))(`the pages in Chromium (${CHROMIUM})`, () => {
+  beforeAll(async () => {
+    stack = await startBrowserStack(import.meta.url)
+    browser = await chromium.launch({
+      executablePath: CHROMIUM,
+      args: ['--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+    })
+  }, 180_000)
+
+  afterAll(async () => {
+    await browser?.close()
+    await stack?.stop()
+  }, 60_000)
+
+  it('a fan joins, waits, is admitted, holds, adds points, pays and sees the confirmation', async () => {
+    const page = await signedIn('fan-happy')
+    await shoot(page, 'concerts')
+    await holdingASeat(page)
+    await expect.poll(() => page.locator('#hold-countdown').textContent()).toMatch(/^[0-5]:\d\d$/)
+    await shoot(page, 'hold')
+    await page.locator('#charge').click()
+    await page.locator('#charge').waitFor({ state: 'hidden' })
+    await page.locator('#pay').click()
+    await page.locator('#view-done').waitFor()
+    expect(await page.locator('#h-done').textContent()).toBe('Paid: your seat is yours')
+    expect(await page.locator('#done-payment').textContent()).toMatch(/\S+/)
+    await shoot(page, 'confirmation')
+  }, 90_000)
+
+  it('a fan in a full line sees ALL_SEATS_HELD and when the next hold may end', async () => {
+    const { concertId, scheduleIds } = stack.tiny
+    const token = await stack.admitted('holder', concertId)
+    const hold = await stack.api('holder', 'POST', '/api/reservations', { queueToken: token, body: { scheduleId: scheduleIds[0], seatNumber: 1 } })
+    expect(hold.status).toBe(201)
+    await expect.poll(async () => (await stack.controls.status(concertId)).inventory, { timeout: 20_000 }).toMatchObject({ free: 0, onHold: 1 })
+
+    const page = await signedIn('fan-full')
+    await page.goto(`${stack.gatewayUrl}/?concert=${concertId}`)
+    const reason = page.locator('#waiting-reason[data-reason="ALL_SEATS_HELD"]')
+    await reason.waitFor({ timeout: 70_000 })
+    const expected = await page.evaluate((iso) => new Date(iso).toLocaleTimeString([], { hour: '2-digit', minute: '2-digit' }), hold.body.expiresAt as string)
+    expect(await reason.textContent()).toContain(`The next may come back at ${expected}.`)
+    expect(await page.locator('#waiting-position').textContent()).toMatch(/number 1 in line/)
+    await shoot(page, 'waiting-all-seats-held')
+  }, 120_000)
+
+  it('a double click on Pay pays once', async () => {
+    const charged = await stack.api('fan-double', 'POST', '/api/points/charge', { body: { amount: 1_000_000 }, idempotencyKey: randomUUID() })
+    expect(charged.status).toBe(200)
+    const page = await signedIn('fan-double', DESKTOP)
+    await holdingASeat(page)
+    const price = Number((await page.locator('#hold-price').textContent())!.replace(/\D/g, ''))
+    await page.locator('#pay').dblclick()
+    await page.locator('#view-done').waitFor()
+    const { body } = await stack.api('fan-double', 'GET', '/api/points')
+    expect(body.balance).toBe(1_000_000 - price)
+  }, 90_000)
+
+  it("an operator pauses a concert from the console and the fan's page says so within one poll", async () => {
+    const { concertId } = stack.held
+    await stack.controls.setCap(concertId, 0)
+    const fan = await signedIn('fan-paused')
+    await fan.goto(`${stack.gatewayUrl}/?concert=${concertId}`)
+    await fan.locator('#waiting-position').getByText('in line').waitFor({ timeout: 20_000 })
+    await shoot(fan, 'waiting')
+
+    const console = await consoleSignedIn()
+    const card = console.locator(`[data-concert="${concertId}"]`)
+    await card.waitFor()
+    await card.getByRole('button', { name: 'Pause' }).click()
+    await console.locator('#confirm-ok').click()
+    const pausedAt = Date.now()
+    const nextPoll = Number(await fan.locator('#waiting-next').getAttribute('data-next-poll-seconds'))
+    await card.locator('.badge', { hasText: 'paused' }).waitFor()
+    // The next poll after the pause (plus one admission step, 200 ms) carries it.
+    await fan.locator('#waiting-reason[data-reason="PAUSED"]').waitFor({ timeout: nextPoll * 1000 + 3_000 })
+    expect(Date.now() - pausedAt).toBeLessThan(nextPoll * 1000 + 3_000)
+    await shoot(fan, 'waiting-paused')
+    await console.locator('#changes tr', { hasText: 'queue:pause' }).filter({ hasText: 'Test operator' }).waitFor()
+    await shoot(console, 'console')
+  }, 120_000)
+
+  it("a failing request's trace id from a fan's error opens its waterfall in the console", async () => {
+    const page = await signedIn('fan-broke')
+    await holdingASeat(page)
+    await page.locator('#pay').click()
+    await page.locator('#problem').getByText('You do not have enough points').waitFor()
+    const traceId = (await page.locator('#problem-trace').textContent())!.trim()
+    expect(traceId).toMatch(/^[0-9a-f]{32}$/)
+    await shoot(page, 'error-with-reference')
+
+    const console = await consoleSignedIn()
+    await console.locator('#trace-id').fill(traceId)
+    // Spans reach the traces file about a second after they end.
+    await expect
+      .poll(
+        async () => {
+          await console.getByRole('button', { name: 'Open', exact: true }).click()
+          return console.locator('#waterfall li').count()
+        },
+        { timeout: 20_000, intervals: [1_000] },
+      )
+      .toBeGreaterThan(1)
+    const services = await console.locator('#waterfall li').evaluateAll((rows) => [...new Set(rows.map((r) => (r as HTMLElement).dataset.service))])
+    expect(services).toEqual(expect.arrayContaining(['gateway', 'payment-service']))
+    expect(await console.locator('#waterfall li.error').count()).toBeGreaterThan(0)
+    await shoot(console, 'console-waterfall')
+  }, 90_000)
+})
