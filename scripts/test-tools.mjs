@@ -1,5 +1,6 @@
-// The tools `npm test` checks the deployment files with, from Debian's packages: installed when a
-// command is missing and we may (root, apt-get), otherwise each test that needs one says what to install.
+// The tools `npm test` checks the deployment files with, and the browser the page tests drive, from
+// Debian's packages: installed when a command is missing and we may (root, apt-get), otherwise each
+// test that needs one says what to install (the browser tests are skipped without chromium).
 import { spawnSync } from 'node:child_process'
 
 /** command -> the Debian package that ships it */
@@ -8,6 +9,7 @@ export const TEST_TOOLS = {
   prometheus: 'prometheus',
   amtool: 'prometheus-alertmanager',
   'docker-compose': 'docker-compose',
+  chromium: 'chromium',
 }
 
 export const hasCommand = (bin) => spawnSync('sh', ['-c', `command -v ${bin}`], { stdio: 'ignore' }).status === 0
@@ -18,7 +20,7 @@ export function ensureTestTools(commands = Object.keys(TEST_TOOLS)) {
   if (missing.length === 0) return []
   const packages = [...new Set(missing.map((bin) => TEST_TOOLS[bin]))]
   if (process.getuid?.() === 0 && hasCommand('apt-get')) {
-    console.log(`installing what the deployment checks need: apt-get install ${packages.join(' ')}...`)
+    console.log(`installing what the tests need: apt-get install ${packages.join(' ')}...`)
     spawnSync('sh', ['-c', `apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq ${packages.join(' ')} >/dev/null`], { stdio: 'inherit' })
   }
   const still = missing.filter((bin) => !hasCommand(bin))

@@ -8,6 +8,7 @@ COPY package.json package-lock.json .npmrc ./
 COPY contracts/package.json contracts/
 COPY shared/package.json shared/
 COPY testkit/package.json testkit/
+COPY web/package.json web/
 COPY gateway/package.json gateway/
 COPY queue-service/package.json queue-service/
 COPY booking-service/package.json booking-service/
@@ -27,6 +28,7 @@ COPY package.json package-lock.json .npmrc ./
 COPY contracts/package.json contracts/
 COPY shared/package.json shared/
 COPY testkit/package.json testkit/
+COPY web/package.json web/
 COPY gateway/package.json gateway/
 COPY queue-service/package.json queue-service/
 COPY booking-service/package.json booking-service/
@@ -42,6 +44,9 @@ COPY --from=deps /app ./
 COPY --from=build /src/contracts/dist contracts/dist
 COPY --from=build /src/shared/dist shared/dist
 COPY --from=build /src/gateway/dist gateway/dist
+# The fan's pages and the operator console, built to static files (web/pages.js says where they are).
+COPY --from=build /src/web/dist web/dist
+COPY --from=build /src/web/pages.js web/pages.js
 
 # What `npm start` gives each process (scripts/start.mjs): UTC for DATETIME columns, two malloc
 # arenas, a 128 MB old generation (NODE_HEAP_MB), the telemetry module loaded first. HOST 0.0.0.0

@@ -8,6 +8,7 @@ COPY package.json package-lock.json .npmrc ./
 COPY contracts/package.json contracts/
 COPY shared/package.json shared/
 COPY testkit/package.json testkit/
+COPY web/package.json web/
 COPY gateway/package.json gateway/
 COPY queue-service/package.json queue-service/
 COPY booking-service/package.json booking-service/
@@ -27,6 +28,7 @@ COPY package.json package-lock.json .npmrc ./
 COPY contracts/package.json contracts/
 COPY shared/package.json shared/
 COPY testkit/package.json testkit/
+COPY web/package.json web/
 COPY gateway/package.json gateway/
 COPY queue-service/package.json queue-service/
 COPY booking-service/package.json booking-service/
