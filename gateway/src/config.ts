@@ -85,7 +85,7 @@ export const ConfigSchema = Type.Object({
   /** The file the services append their spans to (as for the telemetry): the operator console reads its end. */
   TRACES_FILE: Type.Optional(Type.String({ minLength: 1 })),
   /** How much of the end of TRACES_FILE the console reads for recent traces and a search by trace id. */
-  CONSOLE_TRACES_TAIL_BYTES: Type.Integer({ minimum: 65_536, default: 8 * 1024 * 1024 }),
+  CONSOLE_TRACES_TAIL_BYTES: Type.Integer({ minimum: 65_536, default: 2 * 1024 * 1024 }),
   /** A trace longer than this is listed as slow in the console. */
   CONSOLE_SLOW_TRACE_MS: Type.Integer({ minimum: 1, default: 500 }),
   /** How often the console refreshes; the overview it reads is shared for half of it, the traces file read at most once per it. */

@@ -1,5 +1,5 @@
 import { once } from 'node:events'
-import { writeFileSync } from 'node:fs'
+import { appendFileSync, writeFileSync } from 'node:fs'
 import { createServer } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { tmpdir } from 'node:os'
@@ -122,5 +122,16 @@ describe('the operator console', () => {
     const missing = await operator.inject({ method: 'GET', url: `/console/api/traces/${'0'.repeat(32)}`, headers: as() })
     expect(missing.statusCode).toBe(404)
     expect(missing.json().detail).toContain('No span of trace')
+  })
+
+  it('when spans are appended after a read, then they are found once the refresh interval passed', async () => {
+    const later = 'cd'.repeat(16)
+    appendFileSync(tracesFile, `${span('3'.repeat(16), undefined, 'gateway', 'GET /api/points', 2_000, 2_700).replace(TRACE, later)}\n`)
+    await new Promise((r) => setTimeout(r, 600))
+    const found = await operator.inject({ method: 'GET', url: `/console/api/traces/${later}`, headers: as() })
+    expect(found.statusCode).toBe(200)
+    const { traces } = (await operator.inject({ method: 'GET', url: '/console/api/overview', headers: as() })).json()
+    expect(traces.slow.map((t: { traceId: string }) => t.traceId)).toContain(later)
+    expect(traces.failing.map((t: { traceId: string }) => t.traceId)).toEqual([TRACE])
   })
 })
