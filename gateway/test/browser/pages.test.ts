@@ -4,12 +4,18 @@ import { existsSync } from 'node:fs'
 import { randomUUID } from 'node:crypto'
 import { chromium, type Browser, type Page } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { CHROMIUM, DESKTOP, PHONE, shoot, startBrowserStack, type BrowserStack } from '../helpers/browser-stack.js'
+import { accessibilityViolations, CHROMIUM, DESKTOP, PHONE, shoot, startBrowserStack, type BrowserStack } from '../helpers/browser-stack.js'
 
 const FIRST_CONCERT = { id: '01936b2e-0000-7000-8000-000000000001', title: 'IU HEREH World Tour' }
 
 let stack: BrowserStack
 let browser: Browser
+
+/** Screenshots at both widths, and no WCAG 2.1 AA violation axe-core can find on the page as it is. */
+async function look(page: Page, name: string): Promise<void> {
+  await shoot(page, name)
+  expect(await accessibilityViolations(page), name).toEqual([])
+}
 
 async function signedIn(user: string, viewport = PHONE): Promise<Page> {
   const context = await browser.newContext({ viewport })
@@ -55,17 +61,27 @@ describe.skipIf(!existsSync(CHROMIUM))(`the pages in Chromium (${CHROMIUM})`, ()
 
   it('a fan joins, waits, is admitted, holds, adds points, pays and sees the confirmation', async () => {
     const page = await signedIn('fan-happy')
-    await shoot(page, 'concerts')
-    await holdingASeat(page)
+    await look(page, 'concerts')
+    // Nobody is admitted until the cap is lifted: the fan waits in line first.
+    await stack.controls.setCap(FIRST_CONCERT.id, 0)
+    await page.getByRole('link', { name: `Join the line for ${FIRST_CONCERT.title}` }).click()
+    await page.locator('#waiting-position').getByText('number 1 in line').waitFor({ timeout: 20_000 })
+    expect(await page.locator('#waiting-estimate').textContent()).toMatch(/^Estimated wait: /)
+    await look(page, 'waiting')
+    await stack.controls.reset(FIRST_CONCERT.id)
+    await page.locator('#view-seats').waitFor({ timeout: 70_000 })
+    await look(page, 'seats')
+    await page.locator('#seat-map button:not([disabled])').first().click()
+    await page.locator('#view-hold').waitFor()
     await expect.poll(() => page.locator('#hold-countdown').textContent()).toMatch(/^[0-5]:\d\d$/)
-    await shoot(page, 'hold')
+    await look(page, 'hold')
     await page.locator('#charge').click()
     await page.locator('#charge').waitFor({ state: 'hidden' })
     await page.locator('#pay').click()
     await page.locator('#view-done').waitFor()
     expect(await page.locator('#h-done').textContent()).toBe('Paid: your seat is yours')
     expect(await page.locator('#done-payment').textContent()).toMatch(/\S+/)
-    await shoot(page, 'confirmation')
+    await look(page, 'confirmation')
   }, 90_000)
 
   it('a fan in a full line sees ALL_SEATS_HELD and when the next hold may end', async () => {
@@ -82,7 +98,7 @@ describe.skipIf(!existsSync(CHROMIUM))(`the pages in Chromium (${CHROMIUM})`, ()
     const expected = await page.evaluate((iso) => new Date(iso).toLocaleTimeString([], { hour: '2-digit', minute: '2-digit' }), hold.body.expiresAt as string)
     expect(await reason.textContent()).toContain(`The next may come back at ${expected}.`)
     expect(await page.locator('#waiting-position').textContent()).toMatch(/number 1 in line/)
-    await shoot(page, 'waiting-all-seats-held')
+    await look(page, 'waiting-all-seats-held')
   }, 120_000)
 
   it('a double click on Pay pays once', async () => {
@@ -103,7 +119,6 @@ describe.skipIf(!existsSync(CHROMIUM))(`the pages in Chromium (${CHROMIUM})`, ()
     const fan = await signedIn('fan-paused')
     await fan.goto(`${stack.gatewayUrl}/?concert=${concertId}`)
     await fan.locator('#waiting-position').getByText('in line').waitFor({ timeout: 20_000 })
-    await shoot(fan, 'waiting')
 
     const console = await consoleSignedIn()
     const card = console.locator(`[data-concert="${concertId}"]`)
@@ -116,9 +131,9 @@ describe.skipIf(!existsSync(CHROMIUM))(`the pages in Chromium (${CHROMIUM})`, ()
     // The next poll after the pause (plus one admission step, 200 ms) carries it.
     await fan.locator('#waiting-reason[data-reason="PAUSED"]').waitFor({ timeout: nextPoll * 1000 + 3_000 })
     expect(Date.now() - pausedAt).toBeLessThan(nextPoll * 1000 + 3_000)
-    await shoot(fan, 'waiting-paused')
+    await look(fan, 'waiting-paused')
     await console.locator('#changes tr', { hasText: 'queue:pause' }).filter({ hasText: 'Test operator' }).waitFor()
-    await shoot(console, 'console')
+    await look(console, 'console')
   }, 120_000)
 
   it("a failing request's trace id from a fan's error opens its waterfall in the console", async () => {
@@ -128,7 +143,7 @@ describe.skipIf(!existsSync(CHROMIUM))(`the pages in Chromium (${CHROMIUM})`, ()
     await page.locator('#problem').getByText('You do not have enough points').waitFor()
     const traceId = (await page.locator('#problem-trace').textContent())!.trim()
     expect(traceId).toMatch(/^[0-9a-f]{32}$/)
-    await shoot(page, 'error-with-reference')
+    await look(page, 'error-with-reference')
 
     const console = await consoleSignedIn()
     await console.locator('#trace-id').fill(traceId)
@@ -145,6 +160,6 @@ describe.skipIf(!existsSync(CHROMIUM))(`the pages in Chromium (${CHROMIUM})`, ()
     const services = await console.locator('#waterfall li').evaluateAll((rows) => [...new Set(rows.map((r) => (r as HTMLElement).dataset.service))])
     expect(services).toEqual(expect.arrayContaining(['gateway', 'payment-service']))
     expect(await console.locator('#waterfall li.error').count()).toBeGreaterThan(0)
-    await shoot(console, 'console-waterfall')
+    await look(console, 'console-waterfall')
   }, 90_000)
 })

@@ -1,5 +1,5 @@
-import { rmSync } from 'node:fs'
-import { mkdirSync } from 'node:fs'
+import { mkdirSync, readFileSync, rmSync } from 'node:fs'
+import { createRequire } from 'node:module'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -112,6 +112,22 @@ export async function startBrowserStack(fileUrl: string) {
 }
 
 export type BrowserStack = Awaited<ReturnType<typeof startBrowserStack>>
+
+const axeSource = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8')
+
+/**
+ * What axe-core finds against WCAG 2.1 A and AA on the page as it is (contrast, names and labels,
+ * roles, keyboard traps among them): each violation's rule and the elements it names. Evaluated
+ * through the debugging protocol, so the page's own Content-Security-Policy stays in force.
+ */
+export async function accessibilityViolations(page: Page): Promise<string[]> {
+  await page.evaluate(axeSource)
+  return page.evaluate(async () => {
+    const axe = (window as unknown as { axe: { run(context: Document, options: object): Promise<{ violations: { id: string; nodes: { target: string[] }[] }[] }> } }).axe
+    const result = await axe.run(document, { runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'] } })
+    return result.violations.map((v) => `${v.id}: ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`)
+  })
+}
 
 /** Screenshots of the page as it is, at phone and desktop widths, into test-results/screenshots/ (gitignored). */
 export async function shoot(page: Page, name: string): Promise<void> {
