@@ -1,6 +1,7 @@
 import { execFile } from 'node:child_process'
 import { promisify } from 'node:util'
 import { fileURLToPath } from 'node:url'
+import { recentChanges } from '@tickets/contracts/operator-audit'
 import { isolation } from '@tickets/testkit'
 import { Redis } from 'ioredis'
 import { afterAll, describe, expect, it } from 'vitest'
@@ -10,7 +11,7 @@ const iso = isolation(import.meta.url)
 const redis = new Redis(process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379', { keyPrefix: iso.redisPrefix })
 afterAll(() => redis.quit())
 const run = promisify(execFile)
-const ops = (...args: string[]) => run(process.execPath, [cli, ...args], { env: { ...process.env, REDIS_PREFIX: iso.redisPrefix } })
+const ops = (...args: string[]) => run(process.execPath, [cli, ...args], { env: { ...process.env, REDIS_PREFIX: iso.redisPrefix, OPERATOR_NAME: 'Kim' } })
 
 describe('npm run ops -- queue:*', () => {
   it('when an operator sets rate and cap, pauses and switches modes, then the concert settings in Redis follow and the status is printed', async () => {
@@ -23,7 +24,17 @@ describe('npm run ops -- queue:*', () => {
     await ops('queue:resume', 'c-ops')
     await ops('queue:emergency', 'c-ops', 'off')
     expect(await redis.hgetall('{q:c-ops}:cfg')).toEqual({ rate: '25', cap: '300' })
-  })
+    const changes = await recentChanges(redis, 10)
+    expect(changes.map((c) => [c.who, c.action, c.target, c.value])).toEqual([
+      ['Kim (ops cli)', 'queue:emergency', 'c-ops', 'off'],
+      ['Kim (ops cli)', 'queue:resume', 'c-ops', undefined],
+      ['Kim (ops cli)', 'queue:emergency', 'c-ops', 'let-all'],
+      ['Kim (ops cli)', 'queue:pause', 'c-ops', undefined],
+      ['Kim (ops cli)', 'queue:set-cap', 'c-ops', 300],
+      ['Kim (ops cli)', 'queue:set-rate', 'c-ops', 25],
+    ])
+    // Six processes in a row, each loading the CLI: on two busy cores that alone can pass 30 s.
+  }, 90_000)
 
   it('when the arguments are wrong, then it exits 2 with usage and changes nothing', async () => {
     for (const args of [
