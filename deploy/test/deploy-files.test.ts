@@ -228,3 +228,13 @@ describe('docker compose (deploy/compose)', () => {
     expect(prometheus?.jsonData.exemplarTraceIdDestinations[0], `${rel(file)}: exemplars do not lead to Jaeger`).toEqual({ name: 'trace_id', datasourceUid: jaeger?.uid })
   })
 })
+
+describe('what the deploy files never turn on', () => {
+  it('no deploy file or image sets DEV_SIGN_IN (anyone could then sign in as any user)', () => {
+    const listed = spawnSync('git', ['ls-files', '-z', '--', '.'], { cwd: deployDir, encoding: 'utf8' })
+    const files = listed.stdout.split('\0').filter((f) => f && !f.startsWith('test/'))
+    expect(files.length, 'git ls-files found no deploy files').toBeGreaterThan(10)
+    const offenders = files.filter((f) => readFileSync(join(deployDir, f), 'utf8').includes('DEV_SIGN_IN'))
+    expect(offenders).toEqual([])
+  })
+})
