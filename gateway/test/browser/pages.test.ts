@@ -10,6 +10,8 @@ const FIRST_CONCERT = { id: '01936b2e-0000-7000-8000-000000000001', title: 'IU H
 
 let stack: BrowserStack
 let browser: Browser
+/** The tiny hall's only seat, held in the full-line test and paid in the sold-out one. */
+let heldByHolder: string | undefined
 
 /** Screenshots at both widths, and no WCAG 2.1 AA violation axe-core can find on the page as it is. */
 async function look(page: Page, name: string): Promise<void> {
@@ -89,6 +91,7 @@ describe.skipIf(!existsSync(CHROMIUM))(`the pages in Chromium (${CHROMIUM})`, ()
     const token = await stack.admitted('holder', concertId)
     const hold = await stack.api('holder', 'POST', '/api/reservations', { queueToken: token, body: { scheduleId: scheduleIds[0], seatNumber: 1 } })
     expect(hold.status).toBe(201)
+    heldByHolder = hold.body.reservationId
     await expect.poll(async () => (await stack.controls.status(concertId)).inventory, { timeout: 20_000 }).toMatchObject({ free: 0, onHold: 1 })
 
     const page = await signedIn('fan-full')
@@ -100,6 +103,24 @@ describe.skipIf(!existsSync(CHROMIUM))(`the pages in Chromium (${CHROMIUM})`, ()
     expect(await page.locator('#waiting-position').textContent()).toMatch(/number 1 in line/)
     await look(page, 'waiting-all-seats-held')
   }, 120_000)
+
+  it('once the last seat is paid, a fan who comes to the line is told it is sold out at once', async () => {
+    const { concertId } = stack.tiny
+    const token = await stack.admitted('holder', concertId)
+    const reservation = heldByHolder
+    expect(reservation, 'the full-line test holds the seat first').toBeDefined()
+    await stack.api('holder', 'POST', '/api/points/charge', { body: { amount: 1_000_000 }, idempotencyKey: randomUUID() })
+    const paid = await stack.api('holder', 'POST', '/api/payments', { queueToken: token, body: { reservationId: reservation }, idempotencyKey: randomUUID() })
+    expect(paid.status, JSON.stringify(paid.body)).toBe(201)
+    await expect.poll(async () => (await stack.controls.status(concertId)).soldOut, { timeout: 20_000 }).toBe(true)
+
+    const page = await signedIn('fan-late')
+    const started = Date.now()
+    await page.goto(`${stack.gatewayUrl}/?concert=${concertId}`)
+    await page.locator('#view-soldout').waitFor({ timeout: 10_000 })
+    expect(Date.now() - started).toBeLessThan(10_000)
+    await look(page, 'sold-out')
+  }, 90_000)
 
   it('a double click on Pay pays once', async () => {
     const charged = await stack.api('fan-double', 'POST', '/api/points/charge', { body: { amount: 1_000_000 }, idempotencyKey: randomUUID() })
