@@ -53,8 +53,10 @@ export async function buildOperatorApp(config: Config & { OPERATOR_SECRET: strin
   const expected = digest(config.OPERATOR_SECRET)
 
   app.addHook('onRequest', async (request: FastifyRequest) => {
-    // The console's page and scripts hold no data: the secret guards what they ask for.
-    if (request.url.startsWith('/console') && !request.url.startsWith('/console/api/')) return
+    // The console's page and scripts hold no data: the secret guards what they ask for. Judged by
+    // the route matched, not the raw URL, so no spelling of a path reaches an API route without it.
+    const route = request.routeOptions.url
+    if (route === '/console' || (route?.startsWith('/console/') && !route.startsWith('/console/api/'))) return
     const given = request.headers[OPERATOR_SECRET_HEADER]
     // Compare digests in constant time: the secret's length and prefix must not leak through timing.
     if (typeof given !== 'string' || !timingSafeEqual(digest(given), expected)) {

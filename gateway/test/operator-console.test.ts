@@ -75,9 +75,12 @@ describe('the operator console', () => {
     expect(page.body).toContain('Operator console')
     expect((await operator.inject({ method: 'GET', url: '/console' })).statusCode).toBe(302)
     expect((await operator.inject({ method: 'GET', url: '/console/runbook.html' })).body).toContain('id="slow-responses"')
-    const api = await operator.inject({ method: 'GET', url: '/console/api/overview' })
-    expect(api.statusCode).toBe(403)
-    expect(api.json().code).toBe('AUTH_OPERATOR_FORBIDDEN')
+    for (const url of ['/console/api/overview', '/console/api/../api/overview', '/console//api/overview', '/switches']) {
+      const api = await operator.inject({ method: 'GET', url })
+      expect([403, 404], url).toContain(api.statusCode)
+      expect(api.body, url).not.toContain('rankingEnabled')
+    }
+    expect((await operator.inject({ method: 'GET', url: '/console/api/overview' })).json().code).toBe('AUTH_OPERATOR_FORBIDDEN')
   })
 
   it('when an operator pauses a line, then the line is paused and the change is recorded with who and when', async () => {
