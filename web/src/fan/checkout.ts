@@ -105,6 +105,7 @@ export function createCheckout(opts: { onTurnEnded(): void }) {
 
   async function showSeats(): Promise<void> {
     hold = undefined
+    setText('seats-updated', 'Loading the seats…')
     showView('seats')
     if (schedules.length === 0) {
       try {
@@ -240,6 +241,7 @@ export function createCheckout(opts: { onTurnEnded(): void }) {
       schedules = []
       clearInterval(clockTimer)
       clockTimer = setInterval(tick, 1_000)
+      tick()
       void showSeats()
     },
     stop: stopTimers,
