@@ -9,7 +9,8 @@ import { Type } from 'typebox'
 import { recordChange } from '@tickets/contracts/operator-audit'
 import { consolePagesDir } from '@tickets/web/pages'
 import { readSwitches, writeSwitches, type Switches } from './adapters/redis-switches.js'
-import type { Config } from './config.js'
+import { urlList, type Config } from './config.js'
+import { createConcertTitles } from './operator/concert-titles.js'
 import { consoleRoutes, operatorOf } from './operator/console-routes.js'
 import { createTracesTail } from './operator/traces-tail.js'
 import staticPages from './plugins/static-pages.js'
@@ -117,6 +118,7 @@ export async function buildOperatorApp(config: Config & { OPERATOR_SECRET: strin
   await app.register(staticPages, { root: consolePagesDir, urlPrefix: '/console/' })
   await app.register(consoleRoutes, {
     prefix: '/console/api',
+    titles: createConcertTitles({ bookingUrls: urlList(config.BOOKING_URLS), timeoutMs: config.HEALTH_TIMEOUT_MS, maxAgeMs: 60_000 }),
     traces: createTracesTail({ file: config.TRACES_FILE, tailBytes: config.CONSOLE_TRACES_TAIL_BYTES, minIntervalMs: config.CONSOLE_REFRESH_MS }),
     alertmanagerUrl: config.ALERTMANAGER_URL,
     prometheusUrl: config.PROMETHEUS_URL,

@@ -9,9 +9,10 @@ import { afterAll, describe, expect, it } from 'vitest'
 import { OPERATOR_SECRET_HEADER } from '../src/operator.js'
 import { buildTestApp, buildTestOperatorApp, OPERATOR_TEST_SECRET } from './helpers/build-test-app.js'
 
-// A real Alertmanager API stand-in on a real port: what the console is asked to list.
-const alertmanager = createServer((_req, res) => {
+// A real Alertmanager API (and booking catalogue) stand-in on a real port: what the console is asked.
+const alertmanager = createServer((req, res) => {
   res.setHeader('content-type', 'application/json')
+  if (req.url === '/api/concerts') return res.end(JSON.stringify({ concerts: [{ concertId: 'console-c1', title: 'Console hall' }] }))
   res.end(
     JSON.stringify([
       {
@@ -58,13 +59,15 @@ writeFileSync(
   `{"cut short\n${span('1'.repeat(16), undefined, 'gateway', 'POST /api/reservations', 1_000, 1_040, true)}\n${span('2'.repeat(16), '1'.repeat(16), 'booking-service', 'POST /api/reservations', 1_010, 1_030, true)}\n`,
 )
 
+const standIn = `http://127.0.0.1:${(alertmanager.address() as AddressInfo).port}`
 const { config } = await buildTestApp(import.meta.url, {
-  ALERTMANAGER_URL: `http://127.0.0.1:${(alertmanager.address() as AddressInfo).port}`,
+  ALERTMANAGER_URL: standIn,
+  BOOKING_URLS: standIn,
   TRACES_FILE: tracesFile,
   CONSOLE_REFRESH_MS: '500',
 })
 const operator = await buildTestOperatorApp(config)
-const { config: bare } = await buildTestApp(import.meta.url, { ALERTMANAGER_URL: 'http://127.0.0.1:9', CONSOLE_REFRESH_MS: '500' })
+const { config: bare } = await buildTestApp(import.meta.url, { ALERTMANAGER_URL: 'http://127.0.0.1:9', BOOKING_URLS: 'http://127.0.0.1:9', CONSOLE_REFRESH_MS: '500' })
 const bareOperator = await buildTestOperatorApp(bare)
 const as = (name?: string) => ({ [OPERATOR_SECRET_HEADER]: OPERATOR_TEST_SECRET, ...(name ? { 'x-operator-name': name } : {}) })
 
@@ -89,7 +92,7 @@ describe('the operator console', () => {
     expect(paused.statusCode).toBe(200)
     expect(paused.json()).toMatchObject({ concertId: 'console-c1', paused: true })
     const overview = (await operator.inject({ method: 'GET', url: '/console/api/overview', headers: as() })).json()
-    expect(overview.lines.find((l: { concertId: string }) => l.concertId === 'console-c1')).toMatchObject({ paused: true, pollsPerSecond: null })
+    expect(overview.lines.find((l: { concertId: string }) => l.concertId === 'console-c1')).toMatchObject({ title: 'Console hall', paused: true, pollsPerSecond: null })
     expect(overview.changes[0]).toMatchObject({ who: 'Dana on call', action: 'queue:pause', target: 'console-c1' })
     expect(Date.now() - Date.parse(overview.changes[0].at)).toBeLessThan(60_000)
     expect(overview.polls).toEqual({ configured: false })

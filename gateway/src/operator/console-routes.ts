@@ -12,6 +12,8 @@ export const OPERATOR_NAME_HEADER = 'x-operator-name'
 
 export interface ConsoleOptions {
   traces: TracesTail
+  /** Concert id -> title, for the cards (ids alone for concerts not on sale). */
+  titles: () => Promise<Record<string, string>>
   alertmanagerUrl: string | undefined
   prometheusUrl: string | undefined
   slowTraceMs: number
@@ -49,19 +51,20 @@ export async function consoleRoutes(app: FastifyInstance, opts: ConsoleOptions) 
   let overview: { at: number; value: Promise<unknown> } | undefined
 
   async function buildOverview() {
-    const [concerts, switches, changes, alerts, polls, traces] = await Promise.all([
+    const [concerts, switches, changes, alerts, polls, traces, titles] = await Promise.all([
       viaRedis(() => controls.concerts()),
       viaRedis(() => readSwitches(app.redis)),
       viaRedis(() => recentChanges(app.redis, 20)),
       firingAlerts(opts.alertmanagerUrl, opts.timeoutMs),
       pollsPerSecond(opts.prometheusUrl, opts.timeoutMs),
       opts.traces.recent({ slowerThanMs: opts.slowTraceMs, limit: 10 }),
+      opts.titles(),
     ])
     const lines = await viaRedis(() => Promise.all(concerts.sort().map((id) => controls.status(id))))
     const { value: pollRates, ...pollSource } = polls.configured && polls.reachable ? polls : { ...polls, value: undefined }
     return {
       at: new Date().toISOString(),
-      lines: lines.map((line) => ({ ...line, pollsPerSecond: pollRates ? (pollRates[line.concertId] ?? 0) : null })),
+      lines: lines.map((line) => ({ ...line, title: titles[line.concertId] ?? null, pollsPerSecond: pollRates ? (pollRates[line.concertId] ?? 0) : null })),
       polls: pollSource,
       switches,
       alerts,

@@ -113,7 +113,8 @@ export function renderLines(lines: Line[], actions: LineActions): void {
       card = el(
         'article',
         { className: 'line' },
-        el('h3', { textContent: line.concertId }),
+        el('h3', { textContent: line.title ?? line.concertId }),
+        el('p', { className: 'muted id', textContent: line.title ? line.concertId : '' }),
         el('div', { className: 'badges' }),
         el('dl', { className: 'facts' }),
         controls(line.concertId, actions),

@@ -20,7 +20,7 @@ export interface TracesSource {
 
 export interface Overview {
   at: string
-  lines: (LineStatus & { pollsPerSecond: number | null })[]
+  lines: (LineStatus & { title: string | null; pollsPerSecond: number | null })[]
   polls: Reach<object>
   switches: { rankingEnabled: boolean; tokenLimitPerSecond: number | null }
   alerts: Reach<{ value: { name: string; severity: string | null; summary: string | null; runbookSection: string | null; since: string | null }[] }>
