@@ -28,6 +28,12 @@ export interface TelemetrySettings {
 }
 
 const IGNORED_PATHS = new Set(['/health', '/health/live', '/health/ready', '/metrics'])
+// The gateway's operator console refreshes every 2 s: its own requests would fill the traces it shows.
+const IGNORED_PREFIXES = ['/console/']
+const ignored = (url: string | undefined) => {
+  const path = (url ?? '').split('?')[0] ?? ''
+  return IGNORED_PATHS.has(path) || IGNORED_PREFIXES.some((prefix) => path.startsWith(prefix))
+}
 
 /** Reads the OTEL_* settings: the one place outside server.ts that sees the environment, because it runs first. */
 export function telemetrySettingsFrom(env: Record<string, string | undefined>): TelemetrySettings {
@@ -138,7 +144,7 @@ export function startTelemetry(settings: TelemetrySettings): Telemetry | undefin
   diag.setLogger(new QuietDiagLogger(), DiagLogLevel.ERROR)
   const contextManager = new AsyncLocalStorageContextManager()
   const instrumentations = [
-    new HttpInstrumentation({ ignoreIncomingRequestHook: (req) => IGNORED_PATHS.has((req.url ?? '').split('?')[0] ?? '') }),
+    new HttpInstrumentation({ ignoreIncomingRequestHook: (req) => ignored(req.url) }),
     new UndiciInstrumentation(),
     new IORedisInstrumentation({ requireParentSpan: true }),
     new PrismaInstrumentation(),

@@ -1,3 +1,5 @@
+import { untraced } from '@tickets/shared/untraced'
+
 /**
  * Concert titles for the console's cards, from booking's catalogue (`GET /api/concerts`, which
  * booking caches itself), asked at most once per `maxAgeMs`. Booking not answering keeps the last
@@ -8,7 +10,7 @@ export function createConcertTitles(opts: { bookingUrls: string[]; timeoutMs: nu
 
   async function ask(url: string): Promise<Record<string, string> | undefined> {
     try {
-      const res = await fetch(`${url}/api/concerts`, { signal: AbortSignal.timeout(opts.timeoutMs) })
+      const res = await untraced(() => fetch(`${url}/api/concerts`, { signal: AbortSignal.timeout(opts.timeoutMs) }))
       if (!res.ok) return undefined
       const body = (await res.json()) as { concerts?: { concertId: string; title: string }[] }
       return Object.fromEntries((body.concerts ?? []).map((c) => [c.concertId, c.title]))

@@ -1,3 +1,5 @@
+import { untraced } from '@tickets/shared/untraced'
+
 /**
  * What the console asks the monitoring stack: the alerts Alertmanager says are firing, and the polls
  * per second Prometheus measured per concert. Either may be absent (not configured) or down; the
@@ -14,10 +16,12 @@ export interface FiringAlert {
   since: string | null
 }
 
-async function getJson(url: string, timeoutMs: number): Promise<unknown> {
-  const res = await fetch(url, { signal: AbortSignal.timeout(timeoutMs), headers: { accept: 'application/json' } })
-  if (!res.ok) throw new Error(`${res.status} ${res.statusText}`)
-  return res.json()
+function getJson(url: string, timeoutMs: number): Promise<unknown> {
+  return untraced(async () => {
+    const res = await fetch(url, { signal: AbortSignal.timeout(timeoutMs), headers: { accept: 'application/json' } })
+    if (!res.ok) throw new Error(`${res.status} ${res.statusText}`)
+    return res.json()
+  })
 }
 
 async function reach<T>(base: string | undefined, path: string, timeoutMs: number, decode: (body: unknown) => T): Promise<Reach<T>> {
