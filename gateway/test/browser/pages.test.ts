@@ -3,13 +3,20 @@
 import { existsSync } from 'node:fs'
 import { randomUUID } from 'node:crypto'
 import { chromium, type Browser, type Page } from 'playwright-core'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { accessibilityViolations, CHROMIUM, DESKTOP, PHONE, shoot, startBrowserStack, type BrowserStack } from '../helpers/browser-stack.js'
 
 const FIRST_CONCERT = { id: '01936b2e-0000-7000-8000-000000000001', title: 'IU HEREH World Tour' }
 
 let stack: BrowserStack
 let browser: Browser
+/** Uncaught errors in any page: none may happen. */
+const pageErrors: string[] = []
+const watched = (page: Page) => {
+  page.on('pageerror', (err) => pageErrors.push(`${page.url()}: ${err.message}`))
+  return page
+}
+
 /** The tiny hall's only seat, held in the full-line test and paid in the sold-out one. */
 let heldByHolder: string | undefined
 
@@ -21,7 +28,7 @@ async function look(page: Page, name: string): Promise<void> {
 
 async function signedIn(user: string, viewport = PHONE): Promise<Page> {
   const context = await browser.newContext({ viewport })
-  const page = await context.newPage()
+  const page = watched(await context.newPage())
   await page.goto(stack.gatewayUrl)
   await page.locator('#user-id').fill(user)
   await page.getByRole('button', { name: 'Sign in' }).click()
@@ -38,7 +45,7 @@ async function holdingASeat(page: Page, concertTitle = FIRST_CONCERT.title): Pro
 }
 
 async function consoleSignedIn(): Promise<Page> {
-  const page = await (await browser.newContext({ viewport: DESKTOP })).newPage()
+  const page = watched(await (await browser.newContext({ viewport: DESKTOP })).newPage())
   await page.goto(stack.consoleUrl)
   await page.locator('#op-name').fill('Test operator')
   await page.locator('#op-secret').fill(stack.operatorSecret)
@@ -55,6 +62,10 @@ describe.skipIf(!existsSync(CHROMIUM))(`the pages in Chromium (${CHROMIUM})`, ()
       args: ['--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
     })
   }, 180_000)
+
+  afterEach(() => {
+    expect(pageErrors.splice(0)).toEqual([])
+  })
 
   afterAll(async () => {
     await browser?.close()
@@ -149,7 +160,9 @@ describe.skipIf(!existsSync(CHROMIUM))(`the pages in Chromium (${CHROMIUM})`, ()
     await console.locator('#confirm-ok').click()
     const pausedAt = Date.now()
     const nextPoll = Number(await fan.locator('#waiting-next').getAttribute('data-next-poll-seconds'))
-    await card.locator('.badge', { hasText: 'paused' }).waitFor()
+    await expect
+      .poll(async () => ((await card.locator('.badge', { hasText: 'paused' }).count()) > 0 ? 'paused' : await console.locator('#problem').textContent()), { timeout: 30_000 })
+      .toBe('paused')
     // The next poll after the pause (plus one admission step, 200 ms) carries it.
     await fan.locator('#waiting-reason[data-reason="PAUSED"]').waitFor({ timeout: nextPoll * 1000 + 3_000 })
     expect(Date.now() - pausedAt).toBeLessThan(nextPoll * 1000 + 3_000)

@@ -105,16 +105,16 @@ function controls(concertId: string, actions: LineActions): HTMLElement {
 /** One card per concert's line: built once (so a form being typed in survives), its figures refreshed in place. */
 export function renderLines(lines: Line[], actions: LineActions): void {
   const root = byId('lines')
-  if (lines.length === 0) root.replaceChildren(el('p', { className: 'muted', textContent: 'No concert has a line yet.' }))
+  if (lines.length === 0) root.replaceChildren(el('p', { className: 'muted empty', textContent: 'No concert has a line yet.' }))
   for (const line of lines) {
     let card = root.querySelector<HTMLElement>(`[data-concert="${CSS.escape(line.concertId)}"]`)
     if (!card) {
-      root.querySelector('p.muted')?.remove()
+      root.querySelector(':scope > p.empty')?.remove()
       card = el(
         'article',
         { className: 'line' },
-        el('h3', { textContent: line.title ?? line.concertId }),
-        el('p', { className: 'muted id', textContent: line.title ? line.concertId : '' }),
+        el('h3'),
+        el('p', { className: 'muted id' }),
         el('div', { className: 'badges' }),
         el('dl', { className: 'facts' }),
         controls(line.concertId, actions),
@@ -122,6 +122,9 @@ export function renderLines(lines: Line[], actions: LineActions): void {
       card.dataset.concert = line.concertId
       root.append(card)
     }
+    // Titles come from booking's catalogue and may arrive after the card was made.
+    card.querySelector('h3')!.textContent = line.title ?? line.concertId
+    card.querySelector('.id')!.textContent = line.title ? line.concertId : ''
     card.querySelector('.badges')!.replaceChildren(...badges(line))
     card.querySelector('dl')!.replaceChildren(...facts(line).flatMap(([k, v]) => [el('dt', { textContent: k }), el('dd', { textContent: v })]))
   }
