@@ -1,5 +1,6 @@
 import { createHmac, hash, timingSafeEqual } from 'node:crypto'
 import { deriveKey } from './auth.js'
+import { hasLeadingZeroBits, proofText } from './proof-of-work.js'
 
 /**
  * The join challenge: a hashcash-style proof of work that operators can require per concert.
@@ -52,12 +53,7 @@ export function issueChallenge(key: Uint8Array, who: ChallengeSubject, difficult
 }
 
 /** Leading zero bits of a digest, counted up to `atLeast` (enough to decide). */
-export function hasLeadingZeroBits(digest: Uint8Array, atLeast: number): boolean {
-  const whole = atLeast >> 3
-  for (let i = 0; i < whole; i++) if (digest[i] !== 0) return false
-  const rest = atLeast & 7
-  return rest === 0 || digest[whole]! >> (8 - rest) === 0
-}
+export { hasLeadingZeroBits }
 
 function sha256(text: string): Uint8Array {
   return hash('sha256', text, 'buffer')
@@ -88,7 +84,7 @@ export function checkProof(key: Uint8Array, proof: string, who: ChallengeSubject
 /** Tries the counters from `from` up to (not including) `to`; the X-Queue-Proof value of the first that meets the difficulty. */
 export function searchProof(challenge: Pick<Challenge, 'nonce' | 'difficulty'>, from: number, to: number): string | undefined {
   for (let counter = from; counter < to; counter++) {
-    const proof = `${challenge.nonce}:${counter}`
+    const proof = proofText(challenge.nonce, counter)
     if (hasLeadingZeroBits(sha256(proof), challenge.difficulty)) return proof
   }
   return undefined

@@ -1,0 +1,15 @@
+/**
+ * The join challenge's arithmetic without Node's crypto, so a browser (WebCrypto) and the gateway
+ * (node:crypto) judge a proof the same way: the proof is `nonce:counter`, and its SHA-256 must start
+ * with `difficulty` zero bits.
+ */
+export function proofText(nonce: string, counter: number): string {
+  return `${nonce}:${counter}`
+}
+
+export function hasLeadingZeroBits(digest: Uint8Array, atLeast: number): boolean {
+  const whole = atLeast >> 3
+  for (let i = 0; i < whole; i++) if (digest[i] !== 0) return false
+  const rest = atLeast & 7
+  return rest === 0 || digest[whole]! >> (8 - rest) === 0
+}
