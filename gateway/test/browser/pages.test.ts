@@ -197,4 +197,25 @@ describe.skipIf(!existsSync(CHROMIUM))(`the pages in Chromium (${CHROMIUM})`, ()
     expect(await console.locator('#waterfall li.error').count()).toBeGreaterThan(0)
     await look(console, 'console-waterfall')
   }, 90_000)
+
+  it('when the join challenge is on, the page solves it and joins', async () => {
+    const operator = (method: string) =>
+      fetch(`${stack.operatorUrl}/switches/challenge/${FIRST_CONCERT.id}`, {
+        method,
+        headers: { 'x-operator-secret': stack.operatorSecret, ...(method === 'PUT' ? { 'content-type': 'application/json' } : {}) },
+        body: method === 'PUT' ? JSON.stringify({ difficulty: 12 }) : undefined,
+      })
+    expect((await operator('PUT')).status).toBe(200)
+    try {
+      // Every gateway follows the switch within SWITCH_CACHE_MS.
+      await expect
+        .poll(async () => (await stack.api('fan-pow-check', 'POST', '/api/queue/token', { body: { concertId: FIRST_CONCERT.id } })).body?.code, { timeout: 5_000 })
+        .toBe('QUEUE_CHALLENGE_REQUIRED')
+      const page = await signedIn('fan-pow')
+      await page.getByRole('link', { name: `Join the line for ${FIRST_CONCERT.title}` }).click()
+      await page.locator('#view-seats').waitFor({ timeout: 60_000 })
+    } finally {
+      await operator('DELETE')
+    }
+  }, 90_000)
 })

@@ -82,6 +82,7 @@ export async function startBrowserStack(fileUrl: string) {
 
   return {
     gatewayUrl: gateway.url,
+    operatorUrl: `http://127.0.0.1:${operatorPort}`,
     consoleUrl: `http://127.0.0.1:${operatorPort}/console/`,
     operatorSecret: OPERATOR_TEST_SECRET,
     tiny,

@@ -5,6 +5,8 @@ export interface Problem {
   title: string
   detail?: string
   traceId?: string
+  /** A problem's own members beyond RFC 9457's (e.g. the join challenge to solve). */
+  extra?: Record<string, unknown>
 }
 
 export class ProblemError extends Error {
@@ -20,8 +22,8 @@ export class ProblemError extends Error {
 export async function problemOf(res: Response): Promise<Problem> {
   const text = await res.text().catch(() => '')
   try {
-    const body = JSON.parse(text) as Partial<Problem>
-    if (typeof body.code === 'string') return { status: res.status, code: body.code, title: body.title ?? '', detail: body.detail, traceId: body.traceId }
+    const body = JSON.parse(text) as Partial<Problem> & Record<string, unknown>
+    if (typeof body.code === 'string') return { status: res.status, code: body.code, title: body.title ?? '', detail: body.detail, traceId: body.traceId, extra: body }
   } catch {
     // not JSON: described below by its status
   }

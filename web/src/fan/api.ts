@@ -19,6 +19,8 @@ export interface CallOptions {
   body?: unknown
   queueToken?: string
   idempotencyKey?: string
+  /** A solved join challenge (X-Queue-Proof). */
+  queueProof?: string
 }
 
 /** One call to the public API. A problem answer (or no answer) throws ProblemError. */
@@ -28,6 +30,7 @@ export async function call<T>(method: string, path: string, opts: CallOptions = 
   if (token) headers.authorization = `Bearer ${token}`
   if (opts.queueToken) headers['x-queue-token'] = opts.queueToken
   if (opts.idempotencyKey) headers['idempotency-key'] = opts.idempotencyKey
+  if (opts.queueProof) headers['x-queue-proof'] = opts.queueProof
   if (opts.body !== undefined) headers['content-type'] = 'application/json'
   let res: Response
   try {

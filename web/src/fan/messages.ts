@@ -26,6 +26,8 @@ export const FAN_MESSAGES: Partial<Record<ErrorCode | 'NETWORK', string>> = {
   QUEUE_NOT_ACTIVE: 'It is not your turn yet. Please wait in line.',
   QUEUE_NOT_IN_LINE: 'You are no longer in line. Join again to get a place.',
   QUEUE_SOLD_OUT: 'This concert is sold out.',
+  QUEUE_NOT_OPEN_YET: 'The line for this concert has not opened yet. Keep this page open: it joins for you when it opens.',
+  QUEUE_CHALLENGE_FAILED: 'Your browser could not prove it is not a robot in time. We are trying again.',
   QUEUE_CONCERT_NOT_FOUND: 'We could not find this concert.',
   QUEUE_UNAVAILABLE: 'The waiting room is not answering for a moment. You keep your place; we will ask again.',
   BOOKING_CONCERT_NOT_FOUND: 'We could not find this concert.',

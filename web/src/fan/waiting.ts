@@ -3,11 +3,16 @@ import { byId, setText, showView } from '../common/dom.js'
 import { ProblemError } from '../common/problem.js'
 import { call } from './api.js'
 import { count, timeOfDay, waitRange } from './format.js'
+import { solveJoinChallenge, type JoinChallenge } from './join-challenge.js'
 import { clearProblem, showProblem } from './problem-banner.js'
 
 export interface LineView {
   token?: string
-  status: 'WAITING' | 'ACTIVE' | 'EXPIRED' | 'SOLD_OUT'
+  status: 'PRE_QUEUE' | 'WAITING' | 'ACTIVE' | 'EXPIRED' | 'SOLD_OUT'
+  /** In the pre-queue: when the draw places everyone, how many are in it, and whether it is being made. */
+  opensAt?: string
+  preQueued?: number
+  drawing?: boolean
   position?: number
   positionEstimated?: boolean
   estimatedWaitSeconds?: number
@@ -78,6 +83,7 @@ export function createWaiting(callbacks: WaitingCallbacks) {
   }
 
   function render(view: LineView): void {
+    if (view.status === 'PRE_QUEUE') return renderPreQueue(view)
     const estimated = view.positionEstimated ? 'about ' : ''
     setText('waiting-position', view.position !== undefined ? `You are ${estimated}number ${count(view.position)} in line.` : '')
     setText('waiting-estimate', view.estimatedWaitRangeSeconds ? `Estimated wait: ${waitRange(view.estimatedWaitRangeSeconds)}.` : '')
@@ -86,6 +92,20 @@ export function createWaiting(callbacks: WaitingCallbacks) {
     box.hidden = reason === null
     box.textContent = reason ?? ''
     box.dataset.reason = view.reason ?? ''
+  }
+
+  function renderPreQueue(view: LineView): void {
+    const at = view.opensAt ? timeOfDay(view.opensAt) : 'the opening'
+    setText('waiting-position', `You are in the pre-queue with ${count(view.preQueued ?? 0)} fans.`)
+    setText(
+      'waiting-estimate',
+      view.drawing
+        ? 'The draw is being made: your place comes in a moment.'
+        : `At ${at} a draw places everyone in line in random order: when you came before then makes no difference.`,
+    )
+    const box = byId('waiting-reason')
+    box.hidden = true
+    box.dataset.reason = 'PRE_QUEUE'
   }
 
   function settle(view: LineView, retryAfter: number | null): void {
@@ -126,13 +146,18 @@ export function createWaiting(callbacks: WaitingCallbacks) {
     scheduleNext(nextPollSeconds({ ok: false, retryAfter: err.retryAfter }), retry)
   }
 
-  async function join(): Promise<void> {
+  async function join(queueProof?: string): Promise<void> {
     try {
-      const reply = await call<LineView>('POST', '/api/queue/token', { body: { concertId: concert!.concertId } })
+      const reply = await call<LineView>('POST', '/api/queue/token', { body: { concertId: concert!.concertId }, queueProof })
       clearProblem()
       settle(reply.body, reply.retryAfter)
     } catch (err) {
-      failed(err, join)
+      const challenge = err instanceof ProblemError ? (err.problem.extra?.challenge as JoinChallenge | undefined) : undefined
+      if (challenge && !queueProof) {
+        setText('waiting-position', 'Proving this is a person’s browser before joining (a few seconds)…')
+        return join(await solveJoinChallenge(challenge))
+      }
+      failed(err, () => void join())
     }
   }
 
