@@ -54,6 +54,7 @@ describe('the development sign-in', () => {
     expect((await devApp.inject({ method: 'GET', url: '/dev/sign-in' })).statusCode).toBe(204)
     const res = await devApp.inject({ method: 'POST', url: '/dev/sign-in', payload: { userId: 'fan-7' } })
     expect(res.statusCode).toBe(200)
+    expect(res.headers['cache-control']).toBe('no-store')
     const { payload } = await jwtVerify(res.json().token, secretKey(TEST_SECRET))
     expect(payload.sub).toBe('fan-7')
   })

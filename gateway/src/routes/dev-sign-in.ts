@@ -20,9 +20,10 @@ export async function devSignInRoutes(app: FastifyInstance, opts: { secret: stri
         response: { 200: Type.Object({ token: Type.String() }) },
       },
     },
-    async (request) => {
+    async (request, reply) => {
       const { userId } = request.body as { userId: string }
       request.log.info({ userId }, 'development sign-in')
+      reply.header('cache-control', 'no-store')
       return { token: await signUserToken({ secret: opts.secret, userId, ttlSeconds: TOKEN_TTL_SECONDS, issuer: opts.issuer }) }
     },
   )
