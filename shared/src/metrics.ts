@@ -1,4 +1,4 @@
-import type { FastifyInstance, FastifyRequest, FastifySchema } from 'fastify'
+import type { FastifyInstance, FastifyRequest } from 'fastify'
 import { trace } from '@opentelemetry/api'
 import fp from 'fastify-plugin'
 import { collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client'
@@ -31,8 +31,8 @@ function routeOf(request: FastifyRequest): string {
 }
 
 /**
- * A registry per app instance (never the global one: tests build many apps in one process),
- * `/metrics`, and the HTTP request-duration histogram by route template, method and status.
+ * A registry per app instance (never the global one: tests build many apps in one process) and the
+ * HTTP request-duration histogram by route template, method and status. The admin listener serves it.
  */
 export const metricsPlugin = fp(
   async (app: FastifyInstance, opts: MetricsOptions) => {
@@ -95,9 +95,6 @@ export const metricsPlugin = fp(
     app.addHook('onResponse', (request, reply, done) => {
       observe(request, reply)
       done()
-    })
-    app.get('/metrics', { schema: { hide: true } as FastifySchema, config: { rateLimit: false, otel: false } }, async (_request, reply) => {
-      return reply.type(registry.contentType).send(await registry.metrics())
     })
   },
   { name: 'metrics', fastify: '5.x' },
