@@ -1,13 +1,11 @@
 import { createHash, timingSafeEqual } from 'node:crypto'
-import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { AppError } from '@tickets/contracts/errors'
 import { MAX_CHALLENGE_DIFFICULTY, MIN_CHALLENGE_DIFFICULTY } from '@tickets/contracts/queue-challenge'
-import { problemDetails, serverOptions } from '@tickets/shared/http'
-import { redisPlugin } from '@tickets/shared/redis'
-import Fastify, { type FastifyInstance, type FastifyRequest } from 'fastify'
+import type { FastifyRequest } from 'fastify'
+import type { Redis } from 'ioredis'
 import { Type } from 'typebox'
 import { readSwitches, writeSwitches, type Switches } from './adapters/redis-switches.js'
-import type { Config } from './config.js'
 
 export const OPERATOR_SECRET_HEADER = 'x-operator-secret'
 
@@ -32,20 +30,23 @@ function digest(value: string): Buffer {
   return createHash('sha256').update(value).digest()
 }
 
+export interface OperatorSwitchesOptions {
+  secret: string
+  /** The gateway's Redis client (its owner closes it). */
+  redis: Redis
+}
+
 /**
- * The operator listener: its own Fastify instance on its own port (OPERATOR_PORT, loopback by
- * default), so no public route, proxy or header trick can reach it. Every request must carry
+ * The operator switches, registered on the gateway's admin listener (ADMIN_PORT, loopback by
+ * default), so no public route, proxy or header trick can reach them. Every request must carry
  * OPERATOR_SECRET. A change is written to Redis, where every gateway instance reads it within
  * SWITCH_CACHE_MS. It writes through Redis rather than to this instance alone so that operators
  * need to reach one instance, and the secret (not Redis access) is what authorises a change.
+ * Encapsulated: the secret guards these routes only, not the listener's readiness or metrics.
  */
-export async function buildOperatorApp(config: Config & { OPERATOR_SECRET: string }): Promise<FastifyInstance> {
-  const app = Fastify(
-    serverOptions({ service: 'gateway-operator', logLevel: config.LOG_LEVEL, bodyLimit: 1_024, instance: config.INSTANCE_ID, timeouts: config }),
-  ).withTypeProvider<TypeBoxTypeProvider>()
-  await app.register(problemDetails)
-  await app.register(redisPlugin, { url: config.REDIS_URL, keyPrefix: config.REDIS_PREFIX })
-  const expected = digest(config.OPERATOR_SECRET)
+export const operatorSwitches: FastifyPluginAsyncTypebox<OperatorSwitchesOptions> = async (app, opts) => {
+  const redis = opts.redis
+  const expected = digest(opts.secret)
 
   app.addHook('onRequest', async (request: FastifyRequest) => {
     const given = request.headers[OPERATOR_SECRET_HEADER]
@@ -56,7 +57,7 @@ export async function buildOperatorApp(config: Config & { OPERATOR_SECRET: strin
     }
   })
 
-  app.get('/switches', { schema: { response: { 200: SwitchesSchema } } }, async () => viaRedis(() => readSwitches(app.redis)))
+  app.get('/switches', { schema: { response: { 200: SwitchesSchema } } }, async () => viaRedis(() => readSwitches(redis)))
   app.put(
     '/switches/challenge/:concertId',
     {
@@ -68,14 +69,14 @@ export async function buildOperatorApp(config: Config & { OPERATOR_SECRET: strin
     },
     async (request) => {
       const challenge = { concertId: request.params.concertId, difficulty: request.body.difficulty }
-      const switches = await viaRedis(() => writeSwitches(app.redis, { challenge }))
+      const switches = await viaRedis(() => writeSwitches(redis, { challenge }))
       request.log.warn({ challenge }, 'operator switched on the join challenge')
       return switches
     },
   )
   app.delete('/switches/challenge/:concertId', { schema: { params: ConcertParams, response: { 200: SwitchesSchema } } }, async (request) => {
     const challenge = { concertId: request.params.concertId, difficulty: null }
-    const switches = await viaRedis(() => writeSwitches(app.redis, { challenge }))
+    const switches = await viaRedis(() => writeSwitches(redis, { challenge }))
     request.log.warn({ challenge }, 'operator switched off the join challenge')
     return switches
   })
@@ -83,7 +84,7 @@ export async function buildOperatorApp(config: Config & { OPERATOR_SECRET: strin
     '/switches/ranking',
     { schema: { body: Type.Object({ enabled: Type.Boolean() }, { additionalProperties: false }), response: { 200: SwitchesSchema } } },
     async (request) => {
-      const switches = await viaRedis(() => writeSwitches(app.redis, { rankingEnabled: request.body.enabled }))
+      const switches = await viaRedis(() => writeSwitches(redis, { rankingEnabled: request.body.enabled }))
       request.log.warn({ switches }, 'operator changed the ranking switch')
       return switches
     },
@@ -97,16 +98,15 @@ export async function buildOperatorApp(config: Config & { OPERATOR_SECRET: strin
       },
     },
     async (request) => {
-      const switches = await viaRedis(() => writeSwitches(app.redis, { tokenLimitPerSecond: request.body.perSecond }))
+      const switches = await viaRedis(() => writeSwitches(redis, { tokenLimitPerSecond: request.body.perSecond }))
       request.log.warn({ switches }, 'operator changed the token-route limit')
       return switches
     },
   )
   // Back to RATE_LIMIT_TOKEN_PER_SECOND. A separate route: with type coercion on, a `null` in the body would also accept 0 or "".
   app.delete('/switches/token-limit', { schema: { response: { 200: SwitchesSchema } } }, async (request) => {
-    const switches = await viaRedis(() => writeSwitches(app.redis, { tokenLimitPerSecond: null }))
+    const switches = await viaRedis(() => writeSwitches(redis, { tokenLimitPerSecond: null }))
     request.log.warn({ switches }, 'operator reset the token-route limit')
     return switches
   })
-  return app
 }

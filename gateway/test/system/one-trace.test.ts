@@ -40,6 +40,7 @@ const running: Running[] = []
 let gateway = ''
 
 async function startProcess(name: string, dir: string, env: Record<string, string>, port: number): Promise<Running> {
+  const adminPort = await freePort()
   if (!existsSync(`${root}${dir}/dist/server.js`)) throw new Error(`${dir}/dist/server.js is missing: build first (npm test builds everything)`)
   const child = spawn(process.execPath, ['--import', '@tickets/shared/telemetry/register', 'dist/server.js'], {
     cwd: `${root}${dir}`,
@@ -48,6 +49,7 @@ async function startProcess(name: string, dir: string, env: Record<string, strin
       TZ: 'UTC',
       HOST: '127.0.0.1',
       PORT: String(port),
+      ADMIN_PORT: String(adminPort),
       LOG_LEVEL: 'warn',
       REDIS_PREFIX: iso.redisPrefix,
       NATS_NAMESPACE: iso.natsNamespace,
@@ -76,7 +78,7 @@ async function startProcess(name: string, dir: string, env: Record<string, strin
     // Tracing engages once the first probe reaches the collector: a span made before would be lost.
     if (
       proc.tracing &&
-      (await fetch(`${proc.url}/health/ready`).then(
+      (await fetch(`http://127.0.0.1:${adminPort}/health/ready`).then(
         (r) => r.ok,
         () => false,
       ))
