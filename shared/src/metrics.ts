@@ -24,7 +24,7 @@ export interface MetricsOptions {
 /** Spans dropped by the exporter's bounded queue (collector down or too slow); set by the telemetry bootstrap. */
 export const telemetryCounters = { droppedSpans: 0 }
 
-const NOT_MEASURED = new Set(['/metrics', '/health', '/health/live', '/health/ready'])
+const NOT_MEASURED = new Set(['/health'])
 
 function routeOf(request: FastifyRequest): string {
   return request.routeOptions.url ?? 'unmatched'

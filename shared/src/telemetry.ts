@@ -27,7 +27,7 @@ export interface TelemetrySettings {
   probeIntervalMs: number
 }
 
-const IGNORED_PATHS = new Set(['/health', '/health/live', '/health/ready', '/metrics'])
+const IGNORED_PATHS = new Set(['/health', '/health/ready', '/health/dependencies', '/metrics'])
 
 /** Reads the OTEL_* settings: the one place outside server.ts that sees the environment, because it runs first. */
 export function telemetrySettingsFrom(env: Record<string, string | undefined>): TelemetrySettings {
