@@ -539,7 +539,7 @@ const poolExhausted: Incident = {
     ctx.stack.mariadbLink.setDelay(BUSY_LINK_MS)
     return `every answer from MariaDB delayed by ${BUSY_LINK_MS} ms (a busy database host): each transaction holds its connection longer, and ${SMALL_POOL} connections per service no longer serve 24 fans`
   },
-  whileFiring: async (ctx) => `\`curl -s <service>/metrics | grep ^db_pool\`: ${await poolMetrics(ctx)}`,
+  whileFiring: async (ctx) => `\`curl -s <service admin port>/metrics | grep ^db_pool\`: ${await poolMetrics(ctx)}`,
   mitigation: `raise MYSQL_POOL_SIZE to ${RIGHT_POOL} (the manual's fix; a restart is needed): write it to each service's env file, then end the instance (\`pkill -f '<tag>/booking-1$'\`) for the supervisor to start it again with the file read`,
   async mitigate(ctx) {
     await mkdir(ctx.stack.serviceEnvDir, { recursive: true })
