@@ -88,7 +88,7 @@ describe('Kubernetes (deploy/k8s)', () => {
           }
         })
 
-        it(`${service} has startup, readiness (/health/ready) and liveness (/health) probes on its admin port and a grace period that covers the drain`, () => {
+        it(`${service} probes start, readiness and liveness on its admin port, and its grace period covers the drain`, () => {
           const pod = find('Deployment', service)!.spec.template.spec
           const container = pod.containers[0]
           expect(container.startupProbe, `${where}: ${service} has no startupProbe`).toBeDefined()
@@ -103,7 +103,7 @@ describe('Kubernetes (deploy/k8s)', () => {
           )
         })
 
-        it(`${service} serves its admin port to probes and Prometheus only: not in its Service, scraped there, open to monitoring alone`, () => {
+        it(`${service}'s admin port is scraped, left out of its Service and open to the monitoring namespace alone`, () => {
           const deployment = find('Deployment', service)!
           const container = deployment.spec.template.spec.containers[0]
           const admin = container.ports.find((p: { name: string }) => p.name === 'admin')?.containerPort

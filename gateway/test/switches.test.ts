@@ -82,7 +82,7 @@ describe('operator switches', () => {
     expect((await operator.inject({ method: 'GET', url: '/switches', headers: asOperator })).json().rankingEnabled).toBe(true)
   })
 
-  it('when the admin listener is asked for metrics or dependency health without the secret, then it answers: the secret guards the switches', async () => {
+  it('when metrics or dependency health are asked for without the secret, then they answer; the secret guards the switches', async () => {
     expect((await operator.inject({ method: 'GET', url: '/metrics' })).statusCode).toBe(200)
     expect((await operator.inject({ method: 'GET', url: '/health/dependencies' })).statusCode).toBe(200)
     expect((await operator.inject({ method: 'GET', url: '/switches' })).statusCode).toBe(403)

@@ -50,7 +50,7 @@ async function until(want: { status: number; database: string }) {
 }
 
 describe('booking-service process and MariaDB restarts', () => {
-  it('when MariaDB stops, dependency health says database DOWN with 503 and readiness stays 200; when it returns, UP again, and the process never restarted', async () => {
+  it('when MariaDB stops, dependency health is DOWN (503) and readiness 200; once back, UP, and the process never restarted', async () => {
     await until({ status: 200, database: 'UP' })
     for (let round = 0; round < 2; round++) {
       await mariadb.stop()
