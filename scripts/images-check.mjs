@@ -38,6 +38,7 @@ const common = {
   REDIS_URL: process.env.REDIS_URL ?? 'redis://127.0.0.1:6379',
   NATS_URL: process.env.NATS_URL ?? 'nats://127.0.0.1:4222',
   HOST: '127.0.0.1',
+  ADMIN_HOST: '127.0.0.1',
   OTEL_SDK_DISABLED: 'true',
 }
 const opsEnv = { ...common, BOOKING_MYSQL_URL: mysqlUrl(db.booking), PAYMENT_MYSQL_URL: mysqlUrl(db.payment) }
@@ -130,7 +131,9 @@ try {
   // shared is built by now (ensureBuilt above)
   const { freePort } = await import('@tickets/testkit')
   const ports = { queue: await freePort(), booking: await freePort(), payment: await freePort(), gateway: await freePort() }
+  const adminPorts = { queue: await freePort(), booking: await freePort(), payment: await freePort(), gateway: await freePort() }
   const url = (name) => `http://127.0.0.1:${ports[name]}`
+  const adminUrl = (name) => `http://127.0.0.1:${adminPorts[name]}`
   const plan = [
     ['queue-service', 'queue', { AUTH_JWT_SECRET: secret, ADMISSION_RATE_PER_SECOND: '1000', ADMISSION_TICK_MS: '100', ACTIVE_CAP: '100' }],
     ['booking-service', 'booking', { MYSQL_URL: mysqlUrl(db.booking) }],
@@ -141,11 +144,20 @@ try {
     const container = `tickets-${name}-${id}`
     containers.push(container)
     podman(
-      ['run', '-d', '--name', container, '--network', 'host', ...envArgs({ ...common, ...extra, PORT: String(ports[key]), INSTANCE_ID: container }), image(name)],
+      [
+        'run',
+        '-d',
+        '--name',
+        container,
+        '--network',
+        'host',
+        ...envArgs({ ...common, ...extra, PORT: String(ports[key]), ADMIN_PORT: String(adminPorts[key]), INSTANCE_ID: container }),
+        image(name),
+      ],
       `starting ${name}`,
     )
     if (name !== 'gateway') continue
-    for (const [n, k] of plan) await waitReady(n, url(k))
+    for (const [n, k] of plan) await waitReady(n, adminUrl(k))
   }
   log(`four containers ready (gateway ${url('gateway')})`)
   const health = podman(['inspect', '--format', '{{.State.Health.Status}}', containers[3]], 'inspect').trim()

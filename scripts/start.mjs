@@ -46,8 +46,17 @@ const ports = {
   payment: Number(env.PAYMENT_PORT ?? 3003),
   gateway: Number(env.GATEWAY_PORT ?? 8080),
 }
-// Instance i of a service listens on its base port + 10 * i.
+// Each process's admin listener (readiness, dependency health, metrics; the gateway's operator
+// switches): loopback only, never the public port.
+const adminPorts = {
+  queue: Number(env.QUEUE_ADMIN_PORT ?? 9081),
+  booking: Number(env.BOOKING_ADMIN_PORT ?? 9082),
+  payment: Number(env.PAYMENT_ADMIN_PORT ?? 9083),
+  gateway: Number(env.GATEWAY_ADMIN_PORT ?? 9080),
+}
+// Instance i of a service listens on its base port + 10 * i, and its admin listener on its admin port + 10 * i.
 const urlsOf = (name) => Array.from({ length: scale[name] }, (_, i) => `http://${host}:${ports[name] + 10 * i}`)
+const adminUrlOf = (name, i) => `http://127.0.0.1:${adminPorts[name] + 10 * i}`
 
 if (!values['skip-build']) ensureBuilt()
 try {
@@ -59,8 +68,8 @@ try {
 
 const { resolveJwtSecret, resolveOperatorSecret } = await import('../ops/dist/dev-secret.js')
 const secret = resolveJwtSecret(env)
-// The gateway's operator listener (switches): instance i on OPERATOR_PORT + 10·i, loopback only.
-const operator = { secret: resolveOperatorSecret(env), port: Number(env.OPERATOR_PORT ?? 9080) }
+// The gateway's operator switches, on its admin listener, take this secret.
+const operatorSecret = resolveOperatorSecret(env)
 const ops = (action) => {
   const r = spawnSync(process.execPath, ['ops/dist/cli.js', action], { cwd: root, stdio: 'inherit', env: { ...env, BOOKING_MYSQL_URL: bookingDb, PAYMENT_MYSQL_URL: paymentDb } })
   if (r.status !== 0) process.exit(r.status ?? 1)
@@ -81,8 +90,10 @@ for (const [name, dir, extra] of [
   urlsOf(name).forEach((url, i) => {
     const id = `${name}-${i + 1}`
     // DEV_SIGN_IN: the fan's pages offer a sign-in as any user id; only ever set here, never in deploy/.
-    const operatorEnv = name === 'gateway' ? { OPERATOR_SECRET: operator.secret, OPERATOR_PORT: String(operator.port + 10 * i), DEV_SIGN_IN: 'true' } : {}
-    plan.push({ id, dir, url, env: { ...common, ...extra, ...operatorEnv, PORT: String(ports[name] + 10 * i), INSTANCE_ID: id, OTEL_SERVICE_NAME: dir } })
+    const operatorEnv = name === 'gateway' ? { OPERATOR_SECRET: operatorSecret, DEV_SIGN_IN: 'true' } : {}
+    const admin = adminUrlOf(name, i)
+    const listeners = { PORT: String(ports[name] + 10 * i), ADMIN_HOST: '127.0.0.1', ADMIN_PORT: String(adminPorts[name] + 10 * i) }
+    plan.push({ id, dir, url, admin, env: { ...common, ...extra, ...operatorEnv, ...listeners, INSTANCE_ID: id, OTEL_SERVICE_NAME: dir } })
   })
 }
 
@@ -97,7 +108,7 @@ for (const [job, dir] of [
   ['booking-service', 'booking-service'],
   ['payment-service', 'payment-service'],
 ]) {
-  const targets = plan.filter((p) => p.dir === dir).map((p) => ({ targets: [new URL(p.url).host], labels: { instance_id: p.id } }))
+  const targets = plan.filter((p) => p.dir === dir).map((p) => ({ targets: [new URL(p.admin).host], labels: { instance_id: p.id } }))
   writeFileSync(join(targetsDir, `${job}.json`), `${JSON.stringify(targets, null, 2)}\n`)
 }
 
@@ -153,13 +164,13 @@ const deadline = Date.now() + 60_000
 for (const p of plan) {
   for (;;) {
     if (stopping) break
-    const ok = await fetch(`${p.url}/health/ready`).then(
+    const ok = await fetch(`${p.admin}/health/ready`).then(
       (r) => r.ok,
       () => false,
     )
     if (ok) break
     if (Date.now() > deadline) {
-      console.error(`${p.id} is not ready after 60 s: see its log lines above (${p.url}/health/ready)`)
+      console.error(`${p.id} is not ready after 60 s: see its log lines above (${p.admin}/health/ready)`)
       shutdown(1)
       break
     }
@@ -172,10 +183,11 @@ if (!stopping) {
 All services are UP.
   Public API        ${gateway.join(', ')}/api
   Fan's pages       ${gateway[0]}/ (development sign-in: any user id)
-  Operator console  http://127.0.0.1:${operator.port}/console/ (its secret: .data/operator-secret)
+  Operator console  ${adminUrlOf('gateway', 0)}/console/ (its secret: .data/operator-secret)
   API docs          ${gateway[0]}/docs
-  Readiness         ${gateway[0]}/health/ready
-  Metrics           ${plan.map((p) => `${p.url}/metrics`).join('\n                    ')}
+  Dependencies      ${plan.map((p) => `${p.admin}/health/dependencies`).join('\n                    ')}
+  Metrics           ${plan.map((p) => `${p.admin}/metrics`).join('\n                    ')}
+  Operator switches ${adminUrlOf('gateway', 0)}/switches (npm run ops -- gateway:*)
   A user token      npm run token -- --user 1
 An instance that exits is started again (reading ${serviceEnvDir}/<service>.env, if there is one);
 one left down after a crash loop starts again on \`kill -HUP ${process.pid}\`; Ctrl-C stops everything.`)

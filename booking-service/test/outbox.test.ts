@@ -22,7 +22,9 @@ describe('the transactional outbox', () => {
     expect(res.statusCode).toBe(201)
     await new Promise((r) => setTimeout(r, 500))
     expect(await pending()).toBe(1)
-    expect((await app.inject({ method: 'GET', url: '/health/ready' })).json().dependencies.nats.status).toBe('DOWN')
+    await expect
+      .poll(async () => (await app.admin.inject({ method: 'GET', url: '/health/dependencies' })).json().dependencies.nats.status, { timeout: 5_000, interval: 200 })
+      .toBe('DOWN')
 
     await nats.restart()
     await expect.poll(pending, { timeout: 15_000, interval: 200 }).toBe(0)

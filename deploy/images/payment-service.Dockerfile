@@ -45,13 +45,15 @@ COPY --from=build /src/contracts/dist contracts/dist
 COPY --from=build /src/shared/dist shared/dist
 COPY --from=build /src/payment-service/dist payment-service/dist
 # What `npm start` gives each process (scripts/start.mjs): UTC for DATETIME columns, two malloc
-# arenas, a 128 MB old generation (NODE_HEAP_MB), the telemetry module loaded first. HOST 0.0.0.0
-# so the container's port is reachable. No secret here: AUTH_JWT_SECRET and the rest come at run time.
+# arenas, a 128 MB old generation (NODE_HEAP_MB), the telemetry module loaded first. HOST and
+# ADMIN_HOST 0.0.0.0 so the container's ports are reachable (the admin port by probes and Prometheus
+# only: the deploy files publish the public port alone). No secret here: it comes at run time.
 ENV TZ=UTC MALLOC_ARENA_MAX=2 NODE_OPTIONS=--max-old-space-size=128 OTEL_SDK_DISABLED=false \
-    OTEL_SERVICE_NAME=payment-service HOST=0.0.0.0 PORT=3003
+    OTEL_SERVICE_NAME=payment-service HOST=0.0.0.0 PORT=3003 \
+    ADMIN_HOST=0.0.0.0 ADMIN_PORT=9083
 WORKDIR /app/payment-service
 USER node
-EXPOSE 3003
+EXPOSE 3003 9083
 HEALTHCHECK --interval=10s --timeout=3s --start-period=30s --retries=3 \
-  CMD ["node", "-e", "fetch('http://127.0.0.1:' + process.env.PORT + '/health').then((r) => process.exit(r.ok ? 0 : 1), () => process.exit(1))"]
+  CMD ["node", "-e", "fetch('http://127.0.0.1:' + process.env.ADMIN_PORT + '/health/ready').then((r) => process.exit(r.ok ? 0 : 1), () => process.exit(1))"]
 CMD ["node", "--import", "@tickets/shared/telemetry/register", "dist/server.js"]

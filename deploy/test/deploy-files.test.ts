@@ -88,18 +88,37 @@ describe('Kubernetes (deploy/k8s)', () => {
           }
         })
 
-        it(`${service} has startup, readiness (/health/ready) and liveness (/health) probes and a grace period that covers the drain`, () => {
+        it(`${service} probes start, readiness and liveness on its admin port, and its grace period covers the drain`, () => {
           const pod = find('Deployment', service)!.spec.template.spec
           const container = pod.containers[0]
           expect(container.startupProbe, `${where}: ${service} has no startupProbe`).toBeDefined()
           expect(container.readinessProbe?.httpGet?.path, `${where}: ${service} readiness`).toBe('/health/ready')
           expect(container.livenessProbe?.httpGet?.path, `${where}: ${service} liveness`).toBe('/health')
+          for (const probe of ['startupProbe', 'readinessProbe', 'livenessProbe']) expect(container[probe].httpGet.port, `${where}: ${service} ${probe}`).toBe('admin')
           expect(container.resources.limits.memory).toBeDefined()
           const config = find('ConfigMap', 'tickets-config')!.data!
           const preStopSeconds = Number(container.lifecycle.preStop.exec.command.at(-1))
           expect(pod.terminationGracePeriodSeconds, `${where}: ${service} is killed before its drain ends`).toBeGreaterThan(
             preStopSeconds + Number(config.SHUTDOWN_GRACE_MS) / 1000,
           )
+        })
+
+        it(`${service}'s admin port is scraped, left out of its Service and open to the monitoring namespace alone`, () => {
+          const deployment = find('Deployment', service)!
+          const container = deployment.spec.template.spec.containers[0]
+          const admin = container.ports.find((p: { name: string }) => p.name === 'admin')?.containerPort
+          expect(admin, `${where}: ${service} has no admin port`).toBeDefined()
+          expect(container.env.find((e: { name: string }) => e.name === 'ADMIN_PORT')?.value).toBe(String(admin))
+          expect(deployment.spec.template.metadata.annotations['prometheus.io/port']).toBe(String(admin))
+          expect(find('Service', service)!.spec.ports.map((p: { targetPort: unknown }) => p.targetPort)).toEqual(['http'])
+          const policy = find('NetworkPolicy', service)!
+          const rules = policy.spec.ingress.filter((r: { ports: { port: number }[] }) => r.ports.some((p) => p.port === admin))
+          expect(rules.flatMap((r: { from?: unknown[] }) => r.from ?? ['anyone'])).toEqual([
+            { namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'monitoring' } } },
+          ])
+          const api = container.ports.find((p: { name: string }) => p.name === 'http').containerPort
+          const apiFrom = policy.spec.ingress.filter((r: { ports: { port: number }[] }) => r.ports.some((p) => p.port === api)).flatMap((r: { from?: unknown[] }) => r.from ?? [])
+          expect(JSON.stringify(apiFrom), `${where}: monitoring reaches ${service}'s API port`).not.toContain('monitoring')
         })
       }
 
@@ -159,12 +178,24 @@ describe('docker compose (deploy/compose)', () => {
       expect(s.ports, `${rel(composeFile)}: ${name} publishes a port, so it cannot be scaled`).toBeUndefined()
       expect(s.container_name, `${rel(composeFile)}: ${name} has a container_name`).toBeUndefined()
       expect(s.depends_on.seed.condition).toBe('service_completed_successfully')
-      expect(s.healthcheck.test.join(' ')).toContain('/health/ready')
+      expect(s.healthcheck.test.join(' ')).toContain("process.env.ADMIN_PORT + '/health/ready'")
     }
     const published = Object.entries(compose.services)
       .filter(([, s]) => s.ports && !s.profiles)
       .map(([n]) => n)
     expect(published).toEqual(['gateway'])
+  })
+
+  it("Prometheus scrapes each service on its image's admin port, and the images probe readiness there", () => {
+    const config = parse(readFileSync(join(deployDir, 'compose', 'prometheus', 'prometheus.yml'), 'utf8')) as {
+      scrape_configs: { job_name: string; dns_sd_configs: { port: number }[] }[]
+    }
+    for (const service of SERVICES) {
+      const image = readFileSync(join(deployDir, 'images', `${service}.Dockerfile`), 'utf8')
+      const adminPort = Number(/ADMIN_PORT=(\d+)/.exec(image)?.[1])
+      expect(config.scrape_configs.find((c) => c.job_name === service)?.dns_sd_configs[0]?.port, `${service}: scraped elsewhere than ADMIN_PORT ${adminPort}`).toBe(adminPort)
+      expect(image).toContain("process.env.ADMIN_PORT + '/health/ready'")
+    }
   })
 
   it('Alertmanager accepts its configuration and routes each severity along the escalation path', () => {

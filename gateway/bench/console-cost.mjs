@@ -17,7 +17,6 @@ import { CONCERTS_KEY } from '@tickets/contracts/line-keys'
 import { loadConfig } from '@tickets/shared/config'
 import { buildApp } from '../dist/app.js'
 import { ConfigSchema } from '../dist/config.js'
-import { buildOperatorApp } from '../dist/operator.js'
 
 const seconds = Number(process.argv[2] ?? 10)
 const consoles = Number(process.argv[3] ?? 1)
@@ -75,8 +74,9 @@ const config = loadConfig(ConfigSchema, {
 })
 const gateway = await buildApp(config, { defaultMetrics: false })
 const gatewayUrl = await gateway.listen({ port: 0, host: '127.0.0.1' })
-const operator = await buildOperatorApp({ ...config, OPERATOR_SECRET: operatorSecret })
-for (let i = 1; i <= 5; i++) await operator.redis.sadd(CONCERTS_KEY, `bench-concert-${i}`)
+// The console is on the gateway's admin listener.
+const operator = gateway.admin
+for (let i = 1; i <= 5; i++) await gateway.redis.sadd(CONCERTS_KEY, `bench-concert-${i}`)
 
 async function fans() {
   const pool = new Pool(gatewayUrl, { connections: 50 })
@@ -104,8 +104,8 @@ async function fans() {
 console.log(`fans without a console:                 ${await fans()}`)
 
 let commands = 0
-const countCommands = operator.redis.sendCommand.bind(operator.redis)
-operator.redis.sendCommand = (...args) => {
+const countCommands = gateway.redis.sendCommand.bind(gateway.redis)
+gateway.redis.sendCommand = (...args) => {
   commands++
   return countCommands(...args)
 }
@@ -153,5 +153,5 @@ await Promise.all(consoleLoops)
 writer.kill()
 console.log(`fans with ${consoles} console(s), ${spansKBps} KB/s of spans: ${withConsole}`)
 
-await Promise.all([gateway.close(), operator.close(), upstream.close()])
+await Promise.all([gateway.close(), upstream.close()])
 rmSync(tracesFile, { force: true })

@@ -1,6 +1,7 @@
 import { QUEUE_CONCERT_HEADER } from '@tickets/contracts/auth'
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
-import { healthRoutes } from '@tickets/shared/health'
+import { adminListener } from '@tickets/shared/admin'
+import { liveRoute } from '@tickets/shared/health'
 import { problemDetails, serverOptions } from '@tickets/shared/http'
 import { metricsPlugin } from '@tickets/shared/metrics'
 import { stopBeforeClose } from '@tickets/shared/background'
@@ -17,6 +18,7 @@ import { createSwitchBoard } from './adapters/redis-switches.js'
 import { trustedProxies, urlList, type Config } from './config.js'
 import { createQueueTokenJudge } from './domain/queue-token-judge.js'
 import { createUpstreamPool, type UpstreamPool } from './domain/upstream-pool.js'
+import { operatorSwitches } from './operator.js'
 import authPlugin from './plugins/auth.js'
 import connectionBound from './plugins/connection-bound.js'
 import docsPlugin from './plugins/docs.js'
@@ -39,9 +41,10 @@ export interface BuildOptions {
   gates?: Gate[]
 }
 
+/** An upstream instance answers on its public port (its own `/health`: no dependency of its own is asked). */
 async function pingUpstream(url: string, timeoutMs: number): Promise<void> {
-  const res = await fetch(`${url}/health/ready`, { signal: AbortSignal.timeout(timeoutMs) })
-  if (!res.ok) throw new Error(`${url} is not ready (${res.status})`)
+  const res = await fetch(`${url}/health`, { signal: AbortSignal.timeout(timeoutMs) })
+  if (!res.ok) throw new Error(`answered ${res.status}`)
 }
 
 function serverOptionsFor(config: Config) {
@@ -91,7 +94,13 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
       checks[pool.urls.length > 1 ? `${name}-${i + 1}` : name] = () => pingUpstream(url, config.HEALTH_TIMEOUT_MS)
     })
   }
-  await app.register(healthRoutes, { timeoutMs: config.HEALTH_TIMEOUT_MS, checks })
+  await app.register(liveRoute)
+  await app.register(adminListener, {
+    service: 'gateway',
+    server: { logLevel: config.LOG_LEVEL, instance: config.INSTANCE_ID, timeouts: config },
+    health: { checks, timeoutMs: config.HEALTH_TIMEOUT_MS, cacheMs: config.HEALTH_CACHE_MS },
+  })
+  if (config.OPERATOR_SECRET) await app.admin.register(operatorSwitches, { secret: config.OPERATOR_SECRET, redis: app.redis, config })
 
   await app.register(routeMatching, { routes: PUBLIC_ROUTES })
   await app.register(shedding, {

@@ -10,6 +10,8 @@ export const ConfigSchema = Type.Object({
   ...pressureConfigProperties,
   ...authConfigProperties,
   PORT: Type.Integer({ minimum: 0, maximum: 65535, default: 8080 }),
+  /** The admin listener's port (readiness, dependency health, metrics, operator switches), on ADMIN_HOST. */
+  ADMIN_PORT: Type.Integer({ minimum: 0, maximum: 65535, default: 9080 }),
   /** Comma-separated instances of each service; requests are balanced across them. */
   QUEUE_URLS: UrlList('http://127.0.0.1:3001'),
   BOOKING_URLS: UrlList('http://127.0.0.1:3002'),
@@ -78,10 +80,8 @@ export const ConfigSchema = Type.Object({
 
   /** Operator switches live in Redis; each instance re-reads them at most this often. */
   SWITCH_CACHE_MS: Type.Integer({ minimum: 50, maximum: 1_000, default: 500 }),
-  /** Enables the operator listener (separate port, never the public one). */
+  /** Enables the operator switches on the admin listener (never the public port); each request must carry it. */
   OPERATOR_SECRET: Type.Optional(Type.String({ minLength: 32 })),
-  OPERATOR_HOST: Type.String({ default: '127.0.0.1' }),
-  OPERATOR_PORT: Type.Integer({ minimum: 0, maximum: 65535, default: 9080 }),
   /** The file the services append their spans to (as for the telemetry): the operator console reads its end. */
   TRACES_FILE: Type.Optional(Type.String({ minLength: 1 })),
   /** How much of the end of TRACES_FILE the console reads for recent traces and a search by trace id. */

@@ -1,13 +1,12 @@
 import { createHash, timingSafeEqual } from 'node:crypto'
-import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { AppError } from '@tickets/contracts/errors'
 import { MAX_CHALLENGE_DIFFICULTY, MIN_CHALLENGE_DIFFICULTY } from '@tickets/contracts/queue-challenge'
-import { problemDetails, serverOptions } from '@tickets/shared/http'
-import { redisPlugin } from '@tickets/shared/redis'
-import Fastify, { type FastifyInstance, type FastifyRequest } from 'fastify'
-import { Type } from 'typebox'
 import { recordChange } from '@tickets/contracts/operator-audit'
 import { consolePagesDir } from '@tickets/web/pages'
+import type { FastifyRequest } from 'fastify'
+import type { Redis } from 'ioredis'
+import { Type } from 'typebox'
 import { readSwitches, writeSwitches, type Switches } from './adapters/redis-switches.js'
 import { urlList, type Config } from './config.js'
 import { createConcertTitles } from './operator/concert-titles.js'
@@ -38,20 +37,27 @@ function digest(value: string): Buffer {
   return createHash('sha256').update(value).digest()
 }
 
+export interface OperatorSwitchesOptions {
+  secret: string
+  /** The gateway's Redis client (its owner closes it). */
+  redis: Redis
+  /** What the operator console reads: the upstreams, the traces file, Alertmanager, Prometheus. */
+  config: Config
+}
+
 /**
- * The operator listener: its own Fastify instance on its own port (OPERATOR_PORT, loopback by
- * default), so no public route, proxy or header trick can reach it. Every request must carry
+ * The operator switches, registered on the gateway's admin listener (ADMIN_PORT, loopback by
+ * default), so no public route, proxy or header trick can reach them. Every request must carry
  * OPERATOR_SECRET. A change is written to Redis, where every gateway instance reads it within
  * SWITCH_CACHE_MS. It writes through Redis rather than to this instance alone so that operators
  * need to reach one instance, and the secret (not Redis access) is what authorises a change.
+ * Encapsulated: the secret guards these routes only, not the listener's readiness or metrics.
  */
-export async function buildOperatorApp(config: Config & { OPERATOR_SECRET: string }): Promise<FastifyInstance> {
-  const app = Fastify(
-    serverOptions({ service: 'gateway-operator', logLevel: config.LOG_LEVEL, bodyLimit: 1_024, instance: config.INSTANCE_ID, timeouts: config }),
-  ).withTypeProvider<TypeBoxTypeProvider>()
-  await app.register(problemDetails)
-  await app.register(redisPlugin, { url: config.REDIS_URL, keyPrefix: config.REDIS_PREFIX })
-  const expected = digest(config.OPERATOR_SECRET)
+export const operatorSwitches: FastifyPluginAsyncTypebox<OperatorSwitchesOptions> = async (app, opts) => {
+  const { redis, config } = opts
+  const expected = digest(opts.secret)
+  // The console's routes read Redis as every route of the gateway does; here, in this context only.
+  app.decorate('redis', redis)
 
   app.addHook('onRequest', async (request: FastifyRequest) => {
     // The console's page and scripts hold no data: the secret guards what they ask for. Judged by
@@ -68,7 +74,7 @@ export async function buildOperatorApp(config: Config & { OPERATOR_SECRET: strin
 
   const switched = async (request: FastifyRequest, action: string, value: string | number | boolean | null, apply: () => Promise<Switches>) => {
     const switches = await viaRedis(apply)
-    const change = await recordChange(app.redis, { who: operatorOf(request), action, target: 'gateway', value }).catch((err: unknown) => {
+    const change = await recordChange(redis, { who: operatorOf(request), action, target: 'gateway', value }).catch((err: unknown) => {
       // Switched but not recorded: the log line below still says who did what.
       request.log.error({ err }, 'operator change not recorded in the operator log')
       return { who: operatorOf(request), action, value }
@@ -77,7 +83,7 @@ export async function buildOperatorApp(config: Config & { OPERATOR_SECRET: strin
     return switches
   }
 
-  app.get('/switches', { schema: { response: { 200: SwitchesSchema } } }, async () => viaRedis(() => readSwitches(app.redis)))
+  app.get('/switches', { schema: { response: { 200: SwitchesSchema } } }, async () => viaRedis(() => readSwitches(redis)))
   app.put(
     '/switches/challenge/:concertId',
     {
@@ -89,15 +95,15 @@ export async function buildOperatorApp(config: Config & { OPERATOR_SECRET: strin
     },
     (request) => {
       const challenge = { concertId: request.params.concertId, difficulty: request.body.difficulty }
-      return switched(request, 'gateway:challenge', `${challenge.concertId} ${challenge.difficulty}`, () => writeSwitches(app.redis, { challenge }))
+      return switched(request, 'gateway:challenge', `${challenge.concertId} ${challenge.difficulty}`, () => writeSwitches(redis, { challenge }))
     },
   )
   app.delete('/switches/challenge/:concertId', { schema: { params: ConcertParams, response: { 200: SwitchesSchema } } }, (request) => {
     const challenge = { concertId: request.params.concertId, difficulty: null }
-    return switched(request, 'gateway:challenge', `${challenge.concertId} off`, () => writeSwitches(app.redis, { challenge }))
+    return switched(request, 'gateway:challenge', `${challenge.concertId} off`, () => writeSwitches(redis, { challenge }))
   })
   app.put('/switches/ranking', { schema: { body: Type.Object({ enabled: Type.Boolean() }, { additionalProperties: false }), response: { 200: SwitchesSchema } } }, (request) =>
-    switched(request, 'gateway:ranking', request.body.enabled, () => writeSwitches(app.redis, { rankingEnabled: request.body.enabled })),
+    switched(request, 'gateway:ranking', request.body.enabled, () => writeSwitches(redis, { rankingEnabled: request.body.enabled })),
   )
   app.put(
     '/switches/token-limit',
@@ -107,11 +113,11 @@ export async function buildOperatorApp(config: Config & { OPERATOR_SECRET: strin
         response: { 200: SwitchesSchema },
       },
     },
-    (request) => switched(request, 'gateway:token-limit', request.body.perSecond, () => writeSwitches(app.redis, { tokenLimitPerSecond: request.body.perSecond })),
+    (request) => switched(request, 'gateway:token-limit', request.body.perSecond, () => writeSwitches(redis, { tokenLimitPerSecond: request.body.perSecond })),
   )
   // Back to RATE_LIMIT_TOKEN_PER_SECOND. A separate route: with type coercion on, a `null` in the body would also accept 0 or "".
   app.delete('/switches/token-limit', { schema: { response: { 200: SwitchesSchema } } }, (request) =>
-    switched(request, 'gateway:token-limit', null, () => writeSwitches(app.redis, { tokenLimitPerSecond: null })),
+    switched(request, 'gateway:token-limit', null, () => writeSwitches(redis, { tokenLimitPerSecond: null })),
   )
 
   app.get('/console', { schema: { hide: true } }, (_request, reply) => reply.redirect('/console/'))
@@ -126,5 +132,4 @@ export async function buildOperatorApp(config: Config & { OPERATOR_SECRET: strin
     overviewCacheMs: config.CONSOLE_REFRESH_MS / 2,
     timeoutMs: config.HEALTH_TIMEOUT_MS,
   })
-  return app
 }

@@ -1,4 +1,4 @@
-// The join challenge, switched per concert through the operator listener, in front of the real line.
+// The join challenge, switched per concert on the admin listener's operator switches, in front of the real line.
 import { createConcert } from '@tickets/booking-service/ops'
 import { createHash } from 'node:crypto'
 import { signUserToken } from '@tickets/contracts/auth'
@@ -7,15 +7,15 @@ import { lineControls } from '@tickets/queue-service/ops'
 import { startThrowawayRedis } from '@tickets/testkit'
 import { afterAll, describe, expect, it, vi } from 'vitest'
 import { OPERATOR_SECRET_HEADER } from '../src/operator.js'
-import { anotherInstance, buildTestApp, buildTestOperatorApp, OPERATOR_TEST_SECRET, TEST_SECRET } from './helpers/build-test-app.js'
+import { anotherInstance, buildTestApp, OPERATOR_TEST_SECRET, TEST_SECRET } from './helpers/build-test-app.js'
 import { realLine } from './helpers/real-services.js'
 import { anUpstream } from './helpers/upstream.js'
 
 const { bookingDb, bookingUrl, queueUrl, queue } = await realLine(import.meta.url, { ADMISSION_RATE_PER_SECOND: '1', INVENTORY_RESYNC_SECONDS: '3600' })
-const upstreams = { QUEUE_URLS: queueUrl, BOOKING_URLS: bookingUrl, PAYMENT_URLS: bookingUrl, SWITCH_CACHE_MS: '100' }
+const upstreams = { QUEUE_URLS: queueUrl, BOOKING_URLS: bookingUrl, PAYMENT_URLS: bookingUrl, SWITCH_CACHE_MS: '100', OPERATOR_SECRET: OPERATOR_TEST_SECRET }
 const { app: a, config } = await buildTestApp(import.meta.url, upstreams)
 const b = await anotherInstance(config)
-const operator = await buildTestOperatorApp(config)
+const operator = a.admin
 const { concertId } = await createConcert(bookingDb, { title: 'Bots welcome', dates: 1, seatsPerSchedule: 100 })
 const { concertId: otherConcert } = await createConcert(bookingDb, { title: 'No challenge', dates: 1, seatsPerSchedule: 100 })
 const line = lineControls(queue.redis)
@@ -24,9 +24,16 @@ const line = lineControls(queue.redis)
 const lonelyRedis = await startThrowawayRedis()
 afterAll(() => lonelyRedis.dispose())
 const lonelyUpstream = await anUpstream('queue')
-const lonelyUrls = { QUEUE_URLS: lonelyUpstream.url, BOOKING_URLS: lonelyUpstream.url, PAYMENT_URLS: lonelyUpstream.url, SWITCH_CACHE_MS: '100', REDIS_URL: lonelyRedis.url }
-const { app: lonely, config: lonelyConfig } = await buildTestApp(import.meta.url, lonelyUrls)
-const lonelyOperator = await buildTestOperatorApp(lonelyConfig)
+const lonelyUrls = {
+  QUEUE_URLS: lonelyUpstream.url,
+  BOOKING_URLS: lonelyUpstream.url,
+  PAYMENT_URLS: lonelyUpstream.url,
+  SWITCH_CACHE_MS: '100',
+  REDIS_URL: lonelyRedis.url,
+  OPERATOR_SECRET: OPERATOR_TEST_SECRET,
+}
+const { app: lonely } = await buildTestApp(import.meta.url, lonelyUrls)
+const lonelyOperator = lonely.admin
 
 type Gateway = typeof a
 const asOperator = { [OPERATOR_SECRET_HEADER]: OPERATOR_TEST_SECRET }

@@ -7,7 +7,7 @@ import { join } from 'node:path'
 import { CONCERTS_KEY } from '@tickets/contracts/line-keys'
 import { afterAll, describe, expect, it } from 'vitest'
 import { OPERATOR_SECRET_HEADER } from '../src/operator.js'
-import { buildTestApp, buildTestOperatorApp, OPERATOR_TEST_SECRET } from './helpers/build-test-app.js'
+import { buildTestApp, OPERATOR_TEST_SECRET } from './helpers/build-test-app.js'
 
 // A real Alertmanager API (and booking catalogue) stand-in on a real port: what the console is asked.
 const alertmanager = createServer((req, res) => {
@@ -60,15 +60,22 @@ writeFileSync(
 )
 
 const standIn = `http://127.0.0.1:${(alertmanager.address() as AddressInfo).port}`
-const { config } = await buildTestApp(import.meta.url, {
+// The console is on the gateway's admin listener, beside the operator switches.
+const { app } = await buildTestApp(import.meta.url, {
   ALERTMANAGER_URL: standIn,
   BOOKING_URLS: standIn,
   TRACES_FILE: tracesFile,
   CONSOLE_REFRESH_MS: '500',
+  OPERATOR_SECRET: OPERATOR_TEST_SECRET,
 })
-const operator = await buildTestOperatorApp(config)
-const { config: bare } = await buildTestApp(import.meta.url, { ALERTMANAGER_URL: 'http://127.0.0.1:9', BOOKING_URLS: 'http://127.0.0.1:9', CONSOLE_REFRESH_MS: '500' })
-const bareOperator = await buildTestOperatorApp(bare)
+const operator = app.admin
+const { app: bare } = await buildTestApp(import.meta.url, {
+  ALERTMANAGER_URL: 'http://127.0.0.1:9',
+  BOOKING_URLS: 'http://127.0.0.1:9',
+  CONSOLE_REFRESH_MS: '500',
+  OPERATOR_SECRET: OPERATOR_TEST_SECRET,
+})
+const bareOperator = bare.admin
 const as = (name?: string) => ({ [OPERATOR_SECRET_HEADER]: OPERATOR_TEST_SECRET, ...(name ? { 'x-operator-name': name } : {}) })
 
 describe('the operator console', () => {

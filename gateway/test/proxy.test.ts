@@ -177,20 +177,28 @@ describe('security headers', () => {
   })
 })
 
-describe('GET /health/ready', () => {
-  it('reports Redis and each service instance', async () => {
-    const res = await app.inject({ method: 'GET', url: '/health/ready' })
+describe('the admin listener', () => {
+  it('GET /health/dependencies reports Redis and each service instance', async () => {
+    const res = await app.admin.inject({ method: 'GET', url: '/health/dependencies' })
     expect(res.statusCode).toBe(200)
     expect(Object.keys(res.json().dependencies).sort()).toEqual(['booking-1', 'booking-2', 'payment', 'queue', 'redis'])
   })
 
-  it('when an instance is down, then readiness names it DOWN', async () => {
+  it('when an instance is down, then dependency health names it DOWN and readiness stays 200', async () => {
     const other = await anUpstream('payment-down')
     await other.stop()
     const { app: gateway } = await buildTestApp(import.meta.url, { QUEUE_URLS: queue.url, BOOKING_URLS: bookingA.url, PAYMENT_URLS: other.url })
-    const res = await gateway.inject({ method: 'GET', url: '/health/ready' })
+    await gateway.listen({ port: 0, host: '127.0.0.1' })
+    const res = await gateway.admin.inject({ method: 'GET', url: '/health/dependencies' })
     expect(res.statusCode).toBe(503)
     expect(res.json().dependencies.payment.status).toBe('DOWN')
     expect(res.json().dependencies.booking.status).toBe('UP')
+    expect(JSON.stringify(res.json())).not.toContain(other.url)
+    expect((await gateway.admin.inject({ method: 'GET', url: '/health/ready' })).json()).toEqual({ status: 'UP' })
+  })
+
+  it('the public port answers /health and serves neither readiness, dependency health nor metrics', async () => {
+    expect((await app.inject({ method: 'GET', url: '/health' })).json()).toEqual({ status: 'UP' })
+    for (const url of ['/health/ready', '/health/dependencies', '/metrics']) expect((await app.inject({ method: 'GET', url })).json().code).toBe('COMMON_NOT_FOUND')
   })
 })

@@ -172,7 +172,7 @@ describe('when the gateway cannot reach Redis', () => {
       headers: { ...headers, 'x-queue-token': await activeToken({ issuedAt: now() - 700, expiresAt: now() - 1 }) },
     })
     expect(expired.statusCode).toBe(401)
-    const metrics = await lonely.inject({ method: 'GET', url: '/metrics' })
+    const metrics = await lonely.admin.inject({ method: 'GET', url: '/metrics' })
     expect(metrics.body).toMatch(/^gateway_queue_revocation_unchecked_total(\{[^}]*\})? [1-9]/m)
   })
 })

@@ -56,7 +56,7 @@ describe('the global per-client limit', async () => {
     const remoteAddress = newAddress()
     for (let i = 0; i < 6; i++) await a.inject({ method: 'GET', url: '/api/concerts', remoteAddress })
     expect((await a.inject({ method: 'GET', url: '/health', remoteAddress })).statusCode).toBe(200)
-    expect((await a.inject({ method: 'GET', url: '/metrics', remoteAddress })).statusCode).toBe(200)
+    expect((await a.admin.inject({ method: 'GET', url: '/metrics', remoteAddress })).statusCode).toBe(200)
   })
 })
 
@@ -235,10 +235,14 @@ describe('when Redis is down', async () => {
     for (let i = 0; i < 4; i++) limited.push((await a.inject({ method: 'GET', url: '/api/concerts', remoteAddress: flood })).statusCode)
     expect(limited).toEqual([200, 200, 200, 429])
     expect((await b.inject({ method: 'GET', url: '/api/concerts', remoteAddress: flood })).statusCode).toBe(200)
-    expect((await a.inject({ method: 'GET', url: '/health/ready' })).json().dependencies.redis.status).toBe('DOWN')
+    await expect
+      .poll(async () => (await a.admin.inject({ method: 'GET', url: '/health/dependencies' })).json().dependencies.redis.status, { timeout: 5_000, interval: 200 })
+      .toBe('DOWN')
 
     await redis.restart()
-    await expect.poll(async () => (await a.inject({ method: 'GET', url: '/health/ready' })).json().dependencies.redis.status, { timeout: 10_000, interval: 200 }).toBe('UP')
+    await expect
+      .poll(async () => (await a.admin.inject({ method: 'GET', url: '/health/dependencies' })).json().dependencies.redis.status, { timeout: 10_000, interval: 200 })
+      .toBe('UP')
     // Redis came back empty: one shared window again, across both instances.
     await new Promise((r) => setTimeout(r, 1_100))
     const fresh = newAddress()

@@ -24,7 +24,7 @@ async function underLoad(app: Awaited<ReturnType<typeof buildTestApp>>['app'], o
   try {
     await expect.poll(overloaded, { timeout: 5_000, interval: 20 }).toBe(true)
     const authorization = `Bearer ${await signUserToken({ secret: TEST_SECRET, userId: '1' })}`
-    const [join, payment, health, ready, metrics] = await Promise.all([
+    const [join, payment, health, dependencies, metrics] = await Promise.all([
       app.inject({ method: 'POST', url: '/api/queue/token', headers: { authorization }, payload: { concertId: 'c1' } }),
       app.inject({
         method: 'POST',
@@ -33,10 +33,10 @@ async function underLoad(app: Awaited<ReturnType<typeof buildTestApp>>['app'], o
         payload: { reservationId: 'r1' },
       }),
       app.inject({ method: 'GET', url: '/health' }),
-      app.inject({ method: 'GET', url: '/health/ready' }),
-      app.inject({ method: 'GET', url: '/metrics' }),
+      app.admin.inject({ method: 'GET', url: '/health/dependencies' }),
+      app.admin.inject({ method: 'GET', url: '/metrics' }),
     ])
-    return { join, payment, health, ready, metrics }
+    return { join, payment, health, dependencies, metrics }
   } finally {
     stop()
   }
@@ -66,8 +66,8 @@ describe('load shedding', () => {
     expect(r.join.headers['retry-after']).toBe('4')
     expect(r.join.json().code).toBe('COMMON_OVERLOADED')
     expect(r.payment.statusCode, r.payment.body).toBe(200)
-    expect([r.health.statusCode, r.ready.statusCode, r.metrics.statusCode]).toEqual([200, 200, 200])
-    expect((await app.inject({ method: 'GET', url: '/metrics' })).body).toMatch(/gateway_shed_total\{class="join"[^}]*\} [1-9]/)
+    expect([r.health.statusCode, r.dependencies.statusCode, r.metrics.statusCode]).toEqual([200, 200, 200])
+    expect((await app.admin.inject({ method: 'GET', url: '/metrics' })).body).toMatch(/gateway_shed_total\{class="join"[^}]*\} [1-9]/)
   })
 
   it('when the event-loop delay passes every threshold, then payments are shed too but health and metrics still answer', async () => {
@@ -76,7 +76,7 @@ describe('load shedding', () => {
     expect(r.join.statusCode).toBe(503)
     expect(r.payment.statusCode).toBe(503)
     expect(r.payment.json().code).toBe('COMMON_OVERLOADED')
-    expect([r.health.statusCode, r.ready.statusCode, r.metrics.statusCode]).toEqual([200, 200, 200])
+    expect([r.health.statusCode, r.dependencies.statusCode, r.metrics.statusCode]).toEqual([200, 200, 200])
   })
 
   it('when event-loop utilisation passes the join threshold only, then joins are shed and payments are not', async () => {

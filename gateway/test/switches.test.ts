@@ -1,7 +1,7 @@
 import { signUserToken } from '@tickets/contracts/auth'
 import { describe, expect, it } from 'vitest'
 import { OPERATOR_SECRET_HEADER } from '../src/operator.js'
-import { anotherInstance, buildTestApp, buildTestOperatorApp, OPERATOR_TEST_SECRET, TEST_SECRET } from './helpers/build-test-app.js'
+import { anotherInstance, buildTestApp, OPERATOR_TEST_SECRET, TEST_SECRET } from './helpers/build-test-app.js'
 import { anUpstream } from './helpers/upstream.js'
 
 const upstream = await anUpstream('booking')
@@ -11,9 +11,10 @@ const { app: a, config } = await buildTestApp(import.meta.url, {
   PAYMENT_URLS: upstream.url,
   SWITCH_CACHE_MS: '200',
   RATE_LIMIT_TOKEN_PER_SECOND: '100',
+  OPERATOR_SECRET: OPERATOR_TEST_SECRET,
 })
 const b = await anotherInstance(config)
-const operator = await buildTestOperatorApp(config)
+const operator = a.admin
 const asOperator = { [OPERATOR_SECRET_HEADER]: OPERATOR_TEST_SECRET }
 const ranking = (app: typeof a) => app.inject({ method: 'GET', url: '/api/concerts/ranking' })
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
@@ -79,6 +80,12 @@ describe('operator switches', () => {
       expect([404, 405]).toContain(res.statusCode)
     }
     expect((await operator.inject({ method: 'GET', url: '/switches', headers: asOperator })).json().rankingEnabled).toBe(true)
+  })
+
+  it('when metrics or dependency health are asked for without the secret, then they answer; the secret guards the switches', async () => {
+    expect((await operator.inject({ method: 'GET', url: '/metrics' })).statusCode).toBe(200)
+    expect((await operator.inject({ method: 'GET', url: '/health/dependencies' })).statusCode).toBe(200)
+    expect((await operator.inject({ method: 'GET', url: '/switches' })).statusCode).toBe(403)
   })
 
   it('when a switch value is out of range, then 400 problem', async () => {

@@ -95,7 +95,7 @@ describe('two instances of a service', async () => {
       const results = await Promise.all(Array.from({ length: 6 }, () => app.inject({ method: 'GET', url: '/api/concerts' })))
       expect(results.map((r) => r.statusCode)).toEqual([200, 200, 200, 200, 200, 200])
       expect(results.every((r) => r.json().upstream === 'booking-b')).toBe(true)
-      const metrics = (await app.inject({ method: 'GET', url: '/metrics' })).body
+      const metrics = (await app.admin.inject({ method: 'GET', url: '/metrics' })).body
       expect(metrics).toMatch(/gateway_upstream_retries_total\{upstream="booking"[^}]*\} [1-9]/)
     } finally {
       await a.start()

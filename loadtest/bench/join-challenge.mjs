@@ -29,7 +29,7 @@ const CONCERT = 'bench-concert'
 const loadAtStart = loadavg()
 const secret = randomBytes(24).toString('hex')
 const operatorSecret = randomBytes(24).toString('hex')
-const [upstreamPort, operatorPort] = await Promise.all([freePort(), freePort()])
+const [upstreamPort, adminPort] = await Promise.all([freePort(), freePort()])
 const upstream = spawn(process.execPath, ['loadtest/bench/bare-proxy.mjs', 'upstream', String(upstreamPort)], { cwd: root, stdio: ['ignore', 'ignore', 'inherit'] })
 const upstreamUrl = `http://127.0.0.1:${upstreamPort}`
 const gateway = await startService('gateway', {
@@ -39,17 +39,17 @@ const gateway = await startService('gateway', {
   BOOKING_URLS: upstreamUrl,
   PAYMENT_URLS: upstreamUrl,
   OPERATOR_SECRET: operatorSecret,
-  OPERATOR_PORT: String(operatorPort),
+  ADMIN_PORT: String(adminPort),
   TRUSTED_PROXIES: '127.0.0.0/8',
 })
 
 async function challengeSwitch(difficulty) {
-  const res = await fetch(`http://127.0.0.1:${operatorPort}/switches/challenge/${CONCERT}`, {
+  const res = await fetch(`http://127.0.0.1:${adminPort}/switches/challenge/${CONCERT}`, {
     method: difficulty === null ? 'DELETE' : 'PUT',
     headers: { 'x-operator-secret': operatorSecret, ...(difficulty === null ? {} : { 'content-type': 'application/json' }) },
     ...(difficulty === null ? {} : { body: JSON.stringify({ difficulty }) }),
   })
-  if (!res.ok) throw new Error(`the operator listener answered ${res.status}`)
+  if (!res.ok) throw new Error(`the gateway's operator switches answered ${res.status}`)
   // Every instance re-reads the switches within SWITCH_CACHE_MS (500 ms by default).
   await new Promise((r) => setTimeout(r, 1_000))
 }

@@ -13,10 +13,11 @@ export const root = fileURLToPath(new URL('../../', import.meta.url))
 /** Starts `node --import <telemetry> dist/server.js` in a package directory and waits for readiness. */
 export async function startService(dir, env, { telemetry = true } = {}) {
   const port = env.PORT ?? String(await freePort())
+  const adminPort = env.ADMIN_PORT ?? String(await freePort())
   const args = telemetry ? ['--import', '@tickets/shared/telemetry/register', 'dist/server.js'] : ['dist/server.js']
   const child = spawn(process.execPath, args, {
     cwd: `${root}${dir}`,
-    env: { ...process.env, TZ: 'UTC', LOG_LEVEL: 'warn', ...env, PORT: port },
+    env: { ...process.env, TZ: 'UTC', LOG_LEVEL: 'warn', ...env, PORT: port, ADMIN_PORT: adminPort },
     stdio: ['ignore', 'ignore', 'inherit'],
   })
   const url = `http://127.0.0.1:${port}`
@@ -24,7 +25,7 @@ export async function startService(dir, env, { telemetry = true } = {}) {
   for (;;) {
     if (child.exitCode !== null) throw new Error(`${dir} exited with ${child.exitCode}`)
     if (
-      await fetch(`${url}/health/ready`).then(
+      await fetch(`http://127.0.0.1:${adminPort}/health/ready`).then(
         (r) => r.ok,
         () => false,
       )

@@ -11,11 +11,12 @@ import { Redis } from 'ioredis'
 
 export const root = fileURLToPath(new URL('../../', import.meta.url))
 
-// Instance i of a service listens on its base port + 10·i (start.mjs), so base ports leave room.
+// Instance i of a service listens on its base port + 10·i (start.mjs), so base ports leave room:
+// public ports at base + 0..3, admin ports at base + 4..7, for each of 8 instances.
 async function freeBase() {
   for (;;) {
     const base = 20_000 + Math.floor(Math.random() * 30_000)
-    const ports = Array.from({ length: 8 }, (_, i) => base + 10 * i)
+    const ports = Array.from({ length: 8 }, (_, i) => [base + 10 * i, base + 10 * i + 4]).flat()
     if ((await Promise.all(ports.map(isFree))).every(Boolean)) return base
   }
 }
@@ -95,7 +96,8 @@ export async function startStack({ scale = {}, env = {}, output } = {}) {
     bookingDb: dbUrl(`bench_booking_${run}`),
     paymentDb: dbUrl(`bench_payment_${run}`),
   }
-  const ports = { gateway: base, queue: base + 1, booking: base + 2, payment: base + 3, operator: base + 4 }
+  const ports = { gateway: base, queue: base + 1, booking: base + 2, payment: base + 3 }
+  const adminPorts = { gateway: base + 4, queue: base + 5, booking: base + 6, payment: base + 7 }
   const args = ['scripts/start.mjs', ...Object.entries(scale).flatMap(([name, n]) => ['--scale', `${name}=${n}`])]
   // Where the stack's output goes, as a user's `npm start > start.log` would: a file, not a pipe the bench reads.
   const out = openSync(output ?? `/tmp/bench-stack-${run}.log`, 'a')
@@ -113,7 +115,10 @@ export async function startStack({ scale = {}, env = {}, output } = {}) {
       QUEUE_PORT: String(ports.queue),
       BOOKING_PORT: String(ports.booking),
       PAYMENT_PORT: String(ports.payment),
-      OPERATOR_PORT: String(ports.operator),
+      GATEWAY_ADMIN_PORT: String(adminPorts.gateway),
+      QUEUE_ADMIN_PORT: String(adminPorts.queue),
+      BOOKING_ADMIN_PORT: String(adminPorts.booking),
+      PAYMENT_ADMIN_PORT: String(adminPorts.payment),
       // Many fans from one machine: their address comes from X-Forwarded-For, as the README says for load tests.
       TRUSTED_PROXIES: '127.0.0.0/8',
       ...env,
@@ -128,7 +133,7 @@ export async function startStack({ scale = {}, env = {}, output } = {}) {
   for (;;) {
     if (exited) throw new Error(`npm start exited before it was ready: see ${output ?? `/tmp/bench-stack-${run}.log`}`)
     if (
-      await fetch(`${gateway}/health/ready`).then(
+      await fetch(`http://127.0.0.1:${adminPorts.gateway}/health/ready`).then(
         (r) => r.ok,
         () => false,
       )
@@ -161,6 +166,7 @@ export async function startStack({ scale = {}, env = {}, output } = {}) {
     gateway,
     names,
     ports,
+    adminPorts,
     processes,
     /** CPU ms of each process so far; call before and after a run and take `cpuPerRequest`. */
     cpu() {

@@ -22,7 +22,7 @@ export const OPERATOR_SECRET_FILE = fileURLToPath(new URL('../../.data/operator-
 
 /**
  * OPERATOR_SECRET when set; otherwise a local one in .data/, made once, shared by `npm start` (the
- * gateway's operator listener) and `npm run ops -- gateway:*`.
+ * gateway's operator switches) and `npm run ops -- gateway:*`.
  */
 export function resolveOperatorSecret(env: Record<string, string | undefined>): string {
   if (env.OPERATOR_SECRET) return env.OPERATOR_SECRET

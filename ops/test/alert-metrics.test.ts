@@ -41,7 +41,7 @@ afterAll(async () => {
 
 const exported = new Set<string>()
 for (const app of Object.values(apps)) {
-  const res = await app.inject({ method: 'GET', url: '/metrics' })
+  const res = await app.admin.inject({ method: 'GET', url: '/metrics' })
   for (const name of exportedNames(res.body)) exported.add(name)
 }
 const missing = (names: Iterable<string>) => [...new Set(names)].filter((n) => !exported.has(n) && !PROMETHEUS_MADE.has(n)).sort()

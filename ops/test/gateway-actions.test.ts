@@ -18,12 +18,12 @@ upstream.all('/*', async () => ({ ok: true }))
 const upstreamUrl = await upstream.listen({ port: 0, host: '127.0.0.1' })
 afterAll(() => upstream.close())
 
-const [port, operatorPort] = [await freePort(), await freePort()]
+const [port, adminPort] = [await freePort(), await freePort()]
 const gateway = spawn(process.execPath, [gatewayServer], {
   env: {
     ...process.env,
     PORT: String(port),
-    OPERATOR_PORT: String(operatorPort),
+    ADMIN_PORT: String(adminPort),
     OPERATOR_SECRET: operatorSecret,
     AUTH_JWT_SECRET: jwtSecret,
     REDIS_PREFIX: isolation(import.meta.url).redisPrefix,
@@ -41,7 +41,7 @@ afterAll(() => {
 })
 const gatewayUrl = `http://127.0.0.1:${port}`
 for (let i = 0; ; i++) {
-  const operatorUp = await fetch(`http://127.0.0.1:${operatorPort}/switches`).then(
+  const operatorUp = await fetch(`http://127.0.0.1:${adminPort}/switches`).then(
     (r) => r.status === 403,
     () => false,
   )
@@ -58,7 +58,7 @@ for (let i = 0; ; i++) {
 }
 
 const ops = (args: string[], secret = operatorSecret) =>
-  run(process.execPath, [cli, ...args], { env: { ...process.env, OPERATOR_SECRET: secret, GATEWAY_OPERATOR_URL: `http://127.0.0.1:${operatorPort}` } }).then(
+  run(process.execPath, [cli, ...args], { env: { ...process.env, OPERATOR_SECRET: secret, GATEWAY_OPERATOR_URL: `http://127.0.0.1:${adminPort}` } }).then(
     (r) => ({ code: 0, out: r.stdout + r.stderr }),
     (err: { code: number; stdout: string; stderr: string }) => ({ code: err.code, out: err.stdout + err.stderr }),
   )

@@ -7,6 +7,8 @@ export const ConfigSchema = Type.Object({
   ...pressureConfigProperties,
   ...mysqlConfigProperties,
   PORT: Type.Integer({ minimum: 0, maximum: 65535, default: 3003 }),
+  /** The admin listener's port (readiness, dependency health, metrics), on ADMIN_HOST. */
+  ADMIN_PORT: Type.Integer({ minimum: 0, maximum: 65535, default: 9083 }),
   /** No wallet may hold more than this; a charge that would pass it is refused. */
   POINTS_MAX_BALANCE: Type.Integer({ minimum: 1, default: 100_000_000 }),
   /** How long payment waits for booking to answer BEGIN/CONFIRM/ABORT over NATS. */

@@ -6,6 +6,8 @@ export const ConfigSchema = Type.Object({
   ...redisConfigProperties,
   ...authConfigProperties,
   PORT: Type.Integer({ minimum: 0, maximum: 65535, default: 3001 }),
+  /** The admin listener's port (readiness, dependency health, metrics), on ADMIN_HOST. */
+  ADMIN_PORT: Type.Integer({ minimum: 0, maximum: 65535, default: 9081 }),
   /** Admissions per second per concert, unless an operator set another rate for that concert. */
   ADMISSION_RATE_PER_SECOND: Type.Number({ minimum: 0, default: 50 }),
   /** Most users ACTIVE at once per concert, unless an operator set another cap for that concert. */

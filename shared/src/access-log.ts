@@ -1,7 +1,7 @@
 import type { FastifyBaseLogger, FastifyInstance, FastifyRequest } from 'fastify'
 import fp from 'fastify-plugin'
 
-const UNLOGGED_ROUTES = new Set(['/health', '/health/live', '/health/ready', '/metrics'])
+const UNLOGGED_ROUTES = new Set(['/health', '/health/ready', '/health/dependencies', '/metrics'])
 // The problem a request was answered with, for its access line (kept on the request, like the correlation id).
 const PROBLEM = Symbol('tickets.problem')
 type WithProblem = { [PROBLEM]?: { code: string; detail: string } }

@@ -34,8 +34,15 @@ export const commonConfigProperties = {
   NATS_URL: Type.String({ default: 'nats://127.0.0.1:4222' }),
   /** Prepended to every NATS subject and stream name: lets tests and tenants share one server. */
   NATS_NAMESPACE: Type.String({ default: '', pattern: '^[a-z0-9_]*$' }),
-  /** How long a readiness ping may take before the dependency counts as DOWN. */
+  /**
+   * Where the admin listener (readiness, dependency health, metrics; the gateway's operator switches)
+   * binds. Its port is each service's ADMIN_PORT. Never reachable by the public.
+   */
+  ADMIN_HOST: Type.String({ default: '127.0.0.1' }),
+  /** How long a dependency ping may take before the dependency counts as DOWN. */
   HEALTH_TIMEOUT_MS: Type.Integer({ minimum: 50, default: 1_000 }),
+  /** How long one round of dependency pings answers every probe, scrape and caller. */
+  HEALTH_CACHE_MS: Type.Integer({ minimum: 0, maximum: 10_000, default: 1_000 }),
   /**
    * This process among its service's replicas (logs, NATS client name, pressure reports): the host
    * name unless set, so that replicas of a container or pod never share one.

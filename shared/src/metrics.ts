@@ -1,4 +1,4 @@
-import type { FastifyInstance, FastifyRequest, FastifySchema } from 'fastify'
+import type { FastifyInstance, FastifyRequest } from 'fastify'
 import { trace } from '@opentelemetry/api'
 import fp from 'fastify-plugin'
 import { collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client'
@@ -24,15 +24,15 @@ export interface MetricsOptions {
 /** Spans dropped by the exporter's bounded queue (collector down or too slow); set by the telemetry bootstrap. */
 export const telemetryCounters = { droppedSpans: 0 }
 
-const NOT_MEASURED = new Set(['/metrics', '/health', '/health/live', '/health/ready'])
+const NOT_MEASURED = new Set(['/health'])
 
 function routeOf(request: FastifyRequest): string {
   return request.routeOptions.url ?? 'unmatched'
 }
 
 /**
- * A registry per app instance (never the global one: tests build many apps in one process),
- * `/metrics`, and the HTTP request-duration histogram by route template, method and status.
+ * A registry per app instance (never the global one: tests build many apps in one process) and the
+ * HTTP request-duration histogram by route template, method and status. The admin listener serves it.
  */
 export const metricsPlugin = fp(
   async (app: FastifyInstance, opts: MetricsOptions) => {
@@ -95,9 +95,6 @@ export const metricsPlugin = fp(
     app.addHook('onResponse', (request, reply, done) => {
       observe(request, reply)
       done()
-    })
-    app.get('/metrics', { schema: { hide: true } as FastifySchema, config: { rateLimit: false, otel: false } }, async (_request, reply) => {
-      return reply.type(registry.contentType).send(await registry.metrics())
     })
   },
   { name: 'metrics', fastify: '5.x' },

@@ -5,6 +5,7 @@ import { DB_DEADLINE, DB_UNREACHABLE, databaseTrouble, databaseUnavailable, isLo
 import { driverTls, parseMysqlUrl } from './migrate.js'
 import { createConnectionLine, currentClaim, type ConnectionLine, type Turn } from './connection-line.js'
 import { afterIoDeadline } from './deadline.js'
+import { DEPENDENCY_BUSY } from './health.js'
 
 export interface PoolSettings {
   url: string
@@ -674,7 +675,17 @@ export async function connectionFrom(pool: mariadb.Pool): Promise<mariadb.PoolCo
   }
 }
 
-export async function pingPool(pool: mariadb.Pool): Promise<void> {
+/**
+ * The database's dependency check, which never takes a connection that work waits for: a pool that
+ * found the server down says so without asking; one whose connections are all lent out, or with
+ * callers in its line, is BUSY (in use, so the server answers; if it hangs, the pool's own stall watch finds it
+ * down); otherwise one idle connection runs SELECT 1.
+ */
+export async function checkPool(pool: mariadb.Pool): Promise<void | typeof DEPENDENCY_BUSY> {
+  const guard = guards.get(pool)
+  if (guard?.down) throw new Error('the pool found the database down; it asks again every second')
+  const allLent = pool.idleConnections() === 0 && pool.activeConnections() > 0
+  if (allLent || pool.taskQueueSize() > 0 || (guard?.line.waiting() ?? 0) > 0) return DEPENDENCY_BUSY
   await pool.query('SELECT 1')
 }
 

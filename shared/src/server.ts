@@ -1,11 +1,14 @@
 import closeWithGrace from 'close-with-grace'
 import type { FastifyBaseLogger, FastifyInstance } from 'fastify'
 import type { Static, TObject } from 'typebox'
+import './admin.js'
 import { loadConfigOrExit } from './config.js'
 
 interface ListenConfig {
   HOST: string
   PORT: number
+  ADMIN_HOST: string
+  ADMIN_PORT: number
   SHUTDOWN_GRACE_MS: number
 }
 
@@ -25,11 +28,11 @@ export interface RunServiceOptions<T extends TObject> {
 /**
  * A service's process: its config from the environment (a bad setting exits with one line), its
  * app, a graceful close on a signal or a fatal error (close-with-grace, 503 while it drains), and
- * listen.
+ * listen: the admin listener first (readiness says STARTING until the public port listens).
  */
 export async function runService<T extends TObject>(opts: RunServiceOptions<T>): Promise<FastifyInstance> {
   const config = loadConfigOrExit(opts.schema, opts.env, opts.service)
-  const { HOST, PORT, SHUTDOWN_GRACE_MS } = config as Static<T> & ListenConfig
+  const { HOST, PORT, ADMIN_HOST, ADMIN_PORT, SHUTDOWN_GRACE_MS } = config as Static<T> & ListenConfig
   const app = await opts.buildApp(config)
   const close = closeWithGrace({ delay: SHUTDOWN_GRACE_MS, skip: opts.guardRejections ? ['unhandledRejection'] : [] }, async ({ err }) => {
     if (err) app.log.error({ err }, 'shutting down on error')
@@ -39,6 +42,7 @@ export async function runService<T extends TObject>(opts: RunServiceOptions<T>):
     app.log.error({ err }, 'shutting down on an unhandled rejection')
     close.close()
   })
+  await app.admin.listen({ host: ADMIN_HOST, port: ADMIN_PORT })
   await app.listen({ host: HOST, port: PORT })
   return app
 }

@@ -1,9 +1,10 @@
 import Fastify, { type FastifyInstance, type FastifyPluginAsync } from 'fastify'
 import { claimForRequest } from './connection-line.js'
-import { healthRoutes, type DependencyCheck } from './health.js'
+import { adminListener } from './admin.js'
+import { liveRoute, type DependencyCheck } from './health.js'
 import { problemDetails, serverOptions, type HttpTimeouts } from './http.js'
 import { metricsPlugin } from './metrics.js'
-import { pingPool } from './mysql.js'
+import { checkPool } from './mysql.js'
 import { natsPlugin } from './nats.js'
 import { openapiPlugin } from './openapi.js'
 import { pressurePlugin } from './pressure.js'
@@ -25,6 +26,7 @@ export interface ServiceAppConfig extends HttpTimeouts {
   NATS_URL: string
   NATS_NAMESPACE: string
   HEALTH_TIMEOUT_MS: number
+  HEALTH_CACHE_MS: number
 }
 
 export interface ServiceAppOptions {
@@ -32,7 +34,7 @@ export interface ServiceAppOptions {
   config: ServiceAppConfig
   /** Default Node process metrics; tests that build many apps in one process turn them off. */
   defaultMetrics?: boolean
-  /** A service on MariaDB: its db plugin (prismaPoolPlugin) and pool settings; readiness then pings the pool. */
+  /** A service on MariaDB: its db plugin (prismaPoolPlugin) and pool settings; its dependency health then checks the pool. */
   db?: { plugin: FastifyPluginAsync<DbOptions>; options: DbOptions }
   /** Reports how hard the service struggles, on `watch`, for the waiting room to slow admission. */
   pressure?: { service: string; intervalMs: number; watch: { method: string; route: string } }
@@ -40,7 +42,8 @@ export interface ServiceAppOptions {
 
 /**
  * A service's app with what every service registers before its own parts, in this order: metrics,
- * problem details, OpenAPI docs, the database (if any), Redis, NATS, readiness of each, pressure.
+ * problem details, OpenAPI docs, the database (if any), Redis, NATS, `/health`, the admin listener
+ * (readiness, each dependency's health, metrics), pressure.
  */
 export async function createServiceApp(opts: ServiceAppOptions): Promise<FastifyInstance> {
   const { config } = opts
@@ -54,13 +57,18 @@ export async function createServiceApp(opts: ServiceAppOptions): Promise<Fastify
   const checks: Record<string, DependencyCheck> = {}
   if (opts.db) {
     await app.register(opts.db.plugin, opts.db.options)
-    checks.database = () => pingPool(app.pool)
+    checks.database = () => checkPool(app.pool)
   }
   await app.register(redisPlugin, { url: config.REDIS_URL, keyPrefix: config.REDIS_PREFIX })
   await app.register(natsPlugin, { url: config.NATS_URL, name: config.INSTANCE_ID, namespace: config.NATS_NAMESPACE })
   checks.redis = () => pingRedis(app.redis)
   checks.nats = () => app.nats.ping()
-  await app.register(healthRoutes, { timeoutMs: config.HEALTH_TIMEOUT_MS, checks })
+  await app.register(liveRoute)
+  await app.register(adminListener, {
+    service: opts.service,
+    server: { logLevel: config.LOG_LEVEL, instance: config.INSTANCE_ID, timeouts: config },
+    health: { checks, timeoutMs: config.HEALTH_TIMEOUT_MS, cacheMs: config.HEALTH_CACHE_MS },
+  })
   if (opts.pressure) await app.register(pressurePlugin, { ...opts.pressure, instance: config.INSTANCE_ID })
   return app
 }

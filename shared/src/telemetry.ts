@@ -27,7 +27,7 @@ export interface TelemetrySettings {
   probeIntervalMs: number
 }
 
-const IGNORED_PATHS = new Set(['/health', '/health/live', '/health/ready', '/metrics'])
+const IGNORED_PATHS = new Set(['/health', '/health/ready', '/health/dependencies', '/metrics'])
 // The gateway's operator console refreshes every 2 s: its own requests would fill the traces it shows.
 const IGNORED_PREFIXES = ['/console/']
 const ignored = (url: string | undefined) => {

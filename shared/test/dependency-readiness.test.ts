@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { checkDependencies } from '../src/health.js'
-import { createPool, pingPool } from '../src/mysql.js'
+import { checkDependencies, DEPENDENCY_BUSY } from '../src/health.js'
+import { createPool, checkPool } from '../src/mysql.js'
 import { connectNats, type NatsBus } from '../src/nats.js'
 import { startThrowawayMariadb, startThrowawayNats, type ThrowawayServer } from '@tickets/testkit'
 
@@ -22,7 +22,7 @@ afterAll(async () => {
   await Promise.all([nats?.dispose(), mariadb?.dispose()])
 })
 
-const checks = () => ({ nats: () => bus.ping(), database: () => pingPool(pool) })
+const checks = () => ({ nats: () => bus.ping(), database: () => checkPool(pool) })
 
 async function until(predicate: () => Promise<boolean>, what: string) {
   for (let i = 0; i < 150; i++) {
@@ -32,7 +32,21 @@ async function until(predicate: () => Promise<boolean>, what: string) {
   throw new Error(`timed out waiting for ${what}`)
 }
 
-describe('readiness of NATS and MariaDB', () => {
+describe('dependency health of NATS and MariaDB', () => {
+  it('when every pooled connection is lent out, then the database check says BUSY at once and takes no connection', async () => {
+    const lent = [await pool.getConnection(), await pool.getConnection()]
+    try {
+      const started = performance.now()
+      expect(await checkPool(pool)).toBe(DEPENDENCY_BUSY)
+      // Well under the pool's acquire timeout (500 ms): it did not wait in line.
+      expect(performance.now() - started).toBeLessThan(400)
+      expect((await checkDependencies(checks(), 1_000)).dependencies.database).toMatchObject({ status: 'BUSY' })
+    } finally {
+      await Promise.all(lent.map((c) => c.release()))
+    }
+    expect(await checkPool(pool)).toBeUndefined()
+  })
+
   it('when NATS stops it is DOWN, and UP again once it is back, on the same connection', async () => {
     expect((await checkDependencies(checks(), 500)).dependencies.nats.status).toBe('UP')
     await nats.stop()

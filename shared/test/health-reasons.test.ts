@@ -1,26 +1,33 @@
 import Fastify from 'fastify'
 import { afterAll, describe, expect, it } from 'vitest'
-import { healthRoutes } from '../src/health.js'
+import { adminListener } from '../src/admin.js'
+import { metricsPlugin } from '../src/metrics.js'
 
 const app = Fastify()
 const refused = Object.assign(new Error('connect ECONNREFUSED 10.1.2.3:6379'), { code: 'ECONNREFUSED' })
-await app.register(healthRoutes, {
-  timeoutMs: 100,
-  checks: {
-    upstream: async () => {
-      throw new Error('http://booking-2.internal:3002 is not ready (503)')
+await app.register(metricsPlugin, { service: 'health-reasons', defaultMetrics: false })
+await app.register(adminListener, {
+  service: 'health-reasons',
+  server: { logLevel: 'silent' },
+  health: {
+    timeoutMs: 100,
+    cacheMs: 0,
+    checks: {
+      upstream: async () => {
+        throw new Error('http://booking-2.internal:3002 is not ready (503)')
+      },
+      redis: async () => {
+        throw refused
+      },
+      silent: () => new Promise(() => undefined),
     },
-    redis: async () => {
-      throw refused
-    },
-    silent: () => new Promise(() => undefined),
   },
 })
 afterAll(() => app.close())
 
-describe('a DOWN readiness answer', () => {
+describe('a DOWN dependency health answer', () => {
   it('when checks fail with errors naming internal addresses, then the answer names none of them', async () => {
-    const res = await app.inject({ method: 'GET', url: '/health/ready' })
+    const res = await app.admin.inject({ method: 'GET', url: '/health/dependencies' })
     expect(res.statusCode).toBe(503)
     expect(res.json().dependencies).toMatchObject({
       upstream: { status: 'DOWN', error: 'not ready' },

@@ -111,7 +111,8 @@ describe('tracing with the collector away (the gearbox)', () => {
     child.stderr.on('data', (c: Buffer) => (stderr += c.toString('utf8')))
     try {
       const base = await waitFor(() => /LISTENING (\S+)/.exec(stderr)?.[1], 'the app to listen')
-      const tracingActive = async () => /^otel_tracing_active\{[^}]*\} (\d)/m.exec(await (await fetch(`${base}/metrics`)).text())?.[1]
+      const admin = /ADMIN (\S+)/.exec(stderr)?.[1]
+      const tracingActive = async () => /^otel_tracing_active\{[^}]*\} (\d)/m.exec(await (await fetch(`${admin}/metrics`)).text())?.[1]
 
       // No collector: no spans, but the caller's trace id in the header, the problem and the log line.
       expect(await tracingActive()).toBe('0')

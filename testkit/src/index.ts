@@ -436,23 +436,26 @@ export const FAST_503 = { status: 503, fast: true, retryAfter: true, problem: tr
 
 /**
  * A service's built server (`dist/server.js`) in its own process, as it runs in production (the
- * driver's stray rejections on a lost database are handled as there), ready once /health/ready is.
+ * driver's stray rejections on a lost database are handled as there), ready once its admin
+ * listener's /health/ready is (`admin`: that listener's base URL).
  */
 export async function startServiceProcess(serverJs: URL, env: Record<string, string>, opts: { readyWithinMs?: number } = {}) {
-  const port = await freePort()
+  const [port, adminPort] = [await freePort(), await freePort()]
   const base = `http://127.0.0.1:${port}`
+  const admin = `http://127.0.0.1:${adminPort}`
   const child = spawn(process.execPath, [fileURLToPath(serverJs)], {
-    env: { ...process.env, TZ: 'UTC', LOG_LEVEL: 'error', ...env, PORT: String(port) },
+    env: { ...process.env, TZ: 'UTC', LOG_LEVEL: 'error', ...env, PORT: String(port), ADMIN_PORT: String(adminPort) },
     stdio: ['ignore', 'ignore', 'inherit'],
   })
   const deadline = Date.now() + (opts.readyWithinMs ?? 15_000)
-  while ((await timedFetch(`${base}/health/ready`).catch(() => ({ status: 0 }))).status !== 200) {
+  while ((await timedFetch(`${admin}/health/ready`).catch(() => ({ status: 0 }))).status !== 200) {
     if (child.exitCode !== null) throw new Error(`${fileURLToPath(serverJs)} exited with ${child.exitCode}`)
     if (Date.now() > deadline) throw new Error(`${fileURLToPath(serverJs)} not ready within ${opts.readyWithinMs ?? 15_000} ms`)
     await new Promise((r) => setTimeout(r, 100))
   }
   return {
     base,
+    admin,
     child,
     call: (path: string, init: RequestInit = {}) => timedFetch(`${base}${path}`, init),
     stop: () => void child.kill('SIGTERM'),

@@ -12,7 +12,7 @@ afterAll(() => stuck.end())
 
 /** db_lock_wait_timeouts_total of every operation: what the LocksHeld alert counts. */
 async function refusedOnLocks() {
-  const metrics = (await app.inject({ method: 'GET', url: '/metrics' })).body
+  const metrics = (await app.admin.inject({ method: 'GET', url: '/metrics' })).body
   const counts = [...metrics.matchAll(/^db_lock_wait_timeouts_total\{[^}]*\} (\d+)/gm)].map((m) => Number(m[1]))
   expect(counts.length).toBeGreaterThan(0)
   return counts.reduce((a, b) => a + b, 0)

@@ -124,7 +124,7 @@ describe('CONFIRM_PAYMENT', () => {
     const refusedOnLock = async () => {
       let sum = 0
       for (const instance of [app, second]) {
-        const metrics = (await instance.inject({ method: 'GET', url: '/metrics' })).body
+        const metrics = (await instance.admin.inject({ method: 'GET', url: '/metrics' })).body
         sum += Number(/^db_lock_wait_timeouts_total\{operation="SELECT",service="booking-service"\} (\d+)/m.exec(metrics)?.[1])
       }
       return sum

@@ -92,7 +92,7 @@ describe('the catalogue cache', () => {
     } finally {
       await redis.restart()
     }
-    await expect.poll(async () => (await app.inject({ method: 'GET', url: '/health/ready' })).statusCode, { timeout: 5_000 }).toBe(200)
+    await expect.poll(async () => (await app.admin.inject({ method: 'GET', url: '/health/dependencies' })).statusCode, { timeout: 5_000 }).toBe(200)
   })
 
   it('when Redis is paused, then the catalogue, the dates, the seat map and a hold answer from the database within 250 ms', async () => {
@@ -116,6 +116,6 @@ describe('the catalogue cache', () => {
     } finally {
       redis.resume()
     }
-    await expect.poll(async () => (await app.inject({ method: 'GET', url: '/health/ready' })).statusCode, { timeout: 5_000 }).toBe(200)
+    await expect.poll(async () => (await app.admin.inject({ method: 'GET', url: '/health/dependencies' })).statusCode, { timeout: 5_000 }).toBe(200)
   })
 })

@@ -37,9 +37,9 @@ describe('GET /api/concerts/:concertId/schedules', () => {
   })
 })
 
-describe('GET /health/ready', () => {
-  it('reports database, redis and nats UP', async () => {
-    const res = await app.inject({ method: 'GET', url: '/health/ready' })
+describe('the admin listener', () => {
+  it('GET /health/dependencies reports database, redis and nats UP', async () => {
+    const res = await app.admin.inject({ method: 'GET', url: '/health/dependencies' })
     expect(res.json()).toMatchObject({ status: 'UP', dependencies: { database: { status: 'UP' }, redis: { status: 'UP' }, nats: { status: 'UP' } } })
   })
 })

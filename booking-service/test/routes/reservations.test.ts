@@ -187,7 +187,7 @@ describe('GET /api/concerts/:concertId/schedules/:scheduleId/seats', () => {
 
 describe('GET /metrics', () => {
   it('counts holds, conflicts and shows the outbox backlog and the pool', async () => {
-    const text = (await app.inject({ method: 'GET', url: '/metrics' })).body
+    const text = (await app.admin.inject({ method: 'GET', url: '/metrics' })).body
     expect(text).toMatch(/booking_holds_total\{service="booking-service"\} [1-9]/)
     expect(text).toMatch(/booking_hold_conflicts_total\{reason="SEAT_TAKEN",service="booking-service"\} [1-9]/)
     expect(text).toContain('outbox_pending_events')

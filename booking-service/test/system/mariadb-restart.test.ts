@@ -8,12 +8,13 @@ const iso = isolation(import.meta.url)
 const mariadb = await startThrowawayMariadb()
 const url = `${mariadb.url}/tickets_booking`
 await migrate(url)
-const port = await freePort()
+const [port, adminPort] = [await freePort(), await freePort()]
 const service = spawn(process.execPath, [fileURLToPath(new URL('../../dist/server.js', import.meta.url))], {
   env: {
     ...process.env,
     MYSQL_URL: url,
     PORT: String(port),
+    ADMIN_PORT: String(adminPort),
     REDIS_PREFIX: iso.redisPrefix,
     NATS_NAMESPACE: iso.natsNamespace,
     LOG_LEVEL: 'error',
@@ -28,9 +29,9 @@ afterAll(async () => {
   await mariadb.dispose()
 })
 
-async function readiness(): Promise<{ status: number; database?: string }> {
+async function dependencyHealth(): Promise<{ status: number; database?: string }> {
   try {
-    const res = await fetch(`http://127.0.0.1:${port}/health/ready`)
+    const res = await fetch(`http://127.0.0.1:${adminPort}/health/dependencies`)
     const body = (await res.json()) as { dependencies?: { database?: { status: string } } }
     return { status: res.status, database: body.dependencies?.database?.status }
   } catch {
@@ -40,20 +41,21 @@ async function readiness(): Promise<{ status: number; database?: string }> {
 
 async function until(want: { status: number; database: string }) {
   for (let i = 0; i < 200; i++) {
-    const r = await readiness()
+    const r = await dependencyHealth()
     if (r.status === want.status && r.database === want.database) return
     expect(service.exitCode, 'the service process exited').toBeNull()
     await new Promise((resolve) => setTimeout(resolve, 100))
   }
-  throw new Error(`readiness never became ${JSON.stringify(want)}`)
+  throw new Error(`dependency health never became ${JSON.stringify(want)}`)
 }
 
 describe('booking-service process and MariaDB restarts', () => {
-  it('when MariaDB stops, readiness says database DOWN with 503; when it returns, UP again, and the process never restarted', async () => {
+  it('when MariaDB stops, dependency health is DOWN (503) and readiness 200; once back, UP, and the process never restarted', async () => {
     await until({ status: 200, database: 'UP' })
     for (let round = 0; round < 2; round++) {
       await mariadb.stop()
       await until({ status: 503, database: 'DOWN' })
+      expect((await fetch(`http://127.0.0.1:${adminPort}/health/ready`)).status).toBe(200)
       await mariadb.restart()
       await until({ status: 200, database: 'UP' })
     }

@@ -48,7 +48,7 @@ function rateLimited(retryAfterSeconds: number, detail: string): AppError {
  * open to a per-instance limit, not closed: a Redis outage must not refuse every fan's hold (closed)
  * nor lift the only brake on a client's flood (fully open); each instance still enforces the limit,
  * so a client gets at most N times it across N instances until Redis answers again. The global per-client limit runs on every request in
- * onRequest (404s included; health, metrics and the OpenAPI document are exempt by their route
+ * onRequest (404s included; /health and the OpenAPI document are exempt by their route
  * config), except the token route, which has its own, stricter per-address limit instead (docs/api.md).
  * Both are counted in memory and shared through Redis every few milliseconds: a poll or a join costs
  * no Redis call for its limit. The per-user classes (holds, payments) count in Redis on each request.
@@ -139,7 +139,7 @@ export default fp(
     // Callback style: a join passes straight through, without a promise of its own.
     app.addHook('onRequest', (request, reply, done) => {
       if (request.publicRoute?.rateLimit === 'token') return done()
-      // Only routes outside /api (health, metrics, the OpenAPI document) opt out, in their config.
+      // Only routes outside /api (/health, the OpenAPI document) opt out, in their config.
       if (!request.url.startsWith('/api/') && request.routeOptions.config.rateLimit === false) return done()
       check(request, reply, 'global').then(() => done(), done)
     })

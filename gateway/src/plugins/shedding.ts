@@ -15,8 +15,8 @@ export interface SheddingOptions {
   classOf(request: FastifyRequest): 'join' | 'default'
 }
 
-/** Operations and monitoring must answer exactly when the gateway is struggling. */
-const NEVER_SHED = /^\/(health(\/|$|\?)|metrics($|\?))/
+/** The liveness check must answer exactly when the gateway is struggling (readiness and metrics are on the admin listener). */
+const NEVER_SHED = /^\/health($|\?)/
 
 /**
  * @fastify/under-pressure samples event-loop delay and utilisation; past a threshold a request is

@@ -33,7 +33,7 @@ export async function startBrowserStack(fileUrl: string) {
   await Promise.all([seedDemoCatalogue(bookingDb, { seatsPerSchedule: 10 }), seedDemoWallets(paymentDb, { users: 3 })])
   const tiny = await createConcert(bookingDb, { title: 'Tiny hall', dates: 1, seatsPerSchedule: 1 })
   const held = await createConcert(bookingDb, { title: 'Held back hall', dates: 1, seatsPerSchedule: 5 })
-  const [queuePort, bookingPort, paymentPort, gatewayPort, operatorPort] = [await freePort(), await freePort(), await freePort(), await freePort(), await freePort()]
+  const [queuePort, bookingPort, paymentPort, gatewayPort] = [await freePort(), await freePort(), await freePort(), await freePort()]
   const common = {
     REDIS_PREFIX: iso.redisPrefix,
     NATS_NAMESPACE: iso.natsNamespace,
@@ -62,7 +62,6 @@ export async function startBrowserStack(fileUrl: string) {
       PAYMENT_URLS: `http://127.0.0.1:${paymentPort}`,
       DEV_SIGN_IN: 'true',
       OPERATOR_SECRET: OPERATOR_TEST_SECRET,
-      OPERATOR_PORT: String(operatorPort),
       CONSOLE_REFRESH_MS: '1000',
     },
     gatewayPort,
@@ -82,8 +81,8 @@ export async function startBrowserStack(fileUrl: string) {
 
   return {
     gatewayUrl: gateway.url,
-    operatorUrl: `http://127.0.0.1:${operatorPort}`,
-    consoleUrl: `http://127.0.0.1:${operatorPort}/console/`,
+    operatorUrl: gateway.adminUrl,
+    consoleUrl: `${gateway.adminUrl}/console/`,
     operatorSecret: OPERATOR_TEST_SECRET,
     tiny,
     held,

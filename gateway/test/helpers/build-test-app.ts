@@ -4,7 +4,6 @@ import { isolation } from '@tickets/testkit'
 import { afterAll } from 'vitest'
 import { buildApp, type BuildOptions } from '../../src/app.js'
 import { ConfigSchema, type Config } from '../../src/config.js'
-import { buildOperatorApp } from '../../src/operator.js'
 
 export const TEST_SECRET = 'test-secret-that-is-long-enough-for-hs256!'
 export const OPERATOR_TEST_SECRET = 'operator-secret-that-is-long-enough-too!'
@@ -39,12 +38,6 @@ export async function buildTestApp(fileUrl: string, overrides: Record<string, st
 /** A second gateway instance on the same Redis prefix (as two instances behind one load balancer). */
 export async function anotherInstance(config: Config, options: BuildOptions = {}) {
   const app = await buildApp(config, { defaultMetrics: false, ...options })
-  afterAll(() => app.close())
-  return app
-}
-
-export async function buildTestOperatorApp(config: Config) {
-  const app = await buildOperatorApp({ ...config, OPERATOR_SECRET: OPERATOR_TEST_SECRET })
   afterAll(() => app.close())
   return app
 }

@@ -2,7 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process'
 import { existsSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
 import { connectNats } from '@tickets/shared/nats'
-import type { isolation } from '@tickets/testkit'
+import { freePort, type isolation } from '@tickets/testkit'
 import { Redis } from 'ioredis'
 
 const root = fileURLToPath(new URL('../../../', import.meta.url))
@@ -11,6 +11,8 @@ export interface RunningProcess {
   name: string
   child: ChildProcess
   url: string
+  /** Its admin listener: readiness, dependency health, metrics and, on the gateway, the operator's routes. */
+  adminUrl: string
   /** The last lines it wrote, for a failure message. */
   output: string[]
   tracing: boolean
@@ -18,17 +20,28 @@ export interface RunningProcess {
 
 /**
  * A service as production runs it: `node --import @tickets/shared/telemetry/register dist/server.js`
- * in its own process, ready once /health/ready answers (and, with `waitForTracing`, once it said
- * tracing is on: a span made before would be lost).
+ * in its own process, with its admin listener on a free port, ready once /health/ready answers
+ * there (and, with `waitForTracing`, once it said tracing is on: a span made before would be lost).
  */
 export async function startProcess(name: string, dir: string, env: Record<string, string>, port: number, opts: { waitForTracing?: boolean } = {}): Promise<RunningProcess> {
   if (!existsSync(`${root}${dir}/dist/server.js`)) throw new Error(`${dir}/dist/server.js is missing: build first (npm test builds everything)`)
+  const adminPort = await freePort()
   const child = spawn(process.execPath, ['--import', '@tickets/shared/telemetry/register', 'dist/server.js'], {
     cwd: `${root}${dir}`,
-    env: { ...process.env, TZ: 'UTC', HOST: '127.0.0.1', PORT: String(port), LOG_LEVEL: 'warn', OTEL_SERVICE_NAME: name, SHUTDOWN_GRACE_MS: '3000', ...env },
+    env: {
+      ...process.env,
+      TZ: 'UTC',
+      HOST: '127.0.0.1',
+      PORT: String(port),
+      ADMIN_PORT: String(adminPort),
+      LOG_LEVEL: 'warn',
+      OTEL_SERVICE_NAME: name,
+      SHUTDOWN_GRACE_MS: '3000',
+      ...env,
+    },
     stdio: ['ignore', 'pipe', 'pipe'],
   })
-  const proc: RunningProcess = { name, child, url: `http://127.0.0.1:${port}`, output: [], tracing: false }
+  const proc: RunningProcess = { name, child, url: `http://127.0.0.1:${port}`, adminUrl: `http://127.0.0.1:${adminPort}`, output: [], tracing: false }
   const keep = (chunk: Buffer) => {
     proc.output.push(chunk.toString('utf8'))
     if (chunk.includes(': tracing on')) proc.tracing = true
@@ -41,7 +54,7 @@ export async function startProcess(name: string, dir: string, env: Record<string
     if (child.exitCode !== null) throw new Error(`${name} exited with ${child.exitCode}:\n${proc.output.join('').slice(-3_000)}`)
     if (
       (!opts.waitForTracing || proc.tracing) &&
-      (await fetch(`${proc.url}/health/ready`).then(
+      (await fetch(`${proc.adminUrl}/health/ready`).then(
         (r) => r.ok,
         () => false,
       ))

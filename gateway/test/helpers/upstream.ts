@@ -35,7 +35,7 @@ export async function anUpstream(name: string): Promise<TestUpstream> {
     async start() {
       app = Fastify({ forceCloseConnections: true })
       app.addContentTypeParser('*', { parseAs: 'string' }, (_req, body, done) => done(null, body))
-      app.get('/health/ready', async () => ({ status: 'UP' }))
+      app.get('/health', async () => ({ status: 'UP' }))
       app.all('/*', async (request, reply) => {
         upstream.received.push({ method: request.method, url: request.url, headers: request.headers, body: request.body })
         if (upstream.mode === 'hang') await new Promise(() => undefined)

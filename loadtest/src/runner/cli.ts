@@ -50,7 +50,7 @@ const USAGE = `usage: npm run load -- <ticket-open|token-storm|browse|soak> [opt
   --duration 60s     run length (token-storm, browse, soak)
   --base-url URL     the gateway (default http://127.0.0.1:8080)
   --concert ID       the concert fans queue for (default: a new one, put on sale for this run)
-  --metrics URLS     comma-separated service URLs whose resident memory is sampled
+  --metrics URLS     comma-separated admin listener URLs (each process's ADMIN_PORT) whose resident memory is sampled
   --warmup N         fans who first buy on a concert of their own, uncounted (default 200; 0: none)
   --no-reconcile     skip npm run ops -- reconcile afterwards
   --seed N           random seed (default 1)`
@@ -66,7 +66,7 @@ export async function main(argv: string[]): Promise<number> {
       duration: { type: 'string' },
       'base-url': { type: 'string', default: 'http://127.0.0.1:8080' },
       concert: { type: 'string' },
-      metrics: { type: 'string', default: 'http://127.0.0.1:8080,http://127.0.0.1:3001,http://127.0.0.1:3002,http://127.0.0.1:3003' },
+      metrics: { type: 'string', default: 'http://127.0.0.1:9080,http://127.0.0.1:9081,http://127.0.0.1:9082,http://127.0.0.1:9083' },
       warmup: { type: 'string', default: '200' },
       'no-reconcile': { type: 'boolean', default: false },
       seed: { type: 'string', default: '1' },
@@ -90,12 +90,12 @@ export async function main(argv: string[]): Promise<number> {
   }
   const warmupFans = Number(values.warmup)
   const baseUrl = values['base-url'].replace(/\/$/, '')
-  const ready = await fetch(`${baseUrl}/health/ready`).then(
+  const up = await fetch(`${baseUrl}/health`).then(
     (r) => r.ok,
     () => false,
   )
-  if (!ready) {
-    console.error(`The gateway at ${baseUrl} is not ready: start the system with \`npm start\` (TRUSTED_PROXIES=127.0.0.0/8) first.`)
+  if (!up) {
+    console.error(`The gateway at ${baseUrl} does not answer: start the system with \`npm start\` (TRUSTED_PROXIES=127.0.0.0/8) first.`)
     return 1
   }
   const secret = resolveJwtSecret(process.env)

@@ -13,8 +13,8 @@ interface Switches {
 }
 
 /**
- * Talks to the gateway's operator listener (its own port, never the public one), which writes the
- * switch to Redis; every gateway instance picks it up within SWITCH_CACHE_MS.
+ * Talks to the operator switches on the gateway's admin listener (ADMIN_PORT, never the public
+ * port), which write the switch to Redis; every gateway instance picks it up within SWITCH_CACHE_MS.
  */
 async function callOperator(env: Env, method: 'GET' | 'PUT' | 'DELETE', path: string, body?: unknown): Promise<Switches> {
   const base = (env.GATEWAY_OPERATOR_URL ?? DEFAULT_OPERATOR_URL).replace(/\/$/, '')
@@ -28,7 +28,7 @@ async function callOperator(env: Env, method: 'GET' | 'PUT' | 'DELETE', path: st
     })
   } catch (err) {
     throw new Error(
-      `the gateway operator listener at ${base} did not answer (${(err as Error).message}); is the gateway running with OPERATOR_SECRET set? (GATEWAY_OPERATOR_URL picks another one)`,
+      `the gateway's admin listener at ${base} did not answer (${(err as Error).message}); is the gateway running with OPERATOR_SECRET set? (GATEWAY_OPERATOR_URL picks another one)`,
     )
   }
   const payload = (await res.json().catch(() => ({}))) as Switches & { detail?: string }

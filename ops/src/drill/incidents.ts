@@ -72,7 +72,7 @@ async function resumeRedis(ctx: DrillContext) {
   return { ok: cont.exitCode === 0 && pong.ok, detail: `kill -CONT exit ${cont.exitCode}; ${pong.detail}`, fixedAt }
 }
 
-/** A service instance's /metrics as text ('' when it does not answer), and one sample of it. */
+/** A service instance's /metrics (on its admin port) as text ('' when it does not answer), and one sample of it. */
 const metricsOf = (port: number) =>
   fetch(`http://127.0.0.1:${port}/metrics`, { signal: AbortSignal.timeout(2_000) }).then(
     (r) => (r.ok ? r.text() : ''),
@@ -301,7 +301,7 @@ const instanceDown: Incident = {
   mitigation: "once the cause is fixed, `kill -HUP <npm start pid>` starts the instances left down again (the pid is in npm start's banner)",
   async mitigate(ctx) {
     const hup = await ctx.sh('kill', ['-HUP', String(ctx.stack.supervisorPid)])
-    const url = `http://127.0.0.1:${ctx.stack.ports.booking + 10}/health/ready`
+    const url = `http://127.0.0.1:${ctx.stack.adminPorts.booking + 10}/health/ready`
     const started = Date.now()
     let ready = false
     while (!ready && Date.now() - started < 30_000) {
@@ -512,8 +512,8 @@ const BUSY_LINK_MS = 50
 async function poolMetrics(ctx: DrillContext): Promise<string> {
   const lines: string[] = []
   for (const [name, port] of [
-    ['booking', ctx.stack.ports.booking],
-    ['payment', ctx.stack.ports.payment],
+    ['booking', ctx.stack.adminPorts.booking],
+    ['payment', ctx.stack.adminPorts.payment],
   ] as const) {
     const text = await metricsOf(port)
     const pick = (metric: string, label?: string) => sample(text, metric, label) ?? '?'
@@ -539,15 +539,15 @@ const poolExhausted: Incident = {
     ctx.stack.mariadbLink.setDelay(BUSY_LINK_MS)
     return `every answer from MariaDB delayed by ${BUSY_LINK_MS} ms (a busy database host): each transaction holds its connection longer, and ${SMALL_POOL} connections per service no longer serve 24 fans`
   },
-  whileFiring: async (ctx) => `\`curl -s <service>/metrics | grep ^db_pool\`: ${await poolMetrics(ctx)}`,
+  whileFiring: async (ctx) => `\`curl -s <service admin port>/metrics | grep ^db_pool\`: ${await poolMetrics(ctx)}`,
   mitigation: `raise MYSQL_POOL_SIZE to ${RIGHT_POOL} (the manual's fix; a restart is needed): write it to each service's env file, then end the instance (\`pkill -f '<tag>/booking-1$'\`) for the supervisor to start it again with the file read`,
   async mitigate(ctx) {
     await mkdir(ctx.stack.serviceEnvDir, { recursive: true })
     const steps: string[] = []
     let ok = true
     for (const [dir, instance, port] of [
-      ['booking-service', 'booking-1', ctx.stack.ports.booking],
-      ['payment-service', 'payment-1', ctx.stack.ports.payment],
+      ['booking-service', 'booking-1', ctx.stack.adminPorts.booking],
+      ['payment-service', 'payment-1', ctx.stack.adminPorts.payment],
     ] as const) {
       await writeFile(join(ctx.stack.serviceEnvDir, `${dir}.env`), `MYSQL_POOL_SIZE=${RIGHT_POOL}\n`)
       const end = await ctx.sh('pkill', ['-TERM', '-f', `${ctx.stack.tag}/${instance}$`])

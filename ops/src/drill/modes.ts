@@ -18,7 +18,7 @@ export interface DrillMode {
 const MANUAL_BOUNDS = { hangMs: 1_000, fast503Ms: 250 }
 
 export const MODES: Record<'fast' | 'full' | 'ci', DrillMode> = {
-  // Scrapes every 2 s at the least: a scrape asks every dependency for readiness (HEALTH_TIMEOUT_MS, 1 s)
+  // Scrapes every 2 s at the least: a scrape may ping every dependency (HEALTH_TIMEOUT_MS, 1 s)
   // and a scrape timeout under that loses the dependency_up sample whenever one hangs.
   fast: { name: 'fast', timeFactor: 12, scrapeSeconds: 2, calmMs: 8_000, fans: 6, readers: 2, ...MANUAL_BOUNDS },
   full: { name: 'full', timeFactor: 1, scrapeSeconds: 5, calmMs: 30_000, fans: 8, readers: 2, ...MANUAL_BOUNDS },

@@ -30,20 +30,22 @@ export interface DrillResult {
 const WARM_UP_MS = 10_000
 
 /**
- * When the gateway answered ready, polled from now until stop(). The mitigation's steps after the
- * cause is removed (an ops command after `kill -CONT`, each a Node start-up of a second or more on a
- * busy machine) then do not count as the system's time to recover.
+ * When every instance's dependency health (its admin listener's /health/dependencies) answered UP,
+ * polled from now until stop(). The mitigation's steps after the cause is removed (an ops command
+ * after `kill -CONT`, each a Node start-up of a second or more on a busy machine) then do not count
+ * as the system's time to recover. Readiness would not do: it stays 200 through a dependency's outage.
  */
-function watchReadiness(gateway: string) {
+function watchDependencies(adminUrls: string[]) {
   const readyAt: number[] = []
   let stopped = false
+  const up = (admin: string) =>
+    fetch(`${admin}/health/dependencies`, { signal: AbortSignal.timeout(2_000) }).then(
+      (r) => r.ok,
+      () => false,
+    )
   const done = (async () => {
     while (!stopped) {
-      const ok = await fetch(`${gateway}/health/ready`, { signal: AbortSignal.timeout(2_000) }).then(
-        (r) => r.ok,
-        () => false,
-      )
-      if (ok) readyAt.push(Date.now())
+      if ((await Promise.all(adminUrls.map(up))).every(Boolean)) readyAt.push(Date.now())
       await sleep(100)
     }
   })()
@@ -201,11 +203,11 @@ async function drill(incident: Incident, mode: DrillMode, log: (line: string) =>
 
     const mitigationAt = Date.now()
     note(`mitigation (runbook ${incident.runbook}): ${incident.mitigation}`)
-    const readiness = watchReadiness(stack.gateway)
+    const readiness = watchDependencies(stack.adminUrls)
     const mitigated = await incident.mitigate(ctx)
     note(`mitigation ${mitigated.ok ? 'did what the runbook says' : 'FAILED'}: ${mitigated.detail}`)
 
-    // Recovered: the gateway answered ready, and a hold sent after the fix was answered 201, both
+    // Recovered: every dependency answered UP, and a hold sent after the fix was answered 201, both
     // from the fix on (whichever came last), even while the mitigation's later steps still ran.
     const fixedAt = mitigated.fixedAt ?? mitigationAt
     const recoveredAt = await waitFor(
@@ -219,8 +221,8 @@ async function drill(incident: Incident, mode: DrillMode, log: (line: string) =>
     )
     await readiness.stop()
     const since = mitigated.fixedAt ? 'the cause was removed' : 'the mitigation'
-    if (recoveredAt) note(`recovered: the gateway ready and a seat held again, ${((recoveredAt - fixedAt) / 1000).toFixed(1)} s after ${since}`)
-    else note('NOT recovered: no readiness and no seat held')
+    if (recoveredAt) note(`recovered: every dependency UP and a seat held again, ${((recoveredAt - fixedAt) / 1000).toFixed(1)} s after ${since}`)
+    else note('NOT recovered: a dependency still DOWN or no seat held')
 
     const resolved = alert
       ? await waitFor(async () => ((await prometheus.alerts()).some((a) => matches(a, incident)) ? undefined : Date.now()), incident.resolveWithinMs(mode), 500)

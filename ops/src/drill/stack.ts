@@ -17,6 +17,10 @@ export interface DrillStack {
   gateway: string
   /** Each service's base port (instance i listens on it + 10·(i-1)). */
   ports: { gateway: number; queue: number; booking: number; payment: number }
+  /** Each service's base admin port (readiness, dependency health, metrics), likewise per instance. */
+  adminPorts: { gateway: number; queue: number; booking: number; payment: number }
+  /** Every instance's admin listener, as npm start started them (scaled ones included). */
+  adminUrls: string[]
   /** The pid of scripts/start.mjs (the supervisor): `kill -HUP` starts instances left down again. */
   supervisorPid: number
   mariadb: Mariadb
@@ -63,7 +67,10 @@ export async function startDrillStack(opts: { scale?: Record<string, number>; ex
   const tag = `tickets-drill-${randomBytes(3).toString('hex')}`
   const secret = randomBytes(32).toString('base64url')
   const operatorSecret = randomBytes(32).toString('base64url')
-  const ports = { GATEWAY_PORT: await freePort(), QUEUE_PORT: await freePort(), BOOKING_PORT: await freePort(), PAYMENT_PORT: await freePort(), OPERATOR_PORT: await freePort() }
+  const ports: Record<string, number> = {}
+  for (const name of ['GATEWAY', 'QUEUE', 'BOOKING', 'PAYMENT']) for (const port of [`${name}_PORT`, `${name}_ADMIN_PORT`]) ports[port] = await freePort()
+  const at = (name: string) => ports[name]!
+  const adminPorts = { gateway: at('GATEWAY_ADMIN_PORT'), queue: at('QUEUE_ADMIN_PORT'), booking: at('BOOKING_ADMIN_PORT'), payment: at('PAYMENT_ADMIN_PORT') }
   const bookingDb = `${mariadb.url}/tickets_booking`
   const paymentDb = `${mariadb.url}/tickets_payment`
   const targetsDir = join(work, 'prometheus-targets')
@@ -147,8 +154,10 @@ export async function startDrillStack(opts: { scale?: Record<string, number>; ex
   }
 
   return {
-    gateway: `http://127.0.0.1:${ports.GATEWAY_PORT}`,
-    ports: { gateway: ports.GATEWAY_PORT, queue: ports.QUEUE_PORT, booking: ports.BOOKING_PORT, payment: ports.PAYMENT_PORT },
+    gateway: `http://127.0.0.1:${at('GATEWAY_PORT')}`,
+    ports: { gateway: at('GATEWAY_PORT'), queue: at('QUEUE_PORT'), booking: at('BOOKING_PORT'), payment: at('PAYMENT_PORT') },
+    adminPorts,
+    adminUrls: Object.entries(adminPorts).flatMap(([name, port]) => Array.from({ length: opts.scale?.[name] ?? 1 }, (_, i) => `http://127.0.0.1:${port + 10 * i}`)),
     supervisorPid: child.pid!,
     mariadb,
     mariadbLink,
@@ -162,7 +171,7 @@ export async function startDrillStack(opts: { scale?: Record<string, number>; ex
       OPERATOR_SECRET: operatorSecret,
       // Load runs sign their fans' tokens with it.
       AUTH_JWT_SECRET: secret,
-      GATEWAY_OPERATOR_URL: `http://127.0.0.1:${ports.OPERATOR_PORT}`,
+      GATEWAY_OPERATOR_URL: `http://127.0.0.1:${adminPorts.gateway}`,
       TRACES_FILE: tracesFile,
     },
     bookingDb,

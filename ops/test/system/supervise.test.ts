@@ -21,7 +21,8 @@ let gateway = ''
 // Where npm start reads each service's overrides when an instance starts.
 const serviceEnvDir = join(mkdtempSync(join(tmpdir(), 'tickets-throwaway-env-')), 'env')
 
-const ports = { GATEWAY_PORT: await freePort(), QUEUE_PORT: await freePort(), BOOKING_PORT: await freePort(), PAYMENT_PORT: await freePort(), OPERATOR_PORT: await freePort() }
+const ports: Record<string, number> = {}
+for (const name of ['GATEWAY', 'QUEUE', 'BOOKING', 'PAYMENT']) for (const port of [`${name}_PORT`, `${name}_ADMIN_PORT`]) ports[port] = await freePort()
 const stack = spawn(process.execPath, ['scripts/start.mjs', '--tag', tag], {
   cwd: root,
   detached: true,
@@ -64,8 +65,8 @@ function pidsWithArg(arg: string): number[] {
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
-const allUp = () =>
-  fetch(`${gateway}/health/ready`).then(
+const bookingReady = () =>
+  fetch(`http://127.0.0.1:${ports.BOOKING_ADMIN_PORT}/health/ready`).then(
     async (r) => r.ok && (await r.json()).status === 'UP',
     () => false,
   )
@@ -141,7 +142,7 @@ describe('npm start supervises its processes', () => {
     await sleep(300)
     let backAfterMs = -1
     while (Date.now() - killedAt < 15_000) {
-      if ((await allUp()) && pidsWithArg(`${tag}/booking-1`).length === 1) {
+      if ((await bookingReady()) && pidsWithArg(`${tag}/booking-1`).length === 1) {
         backAfterMs = Date.now() - killedAt
         break
       }
@@ -173,7 +174,7 @@ describe('npm start supervises its processes', () => {
 
   it('when an operator writes a setting to booking-service.env and ends booking-1, then the supervisor starts it again with the setting', async () => {
     const poolSize = async () => {
-      const text = await fetch(`http://127.0.0.1:${ports.BOOKING_PORT}/metrics`).then(
+      const text = await fetch(`http://127.0.0.1:${ports.BOOKING_ADMIN_PORT}/metrics`).then(
         (r) => r.text(),
         () => '',
       )

@@ -24,7 +24,7 @@ export async function ledgerEntries(app: FastifyInstance, userId: string, kind: 
 
 /** A counter's value as /metrics shows it (labels matched as given). */
 export async function metricValue(app: FastifyInstance, name: string, labels: Record<string, string> = {}): Promise<number> {
-  const text = (await app.inject({ method: 'GET', url: '/metrics' })).body
+  const text = (await app.admin.inject({ method: 'GET', url: '/metrics' })).body
   let total = 0
   for (const line of text.split('\n')) {
     if (!line.startsWith(`${name}{`) && !line.startsWith(`${name} `)) continue

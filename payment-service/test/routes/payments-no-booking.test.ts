@@ -45,7 +45,7 @@ describe('GET /api/payments/{id}', () => {
 
 describe('GET /metrics', () => {
   it('exposes the outbox backlog and the payment counters', async () => {
-    const text = (await app.inject({ method: 'GET', url: '/metrics' })).body
+    const text = (await app.admin.inject({ method: 'GET', url: '/metrics' })).body
     // OpenMetrics names a counter family without its _total suffix.
     for (const name of [
       'outbox_pending_events',

@@ -199,7 +199,7 @@ describe('metrics', () => {
     await join(app, 'm3', concertId)
     await poll(app, 'm1', token)
     await tick()
-    const body = (await app.inject({ method: 'GET', url: '/metrics' })).body
+    const body = (await app.admin.inject({ method: 'GET', url: '/metrics' })).body
     expect(body).toMatch(new RegExp(`^queue_line_length\\{[^}]*concert="${concertId}"[^}]*\\} 1$`, 'm'))
     expect(body).toMatch(new RegExp(`^queue_active_users\\{[^}]*concert="${concertId}"[^}]*\\} 2$`, 'm'))
     expect(body).toMatch(new RegExp(`^queue_admissions_total\\{[^}]*concert="${concertId}"[^}]*\\} 2$`, 'm'))

@@ -28,7 +28,7 @@ describe('when Redis stops', () => {
       expect(Number(result.headers['retry-after'])).toBeGreaterThan(0)
       expect(ms).toBeLessThan(200)
     }
-    expect((await app.inject({ method: 'GET', url: '/health/ready' })).statusCode).toBe(503)
+    await expect.poll(async () => (await app.admin.inject({ method: 'GET', url: '/health/dependencies' })).statusCode, { timeout: 5_000, interval: 200 }).toBe(503)
 
     await redis.restart()
     await vi.waitFor(async () => expect((await join(app, 'after', concertId)).statusCode).toBe(201), { timeout: 10_000, interval: 100 })
