@@ -94,7 +94,7 @@ describe('the operator console', () => {
   })
 
   it('when an operator pauses a line, then the line is paused and the change is recorded with who and when', async () => {
-    await operator.redis.sadd(CONCERTS_KEY, 'console-c1')
+    await app.redis.sadd(CONCERTS_KEY, 'console-c1')
     const paused = await operator.inject({ method: 'POST', url: '/console/api/lines/console-c1/pause', headers: as('Dana on call') })
     expect(paused.statusCode).toBe(200)
     expect(paused.json()).toMatchObject({ concertId: 'console-c1', paused: true })
