@@ -57,8 +57,10 @@ try {
   process.exit(1)
 }
 
-const { resolveJwtSecret, resolveOperatorSecret } = await import('../ops/dist/dev-secret.js')
+const { resolveInternalSecret, resolveJwtSecret, resolveOperatorSecret } = await import('../ops/dist/dev-secret.js')
 const secret = resolveJwtSecret(env)
+// The gateway signs what it tells the services (the user, the queue concert) with this; they refuse anything unsigned.
+const internalSecret = resolveInternalSecret(env)
 // The gateway's operator listener (switches): instance i on OPERATOR_PORT + 10·i, loopback only.
 const operator = { secret: resolveOperatorSecret(env), port: Number(env.OPERATOR_PORT ?? 9080) }
 const ops = (action) => {
@@ -70,7 +72,14 @@ ops('seed')
 
 // glibc gives each thread that allocates its own 64 MB malloc arena and rarely hands their free
 // space back: booking kept about 60 MB there after ticket-open. Two arenas keep it to a fraction.
-const common = { ...env, AUTH_JWT_SECRET: secret, HOST: host, OTEL_SDK_DISABLED: env.OTEL_SDK_DISABLED ?? 'false', MALLOC_ARENA_MAX: env.MALLOC_ARENA_MAX ?? '2' }
+const common = {
+  ...env,
+  AUTH_JWT_SECRET: secret,
+  INTERNAL_SECRET: internalSecret,
+  HOST: host,
+  OTEL_SDK_DISABLED: env.OTEL_SDK_DISABLED ?? 'false',
+  MALLOC_ARENA_MAX: env.MALLOC_ARENA_MAX ?? '2',
+}
 const plan = []
 for (const [name, dir, extra] of [
   ['queue', 'queue-service', {}],

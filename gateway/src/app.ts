@@ -161,6 +161,7 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
     pools,
     timeoutMs: config.UPSTREAM_TIMEOUT_MS,
     retryAfterSeconds: config.UPSTREAM_RETRY_AFTER_SECONDS,
+    internalSecret: config.INTERNAL_SECRET,
     switches,
     // The challenge first: a join refused for its proof costs no Redis call.
     gates: [joinChallengeGate({ secret: config.AUTH_JWT_SECRET, switches, registry: app.metrics }), waitingRoom, ...(options.gates ?? [])],

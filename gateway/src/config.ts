@@ -1,4 +1,4 @@
-import { authConfigProperties, commonConfigProperties, redisConfigProperties, pressureConfigProperties } from '@tickets/shared/config'
+import { authConfigProperties, internalSecretConfigProperties, commonConfigProperties, redisConfigProperties, pressureConfigProperties } from '@tickets/shared/config'
 import { Type, type Static } from 'typebox'
 
 const UrlList = (defaults: string) => Type.String({ default: defaults, pattern: '^https?://[^,\\s]+(,https?://[^,\\s]+)*$' })
@@ -9,6 +9,7 @@ export const ConfigSchema = Type.Object({
   ...redisConfigProperties,
   ...pressureConfigProperties,
   ...authConfigProperties,
+  ...internalSecretConfigProperties,
   PORT: Type.Integer({ minimum: 0, maximum: 65535, default: 8080 }),
   /** Comma-separated instances of each service; requests are balanced across them. */
   QUEUE_URLS: UrlList('http://127.0.0.1:3001'),

@@ -93,6 +93,18 @@ export const authConfigProperties = {
   AUTH_JWT_SECRET: Type.String({ minLength: 32 }),
 }
 
+/** The key of the gateway's signature on what it tells the services (contracts/gateway-signature). */
+export const internalSecretConfigProperties = {
+  /** The same value in the gateway and every service; never one of the other secrets. */
+  INTERNAL_SECRET: Type.String({ minLength: 32 }),
+}
+
+/** A service's side: the key, and how far its clock may be from the gateway's when it judges a deadline. */
+export const gatewayTrustConfigProperties = {
+  ...internalSecretConfigProperties,
+  INTERNAL_CLOCK_SKEW_MS: Type.Integer({ minimum: 0, maximum: 10_000, default: 1_000 }),
+}
+
 /** For server.ts: a bad setting stops the process with one clear line instead of a stack trace. */
 export function loadConfigOrExit<T extends TObject>(schema: T, source: Record<string, string | undefined>, service: string): Readonly<Static<T>> {
   try {

@@ -7,6 +7,7 @@ import { basename, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { jetstreamManager } from '@nats-io/jetstream'
 import { connect } from '@nats-io/transport-node'
+import { fromGateway, TEST_INTERNAL_SECRET } from './from-gateway.js'
 
 /**
  * Names of everything one test file may touch, derived from its path plus a random suffix, so
@@ -442,7 +443,7 @@ export async function startServiceProcess(serverJs: URL, env: Record<string, str
   const port = await freePort()
   const base = `http://127.0.0.1:${port}`
   const child = spawn(process.execPath, [fileURLToPath(serverJs)], {
-    env: { ...process.env, TZ: 'UTC', LOG_LEVEL: 'error', ...env, PORT: String(port) },
+    env: { ...process.env, TZ: 'UTC', LOG_LEVEL: 'error', INTERNAL_SECRET: TEST_INTERNAL_SECRET, ...env, PORT: String(port) },
     stdio: ['ignore', 'ignore', 'inherit'],
   })
   const deadline = Date.now() + (opts.readyWithinMs ?? 15_000)
@@ -454,8 +455,11 @@ export async function startServiceProcess(serverJs: URL, env: Record<string, str
   return {
     base,
     child,
-    call: (path: string, init: RequestInit = {}) => timedFetch(`${base}${path}`, init),
+    /** A request as the gateway sends it (signed). */
+    call: (path: string, init: RequestInit = {}) =>
+      timedFetch(`${base}${path}`, { ...init, headers: fromGateway({ method: init.method ?? 'GET', url: path, headers: (init.headers ?? {}) as Record<string, string> }).headers }),
     stop: () => void child.kill('SIGTERM'),
   }
 }
 export { startDelayProxy, type DelayProxy } from './delay-proxy.js'
+export { fromGateway, TEST_INTERNAL_SECRET }

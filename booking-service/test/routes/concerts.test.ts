@@ -1,13 +1,14 @@
 import { describe, expect, it } from 'vitest'
 import { seedDemoCatalogue } from '../../src/ops.js'
 import { buildTestApp } from '../helpers/build-test-app.js'
+import { fromGateway } from '@tickets/testkit'
 
 const { app, url } = await buildTestApp(import.meta.url)
 await seedDemoCatalogue(url)
 
 describe('GET /api/concerts', () => {
   it('lists the concerts on sale', async () => {
-    const res = await app.inject({ method: 'GET', url: '/api/concerts' })
+    const res = await app.inject(fromGateway({ method: 'GET', url: '/api/concerts' }))
     expect(res.statusCode).toBe(200)
     expect(res.json().concerts).toHaveLength(3)
     expect(res.json().concerts[0]).toMatchObject({ concertId: expect.any(String), title: expect.any(String) })
@@ -16,8 +17,8 @@ describe('GET /api/concerts', () => {
 
 describe('GET /api/concerts/:concertId/schedules', () => {
   it('lists the dates with 50 available seats each', async () => {
-    const { concerts } = (await app.inject({ method: 'GET', url: '/api/concerts' })).json()
-    const res = await app.inject({ method: 'GET', url: `/api/concerts/${concerts[0].concertId}/schedules` })
+    const { concerts } = (await app.inject(fromGateway({ method: 'GET', url: '/api/concerts' }))).json()
+    const res = await app.inject(fromGateway({ method: 'GET', url: `/api/concerts/${concerts[0].concertId}/schedules` }))
     expect(res.statusCode).toBe(200)
     const { schedules } = res.json()
     expect(schedules).toHaveLength(2)
@@ -25,13 +26,13 @@ describe('GET /api/concerts/:concertId/schedules', () => {
   })
 
   it('when the concert does not exist, then 404 BOOKING_CONCERT_NOT_FOUND', async () => {
-    const res = await app.inject({ method: 'GET', url: '/api/concerts/nope/schedules' })
+    const res = await app.inject(fromGateway({ method: 'GET', url: '/api/concerts/nope/schedules' }))
     expect(res.statusCode).toBe(404)
     expect(res.json().code).toBe('BOOKING_CONCERT_NOT_FOUND')
   })
 
   it('when the id has characters no id has, then 400', async () => {
-    const res = await app.inject({ method: 'GET', url: `/api/concerts/${encodeURIComponent("1' OR 1=1")}/schedules` })
+    const res = await app.inject(fromGateway({ method: 'GET', url: `/api/concerts/${encodeURIComponent("1' OR 1=1")}/schedules` }))
     expect(res.statusCode).toBe(400)
     expect(res.json().code).toBe('COMMON_VALIDATION')
   })

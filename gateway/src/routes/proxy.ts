@@ -1,6 +1,7 @@
 import proxy from '@fastify/http-proxy'
-import { QUEUE_CONCERT_HEADER, USER_ID_HEADER } from '@tickets/contracts/auth'
+import { USER_ID_HEADER } from '@tickets/contracts/auth'
 import { AppError } from '@tickets/contracts/errors'
+import { GATEWAY_SIGNATURE_HEADER, gatewayKey, signGatewayRequest, SIGNED_HEADERS } from '@tickets/contracts/gateway-signature'
 import { correlationTraceparent, tracingOn } from '@tickets/shared/http'
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import fp from 'fastify-plugin'
@@ -25,6 +26,8 @@ declare module 'fastify' {
 interface ProxyAttempt {
   dest: string
   upstream: string
+  /** When the gateway stops waiting for this attempt (Unix ms): signed for the service, which bounds its work by it. */
+  deadlineMs: number
   failed: string | undefined
   /** The route's reply-from options, for a retry. */
   fixed: object
@@ -42,6 +45,8 @@ export interface ProxyOptions {
   pools: Record<ServiceName, UpstreamPool>
   timeoutMs: number
   retryAfterSeconds: number
+  /** The key of the signature on what the gateway asserts to the services (INTERNAL_SECRET). */
+  internalSecret: string
   switches: SwitchBoard
   gates: readonly Gate[]
   /** What answers the routes the table lets the gateway answer itself; without one, the service answers. */
@@ -49,7 +54,7 @@ export interface ProxyOptions {
 }
 
 /** Headers only the gateway may set: any copy a client sends is dropped. */
-const GATEWAY_HEADERS = [USER_ID_HEADER, QUEUE_CONCERT_HEADER]
+const GATEWAY_HEADERS = [...SIGNED_HEADERS, GATEWAY_SIGNATURE_HEADER]
 const DOT_SEGMENT = /(^|\/)(\.|%2e){1,2}(\/|$)/i
 
 /** Matches each request against the public route table first, so shedding and limits know its class. */
@@ -96,6 +101,8 @@ export async function proxyRoutes(app: FastifyInstance, opts: ProxyOptions) {
     labelNames: ['upstream'],
     registers: [app.metrics],
   })
+
+  const internalKey = gatewayKey(opts.internalSecret)
 
   /** Which route and who is calling, decided before the body is read: a stranger's body is never waited for. */
   async function admitCaller(request: FastifyRequest, reply: FastifyReply) {
@@ -199,7 +206,7 @@ export async function proxyRoutes(app: FastifyInstance, opts: ProxyOptions) {
   /** `fixed`: a route's reply-from options (http-proxy's and the gateway's), made once per route. */
   function forward(request: FastifyRequest, reply: FastifyReply, dest: string, fixed: object, failed?: string) {
     const pool = opts.pools[request.publicRoute!.service]
-    request.proxyAttempt = { dest, upstream: pool.pick(failed), failed, fixed }
+    request.proxyAttempt = { dest, upstream: pool.pick(failed), deadlineMs: Date.now() + opts.timeoutMs, failed, fixed }
     const options = Object.create(fixed) as Record<string, unknown>
     if (request.body !== undefined && request.method !== 'GET' && request.method !== 'HEAD') {
       // The body was parsed (and size-checked) here; send it re-encoded, also a falsy JSON value (null, 0, "").
@@ -250,6 +257,7 @@ export async function proxyRoutes(app: FastifyInstance, opts: ProxyOptions) {
           out['x-request-id'] = String(request.id)
           if (request.userId) out[USER_ID_HEADER] = request.userId
           if (request.upstreamHeaders) Object.assign(out, request.upstreamHeaders)
+          out[GATEWAY_SIGNATURE_HEADER] = signGatewayRequest(internalKey, { method: request.method, url: request.url, headers: out }, request.proxyAttempt!.deadlineMs)
           return out
         },
       },

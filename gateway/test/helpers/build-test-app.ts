@@ -1,6 +1,6 @@
 import { loadConfig } from '@tickets/shared/config'
 import { queueTokenKey, signQueueToken } from '@tickets/contracts/queue-token'
-import { isolation } from '@tickets/testkit'
+import { isolation, TEST_INTERNAL_SECRET } from '@tickets/testkit'
 import { afterAll } from 'vitest'
 import { buildApp, type BuildOptions } from '../../src/app.js'
 import { ConfigSchema, type Config } from '../../src/config.js'
@@ -25,7 +25,14 @@ export const QUIET_GATEWAY_SETTINGS: Record<string, string> = {
 }
 
 export function testConfig(redisPrefix: string, overrides: Record<string, string> = {}): Config {
-  return loadConfig(ConfigSchema, { AUTH_JWT_SECRET: TEST_SECRET, REDIS_PREFIX: redisPrefix, LOG_LEVEL: 'silent', ...QUIET_GATEWAY_SETTINGS, ...overrides })
+  return loadConfig(ConfigSchema, {
+    INTERNAL_SECRET: TEST_INTERNAL_SECRET,
+    AUTH_JWT_SECRET: TEST_SECRET,
+    REDIS_PREFIX: redisPrefix,
+    LOG_LEVEL: 'silent',
+    ...QUIET_GATEWAY_SETTINGS,
+    ...overrides,
+  })
 }
 
 export async function buildTestApp(fileUrl: string, overrides: Record<string, string>, options: BuildOptions = {}) {

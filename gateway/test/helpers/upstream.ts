@@ -1,3 +1,5 @@
+import { gatewayKey, verifyGatewayRequest } from '@tickets/contracts/gateway-signature'
+import { TEST_INTERNAL_SECRET } from '@tickets/testkit'
 import Fastify, { type FastifyInstance } from 'fastify'
 import { afterAll } from 'vitest'
 
@@ -19,7 +21,12 @@ export interface TestUpstream {
   start(): Promise<void>
 }
 
-/** A real HTTP upstream on an ephemeral port that records what reached it and echoes it back. */
+const key = gatewayKey(TEST_INTERNAL_SECRET)
+
+/**
+ * A real HTTP upstream on an ephemeral port that records what reached it and echoes it back, with
+ * whether the gateway's signature on it holds (`signed`), as a service would judge it.
+ */
 export async function anUpstream(name: string): Promise<TestUpstream> {
   let app: FastifyInstance | undefined
   let port = 0
@@ -40,7 +47,8 @@ export async function anUpstream(name: string): Promise<TestUpstream> {
         upstream.received.push({ method: request.method, url: request.url, headers: request.headers, body: request.body })
         if (upstream.mode === 'hang') await new Promise(() => undefined)
         if (upstream.mode === 'closing') return reply.code(503).send({ error: 'Service Unavailable', message: 'Service Unavailable', statusCode: 503 })
-        return { upstream: name, url: request.url, userId: request.headers['x-user-id'] ?? null, body: request.body ?? null }
+        const signed = verifyGatewayRequest(key, request, Date.now(), 0).ok
+        return { upstream: name, url: request.url, userId: request.headers['x-user-id'] ?? null, signed, body: request.body ?? null }
       })
       await app.listen({ port, host: '127.0.0.1' })
       port = (app.server.address() as { port: number }).port
