@@ -21,6 +21,14 @@ export function claimForRequest(next: () => void, until?: number): void {
   claims.run({ underWay: false, until }, next)
 }
 
+/**
+ * Runs `work` under no request's claim: background work that a request only set going (the outbox
+ * relay's kick) must not wait by that request's deadline, nor go first as its work under way.
+ */
+export function outsideRequests<T>(work: () => T): T {
+  return claims.exit(work)
+}
+
 /** Runs `work` for a caller that stops listening after `ms`: no connection is waited for past that. */
 export function forCallerWithin<T>(ms: number, work: () => Promise<T>, opts: { underWay?: boolean | undefined } = {}): Promise<T> {
   const outer = claims.getStore()
