@@ -61,7 +61,8 @@ export const mysqlConfigProperties = {
   MYSQL_POOL_SIZE: Type.Integer({ minimum: 1, maximum: 200, default: 10 }),
   /**
    * How long a request waits for a free connection before it is answered 503 with Retry-After:
-   * well under the gateway's UPSTREAM_TIMEOUT_MS, so a saturated or silent database is a fast 503.
+   * well under the gateway's deadline for writes, so a saturated or silent database is a fast 503
+   * (a request also waits no longer than the gateway's signed deadline, a read's about a second).
    */
   MYSQL_ACQUIRE_TIMEOUT_MS: Type.Integer({ minimum: 100, default: 1_000 }),
   /** Requests that may wait for a connection while all are lent out; the next gets 503 at once. 0: twice MYSQL_POOL_SIZE. */

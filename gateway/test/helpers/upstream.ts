@@ -14,7 +14,7 @@ export interface TestUpstream {
   url: string
   port: number
   received: RecordedRequest[]
-  /** `hang`: accept requests and never answer; `closing`: answer as a Fastify server that is shutting down (a bare 503). */
+  /** `hang`: accept requests (and the gateway's probes) and never answer; `closing`: answer as a Fastify server that is shutting down (a bare 503). */
   mode: 'answer' | 'hang' | 'closing'
   stop(): Promise<void>
   /** Listens again on the same port. */
@@ -43,6 +43,12 @@ export async function anUpstream(name: string): Promise<TestUpstream> {
       app = Fastify({ forceCloseConnections: true })
       app.addContentTypeParser('*', { parseAs: 'string' }, (_req, body, done) => done(null, body))
       app.get('/health/ready', async () => ({ status: 'UP' }))
+      // The gateway's probe: answered as the mode says, and not recorded.
+      app.get('/health', async (_request, reply) => {
+        if (upstream.mode === 'hang') await new Promise(() => undefined)
+        if (upstream.mode === 'closing') return reply.code(503).send({ statusCode: 503 })
+        return { status: 'UP' }
+      })
       app.all('/*', async (request, reply) => {
         upstream.received.push({ method: request.method, url: request.url, headers: request.headers, body: request.body })
         if (upstream.mode === 'hang') await new Promise(() => undefined)
