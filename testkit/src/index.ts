@@ -459,6 +459,12 @@ export async function startServiceProcess(serverJs: URL, env: Record<string, str
     call: (path: string, init: RequestInit = {}) =>
       timedFetch(`${base}${path}`, { ...init, headers: fromGateway({ method: init.method ?? 'GET', url: path, headers: (init.headers ?? {}) as Record<string, string> }).headers }),
     stop: () => void child.kill('SIGTERM'),
+    /** SIGSTOP: the instance hangs (its port still takes connections, nothing answers); resolves once every thread stopped. */
+    async pause() {
+      child.kill('SIGSTOP')
+      await stoppedForSure(child.pid!)
+    },
+    resume: () => void child.kill('SIGCONT'),
   }
 }
 export { startDelayProxy, type DelayProxy } from './delay-proxy.js'
