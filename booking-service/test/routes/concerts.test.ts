@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import { seedDemoCatalogue } from '../../src/ops.js'
 import { buildTestApp } from '../helpers/build-test-app.js'
+import { aConcert } from '../helpers/factories.js'
 import { fromGateway } from '@tickets/testkit'
 
 const { app, url } = await buildTestApp(import.meta.url)
@@ -16,6 +17,14 @@ describe('GET /api/concerts', () => {
 })
 
 describe('GET /api/concerts/:concertId/schedules', () => {
+  it('when the gateway has just stopped waiting, then no connection is waited for: 503 with Retry-After, never a 500', async () => {
+    const { concertId } = await aConcert(app)
+    // Within the clock allowance, so taken, but with no time left to wait for a connection (a Prisma read).
+    const res = await app.inject(fromGateway({ method: 'GET', url: `/api/concerts/${concertId}/schedules` }, -200))
+    expect({ status: res.statusCode, code: res.json().code }).toEqual({ status: 503, code: 'COMMON_OVERLOADED' })
+    expect(res.headers['retry-after']).toBeDefined()
+  })
+
   it('lists the dates with 50 available seats each', async () => {
     const { concerts } = (await app.inject(fromGateway({ method: 'GET', url: '/api/concerts' }))).json()
     const res = await app.inject(fromGateway({ method: 'GET', url: `/api/concerts/${concerts[0].concertId}/schedules` }))
