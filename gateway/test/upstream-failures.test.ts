@@ -99,7 +99,7 @@ describe('one instance of a service', async () => {
 
   it('when it dies while answering a POST, then 503 problem, not a raw 502', async () => {
     await expect.poll(async () => (await app.inject({ method: 'GET', url: '/api/concerts' })).statusCode, { timeout: 5_000 }).toBe(200)
-    booking.mode = 'hang'
+    booking.mode = 'stall'
     const pending = app.inject({
       method: 'POST',
       url: '/api/reservations',

@@ -14,8 +14,12 @@ export interface TestUpstream {
   url: string
   port: number
   received: RecordedRequest[]
-  /** `hang`: accept requests (and the gateway's probes) and never answer; `closing`: answer as a Fastify server that is shutting down (a bare 503). */
-  mode: 'answer' | 'hang' | 'closing'
+  /**
+   * `hang`: accept requests (and the gateway's probes) and never answer; `stall`: the same, but the
+   * probes are answered (a handler stuck, the process alive); `closing`: answer as a Fastify server
+   * that is shutting down (a bare 503).
+   */
+  mode: 'answer' | 'hang' | 'stall' | 'closing'
   stop(): Promise<void>
   /** Listens again on the same port. */
   start(): Promise<void>
@@ -51,7 +55,7 @@ export async function anUpstream(name: string): Promise<TestUpstream> {
       })
       app.all('/*', async (request, reply) => {
         upstream.received.push({ method: request.method, url: request.url, headers: request.headers, body: request.body })
-        if (upstream.mode === 'hang') await new Promise(() => undefined)
+        if (upstream.mode === 'hang' || upstream.mode === 'stall') await new Promise(() => undefined)
         if (upstream.mode === 'closing') return reply.code(503).send({ error: 'Service Unavailable', message: 'Service Unavailable', statusCode: 503 })
         const signed = verifyGatewayRequest(key, request, Date.now(), 0).ok
         return { upstream: name, url: request.url, userId: request.headers['x-user-id'] ?? null, signed, body: request.body ?? null }
