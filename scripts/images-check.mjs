@@ -40,6 +40,7 @@ const common = {
   HOST: '127.0.0.1',
   ADMIN_HOST: '127.0.0.1',
   OTEL_SDK_DISABLED: 'true',
+  INTERNAL_SECRET: randomBytes(32).toString('hex'),
 }
 const opsEnv = { ...common, BOOKING_MYSQL_URL: mysqlUrl(db.booking), PAYMENT_MYSQL_URL: mysqlUrl(db.payment) }
 const envArgs = (vars) => Object.entries(vars).flatMap(([k, v]) => ['-e', `${k}=${v}`])

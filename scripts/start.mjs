@@ -66,8 +66,10 @@ try {
   process.exit(1)
 }
 
-const { resolveJwtSecret, resolveOperatorSecret } = await import('../ops/dist/dev-secret.js')
+const { resolveInternalSecret, resolveJwtSecret, resolveOperatorSecret } = await import('../ops/dist/dev-secret.js')
 const secret = resolveJwtSecret(env)
+// The gateway signs what it tells the services (the user, the queue concert) with this; they refuse anything unsigned.
+const internalSecret = resolveInternalSecret(env)
 // The gateway's operator switches, on its admin listener, take this secret.
 const operatorSecret = resolveOperatorSecret(env)
 const ops = (action) => {
@@ -79,7 +81,14 @@ ops('seed')
 
 // glibc gives each thread that allocates its own 64 MB malloc arena and rarely hands their free
 // space back: booking kept about 60 MB there after ticket-open. Two arenas keep it to a fraction.
-const common = { ...env, AUTH_JWT_SECRET: secret, HOST: host, OTEL_SDK_DISABLED: env.OTEL_SDK_DISABLED ?? 'false', MALLOC_ARENA_MAX: env.MALLOC_ARENA_MAX ?? '2' }
+const common = {
+  ...env,
+  AUTH_JWT_SECRET: secret,
+  INTERNAL_SECRET: internalSecret,
+  HOST: host,
+  OTEL_SDK_DISABLED: env.OTEL_SDK_DISABLED ?? 'false',
+  MALLOC_ARENA_MAX: env.MALLOC_ARENA_MAX ?? '2',
+}
 const plan = []
 for (const [name, dir, extra] of [
   ['queue', 'queue-service', {}],

@@ -1,9 +1,10 @@
-import { commonConfigProperties, mysqlConfigProperties, redisConfigProperties, pressureConfigProperties } from '@tickets/shared/config'
+import { gatewayTrustConfigProperties, commonConfigProperties, mysqlConfigProperties, redisConfigProperties, pressureConfigProperties } from '@tickets/shared/config'
 import { Type, type Static } from 'typebox'
 
 export const ConfigSchema = Type.Object({
   ...commonConfigProperties,
   ...redisConfigProperties,
+  ...gatewayTrustConfigProperties,
   ...pressureConfigProperties,
   ...mysqlConfigProperties,
   PORT: Type.Integer({ minimum: 0, maximum: 65535, default: 3002 }),

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import { createConcert } from '../src/ops.js'
 import { buildTestApp } from './helpers/build-test-app.js'
+import { fromGateway } from '@tickets/testkit'
 
 const { app, url } = await buildTestApp(import.meta.url)
 
@@ -10,7 +11,7 @@ describe('npm run ops -- concert:create', () => {
     const made = await createConcert(url, { title: 'Rehearsal', dates: 3, seatsPerSchedule: 20, now })
     expect(made.scheduleIds).toHaveLength(3)
     expect(made.seats).toBe(60)
-    const res = await app.inject({ method: 'GET', url: `/api/concerts/${made.concertId}/schedules` })
+    const res = await app.inject(fromGateway({ method: 'GET', url: `/api/concerts/${made.concertId}/schedules` }))
     expect(res.statusCode).toBe(200)
     const { schedules } = res.json()
     expect(schedules.map((s: { scheduleId: string }) => s.scheduleId).sort()).toEqual([...made.scheduleIds].sort())

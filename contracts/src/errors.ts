@@ -19,6 +19,7 @@ export const ERROR_CODES = {
   COMMON_UPSTREAM_TIMEOUT: { status: 504, title: 'Service did not answer in time' },
   COMMON_FEATURE_DISABLED: { status: 503, title: 'This feature is switched off for now' },
   COMMON_SHUTTING_DOWN: { status: 503, title: 'Service is shutting down' },
+  COMMON_DEADLINE_PASSED: { status: 503, title: "The gateway's deadline for this request has passed" },
   COMMON_INTERNAL: { status: 500, title: 'Internal error' },
 
   AUTH_MISSING_TOKEN: { status: 401, title: 'Authentication required' },
@@ -26,6 +27,7 @@ export const ERROR_CODES = {
   AUTH_TOKEN_EXPIRED: { status: 401, title: 'Token has expired' },
   AUTH_MISSING_USER: { status: 401, title: 'No authenticated user' },
   AUTH_OPERATOR_FORBIDDEN: { status: 403, title: 'Operator secret required' },
+  AUTH_NOT_FROM_GATEWAY: { status: 401, title: 'Services answer only requests the gateway signed' },
 
   IDEMPOTENCY_KEY_MISSING: { status: 400, title: 'Idempotency-Key header is required' },
   IDEMPOTENCY_KEY_INVALID: { status: 400, title: 'Idempotency-Key must be 1 to 64 visible characters' },

@@ -130,6 +130,23 @@ describe('Kubernetes (deploy/k8s)', () => {
         expect(open).toEqual(['gateway'])
       })
 
+      it("lets only the gateway's pods reach a service's API port, and gives every service the internal secret", () => {
+        const policies = objects.filter((o) => o.kind === 'NetworkPolicy')
+        for (const service of SERVICES.filter((s) => s !== 'gateway')) {
+          const deployment = find('Deployment', service)!
+          const apiPort = Number(deployment.spec.template.spec.containers[0].ports.find((p: { name: string }) => p.name === 'http').containerPort)
+          const policy = policies.find((p) => p.metadata.name === service)!
+          const callers = policy.spec.ingress
+            .filter((rule: { ports: { port: number }[] }) => rule.ports.some((p) => p.port === apiPort))
+            .flatMap((rule: { from: unknown[] }) => rule.from)
+          expect(callers, `${where}: who reaches ${service} on ${apiPort}`).toEqual([{ podSelector: { matchLabels: { 'app.kubernetes.io/name': 'gateway' } } }])
+        }
+        for (const service of SERVICES) {
+          const env = find('Deployment', service)!.spec.template.spec.containers[0].env as { name: string; valueFrom?: { secretKeyRef?: { key: string } } }[]
+          expect(env.find((e) => e.name === 'INTERNAL_SECRET')?.valueFrom?.secretKeyRef?.key, `${where}: ${service} INTERNAL_SECRET`).toBe('INTERNAL_SECRET')
+        }
+      })
+
       it('has a migration Job on the ops image', () => {
         const job = find('Job', 'tickets-migrate')
         expect(job?.spec.template.spec.containers[0].args).toEqual(['migrate'])
@@ -147,7 +164,7 @@ describe('Kubernetes (deploy/k8s)', () => {
 
 describe('docker compose (deploy/compose)', () => {
   // The secrets compose insists on: dummy values, only for validation.
-  const env = { AUTH_JWT_SECRET: 'x'.repeat(32), MARIADB_ROOT_PASSWORD: 'x', MARIADB_PASSWORD: 'x' }
+  const env = { AUTH_JWT_SECRET: 'x'.repeat(32), INTERNAL_SECRET: 'y'.repeat(32), MARIADB_ROOT_PASSWORD: 'x', MARIADB_PASSWORD: 'x' }
 
   it('the compose file is valid, with and without the observability profile', async () => {
     if (has('docker-compose')) {

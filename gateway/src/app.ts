@@ -19,6 +19,7 @@ import { trustedProxies, urlList, type Config } from './config.js'
 import { createQueueTokenJudge } from './domain/queue-token-judge.js'
 import { createUpstreamPool, type UpstreamPool } from './domain/upstream-pool.js'
 import { operatorSwitches } from './operator.js'
+import { startUpstreamProbes } from './jobs/upstream-probes.js'
 import authPlugin from './plugins/auth.js'
 import connectionBound from './plugins/connection-bound.js'
 import docsPlugin from './plugins/docs.js'
@@ -85,8 +86,15 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
         ['booking', config.BOOKING_URLS],
         ['payment', config.PAYMENT_URLS],
       ] as const
-    ).map(([name, urls]) => [name, createUpstreamPool(urlList(urls), { ejectMs: config.UPSTREAM_EJECT_MS })]),
+    ).map(([name, urls]) => [name, createUpstreamPool(name, urlList(urls))]),
   ) as Record<ServiceName, UpstreamPool>
+  const probes = startUpstreamProbes({
+    pools: Object.values(pools),
+    intervalMs: config.UPSTREAM_PROBE_INTERVAL_MS,
+    timeoutMs: config.UPSTREAM_PROBE_TIMEOUT_MS,
+    log: app.log.child({ component: 'upstream-probes' }),
+  })
+  stopBeforeClose(app, [probes])
 
   const checks: Record<string, () => Promise<void>> = { redis: () => pingRedis(app.redis) }
   for (const [name, pool] of Object.entries(pools)) {
@@ -168,8 +176,9 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
   await proxyRoutes(app, {
     routes: PUBLIC_ROUTES,
     pools,
-    timeoutMs: config.UPSTREAM_TIMEOUT_MS,
+    deadlinesMs: { read: config.UPSTREAM_READ_TIMEOUT_MS, write: config.UPSTREAM_TIMEOUT_MS, payment: config.UPSTREAM_PAYMENT_TIMEOUT_MS },
     retryAfterSeconds: config.UPSTREAM_RETRY_AFTER_SECONDS,
+    internalSecret: config.INTERNAL_SECRET,
     switches,
     // The challenge first: a join refused for its proof costs no Redis call.
     gates: [joinChallengeGate({ secret: config.AUTH_JWT_SECRET, switches, registry: app.metrics }), waitingRoom, ...(options.gates ?? [])],

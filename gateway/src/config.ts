@@ -1,4 +1,4 @@
-import { authConfigProperties, commonConfigProperties, redisConfigProperties, pressureConfigProperties } from '@tickets/shared/config'
+import { authConfigProperties, internalSecretConfigProperties, commonConfigProperties, redisConfigProperties, pressureConfigProperties } from '@tickets/shared/config'
 import { Type, type Static } from 'typebox'
 
 const UrlList = (defaults: string) => Type.String({ default: defaults, pattern: '^https?://[^,\\s]+(,https?://[^,\\s]+)*$' })
@@ -9,6 +9,7 @@ export const ConfigSchema = Type.Object({
   ...redisConfigProperties,
   ...pressureConfigProperties,
   ...authConfigProperties,
+  ...internalSecretConfigProperties,
   PORT: Type.Integer({ minimum: 0, maximum: 65535, default: 8080 }),
   /** The admin listener's port (readiness, dependency health, metrics, operator switches), on ADMIN_HOST. */
   ADMIN_PORT: Type.Integer({ minimum: 0, maximum: 65535, default: 9080 }),
@@ -29,9 +30,23 @@ export const ConfigSchema = Type.Object({
   CAPACITY_REPORT_MS: Type.Integer({ minimum: 100, default: 5_000 }),
   /** How long a join, poll or leave answered here may wait for the line's script before a 503 (as the queue service's). */
   QUEUE_REDIS_TIMEOUT_MS: Type.Integer({ minimum: 10, default: 150 }),
-  UPSTREAM_TIMEOUT_MS: Type.Integer({ minimum: 100, default: 10_000 }),
-  /** How long an instance that just failed (refused, reset, timed out) is skipped. */
-  UPSTREAM_EJECT_MS: Type.Integer({ minimum: 0, default: 2_000 }),
+  /** How long a read (GET) may take, a retry on another instance included; past it, 504. */
+  UPSTREAM_READ_TIMEOUT_MS: Type.Integer({ minimum: 100, default: 1_000 }),
+  /**
+   * How long a write (hold, cancel, charge, join) may take: above the services' own bound (a free
+   * connection within MYSQL_ACQUIRE_TIMEOUT_MS, then statements within MYSQL_STATEMENT_TIMEOUT_MS),
+   * so the service's own 503 normally comes first. Past it, 504: the outcome is unknown.
+   */
+  UPSTREAM_TIMEOUT_MS: Type.Integer({ minimum: 100, default: 5_000 }),
+  /** How long a payment may take: payment's two calls to booking (BOOKING_RPC_TIMEOUT_MS each) and its transaction. */
+  UPSTREAM_PAYMENT_TIMEOUT_MS: Type.Integer({ minimum: 100, default: 8_000 }),
+  /**
+   * How often every instance is asked whether it answers (GET /health, no dependency), and how long
+   * it has to answer: one that does not is ejected until it does. A hung instance is out within
+   * about the sum (1 s); a stall shorter than the timeout ejects nothing.
+   */
+  UPSTREAM_PROBE_INTERVAL_MS: Type.Integer({ minimum: 50, default: 250 }),
+  UPSTREAM_PROBE_TIMEOUT_MS: Type.Integer({ minimum: 50, default: 750 }),
   /** Retry-After on 503s for an unreachable service. */
   UPSTREAM_RETRY_AFTER_SECONDS: Type.Integer({ minimum: 1, default: 2 }),
   BODY_LIMIT_BYTES: Type.Integer({ minimum: 1_024, default: 16 * 1024 }),

@@ -6,6 +6,7 @@ import { afterAll, describe, expect, it } from 'vitest'
 import { ConfigSchema } from '../src/config.js'
 import { buildTestApp, TEST_SECRET } from './helpers/build-test-app.js'
 import { anUpstream } from './helpers/upstream.js'
+import { TEST_INTERNAL_SECRET } from '@tickets/testkit'
 
 const rsa = await generateKeyPair('RS256', { extractable: true })
 const ec = await generateKeyPair('ES256', { extractable: true })
@@ -183,6 +184,6 @@ describe('the secret at start', () => {
   })
 
   it('when OPERATOR_SECRET is set but short, then the config is refused naming it', () => {
-    expect(() => loadConfig(ConfigSchema, { AUTH_JWT_SECRET: TEST_SECRET, OPERATOR_SECRET: 'short' })).toThrow(/OPERATOR_SECRET/)
+    expect(() => loadConfig(ConfigSchema, { AUTH_JWT_SECRET: TEST_SECRET, INTERNAL_SECRET: TEST_INTERNAL_SECRET, OPERATOR_SECRET: 'short' })).toThrow(/OPERATOR_SECRET/)
   })
 })

@@ -61,6 +61,18 @@ describe('proxying /api to the services', () => {
     expect(payment.received[before]?.headers['x-queue-concert-id']).toBeUndefined()
   })
 
+  it("when any route is proxied, then it carries the gateway's signature over what the gateway asserts", async () => {
+    const auth = { authorization: await bearer('5') }
+    const answers = [
+      await app.inject({ method: 'GET', url: '/api/concerts/c1/schedules?x=1' }),
+      await app.inject({ method: 'GET', url: '/api/points', headers: { ...auth, 'x-gateway-signature': '9999999999999.forged' } }),
+      await app.inject({ method: 'POST', url: '/api/points/charge', headers: auth, payload: { amount: 5 } }),
+      await app.inject({ method: 'GET', url: '/api/concerts/%7Bc%7D/schedules' }),
+      await app.inject({ method: 'GET', url: '/api/concerts/{c}|"x/schedules' }),
+    ]
+    expect(answers.map((r) => r.json().signed)).toEqual([true, true, true, true, true])
+  })
+
   it('when a public route is called with a forged x-user-id, then the service sees no user', async () => {
     const res = await app.inject({ method: 'GET', url: '/api/concerts', headers: { 'x-user-id': '1' } })
     expect(res.json().userId).toBeNull()

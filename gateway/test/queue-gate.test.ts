@@ -74,6 +74,7 @@ describe('routes marked queue', () => {
     const token = await activeToken()
     const seats = await send('GET', seatsUrl(), token, { 'x-queue-concert-id': 'forged' })
     expect(seats.statusCode).toBe(200)
+    expect(seats.json().signed).toBe(true)
     expect(booking.received.at(-1)?.headers['x-queue-concert-id']).toBe(CONCERT)
     const pay = await send('POST', '/api/payments', token)
     expect(pay.statusCode).toBe(200)

@@ -13,52 +13,84 @@ function expectProblem(res: Res, status: number, code: string) {
   expect(res.json().traceId).toMatch(/^[0-9a-f]{32}$/)
 }
 
+async function timed<T>(work: Promise<T>): Promise<[T, number]> {
+  const started = performance.now()
+  const result = await work
+  return [result, performance.now() - started]
+}
+
+// Probes often, so a test sees an instance come back soon, with time to answer that a starved
+// machine (this process also runs the upstreams) still gives them.
+const PROBES = { UPSTREAM_PROBE_INTERVAL_MS: '100', UPSTREAM_PROBE_TIMEOUT_MS: '1500' }
+
 describe('one instance of a service', async () => {
   const queue = await anUpstream('queue')
   const payment = await anUpstream('payment')
   const booking = await anUpstream('booking')
   const { app } = await buildTestApp(import.meta.url, {
+    ...PROBES,
     QUEUE_URLS: queue.url,
     BOOKING_URLS: booking.url,
     PAYMENT_URLS: payment.url,
-    UPSTREAM_TIMEOUT_MS: '400',
+    UPSTREAM_READ_TIMEOUT_MS: '400',
+    UPSTREAM_TIMEOUT_MS: '1500',
     UPSTREAM_RETRY_AFTER_SECONDS: '3',
   })
+  const auth = async (user: string) => ({ authorization: await bearer(user) })
 
-  it('when it is killed mid-test, then 503 problems with Retry-After, and service resumes when it returns', async () => {
-    const auth = { authorization: await bearer('1') }
-    expect((await app.inject({ method: 'GET', url: '/api/points', headers: auth })).statusCode).toBe(200)
+  it('when it is killed mid-test, then 503 problems with Retry-After, and service resumes once a probe finds it back', async () => {
+    expect((await app.inject({ method: 'GET', url: '/api/points', headers: await auth('1') })).statusCode).toBe(200)
     await payment.stop()
     for (const req of [
       { method: 'GET' as const, url: '/api/points' },
       { method: 'POST' as const, url: '/api/points/charge', payload: { amount: 1 } },
       { method: 'GET' as const, url: '/api/payments/p1' },
     ]) {
-      const res = await app.inject({ ...req, headers: auth })
+      const res = await app.inject({ ...req, headers: await auth('1') })
       expectProblem(res, 503, 'COMMON_UPSTREAM_UNAVAILABLE')
       expect(res.headers['retry-after']).toBe('3')
     }
     expect((await app.inject({ method: 'GET', url: '/api/concerts' })).statusCode).toBe(200)
     await payment.start()
-    expect((await app.inject({ method: 'GET', url: '/api/points', headers: auth })).json().upstream).toBe('payment')
+    await expect.poll(async () => (await app.inject({ method: 'GET', url: '/api/points', headers: await auth('1') })).json().upstream, { timeout: 5_000 }).toBe('payment')
   })
 
-  it('when it hangs, then 504 problem at UPSTREAM_TIMEOUT_MS, and service resumes when it answers again', async () => {
+  it('when it hangs, then a read is a 504 at its deadline, then a fast 503 once it is ejected, and it is taken back when it answers', async () => {
     queue.mode = 'hang'
-    const started = performance.now()
-    const res = await app.inject({ method: 'GET', url: '/api/queue/token', headers: { authorization: await bearer('2') } })
-    const elapsed = performance.now() - started
-    expectProblem(res, 504, 'COMMON_UPSTREAM_TIMEOUT')
-    expect(elapsed).toBeGreaterThanOrEqual(390)
-    expect(elapsed).toBeLessThan(5_000)
-    queue.mode = 'answer'
-    expect((await app.inject({ method: 'GET', url: '/api/queue/token', headers: { authorization: await bearer('2') } })).json().upstream).toBe('queue')
+    try {
+      const [res, elapsed] = await timed(app.inject({ method: 'GET', url: '/api/queue/token', headers: await auth('2') }))
+      expectProblem(res, 504, 'COMMON_UPSTREAM_TIMEOUT')
+      expect(elapsed).toBeGreaterThanOrEqual(390)
+      expect(elapsed).toBeLessThan(3_000)
+      await expect.poll(async () => (await app.inject({ method: 'GET', url: '/api/queue/token', headers: await auth('2') })).statusCode, { timeout: 5_000 }).toBe(503)
+      const [refused, fast] = await timed(app.inject({ method: 'GET', url: '/api/queue/token', headers: await auth('2') }))
+      expectProblem(refused, 503, 'COMMON_UPSTREAM_UNAVAILABLE')
+      expect(refused.headers['retry-after']).toBe('3')
+      expect(fast).toBeLessThan(390)
+    } finally {
+      queue.mode = 'answer'
+    }
+    await expect.poll(async () => (await app.inject({ method: 'GET', url: '/api/queue/token', headers: await auth('2') })).json().upstream, { timeout: 5_000 }).toBe('queue')
+  })
+
+  it('when it hangs on a write, then the write waits its own deadline, not the read one, and is a 504', async () => {
+    booking.mode = 'hang'
+    try {
+      const headers = { ...(await auth('3')), ...(await activeQueueHeaders('3')) }
+      const [res, elapsed] = await timed(app.inject({ method: 'POST', url: '/api/reservations', headers, payload: { scheduleId: 's', seatNumber: 1 } }))
+      expect([503, 504]).toContain(res.statusCode)
+      if (res.statusCode === 504) expect(elapsed).toBeGreaterThanOrEqual(1_490)
+      expect(elapsed).toBeLessThan(4_000)
+    } finally {
+      booking.mode = 'answer'
+    }
+    await expect.poll(async () => (await app.inject({ method: 'GET', url: '/api/concerts' })).statusCode, { timeout: 5_000 }).toBe(200)
   })
 
   it('when it answers a bare 503 while it shuts down, then the fan is still told when to come back', async () => {
     payment.mode = 'closing'
     try {
-      const res = await app.inject({ method: 'GET', url: '/api/points', headers: { authorization: await bearer('4') } })
+      const res = await app.inject({ method: 'GET', url: '/api/points', headers: await auth('4') })
       expect({ status: res.statusCode, retryAfter: res.headers['retry-after'] }).toEqual({ status: 503, retryAfter: '3' })
     } finally {
       payment.mode = 'answer'
@@ -66,11 +98,12 @@ describe('one instance of a service', async () => {
   })
 
   it('when it dies while answering a POST, then 503 problem, not a raw 502', async () => {
-    booking.mode = 'hang'
+    await expect.poll(async () => (await app.inject({ method: 'GET', url: '/api/concerts' })).statusCode, { timeout: 5_000 }).toBe(200)
+    booking.mode = 'stall'
     const pending = app.inject({
       method: 'POST',
       url: '/api/reservations',
-      headers: { authorization: await bearer('3'), ...(await activeQueueHeaders('3')) },
+      headers: { ...(await auth('3')), ...(await activeQueueHeaders('3')) },
       payload: { scheduleId: 's', seatNumber: 1 },
     })
     await expect.poll(() => booking.received.at(-1)?.method, { timeout: 2_000 }).toBe('POST')
@@ -86,10 +119,11 @@ describe('two instances of a service', async () => {
   const payment = await anUpstream('payment')
   const a = await anUpstream('booking-a')
   const b = await anUpstream('booking-b')
-  const settings = { QUEUE_URLS: queue.url, PAYMENT_URLS: payment.url, BOOKING_URLS: `${a.url},${b.url}` }
+  // Probes far apart: what a test sees comes from the requests alone.
+  const settings = { QUEUE_URLS: queue.url, PAYMENT_URLS: payment.url, BOOKING_URLS: `${a.url},${b.url}`, UPSTREAM_PROBE_INTERVAL_MS: '60000' }
 
   it('when one is down, then idempotent GETs are retried once on the other and all succeed', async () => {
-    const { app } = await buildTestApp(import.meta.url, { ...settings, UPSTREAM_EJECT_MS: '0' })
+    const { app } = await buildTestApp(import.meta.url, settings)
     await a.stop()
     try {
       const results = await Promise.all(Array.from({ length: 6 }, () => app.inject({ method: 'GET', url: '/api/concerts' })))
@@ -102,8 +136,20 @@ describe('two instances of a service', async () => {
     }
   })
 
-  it('when one is down, then a POST that reached it is not retried, and the instance is skipped for a while after', async () => {
-    const { app } = await buildTestApp(import.meta.url, { ...settings, BOOKING_URLS: `${a.url},${b.url}`, UPSTREAM_EJECT_MS: '60000' })
+  it('when one hangs, then reads are answered by the other within the read deadline', async () => {
+    const { app } = await buildTestApp(import.meta.url, { ...settings, UPSTREAM_READ_TIMEOUT_MS: '600' })
+    a.mode = 'hang'
+    try {
+      const answers = await Promise.all(Array.from({ length: 6 }, () => timed(app.inject({ method: 'GET', url: '/api/concerts' }))))
+      expect(answers.map(([r]) => r.json().upstream ?? r.body)).toEqual(Array(6).fill('booking-b'))
+      for (const [, elapsed] of answers) expect(elapsed).toBeLessThan(3_000)
+    } finally {
+      a.mode = 'answer'
+    }
+  })
+
+  it('when one is down, then a POST that reached it is not retried, and the instance is left out after', async () => {
+    const { app } = await buildTestApp(import.meta.url, settings)
     await a.stop()
     try {
       const auth = { authorization: await bearer('9'), ...(await activeQueueHeaders('9')) }
@@ -119,8 +165,8 @@ describe('two instances of a service', async () => {
     }
   })
 
-  it('when one answers a bare 503 while it shuts down, then that fan is told when to come back and the instance is skipped after', async () => {
-    const { app } = await buildTestApp(import.meta.url, { ...settings, UPSTREAM_EJECT_MS: '60000', UPSTREAM_RETRY_AFTER_SECONDS: '3' })
+  it('when one answers a bare 503 while it shuts down, then that fan is told when to come back and the instance is left out after', async () => {
+    const { app } = await buildTestApp(import.meta.url, { ...settings, UPSTREAM_RETRY_AFTER_SECONDS: '3' })
     a.mode = 'closing'
     try {
       const answers: { status: number; retryAfter: unknown; upstream?: string }[] = []
@@ -139,14 +185,34 @@ describe('two instances of a service', async () => {
     }
   })
 
-  it('when a failed instance returns, then it gets requests again after the ejection time', async () => {
-    const { app } = await buildTestApp(import.meta.url, { ...settings, UPSTREAM_EJECT_MS: '300' })
+  it('when a failed instance returns, then a probe takes it back and it gets requests again', async () => {
+    const { app } = await buildTestApp(import.meta.url, { ...settings, ...PROBES })
     await a.stop()
     for (let i = 0; i < 3; i++) expect((await app.inject({ method: 'GET', url: '/api/concerts' })).statusCode).toBe(200)
     await a.start()
-    await new Promise((r) => setTimeout(r, 350))
-    const seen = new Set<string>()
-    for (let i = 0; i < 4; i++) seen.add((await app.inject({ method: 'GET', url: '/api/concerts' })).json().upstream)
-    expect(seen).toEqual(new Set(['booking-a', 'booking-b']))
+    await expect
+      .poll(
+        async () => {
+          const seen = new Set<string>()
+          for (let i = 0; i < 4; i++) seen.add((await app.inject({ method: 'GET', url: '/api/concerts' })).json().upstream)
+          return seen
+        },
+        { timeout: 5_000 },
+      )
+      .toEqual(new Set(['booking-a', 'booking-b']))
+  })
+
+  it('when both stop answering, then every request is a fast 503 with Retry-After', async () => {
+    const { app } = await buildTestApp(import.meta.url, { ...settings, ...PROBES, UPSTREAM_READ_TIMEOUT_MS: '1000' })
+    await Promise.all([a.stop(), b.stop()])
+    try {
+      await expect.poll(async () => (await app.inject({ method: 'GET', url: '/api/concerts' })).statusCode, { timeout: 5_000 }).toBe(503)
+      const [res, elapsed] = await timed(app.inject({ method: 'GET', url: '/api/concerts' }))
+      expectProblem(res, 503, 'COMMON_UPSTREAM_UNAVAILABLE')
+      expect(res.headers['retry-after']).toBeDefined()
+      expect(elapsed).toBeLessThan(1_000)
+    } finally {
+      await Promise.all([a.start(), b.start()])
+    }
   })
 })

@@ -1,14 +1,27 @@
 // Shared pieces of the benchmark scripts: start a real service process, measure it with autocannon,
 // print figures as ratios against a baseline measured in the same run on the same machine.
 import { spawn } from 'node:child_process'
+import { randomBytes } from 'node:crypto'
 import os from 'node:os'
 import { fileURLToPath } from 'node:url'
+import { GATEWAY_SIGNATURE_HEADER, gatewayKey, signGatewayRequest } from '@tickets/contracts/gateway-signature'
 import { freePort } from '@tickets/testkit'
 import autocannon from 'autocannon'
 
 export { freePort }
 
 export const root = fileURLToPath(new URL('../../', import.meta.url))
+
+const internalSecret = randomBytes(32).toString('base64url')
+
+/**
+ * Headers for a request sent straight to a service started here, as the gateway would send it:
+ * signed, the gateway waiting `withinMs` (long enough for a whole run, so autocannon repeats them).
+ */
+export function asGateway(method, path, headers = {}, withinMs = 600_000) {
+  const signature = signGatewayRequest(gatewayKey(internalSecret), { method, url: path, headers }, Date.now() + withinMs)
+  return { ...headers, [GATEWAY_SIGNATURE_HEADER]: signature }
+}
 
 /** Starts `node --import <telemetry> dist/server.js` in a package directory and waits for readiness. */
 export async function startService(dir, env, { telemetry = true } = {}) {
@@ -17,7 +30,7 @@ export async function startService(dir, env, { telemetry = true } = {}) {
   const args = telemetry ? ['--import', '@tickets/shared/telemetry/register', 'dist/server.js'] : ['dist/server.js']
   const child = spawn(process.execPath, args, {
     cwd: `${root}${dir}`,
-    env: { ...process.env, TZ: 'UTC', LOG_LEVEL: 'warn', ...env, PORT: port, ADMIN_PORT: adminPort },
+    env: { ...process.env, TZ: 'UTC', LOG_LEVEL: 'warn', INTERNAL_SECRET: internalSecret, ...env, PORT: port, ADMIN_PORT: adminPort },
     stdio: ['ignore', 'ignore', 'inherit'],
   })
   const url = `http://127.0.0.1:${port}`

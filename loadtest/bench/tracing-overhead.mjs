@@ -4,7 +4,7 @@
 // Rounds rotate the order so drift on a shared machine hits every mode alike.
 import { spawn } from 'node:child_process'
 import { migrate, seedDemoCatalogue } from '@tickets/booking-service/ops'
-import { freePort, measure, printTable, root, startService } from './lib.mjs'
+import { asGateway, freePort, measure, printTable, root, startService } from './lib.mjs'
 
 const db = `mysql://root@127.0.0.1:3306/tickets_bench_tracing`
 await migrate(db)
@@ -45,10 +45,11 @@ for (let i = 0; i < rounds; i++) {
     }
     const svc = await startService('booking-service', { ...base, ...env })
     // Warm-up. A collector that leaves does so here: two failed exports later (about 2 s) tracing pauses.
-    await measure(svc.url + path, { duration: 3 })
+    const headers = asGateway('GET', path)
+    await measure(svc.url + path, { duration: 3, headers })
     if (mode.collector === 'leaves') await collector.stop()
-    await measure(svc.url + path, { duration: 3 })
-    totals[name].push(await measure(svc.url + path, { duration }))
+    await measure(svc.url + path, { duration: 3, headers })
+    totals[name].push(await measure(svc.url + path, { duration, headers }))
     await svc.stop()
     if (mode.collector === 'up') await collector.stop()
   }

@@ -11,7 +11,7 @@ import { buildApp as buildQueueApp } from '@tickets/queue-service/app'
 import { ConfigSchema as QueueConfigSchema } from '@tickets/queue-service/config'
 import { loadConfig } from '@tickets/shared/config'
 import { dropDatabase } from '@tickets/shared/migrate'
-import { isolation, mysqlUrl } from '@tickets/testkit'
+import { isolation, mysqlUrl, TEST_INTERNAL_SECRET } from '@tickets/testkit'
 import type { FastifyInstance } from 'fastify'
 import { afterAll, describe, expect, it } from 'vitest'
 import { exportedNames, metricNamesIn, ruleExpressions, testSeriesNames } from './helpers/promql-names.js'
@@ -26,7 +26,13 @@ const iso = isolation(import.meta.url)
 const bookingDb = mysqlUrl(iso.database('booking'))
 const paymentDb = mysqlUrl(iso.database('payment'))
 await Promise.all([migrateBooking(bookingDb), migratePayment(paymentDb)])
-const env = { REDIS_PREFIX: iso.redisPrefix, NATS_NAMESPACE: iso.natsNamespace, LOG_LEVEL: 'silent', AUTH_JWT_SECRET: 'a-test-secret-that-is-long-enough-for-hs256' }
+const env = {
+  INTERNAL_SECRET: TEST_INTERNAL_SECRET,
+  REDIS_PREFIX: iso.redisPrefix,
+  NATS_NAMESPACE: iso.natsNamespace,
+  LOG_LEVEL: 'silent',
+  AUTH_JWT_SECRET: 'a-test-secret-that-is-long-enough-for-hs256',
+}
 // Each service as `npm start` runs it: default Node metrics on, consumers and loops running.
 const apps: Record<string, FastifyInstance> = {
   gateway: await buildGatewayApp(loadConfig(GatewayConfigSchema, env)),

@@ -15,7 +15,7 @@ import { migrate as migratePayment } from '@tickets/payment-service/ops'
 import { loadConfig } from '@tickets/shared/config'
 import { dropDatabase } from '@tickets/shared/migrate'
 import { createPool } from '@tickets/shared/mysql'
-import { isolation, mysqlUrl } from '@tickets/testkit'
+import { isolation, mysqlUrl, TEST_INTERNAL_SECRET, fromGateway } from '@tickets/testkit'
 import type { FastifyInstance } from 'fastify'
 import { afterAll, describe, expect, it } from 'vitest'
 import { reconcile } from '../src/actions/reconcile.js'
@@ -46,12 +46,12 @@ async function ops(...args: string[]) {
 
 /** A paid reservation and a topped-up wallet, made through the services as a fan would. */
 async function someSales() {
-  const shared = { REDIS_PREFIX: iso.redisPrefix, NATS_NAMESPACE: iso.natsNamespace, LOG_LEVEL: 'silent' }
+  const shared = { INTERNAL_SECRET: TEST_INTERNAL_SECRET, REDIS_PREFIX: iso.redisPrefix, NATS_NAMESPACE: iso.natsNamespace, LOG_LEVEL: 'silent' }
   const booking = await buildBooking(loadConfig(BookingConfig, { ...shared, MYSQL_URL: bookingUrl }), { defaultMetrics: false })
   const payment = await buildPayment(loadConfig(PaymentConfig, { ...shared, MYSQL_URL: paymentUrl }), { defaultMetrics: false })
   try {
     const call = (app: FastifyInstance, url: string, user: string, payload: object, key?: string) =>
-      app.inject({ method: 'POST', url, headers: { 'x-user-id': user, ...(key ? { 'idempotency-key': key } : {}) }, payload })
+      app.inject(fromGateway({ method: 'POST', url, headers: { 'x-user-id': user, ...(key ? { 'idempotency-key': key } : {}) }, payload }))
     const concertId = randomUUID()
     const scheduleId = randomUUID()
     await booking.pool.query("INSERT INTO concerts (id, title, artist, venue) VALUES (?, 'T', 'A', 'V')", [concertId])

@@ -26,6 +26,7 @@ const gateway = spawn(process.execPath, [gatewayServer], {
     ADMIN_PORT: String(adminPort),
     OPERATOR_SECRET: operatorSecret,
     AUTH_JWT_SECRET: jwtSecret,
+    INTERNAL_SECRET: 'ops-test-internal-secret-long-enough!!!',
     REDIS_PREFIX: isolation(import.meta.url).redisPrefix,
     SWITCH_CACHE_MS: '200',
     QUEUE_URLS: upstreamUrl,

@@ -11,7 +11,7 @@ import { migrate as migratePayment } from '@tickets/payment-service/ops'
 import { loadConfig } from '@tickets/shared/config'
 import { createPool } from '@tickets/shared/mysql'
 import { dropDatabase } from '@tickets/shared/migrate'
-import { isolation, mysqlUrl } from '@tickets/testkit'
+import { isolation, mysqlUrl, TEST_INTERNAL_SECRET, fromGateway } from '@tickets/testkit'
 import type { FastifyInstance } from 'fastify'
 import { afterAll, describe, expect, it } from 'vitest'
 import { crossCheck, reconcile } from '../src/actions/reconcile.js'
@@ -22,7 +22,7 @@ const bookingUrl = mysqlUrl(iso.database('booking'))
 const paymentUrl = mysqlUrl(iso.database('payment'))
 await migrateBooking(bookingUrl)
 await migratePayment(paymentUrl)
-const shared = { REDIS_PREFIX: iso.redisPrefix, NATS_NAMESPACE: iso.natsNamespace, LOG_LEVEL: 'silent' }
+const shared = { INTERNAL_SECRET: TEST_INTERNAL_SECRET, REDIS_PREFIX: iso.redisPrefix, NATS_NAMESPACE: iso.natsNamespace, LOG_LEVEL: 'silent' }
 const booking = await buildBooking(loadConfig(BookingConfig, { ...shared, MYSQL_URL: bookingUrl, PAYING_TTL_SECONDS: '1', SWEEP_INTERVAL_MS: '50', HOLD_LIMIT_PER_USER: '20' }), {
   defaultMetrics: false,
 })
@@ -38,7 +38,7 @@ const env = { ...process.env, BOOKING_MYSQL_URL: bookingUrl, PAYMENT_MYSQL_URL: 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
 
 function inject(app: FastifyInstance, method: 'GET' | 'POST', url: string, user: string, payload?: object, key?: string) {
-  return app.inject({ method, url, headers: { 'x-user-id': user, ...(key ? { 'idempotency-key': key } : {}) }, ...(payload ? { payload } : {}) })
+  return app.inject(fromGateway({ method, url, headers: { 'x-user-id': user, ...(key ? { 'idempotency-key': key } : {}) }, ...(payload ? { payload } : {}) }))
 }
 
 async function aSchedule(seats: number, price: number) {

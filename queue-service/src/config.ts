@@ -1,9 +1,10 @@
-import { authConfigProperties, commonConfigProperties, redisConfigProperties } from '@tickets/shared/config'
+import { gatewayTrustConfigProperties, authConfigProperties, commonConfigProperties, redisConfigProperties } from '@tickets/shared/config'
 import { Type, type Static } from 'typebox'
 
 export const ConfigSchema = Type.Object({
   ...commonConfigProperties,
   ...redisConfigProperties,
+  ...gatewayTrustConfigProperties,
   ...authConfigProperties,
   PORT: Type.Integer({ minimum: 0, maximum: 65535, default: 3001 }),
   /** The admin listener's port (readiness, dependency health, metrics), on ADMIN_HOST. */

@@ -1,13 +1,22 @@
 import { loadConfig } from '@tickets/shared/config'
-import { isolation } from '@tickets/testkit'
+import { isolation, TEST_INTERNAL_SECRET } from '@tickets/testkit'
 import { afterAll, describe, expect, it } from 'vitest'
 import { buildApp } from '../src/app.js'
 import { ConfigSchema } from '../src/config.js'
 
 const iso = isolation(import.meta.url)
-const app = await buildApp(loadConfig(ConfigSchema, { AUTH_JWT_SECRET: 'x'.repeat(32), REDIS_PREFIX: iso.redisPrefix, NATS_NAMESPACE: iso.natsNamespace, LOG_LEVEL: 'silent' }), {
-  defaultMetrics: false,
-})
+const app = await buildApp(
+  loadConfig(ConfigSchema, {
+    INTERNAL_SECRET: TEST_INTERNAL_SECRET,
+    AUTH_JWT_SECRET: 'x'.repeat(32),
+    REDIS_PREFIX: iso.redisPrefix,
+    NATS_NAMESPACE: iso.natsNamespace,
+    LOG_LEVEL: 'silent',
+  }),
+  {
+    defaultMetrics: false,
+  },
+)
 afterAll(() => app.close())
 
 describe('the admin listener', () => {

@@ -68,7 +68,8 @@ export const mysqlConfigProperties = {
   MYSQL_POOL_SIZE: Type.Integer({ minimum: 1, maximum: 200, default: 10 }),
   /**
    * How long a request waits for a free connection before it is answered 503 with Retry-After:
-   * well under the gateway's UPSTREAM_TIMEOUT_MS, so a saturated or silent database is a fast 503.
+   * well under the gateway's deadline for writes, so a saturated or silent database is a fast 503
+   * (a request also waits no longer than the gateway's signed deadline, a read's about a second).
    */
   MYSQL_ACQUIRE_TIMEOUT_MS: Type.Integer({ minimum: 100, default: 1_000 }),
   /** Requests that may wait for a connection while all are lent out; the next gets 503 at once. 0: twice MYSQL_POOL_SIZE. */
@@ -98,6 +99,18 @@ export const pressureConfigProperties = {
 export const authConfigProperties = {
   /** HS256 secret shared by the gateway, the queue service and `npm run token`. */
   AUTH_JWT_SECRET: Type.String({ minLength: 32 }),
+}
+
+/** The key of the gateway's signature on what it tells the services (contracts/gateway-signature). */
+export const internalSecretConfigProperties = {
+  /** The same value in the gateway and every service; never one of the other secrets. */
+  INTERNAL_SECRET: Type.String({ minLength: 32 }),
+}
+
+/** A service's side: the key, and how far its clock may be from the gateway's when it judges a deadline. */
+export const gatewayTrustConfigProperties = {
+  ...internalSecretConfigProperties,
+  INTERNAL_CLOCK_SKEW_MS: Type.Integer({ minimum: 0, maximum: 10_000, default: 1_000 }),
 }
 
 /** For server.ts: a bad setting stops the process with one clear line instead of a stack trace. */

@@ -13,9 +13,20 @@ export interface Claim {
 
 const claims = new AsyncLocalStorage<Claim>()
 
-/** Runs the rest of a request (Fastify's onRequest `done`) with a claim of its own: new work until it gets its first connection. */
-export function claimForRequest(next: () => void): void {
-  claims.run({ underWay: false }, next)
+/**
+ * Runs the rest of a request (Fastify's onRequest `done`) with a claim of its own: new work until it
+ * gets its first connection. `until`: when its caller stops listening (performance.now() ms).
+ */
+export function claimForRequest(next: () => void, until?: number): void {
+  claims.run({ underWay: false, until }, next)
+}
+
+/**
+ * Runs `work` under no request's claim: background work that a request only set going (the outbox
+ * relay's kick) must not wait by that request's deadline, nor go first as its work under way.
+ */
+export function outsideRequests<T>(work: () => T): T {
+  return claims.exit(work)
 }
 
 /** Runs `work` for a caller that stops listening after `ms`: no connection is waited for past that. */

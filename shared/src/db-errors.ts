@@ -42,7 +42,8 @@ export function databaseTrouble(err: unknown, depth = 0): 'busy' | 'down' | unde
   if (!err || typeof err !== 'object' || depth > 6) return undefined
   const e = err as Shape
   const errno = typeof e.errno === 'number' ? e.errno : e.kind === 'mysql' && typeof e.code === 'number' ? e.code : undefined
-  if (errno === POOL_TIMEOUT) return 'busy'
+  // Prisma keeps only the string code of a pool's refusal that carries no sqlMessage (see mysql.ts).
+  if (errno === POOL_TIMEOUT || e.code === 'ER_GET_CONNECTION_TIMEOUT') return 'busy'
   if (errno !== undefined && UNAVAILABLE_ERRNO.has(errno)) return 'down'
   if (e.kind === 'TooManyConnections') return 'down'
   if (typeof e.code === 'string' && NETWORK_CODES.has(e.code)) return 'down'

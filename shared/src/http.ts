@@ -274,8 +274,8 @@ export { accessLog, quietWhenFine } from './access-log.js'
 const USER_ID = /^[A-Za-z0-9_-]{1,64}$/
 
 /**
- * The user the gateway authenticated. Services trust this header because only the gateway can
- * reach them and it strips any client-sent copy.
+ * The user the gateway authenticated. Services believe this header because the gateway signed it
+ * (checked for every API request in service-app) after dropping any client-sent copy.
  */
 export function userIdOf(request: FastifyRequest): string {
   const header = request.headers[USER_ID_HEADER]

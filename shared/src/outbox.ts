@@ -5,6 +5,7 @@ import { EnvelopeSchema, type Envelope, type SubjectName } from '@tickets/contra
 import { publishEvent, type NatsBus } from './nats.js'
 import type { FastifyBaseLogger } from 'fastify'
 import { context, propagation, ROOT_CONTEXT } from '@opentelemetry/api'
+import { outsideRequests } from './connection-line.js'
 
 /**
  * The transactional outbox. A service writes its event row in the same transaction as the state
@@ -150,9 +151,10 @@ export function startOutboxRelay(opts: OutboxRelayOptions): OutboxRelay {
 
   // The relay is kicked from inside requests: without this its loop, and every timer it schedules,
   // would run in the kicking request's context, so its polling statements would join that request's
-  // trace (and keep joining it on every idle poll). Each publish carries its row's own context.
+  // trace (and keep joining it on every idle poll), and wait for connections by that request's
+  // deadline and claim. Each publish carries its row's own context.
   function tick() {
-    context.with(ROOT_CONTEXT, tickOutsideRequests)
+    context.with(ROOT_CONTEXT, () => outsideRequests(tickOutsideRequests))
   }
 
   function tickOutsideRequests() {

@@ -1,6 +1,7 @@
 import Fastify, { type FastifyInstance, type FastifyPluginAsync } from 'fastify'
 import { claimForRequest } from './connection-line.js'
 import { adminListener } from './admin.js'
+import { createGatewayTrust } from './gateway-trust.js'
 import { liveRoute, type DependencyCheck } from './health.js'
 import { problemDetails, serverOptions, type HttpTimeouts } from './http.js'
 import { metricsPlugin } from './metrics.js'
@@ -27,6 +28,8 @@ export interface ServiceAppConfig extends HttpTimeouts {
   NATS_NAMESPACE: string
   HEALTH_TIMEOUT_MS: number
   HEALTH_CACHE_MS: number
+  INTERNAL_SECRET: string
+  INTERNAL_CLOCK_SKEW_MS: number
 }
 
 export interface ServiceAppOptions {
@@ -48,9 +51,20 @@ export interface ServiceAppOptions {
 export async function createServiceApp(opts: ServiceAppOptions): Promise<FastifyInstance> {
   const { config } = opts
   const app = Fastify(serverOptions({ service: opts.service, logLevel: config.LOG_LEVEL, instance: config.INSTANCE_ID, timeouts: config }))
-  // Each request's own claim on the database pool: once it has one connection, its next ones go
-  // before those of requests that have none yet (connection-line).
-  app.addHook('onRequest', (_request, _reply, done) => claimForRequest(done))
+  // The API answers the gateway only (its signature), and each request's work is bounded by the
+  // gateway's deadline. Each request has its own claim on the database pool: once it has one
+  // connection, its next ones go before those of requests that have none yet (connection-line).
+  const deadlineOf = createGatewayTrust({ secret: config.INTERNAL_SECRET, clockSkewMs: config.INTERNAL_CLOCK_SKEW_MS })
+  app.addHook('onRequest', (request, _reply, done) => {
+    if (!request.url.startsWith('/api/')) return claimForRequest(done)
+    let until: number
+    try {
+      until = deadlineOf(request)
+    } catch (err) {
+      return done(err as Error)
+    }
+    claimForRequest(done, until)
+  })
   await app.register(metricsPlugin, { service: opts.service, defaultMetrics: opts.defaultMetrics ?? true })
   await app.register(problemDetails)
   await app.register(openapiPlugin, { service: opts.service })

@@ -7,6 +7,7 @@ import { basename, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { jetstreamManager } from '@nats-io/jetstream'
 import { connect } from '@nats-io/transport-node'
+import { fromGateway, TEST_INTERNAL_SECRET } from './from-gateway.js'
 
 /**
  * Names of everything one test file may touch, derived from its path plus a random suffix, so
@@ -444,7 +445,7 @@ export async function startServiceProcess(serverJs: URL, env: Record<string, str
   const base = `http://127.0.0.1:${port}`
   const admin = `http://127.0.0.1:${adminPort}`
   const child = spawn(process.execPath, [fileURLToPath(serverJs)], {
-    env: { ...process.env, TZ: 'UTC', LOG_LEVEL: 'error', ...env, PORT: String(port), ADMIN_PORT: String(adminPort) },
+    env: { ...process.env, TZ: 'UTC', LOG_LEVEL: 'error', INTERNAL_SECRET: TEST_INTERNAL_SECRET, ...env, PORT: String(port), ADMIN_PORT: String(adminPort) },
     stdio: ['ignore', 'ignore', 'inherit'],
   })
   const deadline = Date.now() + (opts.readyWithinMs ?? 15_000)
@@ -457,8 +458,17 @@ export async function startServiceProcess(serverJs: URL, env: Record<string, str
     base,
     admin,
     child,
-    call: (path: string, init: RequestInit = {}) => timedFetch(`${base}${path}`, init),
+    /** A request as the gateway sends it (signed). */
+    call: (path: string, init: RequestInit = {}) =>
+      timedFetch(`${base}${path}`, { ...init, headers: fromGateway({ method: init.method ?? 'GET', url: path, headers: (init.headers ?? {}) as Record<string, string> }).headers }),
     stop: () => void child.kill('SIGTERM'),
+    /** SIGSTOP: the instance hangs (its port still takes connections, nothing answers); resolves once every thread stopped. */
+    async pause() {
+      child.kill('SIGSTOP')
+      await stoppedForSure(child.pid!)
+    },
+    resume: () => void child.kill('SIGCONT'),
   }
 }
 export { startDelayProxy, type DelayProxy } from './delay-proxy.js'
+export { fromGateway, TEST_INTERNAL_SECRET }

@@ -1,6 +1,6 @@
 import type { FastifyInstance } from 'fastify'
 import { afterAll } from 'vitest'
-import { isolation, mysqlUrl } from './index.js'
+import { isolation, mysqlUrl, TEST_INTERNAL_SECRET } from './index.js'
 
 export type Isolation = ReturnType<typeof isolation>
 
@@ -25,7 +25,7 @@ export async function buildDatabaseTestApp<C, O extends object>(opts: DatabaseTe
   const { iso } = opts
   const url = mysqlUrl(iso.database(opts.service))
   await opts.migrate(url)
-  const env = { MYSQL_URL: url, REDIS_PREFIX: iso.redisPrefix, NATS_NAMESPACE: iso.natsNamespace, LOG_LEVEL: 'silent', ...opts.overrides }
+  const env = { INTERNAL_SECRET: TEST_INTERNAL_SECRET, MYSQL_URL: url, REDIS_PREFIX: iso.redisPrefix, NATS_NAMESPACE: iso.natsNamespace, LOG_LEVEL: 'silent', ...opts.overrides }
   const build = (config: Readonly<C>) => opts.buildApp(config, { ...(opts.options as O), defaultMetrics: false })
   const config = opts.loadConfig(env)
   const apps: FastifyInstance[] = [await build(config)]

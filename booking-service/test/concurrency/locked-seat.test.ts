@@ -3,6 +3,7 @@ import * as mariadb from 'mariadb'
 import { afterAll, describe, expect, it } from 'vitest'
 import { aConcert, hold } from '../helpers/factories.js'
 import { buildTestApp } from '../helpers/build-test-app.js'
+import { fromGateway } from '@tickets/testkit'
 
 const { app, url } = await buildTestApp(import.meta.url, { SWEEP_INTERVAL_MS: '0' })
 const t = parseMysqlUrl(url)
@@ -27,7 +28,7 @@ describe('a seat row locked by a stuck transaction', () => {
     try {
       const started = performance.now()
       const fans = await Promise.all(Array.from({ length: 12 }, (_, i) => hold(app, `fan-${i}`, scheduleId, 1)))
-      const seatMap = await app.inject({ method: 'GET', url: `/api/concerts/${concertId}/schedules/${scheduleId}/seats` })
+      const seatMap = await app.inject(fromGateway({ method: 'GET', url: `/api/concerts/${concertId}/schedules/${scheduleId}/seats` }))
       // Waiting for the stuck lock would take the statement bound (3 s); a starved machine adds scheduling, not that.
       expect(performance.now() - started).toBeLessThan(2_500)
       for (const res of fans) {

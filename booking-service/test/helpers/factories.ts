@@ -1,5 +1,6 @@
 import type { FastifyInstance } from 'fastify'
 import { uuidv7 } from 'uuidv7'
+import { fromGateway } from '@tickets/testkit'
 
 /** A settable clock for tests where time matters. */
 export function aClock(start = new Date()) {
@@ -31,7 +32,7 @@ export async function aConcert(app: FastifyInstance, opts: { seats?: number; dat
 }
 
 export function hold(app: FastifyInstance, user: string | number, scheduleId: string, seatNumber: number, headers: Record<string, string> = {}) {
-  return app.inject({ method: 'POST', url: '/api/reservations', headers: { 'x-user-id': String(user), ...headers }, payload: { scheduleId, seatNumber } })
+  return app.inject(fromGateway({ method: 'POST', url: '/api/reservations', headers: { 'x-user-id': String(user), ...headers }, payload: { scheduleId, seatNumber } }))
 }
 
 export async function seatRow(app: FastifyInstance, scheduleId: string, seatNumber: number) {

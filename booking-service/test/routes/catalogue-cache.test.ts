@@ -1,5 +1,5 @@
 import { createRedis, createRedisGuard } from '@tickets/shared/redis'
-import { freePort, startThrowawayRedis } from '@tickets/testkit'
+import { freePort, startThrowawayRedis, fromGateway } from '@tickets/testkit'
 import { afterAll, describe, expect, it } from 'vitest'
 import { createRedisCache } from '../../src/adapters/redis-cache.js'
 import { createCachedReader } from '../../src/domain/cached-reader.js'
@@ -12,7 +12,7 @@ afterAll(() => redis.dispose())
 const { app, url, iso } = await buildTestApp(import.meta.url, { REDIS_URL: redis.url, SWEEP_INTERVAL_MS: '0' })
 
 const schedulesOf = async (concertId: string) => {
-  const res = await app.inject({ method: 'GET', url: `/api/concerts/${concertId}/schedules` })
+  const res = await app.inject(fromGateway({ method: 'GET', url: `/api/concerts/${concertId}/schedules` }))
   expect(res.statusCode).toBe(200)
   return res.json().schedules as { scheduleId: string; availableSeats: number }[]
 }
@@ -26,7 +26,7 @@ describe('the catalogue cache', () => {
   })
 
   it('when the list was read once, then it is served from Redis', async () => {
-    await app.inject({ method: 'GET', url: '/api/concerts' })
+    await app.inject(fromGateway({ method: 'GET', url: '/api/concerts' }))
     expect(JSON.parse((await app.redis.get('catalogue:concerts')) ?? 'null')).toEqual(expect.arrayContaining([expect.objectContaining({ concertId: expect.any(String) })]))
   })
 
@@ -81,14 +81,14 @@ describe('the catalogue cache', () => {
     const { concertId, scheduleId } = await aConcert(app, { seats: 5 })
     await redis.stop()
     try {
-      const concerts = await app.inject({ method: 'GET', url: '/api/concerts' })
+      const concerts = await app.inject(fromGateway({ method: 'GET', url: '/api/concerts' }))
       expect(concerts.statusCode).toBe(200)
       expect(concerts.json().concerts.map((c: { concertId: string }) => c.concertId)).toContain(concertId)
       expect((await schedulesOf(concertId))[0]!.availableSeats).toBe(5)
       await hold(app, 'v', scheduleId, 2)
       expect((await schedulesOf(concertId))[0]!.availableSeats).toBe(4)
-      expect((await app.inject({ method: 'GET', url: '/api/concerts/ranking' })).statusCode).toBe(200)
-      expect((await app.inject({ method: 'GET', url: '/api/concerts/no-such/schedules' })).statusCode).toBe(404)
+      expect((await app.inject(fromGateway({ method: 'GET', url: '/api/concerts/ranking' }))).statusCode).toBe(200)
+      expect((await app.inject(fromGateway({ method: 'GET', url: '/api/concerts/no-such/schedules' }))).statusCode).toBe(404)
     } finally {
       await redis.restart()
     }
@@ -101,11 +101,11 @@ describe('the catalogue cache', () => {
     await redis.pause()
     try {
       const requests = [
-        () => app.inject({ method: 'GET', url: '/api/concerts' }),
-        () => app.inject({ method: 'GET', url: `/api/concerts/${concertId}/schedules` }),
-        () => app.inject({ method: 'GET', url: `/api/concerts/${concertId}/schedules/${scheduleId}/seats` }),
+        () => app.inject(fromGateway({ method: 'GET', url: '/api/concerts' })),
+        () => app.inject(fromGateway({ method: 'GET', url: `/api/concerts/${concertId}/schedules` })),
+        () => app.inject(fromGateway({ method: 'GET', url: `/api/concerts/${concertId}/schedules/${scheduleId}/seats` })),
         () => hold(app, 'w', scheduleId, 3),
-        () => app.inject({ method: 'GET', url: `/api/concerts/${concertId}/schedules` }),
+        () => app.inject(fromGateway({ method: 'GET', url: `/api/concerts/${concertId}/schedules` })),
       ]
       for (const request of requests) {
         const started = performance.now()

@@ -4,6 +4,7 @@ import { describe, expect, it } from 'vitest'
 import { aClock, aConcert, hold } from '../helpers/factories.js'
 import { buildTestApp } from '../helpers/build-test-app.js'
 import { rpc } from '../helpers/rpc.js'
+import { fromGateway } from '@tickets/testkit'
 
 const clock = aClock()
 const { app } = await buildTestApp(import.meta.url, { SWEEP_INTERVAL_MS: '0' }, { clock })
@@ -21,7 +22,7 @@ async function sellOut(seats: number, afterSeconds: number) {
 }
 
 const ranking = async () => {
-  const res = await app.inject({ method: 'GET', url: '/api/concerts/ranking' })
+  const res = await app.inject(fromGateway({ method: 'GET', url: '/api/concerts/ranking' }))
   expect(res.statusCode).toBe(200)
   return res.json().ranking as { rank: number; concertId: string; sellOutSeconds: number }[]
 }
@@ -66,6 +67,6 @@ describe('GET /api/concerts/ranking', () => {
   })
 
   it('when the limit is out of range, then 400', async () => {
-    expect((await app.inject({ method: 'GET', url: '/api/concerts/ranking?limit=0' })).statusCode).toBe(400)
+    expect((await app.inject(fromGateway({ method: 'GET', url: '/api/concerts/ranking?limit=0' }))).statusCode).toBe(400)
   })
 })

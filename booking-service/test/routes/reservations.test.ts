@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest'
 import { aClock, aConcert, hold, seatRow } from '../helpers/factories.js'
 import { buildTestApp } from '../helpers/build-test-app.js'
 import { rpc } from '../helpers/rpc.js'
+import { fromGateway } from '@tickets/testkit'
 
 const clock = aClock()
 const { app } = await buildTestApp(import.meta.url, { SWEEP_INTERVAL_MS: '0', HOLD_TTL_SECONDS: '300' }, { clock })
@@ -39,7 +40,7 @@ describe('POST /api/reservations', () => {
   it('when the body has an unknown field or a bad seat number, then 400 COMMON_VALIDATION', async () => {
     const { scheduleId } = await aConcert(app)
     for (const payload of [{ scheduleId, seatNumber: 1, price: 1 }, { scheduleId, seatNumber: 'one' }, { scheduleId }, { scheduleId, seatNumber: 0 }]) {
-      const res = await app.inject({ method: 'POST', url: '/api/reservations', headers: { 'x-user-id': '1' }, payload })
+      const res = await app.inject(fromGateway({ method: 'POST', url: '/api/reservations', headers: { 'x-user-id': '1' }, payload }))
       expect(res.statusCode).toBe(400)
       expect(res.json().code).toBe('COMMON_VALIDATION')
     }
@@ -47,7 +48,7 @@ describe('POST /api/reservations', () => {
 
   it('when no user header comes from the gateway, then 401', async () => {
     const { scheduleId } = await aConcert(app)
-    const res = await app.inject({ method: 'POST', url: '/api/reservations', payload: { scheduleId, seatNumber: 1 } })
+    const res = await app.inject(fromGateway({ method: 'POST', url: '/api/reservations', payload: { scheduleId, seatNumber: 1 } }))
     expect(res.statusCode).toBe(401)
   })
 
@@ -92,7 +93,7 @@ describe('POST /api/reservations', () => {
     const ids = []
     for (let i = 1; i <= 4; i++) ids.push((await hold(app, 'u4', scheduleId, i)).json().reservationId)
     expect((await hold(app, 'u4', scheduleId, 5)).statusCode).toBe(409)
-    await app.inject({ method: 'DELETE', url: `/api/reservations/${ids[0]}`, headers: { 'x-user-id': 'u4' } })
+    await app.inject(fromGateway({ method: 'DELETE', url: `/api/reservations/${ids[0]}`, headers: { 'x-user-id': 'u4' } }))
     expect((await hold(app, 'u4', scheduleId, 5)).statusCode).toBe(201)
   })
 })
@@ -101,13 +102,13 @@ describe('GET /api/reservations/:id', () => {
   it("when it is mine, then its state; when it is another user's or unknown, then 404", async () => {
     const { scheduleId, concertId } = await aConcert(app)
     const { reservationId } = (await hold(app, 'owner', scheduleId, 7)).json()
-    const mine = await app.inject({ method: 'GET', url: `/api/reservations/${reservationId}`, headers: { 'x-user-id': 'owner' } })
+    const mine = await app.inject(fromGateway({ method: 'GET', url: `/api/reservations/${reservationId}`, headers: { 'x-user-id': 'owner' } }))
     expect(mine.statusCode).toBe(200)
     expect(mine.json()).toMatchObject({ reservationId, status: 'HELD', concertId, scheduleId, seatNumber: 7, price: 165_000 })
-    const theirs = await app.inject({ method: 'GET', url: `/api/reservations/${reservationId}`, headers: { 'x-user-id': 'intruder' } })
+    const theirs = await app.inject(fromGateway({ method: 'GET', url: `/api/reservations/${reservationId}`, headers: { 'x-user-id': 'intruder' } }))
     expect(theirs.statusCode).toBe(404)
     expect(theirs.json().code).toBe('BOOKING_RESERVATION_NOT_FOUND')
-    const unknown = await app.inject({ method: 'GET', url: '/api/reservations/0190aaaa-0000-7000-8000-000000000000', headers: { 'x-user-id': 'owner' } })
+    const unknown = await app.inject(fromGateway({ method: 'GET', url: '/api/reservations/0190aaaa-0000-7000-8000-000000000000', headers: { 'x-user-id': 'owner' } }))
     expect(unknown.statusCode).toBe(404)
   })
 })
@@ -117,7 +118,7 @@ describe('an unpaid hold past its deadline', () => {
     const { scheduleId } = await aConcert(app)
     const { reservationId } = (await hold(app, 'slow', scheduleId, 6)).json()
     clock.advance(300_001)
-    const res = await app.inject({ method: 'GET', url: `/api/reservations/${reservationId}`, headers: { 'x-user-id': 'slow' } })
+    const res = await app.inject(fromGateway({ method: 'GET', url: `/api/reservations/${reservationId}`, headers: { 'x-user-id': 'slow' } }))
     expect(res.json().status).toBe('EXPIRED')
   })
 })
@@ -128,10 +129,10 @@ describe('DELETE /api/reservations/:id', () => {
     const heard: { data: { reason: string; reservationId: string } }[] = []
     const sub = app.nats.nc.subscribe(app.nats.names.subject(SUBJECTS.RESERVATION_RELEASED), { callback: (_e, m) => heard.push(m.json()) })
     const { reservationId } = (await hold(app, 'a', scheduleId, 9)).json()
-    const res = await app.inject({ method: 'DELETE', url: `/api/reservations/${reservationId}`, headers: { 'x-user-id': 'a' } })
+    const res = await app.inject(fromGateway({ method: 'DELETE', url: `/api/reservations/${reservationId}`, headers: { 'x-user-id': 'a' } }))
     expect(res.statusCode).toBe(204)
     expect((await hold(app, 'b', scheduleId, 9)).statusCode).toBe(201)
-    const again = await app.inject({ method: 'GET', url: `/api/reservations/${reservationId}`, headers: { 'x-user-id': 'a' } })
+    const again = await app.inject(fromGateway({ method: 'GET', url: `/api/reservations/${reservationId}`, headers: { 'x-user-id': 'a' } }))
     expect(again.json().status).toBe('CANCELLED')
     await expect.poll(() => heard.filter((e) => e.data.reservationId === reservationId).map((e) => e.data.reason)).toEqual(['CANCELLED'])
     sub.unsubscribe()
@@ -141,7 +142,7 @@ describe('DELETE /api/reservations/:id', () => {
     const { scheduleId } = await aConcert(app)
     const { reservationId } = (await hold(app, 'p', scheduleId, 4)).json()
     expect((await rpc(app, 'BEGIN_PAYMENT', { reservationId, userId: 'p', paymentId: 'pay' })).ok).toBe(true)
-    const res = await app.inject({ method: 'DELETE', url: `/api/reservations/${reservationId}`, headers: { 'x-user-id': 'p' } })
+    const res = await app.inject(fromGateway({ method: 'DELETE', url: `/api/reservations/${reservationId}`, headers: { 'x-user-id': 'p' } }))
     expect(res.statusCode).toBe(409)
     expect(res.json().code).toBe('BOOKING_RESERVATION_NOT_HELD')
     expect((await seatRow(app, scheduleId, 4)).status).toBe('PAYING')
@@ -150,7 +151,7 @@ describe('DELETE /api/reservations/:id', () => {
   it("when it is another user's, then 404 and the hold stays", async () => {
     const { scheduleId } = await aConcert(app)
     const { reservationId } = (await hold(app, 'a', scheduleId, 2)).json()
-    const res = await app.inject({ method: 'DELETE', url: `/api/reservations/${reservationId}`, headers: { 'x-user-id': 'b' } })
+    const res = await app.inject(fromGateway({ method: 'DELETE', url: `/api/reservations/${reservationId}`, headers: { 'x-user-id': 'b' } }))
     expect(res.statusCode).toBe(404)
     expect((await seatRow(app, scheduleId, 2)).status).toBe('HELD')
   })
@@ -163,7 +164,7 @@ describe('GET /api/concerts/:concertId/schedules/:scheduleId/seats', () => {
     await app.db.seat.update({ where: { scheduleId_seatNumber: { scheduleId, seatNumber: 2 } }, data: { status: 'SOLD' } })
     await app.db.seat.update({ where: { scheduleId_seatNumber: { scheduleId, seatNumber: 3 } }, data: { status: 'HELD', holdUntil: new Date(clock.now().getTime() - 1) } })
     await app.db.seat.update({ where: { scheduleId_seatNumber: { scheduleId, seatNumber: 4 } }, data: { status: 'PAYING', holdUntil: new Date(clock.now().getTime() + 60_000) } })
-    const res = await app.inject({ method: 'GET', url: `/api/concerts/${concertId}/schedules/${scheduleId}/seats` })
+    const res = await app.inject(fromGateway({ method: 'GET', url: `/api/concerts/${concertId}/schedules/${scheduleId}/seats` }))
     expect(res.statusCode).toBe(200)
     expect(res.json().seats).toEqual([
       { seatNumber: 1, grade: 'VIP', price: 165_000, status: 'HELD' },
@@ -176,10 +177,12 @@ describe('GET /api/concerts/:concertId/schedules/:scheduleId/seats', () => {
   it('when the queue token is for another concert, then 403; when the date is of another concert, then 404', async () => {
     const a = await aConcert(app)
     const b = await aConcert(app)
-    const forbidden = await app.inject({ method: 'GET', url: `/api/concerts/${a.concertId}/schedules/${a.scheduleId}/seats`, headers: { 'x-queue-concert-id': b.concertId } })
+    const forbidden = await app.inject(
+      fromGateway({ method: 'GET', url: `/api/concerts/${a.concertId}/schedules/${a.scheduleId}/seats`, headers: { 'x-queue-concert-id': b.concertId } }),
+    )
     expect(forbidden.statusCode).toBe(403)
     expect(forbidden.json().code).toBe('QUEUE_TOKEN_FORBIDDEN')
-    const mismatched = await app.inject({ method: 'GET', url: `/api/concerts/${a.concertId}/schedules/${b.scheduleId}/seats` })
+    const mismatched = await app.inject(fromGateway({ method: 'GET', url: `/api/concerts/${a.concertId}/schedules/${b.scheduleId}/seats` }))
     expect(mismatched.statusCode).toBe(404)
     expect(mismatched.json().code).toBe('BOOKING_SCHEDULE_NOT_FOUND')
   })

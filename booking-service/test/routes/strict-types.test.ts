@@ -1,10 +1,12 @@
 import { describe, expect, it } from 'vitest'
 import { aConcert, liveReservations } from '../helpers/factories.js'
 import { buildTestApp } from '../helpers/build-test-app.js'
+import { fromGateway } from '@tickets/testkit'
 
 const { app } = await buildTestApp(import.meta.url, { SWEEP_INTERVAL_MS: '0' })
 
-const holdRaw = (payload: string) => app.inject({ method: 'POST', url: '/api/reservations', headers: { 'x-user-id': 'strict', 'content-type': 'application/json' }, payload })
+const holdRaw = (payload: string) =>
+  app.inject(fromGateway({ method: 'POST', url: '/api/reservations', headers: { 'x-user-id': 'strict', 'content-type': 'application/json' }, payload }))
 
 describe('POST /api/reservations refuses ids and seat numbers of the wrong JSON type', () => {
   it('when each refused shape is sent, then 400 COMMON_VALIDATION on that field and no seat is held', async () => {

@@ -1,6 +1,6 @@
 import { spawn } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
-import { freePort, isolation, startThrowawayMariadb } from '@tickets/testkit'
+import { freePort, fromGateway, isolation, startThrowawayMariadb, TEST_INTERNAL_SECRET } from '@tickets/testkit'
 import { afterAll, describe, expect, it } from 'vitest'
 import { migrate } from '../../src/ops.js'
 
@@ -13,6 +13,7 @@ const service = spawn(process.execPath, [fileURLToPath(new URL('../../dist/serve
   env: {
     ...process.env,
     MYSQL_URL: url,
+    INTERNAL_SECRET: TEST_INTERNAL_SECRET,
     PORT: String(port),
     ADMIN_PORT: String(adminPort),
     REDIS_PREFIX: iso.redisPrefix,
@@ -60,7 +61,7 @@ describe('booking-service process and MariaDB restarts', () => {
       await until({ status: 200, database: 'UP' })
     }
     expect(service.exitCode).toBeNull()
-    const catalogue = await fetch(`http://127.0.0.1:${port}/api/concerts`)
+    const catalogue = await fetch(`http://127.0.0.1:${port}/api/concerts`, { headers: fromGateway({ url: '/api/concerts' }).headers })
     expect(catalogue.status).toBe(200)
   })
 })

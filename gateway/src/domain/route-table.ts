@@ -6,6 +6,13 @@
 export type ServiceName = 'queue' | 'booking' | 'payment'
 export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE'
 
+/**
+ * How long the gateway waits for the service, by kind of route: `read` about a second (and an
+ * idempotent read is retried on another instance within it), `write` and `payment` a little past
+ * the longest the service itself may take before it answers (its database and RPC deadlines).
+ */
+export type DeadlineClass = 'read' | 'write' | 'payment'
+
 /** `token`: per client address (manual 3.1.3). `hold`, `payment`: per user. Every route also has the global per-client limit. */
 export type RateLimitClass = 'token' | 'hold' | 'payment'
 
@@ -25,6 +32,7 @@ export interface PublicRoute {
   shed: 'join' | 'default'
   /** An idempotent read: may be retried once on another instance when one is unreachable. */
   retryable: boolean
+  deadline: DeadlineClass
   /** A non-core feature operators can switch off at run time. */
   feature?: 'ranking'
   /** A waiting-room move the gateway may answer itself, on the line's own scripts, without the service. */
@@ -33,11 +41,12 @@ export interface PublicRoute {
   challenge?: boolean
 }
 
-const route = (r: Omit<PublicRoute, 'queue' | 'idempotent' | 'shed' | 'retryable'> & Partial<PublicRoute>): PublicRoute => ({
+const route = (r: Omit<PublicRoute, 'queue' | 'idempotent' | 'shed' | 'retryable' | 'deadline'> & Partial<PublicRoute>): PublicRoute => ({
   queue: false,
   idempotent: false,
   shed: 'default',
   retryable: r.method === 'GET',
+  deadline: r.method === 'GET' ? 'read' : 'write',
   ...r,
 })
 
@@ -60,7 +69,7 @@ export const PUBLIC_ROUTES: readonly PublicRoute[] = [
 
   route({ method: 'GET', path: '/api/points', service: 'payment', access: 'user' }),
   route({ method: 'POST', path: '/api/points/charge', service: 'payment', access: 'user', idempotent: true }),
-  route({ method: 'POST', path: '/api/payments', service: 'payment', access: 'user', queue: true, idempotent: true, rateLimit: 'payment' }),
+  route({ method: 'POST', path: '/api/payments', service: 'payment', access: 'user', queue: true, idempotent: true, rateLimit: 'payment', deadline: 'payment' }),
   route({ method: 'GET', path: '/api/payments/:paymentId', service: 'payment', access: 'user' }),
 ]
 

@@ -38,7 +38,7 @@ export default fp(
     let inflight: Promise<void> | undefined
 
     async function fetchDoc(service: ServiceName): Promise<OpenApiDoc | undefined> {
-      const url = `${opts.pools[service].pick()}${OPENAPI_PATH}`
+      const url = `${opts.pools[service].pick() ?? opts.pools[service].urls[0]!}${OPENAPI_PATH}`
       try {
         const res = await fetch(url, { signal: AbortSignal.timeout(opts.timeoutMs) })
         if (!res.ok) throw new Error(`${url} answered ${res.status}`)

@@ -1,14 +1,16 @@
 import proxy from '@fastify/http-proxy'
-import { QUEUE_CONCERT_HEADER, USER_ID_HEADER } from '@tickets/contracts/auth'
+import { USER_ID_HEADER } from '@tickets/contracts/auth'
 import { AppError } from '@tickets/contracts/errors'
+import { GATEWAY_SIGNATURE_HEADER, gatewayKey, signGatewayRequest, SIGNED_HEADERS } from '@tickets/contracts/gateway-signature'
 import { correlationTraceparent, tracingOn } from '@tickets/shared/http'
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import fp from 'fastify-plugin'
 import { Counter } from 'prom-client'
 import type { SwitchBoard } from '../adapters/redis-switches.js'
 import type { UpstreamPool } from '../domain/upstream-pool.js'
+import { createUpstreamAgent } from '../adapters/upstream-agent.js'
 import type { LocalAnswer } from './waiting-room.js'
-import { createRouteMatcher, prefixesOf, type PublicRoute, type RouteMatch, type ServiceName } from '../domain/route-table.js'
+import { createRouteMatcher, prefixesOf, type DeadlineClass, type PublicRoute, type RouteMatch, type ServiceName } from '../domain/route-table.js'
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -25,6 +27,10 @@ declare module 'fastify' {
 interface ProxyAttempt {
   dest: string
   upstream: string
+  /** When the gateway stops waiting for this attempt (Unix ms): signed for the service, which bounds its work by it. */
+  deadlineMs: number
+  /** When the route's deadline ends for the whole request, a retry included (performance.now() ms). */
+  until: number
   failed: string | undefined
   /** The route's reply-from options, for a retry. */
   fixed: object
@@ -40,8 +46,11 @@ export type Gate = (request: FastifyRequest, route: PublicRoute) => Promise<void
 export interface ProxyOptions {
   routes: readonly PublicRoute[]
   pools: Record<ServiceName, UpstreamPool>
-  timeoutMs: number
+  /** How long the gateway waits for the service, by the route's class (its retry included). */
+  deadlinesMs: Record<DeadlineClass, number>
   retryAfterSeconds: number
+  /** The key of the signature on what the gateway asserts to the services (INTERNAL_SECRET). */
+  internalSecret: string
   switches: SwitchBoard
   gates: readonly Gate[]
   /** What answers the routes the table lets the gateway answer itself; without one, the service answers. */
@@ -49,7 +58,7 @@ export interface ProxyOptions {
 }
 
 /** Headers only the gateway may set: any copy a client sends is dropped. */
-const GATEWAY_HEADERS = [USER_ID_HEADER, QUEUE_CONCERT_HEADER]
+const GATEWAY_HEADERS = [...SIGNED_HEADERS, GATEWAY_SIGNATURE_HEADER]
 const DOT_SEGMENT = /(^|\/)(\.|%2e){1,2}(\/|$)/i
 
 /** Matches each request against the public route table first, so shedding and limits know its class. */
@@ -73,15 +82,19 @@ export const routeMatching = fp(
 
 type UpstreamFailure = 'unavailable' | 'timeout'
 
+/** A retry with less time than this left would only add a request the caller does not wait for. */
+const MIN_RETRY_MS = 50
+
 function classify(error: { code?: string; statusCode?: number }): UpstreamFailure {
   return error.statusCode === 504 && error.code !== 'UND_ERR_CONNECT_TIMEOUT' ? 'timeout' : 'unavailable'
 }
 
 /**
  * Proxies the public routes to the services with @fastify/http-proxy: one registration per path
- * prefix, each request to the next healthy instance. Upstream failures become problems (503 with
- * Retry-After, or 504 at the timeout), never a raw 502. Only idempotent reads are retried, once,
- * on another instance.
+ * prefix, each request to the next instance that answers, within the route's deadline. Upstream
+ * failures become problems (503 with Retry-After, or 504 at the deadline), never a raw 502. Only
+ * idempotent reads are retried, once, on another instance: the first attempt then gets half the
+ * deadline, so that a hung instance costs the fan at most the deadline, not a hang.
  */
 export async function proxyRoutes(app: FastifyInstance, opts: ProxyOptions) {
   const upstreamErrors = new Counter({
@@ -96,6 +109,10 @@ export async function proxyRoutes(app: FastifyInstance, opts: ProxyOptions) {
     labelNames: ['upstream'],
     registers: [app.metrics],
   })
+
+  const internalKey = gatewayKey(opts.internalSecret)
+  const agent = createUpstreamAgent({ connections: 128, connectTimeoutMs: opts.deadlinesMs.read })
+  app.addHook('onClose', () => agent.close())
 
   /** Which route and who is calling, decided before the body is read: a stranger's body is never waited for. */
   async function admitCaller(request: FastifyRequest, reply: FastifyReply) {
@@ -173,34 +190,50 @@ export async function proxyRoutes(app: FastifyInstance, opts: ProxyOptions) {
     onError: (reply: FastifyReply, { error }: { error: { code?: string; statusCode?: number } }) => upstreamFailed(reply, error),
   }
 
+  const mayRetry = (request: FastifyRequest, route: PublicRoute) => route.retryable && (request.method === 'GET' || request.method === 'HEAD')
+  const unavailable = (route: PublicRoute) =>
+    new AppError('COMMON_UPSTREAM_UNAVAILABLE', `The ${route.service} service is unavailable`, { headers: { 'retry-after': String(opts.retryAfterSeconds) } })
+
   function upstreamFailed(reply: FastifyReply, error: { code?: string; statusCode?: number }) {
     const request = reply.request
     const route = request.publicRoute!
     const pool = opts.pools[route.service]
-    const { dest, upstream, failed, fixed } = request.proxyAttempt!
+    const { dest, upstream, until, failed, fixed } = request.proxyAttempt!
     const failure = classify(error)
-    pool.markFailed(upstream)
+    // A refusal or a reset says the instance is gone. A timeout alone does not: a slow instance
+    // would be taken out of a one-instance pool for nothing; the probes find a hung one.
+    if (failure === 'unavailable') pool.markFailed(upstream)
     upstreamErrors.inc({ upstream: route.service, failure })
     request.log.warn({ err: error, upstream, failure }, 'upstream failed')
-    if (failure === 'unavailable' && failed === undefined && route.retryable && (request.method === 'GET' || request.method === 'HEAD') && pool.urls.length > 1) {
+    if (failed === undefined && mayRetry(request, route) && pool.hasAnswering(upstream) && until - performance.now() >= MIN_RETRY_MS) {
       retries.inc({ upstream: route.service })
       forward(request, reply, dest, fixed, upstream)
       return
     }
     reply.send(
       failure === 'timeout'
-        ? new AppError('COMMON_UPSTREAM_TIMEOUT', `The ${route.service} service did not answer within ${opts.timeoutMs} ms`)
-        : new AppError('COMMON_UPSTREAM_UNAVAILABLE', `The ${route.service} service is unavailable`, {
-            headers: { 'retry-after': String(opts.retryAfterSeconds) },
-          }),
+        ? new AppError('COMMON_UPSTREAM_TIMEOUT', `The ${route.service} service did not answer within ${opts.deadlinesMs[route.deadline]} ms`)
+        : unavailable(route),
     )
   }
 
   /** `fixed`: a route's reply-from options (http-proxy's and the gateway's), made once per route. */
   function forward(request: FastifyRequest, reply: FastifyReply, dest: string, fixed: object, failed?: string) {
-    const pool = opts.pools[request.publicRoute!.service]
-    request.proxyAttempt = { dest, upstream: pool.pick(failed), failed, fixed }
+    const route = request.publicRoute!
+    const pool = opts.pools[route.service]
+    const upstream = pool.pick(failed)
+    // Every instance is out (none answered its probe or its last request): no wait for a deadline.
+    if (upstream === undefined) {
+      reply.send(unavailable(route))
+      return
+    }
+    const now = performance.now()
+    const until = request.proxyAttempt?.until ?? now + opts.deadlinesMs[route.deadline]
+    const left = until - now
+    const timeoutMs = Math.max(1, Math.floor(failed === undefined && mayRetry(request, route) && pool.hasAnswering(upstream) ? left / 2 : left))
+    request.proxyAttempt = { dest, upstream, deadlineMs: Date.now() + timeoutMs, until, failed, fixed }
     const options = Object.create(fixed) as Record<string, unknown>
+    options.timeout = timeoutMs
     if (request.body !== undefined && request.method !== 'GET' && request.method !== 'HEAD') {
       // The body was parsed (and size-checked) here; send it re-encoded, also a falsy JSON value (null, 0, "").
       const type = request.headers['content-type']
@@ -222,7 +255,8 @@ export async function proxyRoutes(app: FastifyInstance, opts: ProxyOptions) {
       // reply-from would write two info lines per request ("fetching from remote server",
       // "response received"); the shared access line already says how the request ended.
       disableRequestLogging: true,
-      undici: { connections: 128, pipelining: 1, headersTimeout: opts.timeoutMs, bodyTimeout: opts.timeoutMs, connect: { timeout: Math.min(opts.timeoutMs, 3_000) } },
+      // Each attempt sets its own timeout (forward), which the agent keeps.
+      undici: agent,
       preHandler: admit,
       handler: (request, reply, dest, options) => forward(request, reply, dest, (fixed ??= { ...options, ...ownOptions })),
       replyOptions: {
@@ -250,6 +284,7 @@ export async function proxyRoutes(app: FastifyInstance, opts: ProxyOptions) {
           out['x-request-id'] = String(request.id)
           if (request.userId) out[USER_ID_HEADER] = request.userId
           if (request.upstreamHeaders) Object.assign(out, request.upstreamHeaders)
+          out[GATEWAY_SIGNATURE_HEADER] = signGatewayRequest(internalKey, { method: request.method, url: request.url, headers: out }, request.proxyAttempt!.deadlineMs)
           return out
         },
       },

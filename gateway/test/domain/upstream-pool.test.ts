@@ -1,43 +1,51 @@
 import { describe, expect, it } from 'vitest'
 import { createUpstreamPool } from '../../src/domain/upstream-pool.js'
 
-const aClock = (start = 0) => {
-  let now = start
-  return { now: () => now, advance: (ms: number) => (now += ms) }
-}
-
 describe('upstream pool', () => {
-  it('when nothing failed, then instances are picked in turn', () => {
-    const pool = createUpstreamPool(['a', 'b', 'c'], { ejectMs: 1_000 })
+  it('when every instance answers, then they are picked in turn', () => {
+    const pool = createUpstreamPool('booking', ['a', 'b', 'c'])
     expect([pool.pick(), pool.pick(), pool.pick(), pool.pick()]).toEqual(['a', 'b', 'c', 'a'])
   })
 
-  it('when an instance failed, then it is skipped until the ejection time has passed', () => {
-    const clock = aClock()
-    const pool = createUpstreamPool(['a', 'b'], { ejectMs: 1_000, clock })
+  it('when an instance failed a request, then it is left out until a probe finds it answering', () => {
+    const pool = createUpstreamPool('booking', ['a', 'b'])
     pool.markFailed('a')
     expect([pool.pick(), pool.pick(), pool.pick()]).toEqual(['b', 'b', 'b'])
-    clock.advance(1_001)
+    expect(pool.markProbed('a', false)).toBe(false)
+    expect(pool.pick()).toBe('b')
+    expect(pool.markProbed('a', true)).toBe(true)
     expect(new Set([pool.pick(), pool.pick()])).toEqual(new Set(['a', 'b']))
   })
 
-  it('when every instance failed, then one is still answered in turn (fail fast, find a returning one)', () => {
-    const pool = createUpstreamPool(['a', 'b'], { ejectMs: 1_000, clock: aClock() })
-    pool.markFailed('a')
-    pool.markFailed('b')
-    expect(new Set([pool.pick(), pool.pick()])).toEqual(new Set(['a', 'b']))
+  it('when a probe gets no answer, then the instance is ejected, and a change of standing is reported once', () => {
+    const pool = createUpstreamPool('booking', ['a', 'b'])
+    expect(pool.markProbed('a', true)).toBe(false)
+    expect(pool.markProbed('a', false)).toBe(true)
+    expect(pool.markProbed('a', false)).toBe(false)
+    expect(pool.isEjected('a')).toBe(true)
   })
 
-  it('when asked to exclude the instance that just failed, then another is picked even if all are ejected', () => {
-    const pool = createUpstreamPool(['a', 'b'], { ejectMs: 1_000, clock: aClock() })
+  it('when no instance answers, then nothing is picked', () => {
+    const pool = createUpstreamPool('booking', ['a', 'b'])
     pool.markFailed('a')
-    pool.markFailed('b')
+    pool.markProbed('b', false)
+    expect(pool.pick()).toBeUndefined()
+    expect(pool.hasAnswering()).toBe(false)
+  })
+
+  it('when asked for another than the one that just failed, then only another answering one is picked', () => {
+    const pool = createUpstreamPool('booking', ['a', 'b'])
     for (let i = 0; i < 4; i++) expect(pool.pick('a')).toBe('b')
+    expect(pool.hasAnswering('a')).toBe(true)
+    pool.markFailed('b')
+    expect(pool.pick('a')).toBeUndefined()
+    expect(pool.hasAnswering('a')).toBe(false)
   })
 
-  it('when there is one instance, then it is always picked', () => {
-    const pool = createUpstreamPool(['a'], { ejectMs: 1_000, clock: aClock() })
+  it('when there is one instance, then it is picked while it answers, and never as "another"', () => {
+    const pool = createUpstreamPool('booking', ['a'])
+    expect([pool.pick(), pool.pick('a')]).toEqual(['a', undefined])
     pool.markFailed('a')
-    expect([pool.pick(), pool.pick('a')]).toEqual(['a', 'a'])
+    expect(pool.pick()).toBeUndefined()
   })
 })

@@ -8,7 +8,7 @@ import { lineControls } from '@tickets/contracts/line-controls'
 import { createConcert, migrate as migrateBooking, seedDemoCatalogue } from '@tickets/booking-service/ops'
 import { migrate as migratePayment, seedDemoWallets } from '@tickets/payment-service/ops'
 import { dropDatabase } from '@tickets/shared/migrate'
-import { freePort, isolation, mysqlUrl } from '@tickets/testkit'
+import { freePort, isolation, mysqlUrl, TEST_INTERNAL_SECRET } from '@tickets/testkit'
 import { Redis } from 'ioredis'
 import type { Page } from 'playwright-core'
 import { OPERATOR_TEST_SECRET, QUIET_GATEWAY_SETTINGS, TEST_SECRET } from './build-test-app.js'
@@ -38,6 +38,7 @@ export async function startBrowserStack(fileUrl: string) {
     REDIS_PREFIX: iso.redisPrefix,
     NATS_NAMESPACE: iso.natsNamespace,
     AUTH_JWT_SECRET: TEST_SECRET,
+    INTERNAL_SECRET: TEST_INTERNAL_SECRET,
     OTEL_SDK_DISABLED: 'false',
     OTEL_TRACES_SAMPLER_ARG: '1',
     TRACES_FILE: tracesFile,

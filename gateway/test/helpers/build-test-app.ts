@@ -1,6 +1,6 @@
 import { loadConfig } from '@tickets/shared/config'
 import { queueTokenKey, signQueueToken } from '@tickets/contracts/queue-token'
-import { isolation } from '@tickets/testkit'
+import { isolation, TEST_INTERNAL_SECRET } from '@tickets/testkit'
 import { afterAll } from 'vitest'
 import { buildApp, type BuildOptions } from '../../src/app.js'
 import { ConfigSchema, type Config } from '../../src/config.js'
@@ -9,8 +9,9 @@ export const TEST_SECRET = 'test-secret-that-is-long-enough-for-hs256!'
 export const OPERATOR_TEST_SECRET = 'operator-secret-that-is-long-enough-too!'
 
 /**
- * Load shedding and rate limits effectively off: a busy test process would trip them at random, and
- * they are not what most tests look at. The shedding and rate-limit tests set their own.
+ * Load shedding, rate limits and the upstream deadlines effectively off: a busy test process would
+ * trip them at random, and they are not what most tests look at. The shedding, rate-limit and
+ * upstream-failure tests set their own.
  */
 export const QUIET_GATEWAY_SETTINGS: Record<string, string> = {
   SHED_MAX_EVENT_LOOP_DELAY_MS: '60000',
@@ -21,10 +22,19 @@ export const QUIET_GATEWAY_SETTINGS: Record<string, string> = {
   RATE_LIMIT_TOKEN_PER_SECOND: '100000',
   RATE_LIMIT_HOLD_MAX: '100000',
   RATE_LIMIT_PAYMENT_MAX: '100000',
+  UPSTREAM_READ_TIMEOUT_MS: '10000',
+  UPSTREAM_PROBE_TIMEOUT_MS: '5000',
 }
 
 export function testConfig(redisPrefix: string, overrides: Record<string, string> = {}): Config {
-  return loadConfig(ConfigSchema, { AUTH_JWT_SECRET: TEST_SECRET, REDIS_PREFIX: redisPrefix, LOG_LEVEL: 'silent', ...QUIET_GATEWAY_SETTINGS, ...overrides })
+  return loadConfig(ConfigSchema, {
+    INTERNAL_SECRET: TEST_INTERNAL_SECRET,
+    AUTH_JWT_SECRET: TEST_SECRET,
+    REDIS_PREFIX: redisPrefix,
+    LOG_LEVEL: 'silent',
+    ...QUIET_GATEWAY_SETTINGS,
+    ...overrides,
+  })
 }
 
 export async function buildTestApp(fileUrl: string, overrides: Record<string, string>, options: BuildOptions = {}) {

@@ -8,7 +8,7 @@ import { buildApp as buildQueueApp } from '@tickets/queue-service/app'
 import { ConfigSchema as QueueConfigSchema } from '@tickets/queue-service/config'
 import { loadConfig } from '@tickets/shared/config'
 import { dropDatabase } from '@tickets/shared/migrate'
-import { isolation, mysqlUrl } from '@tickets/testkit'
+import { isolation, mysqlUrl, TEST_INTERNAL_SECRET } from '@tickets/testkit'
 import { afterAll } from 'vitest'
 import { TEST_SECRET } from './build-test-app.js'
 
@@ -22,7 +22,7 @@ export async function realServices(fileUrl: string) {
   const paymentDb = mysqlUrl(iso.database('payment'))
   await Promise.all([migrateBooking(bookingDb), migratePayment(paymentDb)])
   await Promise.all([seedDemoCatalogue(bookingDb, { seatsPerSchedule: 10 }), seedDemoWallets(paymentDb, { users: 3 })])
-  const env = { REDIS_PREFIX: iso.redisPrefix, NATS_NAMESPACE: iso.natsNamespace, LOG_LEVEL: 'silent', AUTH_JWT_SECRET: TEST_SECRET }
+  const env = { INTERNAL_SECRET: TEST_INTERNAL_SECRET, REDIS_PREFIX: iso.redisPrefix, NATS_NAMESPACE: iso.natsNamespace, LOG_LEVEL: 'silent', AUTH_JWT_SECRET: TEST_SECRET }
   const booking = await buildBookingApp(loadConfig(BookingConfigSchema, { ...env, MYSQL_URL: bookingDb }), { defaultMetrics: false })
   const payment = await buildPaymentApp(loadConfig(PaymentConfigSchema, { ...env, MYSQL_URL: paymentDb }), { defaultMetrics: false })
   const bookingUrl = await booking.listen({ port: 0, host: '127.0.0.1' })
@@ -43,7 +43,7 @@ export async function realLine(fileUrl: string, queueEnv: Record<string, string>
   const iso = isolation(fileUrl)
   const bookingDb = mysqlUrl(iso.database('booking'))
   await migrateBooking(bookingDb)
-  const env = { REDIS_PREFIX: iso.redisPrefix, NATS_NAMESPACE: iso.natsNamespace, LOG_LEVEL: 'silent', AUTH_JWT_SECRET: TEST_SECRET }
+  const env = { INTERNAL_SECRET: TEST_INTERNAL_SECRET, REDIS_PREFIX: iso.redisPrefix, NATS_NAMESPACE: iso.natsNamespace, LOG_LEVEL: 'silent', AUTH_JWT_SECRET: TEST_SECRET }
   const booking = await buildBookingApp(loadConfig(BookingConfigSchema, { ...env, MYSQL_URL: bookingDb }), { defaultMetrics: false })
   const queue = await buildQueueApp(loadConfig(QueueConfigSchema, { ...env, ...queueEnv }), { defaultMetrics: false, ...queueOptions })
   const bookingUrl = await booking.listen({ port: 0, host: '127.0.0.1' })

@@ -8,6 +8,7 @@ import { afterAll, describe, expect, it, vi } from 'vitest'
 import { buildApp } from '../../src/app.js'
 import { testConfig, TEST_SECRET } from '../helpers/build-test-app.js'
 import { realLine } from '../helpers/real-services.js'
+import { fromGateway } from '@tickets/testkit'
 
 // One admission a second: the front 100 places (the minimum) ask the queue service, the rest the gateway.
 const { iso, bookingDb, bookingUrl, queueUrl, queue } = await realLine(import.meta.url, {
@@ -26,7 +27,9 @@ const { concertId } = await createConcert(bookingDb, { title: 'Far back', dates:
 const tokens: string[] = []
 for (let i = 0; i < FANS; i += 50) {
   const joined = await Promise.all(
-    Array.from({ length: 50 }, (_, j) => queue.inject({ method: 'POST', url: '/api/queue/token', headers: { [USER_ID_HEADER]: `far-${i + j}` }, payload: { concertId } })),
+    Array.from({ length: 50 }, (_, j) =>
+      queue.inject(fromGateway({ method: 'POST', url: '/api/queue/token', headers: { [USER_ID_HEADER]: `far-${i + j}` }, payload: { concertId } })),
+    ),
   )
   tokens.push(...joined.map((r) => r.json().token as string))
 }
@@ -35,7 +38,7 @@ async function pollAtGateway(i: number) {
   const auth = `Bearer ${await signUserToken({ secret: TEST_SECRET, userId: `far-${i}` })}`
   return gateway.inject({ method: 'GET', url: '/api/queue/token', headers: { authorization: auth, 'x-queue-token': tokens[i]! } })
 }
-const pollAtQueue = (i: number) => queue.inject({ method: 'GET', url: '/api/queue/token', headers: { [USER_ID_HEADER]: `far-${i}`, 'x-queue-token': tokens[i]! } })
+const pollAtQueue = (i: number) => queue.inject(fromGateway({ method: 'GET', url: '/api/queue/token', headers: { [USER_ID_HEADER]: `far-${i}`, 'x-queue-token': tokens[i]! } }))
 
 describe('polls far back in line', () => {
   it('when a fan is far back, then the gateway answers with an estimated position close to the exact one and the same hint, and the poll keeps the fan in line', async () => {

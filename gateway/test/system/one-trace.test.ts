@@ -8,7 +8,7 @@ import { migrate as migratePayment, seedDemoWallets } from '@tickets/payment-ser
 import { signUserToken } from '@tickets/contracts/auth'
 import { dropDatabase } from '@tickets/shared/migrate'
 import { createPool } from '@tickets/shared/mysql'
-import { freePort, isolation, mysqlUrl, startOtlpReceiver, type ReceivedSpan } from '@tickets/testkit'
+import { freePort, isolation, mysqlUrl, startOtlpReceiver, TEST_INTERNAL_SECRET, type ReceivedSpan } from '@tickets/testkit'
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
 import { QUIET_GATEWAY_SETTINGS, TEST_SECRET } from '../helpers/build-test-app.js'
 import { removeIsolatedState, startProcess as startTraced, stopProcess, type RunningProcess } from '../helpers/real-processes.js'
@@ -35,6 +35,7 @@ async function startProcess(name: string, dir: string, env: Record<string, strin
       REDIS_PREFIX: iso.redisPrefix,
       NATS_NAMESPACE: iso.natsNamespace,
       AUTH_JWT_SECRET: TEST_SECRET,
+      INTERNAL_SECRET: TEST_INTERNAL_SECRET,
       OTEL_SDK_DISABLED: 'false',
       OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url,
       OTEL_TRACES_SAMPLER_ARG: '1',

@@ -10,7 +10,7 @@ import { lineControls } from '@tickets/queue-service/ops'
 import { signUserToken } from '@tickets/contracts/auth'
 import { loadConfig } from '@tickets/shared/config'
 import { dropDatabase } from '@tickets/shared/migrate'
-import { isolation, mysqlUrl } from '@tickets/testkit'
+import { isolation, mysqlUrl, TEST_INTERNAL_SECRET } from '@tickets/testkit'
 import { afterAll, describe, expect, it, vi } from 'vitest'
 import { buildApp } from '../../src/app.js'
 import { testConfig, TEST_SECRET } from '../helpers/build-test-app.js'
@@ -18,7 +18,7 @@ import { testConfig, TEST_SECRET } from '../helpers/build-test-app.js'
 const iso = isolation(import.meta.url)
 const bookingDb = mysqlUrl(iso.database('booking'))
 await migrateBooking(bookingDb)
-const env = { REDIS_PREFIX: iso.redisPrefix, NATS_NAMESPACE: iso.natsNamespace, LOG_LEVEL: 'silent', AUTH_JWT_SECRET: TEST_SECRET }
+const env = { INTERNAL_SECRET: TEST_INTERNAL_SECRET, REDIS_PREFIX: iso.redisPrefix, NATS_NAMESPACE: iso.natsNamespace, LOG_LEVEL: 'silent', AUTH_JWT_SECRET: TEST_SECRET }
 
 let slowHolds = false
 const booking = await buildBookingApp(loadConfig(BookingConfigSchema, { ...env, MYSQL_URL: bookingDb }), { defaultMetrics: false })

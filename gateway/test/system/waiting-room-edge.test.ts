@@ -6,6 +6,7 @@ import { afterAll, describe, expect, it, vi } from 'vitest'
 import { buildApp } from '../../src/app.js'
 import { testConfig, TEST_SECRET } from '../helpers/build-test-app.js'
 import { realLine } from '../helpers/real-services.js'
+import { fromGateway } from '@tickets/testkit'
 
 // The line's steps run only when a test says (a manual tick): admissions happen exactly where the test wants them.
 const { iso, bookingDb, bookingUrl, queueUrl, queue } = await realLine(
@@ -29,8 +30,9 @@ const pollAtGateway = async (user: string, token: string) =>
   gateway.inject({ method: 'GET', url: '/api/queue/token', headers: { authorization: await auth(user), 'x-queue-token': token } })
 const leaveAtGateway = async (user: string, token: string) =>
   gateway.inject({ method: 'DELETE', url: '/api/queue/token', headers: { authorization: await auth(user), 'x-queue-token': token } })
-const joinAtQueue = (user: string) => queue.inject({ method: 'POST', url: '/api/queue/token', headers: { [USER_ID_HEADER]: user }, payload: { concertId } })
-const pollAtQueue = (user: string, token: string) => queue.inject({ method: 'GET', url: '/api/queue/token', headers: { [USER_ID_HEADER]: user, 'x-queue-token': token } })
+const joinAtQueue = (user: string) => queue.inject(fromGateway({ method: 'POST', url: '/api/queue/token', headers: { [USER_ID_HEADER]: user }, payload: { concertId } }))
+const pollAtQueue = (user: string, token: string) =>
+  queue.inject(fromGateway({ method: 'GET', url: '/api/queue/token', headers: { [USER_ID_HEADER]: user, 'x-queue-token': token } }))
 
 async function answeredHere(move: string): Promise<number> {
   const metric = await gateway.metrics.getSingleMetric('gateway_queue_answers_total')?.get()

@@ -460,7 +460,8 @@ interface SpikeReport {
 }
 
 const LINK_DELAY_MS = 150
-const UPSTREAM_TIMEOUT_MS = 10_000
+// The gateway's longest deadline (a payment's, UPSTREAM_PAYMENT_TIMEOUT_MS): no answer may take longer.
+const LONGEST_DEADLINE_MS = 8_000
 
 /** Prometheus' answer to an instant query, as `label=value: number` lines. */
 async function promQuery(ctx: DrillContext, expr: string, label: string): Promise<string> {
@@ -476,7 +477,7 @@ const slowResponses: Incident = {
   runbook: 'slow-responses',
   alert: { name: 'SlowResponses' },
   expects503: false,
-  hangMs: UPSTREAM_TIMEOUT_MS,
+  hangMs: LONGEST_DEADLINE_MS,
   alertWithinMs: firesWithin(300),
   resolveWithinMs: resolvesWithin(300),
   async inject(ctx) {

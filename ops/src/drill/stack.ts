@@ -83,6 +83,7 @@ export async function startDrillStack(opts: { scale?: Record<string, number>; ex
     REDIS_URL: redis.url,
     NATS_URL: nats.url,
     AUTH_JWT_SECRET: secret,
+    INTERNAL_SECRET: randomBytes(32).toString('base64url'),
     OPERATOR_SECRET: operatorSecret,
     // One machine plays every fan, each from its own X-Forwarded-For address.
     TRUSTED_PROXIES: '127.0.0.1',

@@ -8,6 +8,7 @@ import { REFUND_PROCESSED_KEY } from '../../src/consumers/booking-events.js'
 import { createPaymentService } from '../../src/domain/payment-service.js'
 import { buildTestApp } from '../helpers/build-test-app.js'
 import { balanceOf, charge, ledgerEntries, ledgerSum, metricValue, waitFor } from '../helpers/payments.js'
+import { fromGateway } from '@tickets/testkit'
 
 const { app, config, anotherInstance } = await buildTestApp(import.meta.url, { CONSUMER_ACK_WAIT_MS: '1000' })
 const store = createMariadbPaymentStore(app.pool)
@@ -29,7 +30,7 @@ function confirmationFailed(p: { paymentId: string; reservationId: string }, use
 }
 
 async function paymentRow(paymentId: string) {
-  return (await app.inject({ method: 'GET', url: `/api/payments/${paymentId}`, headers: { 'x-user-id': 'f1' } })).json()
+  return (await app.inject(fromGateway({ method: 'GET', url: `/api/payments/${paymentId}`, headers: { 'x-user-id': 'f1' } }))).json()
 }
 
 async function refundedEvents(paymentId: string): Promise<number> {

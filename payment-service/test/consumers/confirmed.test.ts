@@ -5,6 +5,7 @@ import { describe, expect, it } from 'vitest'
 import { createMariadbPaymentStore } from '../../src/adapters/mariadb-payment-store.js'
 import { buildTestApp } from '../helpers/build-test-app.js'
 import { charge, waitFor } from '../helpers/payments.js'
+import { fromGateway } from '@tickets/testkit'
 
 const { app } = await buildTestApp(import.meta.url)
 const store = createMariadbPaymentStore(app.pool)
@@ -41,7 +42,7 @@ async function allHandled(): Promise<boolean> {
 }
 
 async function paymentOf(userId: string, paymentId: string) {
-  return (await app.inject({ method: 'GET', url: `/api/payments/${paymentId}`, headers: { 'x-user-id': userId } })).json()
+  return (await app.inject(fromGateway({ method: 'GET', url: `/api/payments/${paymentId}`, headers: { 'x-user-id': userId } }))).json()
 }
 
 describe('booking.reservation.confirmed consumer', () => {

@@ -3,6 +3,7 @@ import { parseMysqlUrl } from '@tickets/shared/migrate'
 import { describe, expect, it } from 'vitest'
 import { balanceOf, charge, ledgerSum, pay, waitFor } from '../helpers/payments.js'
 import { aConcert, aHold, buildBookingAndPayment, reservationStatus, seatStatus } from '../helpers/with-booking.js'
+import { fromGateway } from '@tickets/testkit'
 
 const { app, booking, url } = await buildBookingAndPayment(import.meta.url, {
   booking: { HOLD_TTL_SECONDS: '1', PAYING_TTL_SECONDS: '1', SWEEP_INTERVAL_MS: '50', HOLD_LIMIT_PER_USER: '20' },
@@ -29,7 +30,7 @@ describe('a payment racing the expiry of its hold', () => {
       }),
       ...seats.map(async (n, i) => {
         await sleep(1_050 + i * 40)
-        const grab = await booking.inject({ method: 'POST', url: '/api/reservations', headers: { 'x-user-id': 'rival' }, payload: { scheduleId, seatNumber: n } })
+        const grab = await booking.inject(fromGateway({ method: 'POST', url: '/api/reservations', headers: { 'x-user-id': 'rival' }, payload: { scheduleId, seatNumber: n } }))
         if (grab.statusCode !== 201) return { who: 'rival', reservationId: '', res: grab }
         const reservationId = grab.json().reservationId as string
         return { who: 'rival', reservationId, res: await pay(app, 'rival', reservationId, `rival-${i}`) }

@@ -1,6 +1,6 @@
 import { createConnection } from 'mariadb'
 import { parseMysqlUrl } from '@tickets/shared/migrate'
-import { startThrowawayNats } from '@tickets/testkit'
+import { startThrowawayNats, fromGateway } from '@tickets/testkit'
 import { afterAll, describe, expect, it } from 'vitest'
 import { balanceOf, charge, ledgerSum, pay, waitFor } from '../helpers/payments.js'
 import { aConcert, aHold, buildBookingAndPayment, reservationStatus, seatStatus } from '../helpers/with-booking.js'
@@ -50,7 +50,7 @@ describe('NATS stops in the middle of paying', () => {
     await waitFor(
       'payment to learn of the confirmation',
       async () => {
-        const got = await app.inject({ method: 'GET', url: `/api/payments/${body.paymentId}`, headers: { 'x-user-id': 'o1' } })
+        const got = await app.inject(fromGateway({ method: 'GET', url: `/api/payments/${body.paymentId}`, headers: { 'x-user-id': 'o1' } }))
         return got.json().confirmation === 'CONFIRMED'
       },
       30_000,

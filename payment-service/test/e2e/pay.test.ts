@@ -2,6 +2,7 @@ import { SUBJECTS } from '@tickets/contracts/events'
 import { describe, expect, it } from 'vitest'
 import { balanceOf, charge, ledgerEntries, ledgerSum, metricValue, pay, waitFor } from '../helpers/payments.js'
 import { aConcert, aHold, buildBookingAndPayment, reservationStatus, seatStatus } from '../helpers/with-booking.js'
+import { fromGateway } from '@tickets/testkit'
 
 let offsetMs = 0
 const clock = { now: () => new Date(Date.now() + offsetMs) }
@@ -38,10 +39,10 @@ describe('POST /api/payments with the real booking service', () => {
     const event = await lastPaymentEvent(SUBJECTS.PAYMENT_COMPLETED, reservationId)
     expect(event.data).toEqual({ paymentId: body.paymentId, reservationId, userId: 'u1', concertId, amount: 100_000 })
 
-    const own = await app.inject({ method: 'GET', url: `/api/payments/${body.paymentId}`, headers: { 'x-user-id': 'u1' } })
+    const own = await app.inject(fromGateway({ method: 'GET', url: `/api/payments/${body.paymentId}`, headers: { 'x-user-id': 'u1' } }))
     expect(own.statusCode).toBe(200)
     expect(own.json()).toMatchObject({ paymentId: body.paymentId, status: 'COMPLETED', confirmation: 'CONFIRMED' })
-    const other = await app.inject({ method: 'GET', url: `/api/payments/${body.paymentId}`, headers: { 'x-user-id': 'u2' } })
+    const other = await app.inject(fromGateway({ method: 'GET', url: `/api/payments/${body.paymentId}`, headers: { 'x-user-id': 'u2' } }))
     expect(other.statusCode).toBe(404)
     expect(await metricValue(app, 'payments_total', { outcome: 'completed' })).toBeGreaterThanOrEqual(1)
   })

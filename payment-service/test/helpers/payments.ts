@@ -1,15 +1,16 @@
 import type { FastifyInstance } from 'fastify'
+import { fromGateway } from '@tickets/testkit'
 
 export function charge(app: FastifyInstance, userId: string, amount: number, key: string) {
-  return app.inject({ method: 'POST', url: '/api/points/charge', headers: { 'x-user-id': userId, 'idempotency-key': key }, payload: { amount } })
+  return app.inject(fromGateway({ method: 'POST', url: '/api/points/charge', headers: { 'x-user-id': userId, 'idempotency-key': key }, payload: { amount } }))
 }
 
 export function pay(app: FastifyInstance, userId: string, reservationId: string, key: string, headers: Record<string, string> = {}) {
-  return app.inject({ method: 'POST', url: '/api/payments', headers: { 'x-user-id': userId, 'idempotency-key': key, ...headers }, payload: { reservationId } })
+  return app.inject(fromGateway({ method: 'POST', url: '/api/payments', headers: { 'x-user-id': userId, 'idempotency-key': key, ...headers }, payload: { reservationId } }))
 }
 
 export async function balanceOf(app: FastifyInstance, userId: string): Promise<number> {
-  return (await app.inject({ method: 'GET', url: '/api/points', headers: { 'x-user-id': userId } })).json().balance
+  return (await app.inject(fromGateway({ method: 'GET', url: '/api/points', headers: { 'x-user-id': userId } }))).json().balance
 }
 
 export async function ledgerSum(app: FastifyInstance, userId: string): Promise<number> {

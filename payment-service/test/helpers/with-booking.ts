@@ -4,7 +4,7 @@ import { ConfigSchema as BookingConfigSchema } from '@tickets/booking-service/co
 import { migrate as migrateBooking } from '@tickets/booking-service/ops'
 import { loadConfig } from '@tickets/shared/config'
 import { dropDatabase } from '@tickets/shared/migrate'
-import { isolation, mysqlUrl } from '@tickets/testkit'
+import { isolation, mysqlUrl, TEST_INTERNAL_SECRET, fromGateway } from '@tickets/testkit'
 import type { FastifyInstance } from 'fastify'
 import { afterAll } from 'vitest'
 import { buildTestApp } from './build-test-app.js'
@@ -17,7 +17,14 @@ export async function buildBookingAndPayment(fileUrl: string, opts: { payment?: 
   const iso = isolation(fileUrl)
   const bookingUrl = mysqlUrl(iso.database('booking'))
   await migrateBooking(bookingUrl)
-  const bookingEnv = { MYSQL_URL: bookingUrl, REDIS_PREFIX: iso.redisPrefix, NATS_NAMESPACE: iso.natsNamespace, LOG_LEVEL: 'silent', ...opts.booking }
+  const bookingEnv = {
+    INTERNAL_SECRET: TEST_INTERNAL_SECRET,
+    MYSQL_URL: bookingUrl,
+    REDIS_PREFIX: iso.redisPrefix,
+    NATS_NAMESPACE: iso.natsNamespace,
+    LOG_LEVEL: 'silent',
+    ...opts.booking,
+  }
   const bookingApps: FastifyInstance[] = []
   async function startBooking(more: Record<string, string> = {}) {
     const app = await buildBookingApp(loadConfig(BookingConfigSchema, { ...bookingEnv, ...more }), { defaultMetrics: false, ...(opts.clock ? { clock: opts.clock } : {}) })
@@ -51,7 +58,7 @@ export async function aConcert(booking: FastifyInstance, opts: { seats?: number;
 
 /** Holds a seat through booking's API; returns the reservation id. */
 export async function aHold(booking: FastifyInstance, userId: string, scheduleId: string, seatNumber: number): Promise<{ reservationId: string; price: number }> {
-  const res = await booking.inject({ method: 'POST', url: '/api/reservations', headers: { 'x-user-id': userId }, payload: { scheduleId, seatNumber } })
+  const res = await booking.inject(fromGateway({ method: 'POST', url: '/api/reservations', headers: { 'x-user-id': userId }, payload: { scheduleId, seatNumber } }))
   if (res.statusCode !== 201) throw new Error(`hold failed: ${res.statusCode} ${res.body}`)
   return res.json()
 }

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest'
 import { createMariadbIdempotencyStore } from '../../src/adapters/mariadb-idempotency-store.js'
 import { buildTestApp } from '../helpers/build-test-app.js'
 import { charge, ledgerSum, metricValue } from '../helpers/payments.js'
+import { fromGateway } from '@tickets/testkit'
 
 const { app } = await buildTestApp(import.meta.url, { POINTS_MAX_BALANCE: '20000000' })
 
@@ -19,7 +20,7 @@ describe('POST /api/points/charge', () => {
     expect(again.statusCode).toBe(first.statusCode)
     expect(again.body).toBe(first.body)
     expect(again.headers['idempotent-replayed']).toBe('true')
-    const balance = await app.inject({ method: 'GET', url: '/api/points', headers: { 'x-user-id': 'c2' } })
+    const balance = await app.inject(fromGateway({ method: 'GET', url: '/api/points', headers: { 'x-user-id': 'c2' } }))
     expect(balance.json()).toEqual({ balance: 700 })
     expect(await metricValue(app, 'idempotent_replays_total', { route: '/api/points/charge' })).toBeGreaterThanOrEqual(1)
   })
@@ -48,26 +49,30 @@ describe('POST /api/points/charge', () => {
   })
 
   it('when the key is missing, then 400 IDEMPOTENCY_KEY_MISSING', async () => {
-    const res = await app.inject({ method: 'POST', url: '/api/points/charge', headers: { 'x-user-id': 'c6' }, payload: { amount: 5 } })
+    const res = await app.inject(fromGateway({ method: 'POST', url: '/api/points/charge', headers: { 'x-user-id': 'c6' }, payload: { amount: 5 } }))
     expect(res.statusCode).toBe(400)
     expect(res.json().code).toBe('IDEMPOTENCY_KEY_MISSING')
   })
 
   it.each([['x'.repeat(65)], ['has space'], ['tab\tkey'], ['한글']])('when the key is %j, then 400 IDEMPOTENCY_KEY_INVALID', async (key) => {
-    const res = await app.inject({ method: 'POST', url: '/api/points/charge', headers: { 'x-user-id': 'c6', 'idempotency-key': key }, payload: { amount: 5 } })
+    const res = await app.inject(fromGateway({ method: 'POST', url: '/api/points/charge', headers: { 'x-user-id': 'c6', 'idempotency-key': key }, payload: { amount: 5 } }))
     expect(res.statusCode).toBe(400)
     expect(res.json().code).toBe('IDEMPOTENCY_KEY_INVALID')
   })
 
   it.each([[0], [10_000_001], [-5], [1.5], ['ten'], [null]])('when the amount is %j, then 400 and nothing is added', async (amount) => {
-    const res = await app.inject({ method: 'POST', url: '/api/points/charge', headers: { 'x-user-id': 'c7', 'idempotency-key': `a-${String(amount)}` }, payload: { amount } })
+    const res = await app.inject(
+      fromGateway({ method: 'POST', url: '/api/points/charge', headers: { 'x-user-id': 'c7', 'idempotency-key': `a-${String(amount)}` }, payload: { amount } }),
+    )
     expect(res.statusCode).toBe(400)
     expect(res.headers['content-type']).toContain('application/problem+json')
     expect(await ledgerSum(app, 'c7')).toBe(0)
   })
 
   it('when the body has an unknown field, then 400', async () => {
-    const res = await app.inject({ method: 'POST', url: '/api/points/charge', headers: { 'x-user-id': 'c7', 'idempotency-key': 'extra' }, payload: { amount: 5, bonus: 1 } })
+    const res = await app.inject(
+      fromGateway({ method: 'POST', url: '/api/points/charge', headers: { 'x-user-id': 'c7', 'idempotency-key': 'extra' }, payload: { amount: 5, bonus: 1 } }),
+    )
     expect(res.statusCode).toBe(400)
     expect(res.json().errors).toEqual([{ path: 'body/bonus', message: 'is not allowed' }])
   })
@@ -88,13 +93,13 @@ describe('POST /api/points/charge', () => {
     const all = await Promise.all(Array.from({ length: 30 }, (_, i) => charge(app, 'c9', 1_000_000, `race-${i}`)))
     expect(all.filter((r) => r.statusCode === 200)).toHaveLength(20)
     expect(all.filter((r) => r.statusCode === 409).every((r) => r.json().code === 'PAYMENT_BALANCE_LIMIT')).toBe(true)
-    const balance = (await app.inject({ method: 'GET', url: '/api/points', headers: { 'x-user-id': 'c9' } })).json().balance
+    const balance = (await app.inject(fromGateway({ method: 'GET', url: '/api/points', headers: { 'x-user-id': 'c9' } }))).json().balance
     expect(balance).toBe(20_000_000)
     expect(await ledgerSum(app, 'c9')).toBe(balance)
   })
 
   it('when no user is named, then 401 before the key is looked at', async () => {
-    const res = await app.inject({ method: 'POST', url: '/api/points/charge', headers: { 'idempotency-key': 'k' }, payload: { amount: 5 } })
+    const res = await app.inject(fromGateway({ method: 'POST', url: '/api/points/charge', headers: { 'idempotency-key': 'k' }, payload: { amount: 5 } }))
     expect(res.statusCode).toBe(401)
   })
 })

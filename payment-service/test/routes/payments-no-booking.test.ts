@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import { buildTestApp } from '../helpers/build-test-app.js'
 import { balanceOf, charge, ledgerSum, metricValue, pay } from '../helpers/payments.js'
+import { fromGateway } from '@tickets/testkit'
 
 // No booking service listens in this file's NATS namespace: every request to it goes unanswered.
 const { app } = await buildTestApp(import.meta.url, { BOOKING_RPC_TIMEOUT_MS: '300' })
@@ -23,13 +24,13 @@ describe('POST /api/payments when booking does not answer', () => {
 
 describe('POST /api/payments input', () => {
   it('when the key is missing, then 400 IDEMPOTENCY_KEY_MISSING', async () => {
-    const res = await app.inject({ method: 'POST', url: '/api/payments', headers: { 'x-user-id': 'n2' }, payload: { reservationId: 'r' } })
+    const res = await app.inject(fromGateway({ method: 'POST', url: '/api/payments', headers: { 'x-user-id': 'n2' }, payload: { reservationId: 'r' } }))
     expect(res.statusCode).toBe(400)
     expect(res.json().code).toBe('IDEMPOTENCY_KEY_MISSING')
   })
 
   it.each([[{}], [{ reservationId: '' }], [{ reservationId: 'r', amount: 1 }], [{ reservationId: 'x'.repeat(65) }]])('when the body is %j, then 400 problem', async (payload) => {
-    const res = await app.inject({ method: 'POST', url: '/api/payments', headers: { 'x-user-id': 'n2', 'idempotency-key': 'k' }, payload })
+    const res = await app.inject(fromGateway({ method: 'POST', url: '/api/payments', headers: { 'x-user-id': 'n2', 'idempotency-key': 'k' }, payload }))
     expect(res.statusCode).toBe(400)
     expect(res.json().code).toBe('COMMON_VALIDATION')
   })
@@ -37,7 +38,7 @@ describe('POST /api/payments input', () => {
 
 describe('GET /api/payments/{id}', () => {
   it('when the payment does not exist, then 404 PAYMENT_NOT_FOUND', async () => {
-    const res = await app.inject({ method: 'GET', url: '/api/payments/00000000-0000-8000-8000-000000000000', headers: { 'x-user-id': 'n3' } })
+    const res = await app.inject(fromGateway({ method: 'GET', url: '/api/payments/00000000-0000-8000-8000-000000000000', headers: { 'x-user-id': 'n3' } }))
     expect(res.statusCode).toBe(404)
     expect(res.json().code).toBe('PAYMENT_NOT_FOUND')
   })

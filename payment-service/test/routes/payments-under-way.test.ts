@@ -3,6 +3,7 @@ import { RPC } from '@tickets/contracts/events'
 import { describe, expect, it } from 'vitest'
 import { buildTestApp } from '../helpers/build-test-app.js'
 import { charge, metricValue, pay } from '../helpers/payments.js'
+import { fromGateway } from '@tickets/testkit'
 
 const { app } = await buildTestApp(import.meta.url, { BOOKING_RPC_TIMEOUT_MS: '600', BOOKING_RPC_ATTEMPT_MS: '600', PAYMENTS_UNDER_WAY_MAX: '2' })
 // A booking that takes BEGIN and never answers (this file's own NATS namespace): a payment waits the whole RPC timeout.
@@ -36,7 +37,8 @@ describe('POST /api/payments while PAYMENTS_UNDER_WAY_MAX payments are under way
   it('when a fan goes away while the payment is under way, then its place is given back once, and two payments are taken again', async () => {
     await charge(app, 'w3', 50_000, 'seed')
     const address = await app.listen({ port: 0, host: '127.0.0.1' })
-    const gone = httpRequest(`${address}/api/payments`, { method: 'POST', headers: { 'x-user-id': 'w3', 'idempotency-key': 'gone', 'content-type': 'application/json' } })
+    const { headers } = fromGateway({ method: 'POST', url: '/api/payments', headers: { 'x-user-id': 'w3', 'idempotency-key': 'gone', 'content-type': 'application/json' } })
+    const gone = httpRequest(`${address}/api/payments`, { method: 'POST', headers })
     gone.on('error', () => {})
     gone.end(JSON.stringify({ reservationId: 'r-gone' }))
     await new Promise((r) => setTimeout(r, 100))
@@ -50,7 +52,7 @@ describe('POST /api/payments while PAYMENTS_UNDER_WAY_MAX payments are under way
   })
 
   it('when requests that are not payments run, then they are not counted', async () => {
-    const reads = await Promise.all([1, 2, 3, 4].map(() => app.inject({ method: 'GET', url: '/api/points', headers: { 'x-user-id': 'w2' } })))
+    const reads = await Promise.all([1, 2, 3, 4].map(() => app.inject(fromGateway({ method: 'GET', url: '/api/points', headers: { 'x-user-id': 'w2' } }))))
     expect(reads.map((r) => r.statusCode)).toEqual([200, 200, 200, 200])
     expect(await metricValue(app, 'payments_refused_busy_total')).toBe(1)
   })

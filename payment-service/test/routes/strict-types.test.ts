@@ -1,11 +1,12 @@
 import { describe, expect, it } from 'vitest'
 import { buildTestApp } from '../helpers/build-test-app.js'
 import { ledgerSum } from '../helpers/payments.js'
+import { fromGateway } from '@tickets/testkit'
 
 const { app } = await buildTestApp(import.meta.url)
 
 const post = (url: string, userId: string, key: string, payload: string) =>
-  app.inject({ method: 'POST', url, headers: { 'x-user-id': userId, 'idempotency-key': key, 'content-type': 'application/json' }, payload })
+  app.inject(fromGateway({ method: 'POST', url, headers: { 'x-user-id': userId, 'idempotency-key': key, 'content-type': 'application/json' }, payload }))
 
 describe('POST /api/points/charge refuses an amount that is not a JSON integer', () => {
   for (const [shape, amount] of [

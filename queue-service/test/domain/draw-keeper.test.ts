@@ -2,7 +2,7 @@ import { verifyDraw } from '@tickets/contracts/draw'
 import { RPC, type ConcertInventoryReply } from '@tickets/contracts/events'
 import { lineKeys } from '@tickets/contracts/line-keys'
 import { serveRpc } from '@tickets/shared/nats'
-import { isolation } from '@tickets/testkit'
+import { isolation, fromGateway } from '@tickets/testkit'
 import { afterAll, describe, expect, it } from 'vitest'
 import { createRedisDrawStore } from '../../src/adapters/redis-draw-store.js'
 import { createWorkerDrawComputer } from '../../src/adapters/worker-draw-order.js'
@@ -67,8 +67,8 @@ describe('the draw keeper', () => {
     await new Promise((resolve) => setTimeout(resolve, 3_100))
     expect(await aKeeper('B').draw(concertId)).toBe('DRAWN')
 
-    const info = (await app.inject({ method: 'GET', url: `/api/queue/draws/${concertId}` })).json()
-    const { order } = (await app.inject({ method: 'GET', url: `/api/queue/draws/${concertId}/entries` })).json()
+    const info = (await app.inject(fromGateway({ method: 'GET', url: `/api/queue/draws/${concertId}` }))).json()
+    const { order } = (await app.inject(fromGateway({ method: 'GET', url: `/api/queue/draws/${concertId}/entries` }))).json()
     expect(verifyDraw({ seedHash: info.seedHash, seed: info.seed, digest: info.digest, order })).toMatchObject({ ok: true, entries: 25 })
     const positions = await Promise.all(fans.map(async (u) => (await poll(app, u, tokens[u]!)).json().position as number))
     expect(positions.sort((a, b) => a - b)).toEqual(fans.map((_, i) => i + 1))

@@ -1,5 +1,5 @@
 import { loadConfig } from '@tickets/shared/config'
-import { isolation } from '@tickets/testkit'
+import { isolation, TEST_INTERNAL_SECRET, fromGateway } from '@tickets/testkit'
 import type { FastifyInstance } from 'fastify'
 import { afterAll } from 'vitest'
 import { buildApp, type BuildOptions } from '../../src/app.js'
@@ -11,7 +11,14 @@ export const TEST_SECRET = 'queue-test-secret-that-is-long-enough!!'
 export type Isolation = ReturnType<typeof isolation>
 
 export function testConfig(iso: Isolation, overrides: Record<string, string> = {}) {
-  return loadConfig(ConfigSchema, { AUTH_JWT_SECRET: TEST_SECRET, REDIS_PREFIX: iso.redisPrefix, NATS_NAMESPACE: iso.natsNamespace, LOG_LEVEL: 'silent', ...overrides })
+  return loadConfig(ConfigSchema, {
+    INTERNAL_SECRET: TEST_INTERNAL_SECRET,
+    AUTH_JWT_SECRET: TEST_SECRET,
+    REDIS_PREFIX: iso.redisPrefix,
+    NATS_NAMESPACE: iso.natsNamespace,
+    LOG_LEVEL: 'silent',
+    ...overrides,
+  })
 }
 
 /** An app on this file's Redis prefix and NATS namespace; several calls with one `iso` share one line. */
@@ -41,13 +48,13 @@ export function aConcertId(): string {
 }
 
 export function join(app: FastifyInstance, userId: string, concertId: string) {
-  return app.inject({ method: 'POST', url: '/api/queue/token', headers: { 'x-user-id': userId }, payload: { concertId } })
+  return app.inject(fromGateway({ method: 'POST', url: '/api/queue/token', headers: { 'x-user-id': userId }, payload: { concertId } }))
 }
 
 export function poll(app: FastifyInstance, userId: string, token: string) {
-  return app.inject({ method: 'GET', url: '/api/queue/token', headers: { 'x-user-id': userId, 'x-queue-token': token } })
+  return app.inject(fromGateway({ method: 'GET', url: '/api/queue/token', headers: { 'x-user-id': userId, 'x-queue-token': token } }))
 }
 
 export function leave(app: FastifyInstance, userId: string, token: string) {
-  return app.inject({ method: 'DELETE', url: '/api/queue/token', headers: { 'x-user-id': userId, 'x-queue-token': token } })
+  return app.inject(fromGateway({ method: 'DELETE', url: '/api/queue/token', headers: { 'x-user-id': userId, 'x-queue-token': token } }))
 }

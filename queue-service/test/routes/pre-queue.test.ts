@@ -1,7 +1,7 @@
 import { entryIdOf, verifyDraw } from '@tickets/contracts/draw'
 import { RPC, type ConcertInventoryReply } from '@tickets/contracts/events'
 import { serveRpc } from '@tickets/shared/nats'
-import { isolation } from '@tickets/testkit'
+import { isolation, fromGateway } from '@tickets/testkit'
 import { afterAll, describe, expect, it } from 'vitest'
 import { aConcertId, buildTestApp, join, leave, manualClock, poll } from '../helpers/build-test-app.js'
 
@@ -43,7 +43,7 @@ async function preQueue(concertId: string, users: string[]) {
   return tokens
 }
 
-const draw = (concertId: string, path = '') => app.inject({ method: 'GET', url: `/api/queue/draws/${concertId}${path}` })
+const draw = (concertId: string, path = '') => app.inject(fromGateway({ method: 'GET', url: `/api/queue/draws/${concertId}${path}` }))
 
 /** Past the opening: a step freezes the pre-queue, then the draw (started by the step) is awaited. */
 async function open(concertId: string) {

@@ -1,7 +1,7 @@
 import { RPC } from '@tickets/contracts/events'
 import { serveRpc } from '@tickets/shared/nats'
 import { queueTokenKey, signQueueToken } from '@tickets/contracts/queue-token'
-import { isolation } from '@tickets/testkit'
+import { isolation, fromGateway } from '@tickets/testkit'
 import { decodeJwt } from 'jose'
 import { describe, expect, it } from 'vitest'
 import { lineControls } from '../../src/ops.js'
@@ -38,12 +38,12 @@ describe('POST /api/queue/token', () => {
   })
 
   it('when the body is bad or the user header is missing, then a 4xx problem', async () => {
-    const bad = await app.inject({ method: 'POST', url: '/api/queue/token', headers: { 'x-user-id': 'u1' }, payload: { concertId: '{q:x}' } })
+    const bad = await app.inject(fromGateway({ method: 'POST', url: '/api/queue/token', headers: { 'x-user-id': 'u1' }, payload: { concertId: '{q:x}' } }))
     expect(bad.statusCode).toBe(400)
     expect(bad.headers['content-type']).toContain('application/problem+json')
-    const extra = await app.inject({ method: 'POST', url: '/api/queue/token', headers: { 'x-user-id': 'u1' }, payload: { concertId: 'c', position: 1 } })
+    const extra = await app.inject(fromGateway({ method: 'POST', url: '/api/queue/token', headers: { 'x-user-id': 'u1' }, payload: { concertId: 'c', position: 1 } }))
     expect(extra.statusCode).toBe(400)
-    const anonymous = await app.inject({ method: 'POST', url: '/api/queue/token', payload: { concertId: 'c' } })
+    const anonymous = await app.inject(fromGateway({ method: 'POST', url: '/api/queue/token', payload: { concertId: 'c' } }))
     expect(anonymous.statusCode).toBe(401)
     expect(anonymous.json().code).toBe('AUTH_MISSING_USER')
   })
@@ -118,7 +118,7 @@ describe('GET /api/queue/token', () => {
   it("when the token is missing, forged, or another user's, then 401/403 problems", async () => {
     const concertId = aConcertId()
     const { token } = (await join(app, 'owner', concertId)).json()
-    expect((await app.inject({ method: 'GET', url: '/api/queue/token', headers: { 'x-user-id': 'owner' } })).json().code).toBe('QUEUE_TOKEN_MISSING')
+    expect((await app.inject(fromGateway({ method: 'GET', url: '/api/queue/token', headers: { 'x-user-id': 'owner' } }))).json().code).toBe('QUEUE_TOKEN_MISSING')
     const forged = await signQueueToken(queueTokenKey('another-secret-that-is-long-enough-too'), {
       userId: 'owner',
       concertId,
