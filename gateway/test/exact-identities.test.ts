@@ -1,4 +1,5 @@
 import { signUserToken } from '@tickets/contracts/auth'
+import { fromGateway } from '@tickets/testkit'
 import { describe, expect, it } from 'vitest'
 import { activeQueueHeaders, buildTestApp, TEST_SECRET } from './helpers/build-test-app.js'
 import { realServices } from './helpers/real-services.js'
@@ -14,8 +15,10 @@ const charge = async (userId: string, amount: number, key: string) =>
   app.inject({ method: 'POST', url: '/api/points/charge', headers: { ...(await as(userId)), 'idempotency-key': key }, payload: { amount } })
 
 async function aDemoSchedule() {
-  const [concert] = (await services.booking.inject({ method: 'GET', url: '/api/concerts' })).json().concerts as { concertId: string }[]
-  const [schedule] = (await services.booking.inject({ method: 'GET', url: `/api/concerts/${concert!.concertId}/schedules` })).json().schedules as { scheduleId: string }[]
+  const [concert] = (await services.booking.inject(fromGateway({ method: 'GET', url: '/api/concerts' }))).json().concerts as { concertId: string }[]
+  const [schedule] = (await services.booking.inject(fromGateway({ method: 'GET', url: `/api/concerts/${concert!.concertId}/schedules` }))).json().schedules as {
+    scheduleId: string
+  }[]
   return { concertId: concert!.concertId, scheduleId: schedule!.scheduleId }
 }
 

@@ -91,10 +91,15 @@ describe('POST /api/points/charge', () => {
 
   it('when many charges race near the limit, then the balance never passes it and equals its ledger', async () => {
     const all = await Promise.all(Array.from({ length: 30 }, (_, i) => charge(app, 'c9', 1_000_000, `race-${i}`)))
-    expect(all.filter((r) => r.statusCode === 200)).toHaveLength(20)
-    expect(all.filter((r) => r.statusCode === 409).every((r) => r.json().code === 'PAYMENT_BALANCE_LIMIT')).toBe(true)
+    // On a starved machine some charges are refused before they start (503 with Retry-After); nothing else.
+    for (const r of all.filter((r) => r.statusCode !== 200)) {
+      if (r.statusCode === 503) expect(r.headers['retry-after']).toBeDefined()
+      else expect(`${r.statusCode} ${r.json().code}`).toBe('409 PAYMENT_BALANCE_LIMIT')
+    }
+    const accepted = all.filter((r) => r.statusCode === 200).length
+    expect(accepted).toBeLessThanOrEqual(20)
     const balance = (await app.inject(fromGateway({ method: 'GET', url: '/api/points', headers: { 'x-user-id': 'c9' } }))).json().balance
-    expect(balance).toBe(20_000_000)
+    expect(balance).toBe(accepted * 1_000_000)
     expect(await ledgerSum(app, 'c9')).toBe(balance)
   })
 
