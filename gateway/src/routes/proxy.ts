@@ -212,7 +212,9 @@ export async function proxyRoutes(app: FastifyInstance, opts: ProxyOptions) {
     }
     reply.send(
       failure === 'timeout'
-        ? new AppError('COMMON_UPSTREAM_TIMEOUT', `The ${route.service} service did not answer within ${opts.deadlinesMs[route.deadline]} ms`)
+        ? new AppError('COMMON_UPSTREAM_TIMEOUT', `The ${route.service} service did not answer within ${opts.deadlinesMs[route.deadline]} ms`, {
+            headers: { 'retry-after': String(opts.retryAfterSeconds) },
+          })
         : unavailable(route),
     )
   }

@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { startDrillStack, type DrillStack } from '../../src/drill/stack.js'
 
 const PAUSE_MS = 20_000
-// A hang ends in the gateway's 504 at its upstream timeout (10 s). The slowest designed answer is a
+// A hang ends in the gateway's 504 at the route's deadline (reads 1 s, writes 5 s, payments 8 s). The slowest designed answer is a
 // payment's while NATS hangs: 503 at booking's RPC deadline (BOOKING_RPC_TIMEOUT_MS, 3 s).
 const ANSWER_WITHIN_MS = 8_000
 
@@ -50,7 +50,12 @@ const allDependenciesUp = async () => (await Promise.all(stack.adminUrls.map((u)
 /** What always holds of an answer: in time, and a success, a client error or a designed 503 (a problem with Retry-After and the trace id). */
 const acceptable = (a: TimedAnswer) =>
   a.ms < ANSWER_WITHIN_MS &&
-  (a.status < 500 || (a.status === 503 && Number(a.retryAfter) > 0 && (a.type?.includes('application/problem+json') ?? false) && /^[0-9a-f]{32}$/.test(String(a.body.traceId))))
+  (a.status < 500 ||
+    // 503, or the gateway's 504 at a route's deadline (a read slower than 1 s on a starved machine), each asking to retry.
+    ((a.status === 503 || (a.status === 504 && a.body.code === 'COMMON_UPSTREAM_TIMEOUT')) &&
+      Number(a.retryAfter) > 0 &&
+      (a.type?.includes('application/problem+json') ?? false) &&
+      /^[0-9a-f]{32}$/.test(String(a.body.traceId))))
 
 describe('readiness while a shared dependency hangs', () => {
   for (const phase of [
