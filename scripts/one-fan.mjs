@@ -17,14 +17,29 @@ export async function waitForOk(url, { deadlineMs = 90_000, what = url, describe
   throw new Error(`${what} is not ready at ${url} after ${deadlineMs / 1000} s${describe()}`)
 }
 
-function client(gateway, bearer) {
-  const api = async (method, path, { body, queueToken, headers = {} } = {}) => {
+/**
+ * A 503 with Retry-After is the gateway asking the fan to come back (it sheds load when the machine
+ * is busy): the fan waits as told, at most 5 s a time, and tries again with the same request
+ * (idempotency key included) until `retryBudgetMs` is spent.
+ */
+function client(gateway, bearer, { log, retryBudgetMs }) {
+  const once = async (method, path, { body, queueToken, headers = {} }) => {
     const h = { authorization: bearer, ...headers }
     if (queueToken) h['x-queue-token'] = queueToken
     if (body !== undefined) h['content-type'] = 'application/json'
     const res = await fetch(`${gateway}${path}`, { method, headers: h, body: body === undefined ? undefined : JSON.stringify(body), signal: AbortSignal.timeout(10_000) })
     const text = await res.text()
-    return { status: res.status, body: text ? JSON.parse(text) : undefined }
+    return { status: res.status, retryAfter: Number(res.headers.get('retry-after')), body: text ? JSON.parse(text) : undefined }
+  }
+  const api = async (method, path, options = {}) => {
+    const giveUpAt = Date.now() + retryBudgetMs
+    for (;;) {
+      const res = await once(method, path, options)
+      if (res.status !== 503 || !(res.retryAfter >= 0) || Date.now() > giveUpAt) return res
+      const seconds = Math.min(Math.max(res.retryAfter, 0.2), 5)
+      log(`${method} ${path}: 503 ${res.body?.code ?? ''}, again in ${seconds} s as Retry-After says`)
+      await new Promise((r) => setTimeout(r, seconds * 1000))
+    }
   }
   const expect = (res, status, what) => {
     if (res.status !== status) throw new Error(`${what}: expected ${status}, got ${res.status} ${JSON.stringify(res.body)}`)
@@ -35,11 +50,12 @@ function client(gateway, bearer) {
 
 /**
  * Takes user `userId` (a JWT signed with `secret`) through join → ACTIVE → hold → charge → pay at
- * `gateway`, logging each step with `log`. Returns what it bought. Throws on any unexpected answer.
+ * `gateway`, logging each step with `log`. Returns what it bought. Throws on any unexpected answer
+ * (a 503 only once its retries are spent).
  */
-export async function driveOneFan({ gateway, secret, log, userId = '1', admitWithinMs = 20_000 }) {
+export async function driveOneFan({ gateway, secret, log, userId = '1', admitWithinMs = 20_000, retryBudgetMs = 60_000 }) {
   const { signUserToken } = await import('@tickets/contracts/auth')
-  const { api, expect } = client(gateway, `Bearer ${await signUserToken({ secret, userId, ttlSeconds: 600 })}`)
+  const { api, expect } = client(gateway, `Bearer ${await signUserToken({ secret, userId, ttlSeconds: 600 })}`, { log, retryBudgetMs })
   const { concerts } = expect(await api('GET', '/api/concerts'), 200, 'GET /api/concerts')
   const concertId = concerts[0].concertId
   const { schedules } = expect(await api('GET', `/api/concerts/${concertId}/schedules`), 200, 'GET schedules')
