@@ -41,6 +41,15 @@ let project
 let coldImages = false
 let failure
 
+// Ctrl-C or a CI timeout: the project still goes (once the podman command under way returns).
+for (const signal of ['SIGINT', 'SIGTERM']) {
+  process.once(signal, () => {
+    log(`${signal}: removing the project before stopping`)
+    project?.down()
+    process.exit(130)
+  })
+}
+
 try {
   ensureBuilt()
   ensurePackages([
@@ -69,7 +78,7 @@ try {
   if (!options['no-build']) {
     await step('images: the five services', () => {
       buildImages(IMAGES, { engine: 'podman', env })
-      return `built from deploy/images/ (podman's layer cache reused), run as tickets/<name>:${commit}`
+      return `built from deploy/images/ (with podman's layer cache, if any), tagged tickets/<name>:${commit}`
     })
   }
   // The tag of this commit, which this run built: the version tag (0.1.0) may be any checkout's
