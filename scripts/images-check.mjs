@@ -7,9 +7,10 @@
 // removes its containers and databases. `--no-build` reuses the images already built.
 // Runs as root on this kind of machine: podman, debootstrap and apt-get need it.
 import { spawnSync } from 'node:child_process'
-import { randomBytes, randomUUID } from 'node:crypto'
+import { randomBytes } from 'node:crypto'
 import { ensureBuilt } from './ensure-built.mjs'
 import { buildImages, imageTags } from './images.mjs'
+import { driveOneFan, waitForOk } from './one-fan.mjs'
 import { ensureStandInBase, podmanEnv } from './stand-in-base.mjs'
 import { ensureStack } from './stack.mjs'
 
@@ -52,62 +53,14 @@ function ops(action) {
   return r.stdout.trim()
 }
 
-async function waitReady(name, url, deadlineMs = 90_000) {
-  const deadline = Date.now() + deadlineMs
-  while (Date.now() < deadline) {
-    if (
-      await fetch(`${url}/health/ready`).then(
-        (r) => r.ok,
-        () => false,
-      )
-    )
-      return
-    await new Promise((r) => setTimeout(r, 500))
-  }
-  const logs = spawnSync(engine, ['logs', '--tail', '20', `tickets-${name}-${id}`], { env, encoding: 'utf8' })
-  throw new Error(`${name} (container) is not ready at ${url} after ${deadlineMs / 1000} s:\n${logs.stdout}${logs.stderr}`)
-}
-
-async function driveOneFan(gateway) {
-  const { signUserToken } = await import('@tickets/contracts/auth')
-  const user = '1'
-  const bearer = `Bearer ${await signUserToken({ secret, userId: user, ttlSeconds: 600 })}`
-  const api = async (method, path, { body, queueToken, headers = {} } = {}) => {
-    const h = { authorization: bearer, ...headers }
-    if (queueToken) h['x-queue-token'] = queueToken
-    if (body !== undefined) h['content-type'] = 'application/json'
-    const res = await fetch(`${gateway}${path}`, { method, headers: h, body: body === undefined ? undefined : JSON.stringify(body) })
-    const text = await res.text()
-    return { status: res.status, body: text ? JSON.parse(text) : undefined }
-  }
-  const expect = (res, status, what) => {
-    if (res.status !== status) throw new Error(`${what}: expected ${status}, got ${res.status} ${JSON.stringify(res.body)}`)
-    return res.body
-  }
-  const { concerts } = expect(await api('GET', '/api/concerts'), 200, 'GET /api/concerts')
-  const concertId = concerts[0].concertId
-  const { schedules } = expect(await api('GET', `/api/concerts/${concertId}/schedules`), 200, 'GET schedules')
-  const scheduleId = schedules[0].scheduleId
-  let token = expect(await api('POST', '/api/queue/token', { body: { concertId } }), 201, 'join the line').token
-  log('joined the line')
-  for (let i = 0; ; i++) {
-    const poll = expect(await api('GET', '/api/queue/token', { queueToken: token }), 200, 'poll the line')
-    if (poll.status === 'ACTIVE') {
-      token = poll.token ?? token
-      break
-    }
-    if (i > 200) throw new Error('not admitted within 20 s')
-    await new Promise((r) => setTimeout(r, 100))
-  }
-  log('ACTIVE')
-  const { seats } = expect(await api('GET', `/api/concerts/${concertId}/schedules/${scheduleId}/seats`, { queueToken: token }), 200, 'seat map')
-  const seat = seats.find((s) => s.status === 'AVAILABLE')
-  const hold = expect(await api('POST', '/api/reservations', { queueToken: token, body: { scheduleId, seatNumber: seat.seatNumber } }), 201, 'hold a seat')
-  log(`held seat ${seat.seatNumber}`)
-  expect(await api('POST', '/api/points/charge', { body: { amount: 100_000 }, headers: { 'idempotency-key': randomUUID() } }), 200, 'charge points')
-  log('charged points')
-  expect(await api('POST', '/api/payments', { queueToken: token, body: { reservationId: hold.reservationId }, headers: { 'idempotency-key': randomUUID() } }), 201, 'pay')
-  log('paid')
+function waitReady(name, url) {
+  return waitForOk(`${url}/health/ready`, {
+    what: `${name} (container)`,
+    describe: () => {
+      const logs = spawnSync(engine, ['logs', '--tail', '20', `tickets-${name}-${id}`], { env, encoding: 'utf8' })
+      return `:\n${logs.stdout}${logs.stderr}`
+    },
+  })
 }
 
 async function cleanup() {
@@ -163,7 +116,7 @@ try {
   log(`four containers ready (gateway ${url('gateway')})`)
   const health = podman(['inspect', '--format', '{{.State.Health.Status}}', containers[3]], 'inspect').trim()
   log(`gateway container health: ${health || 'no HEALTHCHECK'}`)
-  await driveOneFan(url('gateway'))
+  await driveOneFan({ gateway: url('gateway'), secret, log })
   log(ops('reconcile'))
 } catch (err) {
   failed = true
