@@ -1,7 +1,6 @@
 import { LINE_SUMMARY_FIELDS, parseLineSummary, queueLineSummaryKey, type LineSummary } from '@tickets/contracts/queue-line'
 import { repeat } from '@tickets/shared/background'
-import type { RedisGuard } from '@tickets/shared/redis'
-import type { Redis } from 'ioredis'
+import type { RedisClient, RedisGuard } from '@tickets/shared/redis'
 
 interface Entry {
   summary: LineSummary | null
@@ -16,7 +15,7 @@ interface Entry {
  * current while steps keep changing it: one that stopped changing (the queue service stalled, Redis
  * unreachable) is not used after `maxAgeMs`, and the polls go to the queue service again.
  */
-export function createRedisLineSummaries(redis: Redis, opts: { refreshMs: number; maxAgeMs: number; guard: RedisGuard; onError?: (err: unknown) => void }) {
+export function createRedisLineSummaries(redis: RedisClient, opts: { refreshMs: number; maxAgeMs: number; guard: RedisGuard; onError?: (err: unknown) => void }) {
   const entries = new Map<string, Entry>()
   // A concert nobody polled for this long is no longer read.
   const forgetAfterMs = Math.max(30_000, opts.maxAgeMs * 10)

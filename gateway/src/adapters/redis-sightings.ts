@@ -1,5 +1,5 @@
 import { repeat } from '@tickets/shared/background'
-import type { Redis } from 'ioredis'
+import type { RedisClient } from '@tickets/shared/redis'
 
 /**
  * The waiting room drops a fan who was not seen for a while: a WAITING fan who stopped polling, an
@@ -8,7 +8,7 @@ import type { Redis } from 'ioredis'
  * longer than the interval), into the ZSET `keyOf(concertId)`. `ZADD XX GT` only refreshes fans the
  * line still counts and never moves a sighting back in time.
  */
-export function createRedisSightings(redis: Redis, opts: { keyOf: (concertId: string) => string; flushMs: number; maxPerFlush?: number; onError?: (err: unknown) => void }) {
+export function createRedisSightings(redis: RedisClient, opts: { keyOf: (concertId: string) => string; flushMs: number; maxPerFlush?: number; onError?: (err: unknown) => void }) {
   const maxPerFlush = opts.maxPerFlush ?? 200_000
   let pending = new Map<string, Set<string>>()
   let size = 0

@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis'
+import type { RedisClient } from '@tickets/shared/redis'
 
 // One call for a batch of keys with the same window length (ARGV[1]): each key grows by the hits
 // this instance took since the last sync (ARGV[i + 1]); the first hit of a window sets its expiry.
@@ -40,7 +40,7 @@ export interface SyncedWindowsOptions {
   now?: () => number
 }
 
-type RedisWithAddHits = Redis & { addRateHits?: (...args: (string | number)[]) => Promise<number[]> }
+type RedisWithAddHits = RedisClient & { addRateHits?: (...args: (string | number)[]) => Promise<number[]> }
 
 /**
  * Fixed windows decided in this instance's memory and shared through Redis every `syncMs`: a request
@@ -60,7 +60,7 @@ export class SyncedWindows {
   private readonly now: () => number
 
   constructor(
-    redis: Redis,
+    redis: RedisClient,
     private readonly opts: SyncedWindowsOptions,
   ) {
     this.redis = redis as RedisWithAddHits
