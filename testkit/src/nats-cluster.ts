@@ -42,7 +42,7 @@ export async function startNatsCluster({ size = 3 }: { size?: number } = {}): Pr
     for (const node of nodes) await waitUntil(`nats node ${node.port} not healthy`, () => healthy(node), 30_000)
   } catch (err) {
     await stopAll(nodes.filter(Boolean))
-    await rm(dir, { recursive: true, force: true })
+    await rm(dir, { recursive: true, force: true, maxRetries: 5 })
     throw err
   }
   return {
@@ -51,7 +51,7 @@ export async function startNatsCluster({ size = 3 }: { size?: number } = {}): Pr
     healthy,
     async dispose() {
       await stopAll(nodes)
-      await rm(dir, { recursive: true, force: true })
+      await rm(dir, { recursive: true, force: true, maxRetries: 5 })
     },
   }
 }

@@ -40,7 +40,7 @@ export async function startRedisCluster({ masters = 3 }: { masters?: number } = 
     }
   } catch (err) {
     await stopAll(nodes)
-    await rm(dir, { recursive: true, force: true })
+    await rm(dir, { recursive: true, force: true, maxRetries: 5 })
     throw err
   }
   return {
@@ -48,7 +48,7 @@ export async function startRedisCluster({ masters = 3 }: { masters?: number } = 
     nodes,
     async dispose() {
       await stopAll(nodes)
-      await rm(dir, { recursive: true, force: true })
+      await rm(dir, { recursive: true, force: true, maxRetries: 5 })
     },
   }
 }
@@ -80,7 +80,7 @@ export async function startRedisSentinel({ name = 'tickets' }: { name?: string }
     )
   } catch (err) {
     await stopAll(daemons)
-    await rm(dir, { recursive: true, force: true })
+    await rm(dir, { recursive: true, force: true, maxRetries: 5 })
     throw err
   }
   const [primary, sentinel] = daemons as [Daemon, Daemon]
@@ -90,7 +90,7 @@ export async function startRedisSentinel({ name = 'tickets' }: { name?: string }
     sentinel,
     async dispose() {
       await stopAll(daemons)
-      await rm(dir, { recursive: true, force: true })
+      await rm(dir, { recursive: true, force: true, maxRetries: 5 })
     },
   }
 }
