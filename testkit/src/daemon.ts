@@ -28,14 +28,14 @@ function signal(child: ChildProcess | undefined, sig: NodeJS.Signals, graceMs: n
   })
 }
 
-/** Spawns `command args` and resolves once it accepts connections on `readyPort`. */
-export async function startDaemon(what: string, command: string, args: string[], port: number, readyPort = port): Promise<Daemon> {
+/** Spawns `command args` and resolves once it accepts connections on `port`. */
+export async function startDaemon(what: string, command: string, args: string[], port: number, readyWithinMs = 20_000): Promise<Daemon> {
   let child: ChildProcess | undefined
   const start = async () => {
     if (!ended(child)) return
     child = spawn(command, args, { stdio: 'ignore' })
     child.on('error', () => undefined)
-    await waitForPort(readyPort, what, 20_000)
+    await waitForPort(port, what, readyWithinMs)
   }
   await start()
   return {

@@ -83,3 +83,61 @@ export async function startMariadbReplication(): Promise<ThrowawayMariadbReplica
     throw err
   }
 }
+
+export interface ThrowawayGaleraCluster {
+  nodes: MariadbServer[]
+  dispose(): Promise<void>
+}
+
+/**
+ * A Galera cluster of `size` MariaDB nodes (Debian's galera-4, state transfer by rsync) on free
+ * ports, each with its own data directory: ready once every node says Synced.
+ */
+export async function startGaleraCluster({ size = 2 }: { size?: number } = {}): Promise<ThrowawayGaleraCluster> {
+  const dir = await mkdtemp(join(tmpdir(), 'tickets-galera-'))
+  await chmod(dir, 0o755)
+  const mariadbd = await which(['mariadbd', '/usr/sbin/mariadbd'])
+  const provider = await which(['/usr/lib/galera/libgalera_smm.so', '/usr/lib64/galera-4/libgalera_smm.so'])
+  const daemons: Daemon[] = []
+  try {
+    const names = Array.from({ length: size }, (_, i) => `g${i}`)
+    await Promise.all(names.map((name) => installDataDir(join(dir, name))))
+    const nodes: MariadbServer[] = []
+    let first: number | undefined
+    for (const name of names) {
+      const [port, group, ist, sst] = [await freePort(), await freePort(), await freePort(), await freePort()]
+      const data = join(dir, name)
+      const args = [
+        '--no-defaults',
+        '--user=mysql',
+        `--datadir=${data}`,
+        `--socket=${data}/mysqld.sock`,
+        `--port=${port}`,
+        '--bind-address=127.0.0.1',
+        `--pid-file=${data}/mysqld.pid`,
+      ]
+      args.push('--binlog-format=ROW', '--innodb-autoinc-lock-mode=2', '--wsrep-on=ON', `--wsrep-provider=${provider}`, '--wsrep-cluster-name=tickets', `--wsrep-node-name=${name}`)
+      args.push('--wsrep-node-address=127.0.0.1', '--wsrep-sst-method=rsync', `--wsrep-sst-receive-address=127.0.0.1:${sst}`)
+      args.push(`--wsrep-provider-options=gmcast.listen_addr=tcp://127.0.0.1:${group};ist.recv_addr=127.0.0.1:${ist}`)
+      args.push(`--wsrep-cluster-address=gcomm://${first === undefined ? '' : `127.0.0.1:${first}`}`)
+      first ??= group
+      // A joining node opens its port after the state transfer.
+      const daemon = await startDaemon(`mariadbd (${name})`, mariadbd, args, port, 90_000)
+      daemons.push(daemon)
+      const node = server(port, daemon)
+      await waitUntil(`galera node ${name} is not synced`, async () => /\tSynced\b/.test(await node.sql("SHOW STATUS LIKE 'wsrep_local_state_comment'")), 60_000)
+      nodes.push(node)
+    }
+    return {
+      nodes,
+      async dispose() {
+        await stopAll([...daemons].reverse())
+        await rm(dir, { recursive: true, force: true, maxRetries: 5 })
+      },
+    }
+  } catch (err) {
+    await stopAll(daemons)
+    await rm(dir, { recursive: true, force: true, maxRetries: 5 }).catch(() => undefined)
+    throw err
+  }
+}
