@@ -18,7 +18,7 @@ export interface ThrowawayNatsCluster {
  * and routes to the others: ready once every node's /healthz is ok (a meta leader was elected).
  */
 export async function startNatsCluster({ size = 3 }: { size?: number } = {}): Promise<ThrowawayNatsCluster> {
-  const dir = await mkdtemp(join(tmpdir(), 'tickets-nats-cluster-'))
+  const dir = await mkdtemp(join(tmpdir(), 'tickets-throwaway-nats-cluster-'))
   const command = process.env.NATS_SERVER_BIN ?? (await which(['nats-server', '/usr/sbin/nats-server']))
   const ports: { client: number; route: number; monitor: number }[] = []
   for (let i = 0; i < size; i++) ports.push({ client: await freePort(), route: await freePort(), monitor: await freePort() })

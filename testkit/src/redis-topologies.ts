@@ -18,7 +18,7 @@ const CLUSTER_TIMEOUT_MS = 20_000
  * made with `redis-cli --cluster create`: ready once every node says `cluster_state:ok`.
  */
 export async function startRedisCluster({ masters = 3 }: { masters?: number } = {}): Promise<ThrowawayRedisCluster> {
-  const dir = await mkdtemp(join(tmpdir(), 'tickets-redis-cluster-'))
+  const dir = await mkdtemp(join(tmpdir(), 'tickets-throwaway-redis-cluster-'))
   const nodes: Daemon[] = []
   try {
     for (let i = 0; i < masters; i++) {
@@ -63,7 +63,7 @@ export interface ThrowawayRedisSentinel {
 
 /** One Redis primary watched by one sentinel (`redis-server --sentinel`), on free ports. */
 export async function startRedisSentinel({ name = 'tickets' }: { name?: string } = {}): Promise<ThrowawayRedisSentinel> {
-  const dir = await mkdtemp(join(tmpdir(), 'tickets-redis-sentinel-'))
+  const dir = await mkdtemp(join(tmpdir(), 'tickets-throwaway-redis-sentinel-'))
   const daemons: Daemon[] = []
   try {
     const [port, sentinelPort] = [await freePort(), await freePort()]

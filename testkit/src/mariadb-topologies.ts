@@ -38,7 +38,7 @@ function server(port: number, daemon: Daemon): MariadbServer {
  * each with its own data directory: what "primary with replicas" means, on one machine.
  */
 export async function startMariadbReplication(): Promise<ThrowawayMariadbReplication> {
-  const dir = await mkdtemp(join(tmpdir(), 'tickets-mariadb-replication-'))
+  const dir = await mkdtemp(join(tmpdir(), 'tickets-throwaway-mariadb-replication-'))
   // mariadbd drops to the mysql user, which must be able to enter the directory.
   await chmod(dir, 0o755)
   const mariadbd = await which(['mariadbd', '/usr/sbin/mariadbd'])
@@ -94,7 +94,7 @@ export interface ThrowawayGaleraCluster {
  * ports, each with its own data directory: ready once every node says Synced.
  */
 export async function startGaleraCluster({ size = 2 }: { size?: number } = {}): Promise<ThrowawayGaleraCluster> {
-  const dir = await mkdtemp(join(tmpdir(), 'tickets-galera-'))
+  const dir = await mkdtemp(join(tmpdir(), 'tickets-throwaway-galera-'))
   await chmod(dir, 0o755)
   const mariadbd = await which(['mariadbd', '/usr/sbin/mariadbd'])
   const provider = await which(['/usr/lib/galera/libgalera_smm.so', '/usr/lib64/galera-4/libgalera_smm.so'])
