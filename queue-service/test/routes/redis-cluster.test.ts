@@ -21,6 +21,7 @@ const settings = {
   REDIS_TIMEOUT_MS: '5000',
   ADMISSION_RATE_PER_SECOND: '2',
   ACTIVE_TTL_SECONDS: '60',
+  ACTIVE_IDLE_SECONDS: '30',
   WAITING_IDLE_TIMEOUT_SECONDS: '3600',
 }
 const a = await buildTestApp(iso, { ...settings, INSTANCE_ID: 'queue-a' }, { clock, consumers: true })
@@ -73,6 +74,11 @@ describe('the waiting room on a Redis Cluster', () => {
     }
     // The concerts' lines landed on more than one primary: the cluster really spread them.
     expect(keysPerNode().filter((n) => n > 0).length).toBeGreaterThan(1)
+    // A step that releases idle ACTIVE fans revokes their tokens: keys built inside the script, with the prefix.
+    clock.advance(31_000)
+    await step(concerts[0]!)
+    expect(await controls.status(concerts[0]!)).toMatchObject({ active: 0 })
+    expect(await b.redis.exists(`{q:${concerts[0]}}:rev:fan-1`)).toBe(1)
   })
 
   it('when booking reports a hold and its confirmation, and payment completes twice, then the seat counts once and the buyer leaves the line once', async () => {
