@@ -1,6 +1,7 @@
-// The tools `npm test` checks the deployment files with, and the browser the page tests drive, from
-// Debian's packages: installed when a command is missing and we may (root, apt-get), otherwise each
-// test that needs one says what to install (the browser tests are skipped without chromium).
+// The tools `npm test` checks the deployment files with, starts its throw-away clusters from, and the
+// browser the page tests drive, from Debian's packages: installed when a command is missing and we may
+// (root, apt-get), otherwise each test that needs one says what to install (the browser tests are
+// skipped without chromium).
 import { spawnSync } from 'node:child_process'
 
 /** command -> the Debian package that ships it */
@@ -10,6 +11,10 @@ export const TEST_TOOLS = {
   amtool: 'prometheus-alertmanager',
   'docker-compose': 'docker-compose',
   chromium: 'chromium',
+  // Redis Cluster and Sentinel (redis-cli --cluster create), MariaDB replica and Galera tests.
+  'redis-cli': 'redis-tools',
+  rsync: 'rsync',
+  '/usr/lib/galera/libgalera_smm.so': 'galera-4',
 }
 
 export const hasCommand = (bin) => spawnSync('sh', ['-c', `command -v ${bin}`], { stdio: 'ignore' }).status === 0

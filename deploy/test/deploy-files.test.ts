@@ -151,6 +151,22 @@ describe('Kubernetes (deploy/k8s)', () => {
         const job = find('Job', 'tickets-migrate')
         expect(job?.spec.template.spec.containers[0].args).toEqual(['migrate'])
       })
+
+      it('replicates streams on a NATS cluster and lets every Redis client reach the ports its REDIS_URL names', () => {
+        const config = find('ConfigMap', 'tickets-config')!.data!
+        expect(config.NATS_STREAM_REPLICAS ?? '1').toBe(overlay === 'production' ? '3' : '1')
+        const ports = [
+          ...config
+            .REDIS_URL!.replace(/^[^:]+:\/\//, '')
+            .split(/[/?]/)[0]!
+            .matchAll(/:(\d+)/g),
+        ].map((m) => Number(m[1]))
+        for (const name of SERVICES) {
+          const policy = objects.find((o) => o.kind === 'NetworkPolicy' && o.metadata.name === name)
+          const open = (policy?.spec.egress ?? []).flatMap((rule: { ports?: { port: number }[] }) => (rule.ports ?? []).map((p) => p.port))
+          if (open.includes(6379)) expect(open, `${where}: ${name} cannot reach Redis at ${config.REDIS_URL}`).toEqual(expect.arrayContaining(ports))
+        }
+      })
     })
   }
 

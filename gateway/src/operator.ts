@@ -4,8 +4,8 @@ import { AppError } from '@tickets/contracts/errors'
 import { MAX_CHALLENGE_DIFFICULTY, MIN_CHALLENGE_DIFFICULTY } from '@tickets/contracts/queue-challenge'
 import { recordChange } from '@tickets/contracts/operator-audit'
 import { consolePagesDir } from '@tickets/web/pages'
+import type { RedisClient } from '@tickets/shared/redis'
 import type { FastifyRequest } from 'fastify'
-import type { Redis } from 'ioredis'
 import { Type } from 'typebox'
 import { readSwitches, writeSwitches, type Switches } from './adapters/redis-switches.js'
 import { urlList, type Config } from './config.js'
@@ -40,7 +40,7 @@ function digest(value: string): Buffer {
 export interface OperatorSwitchesOptions {
   secret: string
   /** The gateway's Redis client (its owner closes it). */
-  redis: Redis
+  redis: RedisClient
   /** What the operator console reads: the upstreams, the traces file, Alertmanager, Prometheus. */
   config: Config
 }
@@ -57,7 +57,7 @@ export const operatorSwitches: FastifyPluginAsyncTypebox<OperatorSwitchesOptions
   const { redis, config } = opts
   const expected = digest(opts.secret)
   // The console's routes read Redis as every route of the gateway does; here, in this context only.
-  app.decorate('redis', redis)
+  app.decorate<RedisClient>('redis', redis)
 
   app.addHook('onRequest', async (request: FastifyRequest) => {
     // The console's page and scripts hold no data: the secret guards what they ask for. Judged by

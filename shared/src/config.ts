@@ -34,6 +34,8 @@ export const commonConfigProperties = {
   NATS_URL: Type.String({ default: 'nats://127.0.0.1:4222' }),
   /** Prepended to every NATS subject and stream name: lets tests and tenants share one server. */
   NATS_NAMESPACE: Type.String({ default: '', pattern: '^[a-z0-9_]*$' }),
+  /** Replicas of each JetStream stream a service creates: 1 on one server, 3 on a cluster of three (a stream never has more than the cluster has servers). */
+  NATS_STREAM_REPLICAS: Type.Integer({ minimum: 1, maximum: 5, default: 1 }),
   /**
    * Where the admin listener (readiness, dependency health, metrics; the gateway's operator switches)
    * binds. Its port is each service's ADMIN_PORT. Never reachable by the public.

@@ -4,6 +4,7 @@ import { readdir, readFile } from 'node:fs/promises'
 import type { SecureContextOptions } from 'node:tls'
 import { join } from 'node:path'
 import * as mariadb from 'mariadb'
+import { takeMigrationLock, type MigrationLock, type MigrationLockOptions } from './migration-lock.js'
 
 export interface DbTarget {
   host: string
@@ -141,17 +142,21 @@ export interface MigrationResult {
 /**
  * Applies `prisma/migrations/<timestamp>_<name>/migration.sql` in order, recording each in
  * `_prisma_migrations` the way Prisma does (sha256 checksum, finished_at, applied_steps_count).
- * Refuses a migration whose file changed after it was applied. A named lock keeps several
- * instances from migrating at once.
+ * Refuses a migration whose file changed after it was applied. A lock row (migration-lock.ts) keeps
+ * several instances from migrating at once, on one server, through a proxy or on Galera.
  */
-export async function applyMigrations(url: string, migrationsDir: string): Promise<MigrationResult> {
+export async function applyMigrations(url: string, migrationsDir: string, lockOptions: MigrationLockOptions = {}): Promise<MigrationResult> {
   await createDatabase(url)
   const target = parseMysqlUrl(url)
-  const conn = await serverConnection(target, target.database)
+  const lockConn = await serverConnection(target, target.database)
+  const conn = await serverConnection(target, target.database).catch(async (err: unknown) => {
+    await lockConn.end()
+    throw err
+  })
   const result: MigrationResult = { applied: [], alreadyApplied: [] }
+  let lock: MigrationLock | undefined
   try {
-    const [lock] = await conn.query<{ got: number | bigint }[]>(`SELECT GET_LOCK(?, 60) AS got`, [`migrate:${target.database}`])
-    if (Number(lock?.got) !== 1) throw new Error(`could not take the migration lock on ${target.database}`)
+    lock = await takeMigrationLock(lockConn, target.database, lockOptions)
     await conn.query(MIGRATIONS_TABLE)
     const rows = await conn.query<{ migration_name: string; checksum: string; finished_at: Date | null }[]>(
       'SELECT migration_name, checksum, finished_at FROM _prisma_migrations WHERE rolled_back_at IS NULL',
@@ -162,6 +167,7 @@ export async function applyMigrations(url: string, migrationsDir: string): Promi
       .map((d) => d.name)
       .sort()
     for (const name of names) {
+      if (lock.lost()) throw new Error(`another migrator took the lock on ${target.database} over (this one stalled past its lease): stopped before ${name}`)
       const sql = await readFile(join(migrationsDir, name, 'migration.sql'), 'utf8')
       const checksum = createHash('sha256').update(sql).digest('hex')
       const previous = done.get(name)
@@ -182,9 +188,9 @@ export async function applyMigrations(url: string, migrationsDir: string): Promi
       await conn.query('UPDATE _prisma_migrations SET finished_at = NOW(3), applied_steps_count = 1 WHERE id = ?', [id])
       result.applied.push(name)
     }
-    await conn.query('SELECT RELEASE_LOCK(?)', [`migrate:${target.database}`])
   } finally {
-    await conn.end()
+    await lock?.release().catch(() => undefined)
+    await Promise.allSettled([conn.end(), lockConn.end()])
   }
   return result
 }

@@ -29,16 +29,23 @@ export interface NatsBus {
   js: JetStreamClient
   jsm: JetStreamManager
   names: NatsNames
+  /** Replicas of every stream this process creates (NATS_STREAM_REPLICAS): 3 on a cluster of three survives one server lost. */
+  streamReplicas: number
   /** False while the client is reconnecting: readiness reports NATS DOWN at once instead of hanging. */
   isConnected(): boolean
   ping(): Promise<void>
   close(): Promise<void>
 }
 
-export async function connectNats(opts: { url: string; name: string; namespace: string; log?: FastifyBaseLogger }): Promise<NatsBus> {
+/** `url` may list several servers of one cluster, comma-separated: the client connects to any and fails over to the others. */
+export async function connectNats(opts: { url: string; name: string; namespace: string; streamReplicas?: number; log?: FastifyBaseLogger }): Promise<NatsBus> {
   let nc: NatsConnection
   try {
-    nc = await connect({ servers: opts.url, name: opts.name, maxReconnectAttempts: -1, reconnectTimeWait: 250, pingInterval: 5_000 })
+    const servers = opts.url
+      .split(',')
+      .map((s) => s.trim())
+      .filter(Boolean)
+    nc = await connect({ servers, name: opts.name, maxReconnectAttempts: -1, reconnectTimeWait: 250, pingInterval: 5_000 })
   } catch (err) {
     throw new Error(`cannot reach NATS at ${opts.url}: start nats-server with JetStream (-js) or set NATS_URL`, { cause: err })
   }
@@ -60,6 +67,7 @@ export async function connectNats(opts: { url: string; name: string; namespace: 
     js: jetstream(nc),
     jsm,
     names: natsNames(opts.namespace),
+    streamReplicas: opts.streamReplicas ?? 1,
     isConnected: () => connected && !nc.isClosed(),
     async ping() {
       if (!connected || nc.isClosed()) throw new Error('nats is not connected')
@@ -81,12 +89,13 @@ export const DEAD_LETTER_MAX_AGE_MS = 30 * 24 * 3_600_000
 
 /**
  * Creates the stream if missing (idempotent: several instances start at once), and gives a stream
- * made before it had a maximum age the one it should have.
+ * made before it had a maximum age, or with fewer replicas than asked, the ones it should have.
  */
 export async function ensureStream(bus: NatsBus, stream: StreamName, opts: { duplicateWindowMs?: number } = {}): Promise<string> {
   const name = bus.names.stream(stream)
   const maxAge = nanos(stream === 'DEAD_LETTERS' ? DEAD_LETTER_MAX_AGE_MS : EVENT_STREAM_MAX_AGE_MS)
-  const config = { name, subjects: bus.names.streamSubjects(stream), duplicate_window: nanos(opts.duplicateWindowMs ?? 120_000), max_age: maxAge }
+  const replicas = bus.streamReplicas
+  const config = { name, subjects: bus.names.streamSubjects(stream), duplicate_window: nanos(opts.duplicateWindowMs ?? 120_000), max_age: maxAge, num_replicas: replicas }
   let existing: Awaited<ReturnType<typeof bus.jsm.streams.info>> | undefined
   try {
     existing = await bus.jsm.streams.info(name)
@@ -97,7 +106,9 @@ export async function ensureStream(bus: NatsBus, stream: StreamName, opts: { dup
       if (!/already in use/i.test((err as Error).message)) throw err
     }
   }
-  if (existing && existing.config.max_age !== maxAge) await bus.jsm.streams.update(name, { max_age: maxAge })
+  if (existing && (existing.config.max_age !== maxAge || existing.config.num_replicas < replicas)) {
+    await bus.jsm.streams.update(name, { max_age: maxAge, num_replicas: Math.max(existing.config.num_replicas, replicas) })
+  }
   return name
 }
 
@@ -288,7 +299,10 @@ export async function startConsumer(ctx: ConsumerContext, spec: EventConsumer): 
       const info = await consumer.info(false)
       return info.num_pending + info.num_ack_pending
     })
-  const messages: ConsumerMessages = await consumer.consume({ max_messages: 64 })
+  // Pulls expire after 5 s (heartbeats every 2.5 s): a pull left with a server that died, or with a
+  // stream leader that moved, is noticed within two missed heartbeats and made again. With the
+  // client's default (30 s) consumption stopped for up to half a minute after a server was lost.
+  const messages: ConsumerMessages = await consumer.consume({ max_messages: 64, expires: 5_000 })
   const schema: TSchema = EVENT_SCHEMAS[spec.subject]
   const redeliveries = ctx.metrics && counterOn(ctx.metrics, 'nats_consumer_redeliveries_total', 'Messages delivered again after a failure or a missed ack')
   const parked = ctx.metrics && counterOn(ctx.metrics, 'nats_messages_parked_total', 'Messages moved to the dead-letter stream')
@@ -386,7 +400,7 @@ declare module 'fastify' {
 
 /** Decorates `app.nats` and drains it on close (onClose), after the consumers stopped (stopBeforeClose, preClose). */
 export const natsPlugin = fp(
-  async (app: FastifyInstance, opts: { url: string; name: string; namespace: string }) => {
+  async (app: FastifyInstance, opts: { url: string; name: string; namespace: string; streamReplicas?: number }) => {
     const bus = await connectNats({ ...opts, log: app.log })
     app.decorate('nats', bus)
     app.addHook('onClose', async () => {

@@ -1,6 +1,6 @@
 import type { FastifyInstance } from 'fastify'
 import fp from 'fastify-plugin'
-import type { Redis } from 'ioredis'
+import type { RedisClient } from './redis.js'
 import type { Histogram, Registry } from 'prom-client'
 
 /**
@@ -58,7 +58,7 @@ export function p95OfDelta(before: Buckets, after: Buckets): { p95Ms: number | n
 }
 
 export interface PressureReporterOptions {
-  redis: Redis
+  redis: RedisClient
   registry: Registry
   service: string
   instance: string
@@ -123,7 +123,7 @@ export function startPressureReporter(opts: PressureReporterOptions): { stop(): 
 }
 
 /** Every report younger than `maxAgeMs`; older ones are deleted (an instance that stopped). */
-export async function readPressure(redis: Redis, now: number, maxAgeMs: number): Promise<PressureReport[]> {
+export async function readPressure(redis: RedisClient, now: number, maxAgeMs: number): Promise<PressureReport[]> {
   const fields = await redis.hgetall(PRESSURE_KEY)
   const fresh: PressureReport[] = []
   const stale: string[] = []

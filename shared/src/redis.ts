@@ -1,39 +1,64 @@
 import type { FastifyInstance } from 'fastify'
 import fp from 'fastify-plugin'
-import { Redis } from 'ioredis'
+import { Cluster, Redis } from 'ioredis'
 import { Gauge, type Registry } from 'prom-client'
 import { afterIoDeadline } from './deadline.js'
+import { parseRedisUrl } from './redis-topology.js'
+
+/** One server, a primary found through Sentinel (both `Redis`), or a Redis Cluster: see redis-topology.ts. */
+export type RedisClient = Redis | Cluster
 
 declare module 'fastify' {
   interface FastifyInstance {
-    redis: Redis
+    redis: RedisClient
   }
 }
 
 /**
  * Fails fast while Redis is down (no offline queue, one retry per command) so callers can fall
  * back to the database at once instead of hanging; reconnects in the background. Commands issued in
- * the same tick go out in one write (auto-pipelining): under load a socket write per command was a
- * large share of the gateway's CPU (two rate-limit scripts per request).
+ * the same tick go out in one write (auto-pipelining; per node on a cluster): under load a socket
+ * write per command was a large share of the gateway's CPU (two rate-limit scripts per request).
  */
-export function createRedis(url: string, keyPrefix: string): Redis {
-  return new Redis(url, {
-    keyPrefix,
-    enableAutoPipelining: true,
-    lazyConnect: false,
-    enableOfflineQueue: false,
-    maxRetriesPerRequest: 1,
-    connectTimeout: 1_000,
-    commandTimeout: 1_000,
-    retryStrategy: (times) => Math.min(times * 100, 1_000),
-  })
+export function createRedis(url: string, keyPrefix: string): RedisClient {
+  if (keyPrefix.includes('{')) throw new Error(`REDIS_PREFIX "${keyPrefix}" may not hold "{": it would put every key in one cluster slot`)
+  const topology = parseRedisUrl(url)
+  const connection = { connectTimeout: 1_000, commandTimeout: 1_000, maxRetriesPerRequest: 1 }
+  const retry = (times: number) => Math.min(times * 100, 1_000)
+  const common = { keyPrefix, enableAutoPipelining: true, enableOfflineQueue: false }
+  switch (topology.kind) {
+    case 'single':
+      return new Redis(url, { ...common, ...connection, lazyConnect: false, retryStrategy: retry })
+    case 'sentinel': {
+      const { kind: _, tls, ...where } = topology
+      const secure = tls ? { tls: {}, sentinelTLS: {}, enableTLSForSentinelMode: true } : {}
+      return new Redis({ ...where, ...secure, ...common, ...connection, lazyConnect: false, retryStrategy: retry, sentinelRetryStrategy: retry })
+    }
+    case 'cluster': {
+      const { nodes, username, password, tls } = topology
+      return new Cluster(nodes, {
+        ...common,
+        clusterRetryStrategy: retry,
+        // A failover moves slots: the client asks again after this instead of failing the command.
+        retryDelayOnFailover: 100,
+        retryDelayOnClusterDown: 100,
+        slotsRefreshTimeout: 1_000,
+        redisOptions: { ...connection, username, password, ...(tls ? { tls: {} } : {}) },
+      })
+    }
+  }
+}
+
+/** A cluster refuses a script or pipeline whose keys live in different slots (CROSSSLOT). */
+export function isCluster(redis: RedisClient): redis is Cluster {
+  return redis instanceof Cluster
 }
 
 /**
  * True once the client's connection is up, false if it is not within `timeoutMs`. The client has no
  * offline queue (see createRedis): a command sent before this is true fails instead of waiting.
  */
-export function whenRedisReady(redis: Redis, timeoutMs: number): Promise<boolean> {
+export function whenRedisReady(redis: RedisClient, timeoutMs: number): Promise<boolean> {
   if (redis.status === 'ready') return Promise.resolve(true)
   return new Promise((resolve) => {
     const ready = () => {
@@ -52,7 +77,7 @@ export const redisPlugin = fp(
   async (app: FastifyInstance, opts: { url: string; keyPrefix: string }) => {
     const redis = createRedis(opts.url, opts.keyPrefix)
     redis.on('error', (err) => app.log.debug({ err }, 'redis error'))
-    app.decorate('redis', redis)
+    app.decorate<RedisClient>('redis', redis)
     // Give the first connection a moment so the service starts ready, but start without Redis if
     // it is down: callers fail fast or fall back, and the client keeps reconnecting.
     await whenRedisReady(redis, 1_000)
@@ -79,7 +104,10 @@ export interface RedisGuard {
  * one request a second pays the timeout while Redis stays silent. `pauseOn: 'silence'` pauses only
  * after a call got no answer: a command Redis refused (a script error, OOM) fails alone.
  */
-export function createRedisGuard(redis: Redis, opts: { timeoutMs: number; retryMs?: number; pauseOn?: 'failure' | 'silence'; onFailure?: (err: unknown) => void }): RedisGuard {
+export function createRedisGuard(
+  redis: RedisClient,
+  opts: { timeoutMs: number; retryMs?: number; pauseOn?: 'failure' | 'silence'; onFailure?: (err: unknown) => void },
+): RedisGuard {
   const retryMs = opts.retryMs ?? 1_000
   const pauseOnErrors = (opts.pauseOn ?? 'failure') === 'failure'
   let downUntil = 0
@@ -121,7 +149,7 @@ export function createRedisGuard(redis: Redis, opts: { timeoutMs: number; retryM
   }
 }
 
-export async function pingRedis(redis: Redis): Promise<void> {
+export async function pingRedis(redis: RedisClient): Promise<void> {
   if (redis.status !== 'ready') throw new Error(`redis is ${redis.status}`)
   await redis.ping()
 }
@@ -131,18 +159,31 @@ function infoField(info: string, field: string): number | undefined {
   return match?.[1] === undefined ? undefined : Number(match[1])
 }
 
+interface MemoryInfo {
+  used: number
+  max: number
+  clients: number
+}
+
+async function memoryInfo(redis: Redis): Promise<MemoryInfo> {
+  const info = await redis.info()
+  return { used: infoField(info, 'used_memory') ?? 0, max: infoField(info, 'maxmemory') ?? 0, clients: infoField(info, 'connected_clients') ?? 0 }
+}
+
+/** On a cluster: the fullest primary's memory (the first to refuse writes) and every primary's clients. */
+async function clusterMemoryInfo(cluster: Cluster): Promise<MemoryInfo> {
+  const all = await Promise.all(cluster.nodes('master').map(memoryInfo))
+  const ratio = (m: MemoryInfo) => (m.max > 0 ? m.used / m.max : 0)
+  const fullest = all.reduce((a, b) => (ratio(b) > ratio(a) || (ratio(b) === ratio(a) && b.used > a.used) ? b : a))
+  return { used: fullest.used, max: fullest.max, clients: all.reduce((sum, m) => sum + m.clients, 0) }
+}
+
 /** The manual's `INFO memory` / `INFO clients` checks as gauges (read on scrape, cached for 5 s). */
-export function registerRedisMetrics(registry: Registry, redis: Redis): void {
+export function registerRedisMetrics(registry: Registry, redis: RedisClient): void {
   let cache = { at: 0, used: 0, max: 0, clients: 0 }
   async function read() {
     if (Date.now() - cache.at < 5_000 || redis.status !== 'ready') return cache
-    const info = await redis.info()
-    cache = {
-      at: Date.now(),
-      used: infoField(info, 'used_memory') ?? 0,
-      max: infoField(info, 'maxmemory') ?? 0,
-      clients: infoField(info, 'connected_clients') ?? 0,
-    }
+    cache = { at: Date.now(), ...(isCluster(redis) ? await clusterMemoryInfo(redis) : await memoryInfo(redis)) }
     return cache
   }
   const gauge = (name: string, help: string, pick: (c: typeof cache) => number) =>

@@ -81,11 +81,11 @@ export async function findSchemaDrift(schemaPath: string, url: string): Promise<
   const drift: string[] = []
   try {
     const columns = await conn.query<{ TABLE_NAME: string; COLUMN_NAME: string; IS_NULLABLE: string; DATA_TYPE: string; COLUMN_TYPE: string; COLLATION_NAME: string | null }[]>(
-      `SELECT TABLE_NAME, COLUMN_NAME, IS_NULLABLE, DATA_TYPE, COLUMN_TYPE, COLLATION_NAME FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = ? AND TABLE_NAME <> '_prisma_migrations'`,
+      `SELECT TABLE_NAME, COLUMN_NAME, IS_NULLABLE, DATA_TYPE, COLUMN_TYPE, COLLATION_NAME FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = ? AND TABLE_NAME NOT IN ('_prisma_migrations', '_migration_lock')`,
       [target.database],
     )
     const stats = await conn.query<{ TABLE_NAME: string; INDEX_NAME: string; NON_UNIQUE: number | bigint; SEQ_IN_INDEX: number | bigint; COLUMN_NAME: string }[]>(
-      `SELECT TABLE_NAME, INDEX_NAME, NON_UNIQUE, SEQ_IN_INDEX, COLUMN_NAME FROM information_schema.STATISTICS WHERE TABLE_SCHEMA = ? AND TABLE_NAME <> '_prisma_migrations' ORDER BY TABLE_NAME, INDEX_NAME, SEQ_IN_INDEX`,
+      `SELECT TABLE_NAME, INDEX_NAME, NON_UNIQUE, SEQ_IN_INDEX, COLUMN_NAME FROM information_schema.STATISTICS WHERE TABLE_SCHEMA = ? AND TABLE_NAME NOT IN ('_prisma_migrations', '_migration_lock') ORDER BY TABLE_NAME, INDEX_NAME, SEQ_IN_INDEX`,
       [target.database],
     )
     const dbTables = new Map<string, Map<string, { nullable: boolean; type: string }>>()

@@ -26,6 +26,7 @@ export interface ServiceAppConfig extends HttpTimeouts {
   REDIS_PREFIX: string
   NATS_URL: string
   NATS_NAMESPACE: string
+  NATS_STREAM_REPLICAS?: number
   HEALTH_TIMEOUT_MS: number
   HEALTH_CACHE_MS: number
   INTERNAL_SECRET: string
@@ -74,7 +75,7 @@ export async function createServiceApp(opts: ServiceAppOptions): Promise<Fastify
     checks.database = () => checkPool(app.pool)
   }
   await app.register(redisPlugin, { url: config.REDIS_URL, keyPrefix: config.REDIS_PREFIX })
-  await app.register(natsPlugin, { url: config.NATS_URL, name: config.INSTANCE_ID, namespace: config.NATS_NAMESPACE })
+  await app.register(natsPlugin, { url: config.NATS_URL, name: config.INSTANCE_ID, namespace: config.NATS_NAMESPACE, streamReplicas: config.NATS_STREAM_REPLICAS })
   checks.redis = () => pingRedis(app.redis)
   checks.nats = () => app.nats.ping()
   await app.register(liveRoute)

@@ -20,7 +20,11 @@ async function migrationsDir(files: Record<string, string>) {
 }
 
 async function query<T>(sql: string): Promise<T> {
-  const t = parseMysqlUrl(url)
+  return queryOn<T>(url, sql)
+}
+
+async function queryOn<T>(on: string, sql: string): Promise<T> {
+  const t = parseMysqlUrl(on)
   const conn = await mariadb.createConnection({ ...t })
   try {
     return (await conn.query(sql)) as T
@@ -54,6 +58,49 @@ describe('applyMigrations', () => {
     const other = mysqlUrl(iso.database('migrate_bad'))
     try {
       await expect(applyMigrations(other, dir)).rejects.toThrow(/20260201000000_bad failed/)
+    } finally {
+      await dropDatabase(other)
+    }
+  })
+})
+
+describe('the migration lock (a row, not GET_LOCK)', () => {
+  it('when three migrators start at once and the work outlasts the lease, then renewals keep it and each migration is applied once', async () => {
+    const dir = await migrationsDir({ '20260301000000_slow': 'CREATE TABLE slow (id INT PRIMARY KEY);\nDO SLEEP(1.5);', '20260302000000_next': 'INSERT INTO slow VALUES (1);' })
+    const other = mysqlUrl(iso.database('migrate_race'))
+    try {
+      const results = await Promise.all([1, 2, 3].map(() => applyMigrations(other, dir, { leaseMs: 600, waitMs: 20_000 })))
+      expect(results.flatMap((r) => r.applied).sort()).toEqual(['20260301000000_slow', '20260302000000_next'])
+      expect(results.filter((r) => r.applied.length === 0).map((r) => r.alreadyApplied)).toEqual([
+        ['20260301000000_slow', '20260302000000_next'],
+        ['20260301000000_slow', '20260302000000_next'],
+      ])
+      expect(await queryOn<unknown[]>(other, 'SELECT * FROM _migration_lock')).toEqual([])
+    } finally {
+      await dropDatabase(other)
+    }
+  })
+
+  it('when a migrator died holding the lock, then the next takes it over once its lease ran out', async () => {
+    const dir = await migrationsDir({ '20260401000000_a': 'CREATE TABLE a (id INT PRIMARY KEY);' })
+    const other = mysqlUrl(iso.database('migrate_stale'))
+    try {
+      await applyMigrations(other, await migrationsDir({}))
+      await queryOn(other, "INSERT INTO _migration_lock VALUES (1, 'dead-host:1:abcdef', NOW(3) + INTERVAL 1 SECOND)")
+      const started = Date.now()
+      expect((await applyMigrations(other, dir, { waitMs: 10_000 })).applied).toEqual(['20260401000000_a'])
+      expect(Date.now() - started).toBeGreaterThanOrEqual(500)
+    } finally {
+      await dropDatabase(other)
+    }
+  })
+
+  it('when another migrator holds a live lease, then this one waits and gives up saying who holds it', async () => {
+    const other = mysqlUrl(iso.database('migrate_held'))
+    try {
+      await applyMigrations(other, await migrationsDir({}))
+      await queryOn(other, "INSERT INTO _migration_lock VALUES (1, 'busy-host:7:abcdef', NOW(3) + INTERVAL 1 HOUR)")
+      await expect(applyMigrations(other, await migrationsDir({}), { waitMs: 500 })).rejects.toThrow(/busy-host:7:abcdef holds it until/)
     } finally {
       await dropDatabase(other)
     }

@@ -136,7 +136,7 @@ export interface ThrowawayServer {
   restart(): Promise<void>
 }
 
-async function waitForPort(port: number, what: string, timeoutMs = 10_000): Promise<void> {
+export async function waitForPort(port: number, what: string, timeoutMs = 10_000): Promise<void> {
   const deadline = Date.now() + timeoutMs
   while (Date.now() < deadline) {
     if (await canConnect('127.0.0.1', port, 200)) return
@@ -309,7 +309,7 @@ export async function startThrowawayMariadb(extraArgs: string[] = []): Promise<T
   }
 }
 
-async function which(candidates: string[]): Promise<string> {
+export async function which(candidates: string[]): Promise<string> {
   const { access } = await import('node:fs/promises')
   for (const c of candidates) {
     if (!c.includes('/')) {

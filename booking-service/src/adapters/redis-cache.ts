@@ -1,6 +1,5 @@
 import { randomUUID } from 'node:crypto'
-import type { RedisGuard } from '@tickets/shared/redis'
-import type { Redis } from 'ioredis'
+import type { RedisClient, RedisGuard } from '@tickets/shared/redis'
 import type { Cache } from '../domain/ports.js'
 
 /**
@@ -8,7 +7,7 @@ import type { Cache } from '../domain/ports.js'
  * paused or slow costs a read at most REDIS_TIMEOUT_MS before it goes to the database (and then
  * nothing for a second), instead of the client's one-second command timeout per call.
  */
-export function createRedisCache(redis: Redis, guard: RedisGuard): Cache {
+export function createRedisCache(redis: RedisClient, guard: RedisGuard): Cache {
   const owner = randomUUID()
   return {
     get: (key) => guard.run(() => redis.get(key)),

@@ -1,11 +1,10 @@
-import type { RedisGuard } from '@tickets/shared/redis'
-import type { Redis } from 'ioredis'
+import type { RedisClient, RedisGuard } from '@tickets/shared/redis'
 import type { RankingStore } from '../domain/ports.js'
 
 export const RANKING_KEY = 'ranking:sellout'
 
 /** Sell-out ranking as a sorted set: member = concert id, score = seconds it took to sell out. Reads give up within the guard's deadline (the database answers then). */
-export function createRedisRankingStore(redis: Redis, guard?: RedisGuard): RankingStore {
+export function createRedisRankingStore(redis: RedisClient, guard?: RedisGuard): RankingStore {
   return {
     async top(limit) {
       const read = () => redis.zrange(RANKING_KEY, 0, limit - 1, 'WITHSCORES')

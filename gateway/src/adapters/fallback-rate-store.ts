@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis'
+import type { RedisClient } from '@tickets/shared/redis'
 import type { SyncedWindows } from './synced-rate-windows.js'
 
 type Callback = (err: Error | null, result?: { current: number; ttl: number }) => void
@@ -38,7 +38,7 @@ export class MemoryWindows {
 }
 
 export interface FallbackState {
-  redis: Redis
+  redis: RedisClient
   memory: MemoryWindows
   /** While now < this, Redis is not asked: a paused Redis would otherwise add its timeout to every request. */
   redisDownUntil: number
@@ -74,7 +74,7 @@ export function redisFailed(state: FallbackState, err: unknown): void {
  */
 export function createFallbackStoreClass(state: FallbackState) {
   // EVALSHA rather than the script's text on every request (ioredis falls back to EVAL on NOSCRIPT).
-  const redis = state.redis as Redis & { incrWindow?: (key: string, windowMs: string) => Promise<[number, number]> }
+  const redis = state.redis as RedisClient & { incrWindow?: (key: string, windowMs: string) => Promise<[number, number]> }
   if (!redis.incrWindow) redis.defineCommand('incrWindow', { numberOfKeys: 1, lua: INCR_WINDOW })
   return class FallbackRateStore {
     readonly nameSpace: string

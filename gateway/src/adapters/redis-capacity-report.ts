@@ -2,16 +2,15 @@ import { hostname } from 'node:os'
 import { performance } from 'node:perf_hooks'
 import { encodeCapacity, GATEWAY_CAPACITY_KEY } from '@tickets/contracts/answer-capacity'
 import { repeat } from '@tickets/shared/background'
-import type { RedisGuard } from '@tickets/shared/redis'
+import type { RedisClient, RedisGuard } from '@tickets/shared/redis'
 import type { FastifyInstance } from 'fastify'
-import type { Redis } from 'ioredis'
 import { createCapacityMeter } from '../domain/capacity-meter.js'
 
 /**
  * Counts the requests this gateway answers and reports, every `intervalMs`, how many a second it
  * measured it can answer. The queue service spreads returning fans over what all gateways report.
  */
-export function reportCapacity(app: FastifyInstance, redis: Redis, opts: { instance: string; intervalMs: number; guard: RedisGuard; onError?: (err: unknown) => void }) {
+export function reportCapacity(app: FastifyInstance, redis: RedisClient, opts: { instance: string; intervalMs: number; guard: RedisGuard; onError?: (err: unknown) => void }) {
   const field = `${opts.instance}@${hostname()}:${process.pid}`
   const meter = createCapacityMeter()
   let answered = 0

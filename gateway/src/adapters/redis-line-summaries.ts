@@ -1,7 +1,6 @@
 import { LINE_SUMMARY_FIELDS, parseLineSummary, queueLineSummaryKey, type LineSummary } from '@tickets/contracts/queue-line'
 import { repeat } from '@tickets/shared/background'
-import type { RedisGuard } from '@tickets/shared/redis'
-import type { Redis } from 'ioredis'
+import type { RedisClient, RedisGuard } from '@tickets/shared/redis'
 
 interface Entry {
   summary: LineSummary | null
@@ -11,12 +10,12 @@ interface Entry {
 }
 
 /**
- * The admission steps' summaries of the lines fans are polling, read in one pipeline per interval
+ * The admission steps' summaries of the lines fans are polling, read in one batch per interval
  * for the concerts asked about lately; the request path only reads memory. A summary counts as
  * current while steps keep changing it: one that stopped changing (the queue service stalled, Redis
  * unreachable) is not used after `maxAgeMs`, and the polls go to the queue service again.
  */
-export function createRedisLineSummaries(redis: Redis, opts: { refreshMs: number; maxAgeMs: number; guard: RedisGuard; onError?: (err: unknown) => void }) {
+export function createRedisLineSummaries(redis: RedisClient, opts: { refreshMs: number; maxAgeMs: number; guard: RedisGuard; onError?: (err: unknown) => void }) {
   const entries = new Map<string, Entry>()
   // A concert nobody polled for this long is no longer read.
   const forgetAfterMs = Math.max(30_000, opts.maxAgeMs * 10)
@@ -29,15 +28,22 @@ export function createRedisLineSummaries(redis: Redis, opts: { refreshMs: number
       else concerts.push(concertId)
     }
     if (concerts.length === 0 || !opts.guard.usable()) return
-    const pipeline = redis.pipeline()
-    for (const concertId of concerts) pipeline.hmget(queueLineSummaryKey(concertId), ...LINE_SUMMARY_FIELDS)
-    const results = await opts.guard.run(() => pipeline.exec())
+    // One command per concert, sent in one write by auto-pipelining (per node on a cluster, where
+    // each concert's keys live in their own slot).
+    const results = await opts.guard.run(async () => {
+      const settled = await Promise.allSettled(concerts.map((concertId) => redis.hmget(queueLineSummaryKey(concertId), ...LINE_SUMMARY_FIELDS)))
+      const failed = settled.find((r) => r.status === 'rejected')
+      // Every read failed: Redis did, and the guard is told.
+      if (failed && settled.every((r) => r.status === 'rejected')) throw failed.reason
+      return settled
+    })
     const readAt = Date.now()
     concerts.forEach((concertId, i) => {
       const entry = entries.get(concertId)
-      const [err, values] = results?.[i] ?? [new Error('no reply')]
-      if (!entry || err) return
-      const summary = parseLineSummary(values as (string | null)[])
+      const result = results[i]
+      if (!entry || result?.status !== 'fulfilled') return
+      const values = result.value
+      const summary = parseLineSummary(values)
       if (summary && entry.summary && summary.at !== entry.summary.at) entry.changedAt = readAt
       entry.summary = summary
     })

@@ -1,14 +1,14 @@
 import { repeat } from '@tickets/shared/background'
-import type { Redis } from 'ioredis'
+import type { RedisClient } from '@tickets/shared/redis'
 
 /**
  * The waiting room drops a fan who was not seen for a while: a WAITING fan who stopped polling, an
  * ACTIVE one who holds nothing. Seeing a fan is one Set insert on the request path; the sightings
- * go to Redis in one pipeline per interval, stamped with the flush time (the idle timeouts are far
+ * go to Redis in one batch per interval, stamped with the flush time (the idle timeouts are far
  * longer than the interval), into the ZSET `keyOf(concertId)`. `ZADD XX GT` only refreshes fans the
  * line still counts and never moves a sighting back in time.
  */
-export function createRedisSightings(redis: Redis, opts: { keyOf: (concertId: string) => string; flushMs: number; maxPerFlush?: number; onError?: (err: unknown) => void }) {
+export function createRedisSightings(redis: RedisClient, opts: { keyOf: (concertId: string) => string; flushMs: number; maxPerFlush?: number; onError?: (err: unknown) => void }) {
   const maxPerFlush = opts.maxPerFlush ?? 200_000
   let pending = new Map<string, Set<string>>()
   let size = 0
@@ -19,15 +19,14 @@ export function createRedisSightings(redis: Redis, opts: { keyOf: (concertId: st
     pending = new Map()
     size = 0
     const now = Date.now()
-    const pipeline = redis.pipeline()
-    for (const [concertId, users] of batch) {
+    // One command per concert (each its own cluster slot), sent in one write by auto-pipelining.
+    const sent = [...batch].map(([concertId, users]) => {
       const args: (string | number)[] = []
       for (const userId of users) args.push(now, userId)
-      pipeline.zadd(opts.keyOf(concertId), 'XX', 'GT', ...args)
-    }
-    const results = await pipeline.exec()
-    const failed = results?.find(([err]) => err)
-    if (failed) throw failed[0]
+      return redis.zadd(opts.keyOf(concertId), 'XX', 'GT', ...args)
+    })
+    const failed = (await Promise.allSettled(sent)).find((r) => r.status === 'rejected')
+    if (failed) throw failed.reason
   }
 
   const reported = () => flush().catch((err: unknown) => opts.onError?.(err))

@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis'
+import type { RedisClient } from '@tickets/shared/redis'
 
 /** Run-time operator switches, shared by every gateway instance through one Redis hash. */
 export interface Switches {
@@ -33,11 +33,11 @@ function parse(hash: Record<string, string>): Switches {
   }
 }
 
-export async function readSwitches(redis: Redis): Promise<Switches> {
+export async function readSwitches(redis: RedisClient): Promise<Switches> {
   return parse(await redis.hgetall(SWITCHES_KEY))
 }
 
-export async function writeSwitches(redis: Redis, patch: Partial<Omit<Switches, 'challenges'>> & { challenge?: ChallengeSwitch }): Promise<Switches> {
+export async function writeSwitches(redis: RedisClient, patch: Partial<Omit<Switches, 'challenges'>> & { challenge?: ChallengeSwitch }): Promise<Switches> {
   const multi = redis.multi()
   if (patch.rankingEnabled !== undefined) multi.hset(SWITCHES_KEY, 'ranking', patch.rankingEnabled ? 'on' : 'off')
   if (patch.tokenLimitPerSecond !== undefined) {
@@ -67,7 +67,7 @@ export interface SwitchBoard {
  * Polls the switches every `pollMs` so a change made through any instance reaches this one within
  * that time even when no request asks. While Redis is unreachable the last known values stay in force.
  */
-export async function createSwitchBoard(redis: Redis, opts: { pollMs: number; onError?: (err: unknown) => void }): Promise<SwitchBoard> {
+export async function createSwitchBoard(redis: RedisClient, opts: { pollMs: number; onError?: (err: unknown) => void }): Promise<SwitchBoard> {
   let current: Switches = DEFAULT_SWITCHES
   let closed = false
   const refresh = async () => {

@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis'
+import { isCluster, type RedisClient } from '@tickets/shared/redis'
 
 // One call for a batch of keys with the same window length (ARGV[1]): each key grows by the hits
 // this instance took since the last sync (ARGV[i + 1]); the first hit of a window sets its expiry.
@@ -40,7 +40,10 @@ export interface SyncedWindowsOptions {
   now?: () => number
 }
 
-type RedisWithAddHits = Redis & { addRateHits?: (...args: (string | number)[]) => Promise<number[]> }
+type RedisWithAddHits = RedisClient & {
+  addRateHits?: (...args: (string | number)[]) => Promise<number[]>
+  addRateHitsOfKey?: (key: string, windowMs: number, hits: number) => Promise<number[]>
+}
 
 /**
  * Fixed windows decided in this instance's memory and shared through Redis every `syncMs`: a request
@@ -60,11 +63,14 @@ export class SyncedWindows {
   private readonly now: () => number
 
   constructor(
-    redis: Redis,
+    redis: RedisClient,
     private readonly opts: SyncedWindowsOptions,
   ) {
     this.redis = redis as RedisWithAddHits
     if (!this.redis.addRateHits) this.redis.defineCommand('addRateHits', { lua: ADD_HITS })
+    // The same script with its one key declared: a cluster client (and its auto-pipelining) routes
+    // a command by its first key, which for a variable key count would be the count.
+    if (!this.redis.addRateHitsOfKey) this.redis.defineCommand('addRateHitsOfKey', { numberOfKeys: 1, lua: ADD_HITS })
     this.now = opts.now ?? Date.now
   }
 
@@ -131,10 +137,16 @@ export class SyncedWindows {
     for (const [windowMs, sent] of byWindowMs) await this.send(windowMs, sent)
   }
 
+  /** One script call for the batch; on a cluster one per key (keys of different clients live in different slots), sent together. */
+  private async addHits(windowMs: number, sent: [string, Window][]): Promise<number[]> {
+    if (!isCluster(this.redis)) return this.redis.addRateHits!(sent.length, ...sent.map(([key]) => key), windowMs, ...sent.map(([, w]) => w.inFlight))
+    return (await Promise.all(sent.map(([key, w]) => this.redis.addRateHitsOfKey!(key, windowMs, w.inFlight)))).flat()
+  }
+
   private async send(windowMs: number, sent: [string, Window][]) {
     if (!this.opts.redisUsable()) return this.keepLocal(sent)
     try {
-      const reply = await this.redis.addRateHits!(sent.length, ...sent.map(([key]) => key), windowMs, ...sent.map(([, w]) => w.inFlight))
+      const reply = await this.addHits(windowMs, sent)
       const at = this.now()
       sent.forEach(([key, w], i) => {
         w.inFlight = 0

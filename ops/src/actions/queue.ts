@@ -2,7 +2,8 @@ import { operatorName, type Action, type Env } from '../action.js'
 import { isQueueId } from '@tickets/contracts/queue-token'
 import { EMERGENCY_MODES, lineControls } from '@tickets/contracts/line-controls'
 import { recordChange } from '@tickets/contracts/operator-audit'
-import { Redis } from 'ioredis'
+import { createRedis, whenRedisReady } from '@tickets/shared/redis'
+import { redactedUrl } from '@tickets/shared/redis-topology'
 
 type Controls = ReturnType<typeof lineControls>
 
@@ -11,14 +12,11 @@ type Controls = ReturnType<typeof lineControls>
  * reads them in its next admission step (within one tick), so one command reaches them all.
  */
 async function withControls(env: Env, run: (controls: Controls) => Promise<unknown>, change?: { action: string; target: string; value?: string | number }): Promise<number> {
-  const redis = new Redis(env.REDIS_URL ?? 'redis://127.0.0.1:6379', {
-    keyPrefix: env.REDIS_PREFIX ?? 'tickets:',
-    lazyConnect: true,
-    maxRetriesPerRequest: 1,
-    connectTimeout: 2_000,
-  })
+  const url = env.REDIS_URL ?? 'redis://127.0.0.1:6379'
+  const redis = createRedis(url, env.REDIS_PREFIX ?? 'tickets:')
+  redis.on('error', () => undefined)
   try {
-    await redis.connect()
+    if (!(await whenRedisReady(redis, 3_000))) throw new Error(`Redis at ${redactedUrl(url)} is not reachable`)
     const controls = lineControls(redis)
     await run(controls)
     if (change) await recordChange(redis, { who: operatorName(env), ...change })

@@ -1,6 +1,5 @@
 import { readPressure } from '@tickets/shared/pressure'
-import { createRedisGuard } from '@tickets/shared/redis'
-import type { Redis } from 'ioredis'
+import { createRedisGuard, type RedisClient } from '@tickets/shared/redis'
 import { HEALTHY, nextHealth, type BackoffPolicy } from '../domain/admission-backoff.js'
 import type { AdmissionHealth } from '../domain/ports.js'
 
@@ -8,7 +7,7 @@ import type { AdmissionHealth } from '../domain/ports.js'
  * The back-off controller fed by the services' pressure reports in Redis. Each instance keeps its
  * own factor from the same reports, so whichever instance runs a step admits at about the same rate.
  */
-export function createRedisAdmissionHealth(redis: Redis, opts: { policy: BackoffPolicy; maxAgeMs: number; timeoutMs: number }): AdmissionHealth {
+export function createRedisAdmissionHealth(redis: RedisClient, opts: { policy: BackoffPolicy; maxAgeMs: number; timeoutMs: number }): AdmissionHealth {
   let state = HEALTHY
   let lastRefresh: number | undefined
   const guard = createRedisGuard(redis, { timeoutMs: opts.timeoutMs })

@@ -1,13 +1,12 @@
 import { GATEWAY_CAPACITY_KEY, staleReports, totalCapacity } from '@tickets/contracts/answer-capacity'
-import { createRedisGuard } from '@tickets/shared/redis'
-import type { Redis } from 'ioredis'
+import { createRedisGuard, type RedisClient } from '@tickets/shared/redis'
 import type { AnswerCapacity } from '../domain/ports.js'
 
 /**
  * The gateways' capacity reports, of which `share` goes to waiting fans' polls: the rest is for
  * joins and for the fans already buying. Read at most once per `refreshMs`.
  */
-export function createRedisAnswerCapacity(redis: Redis, opts: { share: number; refreshMs: number; timeoutMs: number }): AnswerCapacity {
+export function createRedisAnswerCapacity(redis: RedisClient, opts: { share: number; refreshMs: number; timeoutMs: number }): AnswerCapacity {
   const guard = createRedisGuard(redis, { timeoutMs: opts.timeoutMs })
   let polls: number | null = null
   let readAt = Number.NEGATIVE_INFINITY

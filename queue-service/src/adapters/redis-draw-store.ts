@@ -1,8 +1,7 @@
 import { AppError } from '@tickets/contracts/errors'
 import { lineCommandsOf } from '@tickets/contracts/line-commands'
 import { lineKeys } from '@tickets/contracts/line-keys'
-import { createRedisGuard } from '@tickets/shared/redis'
-import type { Redis } from 'ioredis'
+import { createRedisGuard, type RedisClient } from '@tickets/shared/redis'
 import type { DrawRecord, DrawStore } from '../domain/ports.js'
 
 const RETRY_AFTER_S = '2'
@@ -38,7 +37,7 @@ function recordOf(h: Record<string, string>, preQueued: number): DrawRecord | nu
 }
 
 /** The opening's draw on Redis, under the line's hash tag. Failures are 503 QUEUE_UNAVAILABLE with Retry-After. */
-export function createRedisDrawStore(redis: Redis, opts: { timeoutMs: number }): DrawStore {
+export function createRedisDrawStore(redis: RedisClient, opts: { timeoutMs: number }): DrawStore {
   const cmd = lineCommandsOf(redis)
   const reads = createRedisGuard(redis, { timeoutMs: opts.timeoutMs, pauseOn: 'silence' })
   const work = createRedisGuard(redis, { timeoutMs: DRAW_CALL_TIMEOUT_MS, pauseOn: 'silence' })

@@ -1,6 +1,5 @@
 import { AppError } from '@tickets/contracts/errors'
-import { createRedisGuard } from '@tickets/shared/redis'
-import type { Redis } from 'ioredis'
+import { createRedisGuard, type RedisClient } from '@tickets/shared/redis'
 import { fanMoves, lineCommandsOf, lineScriptKeys as base } from '@tickets/contracts/line-commands'
 import { CONCERTS_KEY, lineKeys } from '@tickets/contracts/line-keys'
 import type { ConcertSettings, DrawState, InventoryStore, LineStore, StepState } from '../domain/ports.js'
@@ -82,7 +81,7 @@ const DRAW_STATES: readonly NonNullable<DrawState['state']>[] = ['open', 'frozen
  * QUEUE_UNAVAILABLE and Retry-After: the client has no offline queue, so nothing piles up, and the
  * next call after Redis returns simply works.
  */
-export function createRedisLineStore(redis: Redis, opts: { timeoutMs: number }): LineStore & InventoryStore {
+export function createRedisLineStore(redis: RedisClient, opts: { timeoutMs: number }): LineStore & InventoryStore {
   const cmd = lineCommandsOf(redis)
   const fans = fanMoves(redis)
   const registered = new Map<string, number>()
