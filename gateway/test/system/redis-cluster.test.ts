@@ -5,6 +5,7 @@ import { createConcert } from '@tickets/booking-service/ops'
 import { USER_ID_HEADER, signUserToken } from '@tickets/contracts/auth'
 import { queueWaitingSeenKey } from '@tickets/contracts/queue-line'
 import { isCluster } from '@tickets/shared/redis'
+import { fromGateway } from '@tickets/testkit'
 import { startRedisCluster } from '@tickets/testkit/clusters'
 import { afterAll, describe, expect, it, vi } from 'vitest'
 import { buildApp } from '../../src/app.js'
@@ -59,7 +60,9 @@ for (let n = 0; primaries.size < 3 && n < 50; n++) {
 const tokens = new Map<string, string[]>()
 for (const concertId of concerts) {
   const joined = await Promise.all(
-    Array.from({ length: FANS }, (_, i) => queue.inject({ method: 'POST', url: '/api/queue/token', headers: { [USER_ID_HEADER]: `fan-${i}` }, payload: { concertId } })),
+    Array.from({ length: FANS }, (_, i) =>
+      queue.inject(fromGateway({ method: 'POST', url: '/api/queue/token', headers: { [USER_ID_HEADER]: `fan-${i}` }, payload: { concertId } })),
+    ),
   )
   tokens.set(
     concertId,
@@ -110,7 +113,7 @@ describe('the gateway on a Redis Cluster', () => {
         },
         { timeout: 10_000, interval: 100 },
       )
-      const there = await queue.inject({ method: 'POST', url: '/api/queue/token', headers: { [USER_ID_HEADER]: `late-${concertId}` }, payload: { concertId } })
+      const there = await queue.inject(fromGateway({ method: 'POST', url: '/api/queue/token', headers: { [USER_ID_HEADER]: `late-${concertId}` }, payload: { concertId } }))
       expect(there.json()).toMatchObject({ status: 'WAITING' })
       expect(there.json().position).toBeGreaterThan(FANS - 10)
     }

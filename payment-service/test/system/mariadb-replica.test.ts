@@ -5,7 +5,7 @@ import { buildApp as buildBookingApp } from '@tickets/booking-service/app'
 import { ConfigSchema as BookingConfigSchema } from '@tickets/booking-service/config'
 import { migrate as migrateBooking } from '@tickets/booking-service/ops'
 import { loadConfig } from '@tickets/shared/config'
-import { isolation } from '@tickets/testkit'
+import { isolation, TEST_INTERNAL_SECRET } from '@tickets/testkit'
 import { startMariadbReplication } from '@tickets/testkit/clusters'
 import { afterAll, describe, expect, it } from 'vitest'
 import { buildApp } from '../../src/app.js'
@@ -39,7 +39,7 @@ describe('booking and payment on a primary with a replica', () => {
   })
 
   it('when a fan charges points and pays for a hold, then the payment, the ledger, the confirmed seat and the published events are all on the replica', async () => {
-    const env = { REDIS_PREFIX: iso.redisPrefix, NATS_NAMESPACE: iso.natsNamespace, LOG_LEVEL: 'silent' }
+    const env = { INTERNAL_SECRET: TEST_INTERNAL_SECRET, REDIS_PREFIX: iso.redisPrefix, NATS_NAMESPACE: iso.natsNamespace, LOG_LEVEL: 'silent' }
     const booking = await buildBookingApp(loadConfig(BookingConfigSchema, { ...env, MYSQL_URL: bookingDb }), { defaultMetrics: false })
     const payment = await buildApp(loadConfig(ConfigSchema, { ...env, MYSQL_URL: paymentDb }), { defaultMetrics: false })
     try {
