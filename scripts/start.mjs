@@ -3,7 +3,9 @@
 // (several instances with --scale name=N), wait for readiness, print the URLs. An instance that
 // exits is started again (scripts/supervisor.mjs); only Ctrl-C or SIGTERM stops them all.
 import { spawn, spawnSync } from 'node:child_process'
+import cluster from 'node:cluster'
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
+import { availableParallelism } from 'node:os'
 import { join, resolve } from 'node:path'
 import { parseArgs, parseEnv } from 'node:util'
 import { ensureBuilt, root } from './ensure-built.mjs'
@@ -17,7 +19,9 @@ const { values } = parseArgs({
   options: { scale: { type: 'string', multiple: true, default: [] }, tag: { type: 'string', default: 'tickets' }, 'skip-build': { type: 'boolean', default: false } },
   allowPositionals: false,
 })
-const scale = { queue: 1, booking: 1, payment: 1, gateway: 1 }
+// The gateway does the most work per request and a Node process uses one core: one gateway process
+// per core (at most 4), all sharing the public port (docs/decisions/gateway-processes-share-the-port.md).
+const scale = { queue: 1, booking: 1, payment: 1, gateway: Math.min(availableParallelism(), 4) }
 for (const s of values.scale) {
   const m = /^(queue|booking|payment|gateway)=(\d+)$/.exec(s)
   if (!m || Number(m[2]) < 1 || Number(m[2]) > 8) {
@@ -55,7 +59,9 @@ const adminPorts = {
   gateway: Number(env.GATEWAY_ADMIN_PORT ?? 9080),
 }
 // Instance i of a service listens on its base port + 10 * i, and its admin listener on its admin port + 10 * i.
-const urlsOf = (name) => Array.from({ length: scale[name] }, (_, i) => `http://${host}:${ports[name] + 10 * i}`)
+// Gateway instances all serve the one public port.
+const portOf = (name, i) => ports[name] + (name === 'gateway' ? 0 : 10 * i)
+const urlsOf = (name) => Array.from({ length: scale[name] }, (_, i) => `http://${host}:${portOf(name, i)}`)
 const adminUrlOf = (name, i) => `http://127.0.0.1:${adminPorts[name] + 10 * i}`
 
 if (!values['skip-build']) ensureBuilt()
@@ -101,7 +107,7 @@ for (const [name, dir, extra] of [
     // DEV_SIGN_IN: the fan's pages offer a sign-in as any user id; only ever set here, never in deploy/.
     const operatorEnv = name === 'gateway' ? { OPERATOR_SECRET: operatorSecret, DEV_SIGN_IN: 'true' } : {}
     const admin = adminUrlOf(name, i)
-    const listeners = { PORT: String(ports[name] + 10 * i), ADMIN_HOST: '127.0.0.1', ADMIN_PORT: String(adminPorts[name] + 10 * i) }
+    const listeners = { PORT: String(portOf(name, i)), ADMIN_HOST: '127.0.0.1', ADMIN_PORT: String(adminPorts[name] + 10 * i) }
     plan.push({ id, dir, url, admin, env: { ...common, ...extra, ...operatorEnv, ...listeners, INSTANCE_ID: id, OTEL_SERVICE_NAME: dir } })
   })
 }
@@ -144,16 +150,17 @@ function serviceEnv(p) {
 
 // Children write their JSON lines straight to this terminal: each line names its service and
 // instance, and no parent process reads and re-writes every line.
-const supervisor = supervise({
-  plan,
-  start: (p) =>
-    spawn(process.execPath, [...heapArgs, ...profileArgs, '--import', '@tickets/shared/telemetry/register', 'dist/server.js', `${values.tag}/${p.id}`], {
-      cwd: `${root}/${p.dir}`,
-      env: serviceEnv(p),
-      stdio: ['ignore', 'inherit', 'inherit'],
-    }),
-  log: (line) => console.error(line),
-})
+const execArgv = [...heapArgs, ...profileArgs, '--import', '@tickets/shared/telemetry/register']
+// Gateway instances are this process's cluster workers, so that they share the public port (it hands
+// each new connection to the next of them); every other instance is a plain child process.
+function startInstance(p) {
+  if (p.dir !== 'gateway') {
+    return spawn(process.execPath, [...execArgv, 'dist/server.js', `${values.tag}/${p.id}`], { cwd: `${root}/${p.dir}`, env: serviceEnv(p), stdio: ['ignore', 'inherit', 'inherit'] })
+  }
+  cluster.setupPrimary({ exec: 'dist/server.js', execArgv, args: [`${values.tag}/${p.id}`], cwd: `${root}/${p.dir}`, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] })
+  return cluster.fork(serviceEnv(p)).process
+}
+const supervisor = supervise({ plan, start: startInstance, log: (line) => console.error(line) })
 
 let stopping = false
 function shutdown(code) {
@@ -186,14 +193,32 @@ for (const p of plan) {
     await new Promise((r) => setTimeout(r, 250))
   }
 }
+// Ready means each process takes requests; a gateway may still be finding the services behind it
+// (its probes run every 250 ms). UP is said once reads through the public port are served: on
+// fresh connections, which the port hands to each gateway process in turn.
+const catalogue = `${urlsOf('gateway')[0]}/api/concerts`
+for (let served = 0; !stopping && served < 2 * scale.gateway; ) {
+  const ok = await fetch(catalogue, { headers: { connection: 'close' } }).then(
+    (r) => r.status === 200,
+    () => false,
+  )
+  served = ok ? served + 1 : 0
+  if (ok) continue
+  if (Date.now() > deadline) {
+    console.error(`${catalogue} is not served after 60 s: see the log lines above`)
+    shutdown(1)
+    break
+  }
+  await new Promise((r) => setTimeout(r, 100))
+}
 if (!stopping) {
-  const gateway = urlsOf('gateway')
+  const [gateway] = urlsOf('gateway')
   console.log(`
 All services are UP.
-  Public API        ${gateway.join(', ')}/api
-  Fan's pages       ${gateway[0]}/ (development sign-in: any user id)
+  Public API        ${gateway}/api (${scale.gateway} gateway process${scale.gateway > 1 ? 'es' : ''})
+  Fan's pages       ${gateway}/ (development sign-in: any user id)
   Operator console  ${adminUrlOf('gateway', 0)}/console/ (its secret: .data/operator-secret)
-  API docs          ${gateway[0]}/docs
+  API docs          ${gateway}/docs
   Dependencies      ${plan.map((p) => `${p.admin}/health/dependencies`).join('\n                    ')}
   Metrics           ${plan.map((p) => `${p.admin}/metrics`).join('\n                    ')}
   Operator switches ${adminUrlOf('gateway', 0)}/switches (npm run ops -- gateway:*)

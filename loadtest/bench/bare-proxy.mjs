@@ -1,9 +1,19 @@
 // The baseline hop for join-throughput.mjs: `upstream <port>` answers every request with 201 {};
-// `proxy <port> <upstreamUrl>` is one @fastify/http-proxy hop to it, nothing else.
+// `proxy <port> <upstreamUrl> [processes]` is one @fastify/http-proxy hop to it, nothing else, in as
+// many processes sharing the port as npm start runs gateways (Node's cluster module, as npm start).
 import proxy from '@fastify/http-proxy'
+import cluster from 'node:cluster'
 import Fastify from 'fastify'
 
-const [role, port, upstream] = process.argv.slice(2)
+const [role, port, upstream, processes = '1'] = process.argv.slice(2)
+if (cluster.isPrimary && Number(processes) > 1) {
+  for (let i = 0; i < Number(processes); i++) cluster.fork()
+  process.on('SIGTERM', () => {
+    for (const worker of Object.values(cluster.workers ?? {})) worker?.process.kill('SIGTERM')
+    process.exit(0)
+  })
+  await new Promise(() => {})
+}
 const app = Fastify({ logger: false })
 if (role === 'upstream') {
   app.all('/*', async (_request, reply) => reply.code(201).send({}))

@@ -10,7 +10,7 @@ import { cpus, totalmem } from 'node:os'
 import { signUserToken } from '@tickets/contracts/auth'
 import { freePort } from '@tickets/testkit'
 import autocannon from 'autocannon'
-import { cpuPerRequest, root, startStack } from './stack.mjs'
+import { cpuPerRequest, processTree, root, startStack } from './stack.mjs'
 
 const DURATION_S = Number(process.env.BENCH_DURATION_S ?? 15)
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 20)
@@ -31,13 +31,18 @@ function startBaseline(args) {
   return child.pid
 }
 
+/** CPU ms of a process and every process below it (a clustered proxy's workers). */
 function cpuMsOf(pid) {
-  try {
-    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ')
-    return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100
-  } catch {
-    return null
+  let ms = 0
+  for (const p of processTree(pid)) {
+    try {
+      const fields = readFileSync(`/proc/${p}/stat`, 'utf8').split(') ')[1].split(' ')
+      ms += ((Number(fields[11]) + Number(fields[12])) * 1000) / 100
+    } catch {
+      if (p === pid) return null
+    }
   }
+  return ms
 }
 
 async function ready(url) {
@@ -62,12 +67,15 @@ function cannon(opts) {
   })
 }
 
-const [upstreamPort, barePort] = await Promise.all([freePort(), freePort()])
-const upstreamPid = startBaseline(['upstream', String(upstreamPort)])
-const proxyPid = startBaseline(['proxy', String(barePort), `http://127.0.0.1:${upstreamPort}`])
-await ready(`http://127.0.0.1:${upstreamPort}/x`)
 const stack = await startStack({ scale })
 console.error(`npm start is up (${Object.keys(stack.processes()).join(', ')})`)
+// The bare hop runs in as many processes as npm start runs gateways.
+const gatewayProcesses = Object.keys(stack.processes()).filter((name) => /^gateway(-\d+)?$/.test(name)).length
+const [upstreamPort, barePort] = await Promise.all([freePort(), freePort()])
+const upstreamPid = startBaseline(['upstream', String(upstreamPort)])
+const proxyPid = startBaseline(['proxy', String(barePort), `http://127.0.0.1:${upstreamPort}`, String(gatewayProcesses)])
+await ready(`http://127.0.0.1:${upstreamPort}/x`)
+await ready(`http://127.0.0.1:${barePort}/api/queue/x`)
 
 const tokens = await Promise.all(Array.from({ length: FANS }, (_, i) => signUserToken({ secret: stack.names.secret, userId: `fan-${i}` })))
 // A concert of the demo catalogue that npm start seeds: booking knows it, as on a real opening.
@@ -144,7 +152,7 @@ console.log(
           .map(([k, v]) => `--scale ${k}=${v}`)
           .join(' ')}`
       : ''
-  } with TRUSTED_PROXIES=127.0.0.0/8 and ${changed.length ? `${changed.join(' ')} (a tuned variant, not the default)` : 'nothing else changed (the default)'}; autocannon ${CONNECTIONS} connections, ${DURATION_S} s per run, on the same cores`,
+  } (${gatewayProcesses} gateway process${gatewayProcesses > 1 ? 'es' : ''}, the bare hop as many) with TRUSTED_PROXIES=127.0.0.0/8 and ${changed.length ? `${changed.join(' ')} (a tuned variant, not the default)` : 'nothing else changed (the default)'}; autocannon ${CONNECTIONS} connections, ${DURATION_S} s per run, on the same cores`,
 )
 console.table(rows)
 console.log('server CPU µs per successful request, by process (from /proc; under 0.5 µs left out; the load generator not counted)')

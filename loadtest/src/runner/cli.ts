@@ -66,7 +66,7 @@ export async function main(argv: string[]): Promise<number> {
       duration: { type: 'string' },
       'base-url': { type: 'string', default: 'http://127.0.0.1:8080' },
       concert: { type: 'string' },
-      metrics: { type: 'string', default: 'http://127.0.0.1:9080,http://127.0.0.1:9081,http://127.0.0.1:9082,http://127.0.0.1:9083' },
+      metrics: { type: 'string', default: 'http://127.0.0.1:9080,http://127.0.0.1:9090,http://127.0.0.1:9081,http://127.0.0.1:9082,http://127.0.0.1:9083' },
       warmup: { type: 'string', default: '200' },
       'no-reconcile': { type: 'boolean', default: false },
       seed: { type: 'string', default: '1' },
