@@ -155,7 +155,11 @@ const execArgv = [...heapArgs, ...profileArgs, '--import', '@tickets/shared/tele
 // each new connection to the next of them); every other instance is a plain child process.
 function startInstance(p) {
   if (p.dir !== 'gateway') {
-    return spawn(process.execPath, [...execArgv, 'dist/server.js', `${values.tag}/${p.id}`], { cwd: `${root}/${p.dir}`, env: serviceEnv(p), stdio: ['ignore', 'inherit', 'inherit'] })
+    return spawn(process.execPath, [...execArgv, 'dist/server.js', `${values.tag}/${p.id}`], {
+      cwd: `${root}/${p.dir}`,
+      env: serviceEnv(p),
+      stdio: ['ignore', 'inherit', 'inherit'],
+    })
   }
   cluster.setupPrimary({ exec: 'dist/server.js', execArgv, args: [`${values.tag}/${p.id}`], cwd: `${root}/${p.dir}`, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] })
   return cluster.fork(serviceEnv(p)).process
@@ -197,7 +201,7 @@ for (const p of plan) {
 // (its probes run every 250 ms). UP is said once reads through the public port are served: on
 // fresh connections, which the port hands to each gateway process in turn.
 const catalogue = `${urlsOf('gateway')[0]}/api/concerts`
-for (let served = 0; !stopping && served < 2 * scale.gateway; ) {
+for (let served = 0; !stopping && served < 2 * scale.gateway;) {
   const ok = await fetch(catalogue, { headers: { connection: 'close' } }).then(
     (r) => r.status === 200,
     () => false,
