@@ -178,6 +178,7 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
     pools,
     deadlinesMs: { read: config.UPSTREAM_READ_TIMEOUT_MS, write: config.UPSTREAM_TIMEOUT_MS, payment: config.UPSTREAM_PAYMENT_TIMEOUT_MS },
     retryAfterSeconds: config.UPSTREAM_RETRY_AFTER_SECONDS,
+    connectionTtlMs: config.UPSTREAM_CONNECTION_TTL_MS,
     internalSecret: config.INTERNAL_SECRET,
     switches,
     // The challenge first: a join refused for its proof costs no Redis call.

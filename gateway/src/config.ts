@@ -47,6 +47,12 @@ export const ConfigSchema = Type.Object({
    */
   UPSTREAM_PROBE_INTERVAL_MS: Type.Integer({ minimum: 50, default: 250 }),
   UPSTREAM_PROBE_TIMEOUT_MS: Type.Integer({ minimum: 50, default: 750 }),
+  /**
+   * How long a set of connections to the services takes new requests before fresh ones replace it;
+   * 0: for ever. A Service balances connections, not requests: this bounds how long a pod the HPA
+   * added waits for its share of the traffic.
+   */
+  UPSTREAM_CONNECTION_TTL_MS: Type.Integer({ minimum: 0, default: 30_000 }),
   /** Retry-After on 503s for an unreachable service. */
   UPSTREAM_RETRY_AFTER_SECONDS: Type.Integer({ minimum: 1, default: 2 }),
   BODY_LIMIT_BYTES: Type.Integer({ minimum: 1_024, default: 16 * 1024 }),

@@ -49,6 +49,8 @@ export interface ProxyOptions {
   /** How long the gateway waits for the service, by the route's class (its retry included). */
   deadlinesMs: Record<DeadlineClass, number>
   retryAfterSeconds: number
+  /** How long a set of connections to the services takes new requests (UPSTREAM_CONNECTION_TTL_MS). */
+  connectionTtlMs: number
   /** The key of the signature on what the gateway asserts to the services (INTERNAL_SECRET). */
   internalSecret: string
   switches: SwitchBoard
@@ -111,7 +113,7 @@ export async function proxyRoutes(app: FastifyInstance, opts: ProxyOptions) {
   })
 
   const internalKey = gatewayKey(opts.internalSecret)
-  const agent = createUpstreamAgent({ connections: 128, connectTimeoutMs: opts.deadlinesMs.read })
+  const agent = createUpstreamAgent({ connections: 128, connectTimeoutMs: opts.deadlinesMs.read, connectionTtlMs: opts.connectionTtlMs })
   app.addHook('onClose', () => agent.close())
 
   /** Which route and who is calling, decided before the body is read: a stranger's body is never waited for. */
