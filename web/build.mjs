@@ -47,7 +47,9 @@ for (const page of PAGES) {
     legalComments: 'none',
   })
   const js = result.outputFiles[0].contents
-  const css = readFileSync(join(src, 'page.css'))
+  // The page's stylesheet with what it imports from common/ in one file.
+  const styles = await build({ entryPoints: [join(src, 'page.css')], bundle: true, minify: true, write: false })
+  const css = styles.outputFiles[0].contents
   const jsName = hashed(page, 'js', js)
   const cssName = hashed(page, 'css', css)
   writeFileSync(join(out, 'assets', jsName), js)
