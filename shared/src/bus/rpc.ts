@@ -1,10 +1,10 @@
 import { SpanKind, SpanStatusCode } from '@opentelemetry/api'
 import type { FastifyBaseLogger } from 'fastify'
-import type { BackgroundWork } from './background.js'
-import { forCallerWithin } from './connection-line.js'
-import { databaseTrouble } from './db-errors.js'
-import type { NatsBus } from './nats.js'
-import { contextFromHeaders, inClientSpan, traceHeaders, tracer } from './nats-trace.js'
+import type { BackgroundWork } from '../background.js'
+import { forCallerWithin } from '../connection-line.js'
+import { databaseTrouble } from '../db-errors.js'
+import type { NatsBus } from './connection.js'
+import { contextFromHeaders, inClientSpan, traceHeaders, tracer } from './trace-headers.js'
 
 /** How long the caller of a request still listens, in ms: the responder waits for no connection past it. */
 const ANSWER_WITHIN_HEADER = 'Answer-Within-Ms'
