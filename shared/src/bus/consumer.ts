@@ -112,8 +112,8 @@ export async function startConsumer(ctx: ConsumerContext, spec: EventConsumer): 
       return info.num_pending + info.num_ack_pending
     })
   // Pulls expire after 5 s (heartbeats every 2.5 s): a pull left with a server that died, or with a
-  // stream leader that moved, is noticed within two missed heartbeats and made again. With the
-  // client's default (30 s) consumption stopped for up to half a minute after a server was lost.
+  // stream leader that moved, is noticed within two missed heartbeats and made again
+  // (docs/decisions/nats-stream-replicas.md).
   const messages: ConsumerMessages = await consumer.consume({ max_messages: 64, expires: 5_000 })
   const schema: TSchema = EVENT_SCHEMAS[spec.subject]
   const redeliveries = ctx.metrics && counterOn(ctx.metrics, 'nats_consumer_redeliveries_total', 'Messages delivered again after a failure or a missed ack')

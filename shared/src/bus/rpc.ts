@@ -46,7 +46,7 @@ export function serveRpc(bus: NatsBus, subject: string, handler: (data: unknown)
   const wire = bus.names.subject(subject)
   const sub = bus.nc.subscribe(wire, { queue: opts.queue ?? bus.names.durable(subject.replace(/\./g, '_')) })
   // Requests being answered: stop() waits for them, so that none loses its database or its reply
-  // to a shutdown (drill 3.2.3's restarts left payment waiting out its RPC timeout).
+  // to a shutdown (the caller would wait out its whole RPC timeout).
   const inFlight = new Set<Promise<unknown>>()
   const done = (async () => {
     for await (const m of sub) {

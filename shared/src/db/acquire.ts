@@ -9,10 +9,8 @@ import { dbTracer } from './statement-tracing.js'
 /**
  * New work (a request's first connection) that expects to wait longer than this share of the
  * acquire timeout is refused at once: the rest is for its statements and its later steps, which go
- * before new work. Under pools of 3 on a slow database (drill 3.2.3), half let admitted requests
- * wait about 550 ms for their first connection and answer after 1 s; with a quarter (250 ms of the
- * default second), a request refused at the end of its wait was answered 503 after 255 to 275 ms,
- * past the 250 ms a failure's answer is due within.
+ * before new work, and a refusal still reaches the caller within a failure's 250-ms bound (why a
+ * fifth: docs/decisions/database-pool-answers-at-once.md).
  */
 const NEW_WORK_SHARE = 0.2
 
@@ -20,8 +18,8 @@ const NEW_WORK_SHARE = 0.2
  * A connection: first a turn in the line (connection-line: work under way first, new work refused
  * at once when it could not be served in time), then pool.getConnection() within what is left of
  * the wait. The pool's own acquireTimeout counts only the wait in its queue: before that it pings
- * each idle connection it would lend (up to pingTimeout, 500 ms, each), and against a paused server
- * that alone took 2 s for 8 idle connections. With a turn in hand, no connection within the whole
+ * each idle connection it would lend (up to pingTimeout each), seconds in all against a paused
+ * server. With a turn in hand, no connection within the whole
  * acquire timeout, or a connection error, means the server cannot be reached: the guard then
  * answers the next callers at once.
  */
@@ -57,7 +55,7 @@ export async function acquire(pool: mariadb.Pool, guard: Guard): Promise<mariadb
 
 /**
  * A span for a caller that waited for a connection (a millisecond or more), in the trace of the
- * request that waited: an exhausted pool (3.2.3) shows in the waterfall as this gap before each
+ * request that waited: an exhausted pool shows in the waterfall as this gap before each
  * statement, with how much of it was the line and how much the driver making a connection.
  */
 function recordWait(guard: Guard, enteredAt: number, turnAt: number, underWay: boolean, err?: unknown): void {

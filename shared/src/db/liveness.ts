@@ -3,9 +3,9 @@ import { databaseTrouble } from '../db-errors.js'
 
 /**
  * Once the server gave no connection (refused, or none could be made within the acquire timeout) or
- * did not answer a statement at all, every caller is answered at once (a 1 s wait per request while
- * MariaDB was down; drill 3.2.1) and a background probe asks the pool for a connection every
- * DOWN_RETRY_MS until one comes: no request pays for finding out whether it is back.
+ * did not answer a statement at all, every caller is answered at once and a background probe asks
+ * the pool for a connection every DOWN_RETRY_MS until one comes: no request pays for finding out
+ * whether it is back.
  */
 const DOWN_RETRY_MS = 1_000
 const POOL_CLOSED = 45027
@@ -13,9 +13,9 @@ const POOL_CLOSED = 45027
 /**
  * A stall: work waited on the server (a connection or a statement) and nothing at all was answered
  * for STALL_FACTOR × the usual answer time (at least STALL_MIN_MS). A hung server (SIGSTOP, a frozen
- * VM) accepts connections in its kernel and answers nothing, so without this the first callers each
- * waited the whole acquire timeout (drill 3.2.1-paused). A stall only makes the pool ask the server
- * with a connection of its own; it is down if that fails and still nothing was answered meanwhile.
+ * VM) accepts connections in its kernel and answers nothing: its callers would each wait the whole
+ * acquire timeout. A stall only makes the pool ask the server with a connection of its own; it is
+ * down if that fails and still nothing was answered meanwhile.
  */
 const STALL_FACTOR = 3
 const STALL_MIN_MS = 30
@@ -85,10 +85,9 @@ export function watchServer(opts: ServerWatchOptions): ServerWatch {
   const usual = (min: number, unknown: number) => (liveness.answerMs === undefined ? unknown : Math.min(Math.max(STALL_FACTOR * liveness.answerMs, min), opts.acquireTimeoutMs))
   /**
    * One connection of our own, outside the pool, asks whether the server is there. Refused, or not
-   * made within the usual answer time while the pool got no answer either, it is down now: the pool
-   * itself keeps trying to connect until the acquire timeout, so the callers of the moment MariaDB
-   * stopped or hung each waited a whole second (drill 3.2.1). Made later after all, the server is
-   * up and slower than it was (a link that became slow): the pool learns its new pace from it.
+   * made within the usual answer time while the pool got no answer either, it is down now (the pool
+   * itself would keep its callers waiting until the acquire timeout). Made later after all, the
+   * server is up and slower than it was (a link that became slow): the pool learns its new pace.
    */
   let suspecting = false
   let passedAt = -Infinity

@@ -9,8 +9,8 @@ export function observeStatements(pool: mariadb.Pool, observe: StatementObserver
 }
 
 /**
- * The pool's gauges (the manual's hikaricp active/pending checks, 3.2.3) and every statement's
- * duration by operation, with a count of those over `slowQueryMs` (the manual's slow query log, 3.2.2).
+ * The pool's gauges (active, idle and pending connections, as the runbook's db-pool-exhausted reads
+ * them) and every statement's duration by operation, with a count of those over `slowQueryMs`.
  */
 export function registerPoolMetrics(registry: Registry, pool: mariadb.Pool, max: number, opts: { slowQueryMs?: number } = {}): void {
   const duration = new Histogram({

@@ -20,7 +20,7 @@ export interface PoolSettings {
    * New callers that may wait for a connection while every one is lent out; the next is refused at
    * once (a 503, see db-errors). Absent: twice connectionLimit. Work under way is not counted. A
    * line longer than the pool can serve within the acquire timeout only turns fast refusals into
-   * slow ones (drill 3.2.3).
+   * slow ones.
    */
   maxWaiting?: number
   /**
@@ -40,7 +40,8 @@ const STATEMENT_GRACE_MS = 250
 
 /**
  * The service's one MariaDB pool: Prisma's adapter runs on it, hot paths run single statements on
- * it directly, and its counters feed the pool metrics (the manual's hikaricp active/pending checks).
+ * it directly, and its counters feed the pool metrics. How it answers when it cannot serve:
+ * docs/decisions/database-pool-answers-at-once.md.
  */
 export function createPool(settings: PoolSettings): mariadb.Pool {
   const t = parseMysqlUrl(settings.url)
@@ -65,8 +66,8 @@ export function createPool(settings: PoolSettings): mariadb.Pool {
     decimalAsNumber: false,
     dateStrings: false,
     ...(session.length > 0 ? { initSql: `SET SESSION ${session.join(', ')}` } : {}),
-    // The check of a connection idle for longer is one round trip; at the driver's default (250 ms)
-    // a link slower than that had every idle connection thrown away and the database called down.
+    // The check of an idle connection is one round trip: on a link slower than the driver's default
+    // (250 ms) every idle connection would be thrown away and the database called down.
     // (The driver reads this option; its type declarations leave it out.)
     ...{ pingTimeout: 500 },
   })
@@ -81,7 +82,7 @@ export function createPool(settings: PoolSettings): mariadb.Pool {
   // The pool listens for a connection's first error only; a second fatal event on the same
   // connection (its socket ending after MariaDB went away) is then thrown and would crash the
   // process. The pool already drops and replaces a failed connection: the later events are noise.
-  // A connection lost to the network or a shutdown makes the server a suspect: see suspect below.
+  // A connection lost to the network or a shutdown makes the server a suspect (ServerWatch.suspect).
   pool.on('connection', (conn) => {
     ;(conn as unknown as NodeJS.EventEmitter).on('error', (err: unknown) => {
       if (databaseTrouble(err) === 'down') server.suspect()
@@ -133,9 +134,7 @@ const FILL_POLL_MS = 10
  * Waits until the pool holds `connections` connections, or `withinMs` passed (a database that is
  * down or slow to take connections: the service starts anyway, and its callers wait or get 503s as
  * they would). Returns how many it holds. The driver makes its connections one after another, each
- * several answers from the server: on a link 50 ms slow, a service restarted with a pool of 20 took
- * work with its first connection alone, and booking's part of a payment waited 670 ms for one
- * (drill 3.2.3).
+ * several round trips: on a slow link, a service that took work at once would serve it with one.
  */
 export async function fillPool(pool: mariadb.Pool, connections: number, withinMs: number): Promise<number> {
   const deadline = performance.now() + withinMs
