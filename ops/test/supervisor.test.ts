@@ -40,7 +40,7 @@ class FakeChild extends EventEmitter {
 }
 
 describe('supervise', () => {
-  it('when one instance exits, then only it is started again after the delay, the restart is logged once, and stop() ends them all', async () => {
+  it('when one instance exits, then only it restarts after the delay, logged once, and stop() ends them all', async () => {
     vi.useFakeTimers()
     try {
       const started: Record<string, FakeChild[]> = { a: [], b: [] }
@@ -74,7 +74,7 @@ describe('supervise', () => {
     }
   })
 
-  it('when an instance crash-loops, then it is left down with one line and the others keep running, until revive() starts it again with a fresh policy', async () => {
+  it('when an instance crash-loops, then it is left down and the others run on, until revive() starts it again', async () => {
     vi.useFakeTimers()
     try {
       const started: Record<string, FakeChild[]> = { a: [], b: [] }

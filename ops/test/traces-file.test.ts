@@ -23,7 +23,7 @@ async function ops(...args: string[]) {
 }
 
 describe('TRACES_FILE', () => {
-  it('when a process runs with TRACES_FILE, then it appends its spans as OTLP JSON lines and `ops trace` shows the request as a waterfall', async () => {
+  it('when a process runs with TRACES_FILE, then it appends OTLP JSON lines and `ops trace` shows a waterfall', async () => {
     const file = join(dir, 'traces.jsonl')
     const { stdout } = await run(process.execPath, ['--import', '@tickets/shared/telemetry/register', fileURLToPath(new URL('./fixtures/traced-server.mjs', import.meta.url))], {
       cwd: fileURLToPath(new URL('..', import.meta.url)),

@@ -33,7 +33,7 @@ beforeEach(() => exporter.reset())
 const dbSpans = () => exporter.getFinishedSpans().filter((s) => s.attributes['db.system'] === 'mariadb')
 
 describe('database spans on the shared MariaDB pool', () => {
-  it('when a statement runs on the pool inside a request span, then a CLIENT child span names the operation and the statement, never the values', async () => {
+  it('when a statement runs inside a request span, then a CLIENT child span names it, never its values', async () => {
     await tracer.startActiveSpan('request', async (parent) => {
       await pool.query('INSERT INTO secrets (id, card) VALUES (?, ?)', [1, '4111-1111-1111-1111'])
       const rows = await pool.query<{ card: string }[]>('SELECT card FROM secrets WHERE id = ?', [1])
@@ -51,7 +51,7 @@ describe('database spans on the shared MariaDB pool', () => {
     expect(JSON.stringify(dbSpans().map((s) => s.attributes))).not.toContain('4111')
   })
 
-  it('when a transaction runs on a connection from the pool, then BEGIN, each statement and COMMIT are spans, and a failing statement is an error span', async () => {
+  it('when a transaction runs on a pooled connection, then BEGIN, each statement and COMMIT are spans, failures errors', async () => {
     await tracer.startActiveSpan('request', async (parent) => {
       const conn = await pool.getConnection()
       try {

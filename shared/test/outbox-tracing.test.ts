@@ -44,7 +44,7 @@ afterAll(async () => {
 })
 
 describe('the outbox relay and the trace of the request that kicked it', () => {
-  it('when a request writes an event and kicks the relay, then the publish is a child of that request, and the relay statements never join its trace', async () => {
+  it("when a request writes an event and kicks the relay, then the publish is its child, the relay's statements are not", async () => {
     const event = anEnvelope(SUBJECTS.PAYMENT_COMPLETED, { paymentId: 'p', reservationId: 'r', userId: 'u', concertId: 'c', amount: 1 })
     const span = tracer.startSpan('POST /api/payments', { kind: SpanKind.SERVER })
     const request = span.spanContext()

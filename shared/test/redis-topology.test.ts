@@ -24,7 +24,7 @@ describe('parseRedisUrl', () => {
     })
   })
 
-  it('when the scheme is redis+sentinel://, then the sentinels, the master name, the database and the sentinels own password are read', () => {
+  it('when the scheme is redis+sentinel://, then the sentinels, master name, database and sentinel password are read', () => {
     expect(parseRedisUrl('redis+sentinel://:pw@s1,s2:26380/?name=mymaster&db=3&sentinelPassword=sp')).toEqual({
       kind: 'sentinel',
       sentinels: [
@@ -66,7 +66,7 @@ describe('createRedis on a real Redis Cluster', async () => {
   const cluster = await startRedisCluster()
   afterAll(() => cluster.dispose())
 
-  it('when REDIS_URL is redis+cluster://, then the client follows the slots, keeps the prefix, and refuses keys of two slots in one script', async () => {
+  it('when REDIS_URL is redis+cluster://, then the client follows slots, keeps the prefix, refuses cross-slot scripts', async () => {
     const redis = client(cluster.url, 't:topology:')
     expect(await whenRedisReady(redis, 5_000)).toBe(true)
     expect(isCluster(redis)).toBe(true)

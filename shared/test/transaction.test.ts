@@ -119,7 +119,7 @@ describe('withTransaction', () => {
     expect([await valueOf(a), await valueOf(b)]).toEqual([2, 2])
   })
 
-  it('when a deadlock outlasts the attempts, then the caller gets 503 COMMON_OVERLOADED with Retry-After (never a 500) and the victim wrote nothing', async () => {
+  it('when a deadlock outlasts the attempts, then the caller gets 503 COMMON_OVERLOADED and the victim wrote nothing', async () => {
     const [a, b] = [await aCounter(), await aCounter()]
     const { calls, results } = deadlockingPair(a, b, 1)
     const settled = await results
@@ -228,7 +228,7 @@ describe('withTransaction when the database cannot serve', () => {
     }
   })
 
-  it('when a row lock is held past the lock wait timeout, then the work is not run again and the caller gets 503 COMMON_DEPENDENCY_DOWN', async () => {
+  it('when a row lock outlasts the lock wait timeout, then the work is not run again and the caller gets a 503', async () => {
     const id = await aCounter()
     const impatient = createPool({ url, connectionLimit: 1, acquireTimeoutMs: 2_000, lockWaitTimeoutSeconds: 1 })
     const holder = await pool.getConnection()

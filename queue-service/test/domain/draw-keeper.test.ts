@@ -53,7 +53,7 @@ function dyingAfterOneChunk(): DrawStore {
 }
 
 describe('the draw keeper', () => {
-  it('when the instance applying a draw dies, then another finishes it after the lock lapses: same order, each fan placed once', async () => {
+  it('when the instance applying a draw dies, then another finishes it in the same order, each fan placed once', async () => {
     const concertId = aConcertId()
     await app.queueInventory.resync(concertId)
     await aKeeper('setup').commit(concertId, opensAt)

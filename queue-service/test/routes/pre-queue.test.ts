@@ -68,7 +68,7 @@ describe('POST /api/queue/token before the opening', () => {
     expect((await draw(concertId)).json().seed).toBeUndefined()
   })
 
-  it('when a fan joins before the window, then 409 QUEUE_NOT_OPEN_YET with both times and a Retry-After no sooner than the window', async () => {
+  it('when a fan joins before the window, then 409 QUEUE_NOT_OPEN_YET with both times and a fitting Retry-After', async () => {
     const concertId = await aConcertOpeningIn(2 * 3_600_000)
     const res = await join(app, 'early', concertId)
     expect(res.statusCode).toBe(409)
@@ -142,7 +142,7 @@ describe('the opening draw', () => {
     expect((await poll(app, 'keep-2', polled.token)).json().position).toBe(polled.position)
   })
 
-  it('when nobody joined the pre-queue, then the draw is made empty and joins after the opening line up first come, first served', async () => {
+  it('when nobody joined the pre-queue, then the draw is empty and later joins line up first come, first served', async () => {
     const concertId = await aConcertOpeningIn(300_000)
     clock.set(openings.get(concertId)! + 1)
     const first = await join(app, 'first', concertId)
