@@ -22,7 +22,7 @@ async function timed(run: () => Promise<unknown>) {
 }
 
 /** A pool as the services make it (3 s statement bound) on the throw-away server, ended after `use`. */
-async function withPool(settings: { connectionLimit: number; acquireTimeoutMs: number }, use: (pool: Pool) => Promise<void>) {
+async function withPool(settings: { connectionLimit: number; acquireTimeoutMs: number; maxWaiting?: number }, use: (pool: Pool) => Promise<void>) {
   const pool = createPool({ url: `${mariadb.url}/mysql`, statementTimeoutMs: 3_000, ...settings })
   pool.on('error', () => undefined)
   try {
@@ -30,6 +30,11 @@ async function withPool(settings: { connectionLimit: number; acquireTimeoutMs: n
   } finally {
     await pool.end().catch(() => undefined)
   }
+}
+
+/** The caller was told `outcome` (the database busy or down) within `ms`. */
+function expectToldWithin(answer: { outcome: string; ms: number }, outcome: 'busy' | 'down', ms: number) {
+  expect({ outcome: answer.outcome, fast: answer.ms < ms }).toEqual({ outcome, fast: true })
 }
 
 /** A few quick statements: the pool learns how fast this server answers. */
@@ -59,9 +64,7 @@ async function servedAgain(pool: Pool) {
 
 describe('a pool whose database is down', () => {
   it('when every connection is lent out, then each new caller waits its share of the acquire timeout and is told busy', async () => {
-    const pool = createPool({ url: `${mariadb.url}/mysql`, connectionLimit: 1, acquireTimeoutMs: 400, statementTimeoutMs: 3_000 })
-    pool.on('error', () => undefined)
-    try {
+    await withPool({ connectionLimit: 1, acquireTimeoutMs: 400 }, async (pool) => {
       const held = await pool.getConnection()
       const waits = [await timed(() => pool.query('SELECT 1')), await timed(() => pool.query('SELECT 1'))]
       // New work waits a fifth of the acquire timeout (connection-line), then busy: not down.
@@ -71,35 +74,25 @@ describe('a pool whose database is down', () => {
       ])
       await held.release()
       expect((await timed(() => pool.query('SELECT 1'))).outcome).toBe('ok')
-    } finally {
-      await pool.end().catch(() => undefined)
-    }
+    })
   }, 30_000)
   it('when every connection is lent out and the line is full, then the next caller is told busy at once', async () => {
-    const pool = createPool({ url: `${mariadb.url}/mysql`, connectionLimit: 1, acquireTimeoutMs: 2_000, maxWaiting: 2, statementTimeoutMs: 3_000 })
-    pool.on('error', () => undefined)
-    try {
+    await withPool({ connectionLimit: 1, acquireTimeoutMs: 2_000, maxWaiting: 2 }, async (pool) => {
       const held = await pool.getConnection()
       const inLine = [timed(() => pool.query('SELECT 1')), timed(() => pool.query('SELECT 1'))]
       const refused = await timed(() => pool.query('SELECT 1'))
-      expect({ outcome: refused.outcome, fast: refused.ms < 50 }).toEqual({ outcome: 'busy', fast: true })
+      expectToldWithin(refused, 'busy', 50)
       await held.release()
       expect((await Promise.all(inLine)).map((w) => w.outcome)).toEqual(['ok', 'ok'])
       // The line is empty again: the next caller gets a connection.
       expect((await timed(() => pool.query('SELECT 1'))).outcome).toBe('ok')
-    } finally {
-      await pool.end().catch(() => undefined)
-    }
+    })
   }, 30_000)
   it('when a burst arrives while the pool makes its connections, then everyone waits and is served', async () => {
-    const pool = createPool({ url: `${mariadb.url}/mysql`, connectionLimit: 2, acquireTimeoutMs: 2_000, maxWaiting: 1, statementTimeoutMs: 3_000 })
-    pool.on('error', () => undefined)
-    try {
+    await withPool({ connectionLimit: 2, acquireTimeoutMs: 2_000, maxWaiting: 1 }, async (pool) => {
       const burst = await Promise.all(Array.from({ length: 6 }, () => timed(() => pool.query('SELECT SLEEP(0.05)'))))
       expect(burst.map((b) => b.outcome)).toEqual(Array(6).fill('ok'))
-    } finally {
-      await pool.end().catch(() => undefined)
-    }
+    })
   }, 30_000)
   it('when one pooled connection is killed while MariaDB runs, then the pool does not call it down', async () => {
     const pool = createPool({ url: `${mariadb.url}/mysql`, connectionLimit: 2, acquireTimeoutMs: 800, statementTimeoutMs: 3_000 })
@@ -141,7 +134,7 @@ describe('a pool whose database is down', () => {
         const callers = await Promise.all(Array.from({ length: 3 }, () => timed(() => pool.query('SELECT 1'))))
         expect(callers.map((c) => ({ outcome: c.outcome, fast: c.ms < 250 }))).toEqual(Array(3).fill({ outcome: 'down', fast: true }))
         const next = await timed(() => pool.query('SELECT 1'))
-        expect({ outcome: next.outcome, fast: next.ms < 50 }).toEqual({ outcome: 'down', fast: true })
+        expectToldWithin(next, 'down', 50)
       })
     })
   }, 30_000)
@@ -151,7 +144,7 @@ describe('a pool whose database is down', () => {
       const conn = await pool.getConnection()
       await whileHung(pool, async () => {
         const waiting = await timed(() => conn.query('SELECT 1'))
-        expect({ outcome: waiting.outcome, fast: waiting.ms < 250 }).toEqual({ outcome: 'down', fast: true })
+        expectToldWithin(waiting, 'down', 250)
       })
     })
   }, 30_000)
@@ -174,23 +167,19 @@ describe('a pool whose database is down', () => {
     })
   }, 30_000)
   it('when MariaDB stops, then every caller, the first too, is told down at once, and served once MariaDB is back', async () => {
-    const pool = createPool({ url: `${mariadb.url}/mysql`, connectionLimit: 4, acquireTimeoutMs: 800, statementTimeoutMs: 3_000 })
-    pool.on('error', () => undefined)
-    try {
+    await withPool({ connectionLimit: 4, acquireTimeoutMs: 800 }, async (pool) => {
       expect((await timed(() => pool.query('SELECT 1'))).outcome).toBe('ok')
       await mariadb.stop()
       const first = await timed(() => pool.query('SELECT 1'))
-      expect({ outcome: first.outcome, fast: first.ms < 250 }).toEqual({ outcome: 'down', fast: true })
+      expectToldWithin(first, 'down', 250)
       const next = await Promise.all(Array.from({ length: 5 }, () => timed(() => pool.query('SELECT 1'))))
-      expect(next.map((n) => ({ outcome: n.outcome, fast: n.ms < 50 }))).toEqual(Array(5).fill({ outcome: 'down', fast: true }))
+      expect(next.map((c) => ({ outcome: c.outcome, fast: c.ms < 50 }))).toEqual(Array(5).fill({ outcome: 'down', fast: true }))
       // Seconds later, still down: the pool's own probe finds out, no caller waits for it.
       await new Promise((r) => setTimeout(r, 2_500))
       const later = await timed(() => pool.query('SELECT 1'))
-      expect({ outcome: later.outcome, fast: later.ms < 50 }).toEqual({ outcome: 'down', fast: true })
+      expectToldWithin(later, 'down', 50)
       await mariadb.restart()
       expect(await servedAgain(pool)).toBe(true)
-    } finally {
-      await pool.end().catch(() => undefined)
-    }
+    })
   }, 30_000)
 })

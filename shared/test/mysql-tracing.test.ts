@@ -1,25 +1,16 @@
-import { SpanKind, SpanStatusCode, trace } from '@opentelemetry/api'
-import { NodeSDK } from '@opentelemetry/sdk-node'
-import { InMemorySpanExporter, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-base'
-import { createConnection } from 'mariadb'
+import { SpanKind, SpanStatusCode } from '@opentelemetry/api'
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
-import { parseMysqlUrl } from '../src/migrate.js'
 import { createPool, describeStatement, untracedPool } from '../src/mysql.js'
 import { isolation, mysqlUrl } from '@tickets/testkit'
+import { createDatabase, inMemoryTracing } from './helpers/traced-database.js'
 
-const exporter = new InMemorySpanExporter()
-const sdk = new NodeSDK({ serviceName: 'mysql-tracing', spanProcessors: [new SimpleSpanProcessor(exporter)], instrumentations: [], resourceDetectors: [] })
-sdk.start()
-const tracer = trace.getTracer('test')
+const { exporter, sdk, tracer } = inMemoryTracing('mysql-tracing')
 const iso = isolation(import.meta.url)
 const database = iso.database('pool')
 let pool: ReturnType<typeof createPool>
 
 beforeAll(async () => {
-  const t = parseMysqlUrl(mysqlUrl('mysql'))
-  const admin = await createConnection({ host: t.host, port: t.port, user: t.user, password: t.password })
-  await admin.query(`CREATE DATABASE \`${database}\``)
-  await admin.end()
+  await createDatabase(database)
   pool = createPool({ url: mysqlUrl(database), connectionLimit: 2, acquireTimeoutMs: 2_000 })
   await pool.query('CREATE TABLE secrets (id INT PRIMARY KEY, card VARCHAR(32))')
 })

@@ -38,6 +38,7 @@ function aLatch() {
   const opened = new Promise<void>((resolve) => (open = resolve))
   return { open, opened }
 }
+type Latch = ReturnType<typeof aLatch>
 
 /**
  * Two transactions that lock `a` and `b` in opposite orders, each waiting until the other holds its
@@ -48,30 +49,22 @@ function deadlockingPair(a: string, b: string, attempts?: number) {
   const aLocked = aLatch()
   const bLocked = aLatch()
   const bump = 'UPDATE counters SET n = n + 1 WHERE id = ?'
-  const first = withTransaction(
-    pool,
-    async (conn) => {
-      calls.first++
-      await conn.query(bump, [a])
-      aLocked.open()
-      await bLocked.opened
-      await conn.query(bump, [b])
-      return 'first'
-    },
-    { attempts },
-  )
-  const second = withTransaction(
-    pool,
-    async (conn) => {
-      calls.second++
-      await conn.query(bump, [b])
-      bLocked.open()
-      await aLocked.opened
-      await conn.query(bump, [a])
-      return 'second'
-    },
-    { attempts },
-  )
+  /** Locks its first row, says so, waits for the other to hold its own, then asks for the second. */
+  const lockBoth = (name: 'first' | 'second', [mine, theirs]: [string, string], locked: Latch, otherLocked: Latch) =>
+    withTransaction(
+      pool,
+      async (conn) => {
+        calls[name]++
+        await conn.query(bump, [mine])
+        locked.open()
+        await otherLocked.opened
+        await conn.query(bump, [theirs])
+        return name
+      },
+      { attempts },
+    )
+  const first = lockBoth('first', [a, b], aLocked, bLocked)
+  const second = lockBoth('second', [b, a], bLocked, aLocked)
   return { calls, results: Promise.allSettled([first, second]) }
 }
 

@@ -19,6 +19,13 @@ async function aHold(user = 'payer', seats = 10) {
   return { scheduleId, concertId, reservationId }
 }
 
+/** A hold of the payer's whose payment `paymentId` has begun. */
+async function aPayingHold(paymentId: string) {
+  const held = await aHold()
+  await rpc(app, 'BEGIN_PAYMENT', { reservationId: held.reservationId, userId: 'payer', paymentId })
+  return held
+}
+
 describe('BEGIN_PAYMENT', () => {
   it('when the holder begins, then PAYING with the paying deadline; the same paymentId again gets the same answer', async () => {
     const { reservationId, scheduleId, concertId } = await aHold()
@@ -78,8 +85,7 @@ describe('the paying deadline', () => {
 
 describe('CONFIRM_PAYMENT', () => {
   it('when PAYING is confirmed, then CONFIRMED and the seat SOLD; again with the same paymentId, the same answer and one sale', async () => {
-    const { reservationId, scheduleId } = await aHold()
-    await rpc(app, 'BEGIN_PAYMENT', { reservationId, userId: 'payer', paymentId: 'pc' })
+    const { reservationId, scheduleId } = await aPayingHold('pc')
     const first = await rpc(app, 'CONFIRM_PAYMENT', { reservationId, userId: 'payer', paymentId: 'pc' })
     expect(first).toMatchObject({ ok: true, reservation: { status: 'CONFIRMED' } })
     expect(await rpc(second, 'CONFIRM_PAYMENT', { reservationId, userId: 'payer', paymentId: 'pc' })).toEqual(first)
@@ -150,8 +156,7 @@ describe('CONFIRM_PAYMENT', () => {
 
 describe('ABORT_PAYMENT', () => {
   it('when a payment is aborted, then the hold is HELD again until its own deadline; abort again is harmless', async () => {
-    const { reservationId, scheduleId } = await aHold()
-    await rpc(app, 'BEGIN_PAYMENT', { reservationId, userId: 'payer', paymentId: 'pa' })
+    const { reservationId, scheduleId } = await aPayingHold('pa')
     const res = await rpc(app, 'ABORT_PAYMENT', { reservationId, userId: 'payer', paymentId: 'pa' })
     expect(res).toMatchObject({ ok: true, reservation: { status: 'HELD' } })
     expect(await rpc(app, 'ABORT_PAYMENT', { reservationId, userId: 'payer', paymentId: 'pa' })).toMatchObject({ ok: true, reservation: { status: 'HELD' } })

@@ -1,29 +1,17 @@
-import type { Reservation, ReservationStatus } from '../../src/domain/ports.js'
-import {
-  decideAbortPayment,
-  decideBeginPayment,
-  decideCancel,
-  decideConfirmPayment,
-  decideExpiry,
-  decideRefund,
-  type Change,
-  type LockedSeat,
-  type Refusal,
-  type Unchanged,
-} from '../../src/domain/reservation-rules.js'
+import type { Reservation, ReservationStatus, ReservedSeat } from '../../src/domain/ports.js'
+import * as rules from '../../src/domain/reservation-rules.js'
+import type { Change, LockedSeat, Refusal, Unchanged } from '../../src/domain/reservation-rules.js'
 
 export const NOW = new Date('2026-06-01T10:00:00Z')
 export const minutes = (n: number) => new Date(NOW.getTime() + n * 60_000)
 export const PAYING_UNTIL = minutes(10)
 
+/** The seat every reservation of these tests is for. */
+export const A_SEAT: ReservedSeat = { reservationId: 'r-1', userId: 'fan', concertId: 'c-1', scheduleId: 's-1', seatNumber: 7, price: 100 }
+
 export function aReservation(overrides: Partial<Reservation> = {}): Reservation {
   return {
-    reservationId: 'r-1',
-    userId: 'fan',
-    concertId: 'c-1',
-    scheduleId: 's-1',
-    seatNumber: 7,
-    price: 100,
+    ...A_SEAT,
     status: 'HELD',
     expiresAt: minutes(5),
     paymentId: null,
@@ -65,16 +53,16 @@ export function decide(op: Operation, r: Reservation, seat: LockedSeat, ask: Ask
   const step = { userId: ask.userId ?? 'fan', paymentId: ask.paymentId ?? 'pay-1', concertId: ask.concertId, now: NOW }
   switch (op) {
     case 'cancel':
-      return decideCancel(r, seat, step)
+      return rules.decideCancel(r, seat, step)
     case 'begin':
-      return decideBeginPayment(r, seat, { ...step, payingUntil: PAYING_UNTIL })
+      return rules.decideBeginPayment(r, seat, { ...step, payingUntil: PAYING_UNTIL })
     case 'confirm':
-      return decideConfirmPayment(r, seat, step)
+      return rules.decideConfirmPayment(r, seat, step)
     case 'abort':
-      return decideAbortPayment(r, seat, step)
+      return rules.decideAbortPayment(r, seat, step)
     case 'refund':
-      return decideRefund(r, seat, step)
+      return rules.decideRefund(r, seat, step)
     case 'expire':
-      return decideExpiry(r, seat)
+      return rules.decideExpiry(r, seat)
   }
 }

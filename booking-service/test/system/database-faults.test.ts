@@ -1,4 +1,4 @@
-import { FAST_503, fast503Shape, isolation, startServiceProcess, startThrowawayMariadb, type TimedAnswer } from '@tickets/testkit'
+import { FAST_503, fast503Shape, isolation, startServiceOnThrowawayDatabase, startThrowawayMariadb, type TimedAnswer } from '@tickets/testkit'
 import { afterAll, describe, expect, it } from 'vitest'
 import { migrate, seedDemoCatalogue } from '../../src/ops.js'
 
@@ -12,17 +12,8 @@ await migrate(url)
 await seedDemoCatalogue(url, { seatsPerSchedule: 20 })
 // A connection used in the last 200 ms is lent without a ping: then the statement deadline
 // (MYSQL_STATEMENT_TIMEOUT_MS + 250 ms) ends the wait; otherwise the acquire timeout (1 s) does.
-const service = await startServiceProcess(new URL('../../dist/server.js', import.meta.url), {
-  MYSQL_URL: url,
-  REDIS_PREFIX: iso.redisPrefix,
-  NATS_NAMESPACE: iso.natsNamespace,
-  MYSQL_STATEMENT_TIMEOUT_MS: '500',
-})
-afterAll(async () => {
-  mariadb.resume()
-  service.stop()
-  await mariadb.dispose()
-})
+const service = await startServiceOnThrowawayDatabase(new URL('../../dist/server.js', import.meta.url), mariadb, url, iso)
+afterAll(() => service.dispose())
 const call = service.call
 
 const hold = (user: string, scheduleId: string, seatNumber: number) =>

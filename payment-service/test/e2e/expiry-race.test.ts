@@ -1,7 +1,5 @@
-import { createConnection } from 'mariadb'
-import { parseMysqlUrl } from '@tickets/shared/migrate'
 import { describe, expect, it } from 'vitest'
-import { balanceOf, charge, ledgerSum, pay, waitFor } from '../helpers/payments.js'
+import { balanceOf, charge, ledgerSum, lockWallet, pay, waitFor } from '../helpers/payments.js'
 import { aConcert, aHold, buildBookingAndPayment, reservationStatus, seatStatus } from '../helpers/with-booking.js'
 import { fromGateway } from '@tickets/testkit'
 
@@ -74,17 +72,13 @@ describe('a payment racing the expiry of its hold', () => {
     await charge(app, 'quick', PRICE, 'topup')
     const { reservationId } = await aHold(booking, 'slow', scheduleId, 1)
 
-    const t = parseMysqlUrl(url)
-    const blocker = await createConnection({ host: t.host, port: t.port, user: t.user, password: t.password, database: t.database })
-    await blocker.beginTransaction()
-    await blocker.query("SELECT balance FROM wallets WHERE user_id = 'slow' FOR UPDATE")
+    const wallet = await lockWallet(url, 'slow')
     const paying = pay(app, 'slow', reservationId, 'slow-pay')
     await waitFor('BEGIN', async () => (await reservationStatus(booking, reservationId)) === 'PAYING')
     // The PAYING deadline passes, the sweeper frees the seat, and another fan takes and buys it.
     await waitFor('the sweeper', async () => (await reservationStatus(booking, reservationId)) === 'EXPIRED')
     const rival = await aHold(booking, 'quick', scheduleId, 1)
-    await blocker.commit()
-    await blocker.end()
+    await wallet.release()
 
     const res = await paying
     expect(res.statusCode).toBe(409)

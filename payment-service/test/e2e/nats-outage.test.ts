@@ -1,8 +1,6 @@
-import { createConnection } from 'mariadb'
-import { parseMysqlUrl } from '@tickets/shared/migrate'
 import { startThrowawayNats, fromGateway } from '@tickets/testkit'
 import { afterAll, describe, expect, it } from 'vitest'
-import { balanceOf, charge, ledgerSum, pay, waitFor } from '../helpers/payments.js'
+import { balanceOf, charge, ledgerSum, lockWallet, pay, waitFor } from '../helpers/payments.js'
 import { aConcert, aHold, buildBookingAndPayment, reservationStatus, seatStatus } from '../helpers/with-booking.js'
 
 const nats = await startThrowawayNats()
@@ -21,15 +19,11 @@ describe('NATS stops in the middle of paying', () => {
     await charge(app, 'o2', 50_000, 'topup')
 
     // Hold the wallet row so that the payment stops between BEGIN and its transaction.
-    const t = parseMysqlUrl(url)
-    const blocker = await createConnection({ host: t.host, port: t.port, user: t.user, password: t.password, database: t.database })
-    await blocker.beginTransaction()
-    await blocker.query("SELECT balance FROM wallets WHERE user_id = 'o1' FOR UPDATE")
+    const wallet = await lockWallet(url, 'o1')
     const paying = pay(app, 'o1', reservationId, 'mid-outage')
     await waitFor('BEGIN to reach booking', async () => (await reservationStatus(booking, reservationId)) === 'PAYING')
     await nats.stop()
-    await blocker.commit()
-    await blocker.end()
+    await wallet.release()
 
     const res = await paying
     expect(res.statusCode).toBe(201)

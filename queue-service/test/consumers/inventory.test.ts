@@ -1,9 +1,10 @@
-import { anEnvelope, RPC, SUBJECTS, type ConcertInventoryReply, type ReservationConfirmed, type ReservationHeld, type ReservationReleased } from '@tickets/contracts/events'
-import { publishEvent, serveRpc } from '@tickets/shared/nats'
+import { anEnvelope, SUBJECTS, type ReservationConfirmed, type ReservationHeld, type ReservationReleased } from '@tickets/contracts/events'
+import { publishEvent } from '@tickets/shared/nats'
 import { isolation } from '@tickets/testkit'
-import { afterAll, describe, expect, it, vi } from 'vitest'
+import { describe, expect, it, vi } from 'vitest'
 import { lineControls } from '../../src/ops.js'
 import { aConcertId, buildTestApp, join, leave, manualClock, poll } from '../helpers/build-test-app.js'
+import { serveInventory } from '../helpers/booking-stand-in.js'
 
 const iso = isolation(import.meta.url)
 const clock = manualClock(Date.now())
@@ -12,17 +13,10 @@ const controls = lineControls(app.redis)
 
 // Booking's side of the resync, as its contract says: the test keeps what booking's database holds.
 const booking = new Map<string, { total: number; sold: number; holds: { reservationId: string; userId: string; until: number }[] }>()
-const responder = serveRpc(
-  app.nats,
-  RPC.CONCERT_INVENTORY,
-  async (req): Promise<ConcertInventoryReply> => {
-    const truth = booking.get((req as { concertId: string }).concertId)
-    if (!truth) return { exists: false }
-    return { exists: true, asOf: clock.now(), total: truth.total, sold: truth.sold, opensAt: null, holds: truth.holds }
-  },
-  app.log,
-)
-afterAll(() => responder.stop())
+serveInventory(app, (concertId) => {
+  const truth = booking.get(concertId)
+  return truth ? { exists: true, asOf: clock.now(), total: truth.total, sold: truth.sold, opensAt: null, holds: truth.holds } : { exists: false }
+})
 
 async function step() {
   clock.advance(1_000)
@@ -105,13 +99,7 @@ describe('inventory from booking', () => {
   })
 
   it('when a release was lost, then a hold past its deadline makes the line ask booking again and the seat is free', async () => {
-    const concertId = aConcertId()
-    booking.set(concertId, { total: 1, sold: 0, holds: [] })
-    const tokens = await lineOf(concertId, ['q'])
-    await app.queueInventory.resync(concertId)
-    await publish(SUBJECTS.RESERVATION_HELD, held(concertId, 'r5', 'z', clock.now() + 2_000))
-    await vi.waitFor(async () => expect((await controls.status(concertId)).inventory).toMatchObject({ onHold: 1, free: 0 }))
-    await step()
+    const { concertId, tokens } = await oneSeatHeldWhile(['q'], { reservationId: 'r5', userId: 'z', forMs: 2_000 })
     expect((await poll(app, 'q', tokens.q!)).json()).toMatchObject({ status: 'WAITING', reason: 'ALL_SEATS_HELD' })
     // Booking swept the hold; its release event never reached the line.
     for (let i = 0; i < 8; i++) await step()
@@ -132,15 +120,21 @@ describe('inventory from booking', () => {
   })
 })
 
+/** A concert of one seat, held by someone else for `forMs`, with `fans` in its line: the line knows it and has stepped. */
+async function oneSeatHeldWhile(fans: string[], hold: { reservationId: string; userId: string; forMs: number }) {
+  const concertId = aConcertId()
+  booking.set(concertId, { total: 1, sold: 0, holds: [] })
+  const tokens = await lineOf(concertId, fans)
+  await app.queueInventory.resync(concertId)
+  await publish(SUBJECTS.RESERVATION_HELD, held(concertId, hold.reservationId, hold.userId, clock.now() + hold.forMs))
+  await vi.waitFor(async () => expect((await controls.status(concertId)).inventory).toMatchObject({ onHold: 1, free: 0 }))
+  await step()
+  return { concertId, tokens }
+}
+
 describe('fans told to come back after the holds', () => {
   it('when the awaited hold ends after the idle timeout, then the fan is asked back within a minute and keeps their place', async () => {
-    const concertId = aConcertId()
-    booking.set(concertId, { total: 1, sold: 0, holds: [] })
-    const tokens = await lineOf(concertId, ['patient'])
-    await app.queueInventory.resync(concertId)
-    await publish(SUBJECTS.RESERVATION_HELD, held(concertId, 'r1', 'walker', clock.now() + 400_000))
-    await vi.waitFor(async () => expect((await controls.status(concertId)).inventory).toMatchObject({ onHold: 1, free: 0 }))
-    await step()
+    const { tokens } = await oneSeatHeldWhile(['patient'], { reservationId: 'r1', userId: 'walker', forMs: 400_000 })
     const told = await poll(app, 'patient', tokens.patient!)
     expect(Number(told.headers['retry-after'])).toBe(60)
     clock.advance(350_000)

@@ -1,7 +1,7 @@
 // The waiting room on a real Redis Cluster of three primaries: every script and every read finds
 // its keys in one slot, whichever node holds the concert.
-import { anEnvelope, RPC, SUBJECTS, type ConcertInventoryReply, type PaymentCompleted, type ReservationConfirmed, type ReservationHeld } from '@tickets/contracts/events'
-import { publishEvent, serveRpc } from '@tickets/shared/nats'
+import { anEnvelope, SUBJECTS, type PaymentCompleted, type ReservationConfirmed, type ReservationHeld } from '@tickets/contracts/events'
+import { publishEvent } from '@tickets/shared/nats'
 import { isCluster } from '@tickets/shared/redis'
 import { isolation } from '@tickets/testkit'
 import { startRedisCluster } from '@tickets/testkit/clusters'
@@ -9,6 +9,7 @@ import { execFileSync } from 'node:child_process'
 import { afterAll, describe, expect, it, vi } from 'vitest'
 import { lineControls } from '../../src/ops.js'
 import { aConcertId, buildTestApp, join, leave, manualClock, poll } from '../helpers/build-test-app.js'
+import { serveInventory } from '../helpers/booking-stand-in.js'
 
 const cluster = await startRedisCluster()
 afterAll(() => cluster.dispose())
@@ -29,16 +30,10 @@ const b = await buildTestApp(iso, { ...settings, INSTANCE_ID: 'queue-b' }, { clo
 const controls = lineControls(b.redis)
 
 const seats = new Map<string, number>()
-const responder = serveRpc(
-  a.nats,
-  RPC.CONCERT_INVENTORY,
-  async (req): Promise<ConcertInventoryReply> => {
-    const total = seats.get((req as { concertId: string }).concertId)
-    return total === undefined ? { exists: false } : { exists: true, asOf: clock.now(), total, sold: 0, opensAt: null, holds: [] }
-  },
-  a.log,
-)
-afterAll(() => responder.stop())
+serveInventory(a, (concertId) => {
+  const total = seats.get(concertId)
+  return total === undefined ? { exists: false } : { exists: true, asOf: clock.now(), total, sold: 0, opensAt: null, holds: [] }
+})
 
 async function step(concertId: string): Promise<number> {
   clock.advance(1_000)

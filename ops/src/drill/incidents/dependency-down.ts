@@ -1,7 +1,14 @@
-import { firesWithin, resolvesWithin, type Incident } from './incident.js'
+import { firesWithin, REDIS_RESUMES, resolvesWithin, type Incident } from './incident.js'
 import { mariadbPing, pidFrom, redisCli, redisPong, resumeRedis } from './operator-tools.js'
 
-const dependencyDown = (dependency: string) => ({ name: 'DependencyDown', labels: { dependency } })
+/** What the runbook's dependency-down incidents share: the alert and its timing, and fast 503s meanwhile. */
+const dependencyDown = (dependency: string) => ({
+  runbook: 'dependency-down',
+  alert: { name: 'DependencyDown', labels: { dependency } },
+  expects503: true,
+  alertWithinMs: firesWithin(60),
+  resolveWithinMs: resolvesWithin(0),
+})
 
 // The runbook (dependency-down): the services reconnect by themselves once the dependency is back.
 const RECONNECT = { withinMs: 10_000, why: 'runbook dependency-down: the services reconnect by themselves within 10 s of the dependency answering' }
@@ -12,11 +19,7 @@ export const DEPENDENCY_INCIDENTS: Incident[] = [
     id: '3.2.1-stopped',
     section: '3.2.1',
     title: 'MariaDB unreachable: the server is stopped',
-    runbook: 'dependency-down',
-    alert: dependencyDown('database'),
-    expects503: true,
-    alertWithinMs: firesWithin(60),
-    resolveWithinMs: resolvesWithin(0),
+    ...dependencyDown('database'),
     async inject(ctx) {
       await ctx.stack.mariadb.stop()
       return `mariadbd (port ${ctx.stack.mariadb.port}) stopped with SIGTERM`
@@ -34,11 +37,7 @@ export const DEPENDENCY_INCIDENTS: Incident[] = [
     id: '3.2.1-paused',
     section: '3.2.1',
     title: 'MariaDB unreachable: the server hangs (SIGSTOP), connections open but nothing answers',
-    runbook: 'dependency-down',
-    alert: dependencyDown('database'),
-    expects503: true,
-    alertWithinMs: firesWithin(60),
-    resolveWithinMs: resolvesWithin(0),
+    ...dependencyDown('database'),
     async inject(ctx) {
       await ctx.stack.mariadb.pause()
       return `mariadbd (port ${ctx.stack.mariadb.port}) paused with SIGSTOP`
@@ -56,11 +55,7 @@ export const DEPENDENCY_INCIDENTS: Incident[] = [
     id: '3.3.1-killed',
     section: '3.3.1',
     title: 'Redis unreachable: the server is killed (SIGKILL), its data gone',
-    runbook: 'dependency-down',
-    alert: dependencyDown('redis'),
-    expects503: true,
-    alertWithinMs: firesWithin(60),
-    resolveWithinMs: resolvesWithin(0),
+    ...dependencyDown('redis'),
     async inject(ctx) {
       const pid = await pidFrom(ctx.stack.redis.pidFile)
       process.kill(pid, 'SIGKILL')
@@ -87,24 +82,20 @@ export const DEPENDENCY_INCIDENTS: Incident[] = [
       const pong = await redisPong(ctx)
       return { ok: start.exitCode === 0 && pong.ok, detail: `redis-server exit ${start.exitCode}; ${pong.detail}` }
     },
-    recovery: { withinMs: 5_000, why: 'runbook dependency-down: everything resumes by itself within 5 s of Redis answering' },
+    recovery: REDIS_RESUMES,
   },
   {
     id: '3.3.1-paused',
     section: '3.3.1',
     title: 'Redis unreachable: the server hangs (SIGSTOP), commands get no answer',
-    runbook: 'dependency-down',
-    alert: dependencyDown('redis'),
-    expects503: true,
-    alertWithinMs: firesWithin(60),
-    resolveWithinMs: resolvesWithin(0),
+    ...dependencyDown('redis'),
     async inject(ctx) {
       await ctx.stack.redis.pause()
       return `redis-server (port ${ctx.stack.redis.port}) paused with SIGSTOP`
     },
     mitigation: 'a hung Redis (`redis-cli ping` gets no answer, the process is there): `kill -CONT <pid>` if it was stopped, then `redis-cli ping`',
     mitigate: resumeRedis,
-    recovery: { withinMs: 5_000, why: 'runbook dependency-down: everything resumes by itself within 5 s of Redis answering' },
+    recovery: REDIS_RESUMES,
   },
   {
     id: '3.3.2',

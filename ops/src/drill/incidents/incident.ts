@@ -44,3 +44,6 @@ export interface Incident {
 /** Time for an alert with this `for:` to be seen firing: the compressed `for:` plus a few scrapes and evaluations. */
 export const firesWithin = (forSeconds: number) => (mode: DrillMode) => (forSeconds / mode.timeFactor + 8 * mode.scrapeSeconds + 15) * 1_000
 export const resolvesWithin = (windowSeconds: number) => (mode: DrillMode) => (windowSeconds / mode.timeFactor + 8 * mode.scrapeSeconds + 15) * 1_000
+
+/** The runbook's bound on recovery once Redis answers again (dependency-down). */
+export const REDIS_RESUMES = { withinMs: 5_000, why: 'runbook dependency-down: everything resumes by itself within 5 s of Redis answering' }

@@ -1,4 +1,4 @@
-import { firesWithin, resolvesWithin, type Incident } from './incident.js'
+import { firesWithin, REDIS_RESUMES, resolvesWithin, type Incident } from './incident.js'
 import { redisCli, resumeRedis } from './operator-tools.js'
 
 export const instanceDown: Incident = {
@@ -81,5 +81,5 @@ export const tokenRouteErrors: Incident = {
       detail: `token limit while Redis hung: exit ${early.exitCode} (${early.output.split('\n')[0]}); ${resumed.detail}; token limit after: exit ${limit.exitCode}; gateway:switches says "${shown.output}"`,
     }
   },
-  recovery: { withinMs: 5_000, why: 'runbook dependency-down: everything resumes by itself within 5 s of Redis answering' },
+  recovery: REDIS_RESUMES,
 }
