@@ -1,15 +1,9 @@
-import { gatewayTrustConfigProperties, commonConfigProperties, mysqlConfigProperties, redisConfigProperties, pressureConfigProperties } from '@tickets/shared/config'
+import { listenerPortProperties, mariadbServiceConfigProperties } from '@tickets/shared/config'
 import { Type, type Static } from 'typebox'
 
 export const ConfigSchema = Type.Object({
-  ...commonConfigProperties,
-  ...redisConfigProperties,
-  ...gatewayTrustConfigProperties,
-  ...pressureConfigProperties,
-  ...mysqlConfigProperties,
-  PORT: Type.Integer({ minimum: 0, maximum: 65535, default: 3002 }),
-  /** The admin listener's port (readiness, dependency health, metrics), on ADMIN_HOST. */
-  ADMIN_PORT: Type.Integer({ minimum: 0, maximum: 65535, default: 9082 }),
+  ...mariadbServiceConfigProperties,
+  ...listenerPortProperties(3002, 9082),
   /** How long a hold lasts before the seat goes back. */
   HOLD_TTL_SECONDS: Type.Integer({ minimum: 1, default: 300 }),
   /** How long a payment has, once begun, to confirm; the sweeper leaves a PAYING seat alone until then. */

@@ -46,15 +46,17 @@ export function natsNames(namespace: string) {
 }
 export type NatsNames = ReturnType<typeof natsNames>
 
-export const ReservationHeldSchema = Type.Object({
+/** Which seat a reservation is for, whose, and at what price. */
+const RESERVED_SEAT = {
   reservationId: Type.String(),
   userId: Type.String(),
   concertId: Type.String(),
   scheduleId: Type.String(),
   seatNumber: Type.Integer(),
   price: Type.Integer(),
-  expiresAt: Type.String(),
-})
+}
+
+export const ReservationHeldSchema = Type.Object({ ...RESERVED_SEAT, expiresAt: Type.String() })
 export const ReservationReleasedSchema = Type.Object({
   reservationId: Type.String(),
   userId: Type.String(),
@@ -193,16 +195,7 @@ export type PaymentRpcRequest = Static<typeof PaymentRpcRequestSchema>
 export const PaymentRpcReplySchema = Type.Union([
   Type.Object({
     ok: Type.Literal(true),
-    reservation: Type.Object({
-      reservationId: Type.String(),
-      userId: Type.String(),
-      concertId: Type.String(),
-      scheduleId: Type.String(),
-      seatNumber: Type.Integer(),
-      price: Type.Integer(),
-      status: Type.String(),
-      expiresAt: Type.String(),
-    }),
+    reservation: Type.Object({ ...RESERVED_SEAT, status: Type.String(), expiresAt: Type.String() }),
   }),
   Type.Object({ ok: Type.Literal(false), code: Type.String(), detail: Type.String() }),
 ])

@@ -213,7 +213,7 @@ describe('docker compose (deploy/compose)', () => {
     }
   })
 
-  it('Prometheus accepts the local scrape configuration, which finds every npm start instance through the target files start.mjs writes', () => {
+  it("Prometheus accepts the local scrape configuration, which finds npm start's instances through target files", () => {
     requireTool('promtool', 'prometheus')
     const file = join(deployDir, 'prometheus', 'prometheus.yml')
     const r = run('promtool', ['check', 'config', file])

@@ -134,7 +134,7 @@ describe('Kubernetes as operators run it (deploy/k8s)', () => {
     expect(egressPorts('tickets-ops')).toEqual([3306, 4222, 6379, 26379])
   })
 
-  it("production: fans come through an Ingress to the gateway's public port; only the ingress namespace reaches it, and it is trusted", () => {
+  it("production: fans reach the gateway's port through an Ingress, open to its namespace only, its proxies trusted", () => {
     const find = finder(production)
     const ingress = find('Ingress', 'gateway')!
     const backend = ingress.spec.rules[0].http.paths[0].backend.service

@@ -14,9 +14,7 @@ import { fileURLToPath } from 'node:url'
 import Fastify from 'fastify'
 import { Pool } from 'undici'
 import { CONCERTS_KEY } from '@tickets/contracts/line-keys'
-import { loadConfig } from '@tickets/shared/config'
-import { buildApp } from '../dist/app.js'
-import { ConfigSchema } from '../dist/config.js'
+import { startBenchGateway } from './bench-gateway.mjs'
 
 const seconds = Number(process.argv[2] ?? 10)
 const consoles = Number(process.argv[3] ?? 1)
@@ -56,24 +54,7 @@ writeFileSync(tracesFile, lines(2 * 1024))
 const upstream = Fastify()
 upstream.all('/*', async () => ({ concerts: [] }))
 const upstreamUrl = await upstream.listen({ port: 0, host: '127.0.0.1' })
-const config = loadConfig(ConfigSchema, {
-  REDIS_URL: process.env.BENCH_REDIS_URL ?? 'redis://127.0.0.1:6379',
-  AUTH_JWT_SECRET: secret,
-  OPERATOR_SECRET: operatorSecret,
-  REDIS_PREFIX: `bench:${process.pid}:`,
-  LOG_LEVEL: 'silent',
-  QUEUE_URLS: upstreamUrl,
-  BOOKING_URLS: upstreamUrl,
-  PAYMENT_URLS: upstreamUrl,
-  TRACES_FILE: tracesFile,
-  RATE_LIMIT_GLOBAL_MAX: '100000000',
-  SHED_MAX_EVENT_LOOP_UTILIZATION: '1',
-  SHED_JOIN_MAX_EVENT_LOOP_UTILIZATION: '1',
-  SHED_MAX_EVENT_LOOP_DELAY_MS: '60000',
-  SHED_JOIN_MAX_EVENT_LOOP_DELAY_MS: '60000',
-})
-const gateway = await buildApp(config, { defaultMetrics: false })
-const gatewayUrl = await gateway.listen({ port: 0, host: '127.0.0.1' })
+const { gateway, gatewayUrl } = await startBenchGateway(upstreamUrl, { AUTH_JWT_SECRET: secret, OPERATOR_SECRET: operatorSecret, TRACES_FILE: tracesFile })
 // The console is on the gateway's admin listener.
 const operator = gateway.admin
 for (let i = 1; i <= 5; i++) await gateway.redis.sadd(CONCERTS_KEY, `bench-concert-${i}`)

@@ -5,9 +5,7 @@
 import Fastify from 'fastify'
 import { Pool } from 'undici'
 import { signUserToken } from '@tickets/contracts/auth'
-import { loadConfig } from '@tickets/shared/config'
-import { buildApp } from '../dist/app.js'
-import { ConfigSchema } from '../dist/config.js'
+import { startBenchGateway } from './bench-gateway.mjs'
 
 const seconds = Number(process.argv[2] ?? 5)
 const connections = Number(process.argv[3] ?? 50)
@@ -16,23 +14,7 @@ const secret = 'bench-secret-that-is-long-enough-for-hs256!'
 const upstream = Fastify()
 upstream.all('/*', async () => ({ ok: true }))
 const upstreamUrl = await upstream.listen({ port: 0, host: '127.0.0.1' })
-const config = loadConfig(ConfigSchema, {
-  REDIS_URL: process.env.BENCH_REDIS_URL ?? 'redis://127.0.0.1:6379',
-  AUTH_JWT_SECRET: secret,
-  REDIS_PREFIX: `bench:${process.pid}:`,
-  LOG_LEVEL: 'silent',
-  QUEUE_URLS: upstreamUrl,
-  BOOKING_URLS: upstreamUrl,
-  PAYMENT_URLS: upstreamUrl,
-  RATE_LIMIT_GLOBAL_MAX: '100000000',
-  // The load generator runs in this process: its own work would read as gateway overload.
-  SHED_MAX_EVENT_LOOP_UTILIZATION: '1',
-  SHED_JOIN_MAX_EVENT_LOOP_UTILIZATION: '1',
-  SHED_MAX_EVENT_LOOP_DELAY_MS: '60000',
-  SHED_JOIN_MAX_EVENT_LOOP_DELAY_MS: '60000',
-})
-const gateway = await buildApp(config, { defaultMetrics: false })
-const gatewayUrl = await gateway.listen({ port: 0, host: '127.0.0.1' })
+const { gateway, gatewayUrl } = await startBenchGateway(upstreamUrl, { AUTH_JWT_SECRET: secret })
 const authorization = `Bearer ${await signUserToken({ secret, userId: '1' })}`
 
 async function load(origin, path, headers = {}) {

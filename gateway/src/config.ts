@@ -1,4 +1,11 @@
-import { authConfigProperties, internalSecretConfigProperties, commonConfigProperties, redisConfigProperties, pressureConfigProperties } from '@tickets/shared/config'
+import {
+  authConfigProperties,
+  internalSecretConfigProperties,
+  commonConfigProperties,
+  listenerPortProperties,
+  redisConfigProperties,
+  pressureConfigProperties,
+} from '@tickets/shared/config'
 import { Type, type Static } from 'typebox'
 
 const UrlList = (defaults: string) => Type.String({ default: defaults, pattern: '^https?://[^,\\s]+(,https?://[^,\\s]+)*$' })
@@ -10,9 +17,8 @@ export const ConfigSchema = Type.Object({
   ...pressureConfigProperties,
   ...authConfigProperties,
   ...internalSecretConfigProperties,
-  PORT: Type.Integer({ minimum: 0, maximum: 65535, default: 8080 }),
-  /** The admin listener's port (readiness, dependency health, metrics, operator switches), on ADMIN_HOST. */
-  ADMIN_PORT: Type.Integer({ minimum: 0, maximum: 65535, default: 9080 }),
+  /** The admin listener also serves the operator switches. */
+  ...listenerPortProperties(8080, 9080),
   /** Comma-separated instances of each service; requests are balanced across them. */
   QUEUE_URLS: UrlList('http://127.0.0.1:3001'),
   BOOKING_URLS: UrlList('http://127.0.0.1:3002'),

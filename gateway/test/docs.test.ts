@@ -16,7 +16,7 @@ type Doc = {
 }
 
 describe('GET /docs/json', () => {
-  it('when the services answer, then one document holds their public routes, generated from their schemas, with what the gateway adds', async () => {
+  it("when the services answer, then one document holds their public routes from their schemas, plus the gateway's", async () => {
     const res = await app.inject({ method: 'GET', url: '/docs/json' })
     expect(res.statusCode).toBe(200)
     const doc = res.json<Doc>()

@@ -17,7 +17,7 @@ describe('the global per-client limit', async () => {
   const { app: a, config } = await buildTestApp(import.meta.url, { ...urls, RATE_LIMIT_GLOBAL_MAX: '5', RATE_LIMIT_GLOBAL_WINDOW_MS: '10000', RATE_LIMIT_TOKEN_SYNC_MS: '5' })
   const b = await anotherInstance(config)
 
-  it('when one client calls two gateway instances, then once they have synced N requests pass across both and the next get 429 with the headers', async () => {
+  it('when one client calls two gateway instances, then once synced N requests pass across both, the next get 429', async () => {
     const remoteAddress = newAddress()
     const atA = []
     for (let i = 0; i < 5; i++) atA.push(await a.inject({ method: 'GET', url: '/api/concerts', remoteAddress }))
@@ -155,7 +155,7 @@ describe('holds and payments: per user', async () => {
     expect((await post('/api/payments', 'pay-user-2')).statusCode).toBe(200)
   })
 
-  it('when a user over the limit also sends no queue token, then the limit answers first (429), and within it the queue gate does', async () => {
+  it('when a user over the limit sends no queue token, then the limit answers first (429), within it the gate', async () => {
     const bare = async () =>
       app.inject({ method: 'POST', url: '/api/reservations', remoteAddress: newAddress(), headers: { authorization: await bearer('hold-user-3') }, payload: {} })
     const results = []
@@ -200,7 +200,7 @@ describe('when Redis is down', async () => {
     }
   })
 
-  it('when Redis is paused, then per-user limits decide from memory within 250 ms, still per user, and no request waits for Redis', async () => {
+  it('when Redis is paused, then per-user limits decide from memory within 250 ms and no request waits for Redis', async () => {
     const { app: holds } = await buildTestApp(import.meta.url, { ...urls, REDIS_URL: redis.url, RATE_LIMIT_HOLD_MAX: '3' })
     const headersOf = async (userId: string) => ({ authorization: await bearer(userId), ...(await activeQueueHeaders(userId)) })
     const warm = await headersOf('warm-user')

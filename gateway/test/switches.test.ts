@@ -20,7 +20,7 @@ const ranking = (app: typeof a) => app.inject({ method: 'GET', url: '/api/concer
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
 
 describe('operator switches', () => {
-  it('when the ranking is turned off through one instance, then both answer 503 problem within a second, and serve it again once on', async () => {
+  it('when the ranking is turned off through one instance, then both answer 503 within a second, and serve it once on', async () => {
     expect((await ranking(a)).statusCode).toBe(200)
     expect((await ranking(b)).statusCode).toBe(200)
     const off = await operator.inject({ method: 'PUT', url: '/switches/ranking', headers: asOperator, payload: { enabled: false } })

@@ -55,7 +55,7 @@ describe('one instance of a service', async () => {
     await expect.poll(async () => (await app.inject({ method: 'GET', url: '/api/points', headers: await auth('1') })).json().upstream, { timeout: 5_000 }).toBe('payment')
   })
 
-  it('when it hangs, then a read is a 504 at its deadline, then a fast 503 once it is ejected, and it is taken back when it answers', async () => {
+  it('when it hangs, then a read is a 504 at its deadline, a fast 503 once ejected, and it is taken back when it answers', async () => {
     queue.mode = 'hang'
     try {
       const [res, elapsed] = await timed(app.inject({ method: 'GET', url: '/api/queue/token', headers: await auth('2') }))
@@ -165,7 +165,7 @@ describe('two instances of a service', async () => {
     }
   })
 
-  it('when one answers a bare 503 while it shuts down, then that fan is told when to come back and the instance is left out after', async () => {
+  it('when one answers a bare 503 while it shuts down, then the fan is told when to retry and the instance is left out', async () => {
     const { app } = await buildTestApp(import.meta.url, { ...settings, UPSTREAM_RETRY_AFTER_SECONDS: '3' })
     a.mode = 'closing'
     try {

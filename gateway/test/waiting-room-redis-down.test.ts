@@ -51,7 +51,7 @@ const join = async (user: string) =>
 const answeredHere = async () => ((await app.metrics.getSingleMetric('gateway_queue_answers_total')?.get())?.values ?? []).reduce((sum, v) => sum + v.value, 0)
 
 describe('the waiting room at the gateway, with its Redis down', () => {
-  it('when the line runs, then a join is answered here; when Redis hangs, a fast 503 QUEUE_UNAVAILABLE with Retry-After; when it is back, answered again', async () => {
+  it('when Redis hangs, then a join is a fast 503 QUEUE_UNAVAILABLE with Retry-After, and answered again once it is back', async () => {
     let at = 1
     await vi.waitFor(
       async () => {

@@ -10,6 +10,17 @@ const secret = 'a-load-test-secret-of-32-characters!'
 // seq 1 -> step 2, seq 2 -> step 1, seq 3 and 4 -> step 3: one discordant pair of five compared
 const STEPS = [2, 1, 3, 3]
 
+/** Fans `<prefix>-1` to `<prefix>-<count>`, each from its own address in `subnet`, through one journey each; then the client closes. */
+async function runFans(ctx: JourneyContext, prefix: string, subnet: string, count: number) {
+  await Promise.all(
+    Array.from({ length: count }, async (_, i) => {
+      const userId = `${prefix}-${i + 1}`
+      await runJourney(ctx, { userId, token: await signUserToken({ secret, userId }), ip: `${subnet}.${i + 1}` })
+    }),
+  )
+  await ctx.client.close()
+}
+
 describe('the runner in the waiting room (against a stand-in gateway)', () => {
   let gateway: FakeGateway
   const stats = new Stats()
@@ -20,13 +31,7 @@ describe('the runner in the waiting room (against a stand-in gateway)', () => {
     const scenario = { ...ticketOpen({ users: 5, rampSeconds: 1 }), thinkMs: { min: 0, max: 0 }, mix: { abandonInLine: 0, abandonHold: 0, chargeFirst: 0 } }
     let seed = 1
     const ctx: JourneyContext = { scenario, client, stats, concertId: 'c1', deadline: Date.now() + 30_000, random: () => (seed = (seed * 16807) % 2147483647) / 2147483647 }
-    await Promise.all(
-      [1, 2, 3, 4, 5].map(async (n) => {
-        const fan = { userId: `fan-${n}`, token: await signUserToken({ secret, userId: `fan-${n}` }), ip: `10.0.0.${n}` }
-        await runJourney(ctx, fan)
-      }),
-    )
-    await client.close()
+    await runFans(ctx, 'fan', '10.0.0', 5)
   }, 20_000)
 
   afterAll(() => gateway.close())
@@ -65,13 +70,7 @@ describe('the runner when the join challenge is on (against a stand-in gateway)'
     gateway = await startFakeGateway({ secret, challengeDifficulty: 10, retryAfterOnJoin: 0, retryAfterWhileSeatsHeld: 0 })
     const client = createClient(gateway.url, stats, { connections: 4 })
     const ctx: JourneyContext = { scenario: tokenStorm(), client, stats, concertId: 'c1', deadline: Date.now() + 30_000, random: () => 0.5 }
-    await Promise.all(
-      [1, 2].map(async (n) => {
-        const fan = { userId: `pow-${n}`, token: await signUserToken({ secret, userId: `pow-${n}` }), ip: `10.0.1.${n}` }
-        await runJourney(ctx, fan)
-      }),
-    )
-    await client.close()
+    await runFans(ctx, 'pow', '10.0.1', 2)
   }, 20_000)
 
   afterAll(() => gateway.close())

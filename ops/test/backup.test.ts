@@ -1,11 +1,8 @@
-import { execFile } from 'node:child_process'
 import { randomUUID } from 'node:crypto'
 import { existsSync, readFileSync } from 'node:fs'
 import { mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { fileURLToPath } from 'node:url'
-import { promisify } from 'node:util'
 import { buildApp as buildBooking } from '@tickets/booking-service/app'
 import { ConfigSchema as BookingConfig } from '@tickets/booking-service/config'
 import { migrate as migrateBooking } from '@tickets/booking-service/ops'
@@ -19,8 +16,8 @@ import { isolation, mysqlUrl, TEST_INTERNAL_SECRET, fromGateway } from '@tickets
 import type { FastifyInstance } from 'fastify'
 import { afterAll, describe, expect, it } from 'vitest'
 import { reconcile } from '../src/actions/reconcile.js'
+import { runOps } from './helpers/ops-cli.js'
 
-const cli = fileURLToPath(new URL('../dist/cli.js', import.meta.url))
 const iso = isolation(import.meta.url)
 const bookingUrl = mysqlUrl(iso.database('booking'))
 const paymentUrl = mysqlUrl(iso.database('payment'))
@@ -34,15 +31,7 @@ afterAll(async () => {
   await rm(backups, { recursive: true, force: true })
 })
 
-async function ops(...args: string[]) {
-  try {
-    const { stdout, stderr } = await promisify(execFile)(process.execPath, [cli, ...args], { env })
-    return { code: 0, stdout, out: stdout + stderr }
-  } catch (err) {
-    const e = err as { code: number; stdout: string; stderr: string }
-    return { code: e.code, stdout: e.stdout, out: e.stdout + e.stderr }
-  }
-}
+const ops = (...args: string[]) => runOps(args, env)
 
 /** A paid reservation and a topped-up wallet, made through the services as a fan would. */
 async function someSales() {

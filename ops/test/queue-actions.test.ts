@@ -14,7 +14,7 @@ const run = promisify(execFile)
 const ops = (...args: string[]) => run(process.execPath, [cli, ...args], { env: { ...process.env, REDIS_PREFIX: iso.redisPrefix, OPERATOR_NAME: 'Kim' } })
 
 describe('npm run ops -- queue:*', () => {
-  it('when an operator sets rate and cap, pauses and switches modes, then the concert settings in Redis follow and the status is printed', async () => {
+  it('when an operator sets rate and cap, pauses and switches modes, then Redis follows and the status is printed', async () => {
     await ops('queue:set-rate', 'c-ops', '25')
     await ops('queue:set-cap', 'c-ops', '300')
     await ops('queue:pause', 'c-ops')

@@ -1,7 +1,4 @@
-import { execFile } from 'node:child_process'
 import { randomUUID } from 'node:crypto'
-import { fileURLToPath } from 'node:url'
-import { promisify } from 'node:util'
 import { buildApp as buildBooking } from '@tickets/booking-service/app'
 import { ConfigSchema as BookingConfig } from '@tickets/booking-service/config'
 import { migrate as migrateBooking } from '@tickets/booking-service/ops'
@@ -15,8 +12,8 @@ import { isolation, mysqlUrl, TEST_INTERNAL_SECRET, fromGateway } from '@tickets
 import type { FastifyInstance } from 'fastify'
 import { afterAll, describe, expect, it } from 'vitest'
 import { crossCheck, reconcile } from '../src/actions/reconcile.js'
+import { runOps } from './helpers/ops-cli.js'
 
-const cli = fileURLToPath(new URL('../dist/cli.js', import.meta.url))
 const iso = isolation(import.meta.url)
 const bookingUrl = mysqlUrl(iso.database('booking'))
 const paymentUrl = mysqlUrl(iso.database('payment'))
@@ -65,15 +62,7 @@ async function status(reservationId: string) {
   return row?.status
 }
 
-async function runCli(...args: string[]) {
-  try {
-    const { stdout, stderr } = await promisify(execFile)(process.execPath, [cli, 'reconcile', ...args], { env })
-    return { code: 0, out: stdout + stderr }
-  } catch (err) {
-    const e = err as { code: number; stdout: string; stderr: string }
-    return { code: e.code, out: e.stdout + e.stderr }
-  }
-}
+const runCli = (...args: string[]) => runOps(['reconcile', ...args], env)
 
 describe('npm run ops -- reconcile', () => {
   it('when payments succeeded, raced, failed for points and were refunded after a late confirmation, then reconcile passes', async () => {

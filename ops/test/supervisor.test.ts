@@ -39,21 +39,27 @@ class FakeChild extends EventEmitter {
   }
 }
 
+/** Instances a and b under supervise, on fake children: each one started, and every log line. */
+function superviseTwo() {
+  const started: Record<string, FakeChild[]> = { a: [], b: [] }
+  const log: string[] = []
+  const sup = supervise({
+    plan: [{ id: 'a' }, { id: 'b' }],
+    start: (p: { id: string }) => {
+      const child = new FakeChild()
+      started[p.id]!.push(child)
+      return child
+    },
+    log: (line: string) => log.push(line),
+  })
+  return { started, log, sup }
+}
+
 describe('supervise', () => {
-  it('when one instance exits, then only it is started again after the delay, the restart is logged once, and stop() ends them all', async () => {
+  it('when one instance exits, then only it restarts after the delay, logged once, and stop() ends them all', async () => {
     vi.useFakeTimers()
     try {
-      const started: Record<string, FakeChild[]> = { a: [], b: [] }
-      const log: string[] = []
-      const sup = supervise({
-        plan: [{ id: 'a' }, { id: 'b' }],
-        start: (p: { id: string }) => {
-          const child = new FakeChild()
-          started[p.id]!.push(child)
-          return child
-        },
-        log: (line: string) => log.push(line),
-      })
+      const { started, log, sup } = superviseTwo()
       started.a![0]!.emit('exit', null, 'SIGKILL')
       expect(log).toEqual(['a exited (SIGKILL); restarting in 0.5 s (restart 1)'])
       await vi.advanceTimersByTimeAsync(499)
@@ -74,20 +80,10 @@ describe('supervise', () => {
     }
   })
 
-  it('when an instance crash-loops, then it is left down with one line and the others keep running, until revive() starts it again with a fresh policy', async () => {
+  it('when an instance crash-loops, then it is left down and the others run on, until revive() starts it again', async () => {
     vi.useFakeTimers()
     try {
-      const started: Record<string, FakeChild[]> = { a: [], b: [] }
-      const log: string[] = []
-      const sup = supervise({
-        plan: [{ id: 'a' }, { id: 'b' }],
-        start: (p: { id: string }) => {
-          const child = new FakeChild()
-          started[p.id]!.push(child)
-          return child
-        },
-        log: (line: string) => log.push(line),
-      })
+      const { started, log, sup } = superviseTwo()
       for (let i = 0; i < 5; i++) {
         started.a!.at(-1)!.emit('exit', 1, null)
         await vi.advanceTimersByTimeAsync(10_000)

@@ -6,24 +6,16 @@ import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { promisify } from 'node:util'
 import { afterAll, describe, expect, it } from 'vitest'
+import { runOps } from './helpers/ops-cli.js'
 
 const run = promisify(execFile)
-const cli = fileURLToPath(new URL('../dist/cli.js', import.meta.url))
 const dir = await mkdtemp(join(tmpdir(), 'tickets-traces-test-'))
 afterAll(() => rm(dir, { recursive: true, force: true }))
 
-async function ops(...args: string[]) {
-  try {
-    const { stdout, stderr } = await run(process.execPath, [cli, ...args], { env: { ...process.env, TRACES_FILE: '' } })
-    return { code: 0, out: stdout + stderr }
-  } catch (err) {
-    const e = err as { code: number; stdout: string; stderr: string }
-    return { code: e.code, out: e.stdout + e.stderr }
-  }
-}
+const ops = (...args: string[]) => runOps(args, { ...process.env, TRACES_FILE: '' })
 
 describe('TRACES_FILE', () => {
-  it('when a process runs with TRACES_FILE, then it appends its spans as OTLP JSON lines and `ops trace` shows the request as a waterfall', async () => {
+  it('when a process runs with TRACES_FILE, then it appends OTLP JSON lines and `ops trace` shows a waterfall', async () => {
     const file = join(dir, 'traces.jsonl')
     const { stdout } = await run(process.execPath, ['--import', '@tickets/shared/telemetry/register', fileURLToPath(new URL('./fixtures/traced-server.mjs', import.meta.url))], {
       cwd: fileURLToPath(new URL('..', import.meta.url)),

@@ -10,7 +10,7 @@ const B = 'b'.repeat(32)
 const C = 'c'.repeat(32)
 
 describe('renderWaterfall', () => {
-  it('when a trace spans two services, then each span is one line under its parent, with offset, duration, service and the error message', () => {
+  it('when a trace spans two services, then each span is a line under its parent, with offset, duration and error', () => {
     expect(renderWaterfall(readSpans(fixture), A)).toBe(
       [
         `trace ${A}: 5 spans, 2 services, 50.0 ms`,
@@ -30,7 +30,7 @@ describe('renderWaterfall', () => {
 })
 
 describe('summarizeTraces', () => {
-  it('when listing, then the most recent trace comes first with its root span, services, duration and error; a line cut short is skipped', () => {
+  it('when listing, then the newest trace comes first with its root, services, duration and error; a cut line is skipped', () => {
     const all = summarizeTraces(readSpans(fixture))
     expect(all.map((t) => [t.traceId, t.root, t.services, t.durationMs, t.error])).toEqual([
       [C, 'gateway GET /api/concerts/:id/schedules', ['gateway'], 750, false],

@@ -1,15 +1,9 @@
-import { gatewayTrustConfigProperties, commonConfigProperties, mysqlConfigProperties, redisConfigProperties, pressureConfigProperties } from '@tickets/shared/config'
+import { listenerPortProperties, mariadbServiceConfigProperties } from '@tickets/shared/config'
 import { Type, type Static } from 'typebox'
 
 export const ConfigSchema = Type.Object({
-  ...commonConfigProperties,
-  ...redisConfigProperties,
-  ...gatewayTrustConfigProperties,
-  ...pressureConfigProperties,
-  ...mysqlConfigProperties,
-  PORT: Type.Integer({ minimum: 0, maximum: 65535, default: 3003 }),
-  /** The admin listener's port (readiness, dependency health, metrics), on ADMIN_HOST. */
-  ADMIN_PORT: Type.Integer({ minimum: 0, maximum: 65535, default: 9083 }),
+  ...mariadbServiceConfigProperties,
+  ...listenerPortProperties(3003, 9083),
   /** No wallet may hold more than this; a charge that would pass it is refused. */
   POINTS_MAX_BALANCE: Type.Integer({ minimum: 1, default: 100_000_000 }),
   /** How long payment waits for booking to answer BEGIN/CONFIRM/ABORT over NATS. */

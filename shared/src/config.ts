@@ -115,6 +115,23 @@ export const gatewayTrustConfigProperties = {
   INTERNAL_CLOCK_SKEW_MS: Type.Integer({ minimum: 0, maximum: 10_000, default: 1_000 }),
 }
 
+/** What a service on MariaDB behind the gateway reads besides its own settings (booking, payment). */
+export const mariadbServiceConfigProperties = {
+  ...commonConfigProperties,
+  ...redisConfigProperties,
+  ...gatewayTrustConfigProperties,
+  ...pressureConfigProperties,
+  ...mysqlConfigProperties,
+}
+
+/** The public port and the admin listener's (readiness, dependency health, metrics), on ADMIN_HOST. */
+export function listenerPortProperties(port: number, adminPort: number) {
+  return {
+    PORT: Type.Integer({ minimum: 0, maximum: 65535, default: port }),
+    ADMIN_PORT: Type.Integer({ minimum: 0, maximum: 65535, default: adminPort }),
+  }
+}
+
 /** For server.ts: a bad setting stops the process with one clear line instead of a stack trace. */
 export function loadConfigOrExit<T extends TObject>(schema: T, source: Record<string, string | undefined>, service: string): Readonly<Static<T>> {
   try {

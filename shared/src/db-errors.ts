@@ -26,9 +26,9 @@ const UNAVAILABLE_ERRNO = new Set([
 ])
 const NETWORK_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'EHOSTUNREACH', 'ENOTFOUND', 'DB_DEADLINE', 'DB_UNREACHABLE'])
 
-/** The code a statement that got no answer within its deadline rejects with (see mysql.ts). */
+/** The code a statement that got no answer within its deadline rejects with (see db/guard.ts). */
 export const DB_DEADLINE = 'DB_DEADLINE'
-/** The code a request is refused with, unasked, while the database is known down (see mysql.ts). */
+/** The code a request is refused with, unasked, while the database is known down (see db/guard.ts). */
 export const DB_UNREACHABLE = 'DB_UNREACHABLE'
 
 type Shape = { errno?: unknown; code?: unknown; sqlState?: unknown; kind?: unknown; cause?: unknown; meta?: { driverAdapterError?: unknown } }
@@ -42,7 +42,7 @@ export function databaseTrouble(err: unknown, depth = 0): 'busy' | 'down' | unde
   if (!err || typeof err !== 'object' || depth > 6) return undefined
   const e = err as Shape
   const errno = typeof e.errno === 'number' ? e.errno : e.kind === 'mysql' && typeof e.code === 'number' ? e.code : undefined
-  // Prisma keeps only the string code of a pool's refusal that carries no sqlMessage (see mysql.ts).
+  // Prisma keeps only the string code of a pool's refusal that carries no sqlMessage (see db/guard.ts).
   if (errno === POOL_TIMEOUT || e.code === 'ER_GET_CONNECTION_TIMEOUT') return 'busy'
   if (errno !== undefined && UNAVAILABLE_ERRNO.has(errno)) return 'down'
   if (e.kind === 'TooManyConnections') return 'down'

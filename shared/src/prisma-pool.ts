@@ -2,7 +2,9 @@ import { PrismaMariaDb } from '@prisma/adapter-mariadb'
 import type { FastifyInstance } from 'fastify'
 import fp from 'fastify-plugin'
 import type { Pool } from 'mariadb'
-import { createPool, fillPool, registerPoolMetrics, untracedPool } from './mysql.js'
+import { createPool, fillPool } from './db/pool.js'
+import { registerPoolMetrics } from './db/pool-metrics.js'
+import { untracedPool } from './db/statement-tracing.js'
 
 export interface DbOptions {
   url: string

@@ -2,7 +2,7 @@ import type { FastifyBaseLogger } from 'fastify'
 import type { Pool, UpsertResult } from 'mariadb'
 import { Counter, type Registry } from 'prom-client'
 import { repeat, type BackgroundWork } from './background.js'
-import { EVENT_STREAM_MAX_AGE_MS } from './nats.js'
+import { EVENT_STREAM_MAX_AGE_MS } from './bus/streams.js'
 
 /** Rows of `table` may go once `timeColumn` (set from the database clock) is older than `keepMs`; rows where it is NULL stay. */
 export interface RetentionRule {

@@ -1,7 +1,7 @@
 import type { Pool, PoolConnection } from 'mariadb'
 import { AppError } from '@tickets/contracts/errors'
 import { databaseUnavailable, isDeadlock } from './db-errors.js'
-import { connectionFrom } from './mysql.js'
+import { connectionFrom } from './db/pool.js'
 
 /**
  * Returned (not thrown) by a transaction's work to roll it back and hand `value` to the caller: a

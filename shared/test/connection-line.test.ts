@@ -61,7 +61,7 @@ describe('the wait for a connection', () => {
     expect(line.waiting()).toBe(0)
   })
 
-  it('when the usual hold says new work could not be served within its expected wait, then it is refused at once, not after waiting', async () => {
+  it('when new work could not be served within its expected wait, then it is refused at once, not after waiting', async () => {
     const line = createConnectionLine(1, 100)
     await learnHold(line, 100)
     const held = await lend(line.enter({ underWay: false, waitMs: 450 }))
@@ -74,7 +74,7 @@ describe('the wait for a connection', () => {
     await allServed(admitted)
   })
 
-  it('when work under way passes new work that then could not be served in time, then the new work is refused at that moment, not at its timeout', async () => {
+  it('when work under way passes new work that can then not be served in time, then it is refused at that moment', async () => {
     const line = createConnectionLine(1, 100)
     await learnHold(line, 100)
     const held = await lend(line.enter({ underWay: false, waitMs: 450 }))
@@ -115,7 +115,7 @@ describe('the wait for a connection', () => {
     await allServed([underWay, ...fresh])
   })
 
-  it('when work under way came in the last second, then new work leaves one connection free for it, and takes every one again once it stops coming', async () => {
+  it('when work under way came in the last second, then new work leaves one connection free for it until it stops', async () => {
     const line = createConnectionLine(3, 10)
     ;(await lend(line.enter({ underWay: true, waitMs: 500 }))).giveBack()
     const reads = [await lend(line.enter({ underWay: false, waitMs: 500 })), await lend(line.enter({ underWay: false, waitMs: 500 }))]

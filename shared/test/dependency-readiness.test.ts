@@ -47,19 +47,21 @@ describe('dependency health of NATS and MariaDB', () => {
     expect(await checkPool(pool)).toBeUndefined()
   })
 
+  /** The dependency's status goes UP, DOWN once the server stops, and UP again once it is back. */
+  async function expectDownAndBack(name: 'nats' | 'database', server: { stop(): Promise<void>; restart(): Promise<void> }, timeoutMs: number) {
+    const status = async () => (await checkDependencies(checks(), timeoutMs)).dependencies[name]?.status
+    expect(await status()).toBe('UP')
+    await server.stop()
+    await until(async () => (await status()) === 'DOWN', `${name} DOWN`)
+    await server.restart()
+    await until(async () => (await status()) === 'UP', `${name} UP`)
+  }
+
   it('when NATS stops it is DOWN, and UP again once it is back, on the same connection', async () => {
-    expect((await checkDependencies(checks(), 500)).dependencies.nats.status).toBe('UP')
-    await nats.stop()
-    await until(async () => (await checkDependencies(checks(), 500)).dependencies.nats?.status === 'DOWN', 'nats DOWN')
-    await nats.restart()
-    await until(async () => (await checkDependencies(checks(), 500)).dependencies.nats?.status === 'UP', 'nats UP')
+    await expectDownAndBack('nats', nats, 500)
   })
 
   it('when MariaDB stops it is DOWN, and UP again once it is back, on the same pool', async () => {
-    expect((await checkDependencies(checks(), 1_000)).dependencies.database.status).toBe('UP')
-    await mariadb.stop()
-    await until(async () => (await checkDependencies(checks(), 1_000)).dependencies.database?.status === 'DOWN', 'database DOWN')
-    await mariadb.restart()
-    await until(async () => (await checkDependencies(checks(), 1_000)).dependencies.database?.status === 'UP', 'database UP')
+    await expectDownAndBack('database', mariadb, 1_000)
   })
 })

@@ -4,7 +4,7 @@ import { isDriverConnectionLoss } from '../src/mysql.js'
 const lost = (code: string, extra: object = {}) => ({ code, fatal: true, sqlState: '08S01', ...extra })
 
 describe('isDriverConnectionLoss', () => {
-  it('when the driver reports a socket that ended, also while a new connection ran its session settings, then it is the known noise', () => {
+  it("when the driver reports a socket that ended, even during a new connection's settings, then it is known noise", () => {
     expect(isDriverConnectionLoss(lost('ER_SOCKET_UNEXPECTED_CLOSE'))).toBe(true)
     expect(isDriverConnectionLoss(lost('ER_CMD_CONNECTION_CLOSED'))).toBe(true)
     expect(isDriverConnectionLoss(lost('ER_INITIAL_SQL_ERROR'))).toBe(true)

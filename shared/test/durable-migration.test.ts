@@ -55,7 +55,7 @@ describe('a durable consumer renamed to <service>-<entity>-<event>', () => {
   const seen: string[] = []
   let stream: string
 
-  it('when the former durable acked some messages and holds others unacked, then the new one delivers the unacked and the undelivered once, and the acked never', async () => {
+  it('when the former durable acked some and holds others, then the new one delivers each unacked once, the acked never', async () => {
     stream = await ensureStream(bus, 'BOOKING_EVENTS')
     const former = bus.names.durable(FORMER)
     await bus.jsm.consumers.add(stream, {
@@ -99,7 +99,7 @@ describe('a durable consumer renamed to <service>-<entity>-<event>', () => {
     expect(seen).toEqual(['r8'])
   })
 
-  it('when a start died between creating the new durable and deleting the former, then the next start deletes the former and keeps the new position', async () => {
+  it('when a start died between creating the new durable and deleting the former, then the next start finishes it', async () => {
     await running.pop()!.stop()
     seen.length = 0
     await bus.jsm.consumers.add(stream, { durable_name: bus.names.durable(FORMER), ack_policy: AckPolicy.Explicit, filter_subject: bus.names.subject(SUBJECTS.RESERVATION_HELD) })

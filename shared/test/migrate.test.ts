@@ -65,7 +65,7 @@ describe('applyMigrations', () => {
 })
 
 describe('the migration lock (a row, not GET_LOCK)', () => {
-  it('when three migrators start at once and the work outlasts the lease, then renewals keep it and each migration is applied once', async () => {
+  it('when three migrators start at once and work outlasts the lease, then renewals keep it; each migration applies once', async () => {
     const dir = await migrationsDir({ '20260301000000_slow': 'CREATE TABLE slow (id INT PRIMARY KEY);\nDO SLEEP(1.5);', '20260302000000_next': 'INSERT INTO slow VALUES (1);' })
     const other = mysqlUrl(iso.database('migrate_race'))
     try {

@@ -1,25 +1,16 @@
-import { SpanKind, SpanStatusCode, trace } from '@opentelemetry/api'
-import { NodeSDK } from '@opentelemetry/sdk-node'
-import { InMemorySpanExporter, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-base'
-import { createConnection } from 'mariadb'
+import { SpanKind, SpanStatusCode } from '@opentelemetry/api'
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
-import { parseMysqlUrl } from '../src/migrate.js'
 import { createPool, describeStatement, untracedPool } from '../src/mysql.js'
 import { isolation, mysqlUrl } from '@tickets/testkit'
+import { createDatabase, inMemoryTracing } from './helpers/traced-database.js'
 
-const exporter = new InMemorySpanExporter()
-const sdk = new NodeSDK({ serviceName: 'mysql-tracing', spanProcessors: [new SimpleSpanProcessor(exporter)], instrumentations: [], resourceDetectors: [] })
-sdk.start()
-const tracer = trace.getTracer('test')
+const { exporter, sdk, tracer } = inMemoryTracing('mysql-tracing')
 const iso = isolation(import.meta.url)
 const database = iso.database('pool')
 let pool: ReturnType<typeof createPool>
 
 beforeAll(async () => {
-  const t = parseMysqlUrl(mysqlUrl('mysql'))
-  const admin = await createConnection({ host: t.host, port: t.port, user: t.user, password: t.password })
-  await admin.query(`CREATE DATABASE \`${database}\``)
-  await admin.end()
+  await createDatabase(database)
   pool = createPool({ url: mysqlUrl(database), connectionLimit: 2, acquireTimeoutMs: 2_000 })
   await pool.query('CREATE TABLE secrets (id INT PRIMARY KEY, card VARCHAR(32))')
 })
@@ -33,7 +24,7 @@ beforeEach(() => exporter.reset())
 const dbSpans = () => exporter.getFinishedSpans().filter((s) => s.attributes['db.system'] === 'mariadb')
 
 describe('database spans on the shared MariaDB pool', () => {
-  it('when a statement runs on the pool inside a request span, then a CLIENT child span names the operation and the statement, never the values', async () => {
+  it('when a statement runs inside a request span, then a CLIENT child span names it, never its values', async () => {
     await tracer.startActiveSpan('request', async (parent) => {
       await pool.query('INSERT INTO secrets (id, card) VALUES (?, ?)', [1, '4111-1111-1111-1111'])
       const rows = await pool.query<{ card: string }[]>('SELECT card FROM secrets WHERE id = ?', [1])
@@ -51,7 +42,7 @@ describe('database spans on the shared MariaDB pool', () => {
     expect(JSON.stringify(dbSpans().map((s) => s.attributes))).not.toContain('4111')
   })
 
-  it('when a transaction runs on a connection from the pool, then BEGIN, each statement and COMMIT are spans, and a failing statement is an error span', async () => {
+  it('when a transaction runs on a pooled connection, then BEGIN, each statement and COMMIT are spans, failures errors', async () => {
     await tracer.startActiveSpan('request', async (parent) => {
       const conn = await pool.getConnection()
       try {

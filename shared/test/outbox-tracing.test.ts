@@ -1,20 +1,14 @@
 import { context, SpanKind, trace } from '@opentelemetry/api'
-import { NodeSDK } from '@opentelemetry/sdk-node'
-import { InMemorySpanExporter, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-base'
-import { createConnection } from 'mariadb'
 import pino from 'pino'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { anEnvelope, SUBJECTS } from '@tickets/contracts/events'
-import { parseMysqlUrl } from '../src/migrate.js'
 import { createPool, untracedPool } from '../src/mysql.js'
 import { connectNats, ensureStream, type NatsBus } from '../src/nats.js'
 import { insertOutboxEvents, OUTBOX_TABLE_SQL, startOutboxRelay, type OutboxRelay } from '../src/outbox.js'
 import { isolation, mysqlUrl } from '@tickets/testkit'
+import { createDatabase, inMemoryTracing } from './helpers/traced-database.js'
 
-const exporter = new InMemorySpanExporter()
-const sdk = new NodeSDK({ serviceName: 'outbox-tracing', spanProcessors: [new SimpleSpanProcessor(exporter)], instrumentations: [], resourceDetectors: [] })
-sdk.start()
-const tracer = trace.getTracer('test')
+const { exporter, sdk, tracer } = inMemoryTracing('outbox-tracing')
 const iso = isolation(import.meta.url)
 const database = iso.database('outbox')
 let pool: ReturnType<typeof createPool>
@@ -22,10 +16,7 @@ let bus: NatsBus
 let relay: OutboxRelay
 
 beforeAll(async () => {
-  const t = parseMysqlUrl(mysqlUrl('mysql'))
-  const admin = await createConnection({ host: t.host, port: t.port, user: t.user, password: t.password })
-  await admin.query(`CREATE DATABASE \`${database}\``)
-  await admin.end()
+  await createDatabase(database)
   pool = createPool({ url: mysqlUrl(database), connectionLimit: 3, acquireTimeoutMs: 2_000 })
   await pool.query(OUTBOX_TABLE_SQL)
   bus = await connectNats({ url: 'nats://127.0.0.1:4222', name: 'outbox-tracing', namespace: iso.natsNamespace })
@@ -44,7 +35,7 @@ afterAll(async () => {
 })
 
 describe('the outbox relay and the trace of the request that kicked it', () => {
-  it('when a request writes an event and kicks the relay, then the publish is a child of that request, and the relay statements never join its trace', async () => {
+  it("when a request writes an event and kicks the relay, then the publish is its child, the relay's statements are not", async () => {
     const event = anEnvelope(SUBJECTS.PAYMENT_COMPLETED, { paymentId: 'p', reservationId: 'r', userId: 'u', concertId: 'c', amount: 1 })
     const span = tracer.startSpan('POST /api/payments', { kind: SpanKind.SERVER })
     const request = span.spanContext()

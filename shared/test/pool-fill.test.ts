@@ -26,7 +26,7 @@ async function startService(url: string, settings: { poolSize: number; acquireTi
   return { app, startMs: performance.now() - started }
 }
 
-it('when a service starts on a link 30 ms slow, then it takes work only once its pool holds every connection (the driver makes them one after another)', async () => {
+it('when a service starts on a link 30 ms slow, then it takes work only once its pool holds every connection', async () => {
   link.setDelay(30)
   const { app } = await startService(`mysql://root@127.0.0.1:${link.port}/mysql`, { poolSize: 4, acquireTimeoutMs: 3_000 })
   try {

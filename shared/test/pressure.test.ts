@@ -41,7 +41,7 @@ describe('p95OfDelta', () => {
 })
 
 describe('startPressureReporter', () => {
-  it('when a watched route is slow and requests wait for the pool, then a report says so in Redis within an interval, and readers see it while it is fresh', async () => {
+  it('when a watched route is slow and requests wait for the pool, then Redis holds a report readers see while fresh', async () => {
     await whenRedisReady(redis, 2_000)
     const registry = new Registry()
     const duration = new Histogram({

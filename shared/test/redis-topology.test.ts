@@ -24,7 +24,7 @@ describe('parseRedisUrl', () => {
     })
   })
 
-  it('when the scheme is redis+sentinel://, then the sentinels, the master name, the database and the sentinels own password are read', () => {
+  it('when the scheme is redis+sentinel://, then the sentinels, master name, database and sentinel password are read', () => {
     expect(parseRedisUrl('redis+sentinel://:pw@s1,s2:26380/?name=mymaster&db=3&sentinelPassword=sp')).toEqual({
       kind: 'sentinel',
       sentinels: [
@@ -62,13 +62,19 @@ function client(url: string, prefix: string) {
 }
 afterAll(() => clients.forEach((c) => c.disconnect()))
 
+/** A client that has connected (to the cluster's slots, or the sentinel's primary) within 5 s. */
+async function readyClient(url: string, prefix: string) {
+  const redis = client(url, prefix)
+  expect(await whenRedisReady(redis, 5_000)).toBe(true)
+  return redis
+}
+
 describe('createRedis on a real Redis Cluster', async () => {
   const cluster = await startRedisCluster()
   afterAll(() => cluster.dispose())
 
-  it('when REDIS_URL is redis+cluster://, then the client follows the slots, keeps the prefix, and refuses keys of two slots in one script', async () => {
-    const redis = client(cluster.url, 't:topology:')
-    expect(await whenRedisReady(redis, 5_000)).toBe(true)
+  it('when REDIS_URL is redis+cluster://, then the client follows slots, keeps the prefix, refuses cross-slot scripts', async () => {
+    const redis = await readyClient(cluster.url, 't:topology:')
     expect(isCluster(redis)).toBe(true)
     await Promise.all(Array.from({ length: 30 }, (_, i) => redis.set(`k${i}`, String(i))))
     expect(await Promise.all(Array.from({ length: 30 }, (_, i) => redis.get(`k${i}`)))).toEqual(Array.from({ length: 30 }, (_, i) => String(i)))
@@ -78,8 +84,7 @@ describe('createRedis on a real Redis Cluster', async () => {
   })
 
   it('when metrics are scraped, then memory is the fullest primary and clients are counted on every primary', async () => {
-    const redis = client(cluster.url, 't:topology:')
-    await whenRedisReady(redis, 5_000)
+    const redis = await readyClient(cluster.url, 't:topology:')
     const registry = new Registry()
     registerRedisMetrics(registry, redis)
     const text = await registry.metrics()
@@ -93,12 +98,10 @@ describe('createRedis behind Sentinel', async () => {
   afterAll(() => sentinel.dispose())
 
   it('when REDIS_URL is redis+sentinel://, then the client asks the sentinel for the primary and writes there', async () => {
-    const redis = client(sentinel.url, 't:topology:')
-    expect(await whenRedisReady(redis, 5_000)).toBe(true)
+    const redis = await readyClient(sentinel.url, 't:topology:')
     expect(isCluster(redis)).toBe(false)
     await redis.set('written', 'through the sentinel')
-    const direct = client(`redis://127.0.0.1:${sentinel.primary.port}`, '')
-    await whenRedisReady(direct, 5_000)
+    const direct = await readyClient(`redis://127.0.0.1:${sentinel.primary.port}`, '')
     expect(await direct.get('t:topology:written')).toBe('through the sentinel')
   })
 })

@@ -40,7 +40,7 @@ describe('core-NATS request/reply with the trace in the headers', () => {
     expect(server.spanContext().traceId).toBe(caller.traceId)
   })
 
-  it('when a request is answered, then the handler runs with what the pool may claim: until when its caller listens, and whether it is work under way', async () => {
+  it("when a request is answered, then the handler runs with its caller's deadline and whether it is work under way", async () => {
     const seen = () => {
       const claim = currentClaim()
       return { underWay: claim?.underWay, leftMs: claim?.until === undefined ? undefined : claim.until - performance.now() }
@@ -67,7 +67,7 @@ describe('core-NATS request/reply with the trace in the headers', () => {
     expect(calls[0]! + calls[1]!).toBe(20)
   })
 
-  it('when the handler throws, then the onError answer is sent and the SERVER span is an error; without onError the caller times out', async () => {
+  it("when the handler throws, then onError's answer is sent and the span is an error; without it the caller times out", async () => {
     servers.push(serveRpc(bus, 'rpc.test.fails', async () => Promise.reject(new Error('database down')), log, { onError: () => ({ ok: false, code: 'COMMON_DEPENDENCY_DOWN' }) }))
     servers.push(serveRpc(bus, 'rpc.test.silent', async () => Promise.reject(new Error('database down')), log))
     expect(await requestTraced(bus, 'rpc.test.fails', {}, { timeoutMs: 2_000 })).toEqual({ ok: false, code: 'COMMON_DEPENDENCY_DOWN' })

@@ -37,20 +37,25 @@ function answerOf(stdout: string): FixtureAnswer {
   throw new Error(`the fixture printed no answer line:\n${stdout}`)
 }
 
+/** Runs the traced fixture under the telemetry bootstrap, exporting to the receiver, on its own NATS namespace. */
+async function runTracedApp(namespace: string): Promise<FixtureAnswer> {
+  const { stdout } = await run(process.execPath, ['--import', '@tickets/shared/telemetry/register', fileURLToPath(new URL('./fixtures/traced-app.mjs', import.meta.url))], {
+    env: {
+      ...process.env,
+      OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url,
+      OTEL_SERVICE_NAME: 'traced',
+      NATS_URL: 'nats://127.0.0.1:4222',
+      NAMESPACE: namespace,
+      REDIS_PREFIX: iso.redisPrefix,
+    },
+    timeout: 20_000,
+  })
+  return answerOf(stdout)
+}
+
 describe('the telemetry bootstrap (node --import @tickets/shared/telemetry/register)', () => {
   it('makes one trace of a request: server span, Redis, the JetStream publish and the consumer, parented correctly', async () => {
-    const { stdout } = await run(process.execPath, ['--import', '@tickets/shared/telemetry/register', fileURLToPath(new URL('./fixtures/traced-app.mjs', import.meta.url))], {
-      env: {
-        ...process.env,
-        OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url,
-        OTEL_SERVICE_NAME: 'traced',
-        NATS_URL: 'nats://127.0.0.1:4222',
-        NAMESPACE: iso.natsNamespace,
-        REDIS_PREFIX: iso.redisPrefix,
-      },
-      timeout: 20_000,
-    })
-    const out = answerOf(stdout)
+    const out = await runTracedApp(iso.natsNamespace)
     const traceId: string = out.workTrace
     expect(traceId).toMatch(/^[0-9a-f]{32}$/)
     const consumer = await waitFor(() => receiver.spans.find((s) => s.traceId === traceId && s.name.endsWith('process')), 'the consumer span')
@@ -73,18 +78,7 @@ describe('the telemetry bootstrap (node --import @tickets/shared/telemetry/regis
   })
 
   it('returns the trace id of a failing request in the problem body, and that trace holds the failing span', async () => {
-    const { stdout } = await run(process.execPath, ['--import', '@tickets/shared/telemetry/register', fileURLToPath(new URL('./fixtures/traced-app.mjs', import.meta.url))], {
-      env: {
-        ...process.env,
-        OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url,
-        OTEL_SERVICE_NAME: 'traced',
-        NATS_URL: 'nats://127.0.0.1:4222',
-        NAMESPACE: `${iso.natsNamespace}b`,
-        REDIS_PREFIX: iso.redisPrefix,
-      },
-      timeout: 20_000,
-    })
-    const out = answerOf(stdout)
+    const out = await runTracedApp(`${iso.natsNamespace}b`)
     expect(out.failBody.status).toBe(500)
     expect(out.failBody.traceId).toBe(out.failTrace)
     const failed = await waitFor(() => receiver.spans.find((s) => s.traceId === out.failBody.traceId && s.attributes['tickets.error'] === true), 'the failing span')

@@ -139,6 +139,28 @@ export async function startServiceProcess(serverJs: URL, env: Record<string, str
     resume: () => void child.kill('SIGCONT'),
   }
 }
+/**
+ * A service's built server as its own process on a throw-away MariaDB's database `url`, isolated
+ * by `iso`, with statements bounded at 500 ms. `dispose` resumes the server if it was paused, then
+ * ends both.
+ */
+export async function startServiceOnThrowawayDatabase(
+  serverJs: URL,
+  mariadb: { resume(): void; dispose(): Promise<void> },
+  url: string,
+  iso: { redisPrefix: string; natsNamespace: string },
+) {
+  const service = await startServiceProcess(serverJs, { MYSQL_URL: url, REDIS_PREFIX: iso.redisPrefix, NATS_NAMESPACE: iso.natsNamespace, MYSQL_STATEMENT_TIMEOUT_MS: '500' })
+  return {
+    ...service,
+    async dispose() {
+      mariadb.resume()
+      service.stop()
+      await mariadb.dispose()
+    },
+  }
+}
+
 export { startDelayProxy, type DelayProxy } from './delay-proxy.js'
 export { fromGateway, TEST_INTERNAL_SECRET }
 export { canConnect, freePort } from './ports.js'

@@ -125,12 +125,14 @@ export async function startThrowawayRedis(): Promise<ThrowawayServer & { dispose
     args: (port) => ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir, '--pidfile', pidFile],
     url: (port) => `redis://127.0.0.1:${port}`,
   })
-  return {
-    ...server,
-    async dispose() {
-      await server.stop()
-      await rm(dir, { recursive: true, force: true })
-    },
+  return { ...server, dispose: disposeWith(server, dir) }
+}
+
+/** Stops the server, then removes its directory. */
+function disposeWith(server: ThrowawayServer, dir: string): () => Promise<void> {
+  return async () => {
+    await server.stop()
+    await rm(dir, { recursive: true, force: true })
   }
 }
 
@@ -144,13 +146,7 @@ export async function startThrowawayNats(): Promise<ThrowawayServer & { dispose(
     args: (port) => ['-a', '127.0.0.1', '-p', String(port), '-js', '-sd', dir, '-P', join(dir, 'nats-server.pid')],
     url: (port) => `nats://127.0.0.1:${port}`,
   })
-  return {
-    ...server,
-    async dispose() {
-      await server.stop()
-      await rm(dir, { recursive: true, force: true })
-    },
-  }
+  return { ...server, dispose: disposeWith(server, dir) }
 }
 
 /** A private MariaDB on a free port with its own data directory (about a second to start). */
@@ -179,15 +175,7 @@ export async function startThrowawayMariadb(extraArgs: string[] = []): Promise<T
     args,
     url: (port) => `mysql://root@127.0.0.1:${port}`,
   })
-  return {
-    ...server,
-    binary: mariadbd,
-    args: args(server.port),
-    async dispose() {
-      await server.stop()
-      await rm(dir, { recursive: true, force: true })
-    },
-  }
+  return { ...server, binary: mariadbd, args: args(server.port), dispose: disposeWith(server, dir) }
 }
 
 export async function which(candidates: string[]): Promise<string> {

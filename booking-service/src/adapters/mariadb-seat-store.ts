@@ -14,7 +14,9 @@ import {
   endedStatus,
   type Change,
   type LockedSeat,
+  type Refusal,
   type SeatChange,
+  type Unchanged,
 } from '../domain/reservation-rules.js'
 import { mariadbConcertQueries } from './mariadb-concert-queries.js'
 import { holdSeat } from './mariadb-hold.js'
@@ -117,6 +119,21 @@ export function createMariadbSeatStore(pool: Pool): SeatStore {
 
   const ok = (reservation: Reservation, changed: boolean): PaymentOutcome => ({ ok: true, reservation, changed })
 
+  /** A payment step that writes its decision alone: refused or unchanged, nothing is written. */
+  function paymentStep(step: { reservationId: string; now: Date }, decide: (r: Reservation, seat: LockedSeat) => Refusal<PaymentRefusal> | Unchanged | Change) {
+    return withSeatLocked<PaymentOutcome>(
+      step.reservationId,
+      async (conn, r, seat) => {
+        const decision = decide(r, seat)
+        if (decision.kind === 'refuse') return new Rollback<PaymentOutcome>({ ok: false, reason: decision.reason })
+        if (decision.kind === 'unchanged') return new Rollback(ok(r, false))
+        await writeChange(conn, decision, step.now)
+        return ok(decision.reservation, true)
+      },
+      { ok: false, reason: 'NOT_FOUND' },
+    )
+  }
+
   return {
     async scheduleInfo(scheduleId) {
       const [schedule] = await pool.query<{ concert_id: string; booking_opens_at: Date }[]>('SELECT concert_id, booking_opens_at FROM schedules WHERE id = ?', [scheduleId])
@@ -194,19 +211,7 @@ export function createMariadbSeatStore(pool: Pool): SeatStore {
       return Number(row?.n ?? 0)
     },
 
-    async beginPayment(step) {
-      return withSeatLocked<PaymentOutcome>(
-        step.reservationId,
-        async (conn, r, seat) => {
-          const decision = decideBeginPayment(r, seat, step)
-          if (decision.kind === 'refuse') return new Rollback<PaymentOutcome>({ ok: false, reason: decision.reason })
-          if (decision.kind === 'unchanged') return new Rollback(ok(r, false))
-          await writeChange(conn, decision, step.now)
-          return ok(decision.reservation, true)
-        },
-        { ok: false, reason: 'NOT_FOUND' },
-      )
-    },
+    beginPayment: (step) => paymentStep(step, (r, seat) => decideBeginPayment(r, seat, step)),
 
     async confirmPayment(step) {
       type Confirmed = PaymentOutcome | { ok: false; reason: 'DUPLICATE' }
@@ -244,19 +249,7 @@ export function createMariadbSeatStore(pool: Pool): SeatStore {
       )
     },
 
-    async abortPayment(step) {
-      return withSeatLocked<PaymentOutcome>(
-        step.reservationId,
-        async (conn, r, seat) => {
-          const decision = decideAbortPayment(r, seat, step)
-          if (decision.kind === 'refuse') return new Rollback<PaymentOutcome>({ ok: false, reason: decision.reason })
-          if (decision.kind === 'unchanged') return new Rollback(ok(r, false))
-          await writeChange(conn, decision, step.now)
-          return ok(decision.reservation, true)
-        },
-        { ok: false, reason: 'NOT_FOUND' },
-      )
-    },
+    abortPayment: (step) => paymentStep(step, (r, seat) => decideAbortPayment(r, seat, step)),
 
     async refund({ reservationId, paymentId, now, processed }) {
       return withSeatLocked<'RELEASED' | 'NOTHING_TO_RELEASE' | 'DUPLICATE'>(

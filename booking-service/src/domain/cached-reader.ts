@@ -36,14 +36,20 @@ export function createCachedReader({ cache, fillWaitMs = 250, pollMs = 20, onCac
     return value
   }
 
-  async function readThrough<T>(key: string, ttl: Ttl<T>, load: () => Promise<T>): Promise<T> {
+  /** The cached value; else, when the cache fails, the loaded one (`done`); else a miss. */
+  async function cachedOrLoaded<T>(key: string, load: () => Promise<T>): Promise<{ done: true; value: T } | { done: false }> {
     try {
       const cached = await fromCache<T>(key)
-      if (cached.hit) return cached.value
+      return cached.hit ? { done: true, value: cached.value } : { done: false }
     } catch (err) {
       onCacheError?.(err)
-      return load()
+      return { done: true, value: await load() }
     }
+  }
+
+  async function readThrough<T>(key: string, ttl: Ttl<T>, load: () => Promise<T>): Promise<T> {
+    const first = await cachedOrLoaded(key, load)
+    if (first.done) return first.value
     let leased = false
     try {
       leased = await cache.tryLock(`lock:${key}`, Math.max(fillWaitMs * 4, 1_000))
@@ -55,13 +61,8 @@ export function createCachedReader({ cache, fillWaitMs = 250, pollMs = 20, onCac
       const deadline = Date.now() + fillWaitMs
       while (Date.now() < deadline) {
         await sleep(pollMs)
-        try {
-          const cached = await fromCache<T>(key)
-          if (cached.hit) return cached.value
-        } catch (err) {
-          onCacheError?.(err)
-          return load()
-        }
+        const filled = await cachedOrLoaded(key, load)
+        if (filled.done) return filled.value
       }
       // The holder is slow or gone: the value read now is as fresh as its would be, so it fills the key.
       return loadAndFill(key, ttl, load)

@@ -56,13 +56,17 @@ export interface Clock {
 
 export type ReservationStatus = 'HELD' | 'PAYING' | 'CONFIRMED' | 'CANCELLED' | 'EXPIRED' | 'REFUNDED'
 
-export interface Reservation {
+/** Which seat a reservation is for, whose, and at what price. */
+export interface ReservedSeat {
   reservationId: string
   userId: string
   concertId: string
   scheduleId: string
   seatNumber: number
   price: number
+}
+
+export interface Reservation extends ReservedSeat {
   status: ReservationStatus
   expiresAt: Date
   paymentId: string | null
@@ -86,13 +90,7 @@ export interface SeatView {
   status: SeatStatus
 }
 
-export interface HoldInput {
-  reservationId: string
-  userId: string
-  concertId: string
-  scheduleId: string
-  seatNumber: number
-  price: number
+export interface HoldInput extends ReservedSeat {
   now: Date
   expiresAt: Date
   limit: number

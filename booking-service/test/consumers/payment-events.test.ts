@@ -34,7 +34,7 @@ describe('payment.payment.completed', () => {
     expect((await app.db.reservation.findUniqueOrThrow({ where: { id: reservationId } })).status).toBe('CONFIRMED')
   })
 
-  it('when CONFIRM got there first, then the event takes no lock: a seat still locked by someone else does not hold up the next event', async () => {
+  it('when CONFIRM got there first, then the event takes no lock and a seat locked elsewhere does not hold it up', async () => {
     const first = await aPaying('u9', 'pay-9')
     await rpc(app, 'CONFIRM_PAYMENT', { reservationId: first.reservationId, userId: 'u9', paymentId: 'pay-9' })
     const second = await aPaying('u10', 'pay-10')

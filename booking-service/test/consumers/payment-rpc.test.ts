@@ -19,6 +19,13 @@ async function aHold(user = 'payer', seats = 10) {
   return { scheduleId, concertId, reservationId }
 }
 
+/** A hold of the payer's whose payment `paymentId` has begun. */
+async function aPayingHold(paymentId: string) {
+  const held = await aHold()
+  await rpc(app, 'BEGIN_PAYMENT', { reservationId: held.reservationId, userId: 'payer', paymentId })
+  return held
+}
+
 describe('BEGIN_PAYMENT', () => {
   it('when the holder begins, then PAYING with the paying deadline; the same paymentId again gets the same answer', async () => {
     const { reservationId, scheduleId, concertId } = await aHold()
@@ -40,7 +47,7 @@ describe('BEGIN_PAYMENT', () => {
     expect((await seatRow(app, scheduleId, 1)).status).toBe('PAYING')
   })
 
-  it('when another user asks, then BOOKING_RESERVATION_NOT_FOUND; for another concert, QUEUE_TOKEN_FORBIDDEN; another payment meanwhile, NOT_HELD', async () => {
+  it('when another user, concert or payment asks, then NOT_FOUND, QUEUE_TOKEN_FORBIDDEN or NOT_HELD', async () => {
     const { reservationId } = await aHold()
     expect(await rpc(app, 'BEGIN_PAYMENT', { reservationId, userId: 'thief', paymentId: 'p2' })).toMatchObject({ ok: false, code: 'BOOKING_RESERVATION_NOT_FOUND' })
     expect(await rpc(app, 'BEGIN_PAYMENT', { reservationId, userId: 'payer', paymentId: 'p2', concertId: 'other' })).toMatchObject({ ok: false, code: 'QUEUE_TOKEN_FORBIDDEN' })
@@ -78,8 +85,7 @@ describe('the paying deadline', () => {
 
 describe('CONFIRM_PAYMENT', () => {
   it('when PAYING is confirmed, then CONFIRMED and the seat SOLD; again with the same paymentId, the same answer and one sale', async () => {
-    const { reservationId, scheduleId } = await aHold()
-    await rpc(app, 'BEGIN_PAYMENT', { reservationId, userId: 'payer', paymentId: 'pc' })
+    const { reservationId, scheduleId } = await aPayingHold('pc')
     const first = await rpc(app, 'CONFIRM_PAYMENT', { reservationId, userId: 'payer', paymentId: 'pc' })
     expect(first).toMatchObject({ ok: true, reservation: { status: 'CONFIRMED' } })
     expect(await rpc(second, 'CONFIRM_PAYMENT', { reservationId, userId: 'payer', paymentId: 'pc' })).toEqual(first)
@@ -89,7 +95,7 @@ describe('CONFIRM_PAYMENT', () => {
     expect(await rpc(app, 'CONFIRM_PAYMENT', { reservationId, userId: 'thief', paymentId: 'pc' })).toMatchObject({ ok: false, code: 'BOOKING_RESERVATION_NOT_FOUND' })
   })
 
-  it('when the last seats of a concert are confirmed at the same moment, then exactly one confirmation says the concert sold out', async () => {
+  it("when a concert's last seats are confirmed at once, then exactly one confirmation says it sold out", async () => {
     const { scheduleId } = await aConcert(app, { seats: 3 })
     const ids = []
     for (let n = 1; n <= 3; n++) ids.push((await hold(app, `last${n}`, scheduleId, n)).json().reservationId)
@@ -99,7 +105,7 @@ describe('CONFIRM_PAYMENT', () => {
     const mine = events.map((e) => JSON.parse(e.payload).data).filter((d) => ids.includes(d.reservationId))
     expect(mine.map((d) => d.concertSoldOut).sort()).toEqual([false, false, true])
   })
-  it('when seats of the concert are still for sale, then a confirmation takes no lock on the concert (another transaction holding its row does not hold the sale up)', async () => {
+  it("when seats are still for sale, then a confirmation takes no lock on the concert's row", async () => {
     const { reservationId, concertId } = await aHold('busy', 5)
     await rpc(app, 'BEGIN_PAYMENT', { reservationId, userId: 'busy', paymentId: 'nolock' })
     const holder = await app.pool.getConnection()
@@ -118,7 +124,7 @@ describe('CONFIRM_PAYMENT', () => {
       await holder.release()
     }
   })
-  it('when the seats table is locked by a dump (LOCK TABLES seats READ, as a dump without --single-transaction takes it), then a payment is refused at once as unavailable, not after the 3 s statement bound', async () => {
+  it('when a dump locks the seats table, then a payment is refused at once as unavailable, not at the statement bound', async () => {
     const { reservationId } = await aHold('dumped', 5)
     // Either instance may answer the request (one queue group): the count of both.
     const refusedOnLock = async () => {
@@ -150,8 +156,7 @@ describe('CONFIRM_PAYMENT', () => {
 
 describe('ABORT_PAYMENT', () => {
   it('when a payment is aborted, then the hold is HELD again until its own deadline; abort again is harmless', async () => {
-    const { reservationId, scheduleId } = await aHold()
-    await rpc(app, 'BEGIN_PAYMENT', { reservationId, userId: 'payer', paymentId: 'pa' })
+    const { reservationId, scheduleId } = await aPayingHold('pa')
     const res = await rpc(app, 'ABORT_PAYMENT', { reservationId, userId: 'payer', paymentId: 'pa' })
     expect(res).toMatchObject({ ok: true, reservation: { status: 'HELD' } })
     expect(await rpc(app, 'ABORT_PAYMENT', { reservationId, userId: 'payer', paymentId: 'pa' })).toMatchObject({ ok: true, reservation: { status: 'HELD' } })

@@ -2,15 +2,11 @@ import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import type { HoldInput } from '../../src/domain/ports.js'
 import { decideHold } from '../../src/domain/reservation-rules.js'
+import { A_SEAT } from '../helpers/reservation-steps.js'
 
 const NOW = new Date('2026-06-01T10:00:00Z')
 const input: HoldInput = {
-  reservationId: 'r-1',
-  userId: 'fan',
-  concertId: 'c-1',
-  scheduleId: 's-1',
-  seatNumber: 7,
-  price: 100,
+  ...A_SEAT,
   now: NOW,
   expiresAt: new Date(NOW.getTime() + 300_000),
   limit: 4,

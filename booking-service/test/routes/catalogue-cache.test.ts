@@ -46,7 +46,7 @@ describe('the catalogue cache', () => {
     for (const c of clients) c.disconnect()
   })
 
-  it("when the holder of a cold key's lease never fills it (it lost Redis after taking the lease), then a reader waits at most 250 ms and fills the key itself", async () => {
+  it("when a cold key's lease holder never fills it, then a reader waits at most 250 ms and fills it itself", async () => {
     const client = createRedis(redis.url, iso.redisPrefix)
     await new Promise((r) => client.once('ready', r))
     await client.set('lock:orphan:key', 'a process that lost Redis', 'PX', 5_000)

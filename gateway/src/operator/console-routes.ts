@@ -3,7 +3,7 @@ import { EMERGENCY_MODES, lineControls } from '@tickets/contracts/line-controls'
 import { recentChanges, recordChange } from '@tickets/contracts/operator-audit'
 import { isQueueId } from '@tickets/contracts/queue-token'
 import type { FastifyInstance, FastifyRequest } from 'fastify'
-import { Type } from 'typebox'
+import { Type, type TSchema } from 'typebox'
 import { readSwitches } from '../adapters/redis-switches.js'
 import { firingAlerts, pollsPerSecond } from './monitoring.js'
 import type { TracesTail } from './traces-tail.js'
@@ -110,28 +110,15 @@ export async function consoleRoutes(app: FastifyInstance, opts: ConsoleOptions) 
   app.post('/lines/:concertId/pause', { schema: params }, (r) => change(r, 'queue:pause', undefined, (id) => controls.pause(id)))
   app.post('/lines/:concertId/resume', { schema: params }, (r) => change(r, 'queue:resume', undefined, (id) => controls.resume(id)))
   app.post('/lines/:concertId/reset', { schema: params }, (r) => change(r, 'queue:reset', undefined, (id) => controls.reset(id)))
-  app.put(
-    '/lines/:concertId/emergency',
-    { schema: { ...params, body: Type.Object({ mode: Type.Union(EMERGENCY_MODES.map((m) => Type.Literal(m))) }, { additionalProperties: false }) } },
-    (r) => {
-      const { mode } = r.body as { mode: (typeof EMERGENCY_MODES)[number] }
-      return change(r, 'queue:emergency', mode, (id) => controls.emergency(id, mode))
-    },
+  /** PUT /lines/:concertId/<setting> with `{ <field>: value }` as `schema` says: the change, applied and recorded as `action`. */
+  const putSetting = <V extends string | number>(setting: string, field: string, schema: TSchema, action: string, apply: (concertId: string, value: V) => Promise<unknown>) =>
+    app.put(`/lines/:concertId/${setting}`, { schema: { ...params, body: Type.Object({ [field]: schema }, { additionalProperties: false }) } }, (r) => {
+      const value = (r.body as Record<string, V>)[field]!
+      return change(r, action, value, (id) => apply(id, value))
+    })
+  putSetting<(typeof EMERGENCY_MODES)[number]>('emergency', 'mode', Type.Union(EMERGENCY_MODES.map((m) => Type.Literal(m))), 'queue:emergency', (id, mode) =>
+    controls.emergency(id, mode),
   )
-  app.put(
-    '/lines/:concertId/rate',
-    { schema: { ...params, body: Type.Object({ perSecond: Type.Number({ minimum: 0, maximum: 100_000 }) }, { additionalProperties: false }) } },
-    (r) => {
-      const { perSecond } = r.body as { perSecond: number }
-      return change(r, 'queue:set-rate', perSecond, (id) => controls.setRate(id, perSecond))
-    },
-  )
-  app.put(
-    '/lines/:concertId/cap',
-    { schema: { ...params, body: Type.Object({ cap: Type.Integer({ minimum: 0, maximum: 10_000_000 }) }, { additionalProperties: false }) } },
-    (r) => {
-      const { cap } = r.body as { cap: number }
-      return change(r, 'queue:set-cap', cap, (id) => controls.setCap(id, cap))
-    },
-  )
+  putSetting<number>('rate', 'perSecond', Type.Number({ minimum: 0, maximum: 100_000 }), 'queue:set-rate', (id, perSecond) => controls.setRate(id, perSecond))
+  putSetting<number>('cap', 'cap', Type.Integer({ minimum: 0, maximum: 10_000_000 }), 'queue:set-cap', (id, cap) => controls.setCap(id, cap))
 }

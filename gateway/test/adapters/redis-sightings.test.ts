@@ -14,7 +14,7 @@ afterAll(async () => {
 })
 
 describe('createRedisSightings', () => {
-  it('when fans are seen, then one flush refreshes the ACTIVE ones the line counts, never adds others, and never moves a sighting back', async () => {
+  it("when fans are seen, then one flush refreshes only the line's ACTIVE fans and never moves a sighting back", async () => {
     const key = queueActivityKey('c1')
     const future = Date.now() + 3_600_000
     await redis.zadd(key, 0, 'active-fan', future, 'seen-later')

@@ -34,7 +34,7 @@ describe('estimatedPosition', () => {
 })
 
 describe('answerFarBack', () => {
-  it('when the fan is far back, then the answer is the estimate the queue service would give for that place, and the hint a quarter of it', () => {
+  it("when the fan is far back, then the answer is the queue service's estimate for that place, the hint a quarter of it", () => {
     expect(answerFarBack(11_000, line(), NOW)).toEqual({
       status: 'WAITING',
       position: 5_000,
@@ -48,7 +48,7 @@ describe('answerFarBack', () => {
     })
   })
 
-  it('when the fan is within ten seconds of admissions (and never fewer than the minimum places), then the queue service answers', () => {
+  it('when the fan is within ten seconds of admission (or the minimum places), then the queue service answers', () => {
     // 50 a second: the front 500 places ask the queue service.
     expect(answerFarBack(1_001 + 2 * 499, line(), NOW)).toBeNull()
     expect(answerFarBack(1_001 + 2 * 501, line(), NOW)).not.toBeNull()
@@ -57,7 +57,7 @@ describe('answerFarBack', () => {
     expect(answerFarBack(1_001 + 2 * (MIN_NEAR_PLACES + 1), slow, NOW)).not.toBeNull()
   })
 
-  it('when every seat is held, or the line lets everyone in or sold out, then only the line can say, and the queue service answers', () => {
+  it('when every seat is held, the line lets everyone in or it sold out, then the queue service answers', () => {
     expect(answerFarBack(21_000, line({ reason: 'ALL_SEATS_HELD' }), NOW)).toBeNull()
     expect(answerFarBack(21_000, line({ open: true }), NOW)).toBeNull()
     expect(answerFarBack(21_000, line({ settings: null }), NOW)).toBeNull()

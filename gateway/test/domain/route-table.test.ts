@@ -27,7 +27,7 @@ describe('the public route table', () => {
     expect(routeOf('GET', '/internal/openapi.json')).toBe('none')
   })
 
-  it("when the flags of the manual's routes are read, then joins are per-address limited and shed first, holds and payments per user, the ranking switchable, queue routes gated", () => {
+  it("the manual's routes carry their flags: limits per address or user, shedding, the ranking switch, the queue gate", () => {
     const row = (method: string, path: string) => PUBLIC_ROUTES.find((r) => r.method === method && r.path === path)!
     expect(row('POST', '/api/queue/token')).toMatchObject({ rateLimit: 'token', shed: 'join', retryable: false })
     expect(row('POST', '/api/reservations')).toMatchObject({ rateLimit: 'hold', queue: true, access: 'user' })

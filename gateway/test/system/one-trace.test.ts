@@ -137,7 +137,7 @@ function ancestorsOf(span: ReceivedSpan, spans: ReceivedSpan[]): ReceivedSpan[] 
 }
 
 describe('one trace across gateway, queue, booking and payment (four real processes)', () => {
-  it('when a fan joins, holds and pays through the gateway, then the pay request is one trace with every hop parented correctly', async () => {
+  it('when a fan joins, holds and pays through the gateway, then the payment is one trace with every hop parented', async () => {
     const { concertId, scheduleId, token, joinTrace } = await admitted('1')
     // The first join asks booking over NATS whether the concert exists: booking's answer is part of the join's trace.
     const join = await traceOf(joinTrace, (all) => all.some((s) => s.service === 'booking-service' && s.kind === SERVER))

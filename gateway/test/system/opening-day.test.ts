@@ -85,7 +85,7 @@ async function fan(userId: string) {
 }
 
 describe('the line and the inventory', () => {
-  it('when fans hold every seat, then the waiting fans read ALL_SEATS_HELD within 2 s; when a holder cancels and leaves, the next fan is admitted', async () => {
+  it('when fans hold every seat, then waiting fans read ALL_SEATS_HELD; when a holder leaves, the next is admitted', async () => {
     const { concertId, scheduleIds } = await createConcert(bookingDb, { title: 'Small hall', dates: 1, seatsPerSchedule: 2 })
     const scheduleId = scheduleIds[0]!
     const [a, b, c, d] = await Promise.all(['h-a', 'h-b', 'h-c', 'h-d'].map(fan))
@@ -121,7 +121,7 @@ describe('the line and the inventory', () => {
 })
 
 describe('admission that watches booking', () => {
-  it('when holds get slow, then the effective rate backs off and says why; when they are fast again, it comes back to the ceiling', async () => {
+  it('when holds get slow, then the rate backs off and says why; when they are fast again, it returns to the ceiling', async () => {
     const { concertId, scheduleIds } = await createConcert(bookingDb, { title: 'Slow night', dates: 1, seatsPerSchedule: 50 })
     const scheduleId = scheduleIds[0]!
     // Ten fans holding at once: each 1-s pressure report sees enough holds for a p95.

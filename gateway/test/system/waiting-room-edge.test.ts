@@ -54,7 +54,7 @@ await vi.waitFor(
 )
 
 describe('the waiting room at the edge', () => {
-  it('when a fan joins at the gateway, then the queue service sees the same place and a re-join there gives the very same token', async () => {
+  it('when a fan joins at the gateway, then the queue service sees the same place and a re-join gives the same token', async () => {
     const before = await answeredHere('join')
     const here = await joinAtGateway('edge-1')
     expect(here.statusCode).toBe(201)
@@ -66,7 +66,7 @@ describe('the waiting room at the edge', () => {
     expect((await pollAtQueue('edge-1', here.json().token)).json()).toMatchObject({ status: 'WAITING', position: here.json().position })
   })
 
-  it('when the line admits a fan who joined at the gateway, then the gateway poll says ACTIVE with a token the queue gate takes', async () => {
+  it('when the line admits a fan who joined at the gateway, then the poll says ACTIVE with a token the gate takes', async () => {
     const joined = (await joinAtGateway('edge-2')).json()
     for (let i = 0; i < 10; i++) {
       await new Promise((r) => setTimeout(r, 110))

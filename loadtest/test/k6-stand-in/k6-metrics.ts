@@ -31,23 +31,16 @@ class Metric {
   }
 }
 
-export class Counter extends Metric {
-  constructor(name: string, isTime?: boolean) {
-    super(name, 'Counter', isTime)
+/** k6's metric class of one type: `new Counter(name, isTime?)`. */
+function metricOf(type: MetricType) {
+  return class extends Metric {
+    constructor(name: string, isTime?: boolean) {
+      super(name, type, isTime)
+    }
   }
 }
-export class Gauge extends Metric {
-  constructor(name: string, isTime?: boolean) {
-    super(name, 'Gauge', isTime)
-  }
-}
-export class Rate extends Metric {
-  constructor(name: string, isTime?: boolean) {
-    super(name, 'Rate', isTime)
-  }
-}
-export class Trend extends Metric {
-  constructor(name: string, isTime?: boolean) {
-    super(name, 'Trend', isTime)
-  }
-}
+
+export const Counter = metricOf('Counter')
+export const Gauge = metricOf('Gauge')
+export const Rate = metricOf('Rate')
+export const Trend = metricOf('Trend')

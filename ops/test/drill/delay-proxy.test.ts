@@ -54,7 +54,7 @@ it('adds the delay it is set to', async () => {
   client.destroy()
 })
 
-it('passes a message written right behind another on at once (no Nagle: a pipelined statement once waited 40 ms for a delayed ACK)', async () => {
+it('passes a message written right behind another on at once (no Nagle delay)', async () => {
   // Answers once it has both halves of a request: the second half is what Nagle would hold back.
   server = createServer((socket: Socket) => {
     let received = 0

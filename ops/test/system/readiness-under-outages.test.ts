@@ -63,7 +63,7 @@ describe('readiness while a shared dependency hangs', () => {
     { name: 'MariaDB', server: () => stack.mariadb, dependency: 'database', needs: balance },
     { name: 'NATS', server: () => stack.nats, dependency: 'nats', needs: pay },
   ]) {
-    it(`when ${phase.name} hangs 20 s, then every instance stays ready, dependency health says DOWN, its routes answer designed 503s`, async () => {
+    it(`when ${phase.name} hangs 20 s, then every instance stays ready, health says DOWN, its routes answer 503s`, async () => {
       await expect.poll(allDependenciesUp, { timeout: 30_000, interval: 250 }).toBe(true)
       const readiness: number[] = []
       const needing: TimedAnswer[] = []

@@ -191,7 +191,7 @@ describe('npm start supervises its processes', () => {
     expect(stack.exitCode).toBeNull()
   }, 60_000)
 
-  it('when an operator writes a setting to booking-service.env and ends booking-1, then the supervisor starts it again with the setting', async () => {
+  it('when an operator writes booking-service.env and ends booking-1, then it is started again with the setting', async () => {
     const poolSize = async () => {
       const text = await fetch(`http://127.0.0.1:${ports.BOOKING_ADMIN_PORT}/metrics`).then(
         (r) => r.text(),

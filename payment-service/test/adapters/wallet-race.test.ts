@@ -24,7 +24,7 @@ const opArb: fc.Arbitrary<Op> = fc.oneof(
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
 
 describe('one wallet under racing charges, payments and refunds (fast-check, random interleavings)', () => {
-  it('when they race in any order, then the balance = charges - payments + refunds, equals its ledger and never goes below zero', async () => {
+  it('when they race in any order, then the balance is charges - payments + refunds, equals its ledger, never below 0', async () => {
     await fc.assert(
       fc.asyncProperty(fc.array(opArb, { minLength: 5, maxLength: 30 }), async (ops) => {
         const userId = `race-${randomUUID().slice(0, 8)}`

@@ -62,7 +62,7 @@ describe('booking.reservation.confirmed consumer', () => {
     expect(await paymentOf('c1-fan', p.paymentId)).toMatchObject({ status: 'COMPLETED', confirmation: 'CONFIRMED' })
   })
 
-  it('when a confirmation arrives after the payment was refunded (booking could not confirm first), then the payment stays refunded and FAILED', async () => {
+  it('when a confirmation arrives after the payment was refunded, then the payment stays refunded and FAILED', async () => {
     const p = await aPendingPayment('c2-fan', 15_000)
     const failed = anEnvelope<ReservationConfirmationFailed>(SUBJECTS.RESERVATION_CONFIRMATION_FAILED, { ...p, reason: 'HOLD_EXPIRED' })
     await publishEvent(app.nats, SUBJECTS.RESERVATION_CONFIRMATION_FAILED, failed)

@@ -5,7 +5,7 @@ import type { BookingGateway, PaymentStore } from '../../src/domain/ports.js'
 
 const reservation = { reservationId: 'r1', userId: 'u1', concertId: 'c1', scheduleId: 's1', seatNumber: 1, price: 1_000, status: 'PAYING', expiresAt: new Date().toISOString() }
 
-it('when the charge cannot be written (database busy), then pay fails at once, without waiting for booking to take the hold back', async () => {
+it("when the charge cannot be written (database busy), then pay fails at once, not waiting for booking's undo", async () => {
   const aborts: string[] = []
   const booking: BookingGateway = {
     beginPayment: async () => ({ kind: 'answered', reply: { ok: true, reservation } }),

@@ -1,3 +1,5 @@
+import { createConnection } from 'mariadb'
+import { parseMysqlUrl } from '@tickets/shared/migrate'
 import type { FastifyInstance } from 'fastify'
 import { fromGateway } from '@tickets/testkit'
 
@@ -41,5 +43,22 @@ export async function waitFor<T>(what: string, probe: () => Promise<T | undefine
     if (value) return value
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`)
     await new Promise((r) => setTimeout(r, 50))
+  }
+}
+
+/**
+ * Locks the user's wallet row in a transaction of its own, so that a payment stops between BEGIN
+ * and its transaction; `release` commits and closes it.
+ */
+export async function lockWallet(url: string, userId: string): Promise<{ release(): Promise<void> }> {
+  const t = parseMysqlUrl(url)
+  const blocker = await createConnection({ host: t.host, port: t.port, user: t.user, password: t.password, database: t.database })
+  await blocker.beginTransaction()
+  await blocker.query('SELECT balance FROM wallets WHERE user_id = ? FOR UPDATE', [userId])
+  return {
+    async release() {
+      await blocker.commit()
+      await blocker.end()
+    },
   }
 }

@@ -38,7 +38,7 @@ describe('POST /api/points/charge', () => {
     expect((await charge(app, 'c4b', 20, 'shared-key')).json()).toEqual({ balance: 20 })
   })
 
-  it('when the same charge is sent 20 times at once with one key, then it is added once and every answer is the first one or 409', async () => {
+  it('when one charge is sent 20 times at once with one key, then it is added once; each answer is the first or 409', async () => {
     const all = await Promise.all(Array.from({ length: 20 }, () => charge(app, 'c5', 1_000, 'burst')))
     const codes = all.map((r) => r.statusCode)
     expect(codes.filter((c) => c === 200).length).toBeGreaterThanOrEqual(1)
@@ -77,7 +77,7 @@ describe('POST /api/points/charge', () => {
     expect(res.json().errors).toEqual([{ path: 'body/bonus', message: 'is not allowed' }])
   })
 
-  it('when a charge would pass the maximum balance, then 409 PAYMENT_BALANCE_LIMIT and the balance is unchanged; the refusal replays too', async () => {
+  it('when a charge would pass the maximum balance, then 409 PAYMENT_BALANCE_LIMIT, unchanged, and it replays', async () => {
     expect((await charge(app, 'c8', 10_000_000, 'a')).statusCode).toBe(200)
     expect((await charge(app, 'c8', 10_000_000, 'b')).statusCode).toBe(200)
     const over = await charge(app, 'c8', 1, 'c')

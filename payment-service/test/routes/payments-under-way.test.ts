@@ -10,7 +10,7 @@ const { app } = await buildTestApp(import.meta.url, { BOOKING_RPC_TIMEOUT_MS: '6
 app.nats.nc.subscribe(app.nats.names.subject(RPC.BEGIN_PAYMENT), { callback: () => {} })
 
 describe('POST /api/payments while PAYMENTS_UNDER_WAY_MAX payments are under way', () => {
-  it('when two payments are under way, then a third is 503 COMMON_OVERLOADED with Retry-After at once, claims no key, and is taken once they end', async () => {
+  it('when two payments are under way, then a third is a prompt 503 that claims no key, taken once they end', async () => {
     await charge(app, 'w1', 50_000, 'seed')
     const first = pay(app, 'w1', 'r-1', 'k-1')
     const second = pay(app, 'w1', 'r-2', 'k-2')
@@ -34,7 +34,7 @@ describe('POST /api/payments while PAYMENTS_UNDER_WAY_MAX payments are under way
     expect((await pay(app, 'w1', 'r-3', 'k-3')).json().code).toBe('PAYMENT_BOOKING_UNAVAILABLE')
   })
 
-  it('when a fan goes away while the payment is under way, then its place is given back once, and two payments are taken again', async () => {
+  it('when a fan goes away while the payment is under way, then its place is given back once', async () => {
     await charge(app, 'w3', 50_000, 'seed')
     const address = await app.listen({ port: 0, host: '127.0.0.1' })
     const { headers } = fromGateway({ method: 'POST', url: '/api/payments', headers: { 'x-user-id': 'w3', 'idempotency-key': 'gone', 'content-type': 'application/json' } })

@@ -21,7 +21,7 @@ const bookingDb = `${servers.primary.url}/tickets_booking`
 const paymentDb = `${servers.primary.url}/tickets_payment`
 
 describe('booking and payment on a primary with a replica', () => {
-  it('when two migrators race for each database, then each migration is applied once and the replica has the same schema and records', async () => {
+  it('when two migrators race for each database, then each migration applies once and the replica matches', async () => {
     const results = await Promise.all([migrate(paymentDb), migrate(paymentDb), migrateBooking(bookingDb), migrateBooking(bookingDb)])
     for (const pair of [results.slice(0, 2), results.slice(2)]) {
       const [did, waited] = pair.sort((x, y) => y.applied.length - x.applied.length)
@@ -38,7 +38,7 @@ describe('booking and payment on a primary with a replica', () => {
     }
   })
 
-  it('when a fan charges points and pays for a hold, then the payment, the ledger, the confirmed seat and the published events are all on the replica', async () => {
+  it('when a fan charges points and pays for a hold, then payment, ledger, seat and events are all on the replica', async () => {
     const env = { INTERNAL_SECRET: TEST_INTERNAL_SECRET, REDIS_PREFIX: iso.redisPrefix, NATS_NAMESPACE: iso.natsNamespace, LOG_LEVEL: 'silent' }
     const booking = await buildBookingApp(loadConfig(BookingConfigSchema, { ...env, MYSQL_URL: bookingDb }), { defaultMetrics: false })
     const payment = await buildApp(loadConfig(ConfigSchema, { ...env, MYSQL_URL: paymentDb }), { defaultMetrics: false })

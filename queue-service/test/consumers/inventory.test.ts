@@ -1,9 +1,10 @@
-import { anEnvelope, RPC, SUBJECTS, type ConcertInventoryReply, type ReservationConfirmed, type ReservationHeld, type ReservationReleased } from '@tickets/contracts/events'
-import { publishEvent, serveRpc } from '@tickets/shared/nats'
+import { anEnvelope, SUBJECTS, type ReservationConfirmed, type ReservationHeld, type ReservationReleased } from '@tickets/contracts/events'
+import { publishEvent } from '@tickets/shared/nats'
 import { isolation } from '@tickets/testkit'
-import { afterAll, describe, expect, it, vi } from 'vitest'
+import { describe, expect, it, vi } from 'vitest'
 import { lineControls } from '../../src/ops.js'
 import { aConcertId, buildTestApp, join, leave, manualClock, poll } from '../helpers/build-test-app.js'
+import { serveInventory } from '../helpers/booking-stand-in.js'
 
 const iso = isolation(import.meta.url)
 const clock = manualClock(Date.now())
@@ -12,17 +13,10 @@ const controls = lineControls(app.redis)
 
 // Booking's side of the resync, as its contract says: the test keeps what booking's database holds.
 const booking = new Map<string, { total: number; sold: number; holds: { reservationId: string; userId: string; until: number }[] }>()
-const responder = serveRpc(
-  app.nats,
-  RPC.CONCERT_INVENTORY,
-  async (req): Promise<ConcertInventoryReply> => {
-    const truth = booking.get((req as { concertId: string }).concertId)
-    if (!truth) return { exists: false }
-    return { exists: true, asOf: clock.now(), total: truth.total, sold: truth.sold, opensAt: null, holds: truth.holds }
-  },
-  app.log,
-)
-afterAll(() => responder.stop())
+serveInventory(app, (concertId) => {
+  const truth = booking.get(concertId)
+  return truth ? { exists: true, asOf: clock.now(), total: truth.total, sold: truth.sold, opensAt: null, holds: truth.holds } : { exists: false }
+})
 
 async function step() {
   clock.advance(1_000)
@@ -50,7 +44,7 @@ async function lineOf(concertId: string, users: string[]) {
 }
 
 describe('inventory from booking', () => {
-  it('when every unsold seat is held, then nobody is admitted and waiting fans read ALL_SEATS_HELD; when a hold ends, the next fan is admitted at the next step', async () => {
+  it('when every unsold seat is held, then nobody is admitted (ALL_SEATS_HELD); when a hold ends, the next fan is', async () => {
     const concertId = aConcertId()
     booking.set(concertId, { total: 3, sold: 0, holds: [] })
     const tokens = await lineOf(concertId, ['a', 'b', 'c', 'd', 'e'])
@@ -104,14 +98,8 @@ describe('inventory from booking', () => {
     await vi.waitFor(async () => expect((await controls.status(concertId)).inventory).toEqual(expect.objectContaining({ total: 5, sold: 1, onHold: 1, free: 3 })))
   })
 
-  it('when a release was lost, then the hold outliving its deadline makes the line ask booking again, and the seat counts as free', async () => {
-    const concertId = aConcertId()
-    booking.set(concertId, { total: 1, sold: 0, holds: [] })
-    const tokens = await lineOf(concertId, ['q'])
-    await app.queueInventory.resync(concertId)
-    await publish(SUBJECTS.RESERVATION_HELD, held(concertId, 'r5', 'z', clock.now() + 2_000))
-    await vi.waitFor(async () => expect((await controls.status(concertId)).inventory).toMatchObject({ onHold: 1, free: 0 }))
-    await step()
+  it('when a release was lost, then a hold past its deadline makes the line ask booking again and the seat is free', async () => {
+    const { concertId, tokens } = await oneSeatHeldWhile(['q'], { reservationId: 'r5', userId: 'z', forMs: 2_000 })
     expect((await poll(app, 'q', tokens.q!)).json()).toMatchObject({ status: 'WAITING', reason: 'ALL_SEATS_HELD' })
     // Booking swept the hold; its release event never reached the line.
     for (let i = 0; i < 8; i++) await step()
@@ -132,15 +120,21 @@ describe('inventory from booking', () => {
   })
 })
 
+/** A concert of one seat, held by someone else for `forMs`, with `fans` in its line: the line knows it and has stepped. */
+async function oneSeatHeldWhile(fans: string[], hold: { reservationId: string; userId: string; forMs: number }) {
+  const concertId = aConcertId()
+  booking.set(concertId, { total: 1, sold: 0, holds: [] })
+  const tokens = await lineOf(concertId, fans)
+  await app.queueInventory.resync(concertId)
+  await publish(SUBJECTS.RESERVATION_HELD, held(concertId, hold.reservationId, hold.userId, clock.now() + hold.forMs))
+  await vi.waitFor(async () => expect((await controls.status(concertId)).inventory).toMatchObject({ onHold: 1, free: 0 }))
+  await step()
+  return { concertId, tokens }
+}
+
 describe('fans told to come back after the holds', () => {
-  it('when the hold a fan waits for ends after the waiting idle timeout, then they are asked back within a minute and keep their place until it ends', async () => {
-    const concertId = aConcertId()
-    booking.set(concertId, { total: 1, sold: 0, holds: [] })
-    const tokens = await lineOf(concertId, ['patient'])
-    await app.queueInventory.resync(concertId)
-    await publish(SUBJECTS.RESERVATION_HELD, held(concertId, 'r1', 'walker', clock.now() + 400_000))
-    await vi.waitFor(async () => expect((await controls.status(concertId)).inventory).toMatchObject({ onHold: 1, free: 0 }))
-    await step()
+  it('when the awaited hold ends after the idle timeout, then the fan is asked back within a minute and keeps their place', async () => {
+    const { tokens } = await oneSeatHeldWhile(['patient'], { reservationId: 'r1', userId: 'walker', forMs: 400_000 })
     const told = await poll(app, 'patient', tokens.patient!)
     expect(Number(told.headers['retry-after'])).toBe(60)
     clock.advance(350_000)
@@ -150,7 +144,7 @@ describe('fans told to come back after the holds', () => {
 })
 
 describe('idle ACTIVE fans', () => {
-  it('when an admitted fan who holds nothing is not seen for ACTIVE_IDLE_SECONDS, then the slot goes to the next fan and the token is revoked; a fan with a live hold keeps it', async () => {
+  it('when an admitted fan without a hold is not seen for ACTIVE_IDLE_SECONDS, then the slot goes to the next fan', async () => {
     const concertId = aConcertId()
     await controls.setCap(concertId, 2)
     const tokens = await lineOf(concertId, ['idle', 'holder', 'next'])

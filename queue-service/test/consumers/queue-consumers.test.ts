@@ -22,7 +22,7 @@ async function activeUser(userId: string, concertId: string) {
 const paid = (userId: string, concertId: string): PaymentCompleted => ({ paymentId: `p-${userId}`, reservationId: `r-${userId}`, userId, concertId, amount: 99_000 })
 
 describe('payment.payment.completed', () => {
-  it('when an ACTIVE fan pays, then their slot ends and the gateway sees the token revoked; the same event again changes nothing', async () => {
+  it('when an ACTIVE fan pays, then their slot ends and the token is revoked; the same event again changes nothing', async () => {
     const concertId = aConcertId()
     const token = await activeUser('buyer', concertId)
     const event = anEnvelope(SUBJECTS.PAYMENT_COMPLETED, paid('buyer', concertId))

@@ -9,7 +9,7 @@ describe('nextHealth', () => {
     expect(nextHealth(HEALTHY, [report(1), report(1, { service: 'payment' })], 1_000, policy)).toMatchObject({ factor: 1, why: 'healthy' })
   })
 
-  it('when holds are slow, the pool has waiters or requests are shed, then each new report halves the factor, down to the floor, and says why', () => {
+  it('when holds are slow, the pool has waiters or requests are shed, then each report halves the factor to the floor', () => {
     let state = HEALTHY
     const whys: string[] = []
     for (let at = 1; at <= 6; at++) {

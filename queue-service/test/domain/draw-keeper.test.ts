@@ -1,26 +1,19 @@
 import { verifyDraw } from '@tickets/contracts/draw'
-import { RPC, type ConcertInventoryReply } from '@tickets/contracts/events'
 import { lineKeys } from '@tickets/contracts/line-keys'
-import { serveRpc } from '@tickets/shared/nats'
 import { isolation, fromGateway } from '@tickets/testkit'
-import { afterAll, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { createRedisDrawStore } from '../../src/adapters/redis-draw-store.js'
 import { createWorkerDrawComputer } from '../../src/adapters/worker-draw-order.js'
 import { createDrawKeeper, type DrawKeeperDeps } from '../../src/domain/draw-keeper.js'
 import type { DrawStore } from '../../src/domain/ports.js'
 import { aConcertId, buildTestApp, join, manualClock, poll } from '../helpers/build-test-app.js'
+import { serveInventory } from '../helpers/booking-stand-in.js'
 
 const iso = isolation(import.meta.url)
 const clock = manualClock(Date.now())
 const app = await buildTestApp(iso, { ADMISSION_RATE_PER_SECOND: '0' }, { clock })
 const opensAt = clock.now() + 600_000
-const responder = serveRpc(
-  app.nats,
-  RPC.CONCERT_INVENTORY,
-  async (): Promise<ConcertInventoryReply> => ({ exists: true, asOf: clock.now(), total: 1_000, sold: 0, opensAt, holds: [] }),
-  app.log,
-)
-afterAll(() => responder.stop())
+serveInventory(app, () => ({ exists: true, asOf: clock.now(), total: 1_000, sold: 0, opensAt, holds: [] }))
 
 const store = createRedisDrawStore(app.redis, { timeoutMs: 2_000 })
 const quiet = { stepped: () => undefined, joined: () => undefined, resynced: () => undefined, activeEnded: () => undefined }
@@ -53,7 +46,7 @@ function dyingAfterOneChunk(): DrawStore {
 }
 
 describe('the draw keeper', () => {
-  it('when the instance applying a draw dies, then another finishes it after the lock lapses: same order, each fan placed once', async () => {
+  it('when the instance applying a draw dies, then another finishes it in the same order, each fan placed once', async () => {
     const concertId = aConcertId()
     await app.queueInventory.resync(concertId)
     await aKeeper('setup').commit(concertId, opensAt)

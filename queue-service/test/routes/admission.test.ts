@@ -57,7 +57,7 @@ describe('admission across two instances', () => {
     expect(await activeCount(concertId)).toBe(7)
   })
 
-  it('when an operator changes rate and cap, pauses, resumes or switches emergency modes, then every instance follows at the next tick', async () => {
+  it('when an operator changes rate, cap, pause or emergency mode, then every instance follows at the next tick', async () => {
     const { concertId } = await lineOf(40, 'h')
     await controls.setRate(concertId, 10)
     await controls.setCap(concertId, 12)

@@ -1,9 +1,8 @@
 import { entryIdOf, verifyDraw } from '@tickets/contracts/draw'
-import { RPC, type ConcertInventoryReply } from '@tickets/contracts/events'
-import { serveRpc } from '@tickets/shared/nats'
 import { isolation, fromGateway } from '@tickets/testkit'
-import { afterAll, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { aConcertId, buildTestApp, join, leave, manualClock, poll } from '../helpers/build-test-app.js'
+import { serveInventory } from '../helpers/booking-stand-in.js'
 
 const iso = isolation(import.meta.url)
 const clock = manualClock(Date.now())
@@ -13,17 +12,10 @@ const app = await buildTestApp(iso, { ADMISSION_RATE_PER_SECOND: '0', PRE_QUEUE_
 
 // Booking's side of the resync: each concert's opening, as its schedules say.
 const openings = new Map<string, number>()
-const responder = serveRpc(
-  app.nats,
-  RPC.CONCERT_INVENTORY,
-  async (req): Promise<ConcertInventoryReply> => {
-    const opensAt = openings.get((req as { concertId: string }).concertId)
-    if (opensAt === undefined) return { exists: false }
-    return { exists: true, asOf: clock.now(), total: 100_000, sold: 0, opensAt, holds: [] }
-  },
-  app.log,
-)
-afterAll(() => responder.stop())
+serveInventory(app, (concertId) => {
+  const opensAt = openings.get(concertId)
+  return opensAt === undefined ? { exists: false } : { exists: true, asOf: clock.now(), total: 100_000, sold: 0, opensAt, holds: [] }
+})
 
 /** A concert opening `inMs` from now whose line knows it: its inventory taken and its draw committed. */
 async function aConcertOpeningIn(inMs: number) {
@@ -68,7 +60,7 @@ describe('POST /api/queue/token before the opening', () => {
     expect((await draw(concertId)).json().seed).toBeUndefined()
   })
 
-  it('when a fan joins before the window, then 409 QUEUE_NOT_OPEN_YET with both times and a Retry-After no sooner than the window', async () => {
+  it('when a fan joins before the window, then 409 QUEUE_NOT_OPEN_YET with both times and a fitting Retry-After', async () => {
     const concertId = await aConcertOpeningIn(2 * 3_600_000)
     const res = await join(app, 'early', concertId)
     expect(res.statusCode).toBe(409)
@@ -142,7 +134,7 @@ describe('the opening draw', () => {
     expect((await poll(app, 'keep-2', polled.token)).json().position).toBe(polled.position)
   })
 
-  it('when nobody joined the pre-queue, then the draw is made empty and joins after the opening line up first come, first served', async () => {
+  it('when nobody joined the pre-queue, then the draw is empty and later joins line up first come, first served', async () => {
     const concertId = await aConcertOpeningIn(300_000)
     clock.set(openings.get(concertId)! + 1)
     const first = await join(app, 'first', concertId)

@@ -1,10 +1,10 @@
 import { SpanKind, SpanStatusCode } from '@opentelemetry/api'
 import type { FastifyBaseLogger } from 'fastify'
-import type { BackgroundWork } from './background.js'
-import { forCallerWithin } from './connection-line.js'
-import { databaseTrouble } from './db-errors.js'
-import type { NatsBus } from './nats.js'
-import { contextFromHeaders, inClientSpan, traceHeaders, tracer } from './nats-trace.js'
+import type { BackgroundWork } from '../background.js'
+import { forCallerWithin } from '../connection-line.js'
+import { databaseTrouble } from '../db-errors.js'
+import type { NatsBus } from './connection.js'
+import { contextFromHeaders, inClientSpan, traceHeaders, tracer } from './trace-headers.js'
 
 /** How long the caller of a request still listens, in ms: the responder waits for no connection past it. */
 const ANSWER_WITHIN_HEADER = 'Answer-Within-Ms'
@@ -46,7 +46,7 @@ export function serveRpc(bus: NatsBus, subject: string, handler: (data: unknown)
   const wire = bus.names.subject(subject)
   const sub = bus.nc.subscribe(wire, { queue: opts.queue ?? bus.names.durable(subject.replace(/\./g, '_')) })
   // Requests being answered: stop() waits for them, so that none loses its database or its reply
-  // to a shutdown (drill 3.2.3's restarts left payment waiting out its RPC timeout).
+  // to a shutdown (the caller would wait out its whole RPC timeout).
   const inFlight = new Set<Promise<unknown>>()
   const done = (async () => {
     for await (const m of sub) {
