@@ -50,6 +50,10 @@ export const ERROR_CODES = {
   QUEUE_DRAW_ENTRY_NOT_FOUND: { status: 404, title: 'No such entry in the draw' },
   QUEUE_CHALLENGE_REQUIRED: { status: 403, title: 'Joining this line needs a proof of work' },
   QUEUE_CHALLENGE_FAILED: { status: 403, title: 'The proof of work was not accepted' },
+  QUEUE_PRESALE_CODE_WRONG: { status: 403, title: 'This presale code is not valid for this concert' },
+  QUEUE_PRESALE_CODE_EXPIRED: { status: 403, title: 'This presale code is outside its window' },
+  QUEUE_PRESALE_CODE_SPENT: { status: 409, title: 'This presale code has no uses left' },
+  QUEUE_PRESALE_CODE_OTHER: { status: 409, title: 'You joined this concert with another presale code' },
 
   BOOKING_CONCERT_NOT_FOUND: { status: 404, title: 'Concert not found' },
   BOOKING_SCHEDULE_NOT_FOUND: { status: 404, title: 'Schedule not found' },

@@ -2,6 +2,7 @@ import { lineKeys } from './line-keys.js'
 import { DRAW_APPLY, DRAW_COMMIT, DRAW_FINISH, DRAW_LOCK } from './line-draw-scripts.js'
 import { END_ACTIVE_ONCE, JOIN, LEAVE, POLL } from './line-fan-scripts.js'
 import { INVENTORY_ENDED, INVENTORY_HELD, INVENTORY_SNAPSHOT } from './line-inventory-scripts.js'
+import { PRESALE_CREATE, PRESALE_JOIN } from './line-presale-scripts.js'
 import { SET_SOLD_OUT, STEP_ADMIT, STEP_PREPARE } from './line-step-scripts.js'
 import { newEntrySalt } from './draw.js'
 import type { WaitReason } from './queue-line.js'
@@ -32,6 +33,8 @@ export interface LineCommands {
   queueDrawLock(...args: Args): Promise<Reply>
   queueDrawApply(...args: Args): Promise<Reply>
   queueDrawFinish(...args: Args): Promise<string>
+  queuePresaleJoin(...args: Args): Promise<Reply>
+  queuePresaleCreate(...args: Args): Promise<number>
 }
 
 const LINE_KEYS = 17
@@ -51,6 +54,8 @@ const SCRIPTS: Record<keyof LineCommands, { numberOfKeys: number; lua: string }>
   queueDrawLock: { numberOfKeys: 2, lua: DRAW_LOCK },
   queueDrawApply: { numberOfKeys: 7, lua: DRAW_APPLY },
   queueDrawFinish: { numberOfKeys: 5, lua: DRAW_FINISH },
+  queuePresaleJoin: { numberOfKeys: LINE_KEYS + 2, lua: PRESALE_JOIN },
+  queuePresaleCreate: { numberOfKeys: 2, lua: PRESALE_CREATE },
 }
 
 /** Defines every line script on the client (once: a client that has them keeps them). */
@@ -109,8 +114,8 @@ export interface PreQueuePlace {
  * instances); a pre-queue place has none until the draw gives it one.
  */
 export type Place =
-  | { status: 'WAITING'; seq: number; joinedAt: number; position: number; line: LineInfo; created: boolean }
-  | { status: 'ACTIVE'; seq: number; joinedAt: number; activeUntil: number; line: LineInfo; created: boolean }
+  | { status: 'WAITING'; seq: number; joinedAt: number; position: number; line: LineInfo; created: boolean; presale: boolean }
+  | { status: 'ACTIVE'; seq: number; joinedAt: number; activeUntil: number; line: LineInfo; created: boolean; presale: boolean }
   | PreQueuePlace
   | { status: 'SOLD_OUT' }
   | { status: 'EXPIRED' }
@@ -120,6 +125,11 @@ export type Place =
  * draw is not committed), or the line does not know its opening yet (the caller asks booking first).
  */
 export type JoinOutcome = Place | { status: 'NOT_YET'; opensAt: number | null; preQueueOpensAt: number | null } | { status: 'UNSYNCED' }
+
+/** Why a presale code was not redeemed: unknown, outside its window (from, to: ms), used up, or the user redeemed another. */
+export type CodeRefusal = { status: 'CODE_REFUSED'; why: 'WRONG' | 'SPENT' | 'OTHER' } | { status: 'CODE_REFUSED'; why: 'OUTSIDE'; from: number; to: number }
+
+export type PresaleJoinOutcome = JoinOutcome | CodeRefusal
 
 function num(value: string | undefined): number | null {
   if (value === undefined || value === '') return null
@@ -131,7 +141,7 @@ const REASONS: readonly WaitReason[] = ['ALL_SEATS_HELD', 'PAUSED', 'NOT_OPEN_YE
 
 /** Decodes the reply of JOIN and POLL. */
 export function placeOf(reply: Reply): JoinOutcome {
-  const [status, seq, joinedAt, activeUntil, position, measured, dev, eff, rate, reason, onHold, nextRelease, free, held, created, releaseFor, spread] = reply
+  const [status, seq, joinedAt, activeUntil, position, measured, dev, eff, rate, reason, onHold, nextRelease, free, held, created, releaseFor, spread, presale] = reply
   if (status === 'SOLD_OUT') return { status: 'SOLD_OUT' }
   if (status === 'PRE_QUEUE') return preQueuePlaceOf(reply)
   if (status === 'NOT_YET') return { status, opensAt: num(reply[1]), preQueueOpensAt: num(reply[2]) }
@@ -150,7 +160,7 @@ export function placeOf(reply: Reply): JoinOutcome {
     held: num(held),
     spreadSeconds: num(spread),
   }
-  const common = { seq: Number(seq), joinedAt: Number(joinedAt), line, created: created === '1' }
+  const common = { seq: Number(seq), joinedAt: Number(joinedAt), line, created: created === '1', presale: presale === '1' }
   return status === 'ACTIVE' ? { status, ...common, activeUntil: Number(activeUntil) } : { status, ...common, position: Number(position) }
 }
 
@@ -167,6 +177,15 @@ function preQueuePlaceOf(reply: Reply): PreQueuePlace {
   }
 }
 
+function codeRefusalOf(reply: Reply): CodeRefusal | null {
+  const [status, from, to] = reply
+  if (status === 'CODE_WRONG') return { status: 'CODE_REFUSED', why: 'WRONG' }
+  if (status === 'CODE_SPENT') return { status: 'CODE_REFUSED', why: 'SPENT' }
+  if (status === 'CODE_OTHER') return { status: 'CODE_REFUSED', why: 'OTHER' }
+  if (status === 'CODE_OUTSIDE') return { status: 'CODE_REFUSED', why: 'OUTSIDE', from: Number(from), to: Number(to) }
+  return null
+}
+
 function asPlace(outcome: JoinOutcome): Place {
   return outcome.status === 'NOT_YET' || outcome.status === 'UNSYNCED' ? { status: 'EXPIRED' } : outcome
 }
@@ -181,6 +200,13 @@ export function fanMoves(redis: ScriptHost) {
     async join(a: { concertId: string; userId: string; now: number; activeTtlMs: number; overbook: number; needKnown: boolean }): Promise<JoinOutcome> {
       const salt = newEntrySalt()
       return placeOf(await cmd.queueJoin(...lineScriptKeys(a.concertId), a.userId, a.now, a.activeTtlMs, a.overbook, salt, a.needKnown ? '1' : '0'))
+    },
+    /** A join with a presale code (`codeHash`: see presale.ts), redeemed in the same script that checks it. */
+    async joinWithCode(a: { concertId: string; userId: string; codeHash: string; now: number; activeTtlMs: number; overbook: number; needKnown: boolean }): Promise<PresaleJoinOutcome> {
+      const k = lineKeys(a.concertId)
+      const keys = [...lineScriptKeys(a.concertId), k.presaleCode(a.codeHash), k.presaleUsers]
+      const reply = await cmd.queuePresaleJoin(...keys, a.userId, a.now, a.activeTtlMs, a.overbook, a.codeHash, a.needKnown ? '1' : '0')
+      return codeRefusalOf(reply) ?? placeOf(reply)
     },
     /** seq 0: a pre-queue token. */
     async poll(a: { concertId: string; userId: string; seq: number; now: number; overbook: number }): Promise<Place> {

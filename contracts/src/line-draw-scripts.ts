@@ -36,6 +36,23 @@ local function drawn_place(p, d)
   local seq, base = tonumber(p[2]), tonumber(d[4])
   return seq > base and seq <= base + tonumber(d[5])
 end
+-- Why a join is not taken yet, or nil: NOT_YET before the pre-queue's start, or before an opening
+-- whose draw is not committed (nobody may stand before every fan of the draw); UNSYNCED while the
+-- line has not heard from booking and the caller asks it first.
+local function join_refusal(d, now, need_known)
+  if d[1] == 'open' then
+    if now < tonumber(d[3]) then return {'NOT_YET', d[2], d[3]} end
+    return nil
+  end
+  if d[1] then return nil end
+  local inv = redis.call('HMGET', KEYS[10], 'known', 'opensAt')
+  if inv[1] ~= '1' then
+    if need_known then return {'UNSYNCED'} end
+  elseif inv[2] and inv[2] ~= '' and tonumber(inv[2]) > now then
+    return {'NOT_YET', inv[2], ''}
+  end
+  return nil
+end
 local function pre_reply(entry, d, phase, created)
   local salt, joined = string.match(entry, '^(%x+):(%d+)$')
   local count = phase == 'open' and redis.call('HLEN', KEYS[15]) or redis.call('HLEN', KEYS[16])

@@ -8,18 +8,21 @@ import { DRAW_LINE } from './line-draw-scripts.js'
  * strings: Redis truncates Lua numbers to integers.
  */
 
-const PLACE = `
+/** place_of and reply, shared by the scripts that answer a fan with their place. */
+export const PLACE = `
 local function place_of(uid, now)
   local u = redis.call('HGET', KEYS[4], uid)
   if not u then return nil end
-  local seq, joined = string.match(u, '^(%d+):(%d+)$')
+  -- "seq:joinedAt", or "seq:joinedAt:p" for a place a presale code gave (see line-presale-scripts.ts)
+  local seq, joined, mark = string.match(u, '^(%d+):(%d+)(:?p?)$')
+  local presale = mark == ':p' and '1' or '0'
   local until_ms = redis.call('ZSCORE', KEYS[5], uid)
   if until_ms then
-    if tonumber(until_ms) > now then return {'ACTIVE', seq, joined, until_ms, '0'} end
+    if tonumber(until_ms) > now then return {'ACTIVE', seq, joined, until_ms, '0', presale} end
     return {'EXPIRED', seq}
   end
   local rank = redis.call('ZRANK', KEYS[2], uid)
-  if rank then return {'WAITING', seq, joined, '', tostring(rank + 1)} end
+  if rank then return {'WAITING', seq, joined, '', tostring(rank + 1), presale} end
   return {'GONE', seq}
 end
 -- What a poll says about the line besides the place: measured rate and deviation, effective rate,
@@ -50,6 +53,7 @@ local function reply(p, created, overbook)
   if release ~= '' then redis.call('ZADD', KEYS[3], 'XX', 'GT', release, ARGV[1]) end
   r[#r + 1] = release
   r[#r + 1] = redis.call('HGET', KEYS[8], 'spread') or ''
+  r[#r + 1] = p[6] or '0'
   return r
 end
 `
@@ -57,7 +61,7 @@ end
 /**
  * ARGV: userId, now, activeTtlMs, overbook, salt (for a new pre-queue entry), needKnown ('1': refuse
  * while the line does not know its opening). -> status, seq, joinedAt, activeUntil, position,
- * ...line_info (9), created, releaseFor, spread; or PRE_QUEUE (see DRAW_LINE's pre_reply),
+ * ...line_info (9), created, releaseFor, spread, presale; or PRE_QUEUE (see DRAW_LINE's pre_reply),
  * NOT_YET opens from, UNSYNCED, SOLD_OUT.
  */
 export const JOIN = `${PLACE}${DRAW_LINE}
@@ -77,21 +81,12 @@ end
 local d = draw_now(now)
 local entry, phase = pre_entry(uid, d)
 if entry then return pre_reply(entry, d, phase, '0') end
+local refusal = join_refusal(d, now, ARGV[6] == '1')
+if refusal then return refusal end
 if d[1] == 'open' then
-  if now < tonumber(d[3]) then return {'NOT_YET', d[2], d[3]} end
   entry = ARGV[5] .. ':' .. ARGV[2]
   redis.call('HSET', KEYS[15], uid, entry)
   return pre_reply(entry, d, 'open', '1')
-end
-if not d[1] then
-  -- Before the draw is committed nobody joins a line whose opening is ahead: they would stand
-  -- before every fan of the draw.
-  local inv = redis.call('HMGET', KEYS[10], 'known', 'opensAt')
-  if inv[1] ~= '1' then
-    if ARGV[6] == '1' then return {'UNSYNCED'} end
-  elseif inv[2] and inv[2] ~= '' and tonumber(inv[2]) > now then
-    return {'NOT_YET', inv[2], ''}
-  end
 end
 local seq = redis.call('INCR', KEYS[1])
 redis.call('HSET', KEYS[4], uid, seq .. ':' .. ARGV[2])

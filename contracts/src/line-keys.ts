@@ -59,6 +59,15 @@ export function lineKeys(concertId: string) {
     drawOrder: `${tag}:draw:order`,
     /** STRING: the instance applying the draw. */
     drawLock: `${tag}:draw:lock`,
+    /**
+     * HASH of one presale code, by the SHA-256 of the code (hex): uses, used (users who redeemed
+     * it), from and to (its window, ms), bypass ('1': admitted at once), keep (ms: kept until).
+     */
+    presaleCode: (codeHash: string) => `${tag}:presale:code:${codeHash}`,
+    /** SET of the concert's code hashes (for the report). */
+    presaleCodes: `${tag}:presale:codes`,
+    /** HASH userId -> the hash of the code they redeemed: one code per user and concert. */
+    presaleUsers: `${tag}:presale:users`,
     revoked: (userId: string) => queueRevocationKey(concertId, userId),
     event: (eventId: string) => `${tag}:evt:${eventId}`,
   }

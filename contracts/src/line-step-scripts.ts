@@ -100,13 +100,15 @@ if waiting > 0 then
   end
   redis.call('HSET', KEYS[8], 'rate', tostring(measured), 'dev', tostring(dev))
 end
--- The summary the gateway answers polls far back in line from (LINE_SUMMARY_FIELDS in shared).
-local head = redis.call('ZRANGE', KEYS[2], 0, 0, 'WITHSCORES')
+-- The summary the gateway answers polls far back in line from (LINE_SUMMARY_FIELDS in contracts):
+-- head is the first general place; presale places (negative scores) are counted apart.
+local head = redis.call('ZRANGEBYSCORE', KEYS[2], 0, '+inf', 'WITHSCORES', 'LIMIT', 0, 1)
+local pre = redis.call('ZCOUNT', KEYS[2], '-inf', '(0')
 local s = redis.call('HMGET', KEYS[8], 'rate', 'dev')
 local open = (ARGV[8] == 'let-all' or ARGV[8] == 'sold-out') and '1' or '0'
 redis.call('HSET', KEYS[18], 'at', ARGV[2], 'head', head[2] or '', 'tail', redis.call('GET', KEYS[1]) or '0',
   'waiting', tostring(waiting - n), 'rate', s[1] or '', 'dev', s[2] or '', 'eff', ARGV[7], 'reason', ARGV[9], 'open', open,
-  'free', ARGV[13], 'held', ARGV[14], 'ob', ARGV[15], 'dr', ARGV[16], 'ttl', ARGV[3], 'wttl', ARGV[17], 'sp', ARGV[18])
+  'free', ARGV[13], 'held', ARGV[14], 'ob', ARGV[15], 'dr', ARGV[16], 'ttl', ARGV[3], 'wttl', ARGV[17], 'sp', ARGV[18], 'pre', tostring(pre))
 redis.call('PEXPIRE', KEYS[18], 60000)
 return {tostring(n), tostring(waiting - n), tostring(active + n)}
 `

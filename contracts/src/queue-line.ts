@@ -77,7 +77,10 @@ export interface LineSummary {
   at: number
   head: number | null
   tail: number
+  /** Every fan still waiting, presale places included. */
   waiting: number
+  /** Of them, the presale places (all ahead of `head`); 0 from a step that did not count them. */
+  presale: number
   rates: LineRates
   reason: WaitReason | null
   /** The step let everyone in, or the concert sold out: a poll needs the line itself. */
@@ -92,7 +95,7 @@ export interface LineSummary {
 }
 
 /** The hash fields, in the order the admission step writes them. */
-export const LINE_SUMMARY_FIELDS = ['at', 'head', 'tail', 'waiting', 'rate', 'dev', 'eff', 'reason', 'open', 'free', 'held', 'ob', 'dr', 'ttl', 'wttl', 'sp'] as const
+export const LINE_SUMMARY_FIELDS = ['at', 'head', 'tail', 'waiting', 'rate', 'dev', 'eff', 'reason', 'open', 'free', 'held', 'ob', 'dr', 'ttl', 'wttl', 'sp', 'pre'] as const
 
 const REASONS: ReadonlySet<string> = new Set<WaitReason>(['ALL_SEATS_HELD', 'PAUSED', 'NOT_OPEN_YET'])
 
@@ -104,7 +107,7 @@ function numberOrNull(value: string | null | undefined): number | null {
 
 /** Values as HMGET returns them for LINE_SUMMARY_FIELDS; null when the step never wrote one. */
 export function parseLineSummary(values: readonly (string | null)[]): LineSummary | null {
-  const [at, head, tail, waiting, rate, dev, eff, reason, open, free, held, ob, dr, ttl, wttl, sp] = values
+  const [at, head, tail, waiting, rate, dev, eff, reason, open, free, held, ob, dr, ttl, wttl, sp, pre] = values
   const atMs = numberOrNull(at)
   const tailSeq = numberOrNull(tail)
   const count = numberOrNull(waiting)
@@ -114,6 +117,7 @@ export function parseLineSummary(values: readonly (string | null)[]): LineSummar
     head: numberOrNull(head),
     tail: tailSeq,
     waiting: count,
+    presale: Math.min(count, numberOrNull(pre) ?? 0),
     rates: { measuredRate: numberOrNull(rate), deviation: numberOrNull(dev), effectiveRate: numberOrNull(eff) },
     reason: reason && REASONS.has(reason) ? (reason as WaitReason) : null,
     open: open === '1',

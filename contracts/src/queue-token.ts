@@ -13,6 +13,8 @@ export interface QueueTokenClaims {
   status: QueueTokenStatus
   /** The holder's place in the line's Redis-side sequence; revocation is "every token up to seq". 0: in the pre-queue. */
   seq: number
+  /** A place a presale code gave: ahead of the general line, so never answered from the line's summary. */
+  presale?: boolean
   /** Seconds since the epoch. */
   issuedAt: number
   expiresAt: number
@@ -65,17 +67,20 @@ export async function signQueueToken(key: Uint8Array, c: QueueTokenClaims): Prom
     jti: `${c.seq.toString(36)}${c.status === 'ACTIVE' ? 'a' : 'w'}`,
     iat: c.issuedAt,
     exp: c.expiresAt,
+    ...(c.presale ? { ps: 1 } : {}),
   })
 }
 
 function claimsOf(payload: Record<string, unknown>): QueueTokenClaims | undefined {
-  const { sub, cid, st, seq, iat, exp } = payload
+  const { sub, cid, st, seq, iat, exp, ps } = payload
   if (!isQueueId(sub) || !isQueueId(cid)) return undefined
   if (st !== 'WAITING' && st !== 'ACTIVE') return undefined
   // seq 0 is a pre-queue token: WAITING for the place the draw will give.
   if (!Number.isSafeInteger(seq) || (seq as number) < (st === 'WAITING' ? 0 : 1)) return undefined
   if (typeof iat !== 'number' || typeof exp !== 'number') return undefined
-  return { userId: sub, concertId: cid, status: st, seq: seq as number, issuedAt: iat, expiresAt: exp }
+  const claims: QueueTokenClaims = { userId: sub, concertId: cid, status: st, seq: seq as number, issuedAt: iat, expiresAt: exp }
+  if (ps === 1) claims.presale = true
+  return claims
 }
 
 /** Only HS256 with this key and issuer; `alg: none`, other algorithms and tampered tokens are `invalid`. */

@@ -30,6 +30,8 @@ export interface WaitingView {
   nextReleaseAt?: string
   /** With OUT_OF_REACH: the seats neither sold nor out of reach for good (free and held). */
   seatsLeft?: number
+  /** The place a presale code gave: the presale line, admitted before the general line. */
+  presale?: true
   retryAfterSeconds: number
 }
 
@@ -52,7 +54,7 @@ export interface PreQueueView {
 export type PlaceView =
   | WaitingView
   | PreQueueView
-  | { status: 'ACTIVE'; position: 0; estimatedWaitSeconds: 0; estimatedWaitRangeSeconds: [0, 0]; activeUntil: string; retryAfterSeconds: number }
+  | { status: 'ACTIVE'; position: 0; estimatedWaitSeconds: 0; estimatedWaitRangeSeconds: [0, 0]; activeUntil: string; presale?: true; retryAfterSeconds: number }
   | { status: 'EXPIRED' | 'SOLD_OUT'; position: 0; estimatedWaitSeconds: 0; estimatedWaitRangeSeconds: [0, 0] }
 
 // An ACTIVE fan has nothing to wait for; the hint only spaces out a client that polls anyway.
@@ -215,15 +217,16 @@ export function viewOfPlace(place: Place, who: { concertId: string; userId: stri
     const claims = { ...who, status: 'WAITING' as const, seq: 0, issuedAt, expiresAt: issuedAt + Math.floor(settings.waitingTokenTtlMs / 1000) }
     return { view: preQueueView(place, who.userId, now), claims }
   }
+  const presale = place.presale ? ({ presale: true } as const) : {}
   if (place.status === 'ACTIVE') {
     return {
-      view: { status: 'ACTIVE', ...ended(), activeUntil: new Date(place.activeUntil).toISOString(), retryAfterSeconds: ACTIVE_RETRY_S },
-      claims: { ...who, status: 'ACTIVE', seq: place.seq, issuedAt, expiresAt: Math.floor(place.activeUntil / 1000) },
+      view: { status: 'ACTIVE', ...ended(), activeUntil: new Date(place.activeUntil).toISOString(), ...presale, retryAfterSeconds: ACTIVE_RETRY_S },
+      claims: { ...who, status: 'ACTIVE', seq: place.seq, issuedAt, expiresAt: Math.floor(place.activeUntil / 1000), ...presale },
     }
   }
   return {
-    view: waitingView(place.position, place.seq, place.line, settings, now),
-    claims: { ...who, status: 'WAITING', seq: place.seq, issuedAt, expiresAt: issuedAt + Math.floor(settings.waitingTokenTtlMs / 1000) },
+    view: { ...waitingView(place.position, place.seq, place.line, settings, now), ...presale },
+    claims: { ...who, status: 'WAITING', seq: place.seq, issuedAt, expiresAt: issuedAt + Math.floor(settings.waitingTokenTtlMs / 1000), ...presale },
   }
 }
 

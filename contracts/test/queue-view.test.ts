@@ -2,6 +2,7 @@ import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import { MAX_RETRY_S } from '../src/queue-line.js'
 import { placesInReach, retryAfterOutOfReach, retryAfterWhileHeld, viewOfPlace, waitingView } from '../src/queue-view.js'
+import { queueTokenKey, signQueueToken, verifyQueueToken } from '../src/queue-token.js'
 import { aLine, NOW } from './line-fixtures.js'
 
 const settings = { fallbackRate: 50, overbook: 1.5, waitingTokenTtlMs: 86_400_000 }
@@ -97,18 +98,30 @@ describe('viewOfPlace', () => {
   const who = { concertId: 'c1', userId: 'u1' }
 
   it('gives a waiting place a WAITING token that lives as long as the settings say', () => {
-    const { view, claims } = viewOfPlace({ status: 'WAITING', seq: 7, joinedAt: NOW, position: 3, line: line(), created: true }, who, settings, NOW)
+    const { view, claims } = viewOfPlace({ status: 'WAITING', seq: 7, joinedAt: NOW, position: 3, line: line(), created: true, presale: false }, who, settings, NOW)
     expect(view.status).toBe('WAITING')
     expect(claims).toEqual({ ...who, status: 'WAITING', seq: 7, issuedAt: NOW / 1000, expiresAt: NOW / 1000 + 86_400 })
   })
 
   it('gives an ACTIVE place a token that ends with the admission, and an ended place none', () => {
-    const { view, claims } = viewOfPlace({ status: 'ACTIVE', seq: 7, joinedAt: NOW, activeUntil: NOW + 600_000, line: line(), created: false }, who, settings, NOW)
+    const { view, claims } = viewOfPlace({ status: 'ACTIVE', seq: 7, joinedAt: NOW, activeUntil: NOW + 600_000, line: line(), created: false, presale: false }, who, settings, NOW)
     expect(view).toMatchObject({ status: 'ACTIVE', activeUntil: new Date(NOW + 600_000).toISOString() })
     expect(claims?.expiresAt).toBe(NOW / 1000 + 600)
     expect(viewOfPlace({ status: 'SOLD_OUT' }, who, settings, NOW)).toEqual({
       view: { status: 'SOLD_OUT', position: 0, estimatedWaitSeconds: 0, estimatedWaitRangeSeconds: [0, 0] },
       claims: null,
     })
+  })
+
+  it('marks a presale place in its view and its token, which keeps the mark through signing and verifying', async () => {
+    const { view, claims } = viewOfPlace({ status: 'WAITING', seq: 9, joinedAt: NOW, position: 1, line: line(), created: true, presale: true }, who, settings, NOW)
+    expect(view).toMatchObject({ status: 'WAITING', position: 1, presale: true })
+    expect(claims).toMatchObject({ seq: 9, presale: true })
+    const key = queueTokenKey('a-secret-that-is-long-enough-for-hs256!')
+    const verdict = await verifyQueueToken(key, await signQueueToken(key, claims!), { nowMs: NOW })
+    expect(verdict).toMatchObject({ ok: true, claims: { seq: 9, presale: true } })
+    const general = viewOfPlace({ status: 'WAITING', seq: 10, joinedAt: NOW, position: 2, line: line(), created: true, presale: false }, who, settings, NOW)
+    expect(general.view).not.toHaveProperty('presale')
+    expect(general.claims).not.toHaveProperty('presale')
   })
 })
