@@ -102,7 +102,7 @@ export function createRedisLineStore(redis: RedisClient, opts: { timeoutMs: numb
   }
 
   return {
-    join: (move) => guarded('join', () => fans.join(move)),
+    join: ({ codeHash, ...move }) => guarded('join', () => (codeHash === undefined ? fans.join(move) : fans.joinWithCode({ ...move, codeHash }))),
     poll: (move) => guarded('poll', () => fans.poll(move)),
     leave: (move) => guarded('leave', () => fans.leave(move)),
 

@@ -1,5 +1,5 @@
 /** What the waiting room needs from the outside world. Adapters implement these; app.ts wires them. */
-import type { JoinOutcome, Place } from '@tickets/contracts/line-commands'
+import type { Place, PresaleJoinOutcome } from '@tickets/contracts/line-commands'
 import type { EmergencyMode } from '@tickets/contracts/line-controls'
 import type { AdmissionDecision, AdmissionLimit, InventoryView } from './admission.js'
 
@@ -25,7 +25,7 @@ export interface LineDefaults {
   waitingTokenTtlMs: number
 }
 
-export type { JoinOutcome, LineInfo, Place } from '@tickets/contracts/line-commands'
+export type { JoinOutcome, LineInfo, Place, PresaleJoinOutcome } from '@tickets/contracts/line-commands'
 
 /** Where the opening's draw stands, as the step's first half found it: null state before one was committed. */
 export interface DrawState {
@@ -78,8 +78,9 @@ export interface LineStore {
   /**
    * Joins at the back (or the pre-queue, in its window), or returns the place the user already has.
    * `needKnown`: UNSYNCED, changing nothing, while the line has not heard from booking.
+   * `codeHash`: a presale code's hash, redeemed (or refused) in the same atomic step as the join.
    */
-  join(input: { concertId: string; userId: string; now: number; activeTtlMs: number; overbook: number; needKnown: boolean }): Promise<JoinOutcome>
+  join(input: { concertId: string; userId: string; now: number; activeTtlMs: number; overbook: number; needKnown: boolean; codeHash?: string }): Promise<PresaleJoinOutcome>
   /** Where a user with this `seq` (0: a pre-queue token) stands; counts as a sign of life for the idle timeout. */
   poll(input: { concertId: string; userId: string; seq: number; now: number; overbook: number }): Promise<Place>
   /** Leaves the line or ends an ACTIVE slot (revoking its tokens). */
@@ -206,8 +207,10 @@ export interface DrawComputer {
   order(seed: string, entries: readonly { userId: string; salt: string }[]): Promise<{ entryIds: string[]; digest: string; order: string[] }>
 }
 
+export type JoinEventOutcome = 'new' | 'presale' | 'again' | 'pre_queue' | 'not_open_yet' | 'sold_out' | 'unknown_concert' | 'presale_refused'
+
 export interface QueueEvents {
-  joined(concertId: string, outcome: 'new' | 'again' | 'pre_queue' | 'not_open_yet' | 'sold_out' | 'unknown_concert'): void
+  joined(concertId: string, outcome: JoinEventOutcome): void
   stepped(concertId: string, result: StepResult): void
   resynced(concertId: string, outcome: 'ok' | 'unknown_concert' | 'failed'): void
   activeEnded(concertId: string, reason: 'left' | 'paid'): void

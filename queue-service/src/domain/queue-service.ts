@@ -1,9 +1,11 @@
 import { AppError } from '@tickets/contracts/errors'
+import { isPresaleCode, presaleCodeHash } from '@tickets/contracts/presale'
 import { notOpenYet, pollSpreadSeconds, viewOfPlace, type PlaceView } from '@tickets/contracts/queue-view'
 import { decideAdmission } from './admission.js'
 import type { DrawKeeper } from './draw-keeper.js'
 import type { InventoryKeeper } from './inventory-keeper.js'
-import type { AdmissionHealth, AnswerCapacity, Clock, ConcertDirectory, JoinOutcome, LineDefaults, LineStore, Place, QueueEvents, TokenIssuer } from './ports.js'
+import { presaleRefusal } from './presale-refusal.js'
+import type { AdmissionHealth, AnswerCapacity, Clock, ConcertDirectory, LineDefaults, LineStore, Place, PresaleJoinOutcome, QueueEvents, TokenIssuer } from './ports.js'
 
 export interface QueueServiceDeps {
   store: LineStore
@@ -41,9 +43,10 @@ export function createQueueService(deps: QueueServiceDeps) {
     return { claims, expired: !verdict.ok }
   }
 
-  async function joinOnce(concertId: string, userId: string, needKnown: boolean): Promise<JoinOutcome> {
+  async function joinOnce(concertId: string, userId: string, needKnown: boolean, codeHash: string | undefined): Promise<PresaleJoinOutcome> {
     await store.register(concertId)
-    return store.join({ concertId, userId, now: clock.now(), activeTtlMs: defaults.activeTtlMs, overbook: defaults.overbook, needKnown })
+    const move = { concertId, userId, now: clock.now(), activeTtlMs: defaults.activeTtlMs, overbook: defaults.overbook, needKnown }
+    return store.join(codeHash === undefined ? move : { ...move, codeHash })
   }
 
   /**
@@ -51,15 +54,15 @@ export function createQueueService(deps: QueueServiceDeps) {
    * answered that it exists), and the draw's commitment when the opening is ahead, so that no fan
    * ever stands before the drawn ones.
    */
-  async function joinLine(concertId: string, userId: string, bookingKnowsIt: boolean): Promise<JoinOutcome> {
-    let outcome = await joinOnce(concertId, userId, bookingKnowsIt)
+  async function joinLine(concertId: string, userId: string, bookingKnowsIt: boolean, codeHash: string | undefined): Promise<PresaleJoinOutcome> {
+    let outcome = await joinOnce(concertId, userId, bookingKnowsIt, codeHash)
     if (outcome.status === 'UNSYNCED') {
       await deps.inventory.resyncUnlessFailedLately(concertId)
-      outcome = await joinOnce(concertId, userId, false)
+      outcome = await joinOnce(concertId, userId, false, codeHash)
     }
     if (outcome.status === 'NOT_YET' && outcome.preQueueOpensAt === null && outcome.opensAt !== null) {
       await deps.draws.commit(concertId, outcome.opensAt)
-      outcome = await joinOnce(concertId, userId, false)
+      outcome = await joinOnce(concertId, userId, false, codeHash)
     }
     return outcome
   }
@@ -127,14 +130,25 @@ export function createQueueService(deps: QueueServiceDeps) {
   }
 
   return {
-    async join(userId: string, concertId: string): Promise<QueueView> {
+    /** `presaleCode`: the code the fan joins with (X-Presale-Code), if any. */
+    async join(userId: string, concertId: string, presaleCode?: string): Promise<QueueView> {
       const status = await concerts.status(concertId)
       if ('exists' in status && !status.exists) {
         events.joined(concertId, 'unknown_concert')
         throw new AppError('QUEUE_CONCERT_NOT_FOUND', `Concert ${concertId} does not exist`)
       }
       const soldOutByBooking = 'soldOut' in status && status.soldOut
-      const place = soldOutByBooking ? ({ status: 'SOLD_OUT' } as const) : await joinLine(concertId, userId, 'exists' in status && status.exists)
+      // A code of the wrong shape is wrong without a lookup.
+      if (presaleCode !== undefined && !isPresaleCode(presaleCode)) {
+        events.joined(concertId, 'presale_refused')
+        throw presaleRefusal(concertId, { status: 'CODE_REFUSED', why: 'WRONG' })
+      }
+      const codeHash = presaleCode === undefined ? undefined : presaleCodeHash(presaleCode)
+      const place = soldOutByBooking ? ({ status: 'SOLD_OUT' } as const) : await joinLine(concertId, userId, 'exists' in status && status.exists, codeHash)
+      if (place.status === 'CODE_REFUSED') {
+        events.joined(concertId, 'presale_refused')
+        throw presaleRefusal(concertId, place)
+      }
       if (place.status === 'NOT_YET') {
         events.joined(concertId, 'not_open_yet')
         throw notOpenYet({ concertId, userId, ...place }, clock.now())
@@ -143,7 +157,7 @@ export function createQueueService(deps: QueueServiceDeps) {
         events.joined(concertId, 'sold_out')
         throw new AppError('QUEUE_SOLD_OUT', `Concert ${concertId} is sold out`)
       }
-      events.joined(concertId, !place.created ? 'again' : place.status === 'PRE_QUEUE' ? 'pre_queue' : 'new')
+      events.joined(concertId, !place.created ? 'again' : place.status === 'PRE_QUEUE' ? 'pre_queue' : place.presale ? 'presale' : 'new')
       return view(concertId, userId, place)
     },
 

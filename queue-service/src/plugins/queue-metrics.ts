@@ -14,7 +14,7 @@ export function createQueueMetrics(registry: Registry, health: AdmissionHealth) 
   const activeUsers = new Gauge({ name: 'queue_active_users', help: 'Users ACTIVE at once, per concert', labelNames: ['concert'], registers })
   const joins = new Counter({
     name: 'queue_joins_total',
-    help: 'Join requests by outcome (new, pre_queue, again, not_open_yet, sold_out, unknown_concert)',
+    help: 'Join requests by outcome (new, presale, pre_queue, again, not_open_yet, sold_out, unknown_concert, presale_refused)',
     labelNames: ['concert', 'outcome'],
     registers,
   })

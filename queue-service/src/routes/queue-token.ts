@@ -2,6 +2,7 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { isAppError } from '@tickets/contracts/errors'
 import { problemResponses, userIdOf } from '@tickets/shared/http'
 import { QUEUE_TOKEN_HEADER } from '@tickets/contracts/queue-token'
+import { PRESALE_CODE_HEADER } from '@tickets/contracts/presale'
 import type { Histogram } from 'prom-client'
 import { Type, type Static } from 'typebox'
 import { withoutHint } from '@tickets/contracts/queue-view'
@@ -12,6 +13,7 @@ const Id = Type.String({ pattern: '^[A-Za-z0-9_-]{1,64}$' })
 const WaitDetails = {
   estimatedWaitRangeSeconds: Type.Tuple([Type.Integer({ minimum: 0 }), Type.Integer({ minimum: 0 })]),
   reason: Type.Optional(Type.Union([Type.Literal('ALL_SEATS_HELD'), Type.Literal('PAUSED'), Type.Literal('NOT_OPEN_YET'), Type.Literal('OUT_OF_REACH')])),
+  presale: Type.Optional(Type.Literal(true, { description: 'The place a presale code gave: the presale line, admitted before the general line' })),
   seatsOnHold: Type.Optional(Type.Integer({ minimum: 0 })),
   seatsLeft: Type.Optional(Type.Integer({ minimum: 0 })),
   nextReleaseAt: Type.Optional(Type.String({ format: 'date-time' })),
@@ -45,6 +47,9 @@ const Status = Type.Object({
   positionEstimated: Type.Optional(Type.Boolean()),
 })
 const TokenHeader = Type.Object({ [QUEUE_TOKEN_HEADER]: Type.Optional(Type.String({ maxLength: 2048 })) })
+const PresaleHeader = Type.Object({
+  [PRESALE_CODE_HEADER]: Type.Optional(Type.String({ maxLength: 128, description: 'A presale code: a place in the presale line, or admission at once for a bypass code' })),
+})
 
 function outcomeOf(err: unknown): string {
   return isAppError(err) ? err.code.toLowerCase() : 'error'
@@ -68,10 +73,15 @@ export const queueTokenRoutes: FastifyPluginAsyncTypebox<{ queue: QueueService; 
   app.post(
     '/token',
     {
-      schema: { body: Type.Object({ concertId: Id }, { additionalProperties: false }), response: { 201: Joined, ...problemResponses(400, 401, 404, 409, 503) } },
+      schema: {
+        body: Type.Object({ concertId: Id }, { additionalProperties: false }),
+        headers: PresaleHeader,
+        response: { 201: Joined, ...problemResponses(400, 401, 403, 404, 409, 503) },
+      },
     },
     async (request, reply) => {
-      const view = await timed(opts.joinSeconds, () => queue.join(userIdOf(request), request.body.concertId))
+      const code = request.headers[PRESALE_CODE_HEADER]
+      const view = await timed(opts.joinSeconds, () => queue.join(userIdOf(request), request.body.concertId, code))
       const { body, retryAfter } = withoutHint(view)
       if (!body.token || !retryAfter) throw new Error('a join never ends EXPIRED or SOLD_OUT')
       return reply
