@@ -90,6 +90,10 @@ export const ConfigSchema = Type.Object({
   RATE_LIMIT_HOLD_MAX: Count(10),
   RATE_LIMIT_PAYMENT_MAX: Count(5),
   RATE_LIMIT_USER_WINDOW_MS: Type.Integer({ minimum: 100, default: 10_000 }),
+  /** Joins carrying a presale code (right or wrong) per client address, and per user, in RATE_LIMIT_PRESALE_WINDOW_MS: the bound on guessing codes. */
+  RATE_LIMIT_PRESALE_PER_ADDRESS: Count(30),
+  RATE_LIMIT_PRESALE_PER_USER: Count(10),
+  RATE_LIMIT_PRESALE_WINDOW_MS: Type.Integer({ minimum: 1_000, default: 600_000 }),
 
   /**
    * Load shedding: past these, requests get 503 + Retry-After at once. Joins to the line are shed first.

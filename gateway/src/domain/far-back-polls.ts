@@ -15,16 +15,17 @@ export const NEAR_SECONDS = 10
 export const MIN_NEAR_PLACES = 100
 
 /**
- * Where the fan with arrival number `seq` stands: the summary knows how many wait between the
- * first arrival still waiting (`head`) and the last one (`tail`), not who left in between, so
- * departures are taken as spread evenly. Null when the fan is not between them (new since the step,
- * or admitted already).
+ * Where the general fan with arrival number `seq` stands: the summary knows how many wait between
+ * the first general arrival still waiting (`head`) and the last one (`tail`), not who left in
+ * between, so departures are taken as spread evenly; the presale places are all ahead. Null when
+ * the fan is not between them (new since the step, or admitted already).
  */
-export function estimatedPosition(seq: number, line: Pick<LineSummary, 'head' | 'tail' | 'waiting'>): number | null {
-  if (line.head === null || line.waiting < 1 || seq < line.head || seq > line.tail) return null
-  if (line.tail === line.head) return 1
+export function estimatedPosition(seq: number, line: Pick<LineSummary, 'head' | 'tail' | 'waiting' | 'presale'>): number | null {
+  const general = line.waiting - line.presale
+  if (line.head === null || general < 1 || seq < line.head || seq > line.tail) return null
+  if (line.tail === line.head) return line.presale + 1
   const share = (seq - line.head) / (line.tail - line.head)
-  return Math.min(line.waiting, Math.max(1, 1 + Math.round(share * (line.waiting - 1))))
+  return line.presale + Math.min(general, Math.max(1, 1 + Math.round(share * (general - 1))))
 }
 
 /**

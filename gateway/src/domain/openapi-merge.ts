@@ -13,6 +13,10 @@ export interface OpenApiDoc {
 const problemContent = { 'application/problem+json': { schema: { $ref: '#/components/schemas/Problem' } } }
 const problem = (description: string, headers?: Json) => ({ description, ...(headers ? { headers } : {}), content: problemContent })
 const header = (description: string) => ({ description, schema: { type: 'integer' } })
+const CHALLENGE_REFUSED =
+  'The join challenge is on for this concert and no proof (QUEUE_CHALLENGE_REQUIRED) or a wrong one (QUEUE_CHALLENGE_FAILED) came with the join. ' +
+  'The `challenge` member says what to solve: find a counter such that SHA-256 of `nonce:counter` starts with `difficulty` zero bits, ' +
+  'then send the join again with `X-Queue-Proof: nonce:counter` before `expiresAt`.'
 
 /** What the gateway itself adds to every document: who may call, and the answers only it gives. */
 export const GATEWAY_COMPONENTS = {
@@ -36,10 +40,10 @@ export const GATEWAY_COMPONENTS = {
     }),
     Unavailable: problem('Overloaded (shed), switched off, or the service is unreachable', { 'Retry-After': header('Seconds to wait') }),
     GatewayTimeout: problem('The service did not answer in time'),
-    ChallengeRefused: problem(
-      'The join challenge is on for this concert and no proof (QUEUE_CHALLENGE_REQUIRED) or a wrong one (QUEUE_CHALLENGE_FAILED) came with the join. ' +
-        'The `challenge` member says what to solve: find a counter such that SHA-256 of `nonce:counter` starts with `difficulty` zero bits, ' +
-        'then send the join again with `X-Queue-Proof: nonce:counter` before `expiresAt`.',
+    ChallengeRefused: problem(CHALLENGE_REFUSED),
+    JoinRefused: problem(
+      `${CHALLENGE_REFUSED} Or the presale code in X-Presale-Code is not one of this concert (QUEUE_PRESALE_CODE_WRONG) ` +
+        'or is outside its window (QUEUE_PRESALE_CODE_EXPIRED, with `validFrom` and `validUntil`).',
     ),
   },
 }
@@ -87,7 +91,8 @@ function decorate(op: Json, route: PublicRoute): Json {
     parameters.push({ in: 'header', name: 'X-Queue-Token', required: true, schema: { type: 'string' }, description: 'ACTIVE waiting-room token' })
   }
   if (route.challenge) {
-    add('403', ref('ChallengeRefused'))
+    // The service's own 403 (a presale code's refusal) is described with the gateway's.
+    responses['403'] = ref(route.presale ? 'JoinRefused' : 'ChallengeRefused')
     if (!hasParameter(out, 'x-queue-proof')) {
       parameters.push({
         in: 'header',
@@ -107,6 +112,8 @@ function decorate(op: Json, route: PublicRoute): Json {
     route.shed === 'join' && 'Shed first under overload (503 with Retry-After).',
     route.feature && 'Non-core: operators can switch it off (503 COMMON_FEATURE_DISABLED).',
     route.challenge && 'Operators can make it need a proof of work per concert (403 with a challenge to solve).',
+    route.presale &&
+      'X-Presale-Code joins the presale line (or, for a bypass code, admits at once). Refusals: 403 QUEUE_PRESALE_CODE_WRONG, 403 QUEUE_PRESALE_CODE_EXPIRED (with validFrom, validUntil), 409 QUEUE_PRESALE_CODE_SPENT, 409 QUEUE_PRESALE_CODE_OTHER; 429 past the limit on joins with a code, per address and per user.',
   ].filter(Boolean)
   if (notes.length) out.description = [out.description, ...notes].filter(Boolean).join('\n\n')
   out.security = route.access === 'user' ? [route.queue ? { userToken: [], queueToken: [] } : { userToken: [] }] : []

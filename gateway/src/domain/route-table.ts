@@ -39,6 +39,8 @@ export interface PublicRoute {
   gatewayAnswers?: 'join' | 'poll' | 'leave'
   /** A join that operators can make cost a proof of work, per concert (`queue:challenge`). */
   challenge?: boolean
+  /** A join that may carry a presale code (`X-Presale-Code`): such joins have their own limit and go to the service. */
+  presale?: boolean
 }
 
 const route = (r: Omit<PublicRoute, 'queue' | 'idempotent' | 'shed' | 'retryable' | 'deadline'> & Partial<PublicRoute>): PublicRoute => ({
@@ -51,7 +53,7 @@ const route = (r: Omit<PublicRoute, 'queue' | 'idempotent' | 'shed' | 'retryable
 })
 
 export const PUBLIC_ROUTES: readonly PublicRoute[] = [
-  route({ method: 'POST', path: '/api/queue/token', service: 'queue', access: 'user', rateLimit: 'token', shed: 'join', gatewayAnswers: 'join', challenge: true }),
+  route({ method: 'POST', path: '/api/queue/token', service: 'queue', access: 'user', rateLimit: 'token', shed: 'join', gatewayAnswers: 'join', challenge: true, presale: true }),
   route({ method: 'GET', path: '/api/queue/token', service: 'queue', access: 'user', gatewayAnswers: 'poll' }),
   route({ method: 'DELETE', path: '/api/queue/token', service: 'queue', access: 'user', gatewayAnswers: 'leave' }),
   route({ method: 'GET', path: '/api/queue/draws/:concertId', service: 'queue', access: 'public' }),

@@ -16,6 +16,8 @@ declare module 'fastify' {
   interface FastifyInstance {
     /** Applies a route's own limit (after authentication, for the per-user classes). */
     checkRouteLimit(request: FastifyRequest, reply: FastifyReply, limit: RateLimitClass): Promise<void>
+    /** The limit on joins that carry a presale code: per client address, then per user. */
+    checkPresaleLimit(request: FastifyRequest, reply: FastifyReply): Promise<void>
   }
 }
 
@@ -26,6 +28,10 @@ export interface RateLimitOptions {
   holdMax: number
   paymentMax: number
   userWindowMs: number
+  /** Joins with a presale code, right or wrong, per address and per user in presaleWindowMs: what bounds guessing. */
+  presalePerAddress: number
+  presalePerUser: number
+  presaleWindowMs: number
   /** How often the token route's in-memory counts are shared with the other instances through Redis. */
   tokenSyncMs: number
   /** How long a limit waits for its shared count in Redis before it decides from this instance's memory. */
@@ -101,7 +107,8 @@ export default fp(
         timeWindow: opts.userWindowMs,
         keyGenerator: (request) => request.userId ?? clientAddress(request),
       } as Parameters<typeof app.createRateLimit>[0])
-    const limiters: Record<RateLimitClass | 'global', ReturnType<typeof app.createRateLimit>> = {
+    type LimitName = RateLimitClass | 'global' | 'presale-address' | 'presale-user'
+    const limiters: Record<LimitName, ReturnType<typeof app.createRateLimit>> = {
       // Every request of every client passes it: decided in memory and shared every tokenSyncMs too.
       global: app.createRateLimit({
         counting: 'synced' satisfies CountingOption['counting'],
@@ -120,9 +127,22 @@ export default fp(
       } as Parameters<typeof app.createRateLimit>[0]),
       hold: perUser('rl:hold:', opts.holdMax),
       payment: perUser('rl:payment:', opts.paymentMax),
+      // Counted in Redis on each join with a code: such joins are few, and a guesser's are many.
+      'presale-address': app.createRateLimit({
+        nameSpace: 'rl:presale:a:',
+        max: opts.presalePerAddress,
+        timeWindow: opts.presaleWindowMs,
+        keyGenerator: clientAddress,
+      } as Parameters<typeof app.createRateLimit>[0]),
+      'presale-user': app.createRateLimit({
+        nameSpace: 'rl:presale:u:',
+        max: opts.presalePerUser,
+        timeWindow: opts.presaleWindowMs,
+        keyGenerator: (request) => request.userId ?? clientAddress(request),
+      } as Parameters<typeof app.createRateLimit>[0]),
     }
 
-    async function check(request: FastifyRequest, reply: FastifyReply, limit: RateLimitClass | 'global') {
+    async function check(request: FastifyRequest, reply: FastifyReply, limit: LimitName) {
       const result = await limiters[limit](request)
       if (result.isAllowed) return
       // A route's own, stricter limit runs after the global one: its headers win.
@@ -131,7 +151,7 @@ export default fp(
       reply.header('ratelimit-reset', result.ttlInSeconds)
       if (result.isExceeded) {
         limited.inc({ limit })
-        const who = limit === 'global' ? 'requests from this client' : `${limit} requests`
+        const who = limit === 'global' ? 'requests from this client' : limit.startsWith('presale') ? 'joins with a presale code' : `${limit} requests`
         throw rateLimited(result.ttlInSeconds, `Too many ${who}; retry in ${result.ttlInSeconds} s`)
       }
     }
@@ -144,6 +164,10 @@ export default fp(
       check(request, reply, 'global').then(() => done(), done)
     })
     app.decorate('checkRouteLimit', check)
+    app.decorate('checkPresaleLimit', async (request: FastifyRequest, reply: FastifyReply) => {
+      await check(request, reply, 'presale-address')
+      await check(request, reply, 'presale-user')
+    })
   },
   { name: 'rate-limits', dependencies: ['redis', 'metrics'] },
 )

@@ -49,7 +49,7 @@ export function waitingRoomAnswers(opts: WaitingRoomOptions): { join: LocalAnswe
   // Named as the queue service's, so that a dashboard's sum counts every join wherever it was answered.
   const joins = new Counter({
     name: 'queue_joins_total',
-    help: 'Join requests by outcome (new, pre_queue, again, not_open_yet, sold_out, unknown_concert)',
+    help: 'Join requests by outcome (new, presale, pre_queue, again, not_open_yet, sold_out, unknown_concert, presale_refused)',
     labelNames: ['concert', 'outcome'],
     registers,
   })
@@ -130,7 +130,8 @@ export function waitingRoomAnswers(opts: WaitingRoomOptions): { join: LocalAnswe
       if (!held) return false
       const { claims, line } = held
       const { concertId, userId, seq } = claims
-      const farBack = claims.status === 'WAITING' ? answerFarBack(seq, line, Date.now()) : null
+      // A presale place is ahead of the general line the summary describes: the line answers it.
+      const farBack = claims.status === 'WAITING' && !claims.presale ? answerFarBack(seq, line, Date.now()) : null
       if (farBack) {
         opts.sightings.seen(concertId, userId)
         answeredHere(request, 'poll', 'summary')

@@ -31,6 +31,7 @@ const step = (at: number) =>
     dr: '50',
     ttl: '600000',
     wttl: '86400',
+    pre: '4',
   })
 
 describe('createRedisLineSummaries', () => {
@@ -47,6 +48,7 @@ describe('createRedisLineSummaries', () => {
       head: 11,
       tail: 40,
       waiting: 20,
+      presale: 4,
       rates: { measuredRate: 2.5, deviation: null, effectiveRate: 5 },
       reason: 'PAUSED',
       open: false,

@@ -7,6 +7,7 @@ const line = (over: Partial<LineSummary> = {}): LineSummary => ({
   head: 1_001,
   tail: 21_000,
   waiting: 10_000,
+  presale: 0,
   rates: { measuredRate: 50, deviation: 0, effectiveRate: 50 },
   reason: null,
   open: false,
@@ -30,6 +31,11 @@ describe('estimatedPosition', () => {
     expect(estimatedPosition(21_001, line())).toBeNull()
     expect(estimatedPosition(5, line({ head: null, waiting: 0 }))).toBeNull()
     expect(estimatedPosition(7, line({ head: 7, tail: 7, waiting: 1 }))).toBe(1)
+    // Presale places stand before the general line's head: every general position comes after them.
+    expect(estimatedPosition(1_001, line({ waiting: 10_005, presale: 5 }))).toBe(6)
+    expect(estimatedPosition(21_000, line({ waiting: 10_005, presale: 5 }))).toBe(10_005)
+    expect(estimatedPosition(7, line({ head: 7, tail: 7, waiting: 3, presale: 2 }))).toBe(3)
+    expect(estimatedPosition(7, line({ head: null, tail: 7, waiting: 2, presale: 2 }))).toBeNull()
   })
 })
 

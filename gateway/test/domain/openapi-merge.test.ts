@@ -12,12 +12,13 @@ const queueDoc = {
 }
 
 describe('mergeOpenApi', () => {
-  it('when a route can need the join challenge, then it documents X-Queue-Proof and the 403 that carries the challenge', () => {
+  it('when a join can need the challenge or carry a presale code, then it documents X-Queue-Proof and the refusals of both', () => {
     const doc = mergeOpenApi({ base: {}, routes: PUBLIC_ROUTES, services: { queue: queueDoc }, problemSchema: {} })
     const join = doc.paths!['/api/queue/token']!.post!
-    expect(join.responses).toMatchObject({ '403': { $ref: '#/components/responses/ChallengeRefused' } })
+    expect(join.responses).toMatchObject({ '403': { $ref: '#/components/responses/JoinRefused' } })
     expect(join.parameters).toContainEqual(expect.objectContaining({ in: 'header', name: 'X-Queue-Proof', required: false }))
-    expect(doc.components?.responses).toHaveProperty('ChallengeRefused')
+    expect(doc.components?.responses).toHaveProperty('JoinRefused')
+    expect(join.description).toContain('QUEUE_PRESALE_CODE_SPENT')
     const poll = doc.paths!['/api/queue/token']!.get!
     expect(poll.responses).not.toHaveProperty('403')
   })
