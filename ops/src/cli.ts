@@ -5,6 +5,7 @@ import { backupActions } from './actions/backup.js'
 import { bookingActions } from './actions/booking.js'
 import { drawActions } from './actions/draw.js'
 import { gatewayActions } from './actions/gateway.js'
+import { presaleActions } from './actions/presale.js'
 import { queueActions } from './actions/queue.js'
 import { reconcileActions } from './actions/reconcile.js'
 import { traceActions } from './actions/traces.js'
@@ -52,6 +53,7 @@ export function registerActions(group: Record<string, Action>) {
 registerActions(queueActions)
 registerActions(bookingActions)
 registerActions(drawActions)
+registerActions(presaleActions)
 registerActions(gatewayActions)
 registerActions(reconcileActions)
 registerActions(backupActions)

@@ -41,3 +41,17 @@ export async function readBookingFacts(url: string, opts: { holdGraceSeconds: nu
     await pool.end()
   }
 }
+
+/** A concert's confirmed sales, per buyer: seats and points paid. */
+export async function readConcertSales(url: string, concertId: string): Promise<{ userId: string; seats: number; amount: number }[]> {
+  const pool = createPool({ url, connectionLimit: 1, acquireTimeoutMs: 5_000 })
+  try {
+    const rows = await pool.query<{ user_id: string; seats: bigint; amount: string | number }[]>(
+      "SELECT user_id, COUNT(*) AS seats, SUM(price) AS amount FROM reservations WHERE concert_id = ? AND status = 'CONFIRMED' GROUP BY user_id",
+      [concertId],
+    )
+    return rows.map((r) => ({ userId: r.user_id, seats: Number(r.seats), amount: Number(r.amount) }))
+  } finally {
+    await pool.end()
+  }
+}
