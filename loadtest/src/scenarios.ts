@@ -27,7 +27,7 @@ export interface UserMix {
 }
 
 export interface Scenario {
-  name: 'ticket-open' | 'token-storm' | 'browse' | 'soak'
+  name: 'ticket-open' | 'ticket-open-pre-queue' | 'token-storm' | 'browse' | 'soak'
   description: string
   stages: Stage[]
   mix: UserMix
@@ -46,6 +46,11 @@ export interface Scenario {
    * and size their executor by it: every fan still there holds a k6 VU.
    */
   stay: { lineSeconds: number; visitSeconds: number }
+  /**
+   * The concert opens this many seconds into the run, its pre-queue open from the start: fans who
+   * arrive before the opening are placed by the draw, the others join behind them.
+   */
+  preQueue?: { opensAtSeconds: number }
 }
 
 export const MANUAL_THRESHOLDS: Thresholds = { p95Ms: 500, errorRate: 0.001 }
@@ -73,6 +78,27 @@ export function ticketOpen({ users = 20_000, rampSeconds = 60 }: ScenarioOptions
     house: { dates: 2, seatsPerDate: 50 },
     // An admitted fan's slot lasts 10 minutes (the queue's ACTIVE_TTL_SECONDS).
     stay: { lineSeconds: 900, visitSeconds: 600 },
+  }
+}
+
+/**
+ * ticket-open with a pre-queue: the arrivals rise to a peak at the opening and fall after it, so
+ * half of the fans arrive in the pre-queue (placed by the draw) and half after the opening.
+ */
+export function ticketOpenPreQueue({ users = 20_000, rampSeconds = 60 }: ScenarioOptions = {}): Scenario {
+  const open = ticketOpen({ users, rampSeconds })
+  const half = rampSeconds / 2
+  // A triangle of height p over the ramp brings p * ramp / 2 arrivals, half on each side of the peak.
+  const peak = (2 * users) / rampSeconds
+  return {
+    ...open,
+    name: 'ticket-open-pre-queue',
+    description: `${users} fans arrive for one concert over ${rampSeconds} s, half in the pre-queue before the opening at ${half} s, half after it; they join, poll, and buy`,
+    stages: [
+      { durationSeconds: half, targetRate: peak },
+      { durationSeconds: half, targetRate: 0 },
+    ],
+    preQueue: { opensAtSeconds: half },
   }
 }
 
@@ -135,7 +161,7 @@ export function soak({ rate = 20, durationSeconds = 30 * 60 }: ScenarioOptions =
   }
 }
 
-export const SCENARIOS = { 'ticket-open': ticketOpen, 'token-storm': tokenStorm, browse, soak } as const
+export const SCENARIOS = { 'ticket-open': ticketOpen, 'ticket-open-pre-queue': ticketOpenPreQueue, 'token-storm': tokenStorm, browse, soak } as const
 export type ScenarioName = keyof typeof SCENARIOS
 
 /** Arrival rate (per second) at time t seconds into the run. */

@@ -2,8 +2,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { signUserToken } from '@tickets/contracts/auth'
 import { createClient } from '../src/runner/client.js'
 import { runJourney, type JourneyContext } from '../src/runner/journeys.js'
+import { readPublishedDraw } from '../src/runner/published-draw.js'
 import { Stats } from '../src/runner/stats.js'
-import { ticketOpen, tokenStorm } from '../src/scenarios.js'
+import { ticketOpen, ticketOpenPreQueue, tokenStorm } from '../src/scenarios.js'
 import { startFakeGateway, type FakeGateway } from './helpers/fake-gateway.js'
 
 const secret = 'a-load-test-secret-of-32-characters!'
@@ -88,4 +89,46 @@ describe('the runner when the join challenge is on (against a stand-in gateway)'
     expect(stats.statusByStep.get('join')).toEqual({ '403': 2 })
     expect(stats.statusByStep.get('join_proof')).toEqual({ '201': 2 })
   })
+})
+
+describe('the runner with a pre-queue (against a stand-in gateway)', () => {
+  const SEED = 'ab'.repeat(32)
+  let gateway: FakeGateway
+  let tampered: FakeGateway
+  const stats = new Stats()
+
+  beforeAll(async () => {
+    gateway = await startFakeGateway({ secret, retryAfterOnJoin: 1, retryAfterWhileSeatsHeld: 0, preQueue: { seed: SEED, early: (u) => u.startsWith('early') } })
+    tampered = await startFakeGateway({ secret, preQueue: { seed: SEED, early: () => true, publishedSeed: 'cd'.repeat(32) } })
+    const client = createClient(gateway.url, stats, { connections: 8 })
+    const scenario = { ...ticketOpenPreQueue({ users: 7, rampSeconds: 2 }), thinkMs: { min: 0, max: 0 }, mix: { abandonInLine: 0, abandonHold: 0, chargeFirst: 0 } }
+    const ctx: JourneyContext = { scenario, client, stats, concertId: 'c1', deadline: Date.now() + 30_000, random: () => 0.5 }
+    const fans = [...[1, 2, 3, 4].map((n) => `early-${n}`), ...[1, 2, 3].map((n) => `late-${n}`)]
+    await Promise.all(fans.map(async (userId, n) => runJourney(ctx, { userId, token: await signUserToken({ secret, userId }), ip: `10.0.2.${n + 1}` })))
+    await client.close()
+    stats.line.publishedDraw(await readPublishedDraw(gateway.url, 'c1'))
+  }, 20_000)
+
+  afterAll(async () => {
+    await gateway.close()
+    await tampered.close()
+  })
+
+  it('follows pre-queued fans to their drawn places and checks them, and their admission, against the published draw', () => {
+    const line = stats.line.summary()
+    expect(line.draw).toMatchObject({ fans: 4, placed: 4, recomputed: true, problems: [], placesChecked: 4, placesMatching: 4 })
+    expect(line.draw!.admissionOrder).toMatchObject({ tau: 1, fans: 4, pairs: 6 })
+  })
+
+  it('measures the general line apart from the drawn fans: its Kendall tau is 1 over the late fans alone', () => {
+    expect(stats.line.summary().admissionOrder).toMatchObject({ tau: 1, fans: 3, pairs: 3 })
+  })
+
+  it('when the revealed seed is not the one the order was drawn with, then the draw is reported as not matching', async () => {
+    const client = createClient(tampered.url, new Stats(), { connections: 1 })
+    const ctx: JourneyContext = { scenario: tokenStorm(), client, stats: new Stats(), concertId: 'c1', deadline: Date.now() + 10_000, random: () => 0.5 }
+    await runJourney(ctx, { userId: 'early-x', token: await signUserToken({ secret, userId: 'early-x' }), ip: '10.0.3.1' })
+    await client.close()
+    expect(await readPublishedDraw(tampered.url, 'c1')).toMatchObject({ recomputed: false, problems: expect.arrayContaining(['SEED_DOES_NOT_MATCH_ITS_HASH']) })
+  }, 20_000)
 })

@@ -97,6 +97,24 @@ describe('the k6 scripts, when the join challenge is on', () => {
   })
 })
 
+describe('the k6 ticket-open script with a pre-queue (PRE_QUEUE=1)', () => {
+  let gateway: FakeGateway
+  beforeAll(async () => {
+    gateway = await startFakeGateway({ secret, retryAfterOnJoin: 1, retryAfterWhileSeatsHeld: 1, preQueue: { seed: 'ef'.repeat(32), early: (u) => /-[12]$/.test(u) } })
+  })
+  afterAll(() => gateway.close())
+
+  it('pre-queued fans poll until the draw places them, then wait their turn and buy, as the fans after the opening do', async () => {
+    const result = await runK6Script(join(k6Dir, 'ticket-open.ts'), { env: { BASE_URL: gateway.url, AUTH_JWT_SECRET: secret, CONCERT_ID: 'c1', PRE_QUEUE: '1' }, iterations: 4, seed: 7 })
+    expectNoBreach(result)
+    const polls = (n: number) => gateway.routesOf(`k6-ticket-open-pre-queue-${n}`).filter((r) => r.endsWith('/api/queue/token'))
+    for (const n of [1, 2]) expect(polls(n)).toEqual(['POST /api/queue/token', ...Array(3).fill('GET /api/queue/token')])
+    for (const n of [3, 4]) expect(polls(n)).toEqual(['POST /api/queue/token', ...Array(2).fill('GET /api/queue/token')])
+    for (const n of [1, 2, 3, 4]) expect(gateway.routesOf(`k6-ticket-open-pre-queue-${n}`)).toContain('POST /api/payments')
+    expect(samples(result, 'unexpected_errors').every((s) => s.value === 0)).toBe(true)
+  })
+})
+
 describe('the k6 scripts, when no fan is ever admitted', () => {
   let gateway: FakeGateway
   beforeAll(async () => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { arrivalTimes, isExpectedStatus, mostPresentAtOnce, rateAt, soak, ticketOpen, tokenStorm, totalArrivals, totalSeconds } from '../src/scenarios.js'
+import { arrivalTimes, isExpectedStatus, mostPresentAtOnce, rateAt, soak, ticketOpen, ticketOpenPreQueue, tokenStorm, totalArrivals, totalSeconds } from '../src/scenarios.js'
 
 describe('scenarios', () => {
   it('ticket-open brings the asked number of fans over the ramp, slowly first', () => {
@@ -11,6 +11,17 @@ describe('scenarios', () => {
     const firstHalf = times.filter((t) => t < 10).length
     expect(firstHalf).toBeGreaterThan(400)
     expect(firstHalf).toBeLessThan(600) // a linear ramp brings a quarter in the first half
+  })
+
+  it('ticket-open with a pre-queue brings half of its fans before the opening and half after it', () => {
+    const s = ticketOpenPreQueue({ users: 2_000, rampSeconds: 20 })
+    expect(s.preQueue).toEqual({ opensAtSeconds: 10 })
+    expect(totalArrivals(s.stages)).toBe(2_000)
+    const times = arrivalTimes(s.stages)
+    const before = times.filter((t) => t < s.preQueue!.opensAtSeconds).length
+    expect(Math.abs(before - 1_000)).toBeLessThanOrEqual(2)
+    expect(times.length - before).toBeGreaterThanOrEqual(998)
+    expect(times.at(-1)!).toBeLessThanOrEqual(20)
   })
 
   it('token-storm rises through its stages', () => {

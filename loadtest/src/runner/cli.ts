@@ -8,7 +8,8 @@ import { arrivalTimes, SCENARIOS, totalSeconds, type ScenarioName } from '../sce
 import { createClient } from './client.js'
 import { startCpuMeter } from './cpu-meter.js'
 import { runId, runJourney, type JourneyContext } from './journeys.js'
-import { createConcert, ops } from './ops-commands.js'
+import { createConcert, openConcertAt, ops } from './ops-commands.js'
+import { readPublishedDraw } from './published-draw.js'
 import { rehearse } from './rehearsal.js'
 import { htmlReport, jsonReport, markdownReport, type RunResult } from './report.js'
 import { Stats } from './stats.js'
@@ -43,9 +44,9 @@ async function residentMemoryMb(url: string): Promise<number | null> {
   }
 }
 
-const USAGE = `usage: npm run load -- <ticket-open|token-storm|browse|soak> [options]
+const USAGE = `usage: npm run load -- <ticket-open|ticket-open-pre-queue|token-storm|browse|soak> [options]
   --users N          fans (ticket-open; default 20000)
-  --ramp 60s         arrival ramp (ticket-open; default 60s)
+  --ramp 60s         arrival ramp (ticket-open; default 60s; with the pre-queue, the opening is half-way)
   --rate N           peak arrivals per second (token-storm, browse, soak)
   --duration 60s     run length (token-storm, browse, soak)
   --base-url URL     the gateway (default http://127.0.0.1:8080)
@@ -120,9 +121,18 @@ export async function main(argv: string[]): Promise<number> {
   const client = createClient(baseUrl, stats, { connections: 512 })
   const arrivals = arrivalTimes(scenario.stages)
   const random = mulberry32(Number(values.seed))
+  // The opening is set as the run starts (the warm-up took its time): fans before it are pre-queued.
+  if (scenario.preQueue) {
+    try {
+      openConcertAt(concertId, new Date(Date.now() + scenario.preQueue.opensAtSeconds * 1000))
+    } catch (err) {
+      console.error((err as Error).message)
+      return 1
+    }
+  }
   const startedAt = new Date()
   const cpuMeter = startCpuMeter()
-  const deadline = Date.now() + (totalSeconds(scenario.stages) + (name === 'ticket-open' ? 600 : 30)) * 1000
+  const deadline = Date.now() + (totalSeconds(scenario.stages) + (scenario.journey === 'buy' ? 600 : 30)) * 1000
   const ctx: JourneyContext = { scenario, client, stats, concertId, deadline, random }
   const memory = new Map<string, number>()
   const metricsUrls = values.metrics.split(',').filter(Boolean)
@@ -158,6 +168,7 @@ export async function main(argv: string[]): Promise<number> {
   clearInterval(progress)
   if (tty) process.stderr.write('\n')
   await client.close()
+  if (scenario.preQueue) stats.line.publishedDraw(await readPublishedDraw(baseUrl, concertId).catch(() => null))
   const durationSeconds = (Date.now() - stats.startedAt) / 1000
   const cpu = cpuMeter.perRequest(stats.requests)
 

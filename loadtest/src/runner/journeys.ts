@@ -41,6 +41,7 @@ function field<T>(reply: Reply, name: string): T | undefined {
  * Retry-After, however far off it is (a fan far back is told to come back in up to a minute), by the
  * fan's page's own rule (nextPollSeconds). A fan told
  * ALL_SEATS_HELD keeps polling; SOLD_OUT ends the wait.
+ * A fan in the pre-queue polls the same way until the draw places them (a new token).
  * Returns the ACTIVE token, or null.
  */
 export async function waitInLine(ctx: JourneyContext, fan: Fan): Promise<string | null> {
@@ -48,7 +49,8 @@ export async function waitInLine(ctx: JourneyContext, fan: Fan): Promise<string 
   const joined = await joinLine(client, auth(fan), ctx.concertId)
   if (joined.status !== 201 && joined.status !== 200) return null
   let queueToken = field<string>(joined, 'token') ?? ''
-  const inLine = stats.line.joined(queueToken)
+  const entryId = field(joined, 'status') === 'PRE_QUEUE' ? (field<string>(joined, 'entryId') ?? null) : null
+  const inLine = stats.line.joined(queueToken, Date.now(), entryId)
   if (field(joined, 'status') === 'ACTIVE') {
     stats.line.admitted(inLine, field(joined, 'activeUntil'))
     stats.gauge({ admitted: stats.admitted + 1 })
@@ -73,13 +75,14 @@ export async function waitInLine(ctx: JourneyContext, fan: Fan): Promise<string 
       }
       stats.line.answered(polled.body)
       const status = field<string>(polled, 'status')
+      queueToken = field<string>(polled, 'token') ?? queueToken
+      stats.line.placed(inLine, queueToken)
       if (status === 'ACTIVE') {
         stats.line.admitted(inLine, field(polled, 'activeUntil'))
         stats.gauge({ admitted: stats.admitted + 1 })
-        return field<string>(polled, 'token') ?? queueToken
+        return queueToken
       }
       if (status === 'SOLD_OUT' || status === 'EXPIRED') return null
-      queueToken = field<string>(polled, 'token') ?? queueToken
       wait = nextPollSeconds({ ok: true, retryAfter: polled.retryAfter })
     }
     return null

@@ -1,4 +1,5 @@
-import { kendallTau } from './kendall-tau.js'
+import type { PublishedOrder } from './published-draw.js'
+import { kendallTau, type RankedPair } from './kendall-tau.js'
 import { seqOf } from './queue-token-claims.js'
 import { percentile } from './percentile.js'
 
@@ -7,8 +8,10 @@ export const WAIT_REASONS = ['ALL_SEATS_HELD', 'PAUSED', 'NOT_OPEN_YET'] as cons
 
 /** One fan who joined the line: what fairness and the poll budget are measured from. */
 export interface FanInLine {
-  /** The waiting token's `seq`; null when the token carried none. */
-  readonly seq: number | null
+  /** The waiting token's `seq`; null when the token carried none (a pre-queue token, until the draw placed the fan). */
+  seq: number | null
+  /** The fan's entry in the opening's draw, when their join answered PRE_QUEUE. */
+  readonly entryId: string | null
   readonly joinedAt: number
   polls: number
   /** `activeUntil` (epoch ms) of the first ACTIVE answer: fans admitted in one step share it. */
@@ -33,6 +36,22 @@ export interface LineSummary {
   }
   /** From the join answer to the first ACTIVE answer, over admitted fans. */
   waitSeconds: { p95: number; max: number }
+  /** The fans of the opening's draw, apart from the general line (`admissionOrder`); null without a pre-queue. */
+  draw: DrawSummary | null
+}
+
+export interface DrawSummary {
+  /** Fans whose join answered PRE_QUEUE, and of them those the draw placed (a token with an arrival number). */
+  fans: number
+  placed: number
+  /** The published order recomputed from its seed and entries matches (contracts' verifyDraw); null when the draw was not read. */
+  recomputed: boolean | null
+  problems: string[]
+  /** Placed fans whose arrival number is the published first arrival number plus their place in the published order. */
+  placesChecked: number
+  placesMatching: number
+  /** Admission order against the drawn order, over the drawn fans admitted (as `admissionOrder`). */
+  admissionOrder: { tau: number | null; fans: number; pairs: number }
 }
 
 export const TAU_DEFINITION = "Kendall's tau over the pairs admitted in different steps: (concordant - discordant) / (concordant + discordant)"
@@ -40,11 +59,23 @@ export const TAU_DEFINITION = "Kendall's tau over the pairs admitted in differen
 export class LineLedger {
   private readonly fans: FanInLine[] = []
   private readonly reasonCounts = new Map<string, number>()
+  private published: PublishedOrder | null = null
 
-  joined(token: unknown, at = Date.now()): FanInLine {
-    const fan: FanInLine = { seq: seqOf(token), joinedAt: at, polls: 0, admission: null, admittedAt: null }
+  /** `entryId`: the fan's entry in the draw, when the join answered PRE_QUEUE. */
+  joined(token: unknown, at = Date.now(), entryId: string | null = null): FanInLine {
+    const fan: FanInLine = { seq: seqOf(token), entryId, joinedAt: at, polls: 0, admission: null, admittedAt: null }
     this.fans.push(fan)
     return fan
+  }
+
+  /** A token a poll answered with: a pre-queued fan's first one with an arrival number is their drawn place. */
+  placed(fan: FanInLine, token: unknown) {
+    if (fan.seq === null) fan.seq = seqOf(token)
+  }
+
+  /** The opening's draw as the public routes published it, read after the run. */
+  publishedDraw(published: PublishedOrder | null) {
+    this.published = published
   }
 
   polled(fan: FanInLine) {
@@ -69,7 +100,7 @@ export class LineLedger {
     const polls = this.fans.map((f) => f.polls).sort((a, b) => a - b)
     const admitted = this.fans.filter((f) => f.admittedAt !== null)
     const waits = admitted.map((f) => (f.admittedAt! - f.joinedAt) / 1000).sort((a, b) => a - b)
-    const ranked = admitted.flatMap((f) => (f.seq !== null && f.admission !== null ? [{ join: f.seq, admission: f.admission }] : []))
+    const ranked = rankedOf(admitted.filter((f) => f.entryId === null))
     const tau = kendallTau(ranked)
     const reasons: Record<string, number> = Object.fromEntries(WAIT_REASONS.map((r) => [r, 0]))
     for (const [reason, count] of this.reasonCounts) reasons[reason] = count
@@ -80,6 +111,35 @@ export class LineLedger {
       admitted: admitted.length,
       admissionOrder: { tau: tau.tau, definition: TAU_DEFINITION, fans: ranked.length, pairs: tau.concordant + tau.discordant },
       waitSeconds: { p95: percentile(waits, 95), max: waits.at(-1) ?? 0 },
+      draw: this.drawSummary(),
     }
   }
+
+  private drawSummary(): DrawSummary | null {
+    const drawn = this.fans.filter((f) => f.entryId !== null)
+    const published = this.published
+    if (drawn.length === 0 && published === null) return null
+    const placed = drawn.filter((f) => f.seq !== null)
+    // Place k (0-based) of the published order is arrival number first + k; an entry not in it matches nothing.
+    const first = published?.firstArrivalNumber ?? null
+    const checked = first === null ? [] : placed
+    const placeOf = new Map((published?.order ?? []).map((entryId, i) => [entryId, i]))
+    const placesMatching = checked.filter((f) => f.seq === first! + (placeOf.get(f.entryId!) ?? Number.NaN)).length
+    const ranked = rankedOf(placed.filter((f) => f.admittedAt !== null))
+    const tau = kendallTau(ranked)
+    return {
+      fans: drawn.length,
+      placed: placed.length,
+      recomputed: published?.recomputed ?? null,
+      problems: published?.problems ?? [],
+      placesChecked: checked.length,
+      placesMatching,
+      admissionOrder: { tau: tau.tau, fans: ranked.length, pairs: tau.concordant + tau.discordant },
+    }
+  }
+}
+
+/** Admitted fans with an arrival number and an admission step (their activeUntil). */
+function rankedOf(admitted: readonly FanInLine[]): RankedPair[] {
+  return admitted.flatMap((f) => (f.seq !== null && f.admission !== null ? [{ join: f.seq, admission: f.admission }] : []))
 }

@@ -17,3 +17,9 @@ export function createConcert(title: string, house: { dates: number; seatsPerDat
   if (!made.ok) throw new Error(`could not create a concert for the run: ${made.output}`)
   return (JSON.parse(made.lastLine) as { concertId: string }).concertId
 }
+
+/** Moves a concert's opening (every date) to `at`: its pre-queue opens PRE_QUEUE_WINDOW_SECONDS before. */
+export function openConcertAt(concertId: string, at: Date): void {
+  const moved = ops(['concert:open-at', concertId, at.toISOString()])
+  if (!moved.ok) throw new Error(`could not set the opening of concert ${concertId}: ${moved.output}`)
+}

@@ -64,6 +64,20 @@ function waitingRoomLines(line: LineSummary): string[] {
     `- Waiting room: ${line.fansJoined} fans joined, ${line.admitted} admitted; polls per fan: mean ${polls.mean.toFixed(1)}, p95 ${polls.p95}, max ${polls.max}; poll answers with a reason: ${reasons}`,
     `- Admission order against join order: Kendall's tau ${order.tau === null ? 'n/a' : order.tau.toFixed(3)} over ${order.pairs} pairs admitted in different steps (${order.fans} admitted fans with a seq and an activeUntil; (concordant - discordant) / (concordant + discordant))`,
     `- Wait of admitted fans (join answer to first ACTIVE): p95 ${line.waitSeconds.p95.toFixed(1)} s, longest ${line.waitSeconds.max.toFixed(1)} s`,
+    ...drawLines(line.draw),
+  ]
+}
+
+const tauText = (tau: number | null) => (tau === null ? 'n/a' : tau.toFixed(3))
+
+/** The opening's draw: the published order recomputed, each drawn fan's place against it, and their admission order. */
+function drawLines(draw: LineSummary['draw']): string[] {
+  if (!draw) return []
+  const recomputed = draw.recomputed === null ? 'not read (the draw was not made or not reachable)' : draw.recomputed ? 'recomputed from its seed and entries: matches' : `DOES NOT MATCH (${draw.problems.join(', ')})`
+  const places = draw.placesChecked === draw.placesMatching ? 'all' : `ONLY ${draw.placesMatching} of`
+  return [
+    `- The opening's draw: ${draw.fans} fans pre-queued, ${draw.placed} placed by it; the published order ${recomputed}`,
+    `- Drawn places against the published order: ${places} ${draw.placesChecked} placed fans at the arrival number their published place gives; admission order against drawn order: Kendall's tau ${tauText(draw.admissionOrder.tau)} over ${draw.admissionOrder.pairs} pairs (${draw.admissionOrder.fans} admitted drawn fans). The line above counts the general line only`,
   ]
 }
 

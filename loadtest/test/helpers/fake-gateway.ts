@@ -3,6 +3,7 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { AddressInfo } from 'node:net'
 import { secretKey } from '@tickets/contracts/auth'
 import { verifyHs256 } from '@tickets/contracts/hs256'
+import { DRAW_ALGORITHM, drawOrder, entryIdOf, seedHashOf } from '@tickets/contracts/draw'
 import { challengeKey, checkProof, issueChallenge } from '@tickets/contracts/queue-challenge'
 import { queueTokenKey, signQueueToken, verifyQueueToken } from '@tickets/contracts/queue-token'
 
@@ -30,6 +31,13 @@ export interface FakeGatewayOptions {
   neverAdmit?: boolean
   /** The join challenge on at this difficulty, judged with the gateway's own functions. */
   challengeDifficulty?: number
+  /**
+   * A pre-queue: the users it says are early join it (PRE_QUEUE, a seq 0 token); the first poll of a
+   * pre-queue token draws the order with the contracts' functions and places them from arrival
+   * number 1, later joins from 101. `publishedSeed`: the seed the draw routes reveal (another one
+   * than the draw's is a tampered draw).
+   */
+  preQueue?: { seed: string; early: (userId: string) => boolean; publishedSeed?: string }
 }
 
 const SEATS = 10
@@ -51,6 +59,26 @@ export async function startFakeGateway(opts: FakeGatewayOptions) {
   const polls = new Map<string, number>()
   const heldSeats = new Set<number>()
   let reservations = 0
+  const entries = new Map<string, string>()
+  let drawn: { digest: string; order: string[] } | null = null
+  let lateJoins = 0
+
+  function drawnPlace(userId: string): number {
+    drawn ??= drawOrder(opts.preQueue!.seed, [...entries.values()])
+    return drawn.order.indexOf(entries.get(userId)!) + 1
+  }
+
+  function drawRoute(res: ServerResponse, path: string, query: URLSearchParams) {
+    if (!drawn) return problem(res, 404, 'QUEUE_DRAW_NOT_FOUND')
+    const seed = opts.preQueue!.publishedSeed ?? opts.preQueue!.seed
+    const at = new Date(admissionBase).toISOString()
+    if (path.endsWith('/entries')) {
+      const offset = Number(query.get('offset') ?? 0)
+      return send(res, 200, { concertId: 'c1', entries: drawn.order.length, offset, order: drawn.order.slice(offset, offset + Number(query.get('limit') ?? 1_000)) })
+    }
+    const info = { concertId: 'c1', status: 'DRAWN', algorithm: DRAW_ALGORITHM, opensAt: at, preQueueOpensAt: at, seedHash: seedHashOf(opts.preQueue!.seed), committedAt: at }
+    return send(res, 200, { ...info, entries: drawn.order.length, digest: drawn.digest, seed, drawnAt: at, firstArrivalNumber: 1 })
+  }
 
   function send(res: ServerResponse, status: number, body?: unknown, headers: Record<string, string> = {}) {
     res.writeHead(status, body === undefined ? headers : { 'content-type': status >= 400 ? 'application/problem+json' : 'application/json', ...headers })
@@ -83,6 +111,7 @@ export async function startFakeGateway(opts: FakeGatewayOptions) {
       proof: header('x-queue-proof'),
     })
 
+    if (opts.preQueue && path.startsWith('/api/queue/draws/c1')) return drawRoute(res, path, new URLSearchParams((req.url ?? '').split('?')[1] ?? ''))
     if (route === 'GET /api/concerts') return send(res, 200, { concerts: [{ concertId: 'c1', title: 'Fake', artist: 'Nobody' }] })
     if (route === 'GET /api/concerts/:id/schedules')
       return send(res, 200, { schedules: [{ scheduleId: 's1', startsAt: '2030-06-01T19:00:00Z', availableSeats: SEATS - heldSeats.size }] })
@@ -99,7 +128,14 @@ export async function startFakeGateway(opts: FakeGatewayOptions) {
           return problem(res, 403, proof ? 'QUEUE_CHALLENGE_FAILED' : 'QUEUE_CHALLENGE_REQUIRED', { challenge: issueChallenge(proofKey, who, difficulty) })
         }
       }
-      const seq = seqs.get(userId) ?? seqs.size + 1
+      if (opts.preQueue?.early(userId)) {
+        const salt = `${entries.size + 1}`.padStart(32, '0')
+        if (!entries.has(userId)) entries.set(userId, entryIdOf(userId, salt))
+        const preQueued = { status: 'PRE_QUEUE', position: 0, estimatedWaitSeconds: 1, estimatedWaitRangeSeconds: [1, 1], preQueued: entries.size, drawing: false }
+        const entry = { entryId: entries.get(userId), entrySalt: salt, opensAt: new Date(admissionBase).toISOString() }
+        return send(res, 201, { token: await queueToken(userId, 'WAITING', 0), ...preQueued, ...entry }, { 'retry-after': String(opts.retryAfterOnJoin ?? 1) })
+      }
+      const seq = seqs.get(userId) ?? (opts.preQueue ? 100 + ++lateJoins : seqs.size + 1)
       seqs.set(userId, seq)
       const waitRange = [seq, 3 * seq]
       return send(
@@ -111,6 +147,11 @@ export async function startFakeGateway(opts: FakeGatewayOptions) {
     }
     if (!verdict?.ok || verdict.claims.userId !== userId) return problem(res, 403, 'QUEUE_TOKEN_INVALID')
     const { seq } = verdict.claims
+    if (route === 'GET /api/queue/token' && seq === 0) {
+      const place = drawnPlace(userId)
+      const waiting = { status: 'WAITING', position: place, estimatedWaitSeconds: place, estimatedWaitRangeSeconds: [place, place] }
+      return send(res, 200, { ...waiting, token: await queueToken(userId, 'WAITING', place) }, { 'retry-after': String(opts.retryAfterWhileSeatsHeld ?? 1) })
+    }
     if (route === 'GET /api/queue/token') {
       const n = (polls.get(userId) ?? 0) + 1
       polls.set(userId, n)
