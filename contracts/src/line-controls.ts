@@ -34,6 +34,11 @@ export function lineControls(redis: ControlsHost) {
     },
     setRate: (concertId: string, perSecond: number) => redis.hset(settings(concertId), 'rate', String(perSecond)),
     setCap: (concertId: string, cap: number) => redis.hset(settings(concertId), 'cap', String(cap)),
+    /** The concert's own pre-queue window before its opening; null: back to PRE_QUEUE_WINDOW_SECONDS. */
+    async setPreQueueWindow(concertId: string, seconds: number | null) {
+      if (seconds === null) await redis.hdel(settings(concertId), 'pqw')
+      else await redis.hset(settings(concertId), 'pqw', String(seconds))
+    },
     /** Back to the environment's defaults and normal mode. */
     reset: (concertId: string) => redis.del(settings(concertId)),
     async status(concertId: string) {
@@ -65,6 +70,7 @@ export function lineControls(redis: ControlsHost) {
         emergency: (cfg.mode as EmergencyMode | undefined) ?? 'off',
         ratePerSecond: cfg.rate === undefined ? ('default' as const) : Number(cfg.rate),
         activeCap: cfg.cap === undefined ? ('default' as const) : Number(cfg.cap),
+        preQueueWindowSeconds: cfg.pqw === undefined ? ('default' as const) : Number(cfg.pqw),
         measuredRatePerSecond: measured,
         effectiveRatePerSecond: effective,
         /** What limited the last admission step, and why the rate is backed off (if it is). */

@@ -18,7 +18,7 @@ export function lineKeys(concertId: string) {
     users: `${tag}:users`,
     /** ZSET userId -> activeUntil (ms). */
     active: `${tag}:active`,
-    /** HASH of operator settings: rate, cap, paused, mode. */
+    /** HASH of operator settings: rate, cap, paused, mode, pqw (the pre-queue window, seconds). */
     settings: `${tag}:cfg`,
     /** HASH soldOut, at. */
     soldOut: `${tag}:sold`,

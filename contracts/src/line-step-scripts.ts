@@ -8,7 +8,8 @@ import { END_ACTIVE } from './line-fan-scripts.js'
  * revocationKeyPrefix (with the client's prefix: the key is built here), activeTtlMs.
  * -> ran, expired, droppedOut, idleReleased, waiting, active, activeHolding, cfgRate, cfgCap,
  *    paused, mode, soldOut, carry, known, total, sold, opensAt, syncedAt, onHold, nextReleaseAt,
- *    drawState, drawOpens, drawFrom (the opening freezes the pre-queue here if nothing did before)
+ *    drawState, drawOpens, drawFrom (the opening freezes the pre-queue here if nothing did before),
+ *    preQueueWindowS (the concert's own pre-queue window, '' for the default)
  * The tick number in stats makes this run once per tick however many instances call it. Costs
  * O(log n) per user expired or released, plus one look per holder, never a scan of the line.
  */
@@ -59,7 +60,8 @@ return {'1', tostring(#expired), tostring(#idle_waiters), tostring(released),
   cfg[1] or '', cfg[2] or '', cfg[3] or '', cfg[4] or '', redis.call('HGET', KEYS[7], 'soldOut') or '0',
   redis.call('HGET', KEYS[8], 'carry') or '0',
   inv[1] or '0', inv[2] or '0', inv[3] or '0', inv[4] or '', inv[5] or '0',
-  tostring(redis.call('ZCARD', KEYS[11])), first[2] or '', draw[1] or '', draw[2] or '', draw[3] or ''}
+  tostring(redis.call('ZCARD', KEYS[11])), first[2] or '', draw[1] or '', draw[2] or '', draw[3] or '',
+  redis.call('HGET', KEYS[6], 'pqw') or ''}
 `
 
 /**

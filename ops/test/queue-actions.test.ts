@@ -36,6 +36,17 @@ describe('npm run ops -- queue:*', () => {
     // Six processes in a row, each loading the CLI: on two busy cores that alone can pass 30 s.
   }, 90_000)
 
+  it("when an operator sets a concert's pre-queue window, then the line's settings hold it until set back to the default", async () => {
+    const { stdout } = await ops('concert:pre-queue', 'c-window', '--window', '10m')
+    expect(JSON.parse(stdout)).toMatchObject({ concertId: 'c-window', preQueueWindowSeconds: 600 })
+    expect(await redis.hget('{q:c-window}:cfg', 'pqw')).toBe('600')
+    await ops('concert:pre-queue', 'c-window', '--window', 'default')
+    expect(await redis.hget('{q:c-window}:cfg', 'pqw')).toBeNull()
+    for (const window of ['25h', '10', 'soon']) {
+      await expect(ops('concert:pre-queue', 'c-window', '--window', window)).rejects.toMatchObject({ code: 2, stderr: expect.stringContaining('usage') })
+    }
+  }, 90_000)
+
   it('when the arguments are wrong, then it exits 2 with usage and changes nothing', async () => {
     for (const args of [
       ['queue:set-rate', 'c-bad', '-1'],

@@ -39,6 +39,15 @@ function numberArg(value: string | undefined, integer: boolean): number | undefi
   return integer && !Number.isInteger(n) ? undefined : n
 }
 
+/** `30m`, `90s`, `2h` as seconds (at most a day), `default` as null; undefined when neither. */
+function windowArg(value: string): number | null | undefined {
+  if (value === 'default') return null
+  const m = /^(\d{1,5})([smh])$/.exec(value)
+  if (!m) return undefined
+  const seconds = Number(m[1]) * { s: 1, m: 60, h: 3_600 }[m[2] as 's' | 'm' | 'h']
+  return seconds <= 86_400 ? seconds : undefined
+}
+
 async function printStatus(controls: Controls, concertId: string) {
   console.log(JSON.stringify(await controls.status(concertId)))
 }
@@ -111,5 +120,25 @@ export const queueActions: Record<string, Action> = {
   },
   'queue:set-rate': numeric('queue:set-rate', 'admissions per second for one concert (overrides ADMISSION_RATE_PER_SECOND)', false, (c, id, n) => c.setRate(id, n)),
   'queue:set-cap': numeric('queue:set-cap', 'most users ACTIVE at once for one concert (overrides ACTIVE_CAP)', true, (c, id, n) => c.setCap(id, n)),
+  'concert:pre-queue': {
+    describe: "a concert's own pre-queue window before its opening: <concertId> --window 30m|90s|2h|default (PRE_QUEUE_WINDOW_SECONDS)",
+    async run(args, env) {
+      const usage = 'concert:pre-queue <concertId> --window <N>s|m|h|default'
+      const concertId = concertArg(args, usage)
+      const window = args[1] === '--window' && args.length === 3 ? windowArg(args[2]!) : undefined
+      if (!concertId || window === undefined) {
+        if (concertId) console.error(`usage: npm run ops -- ${usage}   (at most 24 h; default: the queue's PRE_QUEUE_WINDOW_SECONDS)`)
+        return 2
+      }
+      return withControls(
+        env,
+        async (controls) => {
+          await controls.setPreQueueWindow(concertId, window)
+          await printStatus(controls, concertId)
+        },
+        { action: 'concert:pre-queue', target: concertId, value: window ?? 'default' },
+      )
+    },
+  },
   'queue:reset': simple('queue:reset <concertId>', "drop a concert's overrides: environment defaults, not paused, no emergency mode", (c, id) => c.reset(id)),
 }

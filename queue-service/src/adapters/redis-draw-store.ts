@@ -55,6 +55,11 @@ export function createRedisDrawStore(redis: RedisClient, opts: { timeoutMs: numb
       return guarded(work, 'draw', () => cmd.queueDrawCommit(lineKeys(concertId).draw, now, opensAt, preQueueFrom, seed, seedHash))
     },
 
+    async preQueueWindowMs(concertId) {
+      const seconds = num(await guarded(work, 'draw', () => redis.hget(lineKeys(concertId).settings, 'pqw')))
+      return seconds === null ? null : seconds * 1000
+    },
+
     async lock({ concertId, owner, ttlMs }) {
       const k = lineKeys(concertId)
       const [outcome, , seed, base, entries, applied] = await guarded(work, 'draw', () => cmd.queueDrawLock(k.draw, k.drawLock, owner, ttlMs))

@@ -50,6 +50,7 @@ function stepStateOf(reply: string[]): StepState | null {
     drawState,
     drawOpens,
     drawFrom,
+    preQueueWindowS,
   ] = reply
   const settings: ConcertSettings = { paused: paused === '1' }
   if (num(rate) !== null) settings.ratePerSecond = num(rate)!
@@ -70,7 +71,12 @@ function stepStateOf(reply: string[]): StepState | null {
       known === '1'
         ? { free: Math.max(0, Number(total) - Number(sold) - held), onHold: held, nextReleaseAt: num(nextRelease), opensAt: num(opensAt), syncedAt: Number(syncedAt) }
         : null,
-    draw: { state: DRAW_STATES.find((d) => d === drawState) ?? null, opensAt: num(drawOpens), preQueueFrom: num(drawFrom) },
+    draw: {
+      state: DRAW_STATES.find((d) => d === drawState) ?? null,
+      opensAt: num(drawOpens),
+      preQueueFrom: num(drawFrom),
+      preQueueWindowMs: num(preQueueWindowS) === null ? null : num(preQueueWindowS)! * 1000,
+    },
   }
 }
 

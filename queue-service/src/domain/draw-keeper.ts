@@ -8,7 +8,7 @@ export interface DrawKeeperDeps {
   events: QueueEvents
   /** This process's name on the draw's lock (unique among instances). */
   owner: string
-  /** How long before the opening the pre-queue opens. */
+  /** How long before the opening the pre-queue opens, unless the concert has its own window. */
   preQueueWindowMs: number
   /** Places applied per script call: one call never holds Redis for long. */
   chunkSize: number
@@ -40,9 +40,11 @@ export function createDrawKeeper(deps: DrawKeeperDeps) {
     return started
   }
 
-  async function commit(concertId: string, opensAt: number): Promise<void> {
+  /** `windowMs`: the concert's pre-queue window as the caller read it; asked of the store when not given. */
+  async function commit(concertId: string, opensAt: number, windowMs?: number): Promise<void> {
+    const window = windowMs ?? (await store.preQueueWindowMs(concertId)) ?? deps.preQueueWindowMs
     const { seed, seedHash } = newSeed()
-    await store.commit({ concertId, now: clock.now(), opensAt, preQueueFrom: opensAt - deps.preQueueWindowMs, seed, seedHash })
+    await store.commit({ concertId, now: clock.now(), opensAt, preQueueFrom: opensAt - window, seed, seedHash })
   }
 
   async function draw(concertId: string): Promise<DrawRun> {
@@ -83,11 +85,12 @@ export function createDrawKeeper(deps: DrawKeeperDeps) {
         )
       if (opensAt === null || state.state === 'drawn') return
       const committable = state.state === null && opensAt > now
-      const moved = state.state === 'open' && (state.opensAt !== opensAt || state.preQueueFrom !== opensAt - deps.preQueueWindowMs)
+      const window = state.preQueueWindowMs ?? deps.preQueueWindowMs
+      const moved = state.state === 'open' && (state.opensAt !== opensAt || state.preQueueFrom !== opensAt - window)
       if (committable || moved)
         report(
           concertId,
-          once(`commit:${concertId}`, () => commit(concertId, opensAt)),
+          once(`commit:${concertId}`, () => commit(concertId, opensAt, window)),
         )
     },
 

@@ -32,6 +32,8 @@ export interface DrawState {
   state: 'open' | 'frozen' | 'drawn' | null
   opensAt: number | null
   preQueueFrom: number | null
+  /** The concert's own pre-queue window (`ops concert:pre-queue`); null: PRE_QUEUE_WINDOW_SECONDS. */
+  preQueueWindowMs: number | null
 }
 
 /** The line as the first half of a step found it, after expiring and releasing. */
@@ -181,6 +183,8 @@ export interface DrawRecord {
 
 /** The opening's draw in the store; the apply steps are atomic and run at most once each. */
 export interface DrawStore {
+  /** The concert's own pre-queue window (ms), or null for the default. */
+  preQueueWindowMs(concertId: string): Promise<number | null>
   commit(input: { concertId: string; now: number; opensAt: number; preQueueFrom: number; seed: string; seedHash: string }): Promise<string>
   /** Takes the draw's lock when it is frozen and free (or held by `owner`). */
   lock(input: { concertId: string; owner: string; ttlMs: number }): Promise<{ locked: false } | { locked: true; seed: string; base: number; entries: number; applied: number }>

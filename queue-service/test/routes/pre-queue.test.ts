@@ -1,4 +1,5 @@
 import { entryIdOf, verifyDraw } from '@tickets/contracts/draw'
+import { lineControls } from '@tickets/contracts/line-controls'
 import { isolation, fromGateway } from '@tickets/testkit'
 import { describe, expect, it } from 'vitest'
 import { aConcertId, buildTestApp, join, leave, manualClock, poll } from '../helpers/build-test-app.js'
@@ -89,6 +90,25 @@ describe('POST /api/queue/token before the opening', () => {
     const hints = await Promise.all(Object.entries(tokens).map(async ([u, t]) => Number((await poll(app, u, t)).headers['retry-after'])))
     expect(hints.every((h) => h >= 1 && h <= 60)).toBe(true)
     expect(new Set(hints).size).toBeGreaterThanOrEqual(30)
+  })
+})
+
+describe('a concert with its own pre-queue window (ops concert:pre-queue)', () => {
+  it('when the window is set, then the pre-queue opens that long before, and a change moves a committed start', async () => {
+    const concertId = aConcertId()
+    const opensAt = clock.now() + 20 * 60_000
+    openings.set(concertId, opensAt)
+    const controls = lineControls(app.redis)
+    await controls.setPreQueueWindow(concertId, 600)
+    await app.queueInventory.resync(concertId)
+    const early = await join(app, 'own-window', concertId)
+    expect(early.json()).toMatchObject({ code: 'QUEUE_NOT_OPEN_YET', preQueueOpensAt: new Date(opensAt - 600_000).toISOString() })
+
+    await controls.setPreQueueWindow(concertId, WINDOW_S)
+    clock.advance(1_000)
+    await app.queue.tick()
+    await expect.poll(async () => (await join(app, 'own-window', concertId)).json().status, { timeout: 5_000 }).toBe('PRE_QUEUE')
+    expect((await draw(concertId)).json()).toMatchObject({ preQueueOpensAt: new Date(opensAt - WINDOW_S * 1000).toISOString() })
   })
 })
 
