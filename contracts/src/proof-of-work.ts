@@ -3,6 +3,11 @@
  * (node:crypto) judge a proof the same way: the proof is `nonce:counter`, and its SHA-256 must start
  * with `difficulty` zero bits.
  */
+export const MIN_CHALLENGE_DIFFICULTY = 1
+export const MAX_CHALLENGE_DIFFICULTY = 28
+/** About a second of a browser's work (docs/decisions/join-challenge.md). */
+export const DEFAULT_CHALLENGE_DIFFICULTY = 19
+
 export function proofText(nonce: string, counter: number): string {
   return `${nonce}:${counter}`
 }

@@ -1,6 +1,6 @@
 import { createHmac, hash, timingSafeEqual } from 'node:crypto'
 import { deriveKey } from './auth.js'
-import { hasLeadingZeroBits, proofText } from './proof-of-work.js'
+import { hasLeadingZeroBits, MAX_CHALLENGE_DIFFICULTY, proofText } from './proof-of-work.js'
 
 /**
  * The join challenge: a hashcash-style proof of work that operators can require per concert.
@@ -12,10 +12,7 @@ import { hasLeadingZeroBits, proofText } from './proof-of-work.js'
 export const QUEUE_PROOF_HEADER = 'x-queue-proof'
 export const CHALLENGE_ALGORITHM = 'sha256-leading-zero-bits'
 export const CHALLENGE_TTL_SECONDS = 120
-export const MIN_CHALLENGE_DIFFICULTY = 1
-export const MAX_CHALLENGE_DIFFICULTY = 28
-/** About a second of a browser's work (docs/decisions/join-challenge.md). */
-export const DEFAULT_CHALLENGE_DIFFICULTY = 19
+export { DEFAULT_CHALLENGE_DIFFICULTY, MAX_CHALLENGE_DIFFICULTY, MIN_CHALLENGE_DIFFICULTY } from './proof-of-work.js'
 
 /** What a refused join tells the client: the problem body's `challenge` member. */
 export interface Challenge {

@@ -66,7 +66,7 @@ export async function consoleRoutes(app: FastifyInstance, opts: ConsoleOptions) 
       at: new Date().toISOString(),
       lines: lines.map((line) => ({ ...line, title: titles[line.concertId] ?? null, pollsPerSecond: pollRates ? (pollRates[line.concertId] ?? 0) : null })),
       polls: pollSource,
-      switches,
+      switches: { ...switches, challenges: Object.fromEntries(switches.challenges) },
       alerts,
       traces: traces ?? { source: null },
       slowTraceMs: opts.slowTraceMs,

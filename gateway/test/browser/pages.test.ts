@@ -218,4 +218,27 @@ describe.skipIf(!existsSync(CHROMIUM))(`the pages in Chromium (${CHROMIUM})`, ()
       await operator('DELETE')
     }
   }, 90_000)
+
+  it('an operator switches the join challenge on and off from the console, and joins need a proof meanwhile', async () => {
+    const concertId = FIRST_CONCERT.id
+    const joinCode = async () => (await stack.api('fan-pow-console', 'POST', '/api/queue/token', { body: { concertId } })).body?.code
+    await joinCode()
+    const console = await consoleSignedIn()
+    const card = console.locator(`[data-concert="${concertId}"]`)
+    await card.waitFor()
+    await card.getByLabel('Join challenge bits').fill('12')
+    await card.getByRole('button', { name: 'Challenge on' }).click()
+    await console.locator('#confirm-ok').click()
+    try {
+      await card.locator('.badge', { hasText: 'join challenge: 12 bits' }).waitFor({ timeout: 10_000 })
+      await expect.poll(joinCode, { timeout: 5_000 }).toBe('QUEUE_CHALLENGE_REQUIRED')
+      await look(console, 'console-challenge-on')
+    } finally {
+      await card.getByRole('button', { name: 'Challenge off' }).click()
+      await console.locator('#confirm-ok').click()
+    }
+    await expect.poll(async () => card.locator('.badge', { hasText: 'join challenge' }).count(), { timeout: 10_000 }).toBe(0)
+    await expect.poll(joinCode, { timeout: 5_000 }).not.toBe('QUEUE_CHALLENGE_REQUIRED')
+    await console.locator('#changes tr', { hasText: 'gateway:challenge' }).filter({ hasText: 'Test operator' }).first().waitFor()
+  }, 90_000)
 })

@@ -1,10 +1,11 @@
+import { DEFAULT_CHALLENGE_DIFFICULTY, MAX_CHALLENGE_DIFFICULTY, MIN_CHALLENGE_DIFFICULTY } from '@tickets/contracts/proof-of-work'
 import { byId, el } from '../common/dom.js'
 import type { Overview } from './types.js'
 
 type Line = Overview['lines'][number]
 
 export interface LineActions {
-  change(concertId: string, what: string, path: string, method: 'POST' | 'PUT', body?: unknown): void
+  change(concertId: string, what: string, path: string, method: 'POST' | 'PUT' | 'DELETE', body?: unknown): void
 }
 
 const fixed = (n: number | null) => (n === null ? '–' : n.toLocaleString(undefined, { maximumFractionDigits: 2 }))
@@ -37,8 +38,9 @@ function facts(line: Line): [string, string][] {
   ]
 }
 
-function badges(line: Line): HTMLElement[] {
+function badges(line: Line, challenge: number | undefined): HTMLElement[] {
   const out: HTMLElement[] = []
+  if (challenge !== undefined) out.push(el('span', { className: 'badge warn', textContent: `join challenge: ${challenge} bits` }))
   if (line.soldOut) out.push(el('span', { className: 'badge bad', textContent: 'sold out' }))
   if (line.paused) out.push(el('span', { className: 'badge warn', textContent: 'paused' }))
   if (line.emergency !== 'off') out.push(el('span', { className: 'badge bad', textContent: `emergency: ${line.emergency}` }))
@@ -102,8 +104,42 @@ function controls(concertId: string, actions: LineActions): HTMLElement {
   )
 }
 
+/**
+ * The join challenge's switch (on the gateway's switches, not the line's settings): a difficulty
+ * switches it on or changes it, Off switches it off. Every gateway follows within a second.
+ */
+function challengeControl(concertId: string, actions: LineActions): HTMLElement {
+  const id = `challenge-${concertId}`
+  const path = `/switches/challenge/${encodeURIComponent(concertId)}`
+  const input = el('input', {
+    id,
+    type: 'number',
+    min: String(MIN_CHALLENGE_DIFFICULTY),
+    max: String(MAX_CHALLENGE_DIFFICULTY),
+    step: '1',
+    value: String(DEFAULT_CHALLENGE_DIFFICULTY),
+    required: true,
+  })
+  const off = el('button', { type: 'button', className: 'secondary', textContent: 'Challenge off' })
+  off.addEventListener('click', () => actions.change(concertId, 'joins need no proof of work any more (join challenge off)', path, 'DELETE'))
+  const form = el(
+    'form',
+    { className: 'inline challenge' },
+    el('label', { htmlFor: id, textContent: 'Join challenge bits' }),
+    input,
+    el('button', { type: 'submit', className: 'secondary', textContent: 'Challenge on' }),
+    off,
+  )
+  form.addEventListener('submit', (e) => {
+    e.preventDefault()
+    const bits = Number(input.value)
+    actions.change(concertId, `every join needs a proof of work of ${bits} bits (join challenge on)`, path, 'PUT', { difficulty: bits })
+  })
+  return form
+}
+
 /** One card per concert's line: built once (so a form being typed in survives), its figures refreshed in place. */
-export function renderLines(lines: Line[], actions: LineActions): void {
+export function renderLines(lines: Line[], challenges: Readonly<Record<string, number>>, actions: LineActions): void {
   const root = byId('lines')
   if (lines.length === 0) root.replaceChildren(el('p', { className: 'muted empty', textContent: 'No concert has a line yet.' }))
   for (const line of lines) {
@@ -118,6 +154,7 @@ export function renderLines(lines: Line[], actions: LineActions): void {
         el('div', { className: 'badges' }),
         el('dl', { className: 'facts' }),
         controls(line.concertId, actions),
+        challengeControl(line.concertId, actions),
       )
       card.dataset.concert = line.concertId
       root.append(card)
@@ -125,7 +162,7 @@ export function renderLines(lines: Line[], actions: LineActions): void {
     // Titles come from booking's catalogue and may arrive after the card was made.
     card.querySelector('h3')!.textContent = line.title ?? line.concertId
     card.querySelector('.id')!.textContent = line.title ? line.concertId : ''
-    card.querySelector('.badges')!.replaceChildren(...badges(line))
+    card.querySelector('.badges')!.replaceChildren(...badges(line, challenges[line.concertId]))
     card.querySelector('dl')!.replaceChildren(...facts(line).flatMap(([k, v]) => [el('dt', { textContent: k }), el('dd', { textContent: v })]))
   }
 }

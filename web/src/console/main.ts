@@ -84,7 +84,7 @@ async function refresh(): Promise<void> {
       : !polls.reachable
         ? `Prometheus at ${polls.url} did not answer (${polls.error}): polls per second unknown.`
         : `Polls per second from Prometheus at ${polls.url} (last minute).`
-    renderLines(o.lines, { change })
+    renderLines(o.lines, o.switches.challenges, { change })
     renderSwitches(o)
     renderTraces(o)
     renderChanges(o)

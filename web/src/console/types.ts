@@ -22,7 +22,8 @@ export interface Overview {
   at: string
   lines: (LineStatus & { title: string | null; pollsPerSecond: number | null })[]
   polls: Reach<object>
-  switches: { rankingEnabled: boolean; tokenLimitPerSecond: number | null }
+  /** `challenges`: the join challenge's difficulty (bits) by concert, for the concerts that have it on. */
+  switches: { rankingEnabled: boolean; tokenLimitPerSecond: number | null; challenges: Record<string, number> }
   alerts: Reach<{ value: { name: string; severity: string | null; summary: string | null; runbookSection: string | null; since: string | null }[] }>
   traces: { source: null } | { source: TracesSource; failing: TraceSummary[]; slow: TraceSummary[] }
   slowTraceMs: number
