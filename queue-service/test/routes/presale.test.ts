@@ -160,12 +160,16 @@ describe('POST /api/queue/token with X-Presale-Code', () => {
     tokens.early = early.json().token
     tokens.moved = moved.json().token
 
+    const statusOf = async (fan: string) => (await poll(a, fan, tokens[fan]!)).json()
+    // Waiting fans poll (or drop out as idle): the presale places keep theirs up to the opening.
+    clock.set(opensAt - 1_000)
+    expect(await statusOf('early')).toMatchObject({ status: 'WAITING', presale: true, position: 1 })
+    expect(await statusOf('moved')).toMatchObject({ status: 'WAITING', presale: true, position: 2 })
     clock.set(opensAt + 1)
     await a.queue.tick()
     await a.queueDraws.draw(concertId)
     clock.advance(1_000)
     await a.queue.tick()
-    const statusOf = async (fan: string) => (await poll(a, fan, tokens[fan]!)).json()
     expect(await statusOf('early')).toMatchObject({ status: 'ACTIVE', presale: true })
     expect(await statusOf('moved')).toMatchObject({ status: 'ACTIVE', presale: true })
     const drawn = [await statusOf('d1'), await statusOf('d2')]
