@@ -105,7 +105,11 @@ describe('the k6 ticket-open script with a pre-queue (PRE_QUEUE=1)', () => {
   afterAll(() => gateway.close())
 
   it('pre-queued fans poll until the draw places them, then wait their turn and buy, as the fans after the opening do', async () => {
-    const result = await runK6Script(join(k6Dir, 'ticket-open.ts'), { env: { BASE_URL: gateway.url, AUTH_JWT_SECRET: secret, CONCERT_ID: 'c1', PRE_QUEUE: '1' }, iterations: 4, seed: 7 })
+    const result = await runK6Script(join(k6Dir, 'ticket-open.ts'), {
+      env: { BASE_URL: gateway.url, AUTH_JWT_SECRET: secret, CONCERT_ID: 'c1', PRE_QUEUE: '1' },
+      iterations: 4,
+      seed: 7,
+    })
     expectNoBreach(result)
     const polls = (n: number) => gateway.routesOf(`k6-ticket-open-pre-queue-${n}`).filter((r) => r.endsWith('/api/queue/token'))
     for (const n of [1, 2]) expect(polls(n)).toEqual(['POST /api/queue/token', ...Array(3).fill('GET /api/queue/token')])

@@ -73,7 +73,12 @@ const tauText = (tau: number | null) => (tau === null ? 'n/a' : tau.toFixed(3))
 /** The opening's draw: the published order recomputed, each drawn fan's place against it, and their admission order. */
 function drawLines(draw: LineSummary['draw']): string[] {
   if (!draw) return []
-  const recomputed = draw.recomputed === null ? 'not read (the draw was not made or not reachable)' : draw.recomputed ? 'recomputed from its seed and entries: matches' : `DOES NOT MATCH (${draw.problems.join(', ')})`
+  const recomputed =
+    draw.recomputed === null
+      ? 'not read (the draw was not made or not reachable)'
+      : draw.recomputed
+        ? 'recomputed from its seed and entries: matches'
+        : `DOES NOT MATCH (${draw.problems.join(', ')})`
   const places = draw.placesChecked === draw.placesMatching ? 'all' : `ONLY ${draw.placesMatching} of`
   return [
     `- The opening's draw: ${draw.fans} fans pre-queued, ${draw.placed} placed by it; the published order ${recomputed}`,

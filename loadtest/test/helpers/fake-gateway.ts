@@ -63,8 +63,9 @@ export async function startFakeGateway(opts: FakeGatewayOptions) {
   let drawn: { digest: string; order: string[] } | null = null
   let lateJoins = 0
 
+  // The stand-in has no opening: the draw is made again when an early fan joined after it.
   function drawnPlace(userId: string): number {
-    drawn ??= drawOrder(opts.preQueue!.seed, [...entries.values()])
+    if (drawn?.order.length !== entries.size) drawn = drawOrder(opts.preQueue!.seed, [...entries.values()])
     return drawn.order.indexOf(entries.get(userId)!) + 1
   }
 
