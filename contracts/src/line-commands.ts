@@ -202,7 +202,15 @@ export function fanMoves(redis: ScriptHost) {
       return placeOf(await cmd.queueJoin(...lineScriptKeys(a.concertId), a.userId, a.now, a.activeTtlMs, a.overbook, salt, a.needKnown ? '1' : '0'))
     },
     /** A join with a presale code (`codeHash`: see presale.ts), redeemed in the same script that checks it. */
-    async joinWithCode(a: { concertId: string; userId: string; codeHash: string; now: number; activeTtlMs: number; overbook: number; needKnown: boolean }): Promise<PresaleJoinOutcome> {
+    async joinWithCode(a: {
+      concertId: string
+      userId: string
+      codeHash: string
+      now: number
+      activeTtlMs: number
+      overbook: number
+      needKnown: boolean
+    }): Promise<PresaleJoinOutcome> {
       const k = lineKeys(a.concertId)
       const keys = [...lineScriptKeys(a.concertId), k.presaleCode(a.codeHash), k.presaleUsers]
       const reply = await cmd.queuePresaleJoin(...keys, a.userId, a.now, a.activeTtlMs, a.overbook, a.codeHash, a.needKnown ? '1' : '0')

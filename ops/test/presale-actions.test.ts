@@ -33,10 +33,14 @@ async function created(...args: string[]): Promise<{ codes: string[]; validFrom:
 
 async function sold(concertId: string, userId: string, seats: number, price: number) {
   for (let n = 0; n < seats; n++) {
-    await pool.query(
-      "INSERT INTO reservations (id, user_id, concert_id, schedule_id, seat_number, price, status, expires_at) VALUES (?, ?, ?, ?, ?, ?, 'CONFIRMED', NOW(3))",
-      [randomUUID(), userId, concertId, randomUUID(), n + 1, price],
-    )
+    await pool.query("INSERT INTO reservations (id, user_id, concert_id, schedule_id, seat_number, price, status, expires_at) VALUES (?, ?, ?, ?, ?, ?, 'CONFIRMED', NOW(3))", [
+      randomUUID(),
+      userId,
+      concertId,
+      randomUUID(),
+      n + 1,
+      price,
+    ])
   }
 }
 
@@ -49,7 +53,9 @@ describe('npm run ops -- presale:create and presale:report', () => {
     expect((await redis.smembers('{q:c-codes}:presale:codes')).sort()).toEqual(made.codes.map(presaleCodeHash).sort())
     const stored = await redis.hgetall(`{q:c-codes}:presale:code:${presaleCodeHash(made.codes[0]!)}`)
     expect(stored).toMatchObject({ uses: '3', used: '0', bypass: '0', from: String(Date.parse(made.validFrom)), to: String(Date.parse(made.validUntil)) })
-    const everything = JSON.stringify(await Promise.all((await redis.keys(`${iso.redisPrefix}{q:c-codes}*`)).map((k) => redis.hgetall(k.slice(iso.redisPrefix.length)).catch(() => null))))
+    const everything = JSON.stringify(
+      await Promise.all((await redis.keys(`${iso.redisPrefix}{q:c-codes}*`)).map((k) => redis.hgetall(k.slice(iso.redisPrefix.length)).catch(() => null))),
+    )
     for (const code of made.codes) expect(everything).not.toContain(code)
   }, 60_000)
 
@@ -61,7 +67,7 @@ describe('npm run ops -- presale:create and presale:report', () => {
       ['c-bad', '--uses', '2', '--window', '+2h/+1h'],
       ['{c}', '--uses', '2', '--window', 'now/+1h'],
     ]) {
-      await expect(ops('presale:create', ...args)).rejects.toMatchObject({ code: 2 })
+      await expect(ops('presale:create', ...args)).rejects.toMatchObject({ code: 2, stderr: expect.stringMatching(/usage|--uses|window/) })
     }
     expect(await redis.exists('{q:c-bad}:presale:codes')).toBe(0)
   }, 60_000)
