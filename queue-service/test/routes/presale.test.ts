@@ -1,9 +1,8 @@
-import { RPC, type ConcertInventoryReply } from '@tickets/contracts/events'
 import { presaleCodes, type PresaleCodeSpec } from '@tickets/contracts/presale'
-import { serveRpc } from '@tickets/shared/nats'
 import { isolation, fromGateway } from '@tickets/testkit'
-import { afterAll, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { aConcertId, buildTestApp, join, leave, manualClock, poll } from '../helpers/build-test-app.js'
+import { serveInventory } from '../helpers/booking-stand-in.js'
 
 const iso = isolation(import.meta.url)
 const clock = manualClock(Date.now())
@@ -15,16 +14,10 @@ const codes = presaleCodes(a.redis)
 
 // Booking's side of the resync, for the concerts that open later.
 const openings = new Map<string, number>()
-const responder = serveRpc(
-  a.nats,
-  RPC.CONCERT_INVENTORY,
-  async (req): Promise<ConcertInventoryReply> => {
-    const opensAt = openings.get((req as { concertId: string }).concertId)
-    return opensAt === undefined ? { exists: false } : { exists: true, asOf: clock.now(), total: 1_000, sold: 0, opensAt, holds: [] }
-  },
-  a.log,
-)
-afterAll(() => responder.stop())
+serveInventory(a, (concertId) => {
+  const opensAt = openings.get(concertId)
+  return opensAt === undefined ? { exists: false } : { exists: true, asOf: clock.now(), total: 1_000, sold: 0, opensAt, holds: [] }
+})
 const HOUR = 3_600_000
 
 async function aCode(concertId: string, over: Partial<PresaleCodeSpec> = {}): Promise<string> {
