@@ -1,5 +1,6 @@
 import rateLimit, { type FastifyRateLimitStoreCtor } from '@fastify/rate-limit'
 import { AppError } from '@tickets/contracts/errors'
+import { PRESALE_CODE_HEADER } from '@tickets/contracts/presale'
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import fp from 'fastify-plugin'
 import { Counter } from 'prom-client'
@@ -16,8 +17,8 @@ declare module 'fastify' {
   interface FastifyInstance {
     /** Applies a route's own limit (after authentication, for the per-user classes). */
     checkRouteLimit(request: FastifyRequest, reply: FastifyReply, limit: RateLimitClass): Promise<void>
-    /** The limit on joins that carry a presale code: per client address, then per user. */
-    checkPresaleLimit(request: FastifyRequest, reply: FastifyReply): Promise<void>
+    /** The limit on joins that carry a presale code, per client address, then per user; false for a join without one. */
+    checkPresaleLimit(request: FastifyRequest, reply: FastifyReply): Promise<boolean>
   }
 }
 
@@ -165,8 +166,10 @@ export default fp(
     })
     app.decorate('checkRouteLimit', check)
     app.decorate('checkPresaleLimit', async (request: FastifyRequest, reply: FastifyReply) => {
+      if (request.headers[PRESALE_CODE_HEADER] === undefined) return false
       await check(request, reply, 'presale-address')
       await check(request, reply, 'presale-user')
+      return true
     })
   },
   { name: 'rate-limits', dependencies: ['redis', 'metrics'] },

@@ -1,7 +1,6 @@
 import proxy from '@fastify/http-proxy'
 import { USER_ID_HEADER } from '@tickets/contracts/auth'
 import { AppError } from '@tickets/contracts/errors'
-import { PRESALE_CODE_HEADER } from '@tickets/contracts/presale'
 import { GATEWAY_SIGNATURE_HEADER, gatewayKey, signGatewayRequest, SIGNED_HEADERS } from '@tickets/contracts/gateway-signature'
 import { correlationTraceparent, tracingOn } from '@tickets/shared/http'
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
@@ -141,9 +140,7 @@ export async function proxyRoutes(app: FastifyInstance, opts: ProxyOptions) {
     const route = request.publicRoute!
     if (route.rateLimit !== 'hold' && route.rateLimit !== 'payment') {
       await runGates(request, route)
-      // A join with a presale code is redeemed by the queue service, after its own limit here.
-      const presale = route.presale === true && request.headers[PRESALE_CODE_HEADER] !== undefined
-      if (presale) await app.checkPresaleLimit(request, reply)
+      const presale = route.presale === true && (await app.checkPresaleLimit(request, reply))
       const local = !presale && route.gatewayAnswers && opts.localAnswers?.[route.gatewayAnswers]
       // A reply sent here ends the request: http-proxy's handler never runs.
       if (local && (await local(request, reply))) return reply
