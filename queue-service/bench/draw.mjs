@@ -25,6 +25,7 @@ const app = await buildApp(
     REDIS_PREFIX: 'bench:',
     NATS_NAMESPACE: `benchdraw${randomUUID().slice(0, 8).replaceAll('-', '')}`,
     AUTH_JWT_SECRET: 'a-bench-secret-that-is-long-enough-for-hs256',
+    INTERNAL_SECRET: 'a-bench-internal-secret-long-enough-too',
     LOG_LEVEL: 'warn',
     CONCERT_STATUS_TIMEOUT_MS: '50',
   }),
