@@ -12,6 +12,7 @@ export async function startBenchGateway(upstreamUrl, env) {
     REDIS_URL: process.env.BENCH_REDIS_URL ?? 'redis://127.0.0.1:6379',
     REDIS_PREFIX: `bench:${process.pid}:`,
     LOG_LEVEL: 'silent',
+    INTERNAL_SECRET: 'a-bench-internal-secret-long-enough-too',
     QUEUE_URLS: upstreamUrl,
     BOOKING_URLS: upstreamUrl,
     PAYMENT_URLS: upstreamUrl,
