@@ -51,6 +51,7 @@ COPY --from=build /src/contracts/lua contracts/lua
 COPY --from=build /src/shared/dist shared/dist
 COPY --from=build /src/queue-service/dist queue-service/dist
 COPY --from=build /src/booking-service/dist booking-service/dist
+COPY --from=build /src/booking-service/lua booking-service/lua
 COPY --from=build /src/booking-service/prisma booking-service/prisma
 COPY --from=build /src/payment-service/dist payment-service/dist
 COPY --from=build /src/payment-service/prisma payment-service/prisma
