@@ -1,88 +1,34 @@
-import { DRAW_LINE } from './line-draw-scripts.js'
-import { PLACE } from './line-fan-scripts.js'
+import { DRAW_LINE_LUA, FAN_REPLY, LINE_KEYS, LUA_DIR, PLACE_LUA } from './line-fan-scripts.js'
+import { luaScript } from './lua-script.js'
 
 /**
- * Presale places sort before every other place of the line: their score in `waiting` is their
- * arrival number less this offset, so the admission step's ZPOPMIN takes them first, in the order
- * they joined, and ZRANK counts them in every general fan's position. Arrival numbers stay far
- * below it; scores stay exact integers (written with %.0f: Lua's own tostring keeps 14 digits).
- */
-export const PRESALE_SCORE_OFFSET = 1_000_000_000_000
-
-/**
- * A join with a presale code: KEYS 1..17 of the line scripts, KEYS[18] = the code (by its hash),
- * KEYS[19] = the concert's presale users. ARGV: userId, now, activeTtlMs, overbook, codeHash,
- * needKnown. -> like JOIN (a place; NOT_YET; UNSYNCED; SOLD_OUT), or the code's refusal:
- * CODE_WRONG, CODE_OUTSIDE from to, CODE_SPENT, CODE_OTHER (the user redeemed another code).
+ * A join with a presale code (its hash: see presale.ts): like JOIN, or the code's refusal
+ * (CODE_OTHER: the user redeemed another code).
  *
  * A fan already ACTIVE, or in the presale line, keeps their place and redeems nothing. Otherwise a
  * valid code leaves the pre-queue or the general line for a presale place; a bypass code, once the
  * sale is open, makes the fan ACTIVE at once (as let-all would). The use is counted in the same
  * script that checks it, so no race redeems a code beyond its uses. A user who redeemed the code
  * before (their place since ended) joins again with it without another use.
+ *
+ * Presale places sort before every other place of the line: their score in `waiting` is their
+ * arrival number less 10^12, so the admission step's ZPOPMIN takes them first, in the order they
+ * joined, and ZRANK counts them in every general fan's position. Arrival numbers stay far below it;
+ * scores stay exact integers (written with %.0f: Lua's own tostring keeps 14 digits).
  */
-export const PRESALE_JOIN = `${PLACE}${DRAW_LINE}
-local uid, now, ttl, overbook, code = ARGV[1], tonumber(ARGV[2]), tonumber(ARGV[3]), tonumber(ARGV[4]), ARGV[5]
-if redis.call('HGET', KEYS[7], 'soldOut') == '1' then return {'SOLD_OUT'} end
-local p = place_of(uid, now)
-if p and (p[1] == 'ACTIVE' or (p[1] == 'WAITING' and p[6] == '1')) then
-  if p[1] == 'WAITING' then redis.call('ZADD', KEYS[3], now, uid) end
-  if p[1] == 'ACTIVE' then redis.call('ZADD', KEYS[9], 'XX', now, uid) end
-  return reply(p, '0', overbook)
-end
-local mine = redis.call('HGET', KEYS[19], uid)
-if mine and mine ~= code then return {'CODE_OTHER'} end
-local c = redis.call('HMGET', KEYS[18], 'uses', 'used', 'from', 'to', 'bypass', 'keep')
-if not c[1] then return {'CODE_WRONG'} end
-if now < tonumber(c[3]) or now >= tonumber(c[4]) then return {'CODE_OUTSIDE', c[3], c[4]} end
-if not mine and tonumber(c[2] or '0') >= tonumber(c[1]) then return {'CODE_SPENT'} end
-local d = draw_now(now)
-local refusal = join_refusal(d, now, ARGV[6] == '1')
-if refusal then return refusal end
-if not mine then
-  redis.call('HINCRBY', KEYS[18], 'used', 1)
-  redis.call('HSET', KEYS[19], uid, code)
-  redis.call('PEXPIREAT', KEYS[19], c[6], 'GT')
-  if redis.call('PTTL', KEYS[19]) < 0 then redis.call('PEXPIREAT', KEYS[19], c[6]) end
-end
--- The fan's entry in the pre-queue, or place in the general line, gives way to the presale place.
-if d[1] == 'open' then
-  redis.call('HDEL', KEYS[15], uid)
-elseif d[1] == 'frozen' and redis.call('HEXISTS', KEYS[16], uid) == 1 then
-  redis.call('SADD', KEYS[17], uid)
-end
-if p then
-  redis.call('ZREM', KEYS[2], uid)
-  redis.call('ZREM', KEYS[3], uid)
-  redis.call('ZREM', KEYS[5], uid)
-  redis.call('ZREM', KEYS[9], uid)
-  redis.call('HDEL', KEYS[4], uid)
-end
-local seq = redis.call('INCR', KEYS[1])
-redis.call('HSET', KEYS[4], uid, seq .. ':' .. ARGV[2] .. ':p')
--- Before the opening (the pre-queue open) a bypass code holds a presale place: admitted first.
-if d[1] ~= 'open' and (c[5] == '1' or redis.call('HGET', KEYS[6], 'mode') == 'let-all') then
-  local until_ms = now + ttl
-  redis.call('ZADD', KEYS[5], until_ms, uid)
-  redis.call('ZADD', KEYS[9], now, uid)
-  return reply({'ACTIVE', tostring(seq), ARGV[2], tostring(until_ms), '0', '1'}, '1', overbook)
-end
-redis.call('ZADD', KEYS[2], string.format('%.0f', seq - ${PRESALE_SCORE_OFFSET}), uid)
-redis.call('ZADD', KEYS[3], now, uid)
-local rank = redis.call('ZRANK', KEYS[2], uid)
-return reply({'WAITING', tostring(seq), ARGV[2], '', tostring(rank + 1), '1'}, '1', overbook)
-`
+export const PRESALE_JOIN = luaScript(LUA_DIR, {
+  command: 'queuePresaleJoin',
+  files: [PLACE_LUA, DRAW_LINE_LUA, 'presale-join.lua'],
+  keys: [...LINE_KEYS, 'presaleCode', 'presaleUsers'],
+  argv: ['userId', 'now', 'activeTtlMs', 'overbook', 'codeHash', 'needKnown'],
+  reply: { ...FAN_REPLY, CODE_WRONG: [], CODE_OUTSIDE: ['from', 'to'], CODE_SPENT: [], CODE_OTHER: [] },
+})
 
-/**
- * Creates one code. KEYS: the code, the concert's code set. ARGV: codeHash, uses, from, to,
- * bypass ('1' | '0'), keep (ms). -> 1 created, 0 the hash exists already (never overwritten).
- */
-export const PRESALE_CREATE = `
-if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
-redis.call('HSET', KEYS[1], 'uses', ARGV[2], 'used', '0', 'from', ARGV[3], 'to', ARGV[4], 'bypass', ARGV[5], 'keep', ARGV[6])
-redis.call('PEXPIREAT', KEYS[1], ARGV[6])
-redis.call('SADD', KEYS[2], ARGV[1])
-redis.call('PEXPIREAT', KEYS[2], ARGV[6], 'GT')
-if redis.call('PTTL', KEYS[2]) < 0 then redis.call('PEXPIREAT', KEYS[2], ARGV[6]) end
-return 1
-`
+/** Creates one code, never overwriting a hash that exists. `bypass` '1' | '0'; `keep` (ms): kept until. */
+export const PRESALE_CREATE = luaScript(LUA_DIR, {
+  command: 'queuePresaleCreate',
+  files: ['presale-create.lua'],
+  keys: ['presaleCode', 'presaleCodes'],
+  argv: ['codeHash', 'uses', 'from', 'to', 'bypass', 'keep'],
+  reply: { integer: '1 created, 0 the hash exists already' },
+})

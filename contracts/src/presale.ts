@@ -1,6 +1,7 @@
 import { createHash, randomBytes } from 'node:crypto'
-import { lineCommandsOf, type ScriptHost } from './line-commands.js'
+import { lineScriptRunner, type ScriptHost } from './line-commands.js'
 import { lineKeys } from './line-keys.js'
+import { PRESALE_CREATE } from './line-presale-scripts.js'
 
 /**
  * Presale codes: an operator creates them for a concert (`npm run ops -- presale:create`), a fan
@@ -49,7 +50,7 @@ export interface PresaleCodeState {
 
 /** What operators do with codes, and what the sale's report reads of them. */
 export function presaleCodes(redis: ScriptHost & PresaleReads) {
-  const cmd = lineCommandsOf(redis)
+  const run = lineScriptRunner(redis)
   return {
     /** Creates `count` new codes and returns them: the only time they are seen in the clear. */
     async create(spec: PresaleCodeSpec, count: number): Promise<string[]> {
@@ -58,8 +59,9 @@ export function presaleCodes(redis: ScriptHost & PresaleReads) {
       while (codes.length < count) {
         const code = newPresaleCode()
         const hash = presaleCodeHash(code)
-        const args = [hash, spec.uses, spec.from, spec.to, spec.bypass ? '1' : '0', spec.to + PRESALE_KEEP_MS]
-        if ((await cmd.queuePresaleCreate(k.presaleCode(hash), k.presaleCodes, ...args)) === 1) codes.push(code)
+        const keys = { presaleCode: k.presaleCode(hash), presaleCodes: k.presaleCodes }
+        const argv = { codeHash: hash, uses: spec.uses, from: spec.from, to: spec.to, bypass: spec.bypass ? '1' : '0', keep: spec.to + PRESALE_KEEP_MS }
+        if ((await run(PRESALE_CREATE, keys, argv)) === 1) codes.push(code)
       }
       return codes
     },

@@ -42,8 +42,11 @@ FROM node:20-bookworm-slim
 WORKDIR /app
 COPY --from=deps /app ./
 COPY --from=build /src/contracts/dist contracts/dist
+# The Lua scripts, read from their .lua files when the modules that declare them load.
+COPY --from=build /src/contracts/lua contracts/lua
 COPY --from=build /src/shared/dist shared/dist
 COPY --from=build /src/booking-service/dist booking-service/dist
+COPY --from=build /src/booking-service/lua booking-service/lua
 # What `npm start` gives each process (scripts/start.mjs): UTC for DATETIME columns, two malloc
 # arenas, a 128 MB old generation (NODE_HEAP_MB), the telemetry module loaded first. HOST and
 # ADMIN_HOST 0.0.0.0 so the container's ports are reachable (the admin port by probes and Prometheus

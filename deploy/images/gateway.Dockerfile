@@ -42,8 +42,11 @@ FROM node:20-bookworm-slim
 WORKDIR /app
 COPY --from=deps /app ./
 COPY --from=build /src/contracts/dist contracts/dist
+# The Lua scripts, read from their .lua files when the modules that declare them load.
+COPY --from=build /src/contracts/lua contracts/lua
 COPY --from=build /src/shared/dist shared/dist
 COPY --from=build /src/gateway/dist gateway/dist
+COPY --from=build /src/gateway/lua gateway/lua
 # The fan's pages and the operator console, built to static files (web/pages.js says where they are).
 COPY --from=build /src/web/dist web/dist
 COPY --from=build /src/web/pages.js web/pages.js

@@ -46,9 +46,12 @@ RUN apt-get update && apt-get install -y --no-install-recommends mariadb-client 
 WORKDIR /app
 COPY --from=deps /app ./
 COPY --from=build /src/contracts/dist contracts/dist
+# The Lua scripts, read from their .lua files when the modules that declare them load.
+COPY --from=build /src/contracts/lua contracts/lua
 COPY --from=build /src/shared/dist shared/dist
 COPY --from=build /src/queue-service/dist queue-service/dist
 COPY --from=build /src/booking-service/dist booking-service/dist
+COPY --from=build /src/booking-service/lua booking-service/lua
 COPY --from=build /src/booking-service/prisma booking-service/prisma
 COPY --from=build /src/payment-service/dist payment-service/dist
 COPY --from=build /src/payment-service/prisma payment-service/prisma

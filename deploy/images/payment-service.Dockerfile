@@ -42,6 +42,8 @@ FROM node:20-bookworm-slim
 WORKDIR /app
 COPY --from=deps /app ./
 COPY --from=build /src/contracts/dist contracts/dist
+# The Lua scripts, read from their .lua files when the modules that declare them load.
+COPY --from=build /src/contracts/lua contracts/lua
 COPY --from=build /src/shared/dist shared/dist
 COPY --from=build /src/payment-service/dist payment-service/dist
 # What `npm start` gives each process (scripts/start.mjs): UTC for DATETIME columns, two malloc

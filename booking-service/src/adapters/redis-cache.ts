@@ -1,6 +1,16 @@
 import { randomUUID } from 'node:crypto'
+import { luaScript, scriptRunner } from '@tickets/contracts/lua-script'
 import type { RedisClient, RedisGuard } from '@tickets/shared/redis'
 import type { Cache } from '../domain/ports.js'
+
+/** Deletes a lease only while `owner` holds it: one that expired and went to another process is not ours. */
+const RELEASE_LEASE = luaScript(new URL('../../lua/', import.meta.url), {
+  command: 'releaseLease',
+  files: ['release-lease.lua'],
+  keys: ['lease'],
+  argv: ['owner'],
+  reply: { integer: '1 deleted, 0 not ours' },
+})
 
 /**
  * The catalogue cache on Redis. Every call runs under the guard's deadline: a Redis that is down,
@@ -9,6 +19,7 @@ import type { Cache } from '../domain/ports.js'
  */
 export function createRedisCache(redis: RedisClient, guard: RedisGuard): Cache {
   const owner = randomUUID()
+  const run = scriptRunner(redis, [RELEASE_LEASE])
   return {
     get: (key) => guard.run(() => redis.get(key)),
     async set(key, value, ttlMs) {
@@ -18,8 +29,7 @@ export function createRedisCache(redis: RedisClient, guard: RedisGuard): Cache {
       return (await guard.run(() => redis.set(key, owner, 'PX', ttlMs, 'NX'))) === 'OK'
     },
     async unlock(key) {
-      // Only our own lease: one that expired and went to another process is not ours to delete.
-      await guard.run(() => redis.eval("if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) else return 0 end", 1, key, owner))
+      await guard.run(() => run(RELEASE_LEASE, { lease: key }, { owner }))
     },
   }
 }

@@ -64,6 +64,18 @@ describe('the catalogue cache', () => {
     client.disconnect()
   })
 
+  it("when a lease is released, then only the holder's release deletes it", async () => {
+    const client = createRedis(redis.url, iso.redisPrefix)
+    await new Promise((r) => client.once('ready', r))
+    const [holder, other] = [0, 1].map(() => createRedisCache(client, createRedisGuard(client, { timeoutMs: 1_000 })))
+    expect(await holder!.tryLock('lease:key', 5_000)).toBe(true)
+    await other!.unlock('lease:key')
+    expect(await other!.tryLock('lease:key', 5_000)).toBe(false)
+    await holder!.unlock('lease:key')
+    expect(await other!.tryLock('lease:key', 5_000)).toBe(true)
+    client.disconnect()
+  })
+
   it('when warm-cache runs, then the list and every date are in Redis before anyone asks', async () => {
     const { concertId } = await aConcert(app)
     const result = await warmCatalogueCache({ mysqlUrl: url, redisUrl: redis.url, redisPrefix: iso.redisPrefix, ttlSeconds: 60 })

@@ -1,19 +1,8 @@
 import type { RedisClient } from '@tickets/shared/redis'
+import { INCR_WINDOW } from './rate-scripts.js'
 import type { SyncedWindows } from './synced-rate-windows.js'
 
 type Callback = (err: Error | null, result?: { current: number; ttl: number }) => void
-
-// Fixed window: the first hit of a window sets its expiry; a key left without one (a crash between
-// the two calls in an older script) gets it again instead of counting forever.
-const INCR_WINDOW = `
-local current = redis.call('INCR', KEYS[1])
-local ttl = redis.call('PTTL', KEYS[1])
-if current == 1 or ttl < 0 then
-  redis.call('PEXPIRE', KEYS[1], ARGV[1])
-  ttl = tonumber(ARGV[1])
-end
-return {current, ttl}
-`
 
 /** Per-instance fixed windows, used only while Redis cannot answer. */
 export class MemoryWindows {
@@ -75,7 +64,7 @@ export function redisFailed(state: FallbackState, err: unknown): void {
 export function createFallbackStoreClass(state: FallbackState) {
   // EVALSHA rather than the script's text on every request (ioredis falls back to EVAL on NOSCRIPT).
   const redis = state.redis as RedisClient & { incrWindow?: (key: string, windowMs: string) => Promise<[number, number]> }
-  if (!redis.incrWindow) redis.defineCommand('incrWindow', { numberOfKeys: 1, lua: INCR_WINDOW })
+  if (!redis.incrWindow) redis.defineCommand(INCR_WINDOW.command, { numberOfKeys: INCR_WINDOW.keys.length, lua: INCR_WINDOW.lua })
   return class FallbackRateStore {
     readonly nameSpace: string
     constructor(params: { nameSpace?: string } = {}) {

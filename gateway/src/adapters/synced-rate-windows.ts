@@ -1,24 +1,6 @@
 import { isCluster, type RedisClient } from '@tickets/shared/redis'
+import { ADD_HITS } from './rate-scripts.js'
 
-// One call for a batch of keys with the same window length (ARGV[1]): each key grows by the hits
-// this instance took since the last sync (ARGV[i + 1]); the first hit of a window sets its expiry.
-// Returns each key's total across every instance and the time its window has left.
-const ADD_HITS = `
-local out = {}
-for i, key in ipairs(KEYS) do
-  local hits = tonumber(ARGV[i + 1])
-  local current = redis.call('INCRBY', key, hits)
-  local ttl = -1
-  if current > hits then ttl = redis.call('PTTL', key) end
-  if ttl < 0 then
-    redis.call('PEXPIRE', key, ARGV[1])
-    ttl = tonumber(ARGV[1])
-  end
-  out[2 * i - 1] = current
-  out[2 * i] = ttl
-end
-return out
-`
 const BATCH_MAX = 500
 const SWEEP_EVERY_MS = 1_000
 
@@ -67,10 +49,10 @@ export class SyncedWindows {
     private readonly opts: SyncedWindowsOptions,
   ) {
     this.redis = redis as RedisWithAddHits
-    if (!this.redis.addRateHits) this.redis.defineCommand('addRateHits', { lua: ADD_HITS })
+    if (!this.redis.addRateHits) this.redis.defineCommand('addRateHits', { lua: ADD_HITS.lua })
     // The same script with its one key declared: a cluster client (and its auto-pipelining) routes
     // a command by its first key, which for a variable key count would be the count.
-    if (!this.redis.addRateHitsOfKey) this.redis.defineCommand('addRateHitsOfKey', { numberOfKeys: 1, lua: ADD_HITS })
+    if (!this.redis.addRateHitsOfKey) this.redis.defineCommand(ADD_HITS.command, { numberOfKeys: ADD_HITS.keys.length, lua: ADD_HITS.lua })
     this.now = opts.now ?? Date.now
   }
 

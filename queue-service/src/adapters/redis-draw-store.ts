@@ -1,6 +1,8 @@
 import { AppError } from '@tickets/contracts/errors'
-import { lineCommandsOf } from '@tickets/contracts/line-commands'
+import { lineScriptRunner } from '@tickets/contracts/line-commands'
+import { DRAW_APPLY, DRAW_COMMIT, DRAW_FINISH, DRAW_LOCK } from '@tickets/contracts/line-draw-scripts'
 import { lineKeys } from '@tickets/contracts/line-keys'
+import { taggedOf } from '@tickets/contracts/lua-script'
 import { createRedisGuard, type RedisClient } from '@tickets/shared/redis'
 import type { DrawRecord, DrawStore } from '../domain/ports.js'
 
@@ -38,7 +40,7 @@ function recordOf(h: Record<string, string>, preQueued: number): DrawRecord | nu
 
 /** The opening's draw on Redis, under the line's hash tag. Failures are 503 QUEUE_UNAVAILABLE with Retry-After. */
 export function createRedisDrawStore(redis: RedisClient, opts: { timeoutMs: number }): DrawStore {
-  const cmd = lineCommandsOf(redis)
+  const run = lineScriptRunner(redis)
   const reads = createRedisGuard(redis, { timeoutMs: opts.timeoutMs, pauseOn: 'silence' })
   const work = createRedisGuard(redis, { timeoutMs: DRAW_CALL_TIMEOUT_MS, pauseOn: 'silence' })
 
@@ -52,7 +54,7 @@ export function createRedisDrawStore(redis: RedisClient, opts: { timeoutMs: numb
 
   return {
     async commit({ concertId, now, opensAt, preQueueFrom, seed, seedHash }) {
-      return guarded(work, 'draw', () => cmd.queueDrawCommit(lineKeys(concertId).draw, now, opensAt, preQueueFrom, seed, seedHash))
+      return guarded(work, 'draw', () => run(DRAW_COMMIT, lineKeys(concertId), { now, opens: opensAt, from: preQueueFrom, seed, seedHash }))
     },
 
     async preQueueWindowMs(concertId) {
@@ -61,10 +63,9 @@ export function createRedisDrawStore(redis: RedisClient, opts: { timeoutMs: numb
     },
 
     async lock({ concertId, owner, ttlMs }) {
-      const k = lineKeys(concertId)
-      const [outcome, , seed, base, entries, applied] = await guarded(work, 'draw', () => cmd.queueDrawLock(k.draw, k.drawLock, owner, ttlMs))
-      if (outcome !== 'LOCKED') return { locked: false }
-      return { locked: true, seed: seed!, base: Number(base), entries: Number(entries), applied: Number(applied) }
+      const r = taggedOf(DRAW_LOCK.reply, await guarded(work, 'draw', () => run(DRAW_LOCK, lineKeys(concertId), { owner, lockTtlMs: ttlMs })))
+      if (r?.tag !== 'LOCKED') return { locked: false }
+      return { locked: true, seed: r.seed!, base: Number(r.base), entries: Number(r.entries), applied: Number(r.applied) }
     },
 
     async frozenEntries(concertId) {
@@ -84,16 +85,13 @@ export function createRedisDrawStore(redis: RedisClient, opts: { timeoutMs: numb
     },
 
     async applyChunk({ concertId, owner, start, now, ttlMs, digest, places }) {
-      const k = lineKeys(concertId)
-      const keys = [k.draw, k.users, k.waiting, k.seen, k.preQueueLeft, k.drawOrder, k.drawLock]
-      const args = places.flatMap((p) => [p.userId, p.entryId, p.joinedAt])
-      const [outcome] = await guarded(work, 'draw', () => cmd.queueDrawApply(...keys, owner, start, now, ttlMs, digest, ...args))
-      return outcome as 'OK' | 'AT' | 'LOST' | 'DONE'
+      const argv = { owner, start, now, lockTtlMs: ttlMs, digest }
+      const [outcome] = await guarded(work, 'draw', () => run(DRAW_APPLY, lineKeys(concertId), argv, places))
+      return outcome as keyof typeof DRAW_APPLY.reply
     },
 
     async finish({ concertId, owner, now, retentionMs, digest }) {
-      const k = lineKeys(concertId)
-      return guarded(work, 'draw', () => cmd.queueDrawFinish(k.draw, k.preQueueFrozen, k.preQueueLeft, k.drawOrder, k.drawLock, owner, now, retentionMs, digest))
+      return guarded(work, 'draw', () => run(DRAW_FINISH, lineKeys(concertId), { owner, now, retentionMs, digest }))
     },
 
     async record(concertId) {

@@ -1,7 +1,11 @@
 import { AppError } from '@tickets/contracts/errors'
 import { createRedisGuard, type RedisClient } from '@tickets/shared/redis'
-import { fanMoves, lineCommandsOf, lineScriptKeys as base } from '@tickets/contracts/line-commands'
+import { fanMoves, lineScriptRunner } from '@tickets/contracts/line-commands'
+import { END_ACTIVE_ONCE } from '@tickets/contracts/line-fan-scripts'
+import { INVENTORY_ENDED, INVENTORY_HELD, INVENTORY_SNAPSHOT } from '@tickets/contracts/line-inventory-scripts'
 import { CONCERTS_KEY, lineKeys } from '@tickets/contracts/line-keys'
+import { SET_SOLD_OUT, STEP_ADMIT, STEP_PREPARE } from '@tickets/contracts/line-step-scripts'
+import { fieldsOf, keyNumber, type Fields } from '@tickets/contracts/lua-script'
 import type { ConcertSettings, DrawState, InventoryStore, LineStore, StepState } from '../domain/ports.js'
 
 const RETRY_AFTER_S = '2'
@@ -11,11 +15,10 @@ const ENDED_MEMORY_MS = 24 * 3_600_000
 // Bounds one script run (Redis is single-threaded): at most this many admissions, expiries and drop-outs per tick.
 export const STEP_BATCH_LIMIT = 5_000
 const REGISTER_EVERY_MS = 30_000
-const ENDED_SET: Record<'CONFIRMED' | 'RELEASED' | 'REFUNDED', number> = { CONFIRMED: 5, RELEASED: 6, REFUNDED: 7 }
-
-function inventoryKeys(concertId: string) {
-  const k = lineKeys(concertId)
-  return [k.inventory, k.holds, k.holders, k.userHolds, k.endedConfirmed, k.endedReleased, k.endedRefunded]
+const ENDED_SET = {
+  CONFIRMED: keyNumber(INVENTORY_ENDED, 'endedConfirmed'),
+  RELEASED: keyNumber(INVENTORY_ENDED, 'endedReleased'),
+  REFUNDED: keyNumber(INVENTORY_ENDED, 'endedRefunded'),
 }
 
 function num(value: string | undefined): number | null {
@@ -24,58 +27,30 @@ function num(value: string | undefined): number | null {
   return Number.isFinite(n) ? n : null
 }
 
-function stepStateOf(reply: string[]): StepState | null {
-  if (reply[0] !== '1') return null
-  const [
-    ,
-    expired,
-    droppedOut,
-    idleReleased,
-    waiting,
-    active,
-    holding,
-    rate,
-    cap,
-    paused,
-    mode,
-    soldOut,
-    carry,
-    known,
-    total,
-    sold,
-    opensAt,
-    syncedAt,
-    onHold,
-    nextRelease,
-    drawState,
-    drawOpens,
-    drawFrom,
-    preQueueWindowS,
-  ] = reply
-  const settings: ConcertSettings = { paused: paused === '1' }
-  if (num(rate) !== null) settings.ratePerSecond = num(rate)!
-  if (num(cap) !== null) settings.activeCap = num(cap)!
-  if (mode === 'queue-all' || mode === 'let-all') settings.emergency = mode
-  const held = Number(onHold)
+function stepStateOf(r: Fields<typeof STEP_PREPARE.reply>): StepState | null {
+  if (r.ran !== '1') return null
+  const settings: ConcertSettings = { paused: r.paused === '1' }
+  if (num(r.cfgRate) !== null) settings.ratePerSecond = num(r.cfgRate)!
+  if (num(r.cfgCap) !== null) settings.activeCap = num(r.cfgCap)!
+  if (r.mode === 'queue-all' || r.mode === 'let-all') settings.emergency = r.mode
+  const held = Number(r.onHold)
+  const free = Math.max(0, Number(r.total) - Number(r.sold) - held)
   return {
-    expired: Number(expired),
-    droppedOut: Number(droppedOut),
-    idleReleased: Number(idleReleased),
-    waiting: Number(waiting),
-    active: Number(active),
-    activeHolding: Number(holding),
+    expired: Number(r.expired),
+    droppedOut: Number(r.droppedOut),
+    idleReleased: Number(r.idleReleased),
+    waiting: Number(r.waiting),
+    active: Number(r.active),
+    activeHolding: Number(r.activeHolding),
     settings,
-    soldOut: soldOut === '1',
-    carry: Number(carry) || 0,
-    inventory:
-      known === '1'
-        ? { free: Math.max(0, Number(total) - Number(sold) - held), onHold: held, nextReleaseAt: num(nextRelease), opensAt: num(opensAt), syncedAt: Number(syncedAt) }
-        : null,
+    soldOut: r.soldOut === '1',
+    carry: Number(r.carry) || 0,
+    inventory: r.known === '1' ? { free, onHold: held, nextReleaseAt: num(r.nextReleaseAt), opensAt: num(r.opensAt), syncedAt: Number(r.syncedAt) } : null,
     draw: {
-      state: DRAW_STATES.find((d) => d === drawState) ?? null,
-      opensAt: num(drawOpens),
-      preQueueFrom: num(drawFrom),
-      preQueueWindowMs: num(preQueueWindowS) === null ? null : num(preQueueWindowS)! * 1000,
+      state: DRAW_STATES.find((d) => d === r.drawState) ?? null,
+      opensAt: num(r.drawOpens),
+      preQueueFrom: num(r.drawFrom),
+      preQueueWindowMs: num(r.preQueueWindowS) === null ? null : num(r.preQueueWindowS)! * 1000,
     },
   }
 }
@@ -88,7 +63,7 @@ const DRAW_STATES: readonly NonNullable<DrawState['state']>[] = ['open', 'frozen
  * next call after Redis returns simply works.
  */
 export function createRedisLineStore(redis: RedisClient, opts: { timeoutMs: number }): LineStore & InventoryStore {
-  const cmd = lineCommandsOf(redis)
+  const run = lineScriptRunner(redis)
   const fans = fanMoves(redis)
   const registered = new Map<string, number>()
   // A new connection may be to a Redis that lost its data (killed, restarted empty): the lines must
@@ -114,59 +89,66 @@ export function createRedisLineStore(redis: RedisClient, opts: { timeoutMs: numb
 
     async endActiveOnce({ concertId, userId, eventId, now, activeTtlMs }) {
       const k = lineKeys(concertId)
-      const keys = [...base(concertId), k.revoked(userId), k.event(eventId)]
-      return (await guarded('end', () => cmd.queueEndActiveOnce(...keys, userId, now, activeTtlMs, EVENT_DEDUP_MS))) as 'ENDED' | 'NONE' | 'DUPLICATE'
+      const keys = { ...k, revoked: k.revoked(userId), event: k.event(eventId) }
+      return guarded('end', () => run(END_ACTIVE_ONCE, keys, { userId, now, activeTtlMs, dedupTtlMs: EVENT_DEDUP_MS }))
     },
 
     async prepareStep({ concertId, tick, now, defaults }) {
-      const revocationPrefix = `${redis.options.keyPrefix ?? ''}${lineKeys(concertId).revoked('')}`
-      const args = [tick, now, defaults.idleTimeoutMs, defaults.activeIdleMs, STEP_BATCH_LIMIT, revocationPrefix, defaults.activeTtlMs]
-      return stepStateOf(await guarded('step', () => cmd.queueStepPrepare(...base(concertId), ...args)))
+      const k = lineKeys(concertId)
+      const argv = {
+        tick,
+        now,
+        waitingIdleMs: defaults.idleTimeoutMs,
+        activeIdleMs: defaults.activeIdleMs,
+        batchLimit: STEP_BATCH_LIMIT,
+        revocationKeyPrefix: `${redis.options.keyPrefix ?? ''}${k.revoked('')}`,
+        activeTtlMs: defaults.activeTtlMs,
+      }
+      return stepStateOf(fieldsOf(STEP_PREPARE.reply, await guarded('step', () => run(STEP_PREPARE, k, argv))))
     },
 
     async admit({ concertId, now, defaults, decision, cap, inventory, health, spreadSeconds }) {
       const held = decision.reason === 'ALL_SEATS_HELD' && inventory
-      const args = [
-        decision.admit,
+      const argv = {
+        n: decision.admit,
         now,
-        defaults.activeTtlMs,
-        defaults.tickMs,
-        cap ?? -1,
-        decision.carry,
-        decision.effectiveRate,
-        decision.limitedBy,
-        decision.reason ?? '',
-        held ? inventory.onHold : '',
-        held && inventory.nextReleaseAt !== null ? inventory.nextReleaseAt : '',
+        activeTtlMs: defaults.activeTtlMs,
+        tickMs: defaults.tickMs,
+        cap: cap ?? -1,
+        carry: decision.carry,
+        effectiveRate: decision.effectiveRate,
+        why: decision.limitedBy,
+        reason: decision.reason ?? '',
+        onHold: held ? inventory.onHold : '',
+        nextReleaseAt: held && inventory.nextReleaseAt !== null ? inventory.nextReleaseAt : '',
         health,
-        inventory ? inventory.free : '',
-        inventory ? inventory.onHold : '',
-        defaults.overbook,
-        defaults.ratePerSecond,
-        Math.floor(defaults.waitingTokenTtlMs / 1000),
+        free: inventory ? inventory.free : '',
+        held: inventory ? inventory.onHold : '',
+        overbook: defaults.overbook,
+        defaultRate: defaults.ratePerSecond,
+        waitingTokenTtlS: Math.floor(defaults.waitingTokenTtlMs / 1000),
         spreadSeconds,
-      ]
-      const [admitted, waiting, active] = (await guarded('step', () => cmd.queueStepAdmit(...base(concertId), lineKeys(concertId).summary, ...args))).map(Number)
-      return { admitted: admitted!, waiting: waiting!, active: active! }
+      }
+      const reply = fieldsOf(STEP_ADMIT.reply, await guarded('step', () => run(STEP_ADMIT, lineKeys(concertId), argv)))
+      return { admitted: Number(reply.admitted), waiting: Number(reply.waiting), active: Number(reply.active) }
     },
 
     async held({ concertId, reservationId, userId, until, at }) {
-      return (await guarded('inventory', () => cmd.queueInventoryHeld(...inventoryKeys(concertId), reservationId, userId, until, at))) as 'APPLIED' | 'DUPLICATE' | 'STALE'
+      return guarded('inventory', () => run(INVENTORY_HELD, lineKeys(concertId), { reservationId, userId, until, occurredAt: at }))
     },
 
     async ended({ concertId, reservationId, how, at }) {
-      const args = [ENDED_SET[how], reservationId, at, at - ENDED_MEMORY_MS]
-      return (await guarded('inventory', () => cmd.queueInventoryEnded(...inventoryKeys(concertId), ...args))) as 'APPLIED' | 'DUPLICATE'
+      const argv = { endedSet: ENDED_SET[how], reservationId, occurredAt: at, forgetBefore: at - ENDED_MEMORY_MS }
+      return guarded('inventory', () => run(INVENTORY_ENDED, lineKeys(concertId), argv))
     },
 
     async applySnapshot({ concertId, snapshot, syncedAt }) {
-      const holds = snapshot.holds.flatMap((h) => [h.reservationId, h.userId, h.until])
-      const args = [snapshot.asOf, snapshot.total, snapshot.sold, snapshot.opensAt ?? '', syncedAt, ...holds]
-      await guarded('inventory', () => cmd.queueInventorySnapshot(...inventoryKeys(concertId), ...args))
+      const argv = { asOf: snapshot.asOf, total: snapshot.total, sold: snapshot.sold, opensAt: snapshot.opensAt ?? '', syncedAt }
+      await guarded('inventory', () => run(INVENTORY_SNAPSHOT, lineKeys(concertId), argv, snapshot.holds))
     },
 
     async setSoldOut({ concertId, soldOut, at }) {
-      return (await guarded('sold-out', () => cmd.queueSetSoldOut(lineKeys(concertId).soldOut, soldOut ? '1' : '0', at))) === 1
+      return (await guarded('sold-out', () => run(SET_SOLD_OUT, lineKeys(concertId), { soldOut: soldOut ? '1' : '0', at }))) === 1
     },
 
     async concerts() {

@@ -1,5 +1,5 @@
 import type { WaitReason } from '@tickets/contracts/queue-line'
-import type { EmergencyMode } from './ports.js'
+import type { EmergencyMode } from '@tickets/contracts/line-controls'
 
 /** Why a waiting fan is not moving forward, when the line knows (the queue's contract with the gateway). */
 export type { WaitReason }
