@@ -9,8 +9,12 @@ export const ConfigSchema = Type.Object({
   PORT: Type.Integer({ minimum: 0, maximum: 65535, default: 3001 }),
   /** The admin listener's port (readiness, dependency health, metrics), on ADMIN_HOST. */
   ADMIN_PORT: Type.Integer({ minimum: 0, maximum: 65535, default: 9081 }),
-  /** Admissions per second per concert, unless an operator set another rate for that concert. */
-  ADMISSION_RATE_PER_SECOND: Type.Number({ minimum: 0, default: 50 }),
+  /**
+   * Admissions per second per concert, unless an operator set another rate for that concert. The
+   * default is what the money path of `npm start` on two cores serves with its p95 under 200 ms:
+   * docs/decisions/admission-rate-sized-to-the-money-path.md.
+   */
+  ADMISSION_RATE_PER_SECOND: Type.Number({ minimum: 0, default: 10 }),
   /** Most users ACTIVE at once per concert, unless an operator set another cap for that concert. */
   ACTIVE_CAP: Type.Integer({ minimum: 0, default: 500 }),
   /** One admission step per concert per tick, across all instances. */
