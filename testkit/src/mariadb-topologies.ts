@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { runClient, startDaemon, stopAll, waitUntil, type Daemon } from './daemon.js'
 import { freePort, which } from './index.js'
+import { installMariadbDataDir } from './mariadb-data-dir.js'
 
 export interface MariadbServer {
   /** `mysql://root@127.0.0.1:<port>`: append `/<database>`. */
@@ -19,10 +20,6 @@ export interface ThrowawayMariadbReplication {
   /** Resolves once the replica has applied everything the primary has committed so far. */
   caughtUp(timeoutSeconds?: number): Promise<void>
   dispose(): Promise<void>
-}
-
-async function installDataDir(dir: string): Promise<void> {
-  await runClient('mariadb-install-db', ['--user=mysql', `--datadir=${dir}`, '--skip-test-db', '--auth-root-authentication-method=normal'], 60_000)
 }
 
 function server(port: number, daemon: Daemon): MariadbServer {
@@ -44,7 +41,7 @@ export async function startMariadbReplication(): Promise<ThrowawayMariadbReplica
   const mariadbd = await which(['mariadbd', '/usr/sbin/mariadbd'])
   const daemons: Daemon[] = []
   try {
-    await Promise.all(['primary', 'replica'].map((name) => installDataDir(join(dir, name))))
+    await Promise.all(['primary', 'replica'].map((name) => installMariadbDataDir(join(dir, name))))
     const start = async (name: string, serverId: number, extra: string[]) => {
       const port = await freePort()
       const data = join(dir, name)
@@ -101,7 +98,7 @@ export async function startGaleraCluster({ size = 2 }: { size?: number } = {}): 
   const daemons: Daemon[] = []
   try {
     const names = Array.from({ length: size }, (_, i) => `g${i}`)
-    await Promise.all(names.map((name) => installDataDir(join(dir, name))))
+    await Promise.all(names.map((name) => installMariadbDataDir(join(dir, name))))
     const nodes: MariadbServer[] = []
     let first: number | undefined
     for (const name of names) {

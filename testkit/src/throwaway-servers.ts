@@ -3,6 +3,7 @@ import { chmod, mkdtemp, readdir, readFile, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { canConnect, freePort } from './ports.js'
+import { installMariadbDataDir } from './mariadb-data-dir.js'
 
 export interface ThrowawayServer {
   url: string
@@ -155,8 +156,7 @@ export async function startThrowawayMariadb(extraArgs: string[] = []): Promise<T
   const dir = await mkdtemp(join(tmpdir(), 'tickets-throwaway-mariadb-'))
   // mariadbd drops to the mysql user, which must be able to enter the directory.
   await chmod(dir, 0o755)
-  const install = spawn('mariadb-install-db', ['--user=mysql', `--datadir=${dir}/data`, '--skip-test-db', '--auth-root-authentication-method=normal'], { stdio: 'ignore' })
-  await new Promise<void>((resolve, reject) => install.once('exit', (code) => (code === 0 ? resolve() : reject(new Error(`mariadb-install-db exited ${code}`)))))
+  await installMariadbDataDir(`${dir}/data`)
   const mariadbd = await which(['mariadbd', '/usr/sbin/mariadbd'])
   const args = (port: number) => [
     '--no-defaults',
