@@ -1,5 +1,5 @@
 import { newEntrySalt } from './draw.js'
-import { DRAW_APPLY, DRAW_COMMIT, DRAW_FINISH, DRAW_LOCK } from './line-draw-scripts.js'
+import { DRAW_APPLY, DRAW_COMMIT, DRAW_FINISH, DRAW_LOCK, DRAW_PLACE } from './line-draw-scripts.js'
 import { END_ACTIVE_ONCE, FAN_REPLY, JOIN, LEAVE, POLL } from './line-fan-scripts.js'
 import { INVENTORY_ENDED, INVENTORY_HELD, INVENTORY_SNAPSHOT } from './line-inventory-scripts.js'
 import { lineKeys } from './line-keys.js'
@@ -29,6 +29,7 @@ export const LINE_SCRIPTS = [
   DRAW_LOCK,
   DRAW_APPLY,
   DRAW_FINISH,
+  DRAW_PLACE,
   PRESALE_JOIN,
   PRESALE_CREATE,
 ]
