@@ -78,7 +78,17 @@ export interface PreQueuePlace {
  * instances); a pre-queue place has none until the draw gives it one.
  */
 export type Place =
-  | { status: 'WAITING'; seq: number; joinedAt: number; position: number; line: LineInfo; created: boolean; presale: boolean }
+  | {
+      status: 'WAITING'
+      seq: number
+      joinedAt: number
+      position: number
+      line: LineInfo
+      created: boolean
+      presale: boolean
+      /** A presale place taken in the pre-queue's window: the opening (ms) until the draw froze it; null otherwise. */
+      opensAt: number | null
+    }
   | { status: 'ACTIVE'; seq: number; joinedAt: number; activeUntil: number; line: LineInfo; created: boolean; presale: boolean }
   | PreQueuePlace
   | { status: 'SOLD_OUT' }
@@ -135,7 +145,7 @@ export function placeOf(reply: readonly string[]): JoinOutcome {
     spreadSeconds: num(r.spreadSeconds),
   }
   const common = { seq: Number(r.seq), joinedAt: Number(r.joinedAt), line, created: r.created === '1', presale: r.presale === '1' }
-  return r.tag === 'ACTIVE' ? { status: r.tag, ...common, activeUntil: Number(r.activeUntil) } : { status: r.tag, ...common, position: Number(r.position) }
+  return r.tag === 'ACTIVE' ? { status: r.tag, ...common, activeUntil: Number(r.activeUntil) } : { status: r.tag, ...common, position: Number(r.position), opensAt: num(r.opensAt) }
 }
 
 function codeRefusalOf(reply: readonly string[]): CodeRefusal | null {
