@@ -1,5 +1,5 @@
 import { newEntrySalt } from './draw.js'
-import { DRAW_APPLY, DRAW_COMMIT, DRAW_FINISH, DRAW_LOCK } from './line-draw-scripts.js'
+import { DRAW_APPLY, DRAW_COMMIT, DRAW_FINISH, DRAW_LOCK, DRAW_PLACE } from './line-draw-scripts.js'
 import { END_ACTIVE_ONCE, FAN_REPLY, JOIN, LEAVE, POLL } from './line-fan-scripts.js'
 import { INVENTORY_ENDED, INVENTORY_HELD, INVENTORY_SNAPSHOT } from './line-inventory-scripts.js'
 import { lineKeys } from './line-keys.js'
@@ -29,6 +29,7 @@ export const LINE_SCRIPTS = [
   DRAW_LOCK,
   DRAW_APPLY,
   DRAW_FINISH,
+  DRAW_PLACE,
   PRESALE_JOIN,
   PRESALE_CREATE,
 ]
@@ -77,7 +78,17 @@ export interface PreQueuePlace {
  * instances); a pre-queue place has none until the draw gives it one.
  */
 export type Place =
-  | { status: 'WAITING'; seq: number; joinedAt: number; position: number; line: LineInfo; created: boolean; presale: boolean }
+  | {
+      status: 'WAITING'
+      seq: number
+      joinedAt: number
+      position: number
+      line: LineInfo
+      created: boolean
+      presale: boolean
+      /** A presale place taken in the pre-queue's window: the opening (ms) until the draw froze it; null otherwise. */
+      opensAt: number | null
+    }
   | { status: 'ACTIVE'; seq: number; joinedAt: number; activeUntil: number; line: LineInfo; created: boolean; presale: boolean }
   | PreQueuePlace
   | { status: 'SOLD_OUT' }
@@ -134,7 +145,7 @@ export function placeOf(reply: readonly string[]): JoinOutcome {
     spreadSeconds: num(r.spreadSeconds),
   }
   const common = { seq: Number(r.seq), joinedAt: Number(r.joinedAt), line, created: r.created === '1', presale: r.presale === '1' }
-  return r.tag === 'ACTIVE' ? { status: r.tag, ...common, activeUntil: Number(r.activeUntil) } : { status: r.tag, ...common, position: Number(r.position) }
+  return r.tag === 'ACTIVE' ? { status: r.tag, ...common, activeUntil: Number(r.activeUntil) } : { status: r.tag, ...common, position: Number(r.position), opensAt: num(r.opensAt) }
 }
 
 function codeRefusalOf(reply: readonly string[]): CodeRefusal | null {

@@ -4,7 +4,8 @@ import { luaScript } from './lua-script.js'
 /**
  * The opening's draw in Lua. The pre-queue itself is kept by the fan scripts and the step's first
  * half (lib/draw-line.lua). The draw's order is computed in JavaScript (Redis has no SHA-256) and
- * applied by DRAW_APPLY in chunks, each one short script, then closed by DRAW_FINISH.
+ * applied by DRAW_APPLY in chunks, each one short script, then closed by DRAW_FINISH. The made draw
+ * is kept as records (draw-records.ts), which DRAW_PLACE reads.
  */
 
 /** Commits the draw's seed (by its hash) before the opening, or moves the opening of a draw still open. */
@@ -26,17 +27,18 @@ export const DRAW_LOCK = luaScript(LUA_DIR, {
 })
 
 /**
- * Applies one chunk of the drawn order: the chunk's places go to the published order, and each
- * fan still in the pre-queue (not left, no other place) joins the line at arrival number
- * base + place. Runs only at the chunk where the last one stopped, so a redo (another instance
- * after this one died) applies nothing twice. The places follow, from start + 1.
+ * Applies one chunk of the drawn order: `ids` (the chunk's places, ENTRY_ID_BYTES each) go to the
+ * published order and `places` (as many place records, the chunk's stretch of them by entry id) to
+ * drawPlaces, and each fan still in the pre-queue (not left, no other place) joins the line at
+ * arrival number base + place. Runs only at the chunk where the last one stopped, so a redo
+ * (another instance after this one died) applies nothing twice. The fans follow, from start + 1.
  */
 export const DRAW_APPLY = luaScript(LUA_DIR, {
   command: 'queueDrawApply',
   files: ['draw-apply.lua'],
-  keys: ['draw', 'users', 'waiting', 'seen', 'preQueueLeft', 'drawOrder', 'drawLock'],
-  argv: ['owner', 'start', 'now', 'lockTtlMs', 'digest'],
-  each: ['userId', 'entryId', 'joinedAt'],
+  keys: ['draw', 'users', 'waiting', 'seen', 'preQueueLeft', 'drawOrder', 'drawPlaces', 'drawLock'],
+  argv: ['owner', 'start', 'now', 'lockTtlMs', 'digest', 'ids', 'places'],
+  each: ['userId', 'joinedAt'],
   reply: { OK: ['placed'], AT: ['applied'], LOST: [], DONE: [] },
 })
 
@@ -47,7 +49,16 @@ export const DRAW_APPLY = luaScript(LUA_DIR, {
 export const DRAW_FINISH = luaScript(LUA_DIR, {
   command: 'queueDrawFinish',
   files: ['draw-finish.lua'],
-  keys: ['draw', 'preQueueFrozen', 'preQueueLeft', 'drawOrder', 'drawLock'],
+  keys: ['draw', 'preQueueFrozen', 'preQueueLeft', 'drawOrder', 'drawPlaces', 'drawLock'],
   argv: ['owner', 'now', 'retentionMs', 'digest'],
   reply: { oneOf: ['DRAWN', 'INCOMPLETE', 'LOST', 'open', 'drawn', ''] },
+})
+
+/** One entry's place (1-based) in a made draw, 0 when it is not in it; `recordBytes`: PLACE_RECORD_BYTES. */
+export const DRAW_PLACE = luaScript(LUA_DIR, {
+  command: 'queueDrawPlace',
+  files: ['draw-place.lua'],
+  keys: ['drawPlaces'],
+  argv: ['entryId', 'recordBytes'],
+  reply: { integer: 'place' },
 })

@@ -29,7 +29,7 @@ export const LINE_KEYS = [
 
 // A place: after its status, what the line says besides it (rates, why it stands still, the seats
 // it may still sell), whether this call created it, when a hold's end could admit it, the polls'
-// spread (s) and whether a presale code gave it.
+// spread (s), whether a presale code gave it, and the opening a presale place waits for (or '').
 const PLACE_FIELDS = [
   'seq',
   'joinedAt',
@@ -48,6 +48,7 @@ const PLACE_FIELDS = [
   'releaseForPosition',
   'spreadSeconds',
   'presale',
+  'opensAt',
 ] as const
 
 /**

@@ -55,8 +55,10 @@ export function lineKeys(concertId: string) {
     preQueueFrozen: `${tag}:pq:frozen`,
     /** SET of users who left the frozen pre-queue before the draw placed them. */
     preQueueLeft: `${tag}:pq:left`,
-    /** ZSET entryId -> place (1..n): the published order. */
-    drawOrder: `${tag}:draw:order`,
+    /** STRING: the published order, entry ids first drawn first (draw-records.ts). */
+    drawOrder: `${tag}:draw:ids`,
+    /** STRING: each entry's place, by entry id (draw-records.ts). */
+    drawPlaces: `${tag}:draw:places`,
     /** STRING: the instance applying the draw. */
     drawLock: `${tag}:draw:lock`,
     /**

@@ -23,7 +23,7 @@ export interface LuaScript<K extends string = string, A extends string = string,
  */
 export type ReplyShape = readonly string[] | { readonly [tag: string]: readonly string[] } | { oneOf: readonly string[] } | { integer: string }
 
-export type LuaArg = string | number
+export type LuaArg = string | number | Buffer
 
 /** The reply as the client hands it over. */
 export type RawReply<R> = R extends { oneOf: readonly (infer V)[] } ? V : R extends { integer: string } ? number : string[]

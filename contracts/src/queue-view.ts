@@ -32,6 +32,8 @@ export interface WaitingView {
   seatsLeft?: number
   /** The place a presale code gave: the presale line, admitted before the general line. */
   presale?: true
+  /** A presale place before the opening: the opening, before which nobody is admitted. */
+  opensAt?: string
   retryAfterSeconds: number
 }
 
@@ -181,6 +183,15 @@ export function preQueueView(place: PreQueuePlace, userId: string, now: number):
   }
 }
 
+/**
+ * A presale place before the opening is admitted at it, first: like a pre-queued fan, the fan polls
+ * once a minute on their own second of it (their arrival number gives it), so the presale line's
+ * polls are spread evenly before the opening and over the first minute after it.
+ */
+function beforeOpening(view: WaitingView, seq: number, opensAt: number, now: number): WaitingView {
+  return { ...view, opensAt: new Date(opensAt).toISOString(), retryAfterSeconds: onOwnSlot(1, seq, now, MAX_RETRY_S) }
+}
+
 // The longest wait a join before the pre-queue is told; its Retry-After is never past the pre-queue's start.
 const MAX_NOT_YET_S = 3_600
 
@@ -224,8 +235,9 @@ export function viewOfPlace(place: Place, who: { concertId: string; userId: stri
       claims: { ...who, status: 'ACTIVE', seq: place.seq, issuedAt, expiresAt: Math.floor(place.activeUntil / 1000), ...presale },
     }
   }
+  const waiting = waitingView(place.position, place.seq, place.line, settings, now)
   return {
-    view: { ...waitingView(place.position, place.seq, place.line, settings, now), ...presale },
+    view: place.opensAt !== null && place.opensAt > now ? beforeOpening({ ...waiting, ...presale }, place.seq, place.opensAt, now) : { ...waiting, ...presale },
     claims: { ...who, status: 'WAITING', seq: place.seq, issuedAt, expiresAt: issuedAt + Math.floor(settings.waitingTokenTtlMs / 1000), ...presale },
   }
 }

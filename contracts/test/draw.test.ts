@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto'
 import { describe, expect, it } from 'vitest'
-import { drawOrder, entryIdOf, newSeed, seedHashOf, verifyDraw, type PublishedDraw } from '../src/draw.js'
+import { byId, drawOrder, drawScore, entriesDigest, entryIdOf, newSeed, seedHashOf, verifyDraw, type PublishedDraw } from '../src/draw.js'
 
 const hex = (text: string) => createHash('sha256').update(text).digest('hex')
 const entriesOf = (n: number, tag = 'fan') => Array.from({ length: n }, (_, i) => entryIdOf(`${tag}-${i}`, hex(`salt-${tag}-${i}`).slice(0, 32)))
@@ -53,6 +53,22 @@ describe('drawOrder', () => {
     const entries = entriesOf(20)
     expect(drawOrder(seed, entries)).toEqual(drawOrder(seed, [...entries].reverse()))
     expect(seedHashOf(seed)).toBe(seedHash)
+  })
+
+  it('is the definition: ascending score, then entry id, as hex strings sort', () => {
+    const seed = hex('definition')
+    const entries = entriesOf(500)
+    const digest = hex([...entries].sort().join('\n'))
+    const byScore = entries.map((e) => drawScore(seed, digest, e) + e).sort()
+    expect(drawOrder(seed, entries)).toEqual({ digest, order: byScore.map((k) => k.slice(64)) })
+    expect(entriesDigest(entries)).toBe(digest)
+  })
+
+  it('sorts ids that share their leading digits as hex strings sort', () => {
+    const ids = [...entriesOf(30).map((e) => `0123abcd${e.slice(8)}`), ...entriesOf(30, 'other'), ...entriesOf(5).map((e) => `0123abcd${e.slice(8)}`)]
+    expect(Array.from(byId(ids), (i) => ids[i])).toEqual([...ids].sort())
+    const notIds = [...ids.slice(0, 5), 'not-an-id', ids[7]!.toUpperCase(), '12g45678']
+    expect(Array.from(byId(notIds), (i) => notIds[i])).toEqual([...notIds].sort())
   })
 
   it('when one entry is added knowing the seed, then the others are reshuffled, not kept in order', () => {

@@ -1,6 +1,7 @@
 import { execFile } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
 import { promisify } from 'node:util'
+import { ENTRY_ID_BYTES, idsOf } from '@tickets/contracts/draw-records'
 import { lineKeys } from '@tickets/contracts/line-keys'
 import { buildApp as buildQueueApp } from '@tickets/queue-service/app'
 import { ConfigSchema as QueueConfigSchema } from '@tickets/queue-service/config'
@@ -65,11 +66,11 @@ describe('npm run ops -- draw:verify', () => {
   it('when the published order or seed was changed after the draw, then it names what does not match and exits 1', async () => {
     const concertId = await aDrawnConcert(12)
     const k = lineKeys(concertId)
-    const [first, second] = await queue.redis.zrange(k.drawOrder, 0, 1)
-    await queue.redis.zadd(k.drawOrder, 2, first!, 1, second!)
+    const [first, second] = idsOf(await queue.redis.getrange(k.drawOrder, 0, 2 * ENTRY_ID_BYTES - 1))
+    await queue.redis.setrange(k.drawOrder, 0, second! + first!)
     await expect(verify(concertId)).rejects.toMatchObject({ code: 1, stdout: expect.stringContaining('ORDER_DOES_NOT_MATCH') })
 
-    await queue.redis.zadd(k.drawOrder, 1, first!, 2, second!)
+    await queue.redis.setrange(k.drawOrder, 0, first! + second!)
     await verify(concertId)
     await queue.redis.hset(k.draw, 'seed', 'f'.repeat(64))
     await expect(verify(concertId)).rejects.toMatchObject({ code: 1, stdout: expect.stringContaining('SEED_DOES_NOT_MATCH_ITS_HASH') })

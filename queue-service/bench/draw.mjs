@@ -8,6 +8,7 @@ import { randomUUID } from 'node:crypto'
 import { cpus, loadavg } from 'node:os'
 import { monitorEventLoopDelay } from 'node:perf_hooks'
 import { verifyDraw } from '@tickets/contracts/draw'
+import { idsOf } from '@tickets/contracts/draw-records'
 import { CONCERTS_KEY, lineKeys } from '@tickets/contracts/line-keys'
 import { loadConfig } from '@tickets/shared/config'
 import { startThrowawayRedis } from '@tickets/testkit'
@@ -100,10 +101,10 @@ for (let run = 1; run <= RUNS; run++) {
   })
   const k = lineKeys(concertId)
   const [seed, seedHash, digest] = await redis.hmget(k.draw, 'seed', 'seedHash', 'digest')
-  const check = verifyDraw({ seed, seedHash, digest, order: await redis.zrange(k.drawOrder, 0, -1) })
+  const check = verifyDraw({ seed, seedHash, digest, order: idsOf((await redis.get(k.drawOrder)) ?? '') })
   const waiting = await redis.zcard(k.waiting)
   figures.push({ run, ...result, ...stalls, verified: check.ok, waiting })
-  await redis.unlink(k.waiting, k.users, k.seen, k.drawOrder, k.draw, k.seq)
+  await redis.unlink(k.waiting, k.users, k.seen, k.drawOrder, k.drawPlaces, k.draw, k.seq)
   await redis.srem(CONCERTS_KEY, concertId)
 }
 

@@ -42,5 +42,12 @@ local function reply(p, created, overbook)
   r[#r + 1] = release
   r[#r + 1] = redis.call('HGET', KEYS[8], 'spread') or ''
   r[#r + 1] = p[6] or '0'
+  -- A presale place taken in the pre-queue's window waits for the opening its draw names.
+  local opens = ''
+  if p[1] == 'WAITING' and p[6] == '1' then
+    local d = redis.call('HMGET', KEYS[14], 'state', 'opens')
+    if d[1] == 'open' then opens = d[2] end
+  end
+  r[#r + 1] = opens
   return r
 end

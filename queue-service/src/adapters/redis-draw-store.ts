@@ -1,10 +1,11 @@
 import { AppError } from '@tickets/contracts/errors'
 import { lineScriptRunner } from '@tickets/contracts/line-commands'
-import { DRAW_APPLY, DRAW_COMMIT, DRAW_FINISH, DRAW_LOCK } from '@tickets/contracts/line-draw-scripts'
+import { ENTRY_ID_BYTES, idsOf, PLACE_RECORD_BYTES } from '@tickets/contracts/draw-records'
+import { DRAW_APPLY, DRAW_COMMIT, DRAW_FINISH, DRAW_LOCK, DRAW_PLACE } from '@tickets/contracts/line-draw-scripts'
 import { lineKeys } from '@tickets/contracts/line-keys'
 import { taggedOf } from '@tickets/contracts/lua-script'
 import { createRedisGuard, type RedisClient } from '@tickets/shared/redis'
-import type { DrawRecord, DrawStore } from '../domain/ports.js'
+import type { DrawRecord, DrawStore, FrozenEntry } from '../domain/ports.js'
 
 const RETRY_AFTER_S = '2'
 // Reading the frozen pre-queue: entries per HSCAN call.
@@ -12,6 +13,9 @@ const SCAN_COUNT = 5_000
 // The draw's own calls run beside the admission loop, not on a fan's request: a chunk may take
 // longer than a fan's call is allowed to, and a chunk that timed out here is not applied twice.
 const DRAW_CALL_TIMEOUT_MS = 2_000
+
+// A view of the same bytes: the client sends a Buffer as it is, but any other array as text.
+const bufferOf = (bytes: Uint8Array) => Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength)
 
 function num(value: string | null | undefined): number | null {
   if (value === null || value === undefined || value === '') return null
@@ -68,25 +72,34 @@ export function createRedisDrawStore(redis: RedisClient, opts: { timeoutMs: numb
       return { locked: true, seed: r.seed!, base: Number(r.base), entries: Number(r.entries), applied: Number(r.applied) }
     },
 
-    async frozenEntries(concertId) {
+    async *frozenEntries(concertId) {
       const key = lineKeys(concertId).preQueueFrozen
-      // HSCAN may return a field twice; the map keeps one entry per user.
-      const entries = new Map<string, { userId: string; salt: string; joinedAt: number }>()
       let cursor = '0'
       do {
         const [next, fields] = await guarded(work, 'draw', () => redis.hscan(key, cursor, 'COUNT', SCAN_COUNT))
+        const batch: FrozenEntry[] = []
         for (let i = 0; i < fields.length; i += 2) {
-          const [salt, joinedAt] = fields[i + 1]!.split(':')
-          entries.set(fields[i]!, { userId: fields[i]!, salt: salt!, joinedAt: Number(joinedAt) })
+          const value = fields[i + 1]!
+          const colon = value.indexOf(':')
+          batch.push({ userId: fields[i]!, salt: value.slice(0, colon), joinedAt: Number(value.slice(colon + 1)) })
         }
+        yield batch
         cursor = next
       } while (cursor !== '0')
-      return [...entries.values()]
     },
 
-    async applyChunk({ concertId, owner, start, now, ttlMs, digest, places }) {
-      const argv = { owner, start, now, lockTtlMs: ttlMs, digest }
-      const [outcome] = await guarded(work, 'draw', () => run(DRAW_APPLY, lineKeys(concertId), argv, places))
+    async applyChunk({ concertId, owner, start, now, ttlMs, draw, fans }) {
+      const end = start + fans.length
+      const argv = {
+        owner,
+        start,
+        now,
+        lockTtlMs: ttlMs,
+        digest: draw.digest,
+        ids: bufferOf(draw.ids.subarray(start * ENTRY_ID_BYTES, end * ENTRY_ID_BYTES)),
+        places: bufferOf(draw.places.subarray(start * PLACE_RECORD_BYTES, end * PLACE_RECORD_BYTES)),
+      }
+      const [outcome] = await guarded(work, 'draw', () => run(DRAW_APPLY, lineKeys(concertId), argv, fans))
       return outcome as keyof typeof DRAW_APPLY.reply
     },
 
@@ -101,11 +114,13 @@ export function createRedisDrawStore(redis: RedisClient, opts: { timeoutMs: numb
     },
 
     async orderPage({ concertId, offset, limit }) {
-      return guarded(reads, 'draw', () => redis.zrange(lineKeys(concertId).drawOrder, offset, offset + limit - 1))
+      const stretch = await guarded(reads, 'draw', () => redis.getrange(lineKeys(concertId).drawOrder, offset * ENTRY_ID_BYTES, (offset + limit) * ENTRY_ID_BYTES - 1))
+      return idsOf(stretch)
     },
 
     async placeOf({ concertId, entryId }) {
-      return num(await guarded(reads, 'draw', () => redis.zscore(lineKeys(concertId).drawOrder, entryId)))
+      const place = await guarded(reads, 'draw', () => run(DRAW_PLACE, lineKeys(concertId), { entryId, recordBytes: PLACE_RECORD_BYTES }))
+      return place > 0 ? place : null
     },
   }
 }

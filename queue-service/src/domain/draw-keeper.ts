@@ -1,5 +1,5 @@
 import { newSeed } from '@tickets/contracts/draw'
-import type { Clock, DrawComputer, DrawState, DrawStore, QueueEvents } from './ports.js'
+import type { Clock, DrawComputer, DrawState, DrawStore, FrozenEntry, QueueEvents } from './ports.js'
 
 export interface DrawKeeperDeps {
   store: DrawStore
@@ -51,20 +51,25 @@ export function createDrawKeeper(deps: DrawKeeperDeps) {
     const started = performance.now()
     const lock = await store.lock({ concertId, owner: deps.owner, ttlMs: deps.lockTtlMs })
     if (!lock.locked) return 'BUSY'
-    const entries = await store.frozenEntries(concertId)
-    if (entries.length !== lock.entries) throw new Error(`the frozen pre-queue holds ${entries.length} entries, the draw counted ${lock.entries}`)
-    const { entryIds, digest, order } = await deps.computer.order(lock.seed, entries)
-    const byEntry = new Map(entryIds.map((entryId, i) => [entryId, entries[i]!]))
-    let placed = 0
-    for (let start = lock.applied; start < order.length; start += deps.chunkSize) {
-      const places = order.slice(start, start + deps.chunkSize).map((entryId) => ({ entryId, userId: byEntry.get(entryId)!.userId, joinedAt: byEntry.get(entryId)!.joinedAt }))
-      const outcome = await store.applyChunk({ concertId, owner: deps.owner, start, now: clock.now(), ttlMs: deps.lockTtlMs, digest, places })
-      if (outcome !== 'OK') return outcome === 'DONE' ? 'NONE' : 'LOST'
-      placed += places.length
+    const entries: FrozenEntry[] = []
+    async function* kept() {
+      for await (const batch of store.frozenEntries(concertId)) {
+        for (const entry of batch) entries.push(entry)
+        yield batch
+      }
     }
-    const finished = await store.finish({ concertId, owner: deps.owner, now: clock.now(), retentionMs: deps.retentionMs, digest })
+    const drawn = await deps.computer.order(lock.seed, kept())
+    if (drawn.entries !== lock.entries) throw new Error(`the frozen pre-queue holds ${drawn.entries} entries, the draw counted ${lock.entries}`)
+    let placed = 0
+    for (let start = lock.applied; start < drawn.entries; start += deps.chunkSize) {
+      const fans = Array.from(drawn.fans.subarray(start, start + deps.chunkSize), (i) => entries[i]!)
+      const outcome = await store.applyChunk({ concertId, owner: deps.owner, start, now: clock.now(), ttlMs: deps.lockTtlMs, draw: drawn, fans })
+      if (outcome !== 'OK') return outcome === 'DONE' ? 'NONE' : 'LOST'
+      placed += fans.length
+    }
+    const finished = await store.finish({ concertId, owner: deps.owner, now: clock.now(), retentionMs: deps.retentionMs, digest: drawn.digest })
     if (finished !== 'DRAWN') return 'LOST'
-    deps.events.drew(concertId, { entries: order.length, placed, seconds: (performance.now() - started) / 1000 })
+    deps.events.drew(concertId, { entries: drawn.entries, placed, seconds: (performance.now() - started) / 1000 })
     return 'DRAWN'
   }
 

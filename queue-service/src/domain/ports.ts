@@ -1,4 +1,5 @@
 /** What the waiting room needs from the outside world. Adapters implement these; app.ts wires them. */
+import type { PackedDraw } from '@tickets/contracts/draw-records'
 import type { Place, PresaleJoinOutcome } from '@tickets/contracts/line-commands'
 import type { EmergencyMode } from '@tickets/contracts/line-controls'
 import type { AdmissionDecision, AdmissionLimit, InventoryView } from './admission.js'
@@ -188,16 +189,20 @@ export interface DrawStore {
   commit(input: { concertId: string; now: number; opensAt: number; preQueueFrom: number; seed: string; seedHash: string }): Promise<string>
   /** Takes the draw's lock when it is frozen and free (or held by `owner`). */
   lock(input: { concertId: string; owner: string; ttlMs: number }): Promise<{ locked: false } | { locked: true; seed: string; base: number; entries: number; applied: number }>
-  frozenEntries(concertId: string): Promise<{ userId: string; salt: string; joinedAt: number }[]>
-  /** Places `places` from `start` + 1 on; anything but OK means another run has it, or had it. */
+  /** The frozen pre-queue, a batch per read: a user may come twice (the store's scan may repeat one). */
+  frozenEntries(concertId: string): AsyncIterable<FrozenEntry[]>
+  /**
+   * Places the fans of `draw` from place `start` + 1 on (`fans`: whom the draw put there), with
+   * their stretch of the published order; anything but OK means another run has it, or had it.
+   */
   applyChunk(input: {
     concertId: string
     owner: string
     start: number
     now: number
     ttlMs: number
-    digest: string
-    places: { userId: string; entryId: string; joinedAt: number }[]
+    draw: PackedDraw
+    fans: { userId: string; joinedAt: number }[]
   }): Promise<'OK' | 'AT' | 'LOST' | 'DONE'>
   finish(input: { concertId: string; owner: string; now: number; retentionMs: number; digest: string }): Promise<string>
   record(concertId: string): Promise<DrawRecord | null>
@@ -206,9 +211,16 @@ export interface DrawStore {
   placeOf(input: { concertId: string; entryId: string }): Promise<number | null>
 }
 
-/** Computes a draw's order (contracts' drawOrder) and each entry's id, in the same order as `entries`. */
+export interface FrozenEntry {
+  userId: string
+  salt: string
+  joinedAt: number
+}
+
+/** Computes a draw (contracts' drawOrder of the entries' ids) as its batches of entries arrive. */
 export interface DrawComputer {
-  order(seed: string, entries: readonly { userId: string; salt: string }[]): Promise<{ entryIds: string[]; digest: string; order: string[] }>
+  /** `fans` of the result index the entries in the order the batches gave them. */
+  order(seed: string, batches: AsyncIterable<readonly FrozenEntry[]>): Promise<PackedDraw>
 }
 
 export type JoinEventOutcome = 'new' | 'presale' | 'again' | 'pre_queue' | 'not_open_yet' | 'sold_out' | 'unknown_concert' | 'presale_refused'

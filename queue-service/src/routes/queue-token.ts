@@ -20,7 +20,7 @@ const WaitDetails = {
 }
 // A fan in the pre-queue: the opening, and the entry by which they find themselves in the published draw.
 const PreQueueDetails = {
-  opensAt: Type.Optional(Type.String({ format: 'date-time' })),
+  opensAt: Type.Optional(Type.String({ format: 'date-time', description: 'The opening: of a pre-queue entry, or of a presale place taken before it' })),
   entryId: Type.Optional(Type.String({ pattern: '^[0-9a-f]{64}$', description: 'SHA-256(userId ":" entrySalt): the entry in the published draw' })),
   entrySalt: Type.Optional(Type.String({ pattern: '^[0-9a-f]{1,64}$' })),
   preQueued: Type.Optional(Type.Integer({ minimum: 0, description: 'Fans in the pre-queue' })),

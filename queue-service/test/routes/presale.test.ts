@@ -25,6 +25,16 @@ async function aCode(concertId: string, over: Partial<PresaleCodeSpec> = {}): Pr
   return code!
 }
 
+/** A concert whose pre-queue is open (its opening in 10 minutes), and a code of 5 uses for it. */
+async function aPreQueueWithCode(over: Partial<PresaleCodeSpec> = {}) {
+  const concertId = aConcertId()
+  const opensAt = clock.now() + 600_000
+  openings.set(concertId, opensAt)
+  await a.queueInventory.resync(concertId)
+  await a.queueDraws.commit(concertId, opensAt)
+  return { concertId, opensAt, code: await aCode(concertId, { uses: 5, ...over }) }
+}
+
 function joinWith(app: typeof a, userId: string, concertId: string, code: string) {
   return app.inject(fromGateway({ method: 'POST', url: '/api/queue/token', headers: { 'x-user-id': userId, 'x-presale-code': code }, payload: { concertId } }))
 }
@@ -134,12 +144,7 @@ describe('POST /api/queue/token with X-Presale-Code', () => {
   })
 
   it('when fans join with a code in the pre-queue window, then presale places, admitted before the drawn fans at the opening', async () => {
-    const concertId = aConcertId()
-    const opensAt = clock.now() + 600_000
-    openings.set(concertId, opensAt)
-    await a.queueInventory.resync(concertId)
-    await a.queueDraws.commit(concertId, opensAt)
-    const code = await aCode(concertId, { uses: 5, bypass: true })
+    const { concertId, opensAt, code } = await aPreQueueWithCode({ bypass: true })
     const tokens: Record<string, string> = {}
     for (const fan of ['d1', 'd2', 'moved']) {
       const res = await join(a, fan, concertId)
@@ -169,5 +174,26 @@ describe('POST /api/queue/token with X-Presale-Code', () => {
     expect(drawn.map((v) => v.status)).toEqual(['WAITING', 'WAITING'])
     expect(drawn.map((v) => v.position).sort()).toEqual([1, 2])
     expect((await a.inject(fromGateway({ method: 'GET', url: `/api/queue/draws/${concertId}` }))).json()).toMatchObject({ status: 'DRAWN', entries: 2 })
+  })
+
+  it('when fans join with a code before the opening, then they are told it and come back once a minute, each on their own second', async () => {
+    const { opensAt, code, concertId } = await aPreQueueWithCode()
+    const fans = ['s1', 's2', 's3']
+    const joined = await Promise.all(fans.map((fan) => joinWith(a, fan, concertId, code)))
+    const backAt = (res: (typeof joined)[number]) => (Math.floor(clock.now() / 1000) + Number(res.headers['retry-after'])) % 60
+    for (const res of joined) {
+      expect(res.json()).toMatchObject({ status: 'WAITING', presale: true, opensAt: new Date(opensAt).toISOString() })
+      expect(Number(res.headers['retry-after'])).toBeGreaterThanOrEqual(1)
+      expect(Number(res.headers['retry-after'])).toBeLessThanOrEqual(60)
+    }
+    const seconds = joined.map(backAt)
+    expect(new Set(seconds).size).toBe(3)
+
+    clock.advance(7_000)
+    const polled = await poll(a, 's1', joined[0]!.json().token)
+    expect(polled.json()).toMatchObject({ status: 'WAITING', presale: true, opensAt: new Date(opensAt).toISOString() })
+    expect(backAt(polled)).toBe(seconds[0])
+    clock.set(opensAt + 1)
+    expect((await poll(a, 's1', joined[0]!.json().token)).json().opensAt).toBeUndefined()
   })
 })
