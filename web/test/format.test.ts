@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest'
-import { clock, waitRange } from '../src/fan/format.js'
+import { clock, timeOfDay, waitRange } from '../src/fan/format.js'
+import { reasonText } from '../src/fan/waiting.js'
 import { FAN_MESSAGES, plainWords } from '../src/fan/messages.js'
 
 describe("the fan's page in words", () => {
@@ -18,5 +19,18 @@ describe("the fan's page in words", () => {
   it("puts a problem in plain words by its code, else in the problem's own title", () => {
     expect(plainWords({ status: 409, code: 'BOOKING_SEAT_TAKEN', title: 'Seat is already held or sold' })).toBe(FAN_MESSAGES.BOOKING_SEAT_TAKEN)
     expect(plainWords({ status: 418, code: 'SOMETHING_NEW', title: 'A new problem' })).toBe('A new problem')
+  })
+})
+
+describe('why the line is not moving, in words', () => {
+  it('tells a presale fan waiting for the opening when sales open', () => {
+    const opensAt = '2026-12-07T19:00:00.000Z'
+    const text = reasonText({ status: 'WAITING', position: 3, opensAt, reason: 'NOT_OPEN_YET' })
+    expect(text).toContain(timeOfDay(opensAt))
+    expect(text).toContain('presale')
+  })
+
+  it('says nothing while the line moves', () => {
+    expect(reasonText({ status: 'WAITING', position: 3 })).toBeNull()
   })
 })

@@ -9,7 +9,7 @@ import { clearProblem, showProblem } from './problem-banner.js'
 export interface LineView {
   token?: string
   status: 'PRE_QUEUE' | 'WAITING' | 'ACTIVE' | 'EXPIRED' | 'SOLD_OUT'
-  /** In the pre-queue: when the draw places everyone, how many are in it, and whether it is being made. */
+  /** The opening: in the pre-queue, when the draw places everyone; on a presale place, when admission starts. */
   opensAt?: string
   preQueued?: number
   drawing?: boolean
@@ -40,6 +40,7 @@ const tokenKey = (concertId: string) => `tickets.queue.${concertId}`
 
 /** Why the line is not moving, in the fan's words; null while it moves. */
 export function reasonText(view: LineView): string | null {
+  if (view.status === 'WAITING' && view.opensAt) return `Sales open at ${timeOfDay(view.opensAt)}. Your presale place is ahead of the general line, and you keep it.`
   switch (view.reason) {
     case 'ALL_SEATS_HELD': {
       const next = view.nextReleaseAt ? ` The next may come back at ${timeOfDay(view.nextReleaseAt)}.` : ''
