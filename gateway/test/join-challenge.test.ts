@@ -36,6 +36,8 @@ const { app: lonely } = await buildTestApp(import.meta.url, lonelyUrls)
 const lonelyOperator = lonely.admin
 
 type Gateway = typeof a
+/** The switch is re-read every 100 ms; the bound is for a busy machine, where a join alone can take a second. */
+const SWITCH_FOLLOWED_MS = 10_000
 /** Fans holding a place, waiting or admitted: the line admits one a second meanwhile, which moves none out. */
 const placesIn = async (id: string) => {
   const { waiting, active } = await line.status(id)
@@ -75,7 +77,7 @@ async function untilBothRefuse(refuse: boolean, userId: string) {
     async () => {
       for (const app of [a, b]) expect((await join(app, userId)).statusCode === 403).toBe(refuse)
     },
-    { timeout: 3_000, interval: 100 },
+    { timeout: SWITCH_FOLLOWED_MS, interval: 100 },
   )
 }
 
@@ -114,7 +116,13 @@ describe('POST /api/queue/token with the join challenge', () => {
     expect((await join(a, 'fan-3', solveChallenge(stolen))).statusCode).toBe(201)
 
     await switchOn(10)
-    await vi.waitFor(async () => challengeOf(await join(a, 'fan-2', proof), 'QUEUE_CHALLENGE_FAILED'), { timeout: 3_000, interval: 100 })
+    // Each instance reads the switch on its own clock: wait until both ask for the harder work.
+    await vi.waitFor(
+      async () => {
+        for (const app of [a, b]) challengeOf(await join(app, 'fan-2', proof), 'QUEUE_CHALLENGE_FAILED')
+      },
+      { timeout: SWITCH_FOLLOWED_MS, interval: 100 },
+    )
     const harder = challengeOf(await join(b, 'fan-2', proof), 'QUEUE_CHALLENGE_FAILED')
     expect(harder.difficulty).toBe(10)
     expect((await join(b, 'fan-2', solveChallenge(harder))).statusCode).toBe(201)
@@ -139,7 +147,7 @@ describe('POST /api/queue/token with the join challenge', () => {
 describe('the join challenge without Redis', () => {
   it('when Redis hangs, then the switch last read still refuses joins without a proof, from memory', async () => {
     await lonelyOperator.inject({ method: 'PUT', url: '/switches/challenge/c-1', headers: asOperator, payload: { difficulty: 4 } })
-    await vi.waitFor(async () => expect((await join(lonely, 'u-1', undefined, 'c-1')).statusCode).toBe(403), { timeout: 3_000, interval: 100 })
+    await vi.waitFor(async () => expect((await join(lonely, 'u-1', undefined, 'c-1')).statusCode).toBe(403), { timeout: SWITCH_FOLLOWED_MS, interval: 100 })
     const before = lonelyUpstream.received.length
     await lonelyRedis.pause()
     try {
