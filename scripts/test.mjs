@@ -31,12 +31,15 @@ const child = spawn('npx', ['turbo', 'run', 'test', '--concurrency=2', '--contin
 })
 
 // Adds up vitest's per-package "Tests  N passed | M failed" lines into one closing line, and keeps
-// the files of failing tests (vitest's "FAIL  file > test" lines, under turbo's package prefix).
+// the failing tests (vitest's "FAIL  file > test" lines, under turbo's package prefix) with the first
+// error line under each, so that a red run is read from its tail.
 let passed = 0
 let failed = 0
 let skipped = 0
 let pending = ''
-const failingFiles = new Set()
+/** `package file` -> its failing tests, each with the error vitest printed under it. */
+const failingFiles = new Map()
+let awaitingError = null
 child.stdout.on('data', (chunk) => {
   process.stdout.write(chunk)
   pending += chunk
@@ -44,8 +47,20 @@ child.stdout.on('data', (chunk) => {
   pending = lines.pop()
   for (const raw of lines) {
     const line = raw.replace(/\x1b\[[0-9;]*m/g, '')
-    const failure = /^(?:(@?[\w./-]+):test:)?\s*FAIL\s+(\S+)/.exec(line)
-    if (failure) failingFiles.add(`${failure[1] ?? ''} ${failure[2]}`.trim())
+    const failure = /^(?:(@?[\w./-]+):test:)?\s*FAIL\s+(\S+)(?:\s+>\s+(.*))?$/.exec(line)
+    if (failure) {
+      const file = `${failure[1] ?? ''} ${failure[2]}`.trim()
+      const tests = failingFiles.get(file) ?? []
+      failingFiles.set(file, tests)
+      awaitingError = failure[3] ? { name: failure[3].trim(), error: '' } : null
+      if (awaitingError && !tests.some((t) => t.name === awaitingError.name)) tests.push(awaitingError)
+      continue
+    }
+    const error = awaitingError && /^(?:@?[\w./-]+:test:)?\s*((?:\w*Error|Error)\b.*)$/.exec(line)
+    if (error) {
+      awaitingError.error ||= error[1].slice(0, 300)
+      awaitingError = null
+    }
     const m = /\bTests\s+(.*)\(\d+\)\s*$/.exec(line)
     if (!m) continue
     passed += Number(/(\d+) passed/.exec(m[1])?.[1] ?? 0)
@@ -66,8 +81,9 @@ child.on('exit', (code) => {
     failed += 1
     alertsFailed = 1
   }
-  if (failingFiles.size > 0) console.log(`\nfailing test files:\n${[...failingFiles].map((f) => `  ${f}`).join('\n')}`)
-  if (process.env.TEST_FAILURES_FILE) writeFileSync(process.env.TEST_FAILURES_FILE, [...failingFiles].join('\n'))
+  const report = [...failingFiles].flatMap(([file, tests]) => [file, ...tests.flatMap((t) => [`  > ${t.name}`, ...(t.error ? [`    ${t.error}`] : [])])])
+  if (failingFiles.size > 0) console.log(`\nfailing test files:\n${report.map((l) => `  ${l}`).join('\n')}`)
+  if (process.env.TEST_FAILURES_FILE) writeFileSync(process.env.TEST_FAILURES_FILE, report.join('\n'))
   console.log(`\n${passed} passed, ${failed} failed${skipped ? `, ${skipped} skipped` : ''}`)
   process.exit(code || (alertsFailed ? 1 : 0))
 })
