@@ -8,9 +8,13 @@ import Fastify from 'fastify'
 const [role, port, upstream, processes = '1'] = process.argv.slice(2)
 if (cluster.isPrimary && Number(processes) > 1) {
   for (let i = 0; i < Number(processes); i++) cluster.fork()
+  // The primary outlives its workers: a worker that closes its server tells the primary, and a
+  // primary gone before that ends the worker with EPIPE.
   process.on('SIGTERM', () => {
+    cluster.on('exit', () => {
+      if (Object.keys(cluster.workers ?? {}).length === 0) process.exit(0)
+    })
     for (const worker of Object.values(cluster.workers ?? {})) worker?.process.kill('SIGTERM')
-    process.exit(0)
   })
   await new Promise(() => {})
 }
