@@ -10,6 +10,10 @@ describe('npm run load: arguments', () => {
     expect(await main(['ticket-open', ...args, ...offline])).toBe(2)
   })
 
+  it.each(['0', 'many', '1.5'])('when --connections is %s, then it refuses with 2 before putting anything on sale', async (value) => {
+    expect(await main(['ticket-open', '--connections', value, ...offline])).toBe(2)
+  })
+
   it('when the scenario is unknown, then it prints the usage and answers 2', async () => {
     expect(await main(['no-such-scenario', ...offline])).toBe(2)
   })

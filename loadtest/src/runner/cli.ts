@@ -54,7 +54,9 @@ const USAGE = `usage: npm run load -- <ticket-open|ticket-open-pre-queue|token-s
   --metrics URLS     comma-separated admin listener URLs (each process's ADMIN_PORT) whose resident memory is sampled
   --warmup N         fans who first buy on a concert of their own, uncounted (default 200; 0: none)
   --no-reconcile     skip npm run ops -- reconcile afterwards
-  --seed N           random seed (default 1)`
+  --seed N           random seed (default 1)
+  --connections N    keep-alive connections to the gateway (default 512); a request finding them all
+                     busy waits in the runner, which no server can see or shed`
 
 export async function main(argv: string[]): Promise<number> {
   const { values, positionals } = parseArgs({
@@ -71,6 +73,7 @@ export async function main(argv: string[]): Promise<number> {
       warmup: { type: 'string', default: '200' },
       'no-reconcile': { type: 'boolean', default: false },
       seed: { type: 'string', default: '1' },
+      connections: { type: 'string', default: '512' },
       out: { type: 'string', default: join(root, 'loadtest', 'reports') },
     },
   })
@@ -90,6 +93,10 @@ export async function main(argv: string[]): Promise<number> {
     return 2
   }
   const warmupFans = Number(values.warmup)
+  if (!/^[1-9]\d*$/.test(values.connections)) {
+    console.error(`--connections must be a whole number above 0, not "${values.connections}"`)
+    return 2
+  }
   const baseUrl = values['base-url'].replace(/\/$/, '')
   const up = await fetch(`${baseUrl}/health`).then(
     (r) => r.ok,
@@ -118,7 +125,7 @@ export async function main(argv: string[]): Promise<number> {
   const rehearsal = warmupFans > 0 ? await rehearse({ baseUrl, secret, scenario, fans: warmupFans, run }) : null
   if (rehearsal) console.error(`warm-up: ${rehearsal.fans} fans bought ${rehearsal.sold} seats on a concert of their own in ${rehearsal.seconds.toFixed(1)} s (not counted)`)
   const stats = new Stats()
-  const client = createClient(baseUrl, stats, { connections: 512 })
+  const client = createClient(baseUrl, stats, { connections: Number(values.connections) })
   const arrivals = arrivalTimes(scenario.stages)
   const random = mulberry32(Number(values.seed))
   // The opening is set as the run starts (the warm-up took its time): fans before it are pre-queued.
