@@ -76,7 +76,12 @@ export async function withTransaction<T>(pool: Pool, fn: (conn: PoolConnection) 
   }
 }
 
-/** COMMIT or ROLLBACK, and autocommit back on for whoever borrows the connection next (pipelined: one round trip). */
+/**
+ * COMMIT or ROLLBACK, and autocommit back on for whoever borrows the connection next (pipelined: one
+ * round trip). COMMIT stays explicit although turning autocommit on would commit too: after that
+ * implicit commit MariaDB 10.11 keeps the one-shot isolation level for the connection's next
+ * transaction (measured 2026-12-07: READ UNCOMMITTED leaked into it; after COMMIT it did not).
+ */
 async function end(conn: PoolConnection, how: 'commit' | 'rollback'): Promise<void> {
   await Promise.all([how === 'commit' ? conn.commit() : conn.rollback(), conn.query('SET autocommit = 1')])
 }
