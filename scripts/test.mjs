@@ -7,6 +7,7 @@ import { checkAlerts } from './check-alerts.mjs'
 import { ensureBuilt, root } from './ensure-built.mjs'
 import { ensureStack } from './stack.mjs'
 import { ensureTestTools } from './test-tools.mjs'
+import { createFailureLog } from './vitest-failures.mjs'
 
 ensureBuilt()
 // Before any test starts: the deployment checks and the drills run these while other packages test.
@@ -31,15 +32,12 @@ const child = spawn('npx', ['turbo', 'run', 'test', '--concurrency=2', '--contin
 })
 
 // Adds up vitest's per-package "Tests  N passed | M failed" lines into one closing line, and keeps
-// the failing tests (vitest's "FAIL  file > test" lines, under turbo's package prefix) with the first
-// error line under each, so that a red run is read from its tail.
+// the failing tests with their first error line (vitest-failures.mjs).
 let passed = 0
 let failed = 0
 let skipped = 0
 let pending = ''
-/** `package file` -> its failing tests, each with the error vitest printed under it. */
-const failingFiles = new Map()
-let awaitingError = null
+const failures = createFailureLog()
 child.stdout.on('data', (chunk) => {
   process.stdout.write(chunk)
   pending += chunk
@@ -47,20 +45,7 @@ child.stdout.on('data', (chunk) => {
   pending = lines.pop()
   for (const raw of lines) {
     const line = raw.replace(/\x1b\[[0-9;]*m/g, '')
-    const failure = /^(?:(@?[\w./-]+):test:)?\s*FAIL\s+(\S+)(?:\s+>\s+(.*))?$/.exec(line)
-    if (failure) {
-      const file = `${failure[1] ?? ''} ${failure[2]}`.trim()
-      const tests = failingFiles.get(file) ?? []
-      failingFiles.set(file, tests)
-      awaitingError = failure[3] ? { name: failure[3].trim(), error: '' } : null
-      if (awaitingError && !tests.some((t) => t.name === awaitingError.name)) tests.push(awaitingError)
-      continue
-    }
-    const error = awaitingError && /^(?:@?[\w./-]+:test:)?\s*((?:\w*Error|Error)\b.*)$/.exec(line)
-    if (error) {
-      awaitingError.error ||= error[1].slice(0, 300)
-      awaitingError = null
-    }
+    failures.read(line)
     const m = /\bTests\s+(.*)\(\d+\)\s*$/.exec(line)
     if (!m) continue
     passed += Number(/(\d+) passed/.exec(m[1])?.[1] ?? 0)
@@ -81,8 +66,8 @@ child.on('exit', (code) => {
     failed += 1
     alertsFailed = 1
   }
-  const report = [...failingFiles].flatMap(([file, tests]) => [file, ...tests.flatMap((t) => [`  > ${t.name}`, ...(t.error ? [`    ${t.error}`] : [])])])
-  if (failingFiles.size > 0) console.log(`\nfailing test files:\n${report.map((l) => `  ${l}`).join('\n')}`)
+  const report = failures.lines()
+  if (failures.size > 0) console.log(`\nfailing test files:\n${report.map((l) => `  ${l}`).join('\n')}`)
   if (process.env.TEST_FAILURES_FILE) writeFileSync(process.env.TEST_FAILURES_FILE, report.join('\n'))
   console.log(`\n${passed} passed, ${failed} failed${skipped ? `, ${skipped} skipped` : ''}`)
   process.exit(code || (alertsFailed ? 1 : 0))
