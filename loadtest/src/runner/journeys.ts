@@ -82,6 +82,7 @@ export async function waitInLine(ctx: JourneyContext, fan: Fan): Promise<string 
         stats.gauge({ admitted: stats.admitted + 1 })
         return queueToken
       }
+      if (status === 'SOLD_OUT') stats.line.toldSoldOut(inLine)
       if (status === 'SOLD_OUT' || status === 'EXPIRED') return null
       wait = nextPollSeconds({ ok: true, retryAfter: polled.retryAfter })
     }
@@ -138,7 +139,10 @@ export async function buy(ctx: JourneyContext, fan: Fan, activeToken: string, ac
         await client.callPolitely('charge', 'POST', '/api/points/charge', { ...h, 'idempotency-key': `charge-${reservationId}` }, { amount: price - balance })
       }
       const paid = await client.callPolitely('pay', 'POST', '/api/payments', { ...h, 'idempotency-key': `pay-${reservationId}` }, { reservationId })
-      if (paid.status === 201) stats.gauge({ sold: stats.sold + 1 })
+      if (paid.status === 201) {
+        stats.gauge({ sold: stats.sold + 1 })
+        stats.line.sold()
+      }
       return paid.status === 201
     }
     return false

@@ -17,6 +17,8 @@ export interface FanInLine {
   /** `activeUntil` (epoch ms) of the first ACTIVE answer: fans admitted in one step share it. */
   admission: number | null
   admittedAt: number | null
+  /** When a poll first answered SOLD_OUT (epoch ms). */
+  toldSoldOutAt: number | null
 }
 
 export interface LineSummary {
@@ -38,6 +40,17 @@ export interface LineSummary {
   waitSeconds: { p95: number; max: number }
   /** The fans of the opening's draw, apart from the general line (`admissionOrder`); null without a pre-queue. */
   draw: DrawSummary | null
+  sellOut: SellOutSummary
+}
+
+/** How soon the fans still in line heard that the last seat was sold. */
+export interface SellOutSummary {
+  /** The last sale the runner saw (epoch ms); null when none. */
+  lastSaleAt: number | null
+  /** Fans in line a poll told SOLD_OUT. */
+  told: number
+  /** From the last sale to each fan's SOLD_OUT answer; null when no fan was told. */
+  heardSeconds: { p95: number; max: number } | null
 }
 
 export interface DrawSummary {
@@ -60,10 +73,11 @@ export class LineLedger {
   private readonly fans: FanInLine[] = []
   private readonly reasonCounts = new Map<string, number>()
   private published: PublishedOrder | null = null
+  private lastSaleAt: number | null = null
 
   /** `entryId`: the fan's entry in the draw, when the join answered PRE_QUEUE. */
   joined(token: unknown, at = Date.now(), entryId: string | null = null): FanInLine {
-    const fan: FanInLine = { seq: seqOf(token), entryId, joinedAt: at, polls: 0, admission: null, admittedAt: null }
+    const fan: FanInLine = { seq: seqOf(token), entryId, joinedAt: at, polls: 0, admission: null, admittedAt: null, toldSoldOutAt: null }
     this.fans.push(fan)
     return fan
   }
@@ -96,6 +110,16 @@ export class LineLedger {
     fan.admission = Number.isFinite(until) ? until : null
   }
 
+  /** A seat paid for. */
+  sold(at = Date.now()) {
+    this.lastSaleAt = Math.max(this.lastSaleAt ?? at, at)
+  }
+
+  /** A poll answered SOLD_OUT: the fan stops waiting. */
+  toldSoldOut(fan: FanInLine, at = Date.now()) {
+    fan.toldSoldOutAt ??= at
+  }
+
   summary(): LineSummary {
     const polls = this.fans.map((f) => f.polls).sort((a, b) => a - b)
     const admitted = this.fans.filter((f) => f.admittedAt !== null)
@@ -112,7 +136,16 @@ export class LineLedger {
       admissionOrder: { tau: tau.tau, definition: TAU_DEFINITION, fans: ranked.length, pairs: tau.concordant + tau.discordant },
       waitSeconds: { p95: percentile(waits, 95), max: waits.at(-1) ?? 0 },
       draw: this.drawSummary(),
+      sellOut: this.sellOutSummary(),
     }
+  }
+
+  private sellOutSummary(): SellOutSummary {
+    const lastSale = this.lastSaleAt
+    const told = this.fans.flatMap((f) => (f.toldSoldOutAt === null ? [] : [f.toldSoldOutAt]))
+    // A fan told before the last sale the runner saw (its payment's answer still on the way) heard it at once.
+    const heard = lastSale === null ? [] : told.map((at) => Math.max(0, at - lastSale) / 1000).sort((a, b) => a - b)
+    return { lastSaleAt: lastSale, told: told.length, heardSeconds: heard.length ? { p95: percentile(heard, 95), max: heard.at(-1)! } : null }
   }
 
   private drawSummary(): DrawSummary | null {

@@ -54,7 +54,7 @@ export function lineChart(title: string, unit: string, series: { name: string; v
 <text x="${w - pad.r}" y="${h - 8}" text-anchor="end" font-size="11" fill="#555">${n} s</text>${lines}</svg></figure>`
 }
 
-function waitingRoomLines(line: LineSummary): string[] {
+function waitingRoomLines(line: LineSummary, runStartedAt: number): string[] {
   if (line.fansJoined === 0) return []
   const { pollsPerFan: polls, admissionOrder: order } = line
   const reasons = Object.entries(line.reasons)
@@ -64,7 +64,16 @@ function waitingRoomLines(line: LineSummary): string[] {
     `- Waiting room: ${line.fansJoined} fans joined, ${line.admitted} admitted; polls per fan: mean ${polls.mean.toFixed(1)}, p95 ${polls.p95}, max ${polls.max}; poll answers with a reason: ${reasons}`,
     `- Admission order against join order: Kendall's tau ${order.tau === null ? 'n/a' : order.tau.toFixed(3)} over ${order.pairs} pairs admitted in different steps (${order.fans} admitted fans with a seq and an activeUntil; (concordant - discordant) / (concordant + discordant))`,
     `- Wait of admitted fans (join answer to first ACTIVE): p95 ${line.waitSeconds.p95.toFixed(1)} s, longest ${line.waitSeconds.max.toFixed(1)} s`,
+    ...sellOutLines(line.sellOut, runStartedAt),
     ...drawLines(line.draw),
+  ]
+}
+
+function sellOutLines(sellOut: LineSummary['sellOut'], runStartedAt: number): string[] {
+  if (sellOut.lastSaleAt === null) return []
+  const heard = sellOut.heardSeconds
+  return [
+    `- Sell-out: the last sale ${((sellOut.lastSaleAt - runStartedAt) / 1000).toFixed(1)} s into the run; ${sellOut.told} fans in line told SOLD_OUT${heard ? `, p95 ${heard.p95.toFixed(1)} s and at most ${heard.max.toFixed(1)} s after it` : ''}`,
   ]
 }
 
@@ -99,7 +108,7 @@ export function markdownReport(r: RunResult): string {
     `- Thresholds (p95 < ${r.scenario.thresholds.p95Ms} ms per step, unexpected < ${(r.scenario.thresholds.errorRate * 100).toFixed(2)}%): ${r.thresholdFailures.length === 0 ? 'passed' : `FAILED: ${r.thresholdFailures.join('; ')}`}`,
     `- Before the run: catalogue cache ${r.cacheWarmed ? 'warmed' : 'not warmed'}; warm-up (not counted): ${r.warmup ? `${r.warmup.fans} fans bought ${r.warmup.sold} seats on a concert of their own in ${r.warmup.seconds.toFixed(1)} s` : 'none'}`,
     `- Reconcile: ${r.reconcile === null ? 'not run' : r.reconcile.ok ? 'clean' : 'VIOLATIONS (see below)'}`,
-    ...waitingRoomLines(r.stats.line.summary()),
+    ...waitingRoomLines(r.stats.line.summary(), r.stats.startedAt),
     ...(r.memory.length ? [`- Peak resident memory: ${r.memory.map((m) => `${m.target} ${m.rssMb.toFixed(0)} MB`).join(', ')}`] : []),
     ...(r.cpu
       ? [
