@@ -54,6 +54,13 @@ describe('the runner in the waiting room (against a stand-in gateway)', () => {
     expect(gateway.routesOf('fan-5')).toEqual(['POST /api/queue/token', 'GET /api/queue/token', 'GET /api/queue/token'])
   })
 
+  it('notes each paid seat and the fan told SOLD_OUT, for the report of when the sell-out was heard', () => {
+    const { sellOut } = stats.line.summary()
+    expect(sellOut).toMatchObject({ told: 1 })
+    expect(sellOut.lastSaleAt).toBeGreaterThanOrEqual(stats.startedAt)
+    expect(sellOut.heardSeconds).not.toBeNull()
+  })
+
   it('reports the poll budget, the reasons, the admission order and the waits', () => {
     const line = stats.line.summary()
     expect(line).toMatchObject({ fansJoined: 5, admitted: 4, pollsPerFan: { mean: 2, p95: 2, max: 2 }, reasons: { ALL_SEATS_HELD: 5, PAUSED: 0, NOT_OPEN_YET: 0 } })

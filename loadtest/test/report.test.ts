@@ -9,6 +9,20 @@ function aWaitingToken(seq: number): string {
   return `${part({ alg: 'HS256', typ: 'JWT' })}.${part({ st: 'WAITING', seq, sub: `fan-${seq}` })}.signature`
 }
 
+/** A run of `stats` with nothing else to report: no thresholds missed, no reconcile, no memory. */
+function aRun(stats: Stats, durationSeconds = 1) {
+  return {
+    scenario: ticketOpen({ users: 3, rampSeconds: 1 }),
+    stats,
+    command: 'x',
+    startedAt: new Date(stats.startedAt),
+    durationSeconds,
+    thresholdFailures: [],
+    reconcile: null,
+    memory: [],
+  }
+}
+
 describe('the load report', () => {
   it('percentiles pick the nearest rank', () => {
     const sorted = Array.from({ length: 100 }, (_, i) => i + 1)
@@ -100,16 +114,7 @@ describe('the load report', () => {
     stats.line.toldSoldOut(fans[0]!, stats.startedAt + 19_000)
     stats.line.toldSoldOut(fans[1]!, stats.startedAt + 50_000)
     stats.line.toldSoldOut(fans[1]!, stats.startedAt + 70_000)
-    const result = {
-      scenario: ticketOpen({ users: 3, rampSeconds: 1 }),
-      stats,
-      command: 'x',
-      startedAt: new Date(stats.startedAt),
-      durationSeconds: 80,
-      thresholdFailures: [],
-      reconcile: null,
-      memory: [],
-    }
+    const result = aRun(stats, 80)
     // The first answer counts; one told before the last sale's answer reached the runner heard it at once.
     expect(markdownReport(result)).toContain('- Sell-out: the last sale 20.0 s into the run; 2 fans in line told SOLD_OUT, p95 30.0 s and at most 30.0 s after it')
     expect(jsonReport(result).waitingRoom).toMatchObject({ sellOut: { told: 2, heardSeconds: { max: 30 } } })
@@ -118,33 +123,13 @@ describe('the load report', () => {
   it('says nothing of a sell-out when nothing was sold', () => {
     const stats = new Stats()
     stats.line.joined(aWaitingToken(1), 0)
-    const md = markdownReport({
-      scenario: ticketOpen({ users: 1, rampSeconds: 1 }),
-      stats,
-      command: 'x',
-      startedAt: new Date(0),
-      durationSeconds: 1,
-      thresholdFailures: [],
-      reconcile: null,
-      memory: [],
-    })
-    expect(md).not.toContain('Sell-out')
+    expect(markdownReport(aRun(stats))).not.toContain('Sell-out')
   })
 
   it('says n/a when every admitted fan came in the same step', () => {
     const stats = new Stats()
     for (const seq of [1, 2, 3]) stats.line.admitted(stats.line.joined(aWaitingToken(seq), 0), '2026-01-01T00:10:00Z', 1_000)
-    const md = markdownReport({
-      scenario: ticketOpen({ users: 3, rampSeconds: 1 }),
-      stats,
-      command: 'x',
-      startedAt: new Date(0),
-      durationSeconds: 1,
-      thresholdFailures: [],
-      reconcile: null,
-      memory: [],
-    })
-    expect(md).toContain("Kendall's tau n/a over 0 pairs")
+    expect(markdownReport(aRun(stats))).toContain("Kendall's tau n/a over 0 pairs")
   })
 
   it('draws one path per series', () => {

@@ -1,6 +1,6 @@
 import type { Scenario } from '../scenarios.js'
 import type { CpuUse } from './cpu-meter.js'
-import type { LineSummary } from './line-ledger.js'
+import type { LineSummary, SellOutSummary } from './line-ledger.js'
 import type { Stats } from './stats.js'
 
 export interface RunResult {
@@ -69,7 +69,7 @@ function waitingRoomLines(line: LineSummary, runStartedAt: number): string[] {
   ]
 }
 
-function sellOutLines(sellOut: LineSummary['sellOut'], runStartedAt: number): string[] {
+function sellOutLines(sellOut: SellOutSummary, runStartedAt: number): string[] {
   if (sellOut.lastSaleAt === null) return []
   const heard = sellOut.heardSeconds
   return [
